@@ -1,0 +1,69 @@
+"""Every default, named once, next to what it means (read by settings, docs and tests)."""
+
+from __future__ import annotations
+
+SETTINGS_FILE = "settings.toml"
+"""Where `monitor` looks for its settings unless `--settings` or `$MONITOR_SETTINGS` says."""
+
+DATA_DIR = "data"
+"""Directory for the embedded Redis database, its append-only file and alerts.jsonl."""
+
+KEY_PREFIX = "monitor:"
+"""Every Redis key the monitor writes starts with this."""
+
+MODEL = "models/topics.skops"
+"""The trained topic model, relative to the settings file."""
+
+FEED_INTERVAL = "10m"
+"""How often a feed is polled unless it sets `interval`."""
+
+JITTER = "30s"
+"""Random delay added to each scheduled poll so feeds do not all fire together."""
+
+SEEN_TTL = "30d"
+"""How long an item id is remembered as processed (never scored or alerted again)."""
+
+DEDUP_WINDOW = "3d"
+"""How far back the near-duplicate detector looks for an earlier copy of a story."""
+
+CONNECT_TIMEOUT = "10s"
+"""Time allowed to open a connection to a feed server."""
+
+READ_TIMEOUT = "30s"
+"""Time allowed for a whole feed response once connected."""
+
+MAX_BYTES = 5_000_000
+"""Feed responses larger than this are refused (after decompression)."""
+
+MAX_REDIRECTS = 5
+"""Redirects followed before a fetch is counted as an error."""
+
+CONCURRENCY = 20
+"""Feed fetches in flight at once (aiohttp connector limit)."""
+
+BACKOFF_BASE = "1m"
+"""First wait after a feed fails; doubles with each further failure."""
+
+BACKOFF_MAX = "6h"
+"""Longest wait between attempts at a failing feed."""
+
+SEND_ATTEMPTS = 10
+"""Send attempts before an alert is moved to the dead-letter list."""
+
+SEND_BACKOFF_BASE = "10s"
+"""First wait before retrying a failed send; doubles with each attempt, with jitter."""
+
+SEND_BACKOFF_MAX = "1h"
+"""Longest wait between two attempts at sending one alert."""
+
+CLAIM_TIMEOUT = "2m"
+"""An alert taken by a sender that has not acknowledged it by then is taken over by another."""
+
+RECENT_MAX = 5000
+"""How many scored items the `recent` stream keeps."""
+
+TERMS_SHOWN = 5
+"""How many score-raising terms an alert and `monitor score` show."""
+
+USER_AGENT = "monitor/{version} (+https://github.com/monitor-news/monitor; self-hosted news monitor)"
+"""The User-Agent sent to feed servers, so their operators know who polls them."""

@@ -1,0 +1,54 @@
+"""Every error the monitor raises on purpose, in one tree.
+
+    MonitorError
+    ├── SettingsError      settings.toml is missing, unreadable or invalid   (exit 2)
+    ├── InputError         a file or argument given on the command line is bad (exit 2)
+    ├── ModelError         the model file is missing, unsafe, or lacks a topic (exit 1)
+    ├── StoreError         Redis cannot be reached or answered with an error   (exit 1)
+    ├── FetchError         one feed could not be fetched (never fatal)
+    ├── ParseError         one feed's body is not a feed (never fatal)
+    └── SendError          one channel refused or failed a send (retried)
+
+Only `cli.py` turns these into exit codes and one-line messages; the stages raise them
+with a message that already names the file, feed, key or channel.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error the monitor raises on purpose."""
+
+    exit_code = 1
+
+
+class SettingsError(MonitorError):
+    """Invalid settings; the message is `settings.toml: <key path>: <reason>`."""
+
+    exit_code = 2
+
+
+class InputError(MonitorError):
+    """A bad file or argument on the command line."""
+
+    exit_code = 2
+
+
+class ModelError(MonitorError):
+    """The model cannot be loaded or does not cover the configured topics."""
+
+
+class StoreError(MonitorError):
+    """Redis is unreachable or failed a command."""
+
+
+class FetchError(MonitorError):
+    """A feed could not be fetched."""
+
+
+class ParseError(MonitorError):
+    """A feed body could not be parsed as RSS, Atom or JSON Feed."""
+
+
+class SendError(MonitorError):
+    """A channel failed to deliver an alert."""

@@ -1,0 +1,64 @@
+"""Every Redis key the monitor uses, in one place (nobody else builds key strings).
+
+All keys start with one prefix (`[monitor] key_prefix`, default "monitor:"), so several
+monitors can share a server and `redis-cli --scan --pattern 'monitor:*'` shows all state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OUTBOX_GROUP = "senders"
+"""Consumer group of the outbox stream: each alert is delivered to one sender."""
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "monitor:"
+
+    def seen(self, item_id: str) -> str:
+        """String, TTL `[dedup] seen_ttl`: present once the item was scored and its alerts enqueued."""
+        return f"{self.prefix}seen:{item_id}"
+
+    def feed(self, name: str) -> str:
+        """Hash, no TTL: a feed's HTTP validators (etag, last_modified), last poll, status,
+        error count, backoff deadline and item counts."""
+        return f"{self.prefix}feed:{name}"
+
+    def lease(self, name: str) -> str:
+        """String, TTL a poll's lease: the worker polling this feed now."""
+        return f"{self.prefix}lease:{name}"
+
+    @property
+    def feeds(self) -> str:
+        """Set, no TTL: names of every feed that has state (for `status`)."""
+        return f"{self.prefix}feeds"
+
+    @property
+    def outbox(self) -> str:
+        """Stream with consumer group `senders`: alerts waiting to be sent; an entry is
+        deleted once its send is acknowledged."""
+        return f"{self.prefix}outbox"
+
+    @property
+    def retry(self) -> str:
+        """Sorted set, score = time due: alerts whose send failed, waiting for their retry."""
+        return f"{self.prefix}retry"
+
+    @property
+    def dead(self) -> str:
+        """List: alerts that failed `send_attempts` times (shown by status, resent by outbox retry)."""
+        return f"{self.prefix}dead"
+
+    def channel(self, name: str) -> str:
+        """Hash, no TTL: a channel's send counts, last error and the time it may be tried again."""
+        return f"{self.prefix}channel:{name}"
+
+    @property
+    def recent(self) -> str:
+        """Stream, capped at RECENT_MAX: recently scored items with their scores."""
+        return f"{self.prefix}recent"
+
+    def alert(self, short_id: str) -> str:
+        """Hash, TTL `[dedup] seen_ttl`: an alert's fields by its short id (for labels, lookup)."""
+        return f"{self.prefix}alert:{short_id}"
