@@ -1,0 +1,243 @@
+"""Fetch stage: feed bodies over HTTP with aiohttp. No Redis: the caller keeps validators.
+
+One `ClientSession` serves the whole service (its connector bounds how many fetches are in
+flight). `fetch` never raises for network or HTTP trouble: every failure becomes a
+`FetchResult` with outcome "error" and a one-line reason, so one bad feed cannot stop a poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import aiohttp
+
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+"""Statuses whose Retry-After header we honour (the server asks us to slow down)."""
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+CHUNK = 64 * 1024
+"""Bytes read at a time while streaming a body (the size cap is checked per chunk)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    connect_timeout: float  # seconds to open a connection (waiting for a pool slot excluded)
+    read_timeout: float  # seconds for the response, from request sent to last byte
+    max_bytes: int  # body size cap, after decompression
+    max_redirects: int
+    concurrency: int  # connections in flight at once, for the whole session
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP cache validators from a previous response, sent back on the next request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    feed: str
+    url: str
+    status: int | None  # HTTP status, None when no response
+    outcome: str  # "ok" | "not_modified" | "error"
+    body: bytes | None
+    content_type: str | None
+    validators: Validators  # new validators from the response (or the old ones on 304)
+    error: str | None  # one line, e.g. "HTTP 500", "timeout after 30s"
+    retry_after: float | None  # seconds, from Retry-After on 429/503
+    elapsed: float
+
+
+class _TooLarge(Exception):
+    """The body passed the size cap; raised inside `_read_capped` only."""
+
+
+def make_session(limits: FetchLimits) -> aiohttp.ClientSession:
+    """The one session of the service: bounded connector, timeouts, User-Agent, gzip.
+
+    `sock_connect` rather than `connect` so time queued for a free connection does not
+    count against a feed: with 1,000 feeds and 20 connections most of them wait a while.
+    """
+    timeout = aiohttp.ClientTimeout(
+        total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
+    )
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limits.concurrency, limit_per_host=0),
+        timeout=timeout,
+        headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
+        auto_decompress=True,
+        raise_for_status=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What one request produced; `fetch` adds the feed, URL and timing."""
+
+    outcome: str
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    validators: Validators | None = None  # None: keep the ones we sent
+    error: str | None = None
+    retry_after: float | None = None
+
+
+# aiohttp >= 3.10 tells a connect timeout apart; older versions report it as a read timeout.
+_CONNECT_TIMEOUT: type[BaseException] | tuple[()] = getattr(aiohttp, "ConnectionTimeoutError", ())
+
+
+async def fetch(
+    session: aiohttp.ClientSession,
+    feed: str,
+    url: str,
+    validators: Validators,
+    limits: FetchLimits,
+) -> FetchResult:
+    """GET one feed conditionally; every failure is a result with outcome "error"."""
+    started = time.monotonic()
+    answer = await _attempt(session, url, validators, limits)
+    return FetchResult(
+        feed=feed,
+        url=url,
+        status=answer.status,
+        outcome=answer.outcome,
+        body=answer.body,
+        content_type=answer.content_type,
+        validators=answer.validators or validators,
+        error=answer.error,
+        retry_after=answer.retry_after,
+        elapsed=time.monotonic() - started,
+    )
+
+
+async def _attempt(
+    session: aiohttp.ClientSession, url: str, validators: Validators, limits: FetchLimits
+) -> _Answer:
+    """One request, with every network failure turned into a one-line error."""
+    try:
+        return await _get(session, url, validators, limits)
+    except aiohttp.TooManyRedirects:
+        return _Answer("error", error="too many redirects")
+    except _TooLarge:
+        return _Answer("error", error=f"response larger than {limits.max_bytes} bytes")
+    except _CONNECT_TIMEOUT:
+        return _Answer("error", error=f"connect timeout after {limits.connect_timeout:g}s")
+    except TimeoutError:  # aiohttp's read timeouts subclass it, and so does asyncio.timeout
+        return _Answer("error", error=f"timeout after {limits.read_timeout:g}s")
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return _Answer("error", error=_one_line(exc))
+
+
+async def _get(
+    session: aiohttp.ClientSession, url: str, validators: Validators, limits: FetchLimits
+) -> _Answer:
+    headers = _conditional_headers(validators)
+    # aiohttp counts the final response against max_redirects, and reads 0 as "no limit".
+    follow = limits.max_redirects > 0
+    async with session.get(
+        url, headers=headers, allow_redirects=follow, max_redirects=limits.max_redirects + 1
+    ) as resp:
+        status = resp.status
+        if status == 304:
+            return _Answer("not_modified", status, validators=_merge(validators, resp.headers))
+        if status in REDIRECT_STATUSES and not follow:
+            return _Answer("error", status, error="too many redirects")
+        if status >= 300:
+            retry_after = _retry_after(resp.headers) if status in RETRY_AFTER_STATUSES else None
+            return _Answer("error", status, error=f"HTTP {status}", retry_after=retry_after)
+        # The whole body must arrive within read_timeout: sock_read alone would let a
+        # server that drips one byte every few seconds hold the connection forever.
+        async with asyncio.timeout(limits.read_timeout):
+            body = await _read_capped(resp, limits.max_bytes)
+        return _Answer(
+            "ok",
+            status,
+            body=body,
+            content_type=resp.headers.get("Content-Type"),
+            validators=Validators(resp.headers.get("ETag"), resp.headers.get("Last-Modified")),
+        )
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The (decompressed) body, refusing it as soon as it passes max_bytes."""
+    declared = resp.content_length
+    # Content-Length is the compressed size, which the decompressed body only exceeds.
+    if declared is not None and declared > max_bytes:
+        resp.close()
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            resp.close()  # drop the connection rather than read the rest
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _conditional_headers(validators: Validators) -> dict[str, str]:
+    headers = {}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def _merge(old: Validators, headers: Mapping[str, str]) -> Validators:
+    """A 304 may carry fresh validators; keep the old ones where it does not."""
+    etag, modified = headers.get("ETag"), headers.get("Last-Modified")
+    return Validators(etag or old.etag, modified or old.last_modified)
+
+
+def _retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+def backoff_delay(errors: int, retry_after: float | None, base: float, cap: float) -> float:
+    """Seconds before the next attempt at a feed that failed `errors` times in a row:
+    base, 2*base, 4*base... up to cap, and never sooner than the server asked."""
+    delay = min(cap, base * 2 ** (errors - 1)) if errors > 0 else 0.0
+    return max(delay, retry_after or 0.0)
+
+
+async def fetch_many(
+    session: aiohttp.ClientSession,
+    requests: Sequence[tuple[str, str, Validators]],
+    limits: FetchLimits,
+) -> list[FetchResult]:
+    """Fetch feeds concurrently (the session's connector bounds how many at once); results
+    come back in request order. `fetch` never raises, so one feed cannot fail the rest."""
+    return list(
+        await asyncio.gather(
+            *(fetch(session, feed, url, validators, limits) for feed, url, validators in requests)
+        )
+    )
