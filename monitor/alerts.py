@@ -24,6 +24,7 @@ import apprise
 from monitor import channels
 from monitor.errors import StoreError
 from monitor.items import Alert, Scored
+from monitor.metrics import Metrics
 from monitor.outbox import Delivery, Outbox
 
 log = logging.getLogger("monitor.alerts")
@@ -111,14 +112,20 @@ class Sender:
     """Sends the outbox's alerts through apprise, one task per channel."""
 
     def __init__(self, outbox: Outbox, urls: Mapping[str, str], data_dir: Path,
-                 policy: RetryPolicy, claim_timeout: float) -> None:
+                 policy: RetryPolicy, claim_timeout: float, metrics: Metrics | None = None) -> None:
         self.outbox = outbox
         self.policy = policy
         self.claim_timeout_ms = int(claim_timeout * 1000)
-        self.apprises = {name: _apprise(channels.with_defaults(url, data_dir)) for name, url in urls.items()}
+        self.apprises: dict[str, apprise.Apprise] = {}
+        self.set_channels(urls, data_dir)
+        self.metrics = metrics
         self.sent = 0
         self.failed = 0
         self.inflight: set[bytes] = set()  # entry ids queued or being sent by this sender
+
+    def set_channels(self, urls: Mapping[str, str], data_dir: Path) -> None:
+        """(Re)build one apprise object per channel; alerts for a removed channel fail."""
+        self.apprises = {name: _apprise(channels.with_defaults(url, data_dir)) for name, url in urls.items()}
 
     async def send(self, delivery: Delivery) -> bool:
         """Try one delivery and end it in the outbox: done, retry later, or dead."""
@@ -130,6 +137,8 @@ class Sender:
         else:
             ok = await asyncio.to_thread(_notify, target, alert, delivery.alert)
             error = f"channel '{alert.channel}' failed to send alert {alert.id}"
+        if self.metrics is not None:
+            self.metrics.sends.labels(alert.channel, "ok" if ok else "failed").inc()
         if ok:
             self.outbox.done(delivery)
             self.sent += 1
@@ -151,6 +160,7 @@ class Sender:
         self.outbox.release_due(time.time())
         batch = self.outbox.take(TAKE_BATCH, own_pending=True)
         batch += self.outbox.reclaim(self.claim_timeout_ms)
+        batch += self.outbox.take(TAKE_BATCH)
         total = 0
         while batch:
             results = await self._send_by_channel(batch)

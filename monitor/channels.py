@@ -13,7 +13,7 @@ import time
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from apprise.decorators import notify
 
@@ -50,4 +50,5 @@ def with_defaults(url: str, data_dir: Path) -> str:
         query["jsonl"] = str(data_dir / JSONL_FILE)
     elif query["jsonl"] and not Path(query["jsonl"]).is_absolute():
         query["jsonl"] = str(data_dir / query["jsonl"])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    # Not urlunsplit: it drops the "//" of a URL without a host, which apprise then rejects.
+    return f"{SCHEMA}://{parts.netloc}{parts.path}?{urlencode(query)}"

@@ -62,3 +62,21 @@ class Keys:
     def alert(self, short_id: str) -> str:
         """Hash, TTL `[dedup] seen_ttl`: an alert's fields by its short id (for labels, lookup)."""
         return f"{self.prefix}alert:{short_id}"
+
+    def neardup_item(self, ref: str) -> str:
+        """String, TTL `[dedup] window`: one indexed item's MinHash signature, shingle count,
+        index time, story id and the result its check returned (replayed on a repeat check);
+        `ref` is 16 hex digits of the item id's sha1."""
+        return f"{self.prefix}nd:item:{ref}"
+
+    def neardup_lsh(self, time_slice: int, shard: str) -> str:
+        """Hash, expires `[dedup] window` after its time slice ends: one shard of the LSH
+        buckets of the items indexed in one slice of time (field: band number + band
+        values; value: the 8-byte refs of the items in that bucket). The Lua script
+        appends the shard number to the key made with shard=""."""
+        return f"{self.prefix}nd:lsh:{time_slice}:{shard}"
+
+    def neardup_story(self, story_id: str) -> str:
+        """List, TTL `[dedup] window` from its latest copy: one story's sources, first item
+        first, each a JSON object (item id, source, url, published)."""
+        return f"{self.prefix}nd:story:{story_id}"

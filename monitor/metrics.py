@@ -1,0 +1,68 @@
+"""Prometheus metrics, defined once, and the HTTP endpoint serving them with /healthz.
+
+`/healthz` answers 200 while the scheduler runs and Redis answers, 503 otherwise, with a
+JSON reason. `/metrics` is the Prometheus text format of this process's registry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+log = logging.getLogger("monitor.metrics")
+
+STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    """Every metric the monitor exports, in one registry (one per service, so tests can
+    make their own)."""
+
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry()
+        self.polls = Counter("monitor_polls", "Feed polls by feed and outcome", ["feed", "outcome"], registry=r)
+        self.items = Counter("monitor_items", "Items by stage: fetched, new, alerted", ["stage"], registry=r)
+        self.stage_seconds = Histogram("monitor_stage_seconds", "Latency of each pipeline stage",
+                                       ["stage"], buckets=STAGE_BUCKETS, registry=r)
+        self.outbox = Gauge("monitor_outbox_alerts", "Alerts in the outbox by state", ["state"], registry=r)
+        self.sends = Counter("monitor_sends", "Alert sends by channel and result", ["channel", "result"], registry=r)
+        self.last_success = Gauge("monitor_feed_last_success_timestamp_seconds",
+                                  "Time of each feed's last successful poll", ["feed"], registry=r)
+        self.staleness = Gauge("monitor_feed_staleness_seconds",
+                               "Seconds since each feed's last successful poll", ["feed"], registry=r)
+        self.info = Gauge("monitor_info", "Versions of the running monitor, model and settings",
+                          ["version", "model", "settings"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+Check = Callable[[], str | None]  # None when healthy, else the reason
+
+
+async def start_http(address: str, metrics: Metrics, health: Check, refresh: Callable[[], None]) -> web.AppRunner:
+    """Serve /healthz and /metrics on host:port until the returned runner is cleaned up."""
+    host, _, port = address.rpartition(":")
+
+    async def healthz(_: web.Request) -> web.Response:
+        reason = health()
+        body = json.dumps({"status": "ok" if reason is None else "unhealthy", "reason": reason})
+        return web.Response(status=200 if reason is None else 503, text=body, content_type="application/json")
+
+    async def metrics_view(_: web.Request) -> web.Response:
+        refresh()
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
+    log.info("health and metrics on http://%s/healthz and /metrics", address)
+    return runner

@@ -1,0 +1,249 @@
+"""Near-duplicate detection: one story per wire copy, however many outlets republish it.
+
+Each document becomes a set of word 3-shingles (monitor/shingles.py) and a 128-value
+MinHash signature. The index in Redis holds, per item, the signature and the shingle
+count, and LSH buckets (42 bands of 3 values) to find candidates; every candidate is then
+verified on its whole signature. A copy is a duplicate when the estimated Jaccard
+similarity is high (a lightly reworded copy) or when the shorter text is mostly contained
+in the longer one (a copy with other text appended, a new headline, boilerplate lines).
+
+The thresholds were chosen on the evaluation in .ci/eval_neardup.py; `monitor similar A B`
+prints the exact measures for two texts so users can check them on their own feeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from monitor import shingles
+from monitor.errors import InputError, StoreError
+from monitor.items import Item
+from monitor.keys import Keys
+from monitor.neardup_script import CHECK_AND_ADD
+
+WINDOW_SECONDS = 3 * 86400
+"""How far back an earlier copy is looked for ([dedup] window)."""
+
+JACCARD_THRESHOLD = 0.5
+"""Duplicate when the word 3-shingle Jaccard similarity reaches this ([dedup] jaccard)."""
+
+CONTAINMENT_THRESHOLD = 0.8
+"""Duplicate when this share of the shorter text's shingles is in the other ([dedup] containment)."""
+
+MIN_CONTAINED_SHINGLES = 15
+"""Containment counts only when the shorter text has this many shingles: a headline alone
+is contained in every article that repeats it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NearDupConfig:
+    window_seconds: int = WINDOW_SECONDS
+    jaccard_threshold: float = JACCARD_THRESHOLD
+    containment_threshold: float = CONTAINMENT_THRESHOLD
+    min_contained_shingles: int = MIN_CONTAINED_SHINGLES
+    shingle_size: int = 3  # words; 2 merges more same-event articles, 4+ misses reworded copies
+    num_perm: int = 128  # signature length: estimate error ~0.04 at Jaccard 0.5
+    bands: int = 42  # LSH bands x rows <= num_perm; 3 rows find 96% of pairs at Jaccard 0.4
+    rows: int = 3
+    slices: int = 3  # LSH time slices per window: memory is freed a slice at a time
+    max_candidates: int = 50  # verified per check, most shared bands first (bounds latency)
+    max_bucket: int = 64  # refs kept per LSH bucket (bounds boilerplate-only buckets)
+    shards: int = 16384  # LSH hashes per slice: ~100 entries each at 100,000 items, compact
+
+    def __post_init__(self) -> None:
+        if self.window_seconds < 1 or self.bands * self.rows > self.num_perm or self.bands > 256:
+            raise ValueError("near-duplicate config: window >= 1 s, bands x rows <= num_perm")
+        if not (0 < self.jaccard_threshold <= 1 and 0 < self.containment_threshold <= 1):
+            raise ValueError("near-duplicate config: thresholds must be in (0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class Similarity:
+    jaccard: float  # |A and B| / |A or B| over word shingles
+    containment: float  # |A and B| / min(|A|, |B|)
+    shingles_a: int
+    shingles_b: int
+    shared: int
+    duplicate: bool
+    reason: str  # "jaccard", "containment" or "" when not a duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    item_id: str
+    source: str
+    url: str
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    story_id: str
+    sources: tuple[Source, ...]  # first item first
+
+    @property
+    def first_item_id(self) -> str:
+        return self.sources[0].item_id
+
+    @property
+    def n_sources(self) -> int:
+        """Distinct source names (one outlet posting a story twice counts once)."""
+        return len({s.source for s in self.sources})
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMatch:
+    story_id: str
+    first_item_id: str
+    sources: tuple[Source, ...]  # the story's sources up to and including this item
+    is_new: bool  # this item starts the story: it alerts
+    n_sources: int  # distinct sources up to and including this item
+    new_source: bool = True  # this item's source was not on the story before it
+    jaccard: float = 0.0  # estimated, against the matched earlier copy (0 when new)
+    containment: float = 0.0
+
+
+def verdict(jaccard: float, containment: float, smaller: int, cfg: NearDupConfig) -> str:
+    """Why two texts are duplicates ("jaccard", "containment"), or "" if they are not."""
+    if jaccard >= cfg.jaccard_threshold:
+        return "jaccard"
+    if containment >= cfg.containment_threshold and smaller >= cfg.min_contained_shingles:
+        return "containment"
+    return ""
+
+
+def similarity(a: str, b: str, cfg: NearDupConfig = NearDupConfig()) -> Similarity:
+    """Exact shingle measures of two texts and the verdict the index would give."""
+    ha = shingles.shingle_hashes(a, cfg.shingle_size)
+    hb = shingles.shingle_hashes(b, cfg.shingle_size)
+    j, c, shared = shingles.exact(ha, hb)
+    reason = verdict(j, c, min(ha.size, hb.size), cfg)
+    return Similarity(j, c, int(ha.size), int(hb.size), shared, bool(reason), reason)
+
+
+def _read(path: str) -> str:
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        return data.decode("utf-8")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from e
+
+
+def run_similar(path_a: str, path_b: str, as_json: bool) -> tuple[str, int]:
+    """`monitor similar A B [--json]`: the measures and verdict to print, and exit code 0."""
+    if path_a == "-" and path_b == "-":
+        raise InputError("-: standard input can be only one of the two texts")
+    cfg = NearDupConfig()
+    s = similarity(_read(path_a), _read(path_b), cfg)
+    if as_json:
+        out: dict[str, Any] = {
+            "jaccard": round(s.jaccard, 4), "containment": round(s.containment, 4),
+            "shingles_a": s.shingles_a, "shingles_b": s.shingles_b, "shared": s.shared,
+            "duplicate": s.duplicate, "reason": s.reason or None,
+            "thresholds": {"jaccard": cfg.jaccard_threshold,
+                           "containment": cfg.containment_threshold,
+                           "min_contained_shingles": cfg.min_contained_shingles},
+        }
+        return json.dumps(out, indent=2), 0
+    lines = [
+        f"jaccard      {s.jaccard:.3f}   duplicate at >= {cfg.jaccard_threshold:.2f}",
+        f"containment  {s.containment:.3f}   duplicate at >= {cfg.containment_threshold:.2f}"
+        f" (share of the shorter text found in the other, if it has"
+        f" >= {cfg.min_contained_shingles} shingles)",
+        f"shingles     A {s.shingles_a}, B {s.shingles_b}, shared {s.shared}"
+        f" (word {cfg.shingle_size}-shingles)",
+        f"verdict      {'duplicate (' + s.reason + ')' if s.duplicate else 'not a duplicate'}",
+    ]
+    return "\n".join(lines), 0
+
+
+@lru_cache(maxsize=4)
+def _hasher(num_perm: int) -> shingles.MinHasher:
+    return shingles.MinHasher(num_perm)
+
+
+def _ref(item_id: str) -> bytes:
+    """8 bytes naming an item in the index (fixed width: buckets concatenate them; 64 bits,
+    so two items of a 100,000-item window clash once in 10**9 windows)."""
+    return hashlib.sha1(item_id.encode()).digest()[:8]
+
+
+def _source(entry: bytes) -> Source:
+    e = json.loads(entry)
+    return Source(e["i"], e["s"], e["u"], datetime.fromisoformat(e["t"]))
+
+
+class NearDupIndex:
+    """The shared near-duplicate index of the last window, in Redis."""
+
+    def __init__(self, redis: redis.Redis, keys: Keys, cfg: NearDupConfig) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._cfg = cfg
+        self._hasher = _hasher(cfg.num_perm)
+        self._slice = max(1, math.ceil(cfg.window_seconds / cfg.slices))
+        self.script = redis.register_script(CHECK_AND_ADD)
+
+    def sketch(self, text: str) -> tuple[bytes, int]:
+        """The signature (little-endian uint16 bytes) and shingle count of a text."""
+        hashes = shingles.shingle_hashes(text, self._cfg.shingle_size)
+        return self._hasher.signature(hashes).astype("<u2").tobytes(), int(hashes.size)
+
+    def script_call(self, item: Item) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of the check-and-add script for one item (the benchmark
+        pipelines these to fill an index quickly)."""
+        sig, n = self.sketch(item.document)
+        cfg, now = self._cfg, time.time()
+        current = int(now // self._slice)
+        oldest = int((now - cfg.window_seconds) // self._slice)
+        ref = _ref(item.id)
+        keys = [self._keys.neardup_item(ref.hex())]
+        entry = json.dumps({"i": item.id, "s": item.source, "u": item.url,
+                            "t": item.published.isoformat()})
+        args: list[Any] = [
+            self._keys.neardup_item(""), self._keys.neardup_story(""), ref,
+            _ref(f"{item.id}@{now}").hex(), sig, n, entry, item.source, repr(now),
+            cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
+            cfg.bands, cfg.rows, cfg.jaccard_threshold, cfg.containment_threshold,
+            cfg.min_contained_shingles, cfg.max_candidates, cfg.max_bucket, cfg.shards,
+        ]
+        args += [self._keys.neardup_lsh(s, "") for s in range(current, oldest - 1, -1)]
+        return keys, args
+
+    def check_and_add(self, item: Item) -> StoryMatch:
+        """Attach the item to the story of an earlier copy in the window, or start a story.
+        Checking one item id again returns the first answer (see neardup_script)."""
+        keys, args = self.script_call(item)
+        try:
+            story, is_new, new_source, entries, j, c = self.script(keys=keys, args=args)
+        except redis.RedisError as e:
+            raise StoreError(f"near-duplicate index: {e}") from e
+        sources = tuple(_source(e) for e in entries)
+        return StoryMatch(
+            story_id=story.decode(), first_item_id=sources[0].item_id, sources=sources,
+            is_new=bool(is_new), n_sources=len({s.source for s in sources}),
+            new_source=bool(new_source), jaccard=float(j), containment=float(c),
+        )
+
+    def story(self, story_id: str) -> Story | None:
+        """A story's sources, first item first; None once it has left the window."""
+        try:
+            entries = self._redis.lrange(self._keys.neardup_story(story_id), 0, -1)
+        except redis.RedisError as e:
+            raise StoreError(f"near-duplicate index: {e}") from e
+        if not entries:
+            return None
+        return Story(story_id, tuple(_source(e) for e in entries))

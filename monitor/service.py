@@ -1,0 +1,230 @@
+"""`monitor run`: the long-running service around the poll pipeline.
+
+One APScheduler job per feed (interval and jitter, max_instances=1, coalescing), the
+outbox sender, optional /healthz and /metrics, systemd readiness and watchdog, and reload
+of settings on SIGHUP or when the file changes. The loop is boring on purpose: signal
+handlers only set flags; shutdown lets in-flight polls finish (or abandons them before they
+mark anything) and cleans up in `finally`; a second SIGTERM/SIGINT exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor import __version__, metrics, settings, systemd
+from monitor.alerts import Sender
+from monitor.classify import Classifier
+from monitor.errors import MonitorError, StoreError
+from monitor.pipeline import Runtime, poll_feed
+from monitor.settings import Feed, Loaded
+
+log = logging.getLogger("monitor")
+
+STOP_GRACE = 5.0  # seconds in-flight polls get to finish after SIGTERM before being abandoned
+WATCH_EVERY = 2.0  # seconds between checks of the settings file for changes
+MIN_GAP_SHARE = 0.8  # a feed polled by any worker within this share of its interval is skipped
+
+
+@dataclass
+class Service:
+    rt: Runtime
+    sender: Sender
+    scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    reload: asyncio.Event = field(default_factory=asyncio.Event)
+    polls: set[asyncio.Task[object]] = field(default_factory=set)
+    feeds: dict[str, Feed] = field(default_factory=dict)
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    def schedule(self, feed: Feed) -> None:
+        interval = self.rt.loaded.interval(feed)
+        self.scheduler.add_job(
+            self._poll_job, "interval", args=(feed.name,), id=feed.name, seconds=interval,
+            jitter=int(self.rt.loaded.settings.monitor.jitter) or None, max_instances=1,
+            coalesce=True, misfire_grace_time=None, replace_existing=True,
+            next_run_time=datetime.now(tz=UTC),
+        )
+        self.feeds[feed.name] = feed
+
+    def unschedule(self, name: str) -> None:
+        self.scheduler.remove_job(name)
+        del self.feeds[name]
+
+    async def _poll_job(self, name: str) -> None:
+        feed = self.feeds.get(name)
+        if feed is None or self.stop.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.polls.add(task)
+        try:
+            await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * self.rt.loaded.interval(feed))
+        finally:
+            self.polls.discard(task)
+
+    # -- reload ----------------------------------------------------------------------------
+
+    def apply(self, new: Loaded) -> None:
+        """Switch to validated new settings; feeds added start, feeds removed stop."""
+        old = self.rt.loaded
+        classifier = self.rt.classifier
+        if new.model_path != old.model_path:
+            classifier = Classifier.load(new.model_path)
+        classifier.require(new.settings.topics)
+        self.rt.classifier = classifier
+        self.rt.configure(new)
+        self.sender.set_channels(new.channel_urls, new.data_dir)
+        wanted = {f.name: f for f in new.settings.feeds if f.enabled}
+        for name in list(self.feeds):
+            if name not in wanted:
+                self.unschedule(name)
+        for name, feed in wanted.items():
+            if self.feeds.get(name) != feed or old.interval(feed) != new.interval(feed):
+                self.schedule(feed)
+        log.info("settings reloaded: %d feeds, %d topics, %d channels", len(self.feeds),
+                 len(new.settings.topics), len(new.channel_urls))
+
+    def try_reload(self) -> None:
+        systemd.reloading()
+        try:
+            self.apply(settings.load(self.rt.loaded.path))
+        except MonitorError as exc:
+            log.error("reload refused, keeping the previous settings: %s", exc)
+        finally:
+            systemd.ready()
+
+    async def watch(self) -> None:
+        """Reload on SIGHUP or when the settings file changes."""
+        path = self.rt.loaded.path
+        seen = _mtime(path)
+        while not self.stop.is_set():
+            try:
+                await asyncio.wait_for(self.reload.wait(), timeout=WATCH_EVERY)
+            except TimeoutError:
+                pass
+            current = _mtime(path)
+            if self.reload.is_set() or current != seen:
+                self.reload.clear()
+                seen = current
+                self.try_reload()
+
+    # -- health ----------------------------------------------------------------------------
+
+    def unhealthy(self) -> str | None:
+        if not self.scheduler.running:
+            return "scheduler is not running"
+        try:
+            self.rt.store.ping()
+        except StoreError as exc:
+            return str(exc)
+        return None
+
+    def refresh_metrics(self) -> None:
+        m = self.rt.metrics
+        try:
+            for state, count in self.rt.outbox.depth().items():
+                m.outbox.labels(state).set(count)
+            now = time.time()
+            for name in self.feeds:
+                last = self.rt.store.feed_state(name).last_success
+                m.staleness.labels(name).set(now - last if last else float("nan"))
+        except StoreError as exc:
+            log.warning("metrics: %s", exc)
+
+    async def watchdog(self) -> None:
+        interval = systemd.watchdog_interval()
+        if not interval:
+            return
+        while not self.stop.is_set():
+            if self.unhealthy() is None:
+                systemd.watchdog_ping()
+            await _sleep_or(self.stop, interval / 2)
+
+    async def finish_polls(self) -> None:
+        """Let in-flight polls finish; cancel the rest (a cancelled poll has marked nothing)."""
+        if self.polls:
+            _, pending = await asyncio.wait(set(self.polls), timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def serve(loaded: Loaded) -> int:
+    """Poll on schedule and send until SIGTERM/SIGINT; 0 on a clean stop."""
+    rt = Runtime.build(loaded)
+    service = Service(rt, rt.sender())
+    _install_signals(service)
+    http = None
+    async with rt:
+        try:
+            for feed in loaded.settings.feeds:
+                if feed.enabled:
+                    service.schedule(feed)
+            service.scheduler.start()
+            rt.metrics.info.labels(__version__, rt.classifier.version, str(_mtime(loaded.path))).set(1)
+            if loaded.settings.monitor.http:
+                http = await metrics.start_http(loaded.settings.monitor.http, rt.metrics,
+                                                service.unhealthy, service.refresh_metrics)
+            tasks = [asyncio.create_task(c) for c in
+                     (service.sender.run(service.stop), service.watch(), service.watchdog())]
+            systemd.ready()
+            log.info("monitor %s running: %d feeds, %d topics, model %s", __version__,
+                     len(service.feeds), len(rt.rules), rt.classifier.version)
+            await service.stop.wait()
+            log.info("stopping")
+            systemd.stopping()
+            service.scheduler.shutdown(wait=False)
+            await service.finish_polls()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            if http is not None:
+                await http.cleanup()
+            _save(rt)
+    log.info("stopped")
+    return 0
+
+
+def _install_signals(service: Service) -> None:
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int) -> None:
+        if service.stop.is_set():  # a second signal: stop at once
+            log.warning("second %s: exiting now", signal.Signals(signum).name)
+            os._exit(1)
+        log.info("received %s", signal.Signals(signum).name)
+        service.stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)
+    loop.add_signal_handler(signal.SIGHUP, service.reload.set)
+
+
+def _save(rt: Runtime) -> None:
+    """Ask Redis for a snapshot, so the embedded server restarts from a fresh one too."""
+    try:
+        rt.store.redis.bgsave()
+    except Exception as exc:  # best effort: the append-only file already has the state
+        log.debug("bgsave: %s", exc)
+
+
+def _mtime(path: os.PathLike[str]) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+async def _sleep_or(event: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

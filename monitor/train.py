@@ -1,0 +1,240 @@
+"""Train the topic model from labelled JSON lines and write it with its metrics.
+
+    /work/venv/bin/python -m monitor.train [--with FILE ...] [--out models/topics.skops]
+
+Each input line is `{"text": "...", "topics": ["turkey_russia_syria"]}`; a document is a
+negative for every topic it does not list. Per topic: logistic regression on TF-IDF word
+and character n-grams, calibrated with a sigmoid fitted on held-out folds
+(CalibratedClassifierCV, ensemble=False, so one linear model and one sigmoid remain), then
+k-fold cross-validated precision and recall at each threshold, stored in the model.
+Everything is seeded, so the same data gives the same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import StratifiedKFold
+
+from monitor.classify import FORMAT, Classifier, Features, FeatureSpec, build_features
+from monitor.errors import InputError
+
+DEFAULT_DATA = Path("models/train.jsonl")
+DEFAULT_OUT = Path("models/topics.skops")
+THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
+SEED = 0
+C = 10.0  # inverse regularisation of the logistic regression, chosen by measurement
+MIN_DF = 2  # an n-gram seen in one document only is noise
+MAX_CHAR = 150_000  # caps the model size and the scoring cost
+
+
+@dataclass(frozen=True)
+class Dataset:
+    texts: list[str]
+    labels: list[frozenset[str]]
+    topics: tuple[str, ...]
+    digest: str  # sha256 of the input files, in the order given
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    path: Path
+    metadata: dict[str, Any]
+    seconds: float
+    size_bytes: int
+
+
+def read_data(paths: list[Path]) -> Dataset:
+    """Read JSON-lines training files; a bad line is an InputError naming file and line."""
+    texts: list[str] = []
+    labels: list[frozenset[str]] = []
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read training data: {exc.strerror}") from exc
+        digest.update(raw)
+        for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+            if line.strip():
+                text, topics = parse_line(line, f"{path}:{n}")
+                texts.append(text)
+                labels.append(frozenset(topics))
+    topics = tuple(sorted(set().union(*labels))) if labels else ()
+    if not topics:
+        raise InputError(f"{', '.join(map(str, paths))}: no labelled positives to train on")
+    return Dataset(texts, labels, topics, digest.hexdigest())
+
+
+def parse_line(line: str, where: str) -> tuple[str, list[str]]:
+    """One `{"text", "topics"}` line, checked (shared with evaluation)."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not JSON: {exc.msg}") from exc
+    text, topics = (row.get("text"), row.get("topics")) if isinstance(row, dict) else (0, 0)
+    if not isinstance(text, str) or not isinstance(topics, list) \
+            or not all(isinstance(t, str) for t in topics):
+        raise InputError(f'{where}: expected {{"text": str, "topics": [str, ...]}}')
+    return text, topics
+
+
+def fit_features(texts: list[str], spec: FeatureSpec) -> Features:
+    """Learn the vocabularies and smoothed idf weights (as TfidfVectorizer does)."""
+    word, char = spec.vectorizers(min_df=MIN_DF, max_char=MAX_CHAR)
+    blocks = [(word, word.fit_transform(texts))]
+    if char is not None:
+        blocks.append((char, char.fit_transform(texts)))
+    fitted = []
+    for vec, counts in blocks:
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+        fitted.append((vec.get_feature_names_out().astype(str), idf))
+    char_names, char_idf = fitted[1] if len(fitted) > 1 else (np.array([], str), np.array([]))
+    return build_features(spec, fitted[0][0], fitted[0][1], char_names, char_idf)
+
+
+def fit_topic(x: sp.csr_matrix, y: np.ndarray, c: float = C) -> tuple[np.ndarray, float, tuple]:
+    """One topic: weights, intercept and sigmoid (a, b) calibrated on held-out folds."""
+    base = LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=SEED)
+    folds = StratifiedKFold(3, shuffle=True, random_state=SEED)
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False).fit(x, y)
+    fitted = model.calibrated_classifiers_[0]
+    sigmoid = fitted.calibrators[0]
+    return (fitted.estimator.coef_[0], float(fitted.estimator.intercept_[0]),
+            (float(sigmoid.a_), float(sigmoid.b_)))
+
+
+def cross_validate(x: sp.csr_matrix, y: np.ndarray, folds: int, c: float = C) -> np.ndarray:
+    """Out-of-fold calibrated probabilities for one topic."""
+    probs = np.zeros(len(y))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    for train_idx, test_idx in splitter.split(np.zeros(len(y)), y):
+        coef, intercept, (a, b) = fit_topic(x[train_idx], y[train_idx], c)
+        margin = x[test_idx] @ coef + intercept
+        probs[test_idx] = 1.0 / (1.0 + np.exp(np.clip(a * margin + b, -50, 50)))
+    return probs
+
+
+def threshold_table(y: np.ndarray, probs: np.ndarray) -> list[dict[str, float]]:
+    """Precision, recall and false-positive rate at each threshold of THRESHOLDS."""
+    rows = []
+    for t in THRESHOLDS:
+        hit = probs >= t
+        tp, fp = int(np.sum(hit & (y == 1))), int(np.sum(hit & (y == 0)))
+        fn, tn = int(np.sum(~hit & (y == 1))), int(np.sum(~hit & (y == 0)))
+        rows.append({"threshold": t, "precision": tp / (tp + fp) if tp + fp else 1.0,
+                     "recall": tp / (tp + fn) if tp + fn else 0.0,
+                     "fpr": fp / (fp + tn) if fp + tn else 0.0})
+    return rows
+
+
+def topic_metrics(y: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+    table = threshold_table(y, probs)
+    return {"positives": int(y.sum()), "documents": len(y),
+            "average_precision": round(float(average_precision_score(y, probs)), 4),
+            "suggested_threshold": suggest(table), "thresholds": table}
+
+
+def suggest(table: list[dict[str, float]]) -> float:
+    """The threshold with the best F1 in cross-validation (ties: the higher threshold)."""
+    def f1(r: dict[str, float]) -> float:
+        p, q = r["precision"], r["recall"]
+        return 2 * p * q / (p + q) if p + q else 0.0
+    return max(table, key=lambda r: (round(f1(r), 4), r["threshold"]))["threshold"]
+
+
+def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
+          folds: int = 5, trained: str | None = None, c: float = C) -> TrainReport:
+    """Train on the files, cross-validate, write the model to `out`, return the report."""
+    started = time.perf_counter()
+    data = read_data(data_paths)
+    spec = spec or FeatureSpec()
+    features = fit_features(data.texts, spec)
+    x = features.transform(data.texts)
+    coefs, intercepts, calib, metrics = [], [], [], {}
+    for topic in data.topics:
+        y = np.array([topic in labels for labels in data.labels], dtype=int)
+        coef, intercept, ab = fit_topic(x, y, c)
+        coefs.append(coef)
+        intercepts.append(intercept)
+        calib.append(ab)
+        if folds >= 2:  # folds < 2 skips cross-validation (quick experiments only)
+            metrics[topic] = topic_metrics(y, cross_validate(x, y, folds, c))
+    trained = trained or datetime.now(UTC).date().isoformat()
+    metadata = {"format": FORMAT, "topics": list(data.topics), "data_sha256": data.digest,
+                "data_files": [Path(p).name for p in data_paths], "trained": trained,
+                "version": f"{data.digest[:12]}-{trained.replace('-', '')}",
+                "spec": {"word_ngrams": list(spec.word_ngrams),
+                         "char_ngrams": list(spec.char_ngrams), "char_weight": spec.char_weight},
+                "model": {"kind": "logistic regression + sigmoid calibration", "C": c,
+                          "cv_folds": folds, "min_df": MIN_DF, "max_char_features": MAX_CHAR},
+                "cv": metrics}
+    state = {"metadata": json.dumps(metadata, sort_keys=True),
+             "word_names": features.names[:features.n_word], "word_idf": features.word_idf,
+             "char_names": features.names[features.n_word:], "char_idf": features.char_idf,
+             "coef": np.array(coefs, dtype=np.float32), "intercept": np.array(intercepts),
+             "calib": np.array(calib)}
+    size = save(state, Path(out))
+    return TrainReport(Path(out), metadata, time.perf_counter() - started, size)
+
+
+def save(state: dict[str, Any], out: Path) -> int:
+    """Write atomically (a reader never sees half a model); return the size in bytes."""
+    import skops.io as sio
+
+    buffer = io.BytesIO(sio.dumps(state, compression=zipfile.ZIP_DEFLATED, compresslevel=9))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(out)
+    return out.stat().st_size
+
+
+def format_report(report: TrainReport) -> str:
+    meta = report.metadata
+    lines = [f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB) version {meta['version']} "
+             f"in {report.seconds:.0f} s",
+             f"{'topic':24} {'docs':>5} {'pos':>5} {'AP':>6} {'thr':>5} {'prec':>6} {'recall':>6}"]
+    for topic, m in meta["cv"].items():
+        row = next(r for r in m["thresholds"] if r["threshold"] == m["suggested_threshold"])
+        lines.append(f"{topic:24} {m['documents']:5} {m['positives']:5} "
+                     f"{m['average_precision']:6.3f} {row['threshold']:5.2f} "
+                     f"{row['precision']:6.3f} {row['recall']:6.3f}")
+    lines.append("(cross-validated; thr = suggested threshold, best F1)")
+    return "\n".join(lines)
+
+
+def run_train(data: list[Path] | None = None, extra: list[Path] | None = None,
+              out: Path = DEFAULT_OUT) -> tuple[str, int]:
+    """`monitor train [--with FILE]`: the text to print and the exit code."""
+    paths = [*(data or [DEFAULT_DATA]), *(extra or [])]
+    report = train(paths, out)
+    Classifier.load(report.path)  # what we ship must load
+    return format_report(report), 0
+
+
+def main(argv: list[str]) -> int:
+    extra = [Path(argv[i + 1]) for i, a in enumerate(argv) if a == "--with"]
+    out = next((Path(argv[i + 1]) for i, a in enumerate(argv) if a == "--out"), DEFAULT_OUT)
+    text, code = run_train(extra=extra, out=out)
+    print(text)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

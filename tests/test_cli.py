@@ -1,0 +1,103 @@
+"""The `monitor` command as users run it: a real subprocess against local servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.articles import OFF_TOPIC, ON_TOPIC, rss
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def monitor(*args: str, settings: Path | None = None, timeout: float = 60,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "monitor.cli"]
+    if settings is not None:
+        cmd += ["--settings", str(settings)]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
+                          input=stdin, cwd=ROOT)
+
+
+def test_bad_settings_exit_2_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[monitor]\nredis_url = ""\n[topics.t]\ntitle = "T"\nthreshold = 2\n', encoding="utf-8")
+    result = monitor("check", settings=path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{path}: topics.t.threshold: must be between 0 and 1 (got 2.0)"
+
+
+def test_poll_once_then_status(feed_server, json_receiver, make_settings) -> None:
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0]), ("o1", *OFF_TOPIC[0])]))
+    feed_server.set("/b.xml", "down", status=503)
+    path = make_settings({"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")},
+                         {"hook": json_receiver.url})
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 1, result.stderr  # one feed failed
+    assert "a: ok items=2 new=2 alerts=1" in result.stdout
+    assert "b: error" in result.stdout and "HTTP 503" in result.stdout
+    assert len(json_receiver.received) == 1
+
+    status = monitor("status", "--json", settings=path)
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["feeds"]["a"]["last_status"] == "ok" and data["feeds"]["a"]["alerts"] == 1
+    assert data["feeds"]["b"]["errors"] == 1 and data["feeds"]["b"]["last_error"] == "HTTP 503"
+    assert data["outbox"] == {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
+    text = monitor("status", settings=path).stdout
+    assert "HTTP 503" in text and "outbox: queued 0" in text
+
+
+def test_check_and_notify_test(json_receiver, make_settings, monkeypatch) -> None:
+    path = make_settings({}, {"hook": json_receiver.url})
+    result = monitor("check", settings=path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "channel hook: ok" in result.stdout and "model:" in result.stdout
+    result = monitor("notify-test", "hook", settings=path)
+    assert result.returncode == 0 and "channel hook: sent" in result.stdout
+    assert json_receiver.received[0]["title"].startswith("Test: ")
+    assert monitor("notify-test", "nope", settings=path).returncode == 1
+
+
+def test_run_stops_cleanly_on_sigterm(feed_server, json_receiver, make_settings) -> None:
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[3])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})
+    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "run"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.time() + 30
+        while not json_receiver.received and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(json_receiver.received) == 1
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=10)
+        assert code == 0 and time.monotonic() - started < 10
+        assert "stopped" in proc.stderr.read()
+    finally:
+        proc.kill()
+
+
+def test_feeds_add_remove_list_keep_comments(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    original = (ROOT / "settings.toml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    added = monitor("feeds", "add", "local", "https://example.org/rss.xml", "--interval", "15m", settings=path)
+    assert added.returncode == 0, added.stderr
+    text = path.read_text(encoding="utf-8")
+    assert 'name = "local"' in text and 'interval = "15m"' in text
+    assert "# Secrets never go in this file" in text and "# empty: embedded Redis" in text
+    listed = monitor("feeds", "list", settings=path).stdout
+    assert "local" in listed and "every 900s" in listed and "aljazeera" in listed
+    duplicate = monitor("feeds", "add", "local", "https://example.org/x.xml", settings=path)
+    assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
+    bad = monitor("feeds", "add", "Bad Name", "https://example.org/x.xml", settings=path)
+    assert bad.returncode == 2 and "must match [a-z0-9_-]+" in bad.stderr
+    assert monitor("feeds", "remove", "local", settings=path).returncode == 0
+    assert path.read_text(encoding="utf-8") == original
