@@ -34,6 +34,9 @@ class Kind:
     form: str = ""
     context: str = ""
     shared: str = ""  # a pool of sentences shared with look-alike kinds of the other label
+    body: tuple[int, int] = (8, 16)  # sentences of its own in a long article
+    sharedn: tuple[int, int] = (2, 8)  # sentences from the shared pool
+    passing: tuple[int, int] = (0, 1)  # passing mentions (its "passing" part) per article
     parts: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -76,6 +79,9 @@ def set_meta(kind: Kind, key: str, value: str) -> None:
     elif key == "years":
         low, high = value.split()
         kind.years = (int(low), int(high))
+    elif key in ("body", "sharedn", "passing"):
+        low, high = value.split()
+        setattr(kind, key, (int(low), int(high)))
     elif key == "weight":
         kind.weight = int(value)
     else:
@@ -152,15 +158,16 @@ def article(kind: Kind, frags: Fragments, values: dict[str, str], rng: random.Ra
     """The body of a full article: lead, shuffled body sentences, quote, background."""
     body = list(kind.parts.get("body", []))
     rng.shuffle(body)
-    count = rng.randint(8, 16) if long_form else rng.randint(3, 7)
+    count = rng.randint(*kind.body) if long_form else rng.randint(3, 7)
     sentences = body[:count]
     shared = frags.pools.get(kind.shared, [])
-    sentences += rng.sample(shared, min(len(shared), rng.randint(2, 8)))
+    sentences += rng.sample(shared, min(len(shared), rng.randint(*kind.sharedn)))
     rng.shuffle(sentences)
     if kind.parts.get("quote") and rng.random() < 0.6:
         sentences.insert(rng.randint(1, len(sentences)), pick(kind, "quote", rng))
-    if kind.parts.get("passing") and rng.random() < 0.5:
-        sentences.insert(rng.randint(1, len(sentences)), pick(kind, "passing", rng))
+    passing = kind.parts.get("passing", [])
+    for line in rng.sample(passing, min(len(passing), rng.randint(*kind.passing))):
+        sentences.insert(rng.randint(1, len(sentences)), line)
     context = frags.pools.get(kind.context, [])
     for line in rng.sample(context, min(len(context), rng.randint(0, 2))):
         sentences.append(line)

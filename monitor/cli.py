@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("--json", action="store_true")
+    p = command("bench", cmd_bench, "benchmark the pipeline on a synthetic workload, with targets")
+    p.add_argument("--feeds", type=int, default=200, help="feeds (default 200)")
+    p.add_argument("--items", type=int, default=20, help="items per feed (default 20)")
+    p.add_argument("--neardup-items", type=int, default=100_000, help="near-dup index size (default 100000)")
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -219,7 +225,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
-    from monitor import alerts
+    from monitor import alerts, pipeline, sender
 
     loaded = _load(args)
     names = [args.channel] if args.channel else list(loaded.channel_urls)
@@ -228,7 +234,8 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
         raise MonitorError(f"{loaded.path}: channels.{unknown[0]}: no such channel") from None
     failed = 0
     for name in names:
-        ok = alerts.send_test(name, loaded.channel_urls[name], loaded.data_dir)
+        config = pipeline.channel_configs(loaded)[name]
+        ok = sender.send_now(config, alerts.test_alert(name), loaded.data_dir)
         print(f"channel {name}: {'sent' if ok else 'FAILED'}")
         failed += not ok
     return 1 if failed else 0
@@ -285,6 +292,17 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from monitor import neardup
 
     text, code = neardup.run_similar(args.a, args.b, args.json)
+    print(text)
+    return code
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from monitor import bench
+
+    path = Path(args.settings) if args.settings else None
+    text, code = bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items)
     print(text)
     return code
 

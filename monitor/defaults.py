@@ -59,6 +59,12 @@ SEND_BACKOFF_MAX = "1h"
 CLAIM_TIMEOUT = "2m"
 """An alert taken by a sender that has not acknowledged it by then is taken over by another."""
 
+FEED_ALERT_AFTER = "6h"
+"""A feed failing for longer than this sends one alert to the ops channel (and one on recovery)."""
+
+CHANNEL_ALERT_AFTER = 3
+"""Failed sends in a row after which a channel is reported to the ops channel."""
+
 RECENT_MAX = 5000
 """How many scored items the `recent` stream keeps."""
 

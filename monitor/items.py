@@ -57,4 +57,5 @@ class Alert:
     url: str
     published: datetime
     text: str = ""
-    kind: str = "alert"  # "alert", "follow_up" or "test"
+    kind: str = "alert"  # "alert", "follow_up", "test" or "health"
+    story: str = ""  # the near-duplicate story it starts or follows

@@ -51,8 +51,24 @@ class Keys:
         return f"{self.prefix}dead"
 
     def channel(self, name: str) -> str:
-        """Hash, no TTL: a channel's send counts, last error and the time it may be tried again."""
+        """Hash, no TTL: a channel's failed sends in a row, time of its last digest, and
+        whether the ops channel was told it is failing."""
         return f"{self.prefix}channel:{name}"
+
+    def digest(self, channel: str) -> str:
+        """List, no TTL: alerts folded into the channel's next digest (mode, rate limit or
+        quiet hours), oldest first; emptied atomically when the digest is enqueued."""
+        return f"{self.prefix}digest:{channel}"
+
+    def sent(self, channel: str) -> str:
+        """Sorted set, score = send time, trimmed to the last hour: the channel's sends, for
+        `max_per_hour`."""
+        return f"{self.prefix}sent:{channel}"
+
+    @property
+    def labels(self) -> str:
+        """Hash, no TTL: alert short id -> JSON verdict (relevant or not, topic, time, text)."""
+        return f"{self.prefix}labels"
 
     @property
     def recent(self) -> str:
@@ -69,12 +85,11 @@ class Keys:
         `ref` is 16 hex digits of the item id's sha1."""
         return f"{self.prefix}nd:item:{ref}"
 
-    def neardup_lsh(self, time_slice: int, shard: str) -> str:
-        """Hash, expires `[dedup] window` after its time slice ends: one shard of the LSH
-        buckets of the items indexed in one slice of time (field: band number + band
-        values; value: the 8-byte refs of the items in that bucket). The Lua script
-        appends the shard number to the key made with shard=""."""
-        return f"{self.prefix}nd:lsh:{time_slice}:{shard}"
+    def neardup_lsh(self, time_slice: int) -> str:
+        """Hash, expires `[dedup] window` after its time slice ends: the LSH buckets of the
+        items indexed in one slice of time (field: 2 bytes of a band; value: 15-byte
+        records of band number, band values and item ref)."""
+        return f"{self.prefix}nd:lsh:{time_slice}"
 
     def neardup_story(self, story_id: str) -> str:
         """List, TTL `[dedup] window` from its latest copy: one story's sources, first item

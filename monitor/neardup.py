@@ -35,7 +35,7 @@ from monitor.neardup_script import CHECK_AND_ADD
 WINDOW_SECONDS = 3 * 86400
 """How far back an earlier copy is looked for ([dedup] window)."""
 
-JACCARD_THRESHOLD = 0.5
+JACCARD_THRESHOLD = 0.4
 """Duplicate when the word 3-shingle Jaccard similarity reaches this ([dedup] jaccard)."""
 
 CONTAINMENT_THRESHOLD = 0.8
@@ -52,14 +52,13 @@ class NearDupConfig:
     jaccard_threshold: float = JACCARD_THRESHOLD
     containment_threshold: float = CONTAINMENT_THRESHOLD
     min_contained_shingles: int = MIN_CONTAINED_SHINGLES
-    shingle_size: int = 3  # words; 2 merges more same-event articles, 4+ misses reworded copies
+    shingle_size: int = 3  # words: 2 merges more same-event articles, 5 misses reworded copies
     num_perm: int = 128  # signature length: estimate error ~0.04 at Jaccard 0.5
     bands: int = 42  # LSH bands x rows <= num_perm; 3 rows find 96% of pairs at Jaccard 0.4
     rows: int = 3
     slices: int = 3  # LSH time slices per window: memory is freed a slice at a time
     max_candidates: int = 50  # verified per check, most shared bands first (bounds latency)
-    max_bucket: int = 64  # refs kept per LSH bucket (bounds boilerplate-only buckets)
-    shards: int = 16384  # LSH hashes per slice: ~100 entries each at 100,000 items, compact
+    max_bucket: int = 4096  # records kept per LSH field (bounds boilerplate-only buckets)
 
     def __post_init__(self) -> None:
         if self.window_seconds < 1 or self.bands * self.rows > self.num_perm or self.bands > 256:
@@ -142,11 +141,13 @@ def _read(path: str) -> str:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from e
 
 
-def run_similar(path_a: str, path_b: str, as_json: bool) -> tuple[str, int]:
-    """`monitor similar A B [--json]`: the measures and verdict to print, and exit code 0."""
+def run_similar(path_a: str, path_b: str, as_json: bool,
+                cfg: NearDupConfig | None = None) -> tuple[str, int]:
+    """`monitor similar A B [--json]`: the measures and verdict to print, and exit code 0.
+    `cfg` carries the user's [dedup] thresholds (the defaults when None)."""
     if path_a == "-" and path_b == "-":
         raise InputError("-: standard input can be only one of the two texts")
-    cfg = NearDupConfig()
+    cfg = cfg or NearDupConfig()
     s = similarity(_read(path_a), _read(path_b), cfg)
     if as_json:
         out: dict[str, Any] = {
@@ -181,7 +182,7 @@ def _ref(item_id: str) -> bytes:
     return hashlib.sha1(item_id.encode()).digest()[:8]
 
 
-def _source(entry: bytes) -> Source:
+def _source(entry: bytes | str) -> Source:
     e = json.loads(entry)
     return Source(e["i"], e["s"], e["u"], datetime.fromisoformat(e["t"]))
 
@@ -218,9 +219,9 @@ class NearDupIndex:
             _ref(f"{item.id}@{now}").hex(), sig, n, entry, item.source, repr(now),
             cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
             cfg.bands, cfg.rows, cfg.jaccard_threshold, cfg.containment_threshold,
-            cfg.min_contained_shingles, cfg.max_candidates, cfg.max_bucket, cfg.shards,
+            cfg.min_contained_shingles, cfg.max_candidates, cfg.max_bucket,
         ]
-        args += [self._keys.neardup_lsh(s, "") for s in range(current, oldest - 1, -1)]
+        args += [self._keys.neardup_lsh(s) for s in range(current, oldest - 1, -1)]
         return keys, args
 
     def check_and_add(self, item: Item) -> StoryMatch:

@@ -6,17 +6,20 @@ second script runs after the first has indexed its item), and an item is never h
 indexed (bands written but no item hash) if a worker dies mid-way.
 
 KEYS[1]   the item's record (Keys.neardup_item); present = this item id was checked before
-ARGV      item key prefix, story key prefix, item ref (8 bytes), new story id, signature (uint16
-          little-endian), shingle count, story entry (JSON), source name, now (s), window
-          (s), expiry time of the current slice's LSH hashes, bands, rows, Jaccard
+ARGV      item key prefix, story key prefix, item ref (8 bytes), new story id, signature
+          (uint16 little-endian), shingle count, story entry (JSON), source name, now (s),
+          window (s), expiry time of the current slice's LSH hash, bands, rows, Jaccard
           threshold, containment threshold, min shingles for containment, max candidates,
-          max refs per bucket, LSH shards per slice, then the LSH key prefix of each time
-          slice overlapping the window, the current slice first (Keys.neardup_lsh).
+          max records per LSH field, then the LSH hash of each time slice overlapping the
+          window, the current slice first (Keys.neardup_lsh).
 
-The LSH buckets of a slice are spread over `shards` small hashes (shard = first three bytes
-of the band) so that Redis keeps each one in its compact encoding: ~20 bytes per bucket
-entry instead of ~80 in one big hash. Keys built here from prefixes mean the script needs
-one Redis server, not a Cluster.
+LSH layout: one hash per time slice; band b of an item is a 15-byte record (band number,
+its 3 values, the item's ref) appended to the field named by the band's first value (2
+bytes, so at most 65,536 fields). Reading is one HMGET per slice and writing one HSET, and
+a band costs 15 bytes, where a field or a key per bucket would cost ~80 bytes and one
+Redis call per band (measured: 5x slower). Candidate item keys are built here from a
+prefix, so the script needs one Redis server, not a Cluster.
+
 An item's record is one string, the signature then "n|time|story|new|newsrc|pos|j|c"
 (a hash would hold the 256-byte signature in its large encoding: twice the memory).
 
@@ -47,13 +50,15 @@ local ref, n = ARGV[3], tonumber(ARGV[6])
 local now, window = tonumber(ARGV[9]), tonumber(ARGV[10])
 local bands, width = tonumber(ARGV[12]), tonumber(ARGV[13]) * 2
 local jt, ct, minc = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
-local maxcand, maxrefs, shards = tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
+local maxcand, maxrecords = tonumber(ARGV[17]), tonumber(ARGV[18])
 
-local function bucket(b)  -- the shard (hash key suffix) and field of band b
-  local values = string.sub(sig, b * width + 1, (b + 1) * width)
-  local a, b2, c = string.byte(values, 1, 3)
-  local shard = (a * 65536 + b2 * 256 + c) % shards
-  return shard, string.char(b) .. values
+-- Band b of this item: `keys[b]` (band number and its 3 values, 7 bytes) is filed under
+-- `fields[b]` (its first value, 2 bytes) of the slice's LSH hash, as a 15-byte record
+-- key .. ref appended to that field's value.
+local keys, fields = {}, {}
+for b = 1, bands do
+  local values = string.sub(sig, (b - 1) * width + 1, b * width)
+  keys[b], fields[b] = string.char(b - 1) .. values, string.sub(values, 1, 2)
 end
 
 local function hex(raw)
@@ -63,16 +68,18 @@ end
 -- Candidates: items sharing at least one band, most shared bands first.
 local hits, order, current = {}, {}, {}
 if n > 0 then
-  for b = 0, bands - 1 do
-    local shard, field = bucket(b)
-    for k = 20, #ARGV do
-      local refs = redis.call('HGET', ARGV[k] .. shard, field)
-      if k == 20 then current[b] = refs or '' end  -- the current slice: appended to below
-      if refs then
-        for p = 1, #refs, 8 do
-          local r = string.sub(refs, p, p + 7)
+  for k = 19, #ARGV do
+    local found = redis.call('HMGET', ARGV[k], unpack(fields))
+    for b = 1, bands do
+      local records = found[b]
+      if k == 19 then current[b] = records or '' end  -- the current slice: appended to below
+      local at = records and string.find(records, keys[b], 1, true)
+      while at do
+        if (at - 1) % 15 == 0 then  -- a whole record, not bytes straddling two
+          local r = string.sub(records, at + 7, at + 14)
           if hits[r] then hits[r] = hits[r] + 1 else hits[r] = 1; order[#order + 1] = r end
         end
+        at = string.find(records, keys[b], at + 1, true)
       end
     end
   end
@@ -115,19 +122,23 @@ local pos = redis.call('RPUSH', skey, ARGV[7])
 redis.call('EXPIRE', skey, window)
 
 -- Index the item (copies too: a third copy may resemble the second more than the first).
-local fields = {n, ARGV[9], story, isnew, newsrc, pos, string.format('%.4f', bj),
+local rec = {n, ARGV[9], story, isnew, newsrc, pos, string.format('%.4f', bj),
                 string.format('%.4f', bc)}
-redis.call('SET', KEYS[1], sig .. table.concat(fields, '|'), 'EX', window)
+redis.call('SET', KEYS[1], sig .. table.concat(rec, '|'), 'EX', window)
 if n > 0 then
-  for b = 0, bands - 1 do
-    local shard, field = bucket(b)
-    local key = ARGV[20] .. shard
-    local refs = current[b] .. ref
-    -- A bucket shared by very many items (boilerplate-only texts) keeps its newest refs.
-    if #refs > maxrefs * 8 then refs = string.sub(refs, #refs - maxrefs * 8 + 1) end
-    redis.call('HSET', key, field, refs)
-    redis.call('EXPIREAT', key, tonumber(ARGV[11]))
+  local updates = {}
+  for b = 1, bands do
+    -- One field shared by very many items (boilerplate-only texts) keeps its newest records.
+    local records = current[b]
+    if #records >= maxrecords * 15 then records = string.sub(records, 16) end
+    -- Two bands of this item may share a field: append to what the first one wrote.
+    if updates[fields[b]] then records = updates[fields[b]] end
+    updates[fields[b]] = records .. keys[b] .. ref
   end
+  local flat = {}
+  for f, v in pairs(updates) do flat[#flat + 1] = f; flat[#flat + 1] = v end
+  redis.call('HSET', ARGV[19], unpack(flat))
+  redis.call('EXPIREAT', ARGV[19], tonumber(ARGV[11]))
 end
 return {story, isnew, newsrc, redis.call('LRANGE', skey, 0, pos - 1),
         string.format('%.4f', bj), string.format('%.4f', bc)}

@@ -35,6 +35,9 @@ return #due
 
 
 
+HOUR = 3600.0
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One alert taken from the outbox by this sender."""
@@ -90,12 +93,74 @@ class Outbox:
                 self.redis.xclaim(self.keys.outbox, OUTBOX_GROUP, self.consumer, 0, entry_ids,
                                   justid=True)
 
-    def done(self, delivery: Delivery) -> None:
+    def done(self, delivery: Delivery, channel: str, now: float) -> None:
+        """The send succeeded: end the delivery and count it against the channel's hour."""
+        sent = self.keys.sent(channel)
         with redis_errors("acknowledging a sent alert"):
             pipe = self.redis.pipeline(transaction=True)
             pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
             pipe.xdel(self.keys.outbox, delivery.entry_id)
+            pipe.zadd(sent, {delivery.entry_id: now})
+            pipe.zremrangebyscore(sent, "-inf", now - HOUR)
             pipe.execute()
+
+    def sent_last_hour(self, channel: str, now: float) -> int:
+        with redis_errors("counting recent sends"):
+            return int(self.redis.zcount(self.keys.sent(channel), now - HOUR, "+inf"))
+
+    # -- digests ---------------------------------------------------------------------------
+
+    def fold(self, delivery: Delivery, channel: str, now: float) -> None:
+        """Move an alert from the stream into the channel's next digest, atomically."""
+        with redis_errors("folding an alert into a digest"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
+            pipe.xdel(self.keys.outbox, delivery.entry_id)
+            pipe.rpush(self.keys.digest(channel), json.dumps(delivery.alert))
+            pipe.hsetnx(self.keys.channel(channel), "last_digest", now)  # the digest clock starts
+            pipe.execute()
+
+    def waiting(self, channel: str) -> int:
+        with redis_errors("measuring a digest"):
+            return int(self.redis.llen(self.keys.digest(channel)))
+
+    def last_digest(self, channel: str, now: float) -> float:
+        with redis_errors("reading a channel's state"):
+            raw = self.redis.hget(self.keys.channel(channel), "last_digest")
+        return float(raw) if raw else now
+
+    def flush_digest(self, channel: str, now: float, digest_id: str) -> int:
+        """Enqueue the channel's waiting alerts as one digest entry; returns how many."""
+        key = self.keys.digest(channel)
+
+        def move(pipe: redis.client.Pipeline) -> int:
+            waiting = [json.loads(raw) for raw in pipe.lrange(key, 0, -1)]
+            pipe.multi()
+            if waiting:
+                entry = {"kind": "digest", "channel": channel, "id": digest_id, "alerts": waiting}
+                pipe.xadd(self.keys.outbox, {"alert": json.dumps(entry)})
+                pipe.delete(key)
+            pipe.hset(self.keys.channel(channel), "last_digest", now)
+            return len(waiting)
+
+        with redis_errors("enqueueing a digest"):
+            return int(self.redis.transaction(move, key, value_from_callable=True))
+
+    # -- channel health --------------------------------------------------------------------
+
+    def channel_failed(self, channel: str) -> int:
+        """Count one more failed send in a row; returns the count."""
+        with redis_errors("recording a failed send"):
+            return int(self.redis.hincrby(self.keys.channel(channel), "failures", 1))
+
+    def channel_ok(self, channel: str) -> int:
+        """Reset the failure count after a success; returns what it was."""
+        with redis_errors("recording a send"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hget(self.keys.channel(channel), "failures")
+            pipe.hset(self.keys.channel(channel), "failures", 0)
+            before, _ = pipe.execute()
+        return int(before or 0)
 
     def retry_later(self, delivery: Delivery, due: float, error: str) -> None:
         alert = {**delivery.alert, "attempts": delivery.attempts + 1, "last_error": error}

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +31,7 @@ from monitor.keys import Keys
 from monitor.metrics import Metrics
 from monitor.neardup import NearDupConfig, NearDupIndex
 from monitor.outbox import Outbox
+from monitor.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.settings import Feed, Loaded
 from monitor.store import FeedState, Store, connect
 
@@ -88,11 +89,17 @@ class Runtime:
                                      NearDupConfig(window_seconds=int(s.dedup.window)))
                         if s.dedup.near_duplicates else None)
 
-    def sender(self) -> alerts.Sender:
+    def sender(self, clock: Callable[[], float] = time.time) -> Sender:
         a = self.loaded.settings.alerts
-        policy = alerts.RetryPolicy(a.send_attempts, a.send_backoff_base, a.send_backoff_max)
-        return alerts.Sender(self.outbox, self.loaded.channel_urls, self.loaded.data_dir, policy,
-                             a.claim_timeout, self.metrics)
+        retry = RetryPolicy(a.send_attempts, a.send_backoff_base, a.send_backoff_max)
+        return Sender(self.outbox, channel_configs(self.loaded), self.loaded.data_dir, retry,
+                      a.claim_timeout, self.metrics, self.loaded.settings.monitor.ops_channel, clock)
+
+    def tell_ops(self, title: str, text: str) -> None:
+        """One operator alert to `[monitor] ops_channel`, if there is one."""
+        ops = self.loaded.settings.monitor.ops_channel
+        if ops:
+            self.outbox.enqueue(alerts.health_alert(ops, title, text))
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -109,6 +116,11 @@ class Runtime:
     async def __aexit__(self, *exc: object) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
+    return {name: ChannelConfig(loaded.channel_urls[name], channel.to_policy(), channel.to_templates())
+            for name, channel in loaded.settings.channels.items()}
 
 
 def _limits(loaded: Loaded) -> fetch.FetchLimits:
@@ -209,9 +221,12 @@ def _process(rt: Runtime, scored: Scored) -> int:
     if batch and rt.neardup is not None:
         with rt.timed("neardup"):
             story = rt.neardup.check_and_add(scored.item)
-        if not story.is_new:  # a later copy of a story already alerted: at most a follow-up
+        if story.is_new:
+            batch = alerts.build_alerts(scored, rt.rules, story=story.story_id)
+        else:  # a later copy of a story already alerted: at most a follow-up
             follow = dedup.follow_up_sources and story.n_sources == dedup.follow_up_sources
-            batch = alerts.build_alerts(scored, rt.rules, kind="follow_up") if follow else []
+            batch = (alerts.build_alerts(scored, rt.rules, kind="follow_up", story=story.story_id)
+                     if follow else [])
     payloads = [(a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in batch]
     recent = _recent_record(scored, story.story_id if story else None)
     with rt.timed("claim"):
@@ -244,10 +259,16 @@ def _failed(rt: Runtime, feed: Feed, state: FeedState, error: str, retry_after: 
     if state.last_status != "error" or state.last_error != error:  # once per change of state
         log.warning("feed '%s': %s (retry in %.0fs; errors in a row: %d)", feed.name, error, delay, errors)
     now = time.time()
-    rt.store.update_feed(feed.name, {
+    since = state.failing_since or now
+    fields: dict[str, object] = {
         "last_poll": f"{now:.3f}", "last_status": "error", "last_error": error,
-        "errors": errors, "retry_at": f"{now + delay:.3f}",
-    })
+        "errors": errors, "retry_at": f"{now + delay:.3f}", "failing_since": f"{since:.3f}",
+    }
+    if not state.ops_told and now - since >= m.feed_alert_after:
+        rt.tell_ops(f"Feed '{feed.name}' is failing",
+                    f"Failing for {(now - since) / 3600:.1f} h ({errors} polls): {error}")
+        fields["ops_told"] = 1
+    rt.store.update_feed(feed.name, fields)
     return PollResult(feed.name, "error", error=error)
 
 
@@ -255,11 +276,14 @@ def _succeeded(rt: Runtime, feed: Feed, state: FeedState, validators: fetch.Vali
                status: str, items: int, new: int = 0, alerted: int = 0) -> None:
     if state.last_status == "error":
         log.info("feed '%s': recovered after %d errors", feed.name, state.errors)
+    if state.ops_told:
+        rt.tell_ops(f"Feed '{feed.name}' recovered", f"Polls succeed again after {state.errors} errors.")
     now = time.time()
     rt.store.update_feed(
         feed.name,
         {"last_poll": f"{now:.3f}", "last_success": f"{now:.3f}", "last_status": status,
          "last_error": None, "errors": 0, "retry_at": 0, "items": items,
+         "failing_since": None, "ops_told": None,
          "etag": validators.etag, "last_modified": validators.last_modified},
         counts={"new_items": new, "alerts": alerted},
     )

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import __version__, metrics, settings, systemd
-from monitor.alerts import Sender
 from monitor.classify import Classifier
 from monitor.errors import MonitorError, StoreError
-from monitor.pipeline import Runtime, poll_feed
+from monitor.pipeline import Runtime, channel_configs, poll_feed
+from monitor.sender import Sender
 from monitor.settings import Feed, Loaded
 
 log = logging.getLogger("monitor")
@@ -42,6 +42,7 @@ class Service:
     reload: asyncio.Event = field(default_factory=asyncio.Event)
     polls: set[asyncio.Task[object]] = field(default_factory=set)
     feeds: dict[str, Feed] = field(default_factory=dict)
+    reload_error: str = ""
 
     # -- scheduling ------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ class Service:
         classifier.require(new.settings.topics)
         self.rt.classifier = classifier
         self.rt.configure(new)
-        self.sender.set_channels(new.channel_urls, new.data_dir)
+        self.sender.set_channels(channel_configs(new), new.data_dir, new.settings.monitor.ops_channel)
         wanted = {f.name: f for f in new.settings.feeds if f.enabled}
         for name in list(self.feeds):
             if name not in wanted:
@@ -99,6 +100,13 @@ class Service:
             self.apply(settings.load(self.rt.loaded.path))
         except MonitorError as exc:
             log.error("reload refused, keeping the previous settings: %s", exc)
+            if str(exc) != self.reload_error:  # one ops alert per distinct failure
+                self.rt.tell_ops("Settings reload refused", f"Keeping the previous settings: {exc}")
+            self.reload_error = str(exc)
+        else:
+            if self.reload_error:
+                self.rt.tell_ops("Settings reload succeeded", "The settings file loads again.")
+            self.reload_error = ""
         finally:
             systemd.ready()
 

@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import apprise
 from pydantic import (
@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor import defaults
+from monitor import defaults, policy, templates
 from monitor.errors import SettingsError
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -84,6 +84,8 @@ class MonitorSection(Strict):
     backoff_base: Duration = Field(default=parse_duration(defaults.BACKOFF_BASE), gt=0)
     backoff_max: Duration = Field(default=parse_duration(defaults.BACKOFF_MAX), gt=0)
     log_level: str = "info"
+    ops_channel: str = ""
+    feed_alert_after: Duration = Field(default=parse_duration(defaults.FEED_ALERT_AFTER), gt=0)
 
     @field_validator("redis_url")
     @classmethod
@@ -157,6 +159,53 @@ class Topic(Strict):
 
 class Channel(Strict):
     url: str
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest_every: Duration | None = Field(default=None, gt=0)
+    digest_at: list[str] = []
+    timezone: str = "UTC"
+    max_per_hour: int = Field(default=0, ge=0)
+    quiet_hours: str = ""
+    urgent_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    format: Literal["text", "markdown", "html"] = "text"
+    title_template: str = ""
+    body_template: str = ""
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: list[str]) -> list[str]:
+        for moment in value:
+            policy.parse_time_of_day(moment)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        policy.parse_zone(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        policy.parse_quiet_hours(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Channel:
+        if self.mode == "digest" and not (self.digest_every or self.digest_at):
+            raise ValueError('a digest channel needs digest_every (e.g. "1h") or digest_at (e.g. ["08:00"])')
+        templates.compile_templates(self.format, self.title_template, self.body_template)
+        return self
+
+    def to_policy(self) -> policy.ChannelPolicy:
+        return policy.ChannelPolicy(
+            mode=self.mode, digest_every=self.digest_every,
+            digest_at=tuple(policy.parse_time_of_day(t) for t in self.digest_at), zone=self.timezone,
+            max_per_hour=self.max_per_hour, quiet=policy.parse_quiet_hours(self.quiet_hours),
+            urgent_score=self.urgent_score,
+        )
+
+    def to_templates(self) -> templates.Templates:
+        return templates.Templates(self.format, self.title_template, self.body_template)
 
 
 class Settings(Strict):
@@ -174,6 +223,9 @@ class Settings(Strict):
             if feed.name in seen:
                 raise _KeyError(f"feeds[{index}].name", f"duplicate feed name {feed.name!r}")
             seen.add(feed.name)
+        ops = self.monitor.ops_channel
+        if ops and ops not in self.channels:
+            raise _KeyError("monitor.ops_channel", f"channel {ops!r} is not defined in [channels]")
         for name, topic in self.topics.items():
             for channel in topic.notify:
                 if channel not in self.channels:

@@ -108,6 +108,8 @@ class FeedState:
     errors: int = 0
     retry_at: float = 0.0
     items: int = 0  # items in the last successful response
+    failing_since: float | None = None  # start of the current run of errors
+    ops_told: bool = False  # the ops channel was told this feed is failing
     new_items: int = 0  # new (unseen) items over the feed's life
     alerts: int = 0  # alerts enqueued over the feed's life
 
@@ -124,6 +126,8 @@ class FeedState:
             errors=int(data.get("errors", 0)),
             retry_at=float(data.get("retry_at", 0)),
             items=int(data.get("items", 0)),
+            failing_since=float(data["failing_since"]) if data.get("failing_since") else None,
+            ops_told=bool(data.get("ops_told")),
             new_items=int(data.get("new_items", 0)),
             alerts=int(data.get("alerts", 0)),
         )

@@ -1,0 +1,135 @@
+"""Per-channel delivery policy, as pure functions of the time: send now, or fold into a digest.
+
+A channel is `immediate` (each alert sent on its own) or `digest` (alerts collected and sent
+together every `digest_every` or at the `digest_at` times of day). On any channel an alert
+folds into the next digest instead of being sent when the channel already sent
+`max_per_hour` messages in the last hour, or during `quiet_hours` unless its score is at
+least `urgent_score`. Nothing is dropped: a folded alert waits in the channel's digest.
+An immediate channel's folded alerts go out as one digest as soon as it may send again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+HOUR = 3600.0
+
+
+def parse_time_of_day(value: str) -> int:
+    """'07:30' -> minutes after midnight."""
+    match = TIME_RE.match(value.strip())
+    if not match:
+        raise ValueError(f"bad time of day {value!r}: use HH:MM, e.g. \"07:30\"")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def parse_quiet_hours(value: str) -> tuple[int, int] | None:
+    """'22:00-07:00' -> (1320, 420); '' -> None."""
+    if not value:
+        return None
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError(f"bad quiet hours {value!r}: use HH:MM-HH:MM, e.g. \"22:00-07:00\"")
+    return parse_time_of_day(start), parse_time_of_day(end)
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as \"Europe/Istanbul\")") from None
+
+
+@dataclass(frozen=True)
+class ChannelPolicy:
+    mode: str = "immediate"  # or "digest"
+    digest_every: float | None = None  # seconds
+    digest_at: tuple[int, ...] = ()  # minutes after midnight, in `zone`
+    zone: str = "UTC"
+    max_per_hour: int = 0  # 0: no limit
+    quiet: tuple[int, int] | None = None  # minutes after midnight, in `zone`
+    urgent_score: float | None = None  # at least this breaks through quiet hours
+
+    def local(self, now: float) -> datetime:
+        return datetime.fromtimestamp(now, tz=ZoneInfo(self.zone))
+
+
+def in_quiet_hours(policy: ChannelPolicy, now: float) -> bool:
+    if policy.quiet is None:
+        return False
+    local = policy.local(now)
+    minute = local.hour * 60 + local.minute
+    start, end = policy.quiet
+    return start <= minute < end if start <= end else minute >= start or minute < end
+
+
+def decide(policy: ChannelPolicy, score: float, now: float, sent_last_hour: int) -> tuple[str, str]:
+    """("send" | "fold", why) for one alert on this channel at this time."""
+    if policy.mode == "digest":
+        return "fold", "digest channel"
+    if in_quiet_hours(policy, now) and (policy.urgent_score is None or score < policy.urgent_score):
+        return "fold", "quiet hours"
+    if policy.max_per_hour and sent_last_hour >= policy.max_per_hour:
+        return "fold", f"rate limit of {policy.max_per_hour} per hour"
+    return "send", "immediate"
+
+
+def digest_due(policy: ChannelPolicy, now: float, last_digest: float, sent_last_hour: int) -> bool:
+    """Whether the channel's waiting alerts should go out now as one digest."""
+    if in_quiet_hours(policy, now):
+        return False
+    if policy.mode == "immediate":  # folded by the rate limit or quiet hours: send when allowed
+        return not policy.max_per_hour or sent_last_hour < policy.max_per_hour
+    if policy.digest_every and now - last_digest >= policy.digest_every:
+        return True
+    return any(last_digest < t <= now for t in _scheduled(policy, last_digest, now))
+
+
+def _scheduled(policy: ChannelPolicy, start: float, end: float) -> Iterable[float]:
+    """The `digest_at` times between start and end, as timestamps (DST-aware)."""
+    zone = ZoneInfo(policy.zone)
+    day = datetime.fromtimestamp(start, tz=zone).date()
+    last = datetime.fromtimestamp(end, tz=zone).date()
+    while day <= last:
+        for minute in policy.digest_at:
+            moment = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+            yield moment.timestamp()
+        day += timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    """The alerts of one topic's story in a digest, best first."""
+
+    topic_title: str
+    story: str
+    alerts: tuple[dict[str, object], ...]
+
+    @property
+    def best(self) -> dict[str, object]:
+        return self.alerts[0]
+
+
+def group_digest(alerts: Sequence[dict[str, object]]) -> list[tuple[str, int, list[DigestGroup]]]:
+    """[(topic title, alert count, groups by story highest score first)], topics by best score."""
+    by_topic: dict[str, dict[str, list[dict[str, object]]]] = {}
+    for alert in alerts:
+        story = str(alert.get("story") or alert.get("item_id"))
+        by_topic.setdefault(str(alert["topic_title"]), {}).setdefault(story, []).append(alert)
+    topics = []
+    for title, stories in by_topic.items():
+        groups = [DigestGroup(title, story, tuple(sorted(items, key=_score, reverse=True)))
+                  for story, items in stories.items()]
+        groups.sort(key=lambda g: _score(g.best), reverse=True)
+        topics.append((title, sum(len(g.alerts) for g in groups), groups))
+    topics.sort(key=lambda t: _score(t[2][0].best), reverse=True)
+    return topics
+
+
+def _score(alert: dict[str, object]) -> float:
+    return float(alert.get("score", 0.0))  # type: ignore[arg-type]

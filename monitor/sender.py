@@ -1,0 +1,240 @@
+"""The sender: delivers the outbox through apprise, under each channel's policy.
+
+Each channel has its own queue and task, so a channel that is slow or down only delays its
+own alerts. An alert is sent now or folded into the channel's digest (policy.py); a failed
+send goes back to the outbox with exponential backoff and jitter, and after `send_attempts`
+failures to the dead letters, never silently away (outbox.py has the guarantees).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import apprise
+
+from monitor import channels, defaults
+from monitor.alerts import health_alert
+from monitor.errors import StoreError
+from monitor.metrics import Metrics
+from monitor.outbox import Delivery, Outbox
+from monitor.policy import ChannelPolicy, decide, digest_due
+from monitor.templates import Templates
+
+log = logging.getLogger("monitor.sender")
+
+TAKE_BATCH = 100
+IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
+FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
+           "html": apprise.NotifyFormat.HTML}
+POLICY_KINDS = ("alert", "follow_up")  # test, health and digest entries are sent as they come
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int
+    base: float
+    cap: float
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter in its upper half (attempt counts from 1)."""
+        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    url: str
+    policy: ChannelPolicy = ChannelPolicy()
+    templates: Templates = Templates()
+
+
+class Sender:
+    def __init__(self, outbox: Outbox, configs: Mapping[str, ChannelConfig], data_dir: Path,
+                 retry: RetryPolicy, claim_timeout: float, metrics: Metrics | None = None,
+                 ops_channel: str = "", clock: Callable[[], float] = time.time) -> None:
+        self.outbox = outbox
+        self.retry = retry
+        self.claim_timeout_ms = int(claim_timeout * 1000)
+        self.metrics = metrics
+        self.clock = clock
+        self.configs: dict[str, ChannelConfig] = {}
+        self.apprises: dict[str, apprise.Apprise] = {}
+        self.ops_channel = ops_channel
+        self.set_channels(configs, data_dir, ops_channel)
+        self.sent = 0
+        self.inflight: set[bytes] = set()  # entry ids queued or being sent by this sender
+
+    def set_channels(self, configs: Mapping[str, ChannelConfig], data_dir: Path, ops_channel: str = "") -> None:
+        """(Re)build one apprise object per channel; alerts for a removed channel fail."""
+        self.configs = dict(configs)
+        self.apprises = {n: _apprise(channels.with_defaults(c.url, data_dir)) for n, c in configs.items()}
+        self.ops_channel = ops_channel
+
+    # -- one delivery ----------------------------------------------------------------------
+
+    async def send(self, delivery: Delivery) -> bool:
+        """Send, fold or fail one delivery, and end it in the outbox accordingly."""
+        alert, now = delivery.alert, self.clock()
+        channel = str(alert.get("channel"))
+        config = self.configs.get(channel)
+        if config is not None and alert.get("kind", "alert") in POLICY_KINDS:
+            verdict, why = decide(config.policy, float(alert.get("score", 0)), now,
+                                  self.outbox.sent_last_hour(channel, now))
+            if verdict == "fold":
+                self.outbox.fold(delivery, channel, now)
+                log.debug("alert %s folded into the %s digest: %s", alert.get("id"), channel, why)
+                return False
+        ok = config is not None and await asyncio.to_thread(notify, self.apprises[channel], config, alert)
+        if self.metrics is not None:
+            self.metrics.sends.labels(channel, "ok" if ok else "failed").inc()
+        if ok:
+            self.outbox.done(delivery, channel, now)
+            self.sent += 1
+            self._recovered(channel)
+            return True
+        self._failed(delivery, channel, "not configured" if config is None else "send failed")
+        return False
+
+    def _failed(self, delivery: Delivery, channel: str, reason: str) -> None:
+        error = f"channel '{channel}': {reason} (alert {delivery.alert.get('id')})"
+        attempt = delivery.attempts + 1
+        if attempt >= self.retry.attempts:
+            self.outbox.bury(delivery, error)
+            log.error("%s, attempt %d of %d: moved to dead letters", error, attempt, self.retry.attempts)
+        else:
+            delay = self.retry.delay(attempt)
+            self.outbox.retry_later(delivery, self.clock() + delay, error)
+            log.warning("%s, attempt %d of %d: retry in %.0fs", error, attempt, self.retry.attempts, delay)
+        if channel in self.configs and self.outbox.channel_failed(channel) == defaults.CHANNEL_ALERT_AFTER:
+            self._tell_ops(channel, f"Channel '{channel}' is failing",
+                           f"{defaults.CHANNEL_ALERT_AFTER} sends in a row failed; alerts wait in the outbox.")
+
+    def _recovered(self, channel: str) -> None:
+        if self.outbox.channel_ok(channel) >= defaults.CHANNEL_ALERT_AFTER:
+            self._tell_ops(channel, f"Channel '{channel}' recovered", "Sends succeed again.")
+
+    def _tell_ops(self, channel: str, title: str, text: str) -> None:
+        if self.ops_channel and self.ops_channel != channel:  # never about itself to itself
+            self.outbox.enqueue(health_alert(self.ops_channel, title, text, self.clock()))
+
+    # -- the loops -------------------------------------------------------------------------
+
+    def flush_digests(self) -> int:
+        """Enqueue every channel's waiting alerts whose digest is due; returns digests made."""
+        made, now = 0, self.clock()
+        for name, config in self.configs.items():
+            if not self.outbox.waiting(name):
+                continue
+            last = self.outbox.last_digest(name, now)
+            if digest_due(config.policy, now, last, self.outbox.sent_last_hour(name, now)):
+                made += bool(self.outbox.flush_digest(name, now, uuid.uuid4().hex[:8]))
+        return made
+
+    async def drain(self) -> int:
+        """Send what is due now (own unfinished alerts first), once each; for `poll --once`."""
+        self.outbox.ensure_group()
+        self.flush_digests()
+        self.outbox.release_due(self.clock())
+        batch = self.outbox.take(TAKE_BATCH, own_pending=True)
+        batch += self.outbox.reclaim(self.claim_timeout_ms)
+        batch += self.outbox.take(TAKE_BATCH)
+        total = 0
+        while batch:
+            total += sum(await self._send_by_channel(batch))
+            batch = self.outbox.take(TAKE_BATCH)
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The service's send loop: until stop, keep every channel's queue moving."""
+        self.outbox.ensure_group()
+        queues: dict[str, asyncio.Queue[Delivery]] = {}
+        workers: list[asyncio.Task[None]] = []
+        first, last_reclaim = True, 0.0
+        while not stop.is_set():
+            batch: list[Delivery] = []
+            try:
+                self.flush_digests()
+                self.outbox.release_due(self.clock())
+                batch = self.outbox.take(TAKE_BATCH, own_pending=first)
+                if time.monotonic() - last_reclaim > self.claim_timeout_ms / 3000:
+                    # Held alerts stay ours (a slow channel is not a dead sender); then take
+                    # over what dead senders left behind.
+                    self.outbox.touch(list(self.inflight))
+                    batch += [d for d in self.outbox.reclaim(self.claim_timeout_ms)
+                              if d.entry_id not in self.inflight]
+                    last_reclaim = time.monotonic()
+                first = False
+            except StoreError as exc:
+                log.error("sender: %s", exc)
+                await _sleep_or_stop(stop, 1.0)
+            for delivery in batch:
+                channel = str(delivery.alert.get("channel"))
+                if channel not in queues:
+                    queues[channel] = asyncio.Queue()
+                    workers.append(asyncio.create_task(self._channel_worker(queues[channel])))
+                self.inflight.add(delivery.entry_id)
+                queues[channel].put_nowait(delivery)
+            if not batch:
+                await _sleep_or_stop(stop, IDLE_SLEEP)
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _channel_worker(self, queue: asyncio.Queue[Delivery]) -> None:
+        while True:
+            delivery = await queue.get()
+            try:
+                await self.send(delivery)
+            except StoreError as exc:  # stays pending; reclaimed after claim_timeout
+                log.error("sender: %s", exc)
+            finally:
+                self.inflight.discard(delivery.entry_id)
+
+    async def _send_by_channel(self, batch: list[Delivery]) -> list[int]:
+        groups: dict[str, list[Delivery]] = {}
+        for delivery in batch:
+            groups.setdefault(str(delivery.alert.get("channel")), []).append(delivery)
+
+        async def one_channel(deliveries: list[Delivery]) -> int:
+            return sum([await self.send(d) for d in deliveries])
+
+        return list(await asyncio.gather(*(one_channel(g) for g in groups.values())))
+
+
+def _apprise(url: str) -> apprise.Apprise:
+    target = apprise.Apprise()
+    target.add(url)
+    return target
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+def notify(target: apprise.Apprise, config: ChannelConfig, alert: dict[str, Any]) -> bool:
+    """Render an alert or digest with the channel's templates and send it; True when sent."""
+    if alert.get("kind") == "digest":
+        title, body = config.templates.render_digest(alert["alerts"])
+    else:
+        title, body = config.templates.render_alert(alert)
+    token = channels.current_alert.set(alert)  # the console channel writes its fields
+    try:
+        return bool(target.notify(body=body, title=title, body_format=FORMATS[config.templates.fmt]))
+    finally:
+        channels.current_alert.reset(token)
+
+
+def send_now(config: ChannelConfig, alert: dict[str, Any], data_dir: Path) -> bool:
+    """Send one alert straight to a channel, not through the outbox (`monitor notify-test`)."""
+    return notify(_apprise(channels.with_defaults(config.url, data_dir)), config, alert)
