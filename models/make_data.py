@@ -5,7 +5,7 @@ composed from one story kind (its headlines, leads, body sentences and quotes, a
 for this project), in one of the forms news feeds take: headline only, headline and lead,
 full article with site boilerplate, wire copy with a dateline, analysis, a scraped copy
 without commas and apostrophes, sometimes with an unrelated second story appended. The
-hand-written documents in models/handwritten.jsonl are appended unchanged.
+hand-written documents in models/handwritten.txt are appended unchanged.
 
     /work/venv/bin/python models/make_data.py            # writes models/train.jsonl
 """
@@ -251,15 +251,20 @@ def generate(frags: Fragments, seed: int = SEED) -> list[dict[str, object]]:
     return rows
 
 
+def handwritten(path: Path) -> list[dict[str, object]]:
+    """Documents written whole by hand: "### topics: a, b" then the text."""
+    rows: list[dict[str, object]] = []
+    for block in re.split(r"(?m)^### topics:", path.read_text(encoding="utf-8"))[1:]:
+        header, _, text = block.partition("\n")
+        topics = [t.strip() for t in header.split(",") if t.strip()]
+        rows.append({"text": text.strip(), "topics": topics, "kind": "handwritten"})
+    return rows
+
+
 def main() -> None:
     frags = parse(sorted((HERE / "fragments").glob("*.txt")))
     rows = generate(frags)
-    handwritten = HERE / "handwritten.jsonl"
-    if handwritten.exists():
-        for line in handwritten.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows.append({"text": row["text"], "topics": row["topics"], "kind": "handwritten"})
+    rows.extend(handwritten(HERE / "handwritten.txt"))
     out = HERE / "train.jsonl"
     with out.open("w", encoding="utf-8") as fh:
         for row in rows:

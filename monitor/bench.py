@@ -104,20 +104,21 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
              neardup_items: int) -> dict[str, Any]:
     workload = Workload(tmp / "feeds", feeds, items)
     bodies = workload.bodies()
+    anchors = _anchors(bodies)  # once before the passes and once after: the best counts
     with FeedServer(workload.root) as server:
         loaded = settings.load(_settings_file(tmp, base, server, list(workload.entries)))
         t0 = time.perf_counter()
         classifier = Classifier.load(loaded.model_path)
         model_seconds = time.perf_counter() - t0
-        passes, stages, latencies, errors = asyncio.run(_passes(loaded, classifier, workload))
+        passes, latencies, errors = asyncio.run(_passes(loaded, classifier, workload))
     report: dict[str, Any] = {
         "workload": {"feeds": feeds, "items_per_feed": items, "items": feeds * items,
                      "bytes_per_item": round(sum(map(len, bodies)) / max(1, feeds * items)),
                      "on_topic": workload.on_topic, "copies": workload.copies},
         "model_load_seconds": round(model_seconds, 3),
-        "passes": passes, "stages": stages, "errors": errors,
+        "passes": passes, "stages": passes["fresh"]["stages"], "errors": errors,
         "latency_ms": _percentiles(latencies),
-        "anchors": _anchors(bodies),
+        "anchors": _best(anchors, _anchors(bodies)),
     }
     # Measured before the near-dup bench, whose 100,000 synthetic texts are not the pipeline's.
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -128,8 +129,9 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
 
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier,
-                  workload: Workload) -> tuple[dict[str, Any], dict[str, Any], list[float], int]:
+                  workload: Workload) -> tuple[dict[str, Any], list[float], int]:
     rt = BenchRuntime.build(loaded, classifier)
+    assert isinstance(rt, BenchRuntime)  # build() is a classmethod: cls(...) made it one
     passes: dict[str, Any] = {}
     errors = 0
     try:
@@ -139,15 +141,17 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier,
                     workload.add_item(random.Random(11))
                 rt.metrics = Metrics()  # stage histograms per pass
                 rt.latencies = [] if name == "fresh" else rt.latencies
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 results = await pipeline.poll_once(rt)
                 passes[name] = _pass_numbers(rt, results, time.perf_counter() - started)
+                passes[name]["cpu_ms_per_feed"] = round(1000 * (time.process_time() - cpu) / len(results), 3)
+                passes[name]["stages"] = _stages(rt)
                 errors += passes[name]["errors"]
                 if name == "fresh":
-                    stages, latencies = _stages(rt), list(rt.latencies)
+                    latencies = list(rt.latencies)
     finally:
         _clean(rt, loaded)
-    return passes, stages, latencies, errors
+    return passes, latencies, errors
 
 
 def _pass_numbers(rt: BenchRuntime, results: list[pipeline.PollResult], wall: float) -> dict[str, Any]:
@@ -219,6 +223,12 @@ def _anchors(bodies: list[bytes]) -> dict[str, Any]:
     return out
 
 
+def _best(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The faster of two runs of each anchor: a machine busy with other work slows the
+    anchor less than once, so the ratio errs against the pipeline."""
+    return {name: max(a[name], b[name], key=lambda r: r["items_per_second"]) for name in a}
+
+
 def _target(name: str, value: float, limit: float, higher: bool, unit: str, note: str = "") -> dict[str, Any]:
     ok = value >= limit if higher else value <= limit
     return {"name": name, "value": round(value, 4), "limit": limit, "ok": bool(ok),
@@ -233,9 +243,9 @@ def _targets(r: dict[str, Any], feeds: int, neardup_items: int) -> list[dict[str
                else f"measured at {neardup_items} items; the target is for {NEARDUP_TARGET_ITEMS}")
     return [
         _target("fresh end-to-end / bare feedparser", p["fresh"]["items_per_second"] / fp, 1.0, True, "x"),
-        _target("unchanged poll / poll with one new item (per feed)",
-                p["unchanged"]["ms_per_feed"] / p["one_new"]["ms_per_feed"], 0.05, False, "",
-                f"vs the fresh poll: {p['unchanged']['ms_per_feed'] / p['fresh']['ms_per_feed']:.4f}"),
+        _target("unchanged poll / fresh parsing poll (per feed)",
+                p["unchanged"]["ms_per_feed"] / p["fresh"]["ms_per_feed"], 0.05, False, "",
+                f"vs a poll with one new item: {p['unchanged']['ms_per_feed'] / p['one_new']['ms_per_feed']:.3f}"),
         _target("near-dup check+index p99", r["neardup"]["p99_ms"], 2.0, False, " ms", nd_note),
         _target("peak RSS", r["peak_rss_mb"], 300.0, False, " MB", rss_note),
     ]

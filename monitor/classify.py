@@ -12,20 +12,25 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
-from monitor.errors import ModelError
+from monitor.defaults import TERMS_SHOWN
+from monitor.errors import InputError, ModelError
 from monitor.items import TopicScore
+
+if TYPE_CHECKING:
+    from monitor.settings import Loaded
 
 FORMAT = "monitor-topics/1"
 """Written into every model file; a file with another format is refused."""
@@ -262,6 +267,59 @@ class Classifier:
         return tuple(str(self.features.names[j]) for j in idx[order])
 
 
+def thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]:
+    """Each model topic's threshold: settings.toml's, else the model's CV suggestion."""
+    out = {}
+    for topic in classifier.topics:
+        configured = loaded.settings.topics.get(topic)
+        cv = classifier.metadata.get("cv", {}).get(topic, {})
+        out[topic] = (configured.threshold if configured is not None
+                      else float(cv.get("suggested_threshold", 0.5)))
+    return out
+
+
+def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, int]:
+    """`monitor score FILE|- [--json]`: every topic's score, threshold, verdict and terms."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read: {exc}") from exc
+    classifier = Classifier.load(loaded.model_path)
+    limits = thresholds(loaded, classifier)
+    scores = classifier.score([text], n_terms=TERMS_SHOWN)[0]
+    rows = {t: {"score": round(s.score, 4), "threshold": limits[t],
+                "verdict": "alert" if s.score >= limits[t] else "no", "terms": list(s.terms)}
+            for t, s in scores.items()}
+    if as_json:
+        return json.dumps({"model": classifier.version, "topics": rows}, indent=2), 0
+    lines = [f"model {classifier.version}"]
+    for topic, row in rows.items():
+        lines.append(f"{topic:24} {row['score']:.3f}  threshold {row['threshold']:.2f}  "
+                     f"{row['verdict']:5}  {', '.join(row['terms'])}")
+    return "\n".join(lines), 0
+
+
+def _types_in(path: Path) -> set[str]:
+    """Every type a skops file would build, read from its schema without loading it.
+
+    Stricter than skops' own check, which trusts scikit-learn estimators by default: a
+    topic model holds plain containers and arrays only, so anything else is refused.
+    """
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node:
+                found.add(f"{node.get('__module__')}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def _read_state(path: Path) -> dict[str, Any]:
     """Read the model file with skops, trusting only plain containers and arrays."""
     import skops.io as sio
@@ -269,7 +327,7 @@ def _read_state(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (run `monitor train`)")
     try:
-        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED]
+        untrusted = sorted(_types_in(path) - set(TRUSTED))
         if untrusted:
             raise ModelError(f"{path}: refusing to load, it holds untrusted types "
                              f"{', '.join(untrusted)}")

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
-from monitor import __version__, settings
+from monitor import __version__, commands, settings
 from monitor.errors import MonitorError
 
 log = logging.getLogger("monitor")
@@ -65,16 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     p = command("evaluate", cmd_evaluate, "precision/recall per topic on labelled JSONL data")
     p.add_argument("data", help='JSON lines: {"text": ..., "topics": [...]}')
     p.add_argument("--json", action="store_true")
-    command("check", cmd_check, "validate settings, model, Redis and channels; change nothing")
-    p = command("notify-test", cmd_notify_test, "send a test alert to one channel or all")
+    command("check", commands.cmd_check, "validate settings, model, Redis and channels; change nothing")
+    p = command("notify-test", commands.cmd_notify_test, "send a test alert to one channel or all")
     p.add_argument("channel", nargs="?")
-    p = command("status", cmd_status, "feeds, last poll, errors, counts, outbox depth")
+    p = command("status", commands.cmd_status, "feeds, last poll, errors, counts, outbox depth")
     p.add_argument("--json", action="store_true")
-    p = command("recent", cmd_recent, "recently scored items with their scores")
+    p = command("recent", commands.cmd_recent, "recently scored items with their scores")
     p.add_argument("--topic")
     p.add_argument("-n", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
-    p = command("feeds", cmd_feeds, "list, add or remove feeds in settings.toml (comments kept)")
+    p = command("feeds", commands.cmd_feeds, "list, add or remove feeds in settings.toml (comments kept)")
     feeds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     feeds.add_parser("list", help="list the feeds")
     add = feeds.add_parser("add", help="add a feed")
@@ -83,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--interval", help='poll interval, e.g. "5m"')
     remove = feeds.add_parser("remove", help="remove a feed")
     remove.add_argument("name")
+    p = command("outbox", commands.cmd_outbox, "show the outbox and dead letters, or resend the dead letters")
+    p.add_argument("action", choices=["show", "retry"], nargs="?", default="show")
+    p = command("label", commands.cmd_label, "record feedback on an alert: ID relevant|irrelevant; or export FILE")
+    p.add_argument("id", help="the alert id shown in the alert, or 'export'")
+    p.add_argument("verdict", nargs="?", help="relevant or irrelevant (for export: the file to write)")
+    p.add_argument("--topic", help="the topic the verdict is about (default: the alert's)")
+    p = command("tune", commands.cmd_tune, "threshold table per topic; --set writes settings.toml")
+    p.add_argument("topic", nargs="?")
+    p.add_argument("--set", type=float, help="write this threshold for TOPIC into settings.toml")
     p = command("similar", cmd_similar, "near-duplicate measures and verdict for two texts")
     p.add_argument("a")
     p.add_argument("b")
@@ -134,128 +140,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
         return 1 if any(r.outcome in ("error", "store_error") for r in results) else 0
 
     return asyncio.run(once())
-
-
-# -- state ------------------------------------------------------------------------------
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from monitor.keys import Keys
-    from monitor.outbox import Outbox
-    from monitor.store import Store, connect
-
-    loaded = _load(args)
-    client = connect(loaded.redis_url, loaded.data_dir)
-    keys = Keys(loaded.settings.monitor.key_prefix)
-    store = Store(client, keys)
-    feeds = {}
-    for feed in loaded.settings.feeds:
-        state = store.feed_state(feed.name)
-        feeds[feed.name] = {
-            "url": feed.url, "enabled": feed.enabled, "last_poll": state.last_poll,
-            "last_status": state.last_status, "last_error": state.last_error,
-            "errors": state.errors, "items": state.items, "new_items": state.new_items,
-            "alerts": state.alerts,
-        }
-    outbox = Outbox(client, keys, "status").depth()
-    if args.json:
-        print(json.dumps({"feeds": feeds, "outbox": outbox}, indent=2))
-        return 0
-    print(f"{'feed':<20} {'last poll':<20} {'status':<14} {'items':>5} {'new':>6} {'alerts':>6} {'errors':>6}")
-    for name, f in feeds.items():
-        when = _ago(f["last_poll"])
-        print(f"{name:<20} {when:<20} {f['last_status']:<14} {f['items']:>5} {f['new_items']:>6} "
-              f"{f['alerts']:>6} {f['errors']:>6}" + (f"  {f['last_error']}" if f["last_error"] else ""))
-    print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
-    return 0
-
-
-def cmd_recent(args: argparse.Namespace) -> int:
-    from monitor.keys import Keys
-    from monitor.store import Store, connect
-
-    loaded = _load(args)
-    store = Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
-    records = store.recent(max(args.n * 5, 100) if args.topic else args.n)
-    if args.topic:
-        threshold = loaded.settings.topics[args.topic].threshold if args.topic in loaded.settings.topics else 0
-        records = [r for r in records if r["scores"].get(args.topic, 0) >= threshold][: args.n]
-    if args.json:
-        print(json.dumps(records, indent=2, ensure_ascii=False))
-        return 0
-    for r in records:
-        best = max(r["scores"].items(), key=lambda kv: kv[1], default=("-", 0.0))
-        print(f"{r['published'][:16]}  {best[0]}={best[1]:.2f}  {r['source']}: {r['title']}")
-    return 0
-
-
-def _ago(ts: float | None) -> str:
-    if not ts:
-        return "never"
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S") + f" ({time.time() - ts:.0f}s ago)"
-
-
-# -- checks and channels ----------------------------------------------------------------
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from monitor.classify import Classifier
-    from monitor.store import connect
-
-    loaded = _load(args)
-    s = loaded.settings
-    print(f"settings: {loaded.path}: ok ({len(s.feeds)} feeds, {len(s.topics)} topics, {len(s.channels)} channels)")
-    failures = 0
-    try:
-        model = Classifier.load(loaded.model_path)
-        model.require(s.topics)
-        print(f"model: {loaded.model_path}: ok (version {model.version}, topics {', '.join(model.topics)})")
-    except MonitorError as exc:
-        print(f"model: {exc}")
-        failures += 1
-    try:
-        connect(loaded.redis_url, loaded.data_dir)
-        print("redis: " + ("embedded, " + str(loaded.data_dir) if not loaded.redis_url else "external") + ": ok")
-    except MonitorError as exc:
-        print(f"redis: {exc}")
-        failures += 1
-    for name in loaded.channel_urls:  # parsed at load; URLs hold secrets, so never printed
-        print(f"channel {name}: ok")
-    return 1 if failures else 0
-
-
-def cmd_notify_test(args: argparse.Namespace) -> int:
-    from monitor import alerts, pipeline, sender
-
-    loaded = _load(args)
-    names = [args.channel] if args.channel else list(loaded.channel_urls)
-    unknown = [n for n in names if n not in loaded.channel_urls]
-    if unknown:
-        raise MonitorError(f"{loaded.path}: channels.{unknown[0]}: no such channel") from None
-    failed = 0
-    for name in names:
-        config = pipeline.channel_configs(loaded)[name]
-        ok = sender.send_now(config, alerts.test_alert(name), loaded.data_dir)
-        print(f"channel {name}: {'sent' if ok else 'FAILED'}")
-        failed += not ok
-    return 1 if failed else 0
-
-
-def cmd_feeds(args: argparse.Namespace) -> int:
-    from monitor import editor
-
-    path = settings.load(args.settings).path  # refuse to edit a file that is already invalid
-    if args.action == "add":
-        editor.add_feed(path, args.name, args.url, args.interval)
-        print(f"added feed {args.name}")
-    elif args.action == "remove":
-        editor.remove_feed(path, args.name)
-        print(f"removed feed {args.name}")
-    else:
-        for feed in editor.list_feeds(path):
-            every = f" every {feed['interval']:.0f}s" if feed["interval"] else ""
-            print(f"{feed['name']:<24} {feed['url']}{every}{'' if feed['enabled'] else ' (disabled)'}")
-    return 0
 
 
 # -- classifier and near-duplicates -----------------------------------------------------

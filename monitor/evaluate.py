@@ -9,16 +9,19 @@ counts, precision, recall, F1, false-positive rate at the threshold, and average
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score
 
+from monitor import classify
 from monitor.classify import Classifier
-from monitor.errors import InputError, SettingsError
+from monitor.errors import InputError
 from monitor.train import parse_line
+
+if TYPE_CHECKING:
+    from monitor.settings import Loaded
 
 BATCH = 256  # documents scored at once: bounds memory on large files
 FALLBACK_THRESHOLD = 0.5  # used for a topic neither settings nor the model give one for
@@ -80,18 +83,6 @@ def default_threshold(classifier: Classifier, topic: str) -> float:
     return float(cv.get("suggested_threshold", FALLBACK_THRESHOLD))
 
 
-def thresholds_from_settings(path: Path) -> dict[str, float]:
-    """`[topics.<name>] threshold` from a settings file; {} when the file does not exist."""
-    if not Path(path).is_file():
-        return {}
-    try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"{path}: {exc}") from exc
-    return {name: float(t["threshold"]) for name, t in doc.get("topics", {}).items()
-            if isinstance(t, dict) and "threshold" in t}
-
-
 def _num(value: float | None, width: int = 6) -> str:
     return f"{value:{width}.3f}" if value is not None else f"{'-':>{width}}"
 
@@ -109,12 +100,10 @@ def format_table(result: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def run_evaluate(data: Path, model: Path, settings: Path | None = None,
-                 as_json: bool = False) -> tuple[str, int]:
-    """`monitor evaluate DATA.jsonl [--json]`: the text to print and the exit code."""
-    classifier = Classifier.load(model)
-    thresholds = thresholds_from_settings(settings) if settings else {}
-    result = evaluate(classifier, data, thresholds)
+def run_evaluate(loaded: Loaded, data: str, as_json: bool = False) -> tuple[str, int]:
+    """`monitor evaluate DATA.jsonl [--json]` at the thresholds of settings.toml."""
+    classifier = Classifier.load(loaded.model_path)
+    result = evaluate(classifier, Path(data), classify.thresholds(loaded, classifier))
     if as_json:
         return json.dumps(result, indent=2, sort_keys=True), 0
     return f"{data}: model {classifier.version}\n{format_table(result)}", 0

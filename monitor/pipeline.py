@@ -246,7 +246,7 @@ def _recent_record(scored: Scored, story_id: str | None) -> dict[str, object]:
     item = scored.item
     return {
         "id": item.id, "source": item.source, "title": item.title, "url": item.url,
-        "published": item.published.isoformat(), "story": story_id,
+        "published": item.published.isoformat(), "story": story_id, "seen_at": round(time.time(), 3),
         "scores": {t: round(s.score, 4) for t, s in scored.scores.items()},
         "terms": {t: list(s.terms) for t, s in scored.scores.items()},
     }

@@ -92,7 +92,11 @@ class Sender:
                 self.outbox.fold(delivery, channel, now)
                 log.debug("alert %s folded into the %s digest: %s", alert.get("id"), channel, why)
                 return False
-        ok = config is not None and await asyncio.to_thread(notify, self.apprises[channel], config, alert)
+        try:
+            ok = config is not None and await asyncio.to_thread(notify, self.apprises[channel], config, alert)
+        except Exception as exc:  # a template that fails to render is a failed send, retried
+            log.error("channel '%s': cannot render alert %s: %s", channel, alert.get("id"), exc)
+            ok = False
         if self.metrics is not None:
             self.metrics.sends.labels(channel, "ok" if ok else "failed").inc()
         if ok:

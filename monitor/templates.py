@@ -23,6 +23,7 @@ from markupsafe import Markup
 from monitor.policy import group_digest
 
 FORMATS = ("text", "markdown", "html")
+LEAD_CHARS = 300  # characters of the article shown under an alert
 ZERO_WIDTH = "\u200b"
 MENTION_RE = re.compile(r"([@＠])(?=(channel|everyone|here|all|room)\b)", re.I)
 SLACK_SPECIAL_RE = re.compile(r"<(?=[!@#])")
@@ -37,6 +38,7 @@ DEFAULT_BODY = {
         "Topic: {{ topic_title }} | Score: {{ score }} (threshold {{ threshold }})\n"
         "Why: {{ terms }}\n"
         "{{ url }}\n"
+        "{% if lead %}\n{{ lead }}\n\n{% endif %}"
         "Alert id: {{ id }}"
     ),
     "markdown": (
@@ -45,6 +47,7 @@ DEFAULT_BODY = {
         "*{{ topic_title }}*: score {{ score }} (threshold {{ threshold }})\n\n"
         "Why: {{ terms }}\n\n"
         "<{{ url }}>\n\n"
+        "{% if lead %}{{ lead }}\n\n{% endif %}"
         "Alert id: `{{ id }}`"
     ),
     "html": (
@@ -53,8 +56,14 @@ DEFAULT_BODY = {
         "<p><i>{{ topic_title }}</i>: score {{ score }} (threshold {{ threshold }})</p>"
         "<p>Why: {{ terms }}</p>"
         '<p><a href="{{ url }}">{{ url }}</a></p>'
+        "{% if lead %}<p>{{ lead }}</p>{% endif %}"
         "<p>Alert id: <code>{{ id }}</code></p>"
     ),
+}
+HEALTH_BODY = {
+    "text": "{{ title }}\n{{ text }}\nAt: {{ published }}",
+    "markdown": "**{{ title }}**\n\n{{ text }}\n\nAt: {{ published }}",
+    "html": "<p><b>{{ title }}</b></p><p>{{ text }}</p><p>At: {{ published }}</p>",
 }
 DIGEST_TITLE = "Digest: {{ count }} alert{{ 's' if count != 1 else '' }}"
 DIGEST_BODY = {
@@ -112,8 +121,9 @@ class Templates:
 
     def render_alert(self, alert: Mapping[str, Any]) -> tuple[str, str]:
         values = alert_values(alert)
+        default = HEALTH_BODY if alert.get("kind") == "health" else DEFAULT_BODY
         title = environment("text").from_string(self.title or DEFAULT_TITLE).render(values)
-        body = environment(self.fmt).from_string(self.body or DEFAULT_BODY[self.fmt]).render(values)
+        body = environment(self.fmt).from_string(self.body or default[self.fmt]).render(values)
         return title, body
 
     def render_digest(self, alerts: list[Mapping[str, Any]]) -> tuple[str, str]:
@@ -149,5 +159,13 @@ def alert_values(alert: Mapping[str, Any]) -> dict[str, Any]:
         "score": f"{float(alert.get('score', 0)):.2f}",
         "threshold": f"{float(alert.get('threshold', 0)):.2f}",
         "terms": ", ".join(alert.get("terms") or ()) or "(no terms)",
+        "lead": _lead(str(alert.get("text") or "")),
         "prefix": {"follow_up": "Follow-up: ", "test": "Test: ", "health": "Monitor: "}.get(kind, ""),
     }
+
+
+def _lead(text: str, limit: int = LEAD_CHARS) -> str:
+    """The first sentences of the text, cut at a word boundary."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,6 +39,9 @@ from monitor.classify import (
     layout,
 )
 from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    from monitor.settings import Loaded
 
 DEFAULT_DATA = Path("models/train.jsonl")
 DEFAULT_OUT = Path("models/topics.skops")
@@ -136,6 +139,9 @@ def oof_margins(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.
                 groups: list[str], folds: int, c: float) -> np.ndarray:
     """Out-of-fold combined (document + passage) margins for one topic."""
     out = np.zeros(len(y))
+    positive_groups = {g for g, label in zip(groups, y, strict=True) if label}
+    if len(positive_groups) < folds:  # too few kinds to hold whole ones out
+        groups = [f"{g}#{i}" for i, g in enumerate(groups)]
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=SEED)
     for train_idx, test_idx in splitter.split(np.zeros(len(y)), y, groups):
         model = linear(c).fit(xd[train_idx], y[train_idx])
@@ -254,21 +260,25 @@ def format_report(report: TrainReport) -> str:
     return "\n".join(lines)
 
 
-def run_train(data: list[Path] | None = None, extra: list[Path] | None = None,
-              out: Path = DEFAULT_OUT) -> tuple[str, int]:
-    """`monitor train [--with FILE]`: the text to print and the exit code."""
-    paths = [*(data or [DEFAULT_DATA]), *(extra or [])]
-    report = train(paths, out)
+def run_train(loaded: Loaded, extra: list[str] | None = None,
+              out: str | None = None) -> tuple[str, int]:
+    """`monitor train [--with FILE] [--out PATH]`: the text to print and the exit code.
+
+    Trains on `train.jsonl` beside the model named in settings, plus any --with files."""
+    model = Path(out) if out else loaded.model_path
+    paths = [loaded.model_path.parent / DEFAULT_DATA.name, *map(Path, extra or [])]
+    report = train(paths, model)
     Classifier.load(report.path)  # what we ship must load
     return format_report(report), 0
 
 
 def main(argv: list[str]) -> int:
+    """`python -m monitor.train [--with FILE] [--out PATH]`, without settings.toml."""
     extra = [Path(argv[i + 1]) for i, a in enumerate(argv) if a == "--with"]
     out = next((Path(argv[i + 1]) for i, a in enumerate(argv) if a == "--out"), DEFAULT_OUT)
-    text, code = run_train(extra=extra, out=out)
-    print(text)
-    return code
+    report = train([DEFAULT_DATA, *extra], out)
+    print(format_report(report))
+    return 0
 
 
 if __name__ == "__main__":

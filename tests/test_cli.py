@@ -101,3 +101,25 @@ def test_feeds_add_remove_list_keep_comments(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "must match [a-z0-9_-]+" in bad.stderr
     assert monitor("feeds", "remove", "local", settings=path).returncode == 0
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_label_export_tune_and_outbox(feed_server, json_receiver, make_settings, tmp_path: Path) -> None:
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[1]), ("o1", *OFF_TOPIC[1])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})
+    assert monitor("poll", "--once", settings=path).returncode == 0
+    alert_id = json_receiver.received[0]["message"].rsplit("Alert id: ", 1)[1].strip()
+    labelled = monitor("label", alert_id, "relevant", settings=path)
+    assert labelled.returncode == 0 and "relevant for turkey_russia_syria" in labelled.stdout
+    assert monitor("label", "nosuchid", "relevant", settings=path).returncode == 2
+    out = tmp_path / "labels.jsonl"
+    assert monitor("label", "export", str(out), settings=path).returncode == 0
+    [line] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert line["topics"] == ["turkey_russia_syria"] and ON_TOPIC[1][0] in line["text"]
+    tune = monitor("tune", "turkey_russia_syria", settings=path)
+    assert tune.returncode == 0, tune.stderr
+    assert "precision of sent alerts: 1.00 (1 of 1 labelled alerts relevant)" in tune.stdout
+    assert "<- current" in tune.stdout and "cv precision" in tune.stdout
+    assert monitor("tune", "turkey_russia_syria", "--set", "0.7", settings=path).returncode == 0
+    assert "threshold = 0.7" in path.read_text()
+    box = json.loads(monitor("outbox", settings=path).stdout)
+    assert box["dead"] == [] and box["depth"]["queued"] == 0

@@ -1,0 +1,246 @@
+"""Operator commands of `monitor`: state, checks, channels, feeds, outbox and feedback.
+
+With cli.py (which parses arguments and dispatches here), the only place besides the
+service that wires stages together. Each command returns its exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor import settings
+from monitor.errors import InputError, MonitorError
+from monitor.keys import Keys
+from monitor.outbox import Outbox
+from monitor.store import Store, connect
+
+
+def _load(args: argparse.Namespace) -> settings.Loaded:
+    return settings.load(args.settings)
+
+
+def _store(loaded: settings.Loaded) -> Store:
+    return Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
+
+
+# -- state ------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    store = _store(loaded)
+    feeds = {}
+    for feed in loaded.settings.feeds:
+        state = store.feed_state(feed.name)
+        feeds[feed.name] = {
+            "url": feed.url, "enabled": feed.enabled, "last_poll": state.last_poll,
+            "last_status": state.last_status, "last_error": state.last_error,
+            "errors": state.errors, "items": state.items, "new_items": state.new_items,
+            "alerts": state.alerts,
+        }
+    box = Outbox(store.redis, store.keys, "status")
+    outbox = box.depth()
+    dead = [{k: d.get(k) for k in ("id", "channel", "kind", "title", "attempts", "last_error")}
+            for d in box.dead_letters()]
+    recent = [r for r in store.recent(500) if r.get("story")]
+    sources = _stories(store, loaded, recent)
+    stories = [{"story": sid, "title": next(r["title"] for r in recent if r["story"] == sid), "sources": srcs}
+               for sid, srcs in sources.items()]
+    stories.sort(key=lambda st: st["sources"][0]["published"], reverse=True)
+    if args.json:
+        print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories},
+                         indent=2, ensure_ascii=False))
+        return 0
+    print(f"{'feed':<20} {'last poll':<20} {'status':<14} {'items':>5} {'new':>6} {'alerts':>6} {'errors':>6}")
+    for name, f in feeds.items():
+        when = _ago(f["last_poll"])
+        print(f"{name:<20} {when:<20} {f['last_status']:<14} {f['items']:>5} {f['new_items']:>6} "
+              f"{f['alerts']:>6} {f['errors']:>6}" + (f"  {f['last_error']}" if f["last_error"] else ""))
+    print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
+    for story in stories[:10]:
+        names = sorted({src["source"] for src in story["sources"]})
+        print(f"story: {story['title']} ({len(names)} source(s): {', '.join(names)})")
+    for d in dead:
+        print(f"dead letter {d['id']} to {d['channel']}: {d['title']} ({d['last_error']}); "
+              "resend with `monitor outbox retry`")
+    return 0
+
+
+def cmd_recent(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    store = _store(loaded)
+    records = store.recent(max(args.n * 5, 100) if args.topic else args.n)
+    if args.topic:
+        threshold = loaded.settings.topics[args.topic].threshold if args.topic in loaded.settings.topics else 0
+        records = [r for r in records if r["scores"].get(args.topic, 0) >= threshold][: args.n]
+    stories = _stories(store, loaded, records)
+    for r in records:
+        r["story_sources"] = stories.get(r.get("story") or "", [])
+    if args.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return 0
+    for r in records:
+        best = max(r["scores"].items(), key=lambda kv: kv[1], default=("-", 0.0))
+        print(f"{r['published'][:16]}  {best[0]}={best[1]:.2f}  {r['source']}: {r['title']}")
+        if len(r["story_sources"]) > 1:
+            print("    story also from: " + ", ".join(
+                f"{s['source']} {s['url']}" for s in r["story_sources"] if s["item_id"] != r["id"]))
+    return 0
+
+
+def _stories(store: Store, loaded: settings.Loaded, records: list[dict]) -> dict[str, list[dict]]:
+    """Each story's sources (outlet, link, time), for the records that belong to one."""
+    from monitor.neardup import NearDupConfig, NearDupIndex
+
+    index = NearDupIndex(store.redis, store.keys, NearDupConfig(window_seconds=int(loaded.settings.dedup.window)))
+    out = {}
+    for story_id in {r["story"] for r in records if r.get("story")}:
+        story = index.story(story_id)
+        if story is not None:
+            out[story_id] = [{"item_id": s.item_id, "source": s.source, "url": s.url,
+                              "published": s.published.isoformat()} for s in story.sources]
+    return out
+
+
+def _ago(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S") + f" ({time.time() - ts:.0f}s ago)"
+
+
+# -- checks and channels ----------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from monitor.classify import Classifier
+    from monitor.store import connect
+
+    loaded = _load(args)
+    s = loaded.settings
+    print(f"settings: {loaded.path}: ok ({len(s.feeds)} feeds, {len(s.topics)} topics, {len(s.channels)} channels)")
+    failures = 0
+    try:
+        model = Classifier.load(loaded.model_path)
+        model.require(s.topics)
+        print(f"model: {loaded.model_path}: ok (version {model.version}, topics {', '.join(model.topics)})")
+    except MonitorError as exc:
+        print(f"model: {exc}")
+        failures += 1
+    try:
+        connect(loaded.redis_url, loaded.data_dir)
+        print("redis: " + ("embedded, " + str(loaded.data_dir) if not loaded.redis_url else "external") + ": ok")
+    except MonitorError as exc:
+        print(f"redis: {exc}")
+        failures += 1
+    for name in loaded.channel_urls:  # parsed at load; URLs hold secrets, so never printed
+        print(f"channel {name}: ok")
+    return 1 if failures else 0
+
+
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    from monitor import alerts, pipeline, sender
+
+    loaded = _load(args)
+    names = [args.channel] if args.channel else list(loaded.channel_urls)
+    unknown = [n for n in names if n not in loaded.channel_urls]
+    if unknown:
+        raise MonitorError(f"{loaded.path}: channels.{unknown[0]}: no such channel") from None
+    failed = 0
+    for name in names:
+        config = pipeline.channel_configs(loaded)[name]
+        ok = sender.send_now(config, alerts.test_alert(name), loaded.data_dir)
+        print(f"channel {name}: {'sent' if ok else 'FAILED'}")
+        failed += not ok
+    return 1 if failed else 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from monitor import editor
+
+    path = settings.load(args.settings).path  # refuse to edit a file that is already invalid
+    if args.action == "add":
+        editor.add_feed(path, args.name, args.url, args.interval)
+        print(f"added feed {args.name}")
+    elif args.action == "remove":
+        editor.remove_feed(path, args.name)
+        print(f"removed feed {args.name}")
+    else:
+        for feed in editor.list_feeds(path):
+            every = f" every {feed['interval']:.0f}s" if feed["interval"] else ""
+            print(f"{feed['name']:<24} {feed['url']}{every}{'' if feed['enabled'] else ' (disabled)'}")
+    return 0
+
+
+# -- outbox and feedback ----------------------------------------------------------------
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    store = _store(loaded)
+    outbox = Outbox(store.redis, store.keys, "cli")
+    if args.action == "retry":
+        print(f"moved {outbox.resend_dead()} dead letter(s) back to the outbox")
+        return 0
+    dead = outbox.dead_letters()
+    print(json.dumps({"depth": outbox.depth(), "dead": dead}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from monitor import labels
+
+    loaded = _load(args)
+    store = _store(loaded)
+    if args.id == "export":
+        if not args.verdict:
+            raise InputError("label export: give the file to write, e.g. `monitor label export labels.jsonl`")
+        count = labels.export(labels.all_labels(store.redis, store.keys), Path(args.verdict))
+        print(f"wrote {count} labelled example(s) to {args.verdict}")
+        return 0
+    if not args.verdict:
+        raise InputError("label: give a verdict, relevant or irrelevant")
+    label = labels.record(store.redis, store.keys, args.id, args.verdict, args.topic)
+    print(f"alert {args.id}: {args.verdict} for {label['topic']}")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from monitor import editor, labels
+    from monitor.classify import Classifier
+
+    loaded = _load(args)
+    topics = [args.topic] if args.topic else list(loaded.settings.topics)
+    unknown = [t for t in topics if t not in loaded.settings.topics]
+    if unknown:
+        raise InputError(f"{loaded.path}: topics.{unknown[0]}: no such topic")
+    if args.set is not None:
+        if not args.topic or not 0 <= args.set <= 1:
+            raise InputError("tune --set: name one topic and a threshold between 0 and 1")
+        editor.set_threshold(loaded.path, args.topic, args.set)
+        print(f"topics.{args.topic}.threshold = {args.set}")
+        return 0
+    cv = Classifier.load(loaded.model_path).metadata.get("cv", {})
+    store = _store(loaded)
+    recent = store.recent(5000)
+    verdicts = labels.all_labels(store.redis, store.keys)
+    for topic in topics:
+        scores = [(r.get("seen_at", 0.0), r["scores"].get(topic, 0.0)) for r in recent]
+        current = loaded.settings.topics[topic].threshold
+        labelled, relevant = labels.sent_precision(verdicts, topic)
+        sent = (f"{relevant / labelled:.2f} ({relevant} of {labelled} labelled alerts relevant)"
+                if labelled else "no labels yet")
+        print(f"{topic}: threshold {current}; precision of sent alerts: {sent}")
+        print(f"  {'threshold':>9} {'cv precision':>12} {'cv recall':>9} {'alerts/day':>10}")
+        for row in labels.tune_rows(cv.get(topic), scores):
+            mark = " <- current" if abs(row.threshold - current) < 1e-9 else ""
+            print(f"  {row.threshold:>9.2f} {_num(row.cv_precision):>12} {_num(row.cv_recall):>9} "
+                  f"{_num(row.alerts_per_day, 1):>10}{mark}")
+    return 0
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,97 @@
+"""Feedback on sent alerts: verdicts recorded in Redis, exported as training data, and the
+threshold table `monitor tune` shows.
+
+Every alert carries a short id. `monitor label ID relevant|irrelevant` looks the alert up
+(kept for `[dedup] seen_ttl`) and records the verdict with the alert's text, so that
+`monitor label export FILE` can write `{"text", "topics"}` lines for `monitor train --with`.
+An irrelevant verdict is written with an empty topic list (a negative for every topic).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from monitor.errors import InputError
+from monitor.keys import Keys
+from monitor.store import redis_errors
+
+VERDICTS = {"relevant": True, "irrelevant": False}
+
+
+def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: str | None = None) -> dict[str, Any]:
+    if verdict not in VERDICTS:
+        raise InputError(f"label: verdict must be 'relevant' or 'irrelevant', not {verdict!r}")
+    with redis_errors(f"reading alert {short_id}"):
+        raw = client.get(keys.alert(short_id))
+    if raw is None:
+        raise InputError(f"label: no alert with id {short_id!r} (alerts are kept for [dedup] seen_ttl)")
+    alert = json.loads(raw)
+    label = {
+        "id": short_id, "topic": topic or alert["topic"], "relevant": VERDICTS[verdict],
+        "time": time.time(), "title": alert.get("title", ""), "text": alert.get("text", ""),
+        "score": alert.get("score"),
+    }
+    with redis_errors("recording a label"):
+        client.hset(keys.labels, short_id, json.dumps(label))
+    return label
+
+
+def all_labels(client: redis.Redis, keys: Keys) -> list[dict[str, Any]]:
+    with redis_errors("reading labels"):
+        return [json.loads(raw) for raw in client.hvals(keys.labels)]
+
+
+def export(labels: Iterable[Mapping[str, Any]], out: Path) -> int:
+    """Write labels as training lines; returns how many."""
+    count = 0
+    with out.open("w", encoding="utf-8") as handle:
+        for label in labels:
+            text = f"{label['title']}\n{label['text']}".strip()
+            topics = [label["topic"]] if label["relevant"] else []
+            handle.write(json.dumps({"text": text, "topics": topics}, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class TuneRow:
+    threshold: float
+    cv_precision: float | None
+    cv_recall: float | None
+    alerts_per_day: float | None  # how many alerts the recent items would have produced
+
+
+def tune_rows(cv: Mapping[str, Any] | None, recent_scores: list[tuple[float, float]]) -> list[TuneRow]:
+    """Threshold table from the model's cross-validation and the recent items' scores.
+
+    `recent_scores` are (time, score) of recently scored items for the topic.
+    """
+    table = {round(r["threshold"], 2): r for r in (cv or {}).get("thresholds", [])}
+    thresholds = sorted(table) or [round(0.05 * i, 2) for i in range(2, 20)]
+    days = _span_days([t for t, _ in recent_scores])
+    rows = []
+    for threshold in thresholds:
+        cv_row = table.get(threshold, {})
+        hits = sum(score >= threshold for _, score in recent_scores)
+        rows.append(TuneRow(threshold, cv_row.get("precision"), cv_row.get("recall"),
+                            hits / days if days else None))
+    return rows
+
+
+def sent_precision(labels: Iterable[Mapping[str, Any]], topic: str) -> tuple[int, int]:
+    """(labelled alerts, relevant ones) for one topic."""
+    mine = [label for label in labels if label["topic"] == topic]
+    return len(mine), sum(bool(label["relevant"]) for label in mine)
+
+
+def _span_days(times: list[float]) -> float:
+    if len(times) < 2:
+        return 1.0 if times else 0.0
+    return max((max(times) - min(times)) / 86400, 1.0)

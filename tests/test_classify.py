@@ -1,0 +1,150 @@
+"""The shipped topic model: loading, refusal, scoring, explanations (texts written here)."""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.linear_model import LogisticRegression
+
+from monitor import settings
+from monitor.classify import Classifier, layout, normalise
+from monitor.errors import InputError, ModelError
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "topics.skops"
+
+ON_TOPIC = (
+    "Turkish soldiers killed as Syrian army shells observation post in Idlib\n"
+    "Three Turkish soldiers were killed when Syrian government artillery hit their post near "
+    "Saraqeb, Ankara said. Turkey struck back at Syrian army positions and President Erdogan "
+    "phoned Vladimir Putin, whose air force backs the offensive on the province. The Kremlin "
+    "said Russia and Turkey would hold talks on a new ceasefire in Idlib."
+)
+OFF_TOPIC = (
+    "Local bakery wins national bread prize\nA family bakery in a small town won the national "
+    "prize for sourdough bread on Saturday, beating 200 entries. The owners said they would "
+    "keep their prices unchanged."
+)
+SYRIA_ONLY = (
+    "Islamic State attack kills soldiers in Syrian desert\nMilitants ambushed an army patrol "
+    "near Palmyra, killing eight soldiers, state media said. The group still carries out "
+    "attacks from hideouts in the desert."
+)
+
+
+@pytest.fixture(scope="module")
+def model() -> Classifier:
+    return Classifier.load(MODEL)
+
+
+def test_shipped_model_loads_fast_and_carries_its_metadata(model: Classifier) -> None:
+    started = time.perf_counter()
+    Classifier.load(MODEL)
+    assert time.perf_counter() - started < 1.0
+    assert MODEL.stat().st_size < 10_000_000
+    assert "turkey_russia_syria" in model.topics and len(model.topics) >= 4
+    meta = model.metadata
+    assert len(meta["data_sha256"]) == 64 and meta["version"].startswith(meta["data_sha256"][:12])
+    for topic in model.topics:
+        cv = meta["cv"][topic]
+        assert cv["positives"] >= 300
+        assert [r["threshold"] for r in cv["thresholds"]][0] == 0.3
+        assert all(0 <= r["precision"] <= 1 and 0 <= r["recall"] <= 1 for r in cv["thresholds"])
+
+
+def test_scores_separate_on_and_off_topic(model: Classifier) -> None:
+    on, off, syria = model.score([ON_TOPIC, OFF_TOPIC, SYRIA_ONLY])
+    assert on["turkey_russia_syria"].score > 0.8
+    assert off["turkey_russia_syria"].score < 0.1
+    assert syria["turkey_russia_syria"].score < 0.5
+    assert set(on) == set(model.topics)
+    assert all(0.0 <= s.score <= 1.0 for s in on.values())
+
+
+def test_batch_scores_equal_single_scores(model: Classifier) -> None:
+    batch = model.score([ON_TOPIC, OFF_TOPIC, SYRIA_ONLY])
+    for text, scored in zip([ON_TOPIC, OFF_TOPIC, SYRIA_ONLY], batch, strict=True):
+        single = model.score([text])[0]
+        for topic in model.topics:
+            assert single[topic].score == pytest.approx(scored[topic].score, abs=1e-12)
+            assert single[topic].terms == scored[topic].terms
+    assert model.score([]) == []
+
+
+def test_explanation_terms_are_the_strongest_positive_contributions(model: Classifier) -> None:
+    terms = model.score([ON_TOPIC], n_terms=5)[0]["turkey_russia_syria"].terms
+    assert len(terms) == 5
+    x = model.features.transform([ON_TOPIC])
+    t = model.topics.index("turkey_russia_syria")
+    names = list(model.features.names[: model.features.n_word])
+    contrib = {names[j]: model.coef[t, j] * v for j, v in zip(x.indices, x.data, strict=True)
+               if j < model.features.n_word}
+    assert all(contrib[term] > 0 for term in terms)
+    assert [contrib[term] for term in terms] == sorted((contrib[t] for t in terms), reverse=True)
+    best_rest = max((c for n, c in contrib.items() if n not in terms), default=0.0)
+    assert min(contrib[term] for term in terms) >= best_rest
+    assert all(word in normalise(ON_TOPIC) for term in terms for word in term.split())
+    assert model.score([ON_TOPIC], explain=False)[0]["turkey_russia_syria"].terms == ()
+
+
+def test_spelling_variants_score_alike(model: Classifier) -> None:
+    plain = model.score([ON_TOPIC])[0]["turkey_russia_syria"].score
+    accented = model.score([ON_TOPIC.replace("Erdogan", "Erdoğan").replace("Idlib", "Idleb")])
+    assert accented[0]["turkey_russia_syria"].score == pytest.approx(plain, abs=0.1)
+
+
+def test_require_refuses_a_missing_topic(model: Classifier) -> None:
+    model.require(["turkey_russia_syria"])
+    with pytest.raises(ModelError) as err:
+        model.require(["turkey_russia_syria", "mars_landing"])
+    message = str(err.value)
+    assert "topics.skops" in message and "lacks topic 'mars_landing'" in message
+    assert "turkey_russia_syria" in message and "\n" not in message
+
+
+def test_load_refuses_missing_garbage_and_unsafe_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        Classifier.load(tmp_path / "none.skops")
+    garbage = tmp_path / "garbage.skops"
+    garbage.write_bytes(b"not a zip at all")
+    with pytest.raises(ModelError, match="garbage.skops"):
+        Classifier.load(garbage)
+    unsafe = tmp_path / "unsafe.skops"
+    sio.dump(LogisticRegression(), unsafe)
+    with pytest.raises(ModelError, match="untrusted types"):
+        Classifier.load(unsafe)
+    wrong = tmp_path / "wrong.skops"
+    sio.dump({"metadata": json.dumps({"format": "other"})}, wrong,
+             compression=zipfile.ZIP_DEFLATED)
+    with pytest.raises(ModelError, match="not a valid topic model"):
+        Classifier.load(wrong)
+
+
+def test_passages_are_overlapping_sentence_pairs() -> None:
+    lay = layout(["One. Two. Three.", "Only one"])
+    assert lay.sentences == ["One.", "Two.", "Three.", "Only one"]
+    assert lay.starts.tolist() == [0, 2, 3]
+    assert lay.passages.toarray().tolist() == [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]]
+    assert np.asarray(lay.docs.sum(axis=1)).ravel().tolist() == [3, 1]
+
+
+def test_run_score_prints_verdicts_and_terms(make_settings, tmp_path: Path) -> None:
+    from monitor import classify
+
+    loaded = settings.load(make_settings({}, threshold=0.6))
+    article = tmp_path / "article.txt"
+    article.write_text(ON_TOPIC, encoding="utf-8")
+    text, code = classify.run_score(loaded, str(article), as_json=True)
+    out = json.loads(text)["topics"]["turkey_russia_syria"]
+    assert code == 0 and out["verdict"] == "alert" and out["threshold"] == 0.6
+    assert len(out["terms"]) == 5
+    text, _ = classify.run_score(loaded, str(article))
+    assert "turkey_russia_syria" in text and "alert" in text
+    with pytest.raises(InputError, match="missing.txt"):
+        classify.run_score(loaded, str(tmp_path / "missing.txt"))

@@ -1,0 +1,73 @@
+"""Training on a small slice of the project's own training data: determinism, refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+
+from monitor.classify import TRUSTED, Classifier
+from monitor.errors import InputError
+from monitor.train import THRESHOLDS, format_report, train
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "models" / "train.jsonl"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every 12th line of models/train.jsonl: all kinds, a few hundred documents."""
+    lines = DATA.read_text(encoding="utf-8").splitlines()[::12]
+    path = tmp_path_factory.mktemp("data") / "small.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_training_is_deterministic(small: Path, tmp_path: Path) -> None:
+    a = train([small], tmp_path / "a.skops", folds=3, trained="2026-01-01")
+    b = train([small], tmp_path / "b.skops", folds=3, trained="2026-01-01")
+    assert a.metadata == b.metadata
+    state_a = sio.load(a.path, trusted=TRUSTED)
+    state_b = sio.load(b.path, trusted=TRUSTED)
+    for key in state_a:
+        if isinstance(state_a[key], np.ndarray):
+            assert np.array_equal(state_a[key], state_b[key]), key
+    texts = [json.loads(line)["text"] for line in small.read_text().splitlines()[:20]]
+    scores_a = Classifier.load(a.path).score(texts)
+    scores_b = Classifier.load(b.path).score(texts)
+    assert scores_a == scores_b
+
+
+def test_trained_model_carries_metadata_and_learns(small: Path, tmp_path: Path) -> None:
+    report = train([small], tmp_path / "m.skops", folds=3, trained="2026-01-01")
+    meta = report.metadata
+    assert meta["version"].endswith("-20260101") and meta["trained"] == "2026-01-01"
+    assert "turkey_russia_syria" in meta["topics"]
+    table = meta["cv"]["turkey_russia_syria"]["thresholds"]
+    assert tuple(r["threshold"] for r in table) == THRESHOLDS
+    recalls = [r["recall"] for r in table]
+    assert recalls == sorted(recalls, reverse=True)  # a higher threshold never finds more
+    model = Classifier.load(report.path)
+    on = "Russian jets bombed Idlib as Erdogan and Putin discussed the Turkish posts there."
+    off = "The central bank left interest rates unchanged on Thursday."
+    scores = model.score([on, off])
+    assert scores[0]["turkey_russia_syria"].score > scores[1]["turkey_russia_syria"].score
+    assert "turkey_russia_syria" in format_report(report)
+
+
+def test_bad_training_line_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine", "topics": ["a"]}\n{"text": 3, "topics": []}\n')
+    with pytest.raises(InputError, match=r"bad\.jsonl:2"):
+        train([bad], tmp_path / "m.skops")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n")
+    with pytest.raises(InputError, match=r"broken\.jsonl:1: not JSON"):
+        train([broken], tmp_path / "m.skops")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"text": "x", "topics": []}\n')
+    with pytest.raises(InputError, match="no labelled positives"):
+        train([empty], tmp_path / "m.skops")
