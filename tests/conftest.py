@@ -137,14 +137,14 @@ class JsonReceiver:
     port: int
     received: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
+    delay: float = 0.0  # seconds to wait before answering (a channel that hangs)
 
     @property
     def url(self) -> str:
         return f"json://127.0.0.1:{self.port}/alerts"
 
 
-@pytest.fixture
-def json_receiver() -> Iterator[JsonReceiver]:
+def _json_receiver() -> Iterator[JsonReceiver]:
     receiver = JsonReceiver(port=0)
 
     class Handler(BaseHTTPRequestHandler):
@@ -153,6 +153,7 @@ def json_receiver() -> Iterator[JsonReceiver]:
 
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(receiver.delay)
             if receiver.fail_next > 0:
                 receiver.fail_next -= 1
                 self.send_response(503)
@@ -162,11 +163,16 @@ def json_receiver() -> Iterator[JsonReceiver]:
             self.end_headers()
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
     receiver.port = httpd.server_address[1]
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield receiver
     httpd.shutdown()
     httpd.server_close()
+
+
+json_receiver = pytest.fixture(_json_receiver)
+second_receiver = pytest.fixture(_json_receiver)
 
 
 @dataclass

@@ -102,3 +102,16 @@ def test_reload_adds_and_removes_feeds_and_refuses_bad_files(feed_server, json_r
     log = proc.stderr.read()
     assert "reload refused, keeping the previous settings" in log and "alerts.colour: unknown key" in log
     assert "settings reloaded: 2 feeds" in log
+
+
+def test_a_hanging_channel_does_not_hold_up_the_others(feed_server, json_receiver, second_receiver,
+                                                       make_settings, run_monitor) -> None:
+    json_receiver.delay = 20  # "slow" answers after 20 s, i.e. it hangs for this test
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0]), ("t2", *ON_TOPIC[1]), ("t3", *ON_TOPIC[2])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"slow": json_receiver.url, "fast": second_receiver.url})
+    started = time.time()
+    proc = run_monitor(path)
+    wait_for(lambda: len(second_receiver.received) == 3, timeout=15)
+    assert time.time() - started < 15 and json_receiver.received == []
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
