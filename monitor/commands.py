@@ -94,9 +94,10 @@ def cmd_recent(args: argparse.Namespace) -> int:
 
 def _stories(store: Store, loaded: settings.Loaded, records: list[dict]) -> dict[str, list[dict]]:
     """Each story's sources (outlet, link, time), for the records that belong to one."""
-    from monitor.neardup import NearDupConfig, NearDupIndex
+    from monitor.neardup import NearDupIndex
+    from monitor.pipeline import neardup_config
 
-    index = NearDupIndex(store.redis, store.keys, NearDupConfig(window_seconds=int(loaded.settings.dedup.window)))
+    index = NearDupIndex(store.redis, store.keys, neardup_config(loaded))
     out = {}
     for story_id in {r["story"] for r in records if r.get("story")}:
         story = index.story(story_id)

@@ -26,6 +26,12 @@ SEEN_TTL = "30d"
 DEDUP_WINDOW = "3d"
 """How far back the near-duplicate detector looks for an earlier copy of a story."""
 
+NEARDUP_JACCARD = 0.4
+"""Two texts are one story when this share of their word 3-shingles is common (a reworded copy)."""
+
+NEARDUP_CONTAINMENT = 0.8
+"""...or when this share of the shorter text's shingles is in the other (a copy with text appended)."""
+
 CONNECT_TIMEOUT = "10s"
 """Time allowed to open a connection to a feed server."""
 

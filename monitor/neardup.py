@@ -48,6 +48,10 @@ is contained in every article that repeats it."""
 
 @dataclass(frozen=True, slots=True)
 class NearDupConfig:
+    """Thresholds and index shape. Thresholds and the window may change at any time;
+    changing shingle_size, num_perm, bands or rows makes the items already indexed
+    incomparable, so do it with a new key prefix or let one window pass."""
+
     window_seconds: int = WINDOW_SECONDS
     jaccard_threshold: float = JACCARD_THRESHOLD
     containment_threshold: float = CONTAINMENT_THRESHOLD

@@ -123,7 +123,7 @@ redis.call('EXPIRE', skey, window)
 
 -- Index the item (copies too: a third copy may resemble the second more than the first).
 local rec = {n, ARGV[9], story, isnew, newsrc, pos, string.format('%.4f', bj),
-                string.format('%.4f', bc)}
+             string.format('%.4f', bc)}
 redis.call('SET', KEYS[1], sig .. table.concat(rec, '|'), 'EX', window)
 if n > 0 then
   local updates = {}
@@ -140,6 +140,9 @@ if n > 0 then
   redis.call('HSET', ARGV[19], unpack(flat))
   redis.call('EXPIREAT', ARGV[19], tonumber(ARGV[11]))
 end
+-- This script leaves ~100 KB of garbage (bucket strings); a small collection step per call
+-- keeps Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
+if collectgarbage then collectgarbage('step', 0) end
 return {story, isnew, newsrc, redis.call('LRANGE', skey, 0, pos - 1),
         string.format('%.4f', bj), string.format('%.4f', bc)}
 """

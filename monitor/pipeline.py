@@ -26,19 +26,20 @@ import aiohttp
 from monitor import __version__, alerts, defaults, fetch, parse
 from monitor.classify import Classifier
 from monitor.errors import ParseError, StoreError
-from monitor.items import Item, Scored
+from monitor.items import Item, Scored, TopicScore
 from monitor.keys import Keys
 from monitor.metrics import Metrics
 from monitor.neardup import NearDupConfig, NearDupIndex
 from monitor.outbox import Outbox
 from monitor.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.settings import Feed, Loaded
-from monitor.store import FeedState, Store, connect
+from monitor.store import Claim, FeedState, Store, connect
 
 log = logging.getLogger("monitor")
 
 LEASE_MAX = 60.0  # seconds a poll's lease lasts unless renewed (a dead worker's lease expires)
 LEASE_MIN = 5.0
+BATCH_WINDOW = 0.005  # seconds new items of concurrent polls wait to be scored together
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,41 @@ class PollResult:
     new: int = 0
     alerts: int = 0
     error: str | None = None
+
+
+class BatchScorer:
+    """Scores the new items of polls that finish together in one classifier call.
+
+    A call has a fixed cost (vectorizer set-up, sparse products) that dominates small
+    batches, and a poll often brings one new item; so texts submitted within `window`
+    seconds of each other are scored together, every topic at once.
+    """
+
+    def __init__(self, classifier: Callable[[], Classifier], window: float = BATCH_WINDOW) -> None:
+        self.classifier = classifier
+        self.window = window
+        self.pending: list[tuple[list[str], asyncio.Future[list[dict[str, TopicScore]]]]] = []
+
+    async def score(self, texts: list[str]) -> list[dict[str, TopicScore]]:
+        future: asyncio.Future[list[dict[str, TopicScore]]] = asyncio.get_running_loop().create_future()
+        if not self.pending:
+            asyncio.get_running_loop().call_later(self.window, self._flush)
+        self.pending.append((texts, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self.pending = self.pending, []
+        try:
+            scores = self.classifier().score([text for texts, _ in batch for text in texts])
+        except Exception as exc:  # every waiting poll fails alike; none is marked
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        start = 0
+        for texts, future in batch:
+            if not future.cancelled():
+                future.set_result(scores[start:start + len(texts)])
+            start += len(texts)
 
 
 @dataclass
@@ -64,6 +100,7 @@ class Runtime:
     rules: dict[str, alerts.TopicRule]
     worker: str
     metrics: Metrics = field(default_factory=Metrics)
+    scorer: BatchScorer = field(init=False)
     session: aiohttp.ClientSession | None = None
     results: dict[str, PollResult] = field(default_factory=dict)
 
@@ -85,8 +122,7 @@ class Runtime:
         self.loaded = loaded
         self.limits = _limits(loaded)
         self.rules = {n: alerts.TopicRule(t.title, t.threshold, tuple(t.notify)) for n, t in s.topics.items()}
-        self.neardup = (NearDupIndex(self.store.redis, self.store.keys,
-                                     NearDupConfig(window_seconds=int(s.dedup.window)))
+        self.neardup = (NearDupIndex(self.store.redis, self.store.keys, neardup_config(loaded))
                         if s.dedup.near_duplicates else None)
 
     def sender(self, clock: Callable[[], float] = time.time) -> Sender:
@@ -109,6 +145,9 @@ class Runtime:
         finally:
             self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
 
+    def __post_init__(self) -> None:
+        self.scorer = BatchScorer(lambda: self.classifier)
+
     async def __aenter__(self) -> Runtime:
         self.session = fetch.make_session(self.limits)
         return self
@@ -116,6 +155,12 @@ class Runtime:
     async def __aexit__(self, *exc: object) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+def neardup_config(loaded: Loaded) -> NearDupConfig:
+    d = loaded.settings.dedup
+    return NearDupConfig(window_seconds=int(d.window), jaccard_threshold=d.jaccard,
+                         containment_threshold=d.containment)
 
 
 def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
@@ -190,12 +235,12 @@ async def _poll(rt: Runtime, feed: Feed, force: bool, min_gap: float) -> PollRes
                                      datetime.fromtimestamp(now, tz=UTC), base_url=feed.url)
     except ParseError as exc:
         return _failed(rt, feed, state, str(exc), None)
-    new, alerted = process_items(rt, items)
+    new, alerted = await process_items(rt, items)
     _succeeded(rt, feed, state, fetched.validators, "ok", len(items), new=new, alerted=alerted)
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
 
 
-def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
+async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
     with rt.timed("seen"):
         unseen = rt.store.unseen([item.id for item in items])
@@ -204,17 +249,18 @@ def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     if not fresh:
         return 0, 0
     with rt.timed("classify"):
-        scores = rt.classifier.score([item.document for item in fresh])
-    enqueued = 0
-    for item, topic_scores in zip(fresh, scores, strict=True):
-        enqueued += _process(rt, Scored(item, topic_scores))
+        scores = await rt.scorer.score([item.document for item in fresh])
+    claims = [_decide(rt, Scored(item, topic_scores)) for item, topic_scores in zip(fresh, scores, strict=True)]
+    with rt.timed("claim"):
+        claimed = rt.store.claim_many(claims, rt.loaded.settings.dedup.seen_ttl, defaults.RECENT_MAX)
+    enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
     rt.metrics.items.labels("new").inc(len(fresh))
     rt.metrics.items.labels("alerted").inc(enqueued)
     return len(fresh), enqueued
 
 
-def _process(rt: Runtime, scored: Scored) -> int:
-    """Near-duplicate check and claim of one scored item; returns alerts enqueued."""
+def _decide(rt: Runtime, scored: Scored) -> Claim:
+    """The alerts of one scored item, after its near-duplicate check: what to claim."""
     dedup = rt.loaded.settings.dedup
     batch = alerts.build_alerts(scored, rt.rules)
     story = None
@@ -224,14 +270,11 @@ def _process(rt: Runtime, scored: Scored) -> int:
         if story.is_new:
             batch = alerts.build_alerts(scored, rt.rules, story=story.story_id)
         else:  # a later copy of a story already alerted: at most a follow-up
-            follow = dedup.follow_up_sources and story.n_sources == dedup.follow_up_sources
+            follow = story.new_source and story.n_sources == dedup.follow_up_sources > 0
             batch = (alerts.build_alerts(scored, rt.rules, kind="follow_up", story=story.story_id)
                      if follow else [])
-    payloads = [(a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in batch]
-    recent = _recent_record(scored, story.story_id if story else None)
-    with rt.timed("claim"):
-        claimed = rt.store.claim(scored.item.id, dedup.seen_ttl, recent, payloads, defaults.RECENT_MAX)
-    return len(batch) if claimed else 0
+    payloads = tuple((a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in batch)
+    return Claim(scored.item.id, _recent_record(scored, story.story_id if story else None), payloads)
 
 
 def _unique(items: list[Item]) -> list[Item]:

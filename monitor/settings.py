@@ -114,6 +114,8 @@ class DedupSection(Strict):
     window: Duration = Field(default=parse_duration(defaults.DEDUP_WINDOW), gt=0)
     follow_up_sources: int = Field(default=0, ge=0)
     near_duplicates: bool = True
+    jaccard: float = Field(default=defaults.NEARDUP_JACCARD, gt=0.0, le=1.0)
+    containment: float = Field(default=defaults.NEARDUP_CONTAINMENT, gt=0.0, le=1.0)
 
 
 class AlertsSection(Strict):

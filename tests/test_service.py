@@ -6,6 +6,8 @@ import asyncio
 import email.header
 import json
 import logging
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -190,3 +192,28 @@ def test_feed_failing_too_long_tells_ops_once_then_recovery(feed_server, json_re
     poll(path)
     assert [m["title"] for m in json_receiver.received][-1] == "Monitor: [Monitor health] Feed 'bad' recovered"
     assert len(json_receiver.received) == 2
+
+
+def test_one_alert_per_story_across_outlets_and_a_follow_up(feed_server, json_receiver, make_settings):
+    title, text = ON_TOPIC[0]
+    feed_server.set("/wire.xml", items(("https://wire.example.org/1", (title, text))))
+    copy = (f"Syria: {title.lower()}", f"{text} Share this article. Read more: our full coverage of the region.")
+    feed_server.set("/paper.xml", items(("https://paper.example.org/9", copy)))
+    feed_server.set("/other.xml", items(("https://other.example.org/3", copy)))
+    path = make_settings({"wire": feed_server.url("/wire.xml")}, {"hook": json_receiver.url},
+                         extra="[dedup]\nfollow_up_sources = 3\n")
+    poll(path)
+    assert len(json_receiver.received) == 1
+    text_settings = path.read_text()
+    for name in ("paper", "other"):
+        text_settings = text_settings.replace(
+            "[[feeds]]", f'[[feeds]]\nname = "{name}"\nurl = "{feed_server.url(f"/{name}.xml")}"\n\n[[feeds]]', 1)
+        path.write_text(text_settings)
+        poll(path)
+    titles = [m["title"] for m in json_receiver.received]
+    assert len(titles) == 2 and titles[1].startswith("Follow-up: ")  # the third source
+    recent = subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(path), "recent", "--json"],
+                            capture_output=True, text=True, check=True)
+    records = json.loads(recent.stdout)
+    sources = {s["source"] for r in records for s in r["story_sources"]}
+    assert sources == {"wire", "paper", "other"}
