@@ -47,6 +47,7 @@ class BenchRuntime(pipeline.Runtime):
 
     fetch_started: dict[object, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    claimed: float = 0.0  # new items claimed so far (the metrics counter at the last claim)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -55,8 +56,10 @@ class BenchRuntime(pipeline.Runtime):
             self.fetch_started[task] = time.perf_counter()
         with super().timed(stage):
             yield
-        if stage == "claim":
-            self.latencies.append(time.perf_counter() - self.fetch_started[task])
+        if stage == "claim":  # one batch per feed: one latency per item claimed in it
+            new = self.metrics.registry.get_sample_value("monitor_items_total", {"stage": "new"}) or 0.0
+            self.latencies += [time.perf_counter() - self.fetch_started[task]] * int(new - self.claimed)
+            self.claimed = new
 
 
 def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool, check: bool,
@@ -86,6 +89,8 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
              f'key_prefix = "bench-{uuid.uuid4().hex[:8]}:"']
     if base and base.redis_url:
         lines.append(f"redis_url = {json.dumps(base.redis_url)}")
+    if base:  # the same use of cores as the service would make
+        lines.append(f"score_workers = {base.settings.monitor.score_workers}")
     for name in names:
         lines += ["[[feeds]]", f'name = "{name}"', f'url = "{server.url(name)}"']
     if not topics:
@@ -185,7 +190,7 @@ def _stages(rt: BenchRuntime) -> dict[str, Any]:
     for stage in STAGES:
         seconds = sample("monitor_stage_seconds_sum", stage)
         count = sample("monitor_stage_seconds_count", stage)
-        n = {"fetch": fetched, "parse": fetched, "seen": fetched, "classify": new}.get(stage, count)
+        n = {"fetch": fetched, "parse": fetched, "seen": fetched, "classify": new, "claim": new}.get(stage, count)
         out[stage] = {"items": int(n), "seconds": round(seconds, 4),
                       "items_per_second": round(n / seconds, 1) if seconds else None}
     return out

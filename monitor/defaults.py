@@ -47,6 +47,9 @@ MAX_REDIRECTS = 5
 CONCURRENCY = 20
 """Feed fetches in flight at once (aiohttp connector limit)."""
 
+SCORE_WORKERS = 1
+"""Processes that score new items beside the service process (0: score in it)."""
+
 BACKOFF_BASE = "1m"
 """First wait after a feed fails; doubles with each further failure."""
 

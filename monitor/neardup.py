@@ -18,6 +18,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -186,6 +187,15 @@ def _ref(item_id: str) -> bytes:
     return hashlib.sha1(item_id.encode()).digest()[:8]
 
 
+def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: Any, c: Any) -> StoryMatch:
+    sources = tuple(_source(e) for e in entries)
+    return StoryMatch(
+        story_id=story.decode(), first_item_id=sources[0].item_id, sources=sources,
+        is_new=bool(is_new), n_sources=len({s.source for s in sources}),
+        new_source=bool(new_source), jaccard=float(j), containment=float(c),
+    )
+
+
 def _source(entry: bytes | str) -> Source:
     e = json.loads(entry)
     return Source(e["i"], e["s"], e["u"], datetime.fromisoformat(e["t"]))
@@ -231,17 +241,20 @@ class NearDupIndex:
     def check_and_add(self, item: Item) -> StoryMatch:
         """Attach the item to the story of an earlier copy in the window, or start a story.
         Checking one item id again returns the first answer (see neardup_script)."""
-        keys, args = self.script_call(item)
+        return self.check_and_add_many([item])[0]
+
+    def check_and_add_many(self, items: Sequence[Item]) -> list[StoryMatch]:
+        """`check_and_add` for several items in one round trip. Each item's script is
+        atomic and they run in order, so a copy later in the batch finds an earlier one."""
+        pipe = self._redis.pipeline(transaction=False)
+        for item in items:
+            keys, args = self.script_call(item)
+            self.script(keys=keys, args=args, client=pipe)
         try:
-            story, is_new, new_source, entries, j, c = self.script(keys=keys, args=args)
+            replies = pipe.execute()
         except redis.RedisError as e:
             raise StoreError(f"near-duplicate index: {e}") from e
-        sources = tuple(_source(e) for e in entries)
-        return StoryMatch(
-            story_id=story.decode(), first_item_id=sources[0].item_id, sources=sources,
-            is_new=bool(is_new), n_sources=len({s.source for s in sources}),
-            new_source=bool(new_source), jaccard=float(j), containment=float(c),
-        )
+        return [_match(*reply) for reply in replies]
 
     def story(self, story_id: str) -> Story | None:
         """A story's sources, first item first; None once it has left the window."""

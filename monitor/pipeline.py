@@ -26,11 +26,12 @@ import aiohttp
 from monitor import __version__, alerts, defaults, fetch, parse
 from monitor.classify import Classifier
 from monitor.errors import ParseError, StoreError
-from monitor.items import Item, Scored, TopicScore
+from monitor.items import Item, Scored
 from monitor.keys import Keys
 from monitor.metrics import Metrics
-from monitor.neardup import NearDupConfig, NearDupIndex
+from monitor.neardup import NearDupConfig, NearDupIndex, StoryMatch
 from monitor.outbox import Outbox
+from monitor.scoring import BatchScorer
 from monitor.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.settings import Feed, Loaded
 from monitor.store import Claim, FeedState, Store, connect
@@ -39,7 +40,6 @@ log = logging.getLogger("monitor")
 
 LEASE_MAX = 60.0  # seconds a poll's lease lasts unless renewed (a dead worker's lease expires)
 LEASE_MIN = 5.0
-BATCH_WINDOW = 0.005  # seconds new items of concurrent polls wait to be scored together
 
 
 @dataclass(frozen=True)
@@ -50,41 +50,6 @@ class PollResult:
     new: int = 0
     alerts: int = 0
     error: str | None = None
-
-
-class BatchScorer:
-    """Scores the new items of polls that finish together in one classifier call.
-
-    A call has a fixed cost (vectorizer set-up, sparse products) that dominates small
-    batches, and a poll often brings one new item; so texts submitted within `window`
-    seconds of each other are scored together, every topic at once.
-    """
-
-    def __init__(self, classifier: Callable[[], Classifier], window: float = BATCH_WINDOW) -> None:
-        self.classifier = classifier
-        self.window = window
-        self.pending: list[tuple[list[str], asyncio.Future[list[dict[str, TopicScore]]]]] = []
-
-    async def score(self, texts: list[str]) -> list[dict[str, TopicScore]]:
-        future: asyncio.Future[list[dict[str, TopicScore]]] = asyncio.get_running_loop().create_future()
-        if not self.pending:
-            asyncio.get_running_loop().call_later(self.window, self._flush)
-        self.pending.append((texts, future))
-        return await future
-
-    def _flush(self) -> None:
-        batch, self.pending = self.pending, []
-        try:
-            scores = self.classifier().score([text for texts, _ in batch for text in texts])
-        except Exception as exc:  # every waiting poll fails alike; none is marked
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        start = 0
-        for texts, future in batch:
-            if not future.cancelled():
-                future.set_result(scores[start:start + len(texts)])
-            start += len(texts)
 
 
 @dataclass
@@ -137,6 +102,9 @@ class Runtime:
         if ops:
             self.outbox.enqueue(alerts.health_alert(ops, title, text))
 
+    def metrics_observer(self, stage: str) -> Callable[[float], None]:
+        return lambda seconds: self.metrics.stage_seconds.labels(stage).observe(seconds)
+
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
         started = time.perf_counter()
@@ -146,13 +114,16 @@ class Runtime:
             self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
 
     def __post_init__(self) -> None:
-        self.scorer = BatchScorer(lambda: self.classifier)
+        self.scorer = BatchScorer(lambda: self.classifier, self.loaded.settings.monitor.score_workers,
+                                  observe=self.metrics_observer("classify"))
 
     async def __aenter__(self) -> Runtime:
         self.session = fetch.make_session(self.limits)
+        await self.scorer.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self.scorer.close()
         if self.session is not None:
             await self.session.close()
 
@@ -187,12 +158,13 @@ async def poll_feed(rt: Runtime, feed: Feed, force: bool = False, min_gap: float
     # Half the interval at most, so a dead worker's feeds are polled again next interval.
     ttl = max(LEASE_MIN, min(LEASE_MAX, rt.loaded.interval(feed) / 2))
     try:
-        if not rt.store.acquire_lease(feed.name, rt.worker, ttl):
+        state = rt.store.lease_and_state(feed.name, rt.worker, ttl)
+        if state is None:
             result = PollResult(feed.name, "leased")
         else:
             renewer = asyncio.create_task(_renew(rt, feed.name, ttl))
             try:
-                result = await _poll(rt, feed, force, min_gap)
+                result = await _poll(rt, feed, state, force, min_gap)
             finally:
                 renewer.cancel()
                 rt.store.release_lease(feed.name, rt.worker)
@@ -213,9 +185,8 @@ async def _renew(rt: Runtime, name: str, ttl: float) -> None:
             log.warning("feed '%s': %s", name, exc)
 
 
-async def _poll(rt: Runtime, feed: Feed, force: bool, min_gap: float) -> PollResult:
+async def _poll(rt: Runtime, feed: Feed, state: FeedState, force: bool, min_gap: float) -> PollResult:
     assert rt.session is not None, "Runtime must be entered (async with) before polling"
-    state = rt.store.feed_state(feed.name)
     now = time.time()
     if not force and state.retry_at > now:
         return PollResult(feed.name, "backoff", error=state.last_error)
@@ -248,33 +219,40 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     rt.metrics.items.labels("fetched").inc(len(items))
     if not fresh:
         return 0, 0
-    with rt.timed("classify"):
-        scores = await rt.scorer.score([item.document for item in fresh])
-    claims = [_decide(rt, Scored(item, topic_scores)) for item, topic_scores in zip(fresh, scores, strict=True)]
+    scores = await rt.scorer.score([item.document for item in fresh])  # times itself
+    scored = [Scored(item, topic_scores) for item, topic_scores in zip(fresh, scores, strict=True)]
+    claims = _decide(rt, scored)
+    rt.metrics.items.labels("new").inc(len(fresh))
     with rt.timed("claim"):
         claimed = rt.store.claim_many(claims, rt.loaded.settings.dedup.seen_ttl, defaults.RECENT_MAX)
     enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
-    rt.metrics.items.labels("new").inc(len(fresh))
     rt.metrics.items.labels("alerted").inc(enqueued)
     return len(fresh), enqueued
 
 
-def _decide(rt: Runtime, scored: Scored) -> Claim:
-    """The alerts of one scored item, after its near-duplicate check: what to claim."""
+def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
+    """What to claim for each scored item: its alerts, after the near-duplicate check of
+    those that would alert (one round trip for the feed's batch)."""
     dedup = rt.loaded.settings.dedup
-    batch = alerts.build_alerts(scored, rt.rules)
-    story = None
-    if batch and rt.neardup is not None:
+    wanted = [alerts.build_alerts(scored, rt.rules) for scored in batch]
+    stories: dict[int, StoryMatch] = {}
+    if rt.neardup is not None and any(wanted):
+        alerting = [i for i, found in enumerate(wanted) if found]
         with rt.timed("neardup"):
-            story = rt.neardup.check_and_add(scored.item)
-        if story.is_new:
-            batch = alerts.build_alerts(scored, rt.rules, story=story.story_id)
-        else:  # a later copy of a story already alerted: at most a follow-up
+            matches = rt.neardup.check_and_add_many([batch[i].item for i in alerting])
+        stories = dict(zip(alerting, matches, strict=True))
+    claims = []
+    for i, scored in enumerate(batch):
+        story = stories.get(i)
+        found = wanted[i]
+        if story is not None and story.is_new:
+            found = alerts.build_alerts(scored, rt.rules, story=story.story_id)
+        elif story is not None:  # a later copy of a story already alerted: at most a follow-up
             follow = story.new_source and story.n_sources == dedup.follow_up_sources > 0
-            batch = (alerts.build_alerts(scored, rt.rules, kind="follow_up", story=story.story_id)
-                     if follow else [])
-    payloads = tuple((a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in batch)
-    return Claim(scored.item.id, _recent_record(scored, story.story_id if story else None), payloads)
+            found = alerts.build_alerts(scored, rt.rules, kind="follow_up", story=story.story_id) if follow else []
+        payloads = tuple((a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in found)
+        claims.append(Claim(scored.item.id, _recent_record(scored, story.story_id if story else None), payloads))
+    return claims
 
 
 def _unique(items: list[Item]) -> list[Item]:

@@ -77,6 +77,7 @@ class MonitorSection(Strict):
     interval: Duration = Field(default=parse_duration(defaults.FEED_INTERVAL), gt=0)
     jitter: Duration = parse_duration(defaults.JITTER)
     concurrency: int = Field(default=defaults.CONCURRENCY, ge=1, le=1000)
+    score_workers: int = Field(default=defaults.SCORE_WORKERS, ge=0, le=64)
     connect_timeout: Duration = Field(default=parse_duration(defaults.CONNECT_TIMEOUT), gt=0)
     read_timeout: Duration = Field(default=parse_duration(defaults.READ_TIMEOUT), gt=0)
     max_bytes: int = Field(default=defaults.MAX_BYTES, ge=1024)

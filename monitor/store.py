@@ -184,9 +184,15 @@ class Store:
 
     # -- leases: one worker polls a feed at a time ---------------------------------------
 
-    def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
+    def lease_and_state(self, name: str, owner: str, ttl: float) -> FeedState | None:
+        """Take the feed's lease and read its state in one round trip; None when another
+        worker holds the lease."""
         with redis_errors(f"taking the lease of feed '{name}'"):
-            return bool(self._acquire(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)]))
+            pipe = self.redis.pipeline(transaction=False)
+            self._acquire(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)], client=pipe)
+            pipe.hgetall(self.keys.feed(name))
+            taken, raw = pipe.execute()
+        return FeedState.from_hash(raw) if taken else None
 
     def renew_lease(self, name: str, owner: str, ttl: float) -> bool:
         with redis_errors(f"renewing the lease of feed '{name}'"):

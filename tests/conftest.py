@@ -230,12 +230,12 @@ def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
     """Write a settings.toml for local servers: feeds {name: url}, channels {name: url}."""
 
     def make(feeds: dict[str, str], channels: dict[str, str] | None = None,
-             threshold: float = 0.5, extra: str = "") -> Path:
+             threshold: float = 0.5, extra: str = "", score_workers: int = 0) -> Path:
         channels = channels or {"console": "console://"}
         lines = [
             "[monitor]", f'data_dir = "{tmp_path / "data"}"', f'redis_url = "{redis_url}"',
             f'model = "{MODEL}"', 'jitter = "0s"', 'read_timeout = "2s"', 'connect_timeout = "1s"',
-            'interval = "1h"', 'backoff_base = "1s"', "",
+            'interval = "1h"', 'backoff_base = "1s"', f"score_workers = {score_workers}", "",
             "[alerts]", 'send_backoff_base = "0.5s"', 'send_backoff_max = "1s"', 'claim_timeout = "5s"', "",
         ]
         for name, url in feeds.items():

@@ -13,8 +13,9 @@ import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
 from monitor import settings
-from monitor.classify import Classifier, layout, normalise
+from monitor.classify import Classifier
 from monitor.errors import InputError, ModelError
+from monitor.features import layout, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "topics.skops"

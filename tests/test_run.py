@@ -62,7 +62,7 @@ def run_monitor() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
 def test_health_and_metrics(feed_server, json_receiver, make_settings, run_monitor) -> None:
     port = free_port()
     feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0])]))
-    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}, score_workers=1)
     text = path.read_text().replace("[monitor]\n", f'[monitor]\nhttp = "127.0.0.1:{port}"\n', 1)
     path.write_text(text)
     proc = run_monitor(path)

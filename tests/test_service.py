@@ -20,7 +20,7 @@ from monitor.store import Store
 from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 
 
-def poll(path: Path, mutate=None) -> tuple[list[PollResult], int]:
+def poll(path: Path, mutate=None, force: bool = False) -> tuple[list[PollResult], int]:
     """One poll of every feed and one send round, as `monitor poll --once` does."""
     loaded = settings.load(path)
 
@@ -28,7 +28,7 @@ def poll(path: Path, mutate=None) -> tuple[list[PollResult], int]:
         async with Runtime.build(loaded) as rt:
             if mutate:
                 mutate(rt)
-            results = await poll_once(rt)
+            results = await poll_once(rt, force=force)
             sent = await rt.sender().drain()
             return results, sent
 
@@ -180,16 +180,16 @@ def test_feed_failing_too_long_tells_ops_once_then_recovery(feed_server, json_re
     path = make_settings({"bad": feed_server.url("/bad.xml")}, {"ops": json_receiver.url})
     ops = '[monitor]\nops_channel = "ops"\nfeed_alert_after = "1s"\n'
     path.write_text(path.read_text().replace("[monitor]\n", ops, 1))
-    poll(path)
+    poll(path, force=True)
     assert json_receiver.received == []  # failing, but not for long yet
     for _ in range(2):
         time.sleep(1.1)
-        poll(path)
+        poll(path, force=True)
     assert [m["title"] for m in json_receiver.received] == ["Monitor: [Monitor health] Feed 'bad' is failing"]
     assert "HTTP 500" in json_receiver.received[0]["message"]
     feed_server.set("/bad.xml", items(("o1", OFF_TOPIC[0])))
     time.sleep(1.1)
-    poll(path)
+    poll(path, force=True)
     assert [m["title"] for m in json_receiver.received][-1] == "Monitor: [Monitor health] Feed 'bad' recovered"
     assert len(json_receiver.received) == 2
 
@@ -202,14 +202,14 @@ def test_one_alert_per_story_across_outlets_and_a_follow_up(feed_server, json_re
     feed_server.set("/other.xml", items(("https://other.example.org/3", copy)))
     path = make_settings({"wire": feed_server.url("/wire.xml")}, {"hook": json_receiver.url},
                          extra="[dedup]\nfollow_up_sources = 3\n")
-    poll(path)
+    poll(path, force=True)
     assert len(json_receiver.received) == 1
     text_settings = path.read_text()
     for name in ("paper", "other"):
         text_settings = text_settings.replace(
             "[[feeds]]", f'[[feeds]]\nname = "{name}"\nurl = "{feed_server.url(f"/{name}.xml")}"\n\n[[feeds]]', 1)
         path.write_text(text_settings)
-        poll(path)
+        poll(path, force=True)
     titles = [m["title"] for m in json_receiver.received]
     assert len(titles) == 2 and titles[1].startswith("Follow-up: ")  # the third source
     recent = subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(path), "recent", "--json"],

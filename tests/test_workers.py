@@ -25,7 +25,7 @@ def test_three_workers_one_killed(feed_server, json_receiver, make_settings) -> 
                         delay=0.3)
     path = make_settings({f"f{n}": feed_server.url(f"/f{n}.xml") for n in range(FEEDS)},
                          {"hook": json_receiver.url},
-                         extra="[dedup]\nnear_duplicates = false\n")
+                         extra="[dedup]\nnear_duplicates = false\n", score_workers=1)
     text = path.read_text().replace('interval = "1h"', f'interval = "{INTERVAL:.0f}s"')
     path.write_text(text.replace("[monitor]\n", "[monitor]\nconcurrency = 5\n", 1))
 

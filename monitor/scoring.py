@@ -1,0 +1,108 @@
+"""Scoring in batches, on the second core: the classify stage as the service runs it.
+
+Two costs shape this. A classifier call has a fixed part (vectorizer set-up, sparse
+products) that dominates small batches, and a poll often brings one new item; so the new
+items of polls that finish together are scored in one call. And scoring is the heaviest
+CPU work of a poll, pure Python under the GIL; so with `[monitor] score_workers = 1` it
+runs in a worker process, while the service process goes on fetching, parsing and talking
+to Redis. While a batch is being scored, the next one gathers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+from monitor.classify import Classifier
+from monitor.items import TopicScore
+
+BATCH_WINDOW = 0.005  # seconds the first waiting texts wait for others to join their batch
+
+Scores = list[dict[str, TopicScore]]
+
+_worker_models: dict[tuple[str, str], Classifier] = {}
+
+
+def _worker_init() -> None:
+    # The service stops its workers itself; a Ctrl-C on the terminal must not kill them first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _score_in_worker(path: str, version: str, texts: list[str]) -> Scores:
+    """Runs in the worker process: the model is loaded once per (file, version)."""
+    model = _worker_models.get((path, version))
+    if model is None:
+        _worker_models.clear()
+        model = _worker_models[(path, version)] = Classifier.load(Path(path))
+    return model.score(texts)
+
+
+class BatchScorer:
+    def __init__(self, classifier: Callable[[], Classifier], workers: int = 0,
+                 window: float = BATCH_WINDOW, observe: Callable[[float], None] | None = None) -> None:
+        self.classifier = classifier
+        self.observe = observe  # gets the seconds each batch took to score
+        self.workers = workers
+        self.window = window
+        self.pending: list[tuple[list[str], asyncio.Future[Scores]]] = []
+        self.busy = False
+        self._pool: Executor | None = None
+
+    async def score(self, texts: list[str]) -> Scores:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Scores] = loop.create_future()
+        if not self.pending and not self.busy:
+            loop.call_later(self.window, lambda: asyncio.ensure_future(self._flush()))
+        self.pending.append((texts, future))
+        return await future
+
+    async def _flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        self.busy = True
+        started = time.perf_counter()
+        try:
+            scores = await self._score([text for texts, _ in batch for text in texts])
+            if self.observe is not None:
+                self.observe(time.perf_counter() - started)
+        except Exception as exc:  # every waiting poll fails alike; none is marked
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        finally:
+            self.busy = False
+            if self.pending:  # what gathered meanwhile goes next, as one batch
+                asyncio.ensure_future(self._flush())
+        start = 0
+        for texts, future in batch:
+            if not future.done():
+                future.set_result(scores[start:start + len(texts)])
+            start += len(texts)
+
+    async def start(self) -> None:
+        """Start the workers and load the model in them now, not in the first poll."""
+        if self.workers and self.classifier().path is not None:
+            await self._score(["warm-up"])
+
+    async def _score(self, texts: list[str]) -> Scores:
+        model = self.classifier()
+        if not self.workers or model.path is None:
+            return model.score(texts)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
+                                             initializer=_worker_init)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, _score_in_worker, str(model.path), model.version, texts)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

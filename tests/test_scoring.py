@@ -1,0 +1,43 @@
+"""Batch scoring: texts of concurrent polls share one classifier call; a worker process
+scores exactly as the service process would."""
+
+from __future__ import annotations
+
+import asyncio
+
+from monitor.classify import Classifier
+from monitor.scoring import BatchScorer
+from tests.articles import OFF_TOPIC, ON_TOPIC
+from tests.conftest import MODEL
+
+TEXTS = [f"{title}\n{text}" for title, text in ON_TOPIC + OFF_TOPIC]
+
+
+def test_concurrent_requests_are_scored_in_one_batch() -> None:
+    model = Classifier.load(MODEL)
+    batches: list[float] = []
+    scorer = BatchScorer(lambda: model, workers=0, observe=batches.append)
+
+    async def go() -> list[list]:
+        return list(await asyncio.gather(*(scorer.score([text]) for text in TEXTS)))
+
+    results = asyncio.run(go())
+    assert len(batches) == 1  # seven polls, one classifier call
+    expected = model.score(TEXTS)
+    assert [r[0] for r in results] == expected
+
+
+def test_worker_process_scores_like_the_service_process() -> None:
+    model = Classifier.load(MODEL)
+    scorer = BatchScorer(lambda: model, workers=1)
+
+    async def go() -> list:
+        await scorer.start()
+        return await scorer.score(TEXTS)
+
+    try:
+        scores = asyncio.run(go())
+    finally:
+        scorer.close()
+    assert scores == model.score(TEXTS)
+    assert scores[0]["turkey_russia_syria"].score > 0.5 and scores[-1]["turkey_russia_syria"].score < 0.5
