@@ -99,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--items", type=int, default=20, help="items per feed (default 20)")
     p.add_argument("--neardup-items", type=int, default=100_000, help="near-dup index size (default 100000)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
+                   help="a target (fresh, unchanged, near-dup, peak) reported as missed without failing --check")
     p.add_argument("--json", action="store_true")
     return parser
 
@@ -191,7 +193,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from monitor import bench
 
     path = Path(args.settings) if args.settings else None
-    text, code = bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items)
+    text, code = bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
+                                 args.known_miss)
     print(text)
     return code
 

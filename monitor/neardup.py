@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 
 from monitor import shingles
 from monitor.errors import InputError, StoreError
 from monitor.items import Item
 from monitor.keys import Keys
 from monitor.neardup_script import CHECK_AND_ADD
+from monitor.store import evalsha, pipelined
 
 WINDOW_SECONDS = 3 * 86400
 """How far back an earlier copy is looked for ([dedup] window)."""
@@ -246,12 +248,14 @@ class NearDupIndex:
     def check_and_add_many(self, items: Sequence[Item]) -> list[StoryMatch]:
         """`check_and_add` for several items in one round trip. Each item's script is
         atomic and they run in order, so a copy later in the batch finds an earlier one."""
-        pipe = self._redis.pipeline(transaction=False)
-        for item in items:
-            keys, args = self.script_call(item)
-            self.script(keys=keys, args=args, client=pipe)
+        calls = [self.script_call(item) for item in items]
+
+        def build(pipe: Pipeline) -> None:
+            for keys, args in calls:
+                evalsha(pipe, self.script, keys, args)
+
         try:
-            replies = pipe.execute()
+            replies = pipelined(self._redis, build, [self.script])
         except redis.RedisError as e:
             raise StoreError(f"near-duplicate index: {e}") from e
         return [_match(*reply) for reply in replies]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
+from redis.client import Pipeline
+from redis.commands.core import Script
 
 from monitor.errors import StoreError
 from monitor.keys import Keys
@@ -93,6 +95,31 @@ def redis_errors(what: str) -> Iterator[None]:
         yield
     except (redis.RedisError, OSError) as exc:
         raise StoreError(f"Redis unavailable while {what}: {_describe(exc)}") from None
+
+
+def pipelined(client: redis.Redis, build: Callable[[Pipeline], None], scripts: Sequence[Script]) -> list[Any]:
+    """Run a non-transactional pipeline whose script calls are sent as bare EVALSHA.
+
+    redis-py checks SCRIPT EXISTS before every pipeline that uses Script objects (one
+    more round trip each time); instead the scripts are loaded only when Redis says it
+    does not know one (after a restart or SCRIPT FLUSH), and the pipeline is sent again.
+    Every command in it must be safe to repeat (the claim and index scripts are).
+    """
+    for attempt in (1, 2):
+        pipe = client.pipeline(transaction=False)
+        build(pipe)
+        try:
+            return pipe.execute()
+        except redis.exceptions.NoScriptError:
+            if attempt == 2:
+                raise
+            for script in scripts:
+                client.script_load(script.script)
+    raise AssertionError("unreachable")
+
+
+def evalsha(pipe: Pipeline, script: Script, keys: Sequence[Any], args: Sequence[Any]) -> None:
+    pipe.evalsha(script.sha, len(keys), *keys, *args)
 
 
 @dataclass(frozen=True)
@@ -187,11 +214,12 @@ class Store:
     def lease_and_state(self, name: str, owner: str, ttl: float) -> FeedState | None:
         """Take the feed's lease and read its state in one round trip; None when another
         worker holds the lease."""
-        with redis_errors(f"taking the lease of feed '{name}'"):
-            pipe = self.redis.pipeline(transaction=False)
-            self._acquire(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)], client=pipe)
+        def build(pipe: Pipeline) -> None:
+            evalsha(pipe, self._acquire, [self.keys.lease(name)], [owner, int(ttl * 1000)])
             pipe.hgetall(self.keys.feed(name))
-            taken, raw = pipe.execute()
+
+        with redis_errors(f"taking the lease of feed '{name}'"):
+            taken, raw = pipelined(self.redis, build, [self._acquire])
         return FeedState.from_hash(raw) if taken else None
 
     def renew_lease(self, name: str, owner: str, ttl: float) -> bool:
@@ -224,16 +252,18 @@ class Store:
         """
         if not claims:
             return []
-        pipe = self.redis.pipeline(transaction=False)
         now = f"{time.time():.3f}"
-        for claim in claims:
-            keys = [self.keys.seen(claim.item_id), self.keys.outbox, self.keys.recent]
-            keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
-            args: list[Any] = [max(1, int(ttl)), now, recent_max, json.dumps(claim.recent)]
-            args += [payload for _, payload in claim.alerts]
-            self._claim(keys=keys, args=args, client=pipe)
+
+        def build(pipe: Pipeline) -> None:
+            for claim in claims:
+                keys = [self.keys.seen(claim.item_id), self.keys.outbox, self.keys.recent]
+                keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
+                args: list[Any] = [max(1, int(ttl)), now, recent_max, json.dumps(claim.recent)]
+                args += [payload for _, payload in claim.alerts]
+                evalsha(pipe, self._claim, keys, args)
+
         with redis_errors(f"claiming {len(claims)} item(s)"):
-            return [bool(done) for done in pipe.execute()]
+            return [bool(done) for done in pipelined(self.redis, build, [self._claim])]
 
     def recent(self, count: int) -> list[dict[str, Any]]:
         with redis_errors("reading recent items"):

@@ -1,0 +1,31 @@
+"""The Redis store on a real server: atomic claims, leases, scripts surviving SCRIPT FLUSH."""
+
+from __future__ import annotations
+
+from monitor.keys import Keys
+from monitor.store import Claim, Store
+
+
+def test_claim_many_marks_once_and_survives_a_script_flush(redis_client) -> None:
+    store = Store(redis_client, Keys("t:"))
+    claims = [Claim("a", {"id": "a"}, (("s1", '{"x": 1}'),)), Claim("b", {"id": "b"})]
+    assert store.claim_many(claims, 60, 100) == [True, True]
+    redis_client.script_flush()  # as after a Redis restart: the scripts are unknown again
+    assert store.claim_many(claims + [Claim("c", {"id": "c"})], 60, 100) == [False, False, True]
+    assert redis_client.xlen("t:outbox") == 1 and redis_client.xlen("t:recent") == 3
+    assert store.unseen(["a", "b", "c", "d"]) == [False, False, False, True]
+    assert 0 < redis_client.ttl("t:seen:a") <= 60
+
+
+def test_lease_is_exclusive_reentrant_and_released_by_its_owner(redis_client) -> None:
+    store = Store(redis_client, Keys("t:"))
+    store.update_feed("f", {"etag": '"v1"', "last_status": "ok"})
+    redis_client.script_flush()
+    state = store.lease_and_state("f", "w1", 10)
+    assert state is not None and state.etag == '"v1"'
+    assert store.lease_and_state("f", "w2", 10) is None
+    assert store.lease_and_state("f", "w1", 10) is not None  # its own lease, e.g. after Redis came back
+    store.release_lease("f", "w2")  # not its lease: nothing happens
+    assert store.lease_and_state("f", "w2", 10) is None
+    store.release_lease("f", "w1")
+    assert store.lease_and_state("f", "w2", 10) is not None
