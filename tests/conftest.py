@@ -230,7 +230,8 @@ def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
     """Write a settings.toml for local servers: feeds {name: url}, channels {name: url}."""
 
     def make(feeds: dict[str, str], channels: dict[str, str] | None = None,
-             threshold: float = 0.5, extra: str = "", score_workers: int = 0) -> Path:
+             threshold: float = 0.5, extra: str = "", score_workers: int = 0,
+             notify: list[str] | None = None) -> Path:
         channels = channels or {"console": "console://"}
         lines = [
             "[monitor]", f'data_dir = "{tmp_path / "data"}"', f'redis_url = "{redis_url}"',
@@ -241,7 +242,7 @@ def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
         for name, url in feeds.items():
             lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"', ""]
         lines += ["[topics.turkey_russia_syria]", 'title = "Turkey–Russia–Syria escalation"',
-                  f"threshold = {threshold}", f"notify = {json.dumps(list(channels))}", ""]
+                  f"threshold = {threshold}", f"notify = {json.dumps(notify or list(channels))}", ""]
         for name, url in channels.items():
             lines += [f"[channels.{name}]", f'url = "{url}"', ""]
         path = tmp_path / "settings.toml"

@@ -81,11 +81,13 @@ def test_health_and_metrics(feed_server, json_receiver, make_settings, run_monit
     assert proc.wait(timeout=10) == 0
 
 
-def test_reload_adds_and_removes_feeds_and_refuses_bad_files(feed_server, json_receiver, make_settings,
-                                                            run_monitor) -> None:
+def test_reload_adds_and_removes_feeds_and_refuses_bad_files(feed_server, json_receiver, second_receiver,
+                                                            make_settings, run_monitor) -> None:
     feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0])]))
     feed_server.set("/b.xml", rss([("t2", *ON_TOPIC[2])]))
-    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url, "ops": second_receiver.url},
+                         notify=["hook"])
+    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\nops_channel = "ops"\n', 1))
     proc = run_monitor(path)
     wait_for(lambda: len(json_receiver.received) == 1)
     good = path.read_text()
@@ -97,6 +99,10 @@ def test_reload_adds_and_removes_feeds_and_refuses_bad_files(feed_server, json_r
     path.write_text(added)  # picked up by the file watcher, no signal needed
     wait_for(lambda: len(json_receiver.received) == 2)
     assert json_receiver.received[1]["title"].endswith(ON_TOPIC[2][0])
+    wait_for(lambda: len(second_receiver.received) == 2)  # the operator hears of both, once each
+    assert [m["title"] for m in second_receiver.received] == [
+        "Monitor: [Monitor health] Settings reload refused", "Monitor: [Monitor health] Settings reload succeeded"]
+    assert "alerts.colour: unknown key" in second_receiver.received[0]["message"]
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     log = proc.stderr.read()
