@@ -145,19 +145,20 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier,
     errors = 0
     try:
         async with rt:
-            # The unchanged pass runs twice and the faster counts: at ~1 ms per feed it is
+            # The unchanged pass runs twice and the cheaper counts: at ~1 ms per feed it is
             # the most exposed to a busy machine (as the anchors, which also run twice).
             for name in ("fresh", "unchanged", "unchanged", "one_new"):
                 if name == "one_new":
                     workload.add_item(random.Random(11))
                 rt.metrics = Metrics()  # stage histograms per pass
-                started, cpu = time.perf_counter(), time.process_time()
+                started, cpu = time.perf_counter(), time.process_time() + await rt.scorer.worker_cpu()
                 results = await pipeline.poll_once(rt)
                 numbers = _pass_numbers(rt, results, time.perf_counter() - started)
-                numbers["cpu_ms_per_feed"] = round(1000 * (time.process_time() - cpu) / len(results), 3)
+                used = time.process_time() + await rt.scorer.worker_cpu() - cpu  # this process and its scorer
+                numbers["cpu_ms_per_feed"] = round(1000 * used / len(results), 3)
                 numbers["stages"] = _stages(rt)
                 errors += numbers["errors"]
-                if name not in passes or numbers["seconds"] < passes[name]["seconds"]:
+                if name not in passes or numbers["cpu_ms_per_feed"] < passes[name]["cpu_ms_per_feed"]:
                     passes[name] = numbers
                 if name == "fresh":  # later passes add only their few new items
                     latencies = list(rt.latencies)
@@ -255,9 +256,12 @@ def _targets(r: dict[str, Any], feeds: int, neardup_items: int) -> list[dict[str
                else f"measured at {neardup_items} items; the target is for {NEARDUP_TARGET_ITEMS}")
     return [
         _target("fresh end-to-end / bare feedparser", p["fresh"]["items_per_second"] / fp, 1.0, True, "x"),
-        _target("unchanged poll / fresh parsing poll (per feed)",
-                p["unchanged"]["ms_per_feed"] / p["fresh"]["ms_per_feed"], 0.05, False, "",
-                f"vs a poll with one new item: {p['unchanged']['ms_per_feed'] / p['one_new']['ms_per_feed']:.3f}"),
+        # CPU of the monitor (service process and scoring worker): wall time of a 304 is
+        # mostly the bench's own feed server answering, not a cost of the monitor.
+        _target("unchanged poll / fresh parsing poll (CPU per feed)",
+                p["unchanged"]["cpu_ms_per_feed"] / p["fresh"]["cpu_ms_per_feed"], 0.05, False, "",
+                f"wall time: {p['unchanged']['ms_per_feed'] / p['fresh']['ms_per_feed']:.3f}; CPU vs a poll "
+                f"with one new item: {p['unchanged']['cpu_ms_per_feed'] / p['one_new']['cpu_ms_per_feed']:.3f}"),
         _target("near-dup check+index p99", r["neardup"]["p99_ms"], 2.0, False, " ms", nd_note),
         _target("peak RSS", r["peak_rss_mb"], 300.0, False, " MB", rss_note),
     ]
@@ -271,9 +275,10 @@ def _text(r: dict[str, Any]) -> str:
     for stage, s in r["stages"].items():
         rate = f"{s['items_per_second']:>9.0f}" if s["items_per_second"] else "        -"
         lines.append(f"  {stage:<18} {s['items']:>6} {s['seconds']:>8.3f} {rate}")
-    lines += ["", "pass        seconds  ms/feed   items/s  new  alerts  outcomes"]
+    lines += ["", "pass        seconds  ms/feed  cpu ms/feed   items/s  new  alerts  outcomes"]
     for name, s in p.items():
-        lines.append(f"  {name:<9} {s['seconds']:>8.3f} {s['ms_per_feed']:>8.3f} {s['items_per_second']:>9.0f} "
+        lines.append(f"  {name:<9} {s['seconds']:>8.3f} {s['ms_per_feed']:>8.3f} {s['cpu_ms_per_feed']:>12.3f} "
+                     f"{s['items_per_second']:>9.0f} "
                      f"{s['new']:>4} {s['alerts']:>7}  {s['outcomes']}")
     lat, nd = r["latency_ms"], r["neardup"]
     lines += ["", f"anchors on the same bytes: feedparser {a['feedparser']['items_per_second']:.0f} items/s, "

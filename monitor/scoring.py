@@ -87,6 +87,13 @@ class BatchScorer:
                 future.set_result(scores[start:start + len(texts)])
             start += len(texts)
 
+    async def worker_cpu(self) -> float:
+        """CPU seconds the scoring worker has used (0 without one): what scoring costs
+        beside the service process. With several workers, one of them answers."""
+        if self._pool is None:
+            return 0.0
+        return await asyncio.get_running_loop().run_in_executor(self._pool, time.process_time)
+
     async def start(self) -> None:
         """Start the workers and load the model in them now, not in the first poll."""
         if self.workers and self.classifier().path is not None:
