@@ -41,3 +41,25 @@ def test_worker_process_scores_like_the_service_process() -> None:
         scorer.close()
     assert scores == model.score(TEXTS)
     assert scores[0]["turkey_russia_syria"].score > 0.5 and scores[-1]["turkey_russia_syria"].score < 0.5
+
+
+def test_service_process_helps_while_the_worker_is_busy() -> None:
+    model = Classifier.load(MODEL)
+    batches: list[float] = []
+    scorer = BatchScorer(lambda: model, workers=1, observe=batches.append)
+    requests = [[f"{TEXTS[(i + j) % len(TEXTS)]} ({i}.{j})" for j in range(5)] for i in range(60)]
+
+    async def go() -> list:
+        await scorer.start()
+        batches.clear()
+        first = asyncio.ensure_future(scorer.score(requests[0]))  # the worker takes this one
+        await asyncio.sleep(0.01)
+        rest = await asyncio.gather(*(scorer.score(r) for r in requests[1:]))
+        return [await first, *rest]
+
+    try:
+        results = asyncio.run(go())
+    finally:
+        scorer.close()
+    assert results == [model.score(r) for r in requests]
+    assert scorer.inline_batches >= 1 and len(batches) > scorer.inline_batches  # both scored
