@@ -151,31 +151,29 @@ def cmd_poll(args: argparse.Namespace) -> int:
 # -- classifier and near-duplicates -----------------------------------------------------
 
 
+def _emit(result: tuple[str, int]) -> int:
+    """Print what a stage's run_* function made, and pass on its exit code."""
+    text, code = result
+    print(text)
+    return code
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from monitor import classify
 
-    loaded = _load(args)
-    text, code = classify.run_score(loaded, args.file, args.json)
-    print(text)
-    return code
+    return _emit(classify.run_score(_load(args), args.file, args.json))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from monitor import train
 
-    loaded = _load(args)
-    text, code = train.run_train(loaded, args.extra, args.out)
-    print(text)
-    return code
+    return _emit(train.run_train(_load(args), args.extra, args.out))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from monitor import evaluate
 
-    loaded = _load(args)
-    text, code = evaluate.run_evaluate(loaded, args.data, args.json)
-    print(text)
-    return code
+    return _emit(evaluate.run_evaluate(_load(args), args.data, args.json))
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
@@ -184,19 +182,15 @@ def cmd_similar(args: argparse.Namespace) -> int:
     # The thresholds of settings.toml when there is one, so users tune what the service uses.
     path = Path(args.settings) if args.settings else settings.default_path()
     cfg = pipeline.neardup_config(_load(args)) if path.exists() else neardup.NearDupConfig()
-    text, code = neardup.run_similar(args.a, args.b, args.json, cfg)
-    print(text)
-    return code
+    return _emit(neardup.run_similar(args.a, args.b, args.json, cfg))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from monitor import bench
 
     path = Path(args.settings) if args.settings else None
-    text, code = bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
-                                 args.known_miss)
-    print(text)
-    return code
+    return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
+                                 args.known_miss))
 
 
 if __name__ == "__main__":
