@@ -60,13 +60,6 @@ def to_json(alert: Alert) -> dict[str, Any]:
     return data
 
 
-def from_json(data: Mapping[str, Any]) -> Alert:
-    fields = {k: v for k, v in data.items() if k in Alert.__dataclass_fields__}
-    fields["published"] = datetime.fromisoformat(fields["published"])
-    fields["terms"] = tuple(fields.get("terms") or ())
-    return Alert(**fields)
-
-
 def health_alert(channel: str, title: str, text: str, now: float | None = None) -> dict[str, Any]:
     """An operator alert (a feed down, a channel failing, a reload refused, and recoveries)."""
     moment = datetime.fromtimestamp(now or time.time(), tz=UTC)

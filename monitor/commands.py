@@ -118,7 +118,6 @@ def _ago(ts: float | None) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from monitor.classify import Classifier
-    from monitor.store import connect
 
     loaded = _load(args)
     s = loaded.settings

@@ -30,11 +30,6 @@ class Keys:
         return f"{self.prefix}lease:{name}"
 
     @property
-    def feeds(self) -> str:
-        """Set, no TTL: names of every feed that has state (for `status`)."""
-        return f"{self.prefix}feeds"
-
-    @property
     def outbox(self) -> str:
         """Stream with consumer group `senders`: alerts waiting to be sent; an entry is
         deleted once its send is acknowledged."""

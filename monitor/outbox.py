@@ -184,11 +184,6 @@ class Outbox:
         with redis_errors("releasing due retries"):
             return int(self._release(keys=[self.keys.retry, self.keys.outbox], args=[now, limit]))
 
-    def next_due(self) -> float | None:
-        with redis_errors("reading the retry schedule"):
-            first = self.redis.zrange(self.keys.retry, 0, 0, withscores=True)
-        return float(first[0][1]) if first else None
-
     def depth(self) -> dict[str, int]:
         """Alerts waiting (stream), being sent (pending), scheduled for retry, and dead."""
         with redis_errors("measuring the outbox"):

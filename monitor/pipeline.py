@@ -67,7 +67,6 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     scorer: BatchScorer = field(init=False)
     session: aiohttp.ClientSession | None = None
-    results: dict[str, PollResult] = field(default_factory=dict)
 
     @classmethod
     def build(cls, loaded: Loaded, classifier: Classifier | None = None) -> Runtime:
@@ -171,7 +170,6 @@ async def poll_feed(rt: Runtime, feed: Feed, force: bool = False, min_gap: float
     except StoreError as exc:
         log.error("feed '%s': poll failed, nothing marked: %s", feed.name, exc)
         result = PollResult(feed.name, "store_error", error=str(exc))
-    rt.results[feed.name] = result
     rt.metrics.polls.labels(feed.name, result.outcome).inc()
     return result
 

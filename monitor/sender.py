@@ -69,7 +69,6 @@ class Sender:
         self.apprises: dict[str, apprise.Apprise] = {}
         self.ops_channel = ops_channel
         self.set_channels(configs, data_dir, ops_channel)
-        self.sent = 0
         self.inflight: set[bytes] = set()  # entry ids queued or being sent by this sender
 
     def set_channels(self, configs: Mapping[str, ChannelConfig], data_dir: Path, ops_channel: str = "") -> None:
@@ -101,7 +100,6 @@ class Sender:
             self.metrics.sends.labels(channel, "ok" if ok else "failed").inc()
         if ok:
             self.outbox.done(delivery, channel, now)
-            self.sent += 1
             self._recovered(channel)
             return True
         self._failed(delivery, channel, "not configured" if config is None else "send failed")

@@ -196,7 +196,6 @@ class Store:
         values = {key: str(value) for key, value in fields.items() if value is not None}
         with redis_errors(f"saving the state of feed '{name}'"):
             pipe = self.redis.pipeline(transaction=True)
-            pipe.sadd(self.keys.feeds, name)
             if values:
                 pipe.hset(self.keys.feed(name), mapping=values)
             if clear:
@@ -204,12 +203,6 @@ class Store:
             for key, amount in (counts or {}).items():
                 pipe.hincrby(self.keys.feed(name), key, amount)
             pipe.execute()
-
-    def known_feeds(self) -> list[str]:
-        with redis_errors("listing feeds"):
-            return sorted(name.decode() for name in self.redis.smembers(self.keys.feeds))
-
-    # -- leases: one worker polls a feed at a time ---------------------------------------
 
     def lease_and_state(self, name: str, owner: str, ttl: float) -> FeedState | None:
         """Take the feed's lease and read its state in one round trip; None when another
@@ -269,8 +262,3 @@ class Store:
         with redis_errors("reading recent items"):
             entries = self.redis.xrevrange(self.keys.recent, count=count)
         return [json.loads(fields[b"item"]) for _, fields in entries]
-
-    def alert(self, short_id: str) -> dict[str, Any] | None:
-        with redis_errors(f"reading alert {short_id}"):
-            raw = self.redis.get(self.keys.alert(short_id))
-        return json.loads(raw) if raw else None
