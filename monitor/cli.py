@@ -114,17 +114,13 @@ def _logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _load(args: argparse.Namespace) -> settings.Loaded:
-    return settings.load(args.settings)
-
-
 # -- the service ------------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor import service
 
-    loaded = _load(args)
+    loaded = commands.load(args)
     if not args.verbose:
         logging.getLogger().setLevel(loaded.settings.monitor.log_level.upper())
     return asyncio.run(service.serve(loaded))
@@ -133,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_poll(args: argparse.Namespace) -> int:
     from monitor import pipeline
 
-    loaded = _load(args)
+    loaded = commands.load(args)
 
     async def once() -> int:
         async with pipeline.Runtime.build(loaded) as rt:
@@ -161,19 +157,19 @@ def _emit(result: tuple[str, int]) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from monitor import classify
 
-    return _emit(classify.run_score(_load(args), args.file, args.json))
+    return _emit(classify.run_score(commands.load(args), args.file, args.json))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from monitor import train
 
-    return _emit(train.run_train(_load(args), args.extra, args.out))
+    return _emit(train.run_train(commands.load(args), args.extra, args.out))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from monitor import evaluate
 
-    return _emit(evaluate.run_evaluate(_load(args), args.data, args.json))
+    return _emit(evaluate.run_evaluate(commands.load(args), args.data, args.json))
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
@@ -181,7 +177,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
     # The thresholds of settings.toml when there is one, so users tune what the service uses.
     path = Path(args.settings) if args.settings else settings.default_path()
-    cfg = pipeline.neardup_config(_load(args)) if path.exists() else neardup.NearDupConfig()
+    cfg = pipeline.neardup_config(commands.load(args)) if path.exists() else neardup.NearDupConfig()
     return _emit(neardup.run_similar(args.a, args.b, args.json, cfg))
 
 

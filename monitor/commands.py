@@ -19,7 +19,7 @@ from monitor.outbox import Outbox
 from monitor.store import Store, connect
 
 
-def _load(args: argparse.Namespace) -> settings.Loaded:
+def load(args: argparse.Namespace) -> settings.Loaded:
     return settings.load(args.settings)
 
 
@@ -31,7 +31,7 @@ def _store(loaded: settings.Loaded) -> Store:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    loaded = _load(args)
+    loaded = load(args)
     store = _store(loaded)
     feeds = {}
     for feed in loaded.settings.feeds:
@@ -71,7 +71,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_recent(args: argparse.Namespace) -> int:
-    loaded = _load(args)
+    loaded = load(args)
     store = _store(loaded)
     records = store.recent(max(args.n * 5, 100) if args.topic else args.n)
     if args.topic:
@@ -119,7 +119,7 @@ def _ago(ts: float | None) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from monitor.classify import Classifier
 
-    loaded = _load(args)
+    loaded = load(args)
     s = loaded.settings
     print(f"settings: {loaded.path}: ok ({len(s.feeds)} feeds, {len(s.topics)} topics, {len(s.channels)} channels)")
     failures = 0
@@ -144,7 +144,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_notify_test(args: argparse.Namespace) -> int:
     from monitor import alerts, pipeline, sender
 
-    loaded = _load(args)
+    loaded = load(args)
     names = [args.channel] if args.channel else list(loaded.channel_urls)
     unknown = [n for n in names if n not in loaded.channel_urls]
     if unknown:
@@ -179,7 +179,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    loaded = _load(args)
+    loaded = load(args)
     store = _store(loaded)
     outbox = Outbox(store.redis, store.keys, "cli")
     if args.action == "retry":
@@ -193,7 +193,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 def cmd_label(args: argparse.Namespace) -> int:
     from monitor import labels
 
-    loaded = _load(args)
+    loaded = load(args)
     store = _store(loaded)
     if args.id == "export":
         if not args.verdict:
@@ -212,7 +212,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from monitor import editor, labels
     from monitor.classify import Classifier
 
-    loaded = _load(args)
+    loaded = load(args)
     topics = [args.topic] if args.topic else list(loaded.settings.topics)
     unknown = [t for t in topics if t not in loaded.settings.topics]
     if unknown:

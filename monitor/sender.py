@@ -176,7 +176,7 @@ class Sender:
                 first = False
             except StoreError as exc:
                 log.error("sender: %s", exc)
-                await _sleep_or_stop(stop, 1.0)
+                await sleep_or_stop(stop, 1.0)
             for delivery in batch:
                 channel = str(delivery.alert.get("channel"))
                 if channel not in queues:
@@ -185,7 +185,7 @@ class Sender:
                 self.inflight.add(delivery.entry_id)
                 queues[channel].put_nowait(delivery)
             if not batch:
-                await _sleep_or_stop(stop, IDLE_SLEEP)
+                await sleep_or_stop(stop, IDLE_SLEEP)
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
@@ -217,7 +217,8 @@ def _apprise(url: str) -> apprise.Apprise:
     return target
 
 
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less when `stop` is set meanwhile."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:

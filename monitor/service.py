@@ -23,7 +23,7 @@ from monitor import __version__, metrics, settings, systemd
 from monitor.classify import Classifier
 from monitor.errors import MonitorError, StoreError
 from monitor.pipeline import Runtime, channel_configs, poll_feed
-from monitor.sender import Sender
+from monitor.sender import Sender, sleep_or_stop
 from monitor.settings import Feed, Loaded
 
 log = logging.getLogger("monitor")
@@ -155,7 +155,7 @@ class Service:
         while not self.stop.is_set():
             if self.unhealthy() is None:
                 systemd.watchdog_ping()
-            await _sleep_or(self.stop, interval / 2)
+            await sleep_or_stop(self.stop, interval / 2)
 
     async def finish_polls(self) -> None:
         """Let in-flight polls finish; cancel the rest (a cancelled poll has marked nothing)."""
@@ -229,10 +229,3 @@ def _mtime(path: os.PathLike[str]) -> float:
         return os.stat(path).st_mtime
     except OSError:
         return 0.0
-
-
-async def _sleep_or(event: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(event.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
