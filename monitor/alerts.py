@@ -34,8 +34,7 @@ def alert_id(item_id: str, topic: str) -> str:
     return hashlib.sha1(f"{item_id}\0{topic}".encode()).hexdigest()[:8]
 
 
-def build_alerts(scored: Scored, rules: Mapping[str, TopicRule], kind: str = "alert",
-                 story: str = "") -> list[Alert]:
+def build_alerts(scored: Scored, rules: Mapping[str, TopicRule]) -> list[Alert]:
     """One alert per (topic over its threshold, channel that topic notifies)."""
     item = scored.item
     out = []
@@ -48,7 +47,7 @@ def build_alerts(scored: Scored, rules: Mapping[str, TopicRule], kind: str = "al
                 id=alert_id(item.id, topic), channel=channel, topic=topic, topic_title=rule.title,
                 score=round(result.score, 4), threshold=rule.threshold, terms=result.terms,
                 item_id=item.id, source=item.source, title=item.title, url=item.url,
-                published=item.published, text=item.text[:TEXT_KEPT], kind=kind, story=story,
+                published=item.published, text=item.text[:TEXT_KEPT],
             ))
     return out
 

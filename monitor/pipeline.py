@@ -18,7 +18,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -244,10 +244,10 @@ def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
         story = stories.get(i)
         found = wanted[i]
         if story is not None and story.is_new:
-            found = alerts.build_alerts(scored, rt.rules, story=story.story_id)
+            found = [replace(a, story=story.story_id) for a in found]
         elif story is not None:  # a later copy of a story already alerted: at most a follow-up
             follow = story.new_source and story.n_sources == dedup.follow_up_sources > 0
-            found = alerts.build_alerts(scored, rt.rules, kind="follow_up", story=story.story_id) if follow else []
+            found = [replace(a, kind="follow_up", story=story.story_id) for a in found] if follow else []
         payloads = tuple((a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in found)
         claims.append(Claim(scored.item.id, _recent_record(scored, story.story_id if story else None), payloads))
     return claims
