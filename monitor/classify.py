@@ -44,6 +44,9 @@ class Classifier:
                  calib: np.ndarray, metadata: dict[str, Any], path: Path | None = None):
         self.features = features
         self.coef = coef  # (topics, features)
+        n_word = features.n_word  # the weights of each block, features x topics, contiguous
+        self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T),
+                            np.ascontiguousarray(coef[:, n_word:].T)]
         self.intercept = intercept  # (topics,)
         self.calib = calib  # (topics, 2): P = 1 / (1 + exp(a * margin + b))
         self.metadata = metadata
@@ -79,12 +82,15 @@ class Classifier:
                                  f"(has: {', '.join(self.topics)})")
 
     def margins(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Document features and combined document/passage margins (documents x topics)."""
+        """Word features of the documents and combined document/passage margins
+        (documents x topics). Block by block: stacking the blocks first costs a copy."""
         lay = layout(list(texts))
-        x, passages = self.features.both(lay)
-        doc = np.asarray(x @ self.coef.T) + self.intercept
-        pas = np.asarray(passages @ self.coef.T) + self.intercept
-        return x, combine(doc, pas, lay.starts)
+        blocks = self.features.blocks(lay)
+        doc, pas = self.intercept, self.intercept
+        for (x, passages), weights in zip(blocks, self._block_coef, strict=False):
+            doc = doc + x @ weights
+            pas = pas + passages @ weights
+        return blocks[0][0], combine(np.asarray(doc), np.asarray(pas), lay.starts)
 
     def probabilities(self, margins: np.ndarray) -> np.ndarray:
         z = margins * self.calib[:, 0] + self.calib[:, 1]
@@ -112,13 +118,10 @@ class Classifier:
         return out
 
     def _terms(self, idx: np.ndarray, val: np.ndarray, topic: int, n: int) -> tuple[str, ...]:
-        """Word features whose weight x value pushed this topic's margin up most.
-
-        Character n-grams also carry weight but mean nothing to a reader, so only word
-        n-grams are named.
+        """Word features (`idx`, `val`: a document's) whose weight x value pushed this
+        topic's margin up most. Character n-grams also carry weight but mean nothing to a
+        reader, so only word n-grams are named.
         """
-        words = idx < self.features.n_word
-        idx, val = idx[words], val[words]
         contrib = self.coef[topic, idx] * val
         keep = contrib > 0
         idx, contrib = idx[keep], contrib[keep]

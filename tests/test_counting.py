@@ -1,0 +1,56 @@
+"""The fast n-gram counter agrees with scikit-learn's CountVectorizer on the same vocabulary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from monitor import counting
+from monitor.counting import Counter, char_grams
+from monitor.features import normalise, sentences
+from tests.articles import OFF_TOPIC, ON_TOPIC
+
+TEXTS = [f"{title}\n{text}" for title, text in ON_TOPIC + OFF_TOPIC] + [
+    "Turkish-backed rebels, Russian (military) police: a-b c.d e_f 42 x",
+    "Erdoğan's aides met Putin's; Şanlıurfa — Kobanî!", "", "   ", "a b",
+]
+
+
+def _sentences() -> list[str]:
+    return [normalise(s) for text in TEXTS for s in sentences(text)]
+
+
+def _reference(sents: list[str]) -> tuple[CountVectorizer, CountVectorizer]:
+    """scikit-learn's own counting, with vocabularies learnt from half the sentences (so
+    the other half has unknown words, pairs of known words that are not in the vocabulary,
+    and known pairs)."""
+    words = CountVectorizer(lowercase=False, ngram_range=(1, 2)).fit(sents[::2])
+    chars = CountVectorizer(analyzer=lambda t: [g for w in t.split() for g in char_grams(w, 3, 5)])
+    return words, chars.fit(sents[::2])
+
+
+@pytest.mark.parametrize("cache", [200_000, 7])  # 7: the memo starts afresh mid-way
+def test_counts_equal_scikit_learn(monkeypatch, cache: int) -> None:
+    monkeypatch.setattr(counting, "CACHE", cache)
+    sents = _sentences()
+    words, chars = _reference(sents)
+    counter = Counter(dict(words.vocabulary_), (1, 2), dict(chars.vocabulary_), (3, 5))
+    for batch in (sents[:5], sents, sents[3:9], []):  # words seen before and new ones
+        got_words, got_chars = counter.count(batch)
+        # duplicates are left as separate entries of 1; a dense view sums them
+        assert np.array_equal(got_words.toarray(), words.transform(batch).toarray())
+        assert np.array_equal(got_chars.toarray(), chars.transform(batch).toarray())
+
+
+def test_a_pair_is_counted_only_within_a_sentence_and_between_adjacent_tokens() -> None:
+    vocab = {"russian": 0, "troops": 1, "russian troops": 2}
+    counter = Counter(vocab, (1, 2), {}, (3, 5))
+    got, chars = counter.count(["russian troops", "russian xyzzy troops", "russian", "troops"])
+    assert got.toarray().tolist() == [[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 1, 0]]
+    assert chars.shape == (4, 0)
+
+
+def test_word_ngrams_other_than_one_or_two_are_refused() -> None:
+    with pytest.raises(ValueError, match="word n-grams"):
+        Counter({"a b c": 0}, (1, 3), {}, (3, 5))
