@@ -47,19 +47,16 @@ class BenchRuntime(pipeline.Runtime):
 
     fetch_started: dict[object, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
-    claimed: float = 0.0  # new items claimed so far (the metrics counter at the last claim)
 
     @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
+    def timed(self, stage: str, items: int = 0) -> Iterator[None]:
         task = asyncio.current_task()  # one task per feed poll (poll_once gathers them)
         if stage == "fetch":
             self.fetch_started[task] = time.perf_counter()
-        with super().timed(stage):
+        with super().timed(stage, items):
             yield
         if stage == "claim":  # one batch per feed: one latency per item claimed in it
-            new = self.metrics.registry.get_sample_value("monitor_items_total", {"stage": "new"}) or 0.0
-            self.latencies += [time.perf_counter() - self.fetch_started[task]] * int(new - self.claimed)
-            self.claimed = new
+            self.latencies += [time.perf_counter() - self.fetch_started[task]] * items
 
 
 def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool, check: bool,

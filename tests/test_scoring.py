@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from monitor import scoring
 from monitor.classify import Classifier
 from monitor.scoring import BatchScorer
 from tests.articles import OFF_TOPIC, ON_TOPIC
@@ -43,23 +44,18 @@ def test_worker_process_scores_like_the_service_process() -> None:
     assert scores[0]["turkey_russia_syria"].score > 0.5 and scores[-1]["turkey_russia_syria"].score < 0.5
 
 
-def test_service_process_helps_while_the_worker_is_busy() -> None:
+def test_waiting_polls_are_scored_in_batches_of_at_most_worker_max_texts(monkeypatch) -> None:
+    monkeypatch.setattr(scoring, "WORKER_MAX", 12)
     model = Classifier.load(MODEL)
-    batches: list[float] = []
-    scorer = BatchScorer(lambda: model, workers=1, observe=batches.append)
-    requests = [[f"{TEXTS[(i + j) % len(TEXTS)]} ({i}.{j})" for j in range(5)] for i in range(60)]
+    score, sizes = model.score, []  # texts per classifier call
+    monkeypatch.setattr(model, "score", lambda texts: sizes.append(len(texts)) or score(texts))
+    scorer = BatchScorer(lambda: model, workers=0)
+    requests = [[f"{TEXTS[(i + j) % len(TEXTS)]} ({i}.{j})" for j in range(5)] for i in range(7)]
+    requests.append([f"{TEXTS[0]} ({j})" for j in range(15)])  # one poll larger than a batch
 
     async def go() -> list:
-        await scorer.start()
-        batches.clear()
-        first = asyncio.ensure_future(scorer.score(requests[0]))  # the worker takes this one
-        await asyncio.sleep(0.01)
-        rest = await asyncio.gather(*(scorer.score(r) for r in requests[1:]))
-        return [await first, *rest]
+        return list(await asyncio.gather(*(scorer.score(r) for r in requests)))
 
-    try:
-        results = asyncio.run(go())
-    finally:
-        scorer.close()
-    assert results == [model.score(r) for r in requests]
-    assert scorer.inline_batches >= 1 and len(batches) > scorer.inline_batches  # both scored
+    results = asyncio.run(go())
+    assert results == [score(r) for r in requests]
+    assert sizes == [10, 10, 10, 5, 15]  # two polls of 5 per call; the 15 are not split
