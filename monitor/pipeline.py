@@ -40,6 +40,7 @@ log = logging.getLogger("monitor")
 
 LEASE_MAX = 60.0  # seconds a poll's lease lasts unless renewed (a dead worker's lease expires)
 LEASE_MIN = 5.0
+SAVED = {"ok", "not_modified", "error"}  # outcomes whose saved state released the lease too
 
 
 @dataclass(frozen=True)
@@ -164,11 +165,13 @@ async def poll_feed(rt: Runtime, feed: Feed, force: bool = False, min_gap: float
             result = PollResult(feed.name, "leased")
         else:
             renewer = asyncio.create_task(_renew(rt, feed.name, ttl))
+            result = None
             try:
                 result = await _poll(rt, feed, state, force, min_gap)
             finally:
                 renewer.cancel()
-                rt.store.release_lease(feed.name, rt.worker)
+                if result is None or result.outcome not in SAVED:
+                    rt.store.release_lease(feed.name, rt.worker)
     except StoreError as exc:
         log.error("feed '%s': poll failed, nothing marked: %s", feed.name, exc)
         result = PollResult(feed.name, "store_error", error=str(exc))
@@ -295,7 +298,7 @@ def _failed(rt: Runtime, feed: Feed, state: FeedState, error: str, retry_after: 
         rt.tell_ops(f"Feed '{feed.name}' is failing",
                     f"Failing for {(now - since) / 3600:.1f} h ({errors} polls): {error}")
         fields["ops_told"] = 1
-    rt.store.update_feed(feed.name, fields)
+    rt.store.update_feed(feed.name, fields, release=rt.worker)
     return PollResult(feed.name, "error", error=error)
 
 
@@ -312,7 +315,7 @@ def _succeeded(rt: Runtime, feed: Feed, state: FeedState, validators: fetch.Vali
          "last_error": None, "errors": 0, "retry_at": 0, "items": items,
          "failing_since": None, "ops_told": None,
          "etag": validators.etag, "last_modified": validators.last_modified},
-        counts={"new_items": new, "alerts": alerted},
+        counts={"new_items": new, "alerts": alerted}, release=rt.worker,
     )
     rt.metrics.last_success.labels(feed.name).set(now)
 

@@ -55,21 +55,21 @@ class BatchScorer:
         self.workers = workers
         self.window = window
         self.pending: list[tuple[list[str], asyncio.Future[Scores]]] = []
-        self.busy = False
+        self.running = 0  # batches being scored: up to one per worker (one without)
         self._pool: Executor | None = None
 
     async def score(self, texts: list[str]) -> Scores:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Scores] = loop.create_future()
-        if not self.pending and not self.busy:
+        if not self.pending and not self.running:
             loop.call_later(self.window, self._dispatch)
         self.pending.append((texts, future))
         return await future
 
     def _dispatch(self) -> None:
         """When the scorer is free, it takes the oldest waiting polls' texts as one batch."""
-        if self.pending and not self.busy:
-            self.busy = True
+        while self.pending and self.running < max(1, self.workers):
+            self.running += 1
             asyncio.ensure_future(self._flush(self._take()))
 
     def _take(self) -> list[tuple[list[str], asyncio.Future[Scores]]]:
@@ -88,7 +88,7 @@ class BatchScorer:
             _fail(batch, exc)
             return
         finally:
-            self.busy = False
+            self.running -= 1
             if self.pending:  # what gathered meanwhile goes next, as one batch
                 asyncio.get_running_loop().call_soon(self._dispatch)
         if self.observe is not None:

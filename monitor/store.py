@@ -61,6 +61,20 @@ RELEASE_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# A feed's state saved in one step, and its lease released (if ours) in the same round
+# trip: a poll then costs two round trips, lease-and-state and this.
+#   KEYS: feed, lease   ARGV: owner ('' keeps the lease), n set, n cleared, then the set
+#   field/value pairs, the cleared fields, and counter/amount pairs
+SAVE_LUA = """
+local nset, nclear = tonumber(ARGV[2]), tonumber(ARGV[3])
+local at = 4
+if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, at, at + 2 * nset - 1)) end
+at = at + 2 * nset
+if nclear > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, at, at + nclear - 1)) end
+for i = at + nclear, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
 
 
 def connect(redis_url: str, data_dir: Path) -> redis.Redis:
@@ -179,6 +193,7 @@ class Store:
         self._acquire = client.register_script(ACQUIRE_LUA)
         self._renew = client.register_script(RENEW_LUA)
         self._release = client.register_script(RELEASE_LUA)
+        self._save = client.register_script(SAVE_LUA)
 
     def ping(self) -> None:
         with redis_errors("checking the connection"):
@@ -190,19 +205,16 @@ class Store:
         with redis_errors(f"reading the state of feed '{name}'"):
             return FeedState.from_hash(self.redis.hgetall(self.keys.feed(name)))
 
-    def update_feed(self, name: str, fields: dict[str, Any], counts: dict[str, int] | None = None) -> None:
-        """Set some of a feed's fields (None clears one) and add to its counters."""
+    def update_feed(self, name: str, fields: dict[str, Any], counts: dict[str, int] | None = None,
+                    release: str = "") -> None:
+        """Set some of a feed's fields (None clears one) and add to its counters, all at
+        once; and release the feed's lease if `release` (a worker) holds it."""
+        values = [x for k, v in fields.items() if v is not None for x in (k, str(v))]
         clear = [key for key, value in fields.items() if value is None]
-        values = {key: str(value) for key, value in fields.items() if value is not None}
+        added = [x for k, n in (counts or {}).items() if n for x in (k, n)]  # 0: nothing to add
         with redis_errors(f"saving the state of feed '{name}'"):
-            pipe = self.redis.pipeline(transaction=True)
-            if values:
-                pipe.hset(self.keys.feed(name), mapping=values)
-            if clear:
-                pipe.hdel(self.keys.feed(name), *clear)
-            for key, amount in (counts or {}).items():
-                pipe.hincrby(self.keys.feed(name), key, amount)
-            pipe.execute()
+            self._save(keys=[self.keys.feed(name), self.keys.lease(name)],
+                       args=[release, len(values) // 2, len(clear), *values, *clear, *added])
 
     def lease_and_state(self, name: str, owner: str, ttl: float) -> FeedState | None:
         """Take the feed's lease and read its state in one round trip; None when another

@@ -29,3 +29,18 @@ def test_lease_is_exclusive_reentrant_and_released_by_its_owner(redis_client) ->
     assert store.lease_and_state("f", "w2", 10) is None
     store.release_lease("f", "w1")
     assert store.lease_and_state("f", "w2", 10) is not None
+
+
+def test_saving_a_feed_sets_clears_counts_and_releases_only_its_own_lease(redis_client) -> None:
+    store = Store(redis_client, Keys("t:"))
+    store.update_feed("g", {"etag": '"v1"', "last_error": "timeout", "errors": 2}, {"alerts": 3})
+    assert store.lease_and_state("g", "w1", 10) is not None
+    redis_client.script_flush()  # the script is loaded again when Redis has forgotten it
+    store.update_feed("g", {"etag": '"v2"', "last_error": None, "errors": 0},
+                      {"alerts": 2, "new_items": 0}, release="w2")  # w2 does not hold it
+    state = store.feed_state("g")
+    assert (state.etag, state.last_error, state.errors, state.alerts, state.new_items) == ('"v2"', None, 0, 5, 0)
+    assert redis_client.hget("t:feed:g", "new_items") is None  # adding 0 writes nothing
+    assert store.lease_and_state("g", "w2", 10) is None  # still w1's
+    store.update_feed("g", {"items": 4}, release="w1")
+    assert store.lease_and_state("g", "w2", 10) is not None and store.feed_state("g").items == 4
