@@ -26,7 +26,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
         self.polls = Counter("monitor_polls", "Feed polls by feed and outcome", ["feed", "outcome"], registry=r)
-        self.items = Counter("monitor_items", "Items by stage: fetched, new, alerted", ["stage"], registry=r)
+        self.items = Counter("monitor_items", "Items by stage: fetched, new, neardup (checked), alerted",
+                             ["stage"], registry=r)
         self.stage_seconds = Histogram("monitor_stage_seconds", "Latency of each pipeline stage",
                                        ["stage"], buckets=STAGE_BUCKETS, registry=r)
         self.outbox = Gauge("monitor_outbox_alerts", "Alerts in the outbox by state", ["state"], registry=r)

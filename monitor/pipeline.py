@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -37,6 +38,7 @@ from monitor.settings import Feed, Loaded
 from monitor.store import Claim, FeedState, Store, connect
 
 log = logging.getLogger("monitor")
+T = TypeVar("T")
 
 LEASE_MAX = 60.0  # seconds a poll's lease lasts unless renewed (a dead worker's lease expires)
 LEASE_MIN = 5.0
@@ -226,9 +228,8 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     scored = [Scored(item, topic_scores) for item, topic_scores in zip(fresh, scores, strict=True)]
     claims = await _decide(rt, scored)
     rt.metrics.items.labels("new").inc(len(fresh))
-    with rt.timed("claim", len(fresh)):  # in a thread, as the near-dup check: see _decide
-        claimed = await asyncio.to_thread(rt.store.claim_many, claims,
-                                          rt.loaded.settings.dedup.seen_ttl, defaults.RECENT_MAX)
+    claimed = await _in_thread(rt, "claim", len(fresh), rt.store.claim_many, claims,
+                               rt.loaded.settings.dedup.seen_ttl, defaults.RECENT_MAX)
     enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
     rt.metrics.items.labels("alerted").inc(enqueued)
     return len(fresh), enqueued
@@ -246,9 +247,9 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
     stories: dict[int, StoryMatch] = {}
     if rt.neardup is not None and any(wanted):
         alerting = [i for i, found in enumerate(wanted) if found]
-        with rt.timed("neardup"):
-            matches = await asyncio.to_thread(rt.neardup.check_and_add_many,
-                                              [batch[i].item for i in alerting])
+        matches = await _in_thread(rt, "neardup", len(alerting), rt.neardup.check_and_add_many,
+                                   [batch[i].item for i in alerting])
+        rt.metrics.items.labels("neardup").inc(len(alerting))
         stories = dict(zip(alerting, matches, strict=True))
     claims = []
     for i, scored in enumerate(batch):
@@ -262,6 +263,16 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
         payloads = tuple((a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in found)
         claims.append(Claim(scored.item.id, _recent_record(scored, story.story_id if story else None), payloads))
     return claims
+
+
+async def _in_thread(rt: Runtime, stage: str, items: int, step: Callable[..., T], *args: Any) -> T:
+    """Run a blocking Redis step in a thread; its stage time is the step's own, not its
+    wait for a free thread."""
+    def timed() -> T:
+        with rt.timed(stage, items):
+            return step(*args)
+
+    return await asyncio.to_thread(timed)
 
 
 def _unique(items: list[Item]) -> list[Item]:
