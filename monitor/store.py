@@ -29,20 +29,30 @@ EMBEDDED_CONFIG = {
     "save": "300 1",
 }
 
-# Mark an item seen and enqueue its alerts in one atomic step. The order guards two
-# failures: a crash before this script means nothing was marked, so the next poll
-# processes the item again (no alert lost); the SET NX means a second worker that scored
-# the same item concurrently enqueues nothing (no alert sent twice).
-#   KEYS: seen, outbox, recent, alert:<id>...   ARGV: ttl, now, recent_max, recent_json, alert_json...
+# Mark each item of a batch seen and enqueue its alerts, in one atomic step. The order
+# guards two failures: a crash before this script means nothing was marked, so the next
+# poll processes the items again (no alert lost); the SET NX means a second worker that
+# scored an item concurrently enqueues nothing for it (no alert sent twice).
+#   KEYS: outbox, recent, then per item: seen, alert:<id>...
+#   ARGV: ttl, now, recent_max, then per item: its alert count, recent_json, alert_json...
+#   Returns 1 per item claimed here, 0 per item claimed before.
 CLAIM_LUA = """
-if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then return 0 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[4])
-for i = 5, #ARGV do
-  redis.call('XADD', KEYS[2], '*', 'alert', ARGV[i])
-  local key = KEYS[i - 1]
-  redis.call('SET', key, ARGV[i], 'EX', ARGV[1])
+local done, k, a = {}, 3, 4
+while a <= #ARGV do
+  local n = tonumber(ARGV[a])
+  if redis.call('SET', KEYS[k], ARGV[2], 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[a + 1])
+    for i = 1, n do
+      redis.call('XADD', KEYS[1], '*', 'alert', ARGV[a + 1 + i])
+      redis.call('SET', KEYS[k + i], ARGV[a + 1 + i], 'EX', ARGV[1])
+    end
+    done[#done + 1] = 1
+  else
+    done[#done + 1] = 0
+  end
+  k, a = k + 1 + n, a + 2 + n
 end
-return 1
+return done
 """
 
 
@@ -117,7 +127,7 @@ def pipelined(client: redis.Redis, build: Callable[[Pipeline], None], scripts: S
     redis-py checks SCRIPT EXISTS before every pipeline that uses Script objects (one
     more round trip each time); instead the scripts are loaded only when Redis says it
     does not know one (after a restart or SCRIPT FLUSH), and the pipeline is sent again.
-    Every command in it must be safe to repeat (the claim and index scripts are).
+    Every command in it must be safe to repeat (the index script is).
     """
     for attempt in (1, 2):
         pipe = client.pipeline(transaction=False)
@@ -245,27 +255,19 @@ class Store:
             return [found is None for found in self.redis.mget([self.keys.seen(i) for i in item_ids])]
 
     def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int) -> list[bool]:
-        """Atomically, item by item, mark items seen, record them as recent and enqueue
-        their alerts, in one round trip for the batch.
-
-        Each item's claim is one script run, so each stays all-or-nothing; the batch is
-        not a transaction (a crash halfway leaves the rest unclaimed, to be processed
-        again). False for an item another worker claimed first (nothing was enqueued).
+        """Mark items seen, record them as recent and enqueue their alerts: one script
+        run for the batch, so all or nothing (a crash before it leaves every item to be
+        processed again). False for an item another worker claimed first (nothing was
+        enqueued for it).
         """
         if not claims:
             return []
-        now = f"{time.time():.3f}"
-
-        def build(pipe: Pipeline) -> None:
-            for claim in claims:
-                keys = [self.keys.seen(claim.item_id), self.keys.outbox, self.keys.recent]
-                keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
-                args: list[Any] = [max(1, int(ttl)), now, recent_max, json.dumps(claim.recent)]
-                args += [payload for _, payload in claim.alerts]
-                evalsha(pipe, self._claim, keys, args)
-
+        keys, args = [self.keys.outbox, self.keys.recent], [max(1, int(ttl)), f"{time.time():.3f}", recent_max]
+        for claim in claims:
+            keys += [self.keys.seen(claim.item_id), *(self.keys.alert(short_id) for short_id, _ in claim.alerts)]
+            args += [len(claim.alerts), json.dumps(claim.recent), *(payload for _, payload in claim.alerts)]
         with redis_errors(f"claiming {len(claims)} item(s)"):
-            return [bool(done) for done in pipelined(self.redis, build, [self._claim])]
+            return [bool(done) for done in self._claim(keys=keys, args=args)]
 
     def recent(self, count: int) -> list[dict[str, Any]]:
         with redis_errors("reading recent items"):
