@@ -58,10 +58,13 @@ return done
 
 # A lease is taken when free or already ours (a worker that lost Redis mid-poll may still
 # hold its own), and renewed or released only by the worker that holds it.
+# Taking it returns the feed's state (HGETALL of KEYS[2]); not taking it returns false.
 ACQUIRE_LUA = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('HGETALL', KEYS[2])
 """
 RENEW_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -227,15 +230,12 @@ class Store:
                        args=[release, len(values) // 2, len(clear), *values, *clear, *added])
 
     def lease_and_state(self, name: str, owner: str, ttl: float) -> FeedState | None:
-        """Take the feed's lease and read its state in one round trip; None when another
+        """Take the feed's lease and read its state in one step; None when another
         worker holds the lease."""
-        def build(pipe: Pipeline) -> None:
-            evalsha(pipe, self._acquire, [self.keys.lease(name)], [owner, int(ttl * 1000)])
-            pipe.hgetall(self.keys.feed(name))
-
         with redis_errors(f"taking the lease of feed '{name}'"):
-            taken, raw = pipelined(self.redis, build, [self._acquire])
-        return FeedState.from_hash(raw) if taken else None
+            flat = self._acquire(keys=[self.keys.lease(name), self.keys.feed(name)],
+                                 args=[owner, int(ttl * 1000)])
+        return None if flat is None else FeedState.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
 
     def renew_lease(self, name: str, owner: str, ttl: float) -> bool:
         with redis_errors(f"renewing the lease of feed '{name}'"):
