@@ -120,7 +120,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         t0 = time.perf_counter()
         classifier = Classifier.load(loaded.model_path)
         model_seconds = time.perf_counter() - t0
-        passes, latencies, errors = asyncio.run(_passes(loaded, classifier, workload))
+        passes, latencies, errors, worker_rss = asyncio.run(_passes(loaded, classifier, workload))
     report: dict[str, Any] = {
         "workload": {"feeds": feeds, "items_per_feed": items, "items": feeds * items,
                      "bytes_per_item": bytes_per_item,
@@ -131,7 +131,10 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         "anchors": anchors,
     }
     # Measured before the near-dup bench, whose 100,000 synthetic texts are not the pipeline's.
-    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    # The monitor's memory: this (service) process and its scoring worker, added.
+    service = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report["peak_rss_mb"] = round(service + worker_rss, 1)
+    report["peak_rss_parts_mb"] = {"service": round(service, 1), "scoring_worker": round(worker_rss, 1)}
     client = redis.Redis.from_url(loaded.redis_url) if loaded.redis_url else None
     samples = min(2000, max(200, neardup_items))
     report["neardup"] = bench_neardup(neardup_items, samples=samples, client=client)
@@ -139,7 +142,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
 
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier,
-                  workload: Workload) -> tuple[dict[str, Any], list[float], int]:
+                  workload: Workload) -> tuple[dict[str, Any], list[float], int, float]:
     rt = BenchRuntime.build(loaded, classifier)
     assert isinstance(rt, BenchRuntime)  # build() is a classmethod: cls(...) made it one
     passes: dict[str, Any] = {}
@@ -152,10 +155,10 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier,
                 if name == "one_new":
                     workload.add_item(random.Random(11))
                 rt.metrics = Metrics()  # stage histograms per pass
-                started, cpu = time.perf_counter(), time.process_time() + await rt.scorer.worker_cpu()
+                started, cpu = time.perf_counter(), time.process_time() + (await rt.scorer.worker_usage())[0]
                 results = await pipeline.poll_once(rt)
                 numbers = _pass_numbers(rt, results, time.perf_counter() - started)
-                used = time.process_time() + await rt.scorer.worker_cpu() - cpu  # this process and its scorer
+                used = time.process_time() + (await rt.scorer.worker_usage())[0] - cpu  # this process and its scorer
                 numbers["cpu_ms_per_feed"] = round(1000 * used / len(results), 3)
                 numbers["stages"] = _stages(rt)
                 errors += numbers["errors"]
@@ -163,9 +166,10 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier,
                     passes[name] = numbers
                 if name == "fresh":  # later passes add only their few new items
                     latencies = list(rt.latencies)
+            worker_rss = (await rt.scorer.worker_usage())[1]
     finally:
         _clean(rt, loaded)
-    return passes, latencies, errors
+    return passes, latencies, errors, worker_rss
 
 
 def _pass_numbers(rt: BenchRuntime, results: list[pipeline.PollResult], wall: float) -> dict[str, Any]:
@@ -291,7 +295,9 @@ def _text(r: dict[str, Any]) -> str:
               f"near-dup at {nd['items_indexed']} items: p50 {nd['p50_ms']:.3f} ms, p99 {nd['p99_ms']:.3f} ms "
               f"({nd['copies_caught']}/{nd['copies_checked']} copies caught; best of rounds with p99 "
               f"{', '.join(f'{v:.3f}' for v in nd.get('round_p99_ms', []))} ms)",
-              f"peak RSS {r['peak_rss_mb']:.0f} MB (this process; the embedded Redis is another process)",
+              f"peak RSS {r['peak_rss_mb']:.0f} MB: service process {r['peak_rss_parts_mb']['service']:.0f} MB "
+              f"+ scoring worker {r['peak_rss_parts_mb']['scoring_worker']:.0f} MB (the embedded Redis is "
+              "another process)",
               "", "targets:"]
     for t in r.get("targets", []):
         note = f"  ({t['note']})" if t["note"] else ""

@@ -15,12 +15,15 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 
 from monitor.counting import Counter, char_grams
+
+if TYPE_CHECKING:  # training only: scoring never imports scikit-learn (~65 MB per process)
+    from sklearn.feature_extraction.text import CountVectorizer
 
 _APOSTROPHES = re.compile(r"['’`]")
 _ASCII_APOSTROPHES = str.maketrans("", "", "'`")
@@ -49,12 +52,16 @@ class FeatureSpec:
 
     def word_vectorizer(self, min_df: int = 1) -> CountVectorizer:
         """Learns the word vocabulary (Counter counts it at scoring)."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
         # texts arrive normalised (see Features.both), so no preprocessing here
         return CountVectorizer(lowercase=False, ngram_range=self.word_ngrams,
                                min_df=min_df, dtype=np.float64)
 
     def char_fitter(self, min_df: int, max_features: int | None) -> CountVectorizer:
         """Learns the character vocabulary with the very n-grams Counter counts."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
         low, high = self.char_ngrams
         return CountVectorizer(
             analyzer=lambda text: [g for w in text.split() for g in char_grams(w, low, high)],

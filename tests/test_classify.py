@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -13,7 +15,7 @@ import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
 from monitor import settings
-from monitor.classify import Classifier
+from monitor.classify import TRUSTED, Classifier, _read_state
 from monitor.errors import InputError, ModelError
 from monitor.features import layout, normalise
 
@@ -107,6 +109,22 @@ def test_require_refuses_a_missing_topic(model: Classifier) -> None:
     message = str(err.value)
     assert "topics.skops" in message and "lacks topic 'mars_landing'" in message
     assert "turkey_russia_syria" in message and "\n" not in message
+
+
+def test_model_file_reads_as_skops_reads_it_without_importing_scikit_learn() -> None:
+    ours = _read_state(MODEL)
+    theirs = sio.load(MODEL, trusted=TRUSTED)
+    assert ours.keys() == theirs.keys()
+    for key, value in theirs.items():
+        if isinstance(value, np.ndarray):
+            assert ours[key].dtype == value.dtype and np.array_equal(ours[key], value), key
+        else:
+            assert ours[key] == value, key
+    code = ("import sys; from pathlib import Path; from monitor.classify import Classifier; "
+            f"Classifier.load(Path({str(MODEL)!r})).score(['Turkish troops entered Idlib.']); "
+            "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_load_refuses_missing_garbage_and_unsafe_files(tmp_path: Path) -> None:
