@@ -1,5 +1,8 @@
 """The `monitor` command: parses arguments, wires stages, turns errors into exit codes.
 
+Commands import what they use when they run: a scoring worker process imports this module
+(the console script's main module) and should not carry settings, Redis and apprise.
+
 Exit codes: 0 success; 1 a failure at run time (Redis down, a feed or channel failed,
 model unusable); 2 bad settings or bad input, with one line naming the file and key.
 """
@@ -13,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from monitor import __version__, commands, settings
+from monitor import __version__
 from monitor.errors import MonitorError
 
 log = logging.getLogger("monitor")
@@ -38,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from monitor import commands
+
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     parser.add_argument("--settings", help="settings file (default: settings.toml or $MONITOR_SETTINGS)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -118,7 +123,7 @@ def _logging(verbose: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monitor import service
+    from monitor import commands, service
 
     loaded = commands.load(args)
     if not args.verbose:
@@ -127,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    from monitor import pipeline
+    from monitor import commands, pipeline
 
     loaded = commands.load(args)
 
@@ -155,25 +160,25 @@ def _emit(result: tuple[str, int]) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from monitor import classify
+    from monitor import classify, commands
 
     return _emit(classify.run_score(commands.load(args), args.file, args.json))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from monitor import train
+    from monitor import commands, train
 
     return _emit(train.run_train(commands.load(args), args.extra, args.out))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from monitor import evaluate
+    from monitor import commands, evaluate
 
     return _emit(evaluate.run_evaluate(commands.load(args), args.data, args.json))
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from monitor import neardup, pipeline
+    from monitor import commands, neardup, pipeline, settings
 
     # The thresholds of settings.toml when there is one, so users tune what the service uses.
     path = Path(args.settings) if args.settings else settings.default_path()

@@ -19,7 +19,7 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
-CACHE = 200_000  # words whose ids are remembered; the cache starts afresh when full
+CACHE = 50_000  # words whose ids are remembered (~12 MB); the memo starts afresh when full
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 
 

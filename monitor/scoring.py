@@ -49,7 +49,15 @@ def _score_in_worker(path: str, version: str, texts: list[str]) -> Scores:
 
 
 def _usage() -> tuple[float, float]:
-    return time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """CPU seconds and peak RSS in MB of this process. The peak is read from /proc where
+    there is one: Linux carries ru_maxrss across exec, so a worker spawned by a 150 MB
+    process would report that process's size."""
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return time.process_time(), peak / 1024
 
 
 class BatchScorer:

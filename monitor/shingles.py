@@ -71,7 +71,7 @@ def tokens(text: str) -> list[str]:
 _WORD_HASHES: dict[str, int] = {}
 """Raw word -> hash of its canonical form; a plain dict because it is read ~300 times per
 text (an lru_cache call costs several times a dict lookup). Cleared when it grows too big."""
-_WORD_HASHES_MAX = 500_000
+_WORD_HASHES_MAX = 100_000
 
 
 def _word_hash(word: str) -> int:
