@@ -1,8 +1,9 @@
 """Score documents for every topic with the trained linear model, and say why.
 
 The model file (`models/topics.skops`) holds only plain values: numpy arrays of numbers
-and strings, and one JSON string of metadata. It is read with skops with nothing but
-builtin and numpy types trusted, so loading runs no code from the file. Scoring is pure:
+and strings, and one JSON string of metadata. It is written with skops and read here
+with json and numpy (no pickle), after a check that it holds nothing but builtin and numpy
+types, so loading runs no code from the file. Scoring is pure:
 TF-IDF features (word and character n-grams, rebuilt here from the stored vocabularies
 and idf weights), one linear model per topic, a sigmoid that calibrates the margin into a
 probability, and the terms whose weight times feature value raised the margin most.
@@ -33,7 +34,8 @@ FORMAT = "monitor-topics/1"
 """Written into every model file; a file with another format is refused."""
 
 TRUSTED = ["builtins.dict", "builtins.list", "builtins.str", "numpy.ndarray", "numpy.dtype"]
-"""The only types skops may build when it reads a model file: plain containers and arrays."""
+"""The only types a model file may hold (checked in its schema before it is read): plain
+containers and arrays. Tests read it with skops trusting exactly these."""
 
 EXPLAIN_MIN = 0.05  # below this score a topic's terms are not computed (see score)
 CHUNK = 200  # texts per classifier pass (measured on the bench's texts: 200 at a time score
