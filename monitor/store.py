@@ -70,12 +70,9 @@ RENEW_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 # A feed's state saved in one step, and its lease released (if ours) in the same round
-# trip: a poll then costs two round trips, lease-and-state and this.
+# trip: a poll then costs two round trips, lease-and-state and this. With no fields it
+# only releases the lease.
 #   KEYS: feed, lease   ARGV: owner ('' keeps the lease), n set, n cleared, then the set
 #   field/value pairs, the cleared fields, and counter/amount pairs
 SAVE_LUA = """
@@ -205,7 +202,6 @@ class Store:
         self._claim = client.register_script(CLAIM_LUA)
         self._acquire = client.register_script(ACQUIRE_LUA)
         self._renew = client.register_script(RENEW_LUA)
-        self._release = client.register_script(RELEASE_LUA)
         self._save = client.register_script(SAVE_LUA)
 
     def ping(self) -> None:
@@ -243,7 +239,7 @@ class Store:
 
     def release_lease(self, name: str, owner: str) -> None:
         with redis_errors(f"releasing the lease of feed '{name}'"):
-            self._release(keys=[self.keys.lease(name)], args=[owner])
+            self._save(keys=[self.keys.feed(name), self.keys.lease(name)], args=[owner, 0, 0])
 
     # -- items ---------------------------------------------------------------------------
 
