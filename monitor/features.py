@@ -78,8 +78,10 @@ def _row_of_entries(x: sp.csr_matrix) -> np.ndarray:
     return np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
 
 
-def row_norms(x: sp.csr_matrix) -> np.ndarray:
-    return np.sqrt(np.bincount(_row_of_entries(x), x.data * x.data, minlength=x.shape[0]))
+def row_norms(x: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
+    """Euclidean length of each row; `rows` (the row of each entry) if already at hand."""
+    rows = _row_of_entries(x) if rows is None else rows
+    return np.sqrt(np.bincount(rows, x.data * x.data, minlength=x.shape[0]))
 
 
 def tfidf(counts: sp.csr_matrix, idf: np.ndarray, floor: float = 0.0) -> sp.csr_matrix:
@@ -93,7 +95,8 @@ def tfidf(counts: sp.csr_matrix, idf: np.ndarray, floor: float = 0.0) -> sp.csr_
     products with diagonal matrices cost 3x as much.
     """
     x = weighted(counts, idf)
-    x.data /= np.maximum(np.maximum(row_norms(x), floor), 1e-12)[_row_of_entries(x)]
+    rows = _row_of_entries(x)
+    x.data /= np.maximum(np.maximum(row_norms(x, rows), floor), 1e-12)[rows]
     return x
 
 
