@@ -15,7 +15,6 @@ import asyncio
 import io
 import json
 import random
-import resource
 import tempfile
 import time
 import uuid
@@ -36,6 +35,7 @@ from monitor.bench_workload import FeedServer, Workload
 from monitor.classify import Classifier
 from monitor.metrics import Metrics
 from monitor.neardup_bench import bench_neardup
+from monitor.scoring import usage
 
 STAGES = ("fetch", "parse", "seen", "classify", "neardup", "claim")
 RSS_FEEDS = 1000  # the peak-RSS target is stated for this many feeds
@@ -132,7 +132,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     }
     # Measured before the near-dup bench, whose 100,000 synthetic texts are not the pipeline's.
     # The monitor's memory: this (service) process and its scoring worker, added.
-    service = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    service = usage()[1]  # read as the worker's is
     report["peak_rss_mb"] = round(service + worker_rss, 1)
     report["peak_rss_parts_mb"] = {"service": round(service, 1), "scoring_worker": round(worker_rss, 1)}
     client = redis.Redis.from_url(loaded.redis_url) if loaded.redis_url else None

@@ -48,7 +48,7 @@ def _score_in_worker(path: str, version: str, texts: list[str]) -> Scores:
     return model.score(texts)
 
 
-def _usage() -> tuple[float, float]:
+def usage() -> tuple[float, float]:
     """CPU seconds and peak RSS in MB of this process. The peak is read from /proc where
     there is one: Linux carries ru_maxrss across exec, so a worker spawned by a 150 MB
     process would report that process's size."""
@@ -113,7 +113,7 @@ class BatchScorer:
         scoring costs beside the service process. With several workers, one answers."""
         if self._pool is None:
             return 0.0, 0.0
-        return await asyncio.get_running_loop().run_in_executor(self._pool, _usage)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, usage)
 
     async def start(self) -> None:
         """Start the workers and load the model in them now, not in the first poll."""
