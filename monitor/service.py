@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor import __version__, metrics, settings, systemd
-from monitor.classify import Classifier
+from monitor import __version__, metrics, settings, systemd, wiring
+from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
-from monitor.pipeline import Runtime, channel_configs, poll_feed
-from monitor.sender import Sender, sleep_or_stop
-from monitor.settings import Feed, Loaded
+from monitor.model.classify import Classifier
+from monitor.pipeline import poll_feed
+from monitor.runtime import FeedConfig, Runtime
+from monitor.settings import Loaded
 
 log = logging.getLogger("monitor")
 
@@ -35,22 +36,22 @@ MIN_GAP_SHARE = 0.8  # a feed polled by any worker within this share of its inte
 
 @dataclass
 class Service:
+    loaded: Loaded
     rt: Runtime
     sender: Sender
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     reload: asyncio.Event = field(default_factory=asyncio.Event)
     polls: set[asyncio.Task[object]] = field(default_factory=set)
-    feeds: dict[str, Feed] = field(default_factory=dict)
+    feeds: dict[str, FeedConfig] = field(default_factory=dict)
     reload_error: str = ""
 
     # -- scheduling ------------------------------------------------------------------------
 
-    def schedule(self, feed: Feed) -> None:
-        interval = self.rt.loaded.interval(feed)
+    def schedule(self, feed: FeedConfig) -> None:
         self.scheduler.add_job(
-            self._poll_job, "interval", args=(feed.name,), id=feed.name, seconds=interval,
-            jitter=int(self.rt.loaded.settings.monitor.jitter) or None, max_instances=1,
+            self._poll_job, "interval", args=(feed.name,), id=feed.name, seconds=feed.interval,
+            jitter=int(self.loaded.settings.monitor.jitter) or None, max_instances=1,
             coalesce=True, misfire_grace_time=None, replace_existing=True,
             next_run_time=datetime.now(tz=UTC),
         )
@@ -68,7 +69,7 @@ class Service:
         assert task is not None
         self.polls.add(task)
         try:
-            await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * self.rt.loaded.interval(feed))
+            await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * feed.interval)
         finally:
             self.polls.discard(task)
 
@@ -76,20 +77,19 @@ class Service:
 
     def apply(self, new: Loaded) -> None:
         """Switch to validated new settings; feeds added start, feeds removed stop."""
-        old = self.rt.loaded
         classifier = self.rt.classifier
-        if new.model_path != old.model_path:
+        if new.model_path != self.loaded.model_path:
             classifier = Classifier.load(new.model_path)
         classifier.require(new.settings.topics)
         self.rt.classifier = classifier
-        self.rt.configure(new)
-        self.sender.set_channels(channel_configs(new), new.data_dir, new.settings.monitor.ops_channel)
-        wanted = {f.name: f for f in new.settings.feeds if f.enabled}
+        wiring.reconfigure(new, self.rt, self.sender)
+        self.loaded = new
+        wanted = {f.name: f for f in self.rt.config.feeds}
         for name in list(self.feeds):
             if name not in wanted:
                 self.unschedule(name)
         for name, feed in wanted.items():
-            if self.feeds.get(name) != feed or old.interval(feed) != new.interval(feed):
+            if self.feeds.get(name) != feed:
                 self.schedule(feed)
         log.info("settings reloaded: %d feeds, %d topics, %d channels", len(self.feeds),
                  len(new.settings.topics), len(new.channel_urls))
@@ -97,7 +97,7 @@ class Service:
     def try_reload(self) -> None:
         systemd.reloading()
         try:
-            self.apply(settings.load(self.rt.loaded.path))
+            self.apply(settings.load(self.loaded.path))
         except MonitorError as exc:
             log.error("reload refused, keeping the previous settings: %s", exc)
             if str(exc) != self.reload_error:  # one ops alert per distinct failure
@@ -112,7 +112,7 @@ class Service:
 
     async def watch(self) -> None:
         """Reload on SIGHUP or when the settings file changes."""
-        path = self.rt.loaded.path
+        path = self.loaded.path
         seen = _mtime(path)
         while not self.stop.is_set():
             try:
@@ -168,15 +168,14 @@ class Service:
 
 async def serve(loaded: Loaded) -> int:
     """Poll on schedule and send until SIGTERM/SIGINT; 0 on a clean stop."""
-    rt = Runtime.build(loaded)
-    service = Service(rt, rt.sender())
+    rt = wiring.runtime(loaded)
+    service = Service(loaded, rt, wiring.sender(loaded, rt))
     _install_signals(service)
     http = None
     async with rt:
         try:
-            for feed in loaded.settings.feeds:
-                if feed.enabled:
-                    service.schedule(feed)
+            for feed in rt.config.feeds:
+                service.schedule(feed)
             service.scheduler.start()
             rt.metrics.info.labels(__version__, rt.classifier.version, str(_mtime(loaded.path))).set(1)
             if loaded.settings.monitor.http:
@@ -186,7 +185,7 @@ async def serve(loaded: Loaded) -> int:
                      (service.sender.run(service.stop), service.watch(), service.watchdog())]
             systemd.ready()
             log.info("monitor %s running: %d feeds, %d topics, model %s", __version__,
-                     len(service.feeds), len(rt.rules), rt.classifier.version)
+                     len(service.feeds), len(rt.config.rules), rt.classifier.version)
             await service.stop.wait()
             log.info("stopping")
             systemd.stopping()

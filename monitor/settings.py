@@ -27,7 +27,8 @@ from pydantic import (
     model_validator,
 )
 
-from monitor import defaults, policy, templates
+from monitor import defaults
+from monitor.delivery import policy, templates
 from monitor.errors import SettingsError
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -199,17 +200,6 @@ class Channel(Strict):
         templates.compile_templates(self.format, self.title_template, self.body_template)
         return self
 
-    def to_policy(self) -> policy.ChannelPolicy:
-        return policy.ChannelPolicy(
-            mode=self.mode, digest_every=self.digest_every,
-            digest_at=tuple(policy.parse_time_of_day(t) for t in self.digest_at), zone=self.timezone,
-            max_per_hour=self.max_per_hour, quiet=policy.parse_quiet_hours(self.quiet_hours),
-            urgent_score=self.urgent_score,
-        )
-
-    def to_templates(self) -> templates.Templates:
-        return templates.Templates(self.format, self.title_template, self.body_template)
-
 
 class Settings(Strict):
     monitor: MonitorSection = MonitorSection()
@@ -341,7 +331,7 @@ def _resolve_env(value: str, label: str, path: str) -> str:
 
 def _check_apprise_url(url: str, label: str, path: str) -> None:
     # Imported for its side effect: registers the console:// channel with apprise.
-    from monitor import channels  # noqa: F401
+    from monitor.delivery import channels  # noqa: F401
 
     if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
         raise SettingsError(f"{label}: {path}: apprise cannot parse this URL (check its scheme and form)")

@@ -15,9 +15,9 @@ import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
 from monitor import settings
-from monitor.classify import TRUSTED, Classifier, _read_state
 from monitor.errors import InputError, ModelError
-from monitor.features import layout, normalise
+from monitor.model.classify import TRUSTED, Classifier, _read_state
+from monitor.model.features import layout, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "topics.skops"
@@ -120,7 +120,7 @@ def test_model_file_reads_as_skops_reads_it_without_importing_scikit_learn() -> 
             assert ours[key].dtype == value.dtype and np.array_equal(ours[key], value), key
         else:
             assert ours[key] == value, key
-    code = ("import sys; from pathlib import Path; from monitor.classify import Classifier; "
+    code = ("import sys; from pathlib import Path; from monitor.model.classify import Classifier; "
             f"Classifier.load(Path({str(MODEL)!r})).score(['Turkish troops entered Idlib.']); "
             "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -154,16 +154,16 @@ def test_passages_are_overlapping_sentence_pairs() -> None:
 
 
 def test_run_score_prints_verdicts_and_terms(make_settings, tmp_path: Path) -> None:
-    from monitor import classify
+    from monitor.cli import analysis
 
     loaded = settings.load(make_settings({}, threshold=0.6))
     article = tmp_path / "article.txt"
     article.write_text(ON_TOPIC, encoding="utf-8")
-    text, code = classify.run_score(loaded, str(article), as_json=True)
+    text, code = analysis.run_score(loaded, str(article), as_json=True)
     out = json.loads(text)["topics"]["turkey_russia_syria"]
     assert code == 0 and out["verdict"] == "alert" and out["threshold"] == 0.6
     assert len(out["terms"]) == 5
-    text, _ = classify.run_score(loaded, str(article))
+    text, _ = analysis.run_score(loaded, str(article))
     assert "turkey_russia_syria" in text and "alert" in text
     with pytest.raises(InputError, match="missing.txt"):
-        classify.run_score(loaded, str(tmp_path / "missing.txt"))
+        analysis.run_score(loaded, str(tmp_path / "missing.txt"))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
-from monitor import counting
-from monitor.counting import Counter, char_grams
-from monitor.features import normalise, sentences
+from monitor.model import counting
+from monitor.model.counting import Counter, char_grams
+from monitor.model.features import normalise, sentences
 from tests.articles import OFF_TOPIC, ON_TOPIC
 
 TEXTS = [f"{title}\n{text}" for title, text in ON_TOPIC + OFF_TOPIC] + [

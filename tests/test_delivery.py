@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from monitor import alerts, labels, sender
+from monitor.delivery import alerts, sender
+from monitor.delivery.outbox import Outbox
+from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours
+from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
+from monitor.delivery.templates import Templates
 from monitor.items import Alert
 from monitor.keys import Keys
-from monitor.outbox import Outbox
-from monitor.policy import ChannelPolicy, parse_quiet_hours
-from monitor.sender import ChannelConfig, RetryPolicy, Sender
-from monitor.templates import Templates
+from monitor.model import labels
 
 HOSTILE = "<script>alert(1)</script> @channel **bold** [click](http://evil.example) <!everyone> @here"
 

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import yaml  # installed with apprise, which reads YAML configs
 
-from monitor import cli, settings
+from monitor import settings
+from monitor.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

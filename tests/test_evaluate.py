@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from monitor import settings
-from monitor.classify import Classifier
+from monitor.cli.analysis import format_table, run_evaluate
 from monitor.errors import InputError
-from monitor.evaluate import evaluate, format_table, metrics, run_evaluate
+from monitor.model.classify import Classifier
+from monitor.model.evaluate import evaluate, metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "topics.skops"

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from monitor.fetch import (
+from monitor.ingest.fetch import (
     FetchLimits,
     FetchResult,
     Validators,

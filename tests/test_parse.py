@@ -9,10 +9,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from monitor import parse
 from monitor.errors import ParseError
+from monitor.ingest import parse
+from monitor.ingest.parse import canonical_url, html_to_text, item_id, parse_feed
 from monitor.items import Item
-from monitor.parse import canonical_url, html_to_text, item_id, parse_feed
 
 DATA = Path(__file__).parent / "data"
 FETCHED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from monitor import scoring
-from monitor.classify import Classifier
-from monitor.scoring import BatchScorer
+from monitor.model import scoring
+from monitor.model.classify import Classifier
+from monitor.model.scoring import BatchScorer
 from tests.articles import OFF_TOPIC, ON_TOPIC
 from tests.conftest import MODEL
 
@@ -16,14 +16,14 @@ TEXTS = [f"{title}\n{text}" for title, text in ON_TOPIC + OFF_TOPIC]
 
 def test_concurrent_requests_are_scored_in_one_batch() -> None:
     model = Classifier.load(MODEL)
-    batches: list[float] = []
-    scorer = BatchScorer(lambda: model, workers=0, observe=batches.append)
+    batches: list[int] = []
+    scorer = BatchScorer(lambda: model, workers=0, observe=lambda started, ended, n: batches.append(n))
 
     async def go() -> list[list]:
         return list(await asyncio.gather(*(scorer.score([text]) for text in TEXTS)))
 
     results = asyncio.run(go())
-    assert len(batches) == 1  # seven polls, one classifier call
+    assert batches == [len(TEXTS)]  # seven polls, one classifier call
     expected = model.score(TEXTS)
     assert [r[0] for r in results] == expected
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import fakeredis
 import pytest
 
-from monitor import settings
-from monitor.pipeline import PollResult, Runtime, poll_once
+from monitor import settings, wiring
+from monitor.pipeline import PollResult, poll_once
+from monitor.runtime import Runtime
 from monitor.store import Store
 from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 
@@ -25,11 +26,11 @@ def poll(path: Path, mutate=None, force: bool = False) -> tuple[list[PollResult]
     loaded = settings.load(path)
 
     async def go() -> tuple[list[PollResult], int]:
-        async with Runtime.build(loaded) as rt:
+        async with wiring.runtime(loaded) as rt:
             if mutate:
                 mutate(rt)
             results = await poll_once(rt, force=force)
-            sent = await rt.sender().drain()
+            sent = await wiring.sender(loaded, rt).drain()
             return results, sent
 
     return asyncio.run(go())
@@ -90,7 +91,7 @@ def test_broken_feeds_do_not_stop_the_others(feed_server, json_receiver, make_se
     assert outcome["garbage"].outcome == "error" and "garbage" in outcome["garbage"].error
     assert outcome["slow"].outcome == "error" and "timeout" in outcome["slow"].error
 
-    store = Store(redis_client, Runtime.build(settings.load(path)).store.keys)
+    store = Store(redis_client, wiring.store(settings.load(path)).keys)
     state = store.feed_state("500")
     assert (state.last_status, state.errors, state.last_error) == ("error", 1, "HTTP 500")
     assert state.retry_at > 0
@@ -107,15 +108,15 @@ def test_smtp_down_first_then_delivered_exactly_once(feed_server, smtp_receiver,
     loaded = settings.load(path)
 
     async def resend() -> int:
-        async with Runtime.build(loaded) as rt:
+        async with wiring.runtime(loaded) as rt:
             total = 0
             for _ in range(40):  # the retry is due after the backoff (0.5 to 1 s here)
-                total += await rt.sender().drain()
+                total += await wiring.sender(loaded, rt).drain()
                 if total:
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(0.5)
-            total += await rt.sender().drain()  # and nothing more comes after it
+            total += await wiring.sender(loaded, rt).drain()  # and nothing more comes after it
             return total
 
     assert asyncio.run(resend()) == 1

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from monitor.classify import TRUSTED, Classifier
+from monitor.cli.analysis import format_report
 from monitor.errors import InputError
-from monitor.train import THRESHOLDS, format_report, train
+from monitor.model.classify import TRUSTED, Classifier
+from monitor.model.train import THRESHOLDS, train
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "models" / "train.jsonl"

@@ -20,13 +20,14 @@ from typing import Any
 
 import apprise
 
-from monitor import channels, defaults
-from monitor.alerts import health_alert
+from monitor import defaults
+from monitor.delivery import channels
+from monitor.delivery.alerts import health_alert
+from monitor.delivery.outbox import Delivery, Outbox
+from monitor.delivery.policy import ChannelPolicy, decide, digest_due
+from monitor.delivery.templates import Templates
 from monitor.errors import StoreError
 from monitor.metrics import Metrics
-from monitor.outbox import Delivery, Outbox
-from monitor.policy import ChannelPolicy, decide, digest_due
-from monitor.templates import Templates
 
 log = logging.getLogger("monitor.sender")
 

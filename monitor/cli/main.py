@@ -1,4 +1,4 @@
-"""The `monitor` command: parses arguments, wires stages, turns errors into exit codes.
+"""The `monitor` command: parses arguments, dispatches, turns errors into exit codes.
 
 Commands import what they use when they run: a scoring worker process imports this module
 (the console script's main module) and should not carry settings, Redis and apprise.
@@ -15,9 +15,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from monitor.settings import Loaded
 
 log = logging.getLogger("monitor")
 
@@ -41,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from monitor import commands
+    from monitor.cli import ops as commands
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     parser.add_argument("--settings", help="settings file (default: settings.toml or $MONITOR_SETTINGS)")
@@ -123,23 +127,23 @@ def _logging(verbose: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monitor import commands, service
+    from monitor import service
 
-    loaded = commands.load(args)
+    loaded = load(args)
     if not args.verbose:
         logging.getLogger().setLevel(loaded.settings.monitor.log_level.upper())
     return asyncio.run(service.serve(loaded))
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    from monitor import commands, pipeline
+    from monitor import pipeline, wiring
 
-    loaded = commands.load(args)
+    loaded = load(args)
 
     async def once() -> int:
-        async with pipeline.Runtime.build(loaded) as rt:
+        async with wiring.runtime(loaded) as rt:
             results = await pipeline.poll_once(rt, force=args.force)
-            sent = await rt.sender().drain()
+            sent = await wiring.sender(loaded, rt).drain()
         for r in results:
             line = f"{r.feed}: {r.outcome} items={r.items} new={r.new} alerts={r.alerts}"
             print(line + (f" error={r.error}" if r.error else ""))
@@ -153,45 +157,53 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def _emit(result: tuple[str, int]) -> int:
-    """Print what a stage's run_* function made, and pass on its exit code."""
+    """Print what a command's run_* function made, and pass on its exit code."""
     text, code = result
     print(text)
     return code
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from monitor import classify, commands
+    from monitor.cli import analysis
 
-    return _emit(classify.run_score(commands.load(args), args.file, args.json))
+    return _emit(analysis.run_score(load(args), args.file, args.json))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from monitor import commands, train
+    from monitor.cli import analysis
 
-    return _emit(train.run_train(commands.load(args), args.extra, args.out))
+    return _emit(analysis.run_train(load(args), args.extra, args.out))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from monitor import commands, evaluate
+    from monitor.cli import analysis
 
-    return _emit(evaluate.run_evaluate(commands.load(args), args.data, args.json))
+    return _emit(analysis.run_evaluate(load(args), args.data, args.json))
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from monitor import commands, neardup, pipeline, settings
+    from monitor import settings, wiring
+    from monitor.cli import analysis
+    from monitor.dedup.index import NearDupConfig
 
     # The thresholds of settings.toml when there is one, so users tune what the service uses.
     path = Path(args.settings) if args.settings else settings.default_path()
-    cfg = pipeline.neardup_config(commands.load(args)) if path.exists() else neardup.NearDupConfig()
-    return _emit(neardup.run_similar(args.a, args.b, args.json, cfg))
+    cfg = wiring.neardup_config(load(args)) if path.exists() else NearDupConfig()
+    return _emit(analysis.run_similar(args.a, args.b, args.json, cfg))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from monitor import bench
+    from monitor.bench import run as bench
 
     path = Path(args.settings) if args.settings else None
     return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
                                  args.known_miss))
+
+
+def load(args: argparse.Namespace) -> Loaded:
+    from monitor import settings
+
+    return settings.load(args.settings)
 
 
 if __name__ == "__main__":

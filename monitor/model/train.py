@@ -1,6 +1,6 @@
 """Train the topic model from labelled JSON lines and write it with its metrics.
 
-    /work/venv/bin/python -m monitor.train [--with FILE ...] [--out models/topics.skops]
+    monitor train [--with FILE ...] [--out models/topics.skops]
 
 Each input line is `{"text": "...", "topics": ["turkey_russia_syria"]}`; a document is a
 negative for every topic it does not list. Per topic: logistic regression on TF-IDF word
@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from monitor.classify import FORMAT, Classifier
 from monitor.errors import InputError
-from monitor.features import Features, FeatureSpec, build_features, combine, layout, normalise
+from monitor.model.classify import FORMAT
+from monitor.model.features import Features, FeatureSpec, build_features, combine, layout, normalise
 
 if TYPE_CHECKING:
-    from monitor.settings import Loaded
+    pass
 
 DEFAULT_DATA = Path("models/train.jsonl")
 DEFAULT_OUT = Path("models/topics.skops")
@@ -251,42 +250,3 @@ def save(state: dict[str, Any], out: Path) -> int:
     return out.stat().st_size
 
 
-def format_report(report: TrainReport) -> str:
-    meta = report.metadata
-    lines = [f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB) version {meta['version']} "
-             f"in {report.seconds:.0f} s",
-             f"{'topic':24} {'docs':>5} {'pos':>5} {'AP':>6} {'thr':>5} {'prec':>6} {'recall':>6}"]
-    for topic, m in meta["cv"].items():
-        row = next(r for r in m["thresholds"] if r["threshold"] == m["suggested_threshold"])
-        lines.append(f"{topic:24} {m['documents']:5} {m['positives']:5} "
-                     f"{m['average_precision']:6.3f} {row['threshold']:5.2f} "
-                     f"{row['precision']:6.3f} {row['recall']:6.3f}"
-                     f"{'' if m.get('grouped') else ' *'}")
-    lines.append(f"(cross-validated; thr = suggested threshold: the highest keeping recall >= "
-                 f"{RECALL_FLOOR}; * = folds not grouped by story kind, optimistic)")
-    return "\n".join(lines)
-
-
-def run_train(loaded: Loaded, extra: list[str] | None = None,
-              out: str | None = None) -> tuple[str, int]:
-    """`monitor train [--with FILE] [--out PATH]`: the text to print and the exit code.
-
-    Trains on `train.jsonl` beside the model named in settings, plus any --with files."""
-    model = Path(out) if out else loaded.model_path
-    paths = [loaded.model_path.parent / DEFAULT_DATA.name, *map(Path, extra or [])]
-    report = train(paths, model)
-    Classifier.load(report.path)  # what we ship must load
-    return format_report(report), 0
-
-
-def main(argv: list[str]) -> int:
-    """`python -m monitor.train [--with FILE] [--out PATH]`, without settings.toml."""
-    extra = [Path(argv[i + 1]) for i, a in enumerate(argv) if a == "--with"]
-    out = next((Path(argv[i + 1]) for i, a in enumerate(argv) if a == "--out"), DEFAULT_OUT)
-    report = train([DEFAULT_DATA, *extra], out)
-    print(format_report(report))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

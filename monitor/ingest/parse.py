@@ -27,8 +27,7 @@ import feedparser
 from lxml import etree
 
 from monitor.errors import ParseError
-from monitor.items import Item
-from monitor.text import (
+from monitor.ingest.text import (
     canonical_url,
     collapse,
     from_struct,
@@ -36,6 +35,7 @@ from monitor.text import (
     item_id,
     parse_date,
 )
+from monitor.items import Item
 
 __all__ = ["canonical_url", "html_to_text", "item_id", "parse_feed"]
 

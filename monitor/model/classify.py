@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from monitor.defaults import TERMS_SHOWN
-from monitor.errors import InputError, ModelError
-from monitor.features import Features, FeatureSpec, build_features, combine, layout
+from monitor.errors import ModelError
 from monitor.items import TopicScore
-
-if TYPE_CHECKING:
-    from monitor.settings import Loaded
+from monitor.model.features import Features, FeatureSpec, build_features, combine, layout
 
 FORMAT = "monitor-topics/1"
 """Written into every model file; a file with another format is refused."""
@@ -36,6 +31,9 @@ FORMAT = "monitor-topics/1"
 TRUSTED = ["builtins.dict", "builtins.list", "builtins.str", "numpy.ndarray", "numpy.dtype"]
 """The only types a model file may hold (checked in its schema before it is read): plain
 containers and arrays. Tests read it with skops trusting exactly these."""
+
+FALLBACK_THRESHOLD = 0.5
+"""The threshold of a topic the model suggests none for (settings.toml may set one)."""
 
 EXPLAIN_MIN = 0.05  # below this score a topic's terms are not computed (see score)
 CHUNK = 200  # texts per classifier pass (measured on the bench's texts: 200 at a time score
@@ -78,6 +76,11 @@ class Classifier:
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelError(f"{path}: not a valid topic model: {exc}") from exc
         return cls(features, coef.astype(np.float64), intercept, calib, meta, Path(path))
+
+    def suggested_threshold(self, topic: str) -> float:
+        """The threshold cross-validation suggested for a topic (FALLBACK_THRESHOLD if none)."""
+        cv = self.metadata.get("cv", {}).get(topic, {})
+        return float(cv.get("suggested_threshold", FALLBACK_THRESHOLD))
 
     def require(self, topics: Iterable[str]) -> None:
         """Refuse to run with settings that name a topic this model cannot score."""
@@ -138,38 +141,6 @@ class Classifier:
         idx, contrib = idx[keep], contrib[keep]
         order = np.argsort(-contrib, kind="stable")[:n]
         return tuple(str(self.features.names[j]) for j in idx[order])
-
-
-def thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]:
-    """Each model topic's threshold: settings.toml's, else the model's CV suggestion."""
-    out = {}
-    for topic in classifier.topics:
-        configured = loaded.settings.topics.get(topic)
-        cv = classifier.metadata.get("cv", {}).get(topic, {})
-        out[topic] = (configured.threshold if configured is not None
-                      else float(cv.get("suggested_threshold", 0.5)))
-    return out
-
-
-def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, int]:
-    """`monitor score FILE|- [--json]`: every topic's score, threshold, verdict and terms."""
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read: {exc}") from exc
-    classifier = Classifier.load(loaded.model_path)
-    limits = thresholds(loaded, classifier)
-    scores = classifier.score([text], n_terms=TERMS_SHOWN, explain_min=0.0)[0]
-    rows = {t: {"score": round(s.score, 4), "threshold": limits[t],
-                "verdict": "alert" if s.score >= limits[t] else "no", "terms": list(s.terms)}
-            for t, s in scores.items()}
-    if as_json:
-        return json.dumps({"model": classifier.version, "topics": rows}, indent=2), 0
-    lines = [f"model {classifier.version}"]
-    for topic, row in rows.items():
-        lines.append(f"{topic:24} {row['score']:.3f}  threshold {row['threshold']:.2f}  "
-                     f"{row['verdict']:5}  {', '.join(row['terms'])}")
-    return "\n".join(lines), 0
 
 
 def _types_in(path: Path) -> set[str]:

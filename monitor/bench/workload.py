@@ -240,7 +240,7 @@ class FeedServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
-        code = f"from monitor.bench_workload import _serve; _serve({str(root)!r}, {self.port})"
+        code = f"from monitor.bench.workload import _serve; _serve({str(root)!r}, {self.port})"
         self.process = subprocess.Popen([sys.executable, "-c", code])
 
     def url(self, name: str) -> str:

@@ -1,6 +1,6 @@
 """Near-duplicate detection: one story per wire copy, however many outlets republish it.
 
-Each document becomes a set of word 3-shingles (monitor/shingles.py) and a 128-value
+Each document becomes a set of word 3-shingles (monitor/dedup/shingles.py) and a 128-value
 MinHash signature. The index in Redis holds, per item, the signature and the shingle
 count, and LSH buckets (42 bands of 3 values) to find candidates; every candidate is then
 verified on its whole signature. A copy is a duplicate when the estimated Jaccard
@@ -16,23 +16,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import redis
 from redis.client import Pipeline
 
-from monitor import shingles
-from monitor.errors import InputError, StoreError
+from monitor.dedup import shingles
+from monitor.dedup.script import CHECK_AND_ADD
+from monitor.errors import StoreError
 from monitor.items import Item
 from monitor.keys import Keys
-from monitor.neardup_script import CHECK_AND_ADD
 from monitor.store import evalsha, pipelined
 
 WINDOW_SECONDS = 3 * 86400
@@ -136,46 +134,6 @@ def similarity(a: str, b: str, cfg: NearDupConfig = NearDupConfig()) -> Similari
     j, c, shared = shingles.exact(ha, hb)
     reason = verdict(j, c, min(ha.size, hb.size), cfg)
     return Similarity(j, c, int(ha.size), int(hb.size), shared, bool(reason), reason)
-
-
-def _read(path: str) -> str:
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-        return data.decode("utf-8")
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror or e}") from e
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from e
-
-
-def run_similar(path_a: str, path_b: str, as_json: bool,
-                cfg: NearDupConfig | None = None) -> tuple[str, int]:
-    """`monitor similar A B [--json]`: the measures and verdict to print, and exit code 0.
-    `cfg` carries the user's [dedup] thresholds (the defaults when None)."""
-    if path_a == "-" and path_b == "-":
-        raise InputError("-: standard input can be only one of the two texts")
-    cfg = cfg or NearDupConfig()
-    s = similarity(_read(path_a), _read(path_b), cfg)
-    if as_json:
-        out: dict[str, Any] = {
-            "jaccard": round(s.jaccard, 4), "containment": round(s.containment, 4),
-            "shingles_a": s.shingles_a, "shingles_b": s.shingles_b, "shared": s.shared,
-            "duplicate": s.duplicate, "reason": s.reason or None,
-            "thresholds": {"jaccard": cfg.jaccard_threshold,
-                           "containment": cfg.containment_threshold,
-                           "min_contained_shingles": cfg.min_contained_shingles},
-        }
-        return json.dumps(out, indent=2), 0
-    lines = [
-        f"jaccard      {s.jaccard:.3f}   duplicate at >= {cfg.jaccard_threshold:.2f}",
-        f"containment  {s.containment:.3f}   duplicate at >= {cfg.containment_threshold:.2f}"
-        f" (share of the shorter text found in the other, if it has"
-        f" >= {cfg.min_contained_shingles} shingles)",
-        f"shingles     A {s.shingles_a}, B {s.shingles_b}, shared {s.shared}"
-        f" (word {cfg.shingle_size}-shingles)",
-        f"verdict      {'duplicate (' + s.reason + ')' if s.duplicate else 'not a duplicate'}",
-    ]
-    return "\n".join(lines), 0
 
 
 @lru_cache(maxsize=4)

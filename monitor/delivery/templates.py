@@ -20,7 +20,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from monitor.policy import group_digest
+from monitor.delivery.policy import group_digest
 
 FORMATS = ("text", "markdown", "html")
 LEAD_CHARS = 300  # characters of the article shown under an alert

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
-from monitor.classify import Classifier
 from monitor.items import TopicScore
+from monitor.model.classify import Classifier
 
 BATCH_WINDOW = 0.005  # seconds the first waiting texts wait for others to join their batch
 WORKER_MAX = 800  # texts per worker call at most, so the first polls' results come back
@@ -62,9 +62,10 @@ def usage() -> tuple[float, float]:
 
 class BatchScorer:
     def __init__(self, classifier: Callable[[], Classifier], workers: int = 0,
-                 window: float = BATCH_WINDOW, observe: Callable[[float], None] | None = None) -> None:
+                 window: float = BATCH_WINDOW,
+                 observe: Callable[[float, float, int], None] | None = None) -> None:
         self.classifier = classifier
-        self.observe = observe  # gets the seconds each batch took to score
+        self.observe = observe  # gets each batch's start, end (perf_counter) and size
         self.workers = workers
         self.window = window
         self.pending: list[tuple[list[str], asyncio.Future[Scores]]] = []
@@ -95,8 +96,9 @@ class BatchScorer:
 
     async def _flush(self, batch: list[tuple[list[str], asyncio.Future[Scores]]]) -> None:
         started = time.perf_counter()
+        texts = [text for texts, _ in batch for text in texts]
         try:
-            scores = await self._score([text for texts, _ in batch for text in texts])
+            scores = await self._score(texts)
         except Exception as exc:  # every waiting poll fails alike; none is marked
             _fail(batch, exc)
             return
@@ -105,7 +107,7 @@ class BatchScorer:
             if self.pending:  # what gathered meanwhile goes next, as one batch
                 asyncio.get_running_loop().call_soon(self._dispatch)
         if self.observe is not None:
-            self.observe(time.perf_counter() - started)
+            self.observe(started, time.perf_counter(), len(texts))
         _resolve(batch, scores)
 
     async def worker_usage(self) -> tuple[float, float]:

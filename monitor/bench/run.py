@@ -1,6 +1,6 @@
 """`monitor bench`: the real pipeline on a synthetic workload, with its anchors and targets.
 
-One run, one process: N feeds of M items (monitor/bench_workload.py) are served from a
+One run, one process: N feeds of M items (monitor/bench/workload.py) are served from a
 local HTTP server and polled three times through the real Runtime (fetch, parse, seen,
 classify, near-dup, claim and enqueue) against a fresh embedded Redis (or `redis_url`
 under a bench-only key prefix): fresh, unchanged (304) and with one new item per feed.
@@ -18,8 +18,7 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +29,13 @@ import numpy as np
 import redis
 from lxml import etree
 
-from monitor import pipeline, settings
-from monitor.bench_workload import FeedServer, Workload
-from monitor.classify import Classifier
+from monitor import pipeline, settings, wiring
+from monitor.bench.neardup import bench_neardup
+from monitor.bench.workload import FeedServer, Workload
 from monitor.metrics import Metrics
-from monitor.neardup_bench import bench_neardup
-from monitor.scoring import usage
+from monitor.model.classify import Classifier
+from monitor.model.scoring import usage
+from monitor.runtime import Runtime
 
 STAGES = ("fetch", "parse", "seen", "classify", "neardup", "claim")
 RSS_FEEDS = 1000  # the peak-RSS target is stated for this many feeds
@@ -48,19 +48,16 @@ which its Redis steps in threads carry along (asyncio.to_thread copies it)."""
 
 
 @dataclass
-class BenchRuntime(pipeline.Runtime):
-    """The real Runtime, timing each new item from its feed's fetch to its claim."""
+class Latencies:
+    """An observer of the pipeline: each new item's time from its feed's fetch to its claim."""
 
-    latencies: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
 
-    @contextmanager
-    def timed(self, stage: str, items: int = 0) -> Iterator[None]:
-        if stage == "fetch":
-            _FETCH_STARTED.set(time.perf_counter())
-        with super().timed(stage, items):
-            yield
-        if stage == "claim":  # one batch per feed: one latency per item claimed in it
-            self.latencies += [time.perf_counter() - _FETCH_STARTED.get()] * items
+    def stage(self, name: str, started: float, ended: float, items: int) -> None:
+        if name == "fetch":
+            _FETCH_STARTED.set(started)
+        elif name == "claim":  # one batch per feed: one latency per item claimed in it
+            self.seconds += [ended - _FETCH_STARTED.get()] * items
 
 
 def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool, check: bool,
@@ -143,8 +140,9 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier,
                   workload: Workload) -> tuple[dict[str, Any], list[float], int, float]:
-    rt = BenchRuntime.build(loaded, classifier)
-    assert isinstance(rt, BenchRuntime)  # build() is a classmethod: cls(...) made it one
+    rt = wiring.runtime(loaded, classifier)
+    observed = Latencies()
+    rt.observers.append(observed)
     passes: dict[str, Any] = {}
     errors = 0
     try:
@@ -165,14 +163,14 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier,
                 if name not in passes or numbers["cpu_ms_per_feed"] < passes[name]["cpu_ms_per_feed"]:
                     passes[name] = numbers
                 if name == "fresh":  # later passes add only their few new items
-                    latencies = list(rt.latencies)
+                    latencies = list(observed.seconds)
             worker_rss = (await rt.scorer.worker_usage())[1]
     finally:
         _clean(rt, loaded)
     return passes, latencies, errors, worker_rss
 
 
-def _pass_numbers(rt: BenchRuntime, results: list[pipeline.PollResult], wall: float) -> dict[str, Any]:
+def _pass_numbers(rt: Runtime, results: list[pipeline.PollResult], wall: float) -> dict[str, Any]:
     outcomes: dict[str, int] = {}
     for r in results:
         outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
@@ -187,7 +185,7 @@ def _pass_numbers(rt: BenchRuntime, results: list[pipeline.PollResult], wall: fl
     }
 
 
-def _stages(rt: BenchRuntime) -> dict[str, Any]:
+def _stages(rt: Runtime) -> dict[str, Any]:
     """Per stage: items through it, seconds spent in it (summed over feeds), items/s.
 
     Fetches overlap (up to `concurrency` at once) and wait on the event loop, so the fetch
@@ -210,7 +208,7 @@ def _stages(rt: BenchRuntime) -> dict[str, Any]:
     return out
 
 
-def _clean(rt: BenchRuntime, loaded: settings.Loaded) -> None:
+def _clean(rt: Runtime, loaded: settings.Loaded) -> None:
     """Leave nothing behind: stop the embedded server, or delete the bench's own keys."""
     client = rt.store.redis
     if not loaded.redis_url:

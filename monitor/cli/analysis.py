@@ -1,0 +1,156 @@
+"""The model and near-duplicate commands: score, train, evaluate, similar.
+
+The domain modules return values (scores, reports, metrics, measures); this module turns
+them into what the user reads. Each `run_*` returns the text to print and the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    from monitor.dedup.index import NearDupConfig
+    from monitor.model.train import TrainReport
+    from monitor.settings import Loaded
+
+
+def read_input(path: str) -> str:
+    """A UTF-8 text file, or standard input for "-"; InputError naming the file otherwise."""
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        return data.decode("utf-8")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from e
+
+
+# -- score ------------------------------------------------------------------------------
+
+
+def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, int]:
+    """`monitor score FILE|- [--json]`: every topic's score, threshold, verdict and terms."""
+    from monitor import wiring
+    from monitor.defaults import TERMS_SHOWN
+    from monitor.model.classify import Classifier
+
+    text = read_input(file)
+    classifier = Classifier.load(loaded.model_path)
+    limits = wiring.topic_thresholds(loaded, classifier)
+    scores = classifier.score([text], n_terms=TERMS_SHOWN, explain_min=0.0)[0]
+    rows = {t: {"score": round(s.score, 4), "threshold": limits[t],
+                "verdict": "alert" if s.score >= limits[t] else "no", "terms": list(s.terms)}
+            for t, s in scores.items()}
+    if as_json:
+        return json.dumps({"model": classifier.version, "topics": rows}, indent=2), 0
+    lines = [f"model {classifier.version}"]
+    for topic, row in rows.items():
+        lines.append(f"{topic:24} {row['score']:.3f}  threshold {row['threshold']:.2f}  "
+                     f"{row['verdict']:5}  {', '.join(row['terms'])}")
+    return "\n".join(lines), 0
+
+
+# -- train ------------------------------------------------------------------------------
+
+
+def run_train(loaded: Loaded, extra: list[str] | None = None, out: str | None = None) -> tuple[str, int]:
+    """`monitor train [--with FILE] [--out PATH]`: trains on `train.jsonl` beside the model
+    named in settings, plus any --with files."""
+    from monitor.model import train
+    from monitor.model.classify import Classifier
+
+    model = Path(out) if out else loaded.model_path
+    paths = [loaded.model_path.parent / train.DEFAULT_DATA.name, *map(Path, extra or [])]
+    report = train.train(paths, model)
+    Classifier.load(report.path)  # what we ship must load
+    return format_report(report), 0
+
+
+def format_report(report: TrainReport) -> str:
+    from monitor.model.train import RECALL_FLOOR
+
+    meta = report.metadata
+    lines = [f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB) version {meta['version']} "
+             f"in {report.seconds:.0f} s",
+             f"{'topic':24} {'docs':>5} {'pos':>5} {'AP':>6} {'thr':>5} {'prec':>6} {'recall':>6}"]
+    for topic, m in meta["cv"].items():
+        row = next(r for r in m["thresholds"] if r["threshold"] == m["suggested_threshold"])
+        lines.append(f"{topic:24} {m['documents']:5} {m['positives']:5} "
+                     f"{m['average_precision']:6.3f} {row['threshold']:5.2f} "
+                     f"{row['precision']:6.3f} {row['recall']:6.3f}"
+                     f"{'' if m.get('grouped') else ' *'}")
+    lines.append(f"(cross-validated; thr = suggested threshold: the highest keeping recall >= "
+                 f"{RECALL_FLOOR}; * = folds not grouped by story kind, optimistic)")
+    return "\n".join(lines)
+
+
+# -- evaluate ---------------------------------------------------------------------------
+
+
+def run_evaluate(loaded: Loaded, data: str, as_json: bool = False) -> tuple[str, int]:
+    """`monitor evaluate DATA.jsonl [--json]` at the thresholds of settings.toml."""
+    from monitor import wiring
+    from monitor.model.classify import Classifier
+    from monitor.model.evaluate import evaluate
+
+    classifier = Classifier.load(loaded.model_path)
+    result = evaluate(classifier, Path(data), wiring.topic_thresholds(loaded, classifier))
+    if as_json:
+        return json.dumps(result, indent=2, sort_keys=True), 0
+    return f"{data}: model {classifier.version}\n{format_table(result)}", 0
+
+
+def _num(value: float | None, width: int = 6) -> str:
+    return f"{value:{width}.3f}" if value is not None else f"{'-':>{width}}"
+
+
+def format_table(result: dict[str, dict[str, Any]]) -> str:
+    head = (f"{'topic':24} {'items':>6} {'pos':>5} {'thr':>5} {'prec':>6} {'recall':>6} "
+            f"{'F1':>6} {'FPR':>7} {'AP':>6}   tp/fp/fn/tn")
+    lines = [head]
+    for topic, m in result.items():
+        fpr = f"{m['fpr'] * 100:6.2f}%" if m["fpr"] is not None else f"{'-':>7}"
+        lines.append(f"{topic:24} {m['items']:6} {m['positives']:5} {m['threshold']:5.2f} "
+                     f"{_num(m['precision'])} {_num(m['recall'])} {_num(m['f1'])} {fpr} "
+                     f"{_num(m['average_precision'])}   "
+                     f"{m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
+    return "\n".join(lines)
+
+
+# -- similar ----------------------------------------------------------------------------
+
+
+def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | None = None) -> tuple[str, int]:
+    """`monitor similar A B [--json]`: the measures and verdict, and exit code 0.
+    `cfg` carries the user's [dedup] thresholds (the defaults when None)."""
+    from monitor.dedup.index import NearDupConfig, similarity
+
+    if path_a == "-" and path_b == "-":
+        raise InputError("-: standard input can be only one of the two texts")
+    cfg = cfg or NearDupConfig()
+    s = similarity(read_input(path_a), read_input(path_b), cfg)
+    if as_json:
+        out: dict[str, Any] = {
+            "jaccard": round(s.jaccard, 4), "containment": round(s.containment, 4),
+            "shingles_a": s.shingles_a, "shingles_b": s.shingles_b, "shared": s.shared,
+            "duplicate": s.duplicate, "reason": s.reason or None,
+            "thresholds": {"jaccard": cfg.jaccard_threshold,
+                           "containment": cfg.containment_threshold,
+                           "min_contained_shingles": cfg.min_contained_shingles},
+        }
+        return json.dumps(out, indent=2), 0
+    lines = [
+        f"jaccard      {s.jaccard:.3f}   duplicate at >= {cfg.jaccard_threshold:.2f}",
+        f"containment  {s.containment:.3f}   duplicate at >= {cfg.containment_threshold:.2f}"
+        f" (share of the shorter text found in the other, if it has"
+        f" >= {cfg.min_contained_shingles} shingles)",
+        f"shingles     A {s.shingles_a}, B {s.shingles_b}, shared {s.shared}"
+        f" (word {cfg.shingle_size}-shingles)",
+        f"verdict      {'duplicate (' + s.reason + ')' if s.duplicate else 'not a duplicate'}",
+    ]
+    return "\n".join(lines), 0

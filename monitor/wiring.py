@@ -1,0 +1,127 @@
+"""Settings into stage configs, and the runtime and sender built from them.
+
+The one module that reads validated settings on the stages' behalf: each stage gets a
+frozen config of its own and never imports `settings`. Only the service and the command
+line call this module. A reload is "build the configs again and swap them in".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from monitor import __version__, defaults
+from monitor.dedup.index import NearDupConfig
+from monitor.delivery.alerts import TopicRule
+from monitor.delivery.outbox import Outbox
+from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
+from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
+from monitor.delivery.templates import Templates
+from monitor.ingest.fetch import FetchLimits
+from monitor.keys import Keys
+from monitor.model.classify import Classifier
+from monitor.runtime import FeedConfig, PollConfig, Runtime
+from monitor.settings import Channel, Loaded
+from monitor.store import Store, connect
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """What the sender needs: each channel's URL, policy and compiled templates."""
+
+    channels: dict[str, ChannelConfig]
+    retry: RetryPolicy
+    claim_timeout: float
+    ops_channel: str
+
+
+def fetch_limits(loaded: Loaded) -> FetchLimits:
+    m = loaded.settings.monitor
+    return FetchLimits(
+        connect_timeout=m.connect_timeout, read_timeout=m.read_timeout, max_bytes=m.max_bytes,
+        max_redirects=m.max_redirects, concurrency=m.concurrency,
+        user_agent=defaults.USER_AGENT.format(version=__version__),
+    )
+
+
+def neardup_config(loaded: Loaded) -> NearDupConfig:
+    d = loaded.settings.dedup
+    return NearDupConfig(window_seconds=int(d.window), jaccard_threshold=d.jaccard,
+                         containment_threshold=d.containment)
+
+
+def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
+    """The enabled feeds, each with its interval resolved."""
+    return tuple(FeedConfig(f.name, f.url, loaded.interval(f)) for f in loaded.settings.feeds if f.enabled)
+
+
+def poll_config(loaded: Loaded) -> PollConfig:
+    s = loaded.settings
+    return PollConfig(
+        feeds=feeds(loaded), fetch=fetch_limits(loaded),
+        rules={n: TopicRule(t.title, t.threshold, tuple(t.notify)) for n, t in s.topics.items()},
+        neardup=neardup_config(loaded) if s.dedup.near_duplicates else None,
+        seen_ttl=s.dedup.seen_ttl, follow_up_sources=s.dedup.follow_up_sources,
+        backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
+        feed_alert_after=s.monitor.feed_alert_after, ops_channel=s.monitor.ops_channel,
+    )
+
+
+def channel_policy(channel: Channel) -> ChannelPolicy:
+    return ChannelPolicy(
+        mode=channel.mode, digest_every=channel.digest_every,
+        digest_at=tuple(parse_time_of_day(t) for t in channel.digest_at), zone=channel.timezone,
+        max_per_hour=channel.max_per_hour, quiet=parse_quiet_hours(channel.quiet_hours),
+        urgent_score=channel.urgent_score,
+    )
+
+
+def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
+    """Every channel with its resolved URL, policy and templates (compiled here, once)."""
+    return {name: ChannelConfig(loaded.channel_urls[name], channel_policy(channel),
+                                Templates(channel.format, channel.title_template, channel.body_template))
+            for name, channel in loaded.settings.channels.items()}
+
+
+def delivery_config(loaded: Loaded) -> DeliveryConfig:
+    a = loaded.settings.alerts
+    return DeliveryConfig(channel_configs(loaded), RetryPolicy(a.send_attempts, a.send_backoff_base,
+                                                               a.send_backoff_max),
+                          a.claim_timeout, loaded.settings.monitor.ops_channel)
+
+
+def topic_thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]:
+    """Each model topic's threshold: settings.toml's, else the model's CV suggestion."""
+    return {topic: (loaded.settings.topics[topic].threshold if topic in loaded.settings.topics
+                    else classifier.suggested_threshold(topic))
+            for topic in classifier.topics}
+
+
+def store(loaded: Loaded) -> Store:
+    return Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
+
+
+def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] = Runtime) -> Runtime:
+    """The runtime of a poll: Redis, model and configs, with this process's worker name."""
+    classifier = classifier or Classifier.load(loaded.model_path)
+    classifier.require(loaded.settings.topics)
+    state = store(loaded)
+    worker = f"{socket.gethostname()}-{os.getpid()}"
+    return cls(poll_config(loaded), state, Outbox(state.redis, state.keys, worker), classifier, worker,
+               score_workers=loaded.settings.monitor.score_workers)
+
+
+def sender(loaded: Loaded, rt: Runtime, clock: Callable[[], float] = time.time) -> Sender:
+    d = delivery_config(loaded)
+    return Sender(rt.outbox, d.channels, loaded.data_dir, d.retry, d.claim_timeout, rt.metrics,
+                  d.ops_channel, clock)
+
+
+def reconfigure(loaded: Loaded, rt: Runtime, send: Sender) -> None:
+    """A reload: new configs for the poll and the sender, swapped in whole."""
+    rt.configure(poll_config(loaded))
+    d = delivery_config(loaded)
+    send.set_channels(d.channels, loaded.data_dir, d.ops_channel)
