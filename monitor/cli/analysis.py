@@ -49,9 +49,9 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, in
     if as_json:
         return json.dumps({"model": classifier.version, "topics": rows}, indent=2), 0
     lines = [f"model {classifier.version}"]
-    for topic, row in rows.items():
-        lines.append(f"{topic:24} {row['score']:.3f}  threshold {row['threshold']:.2f}  "
-                     f"{row['verdict']:5}  {', '.join(row['terms'])}")
+    for topic, s in scores.items():
+        lines.append(f"{topic:24} {s.score:.3f}  threshold {limits[topic]:.2f}  "
+                     f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
     return "\n".join(lines), 0
 
 
