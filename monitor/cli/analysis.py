@@ -50,7 +50,7 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, in
         return json.dumps({"model": classifier.version, "topics": rows}, indent=2), 0
     lines = [f"model {classifier.version}"]
     for topic, s in scores.items():
-        lines.append(f"{topic:24} {s.score:.3f}  threshold {limits[topic]:.2f}  "
+        lines.append(f"{topic:24} {round(s.score, 4):.3f}  threshold {limits[topic]:.2f}  "
                      f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
     return "\n".join(lines), 0
 
