@@ -113,7 +113,7 @@ def recent_fields(record: Recent) -> dict[str, Any]:
 def recent_from_fields(data: Mapping[str, Any]) -> Recent:
     return _reading("recent record", lambda: Recent(
         id=str(data["id"]), source=str(data["source"]), title=str(data["title"]), url=str(data["url"]),
-        published=datetime.fromisoformat(data["published"]), story=data.get("story") or None,
+        published=datetime.fromisoformat(data["published"]), story=_optional_str(data.get("story")),
         seen_at=float(data.get("seen_at", 0.0)),
         scores={str(t): float(s) for t, s in data["scores"].items()},
         terms={str(t): tuple(str(w) for w in ws) for t, ws in data.get("terms", {}).items()},
@@ -186,6 +186,10 @@ def _reading(what: str, build: Callable[[], T]) -> T:
         raise ValueError(f"{what}: missing field {exc}") from None
     except (TypeError, AttributeError) as exc:
         raise ValueError(f"{what}: {exc}") from None
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _kind(value: object) -> AlertKind:

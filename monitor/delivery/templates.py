@@ -137,6 +137,8 @@ class Templates:
     _title: Template = field(init=False, repr=False, compare=False)
     _body: Template = field(init=False, repr=False, compare=False)
     _health: Template = field(init=False, repr=False, compare=False)
+    _digest_title: Template = field(init=False, repr=False, compare=False)
+    _digest_body: Template = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
@@ -146,6 +148,8 @@ class Templates:
         object.__setattr__(self, "_title", title)  # frozen: set once, here
         object.__setattr__(self, "_body", body or _builtin(self.fmt, DEFAULT_BODY[self.fmt]))
         object.__setattr__(self, "_health", body or _builtin(self.fmt, HEALTH_BODY[self.fmt]))
+        object.__setattr__(self, "_digest_title", _builtin("text", DIGEST_TITLE))
+        object.__setattr__(self, "_digest_body", _builtin(self.fmt, DIGEST_BODY[self.fmt]))
 
     def render_alert(self, alert: Alert) -> tuple[str, str]:
         values = alert_values(alert)
@@ -158,9 +162,7 @@ class Templates:
                 {**alert_values(g.best), "count": len(g.alerts)} for g in groups]}
             for title, count, groups in group_digest(digest.alerts)
         ]
-        title = _builtin("text", DIGEST_TITLE).render(count=len(digest.alerts))
-        body = _builtin(self.fmt, DIGEST_BODY[self.fmt]).render(topics=topics)
-        return title, body
+        return self._digest_title.render(count=len(digest.alerts)), self._digest_body.render(topics=topics)
 
 
 def compile_templates(fmt: str, title: str, body: str) -> None:
