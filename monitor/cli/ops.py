@@ -17,7 +17,7 @@ from monitor import codec, settings, wiring
 from monitor.cli.main import load
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError
-from monitor.items import Alert, Queued, Recent
+from monitor.items import Alert, Queued, Recent, Source
 from monitor.store import FeedState, Store, connect
 
 # -- state ------------------------------------------------------------------------------
@@ -32,11 +32,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     outbox = box.depth()
     dead = [_dead_letter(q) for q in box.dead_letters()]
     recent = [r for r in store.recent(500) if r.story]
-    sources = _stories(store, loaded, recent)
-    titles = {r.story: r.title for r in reversed(recent)}  # the newest record's, as before
-    stories: list[dict[str, Any]] = [{"story": sid, "title": titles[sid], "sources": srcs}
-                                     for sid, srcs in sources.items()]
-    stories.sort(key=lambda st: st["sources"][0]["published"], reverse=True)
+    sources = sorted(_stories(store, loaded, recent).items(), key=lambda kv: kv[1][0].published, reverse=True)
+    titles = {r.story: r.title for r in reversed(recent)}  # the newest record's
+    stories = [{"story": sid, "title": titles[sid], "sources": [_source_row(s) for s in srcs]}
+               for sid, srcs in sources]
     if args.json:
         print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories},
                          indent=2, ensure_ascii=False))
@@ -47,9 +46,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{name:<20} {when:<20} {f['last_status']:<14} {f['items']:>5} {f['new_items']:>6} "
               f"{f['alerts']:>6} {f['errors']:>6}" + (f"  {f['last_error']}" if f["last_error"] else ""))
     print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
-    for story in stories[:10]:
-        names = sorted({src["source"] for src in story["sources"]})
-        print(f"story: {story['title']} ({len(names)} source(s): {', '.join(names)})")
+    for sid, srcs in sources[:10]:
+        names = sorted({src.source for src in srcs})
+        print(f"story: {titles[sid]} ({len(names)} source(s): {', '.join(names)})")
     for d in dead:
         print(f"dead letter {d['id']} to {d['channel']}: {d['title']} ({d['last_error']}); "
               "resend with `monitor outbox retry`")
@@ -82,19 +81,28 @@ def cmd_recent(args: argparse.Namespace) -> int:
         records = [r for r in records if r.scores.get(args.topic, 0) >= threshold][: args.n]
     stories = _stories(store, loaded, records)
     if args.json:
-        print(json.dumps([{**codec.recent_fields(r), "story_sources": stories.get(r.story or "", [])}
+        print(json.dumps([{**codec.recent_fields(r), "story_sources": [_source_row(s) for s in _of(stories, r)]}
                           for r in records], indent=2, ensure_ascii=False))
         return 0
     for r in records:
         best = max(r.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
-        print(f"{r.published.isoformat()[:16]}  {best[0]}={best[1]:.2f}  {r.source}: {r.title}")
-        others = [s for s in stories.get(r.story or "", []) if s["item_id"] != r.id]
-        if others:
-            print("    story also from: " + ", ".join(f"{s['source']} {s['url']}" for s in others))
+        print(f"{r.published:%Y-%m-%dT%H:%M}  {best[0]}={best[1]:.2f}  {r.source}: {r.title}")
+        if len(_of(stories, r)) > 1:
+            print("    story also from: " + ", ".join(
+                f"{s.source} {s.url}" for s in _of(stories, r) if s.item_id != r.id))
     return 0
 
 
-def _stories(store: Store, loaded: settings.Loaded, records: list[Recent]) -> dict[str, list[dict[str, str]]]:
+def _of(stories: dict[str, tuple[Source, ...]], record: Recent) -> tuple[Source, ...]:
+    return stories.get(record.story or "", ())
+
+
+def _source_row(source: Source) -> dict[str, str]:
+    return {"item_id": source.item_id, "source": source.source, "url": source.url,
+            "published": source.published.isoformat()}
+
+
+def _stories(store: Store, loaded: settings.Loaded, records: list[Recent]) -> dict[str, tuple[Source, ...]]:
     """Each story's sources (outlet, link, time), for the records that belong to one."""
     from monitor.dedup.index import NearDupIndex
 
@@ -103,8 +111,7 @@ def _stories(store: Store, loaded: settings.Loaded, records: list[Recent]) -> di
     for story_id in {r.story for r in records if r.story}:
         story = index.story(story_id)
         if story is not None:
-            out[story_id] = [{"item_id": s.item_id, "source": s.source, "url": s.url,
-                              "published": s.published.isoformat()} for s in story.sources]
+            out[story_id] = story.sources
     return out
 
 
