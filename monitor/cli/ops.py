@@ -30,7 +30,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}
     box = Outbox(store.redis, store.keys, "status")
     outbox = box.depth()
-    dead = [_dead_letter(q) for q in box.dead_letters()]
+    letters = box.dead_letters()
+    dead = [_dead_letter(q) for q in letters]
     recent = [r for r in store.recent(500) if r.story]
     sources = sorted(_stories(store, loaded, recent).items(), key=lambda kv: kv[1][0].published, reverse=True)
     titles = {r.story: r.title for r in reversed(recent)}  # the newest record's
@@ -49,8 +50,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     for sid, srcs in sources[:10]:
         names = sorted({src.source for src in srcs})
         print(f"story: {titles[sid]} ({len(names)} source(s): {', '.join(names)})")
-    for d in dead:
-        print(f"dead letter {d['id']} to {d['channel']}: {d['title']} ({d['last_error']}); "
+    for q in letters:
+        title = q.alert.title if isinstance(q.alert, Alert) else None
+        print(f"dead letter {q.alert.id} to {q.alert.channel}: {title} ({q.last_error}); "
               "resend with `monitor outbox retry`")
     return 0
 
