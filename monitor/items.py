@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar, Literal
+
+AlertKind = Literal["alert", "follow_up", "test", "health"]
+ALERT_KINDS: tuple[AlertKind, ...] = ("alert", "follow_up", "test", "health")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,5 +62,62 @@ class Alert:
     url: str
     published: datetime
     text: str = ""
-    kind: str = "alert"  # "alert", "follow_up", "test" or "health"
+    kind: AlertKind = "alert"
     story: str = ""  # the near-duplicate story it starts or follows
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A channel's folded alerts, sent together as one message."""
+
+    id: str
+    channel: str
+    alerts: tuple[Alert, ...]
+    kind: ClassVar[Literal["digest"]] = "digest"
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """An alert or digest as the outbox holds it, with its retry bookkeeping."""
+
+    alert: Alert | Digest
+    attempts: int = 0  # failed sends so far (reset to 0 when a dead letter is resent)
+    last_error: str = ""  # why the last send failed
+
+
+@dataclass(frozen=True, slots=True)
+class Recent:
+    """What the `recent` stream keeps of one scored item (written by its claim)."""
+
+    id: str
+    source: str
+    title: str
+    url: str
+    published: datetime
+    story: str | None  # the near-duplicate story, when the item was checked for one
+    seen_at: float
+    scores: Mapping[str, float]  # every topic's score, rounded
+    terms: Mapping[str, tuple[str, ...]]  # every topic's strongest terms
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One outlet's copy of a near-duplicate story."""
+
+    item_id: str
+    source: str
+    url: str
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """An operator's verdict on a sent alert, kept as training data."""
+
+    id: str  # the alert's short id
+    topic: str
+    relevant: bool
+    time: float
+    title: str
+    text: str
+    score: float | None

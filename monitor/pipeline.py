@@ -11,7 +11,6 @@ settings (wiring.py builds its config) and sends nothing (the sender reads the o
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -19,11 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from monitor import codec
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
 from monitor.ingest import fetch, parse
-from monitor.items import Alert, Item, Scored
+from monitor.items import Alert, Item, Recent, Scored
 from monitor.runtime import FeedConfig, Runtime
 from monitor.store import Claim, FeedState
 
@@ -161,7 +161,7 @@ def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], storie
         elif story is not None:
             follow = story.new_source and story.n_sources == follow_up_sources > 0
             found = [replace(a, kind="follow_up", story=story.story_id) for a in found] if follow else []
-        payloads = tuple((a.id, json.dumps(alerts.to_json(a), ensure_ascii=False)) for a in found)
+        payloads = tuple((a.id, codec.encode_alert(a)) for a in found)
         record = _recent_record(scored, story.story_id if story else None, now)
         claims.append(Claim(scored.item.id, record, payloads))
     return claims
@@ -185,14 +185,15 @@ def _unique(items: list[Item]) -> list[Item]:
     return list(seen.values())
 
 
-def _recent_record(scored: Scored, story_id: str | None, now: float) -> dict[str, object]:
+def _recent_record(scored: Scored, story_id: str | None, now: float) -> dict[str, Any]:
+    """What `recent` keeps of an item, as the JSON fields the claim stores."""
     item = scored.item
-    return {
-        "id": item.id, "source": item.source, "title": item.title, "url": item.url,
-        "published": item.published.isoformat(), "story": story_id, "seen_at": round(now, 3),
-        "scores": {t: round(s.score, 4) for t, s in scored.scores.items()},
-        "terms": {t: list(s.terms) for t, s in scored.scores.items()},
-    }
+    return codec.recent_fields(Recent(
+        id=item.id, source=item.source, title=item.title, url=item.url, published=item.published,
+        story=story_id, seen_at=round(now, 3),
+        scores={t: round(s.score, 4) for t, s in scored.scores.items()},
+        terms={t: s.terms for t, s in scored.scores.items()},
+    ))
 
 
 def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:

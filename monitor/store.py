@@ -19,7 +19,9 @@ import redis
 from redis.client import Pipeline
 from redis.commands.core import Script
 
+from monitor import codec
 from monitor.errors import StoreError
+from monitor.items import Recent
 from monitor.keys import Keys
 
 EMBEDDED_DB = "redis.db"
@@ -151,8 +153,8 @@ class Claim:
     """One item to mark seen, with its record for `recent` and its alerts to enqueue."""
 
     item_id: str
-    recent: dict[str, Any]
-    alerts: tuple[tuple[str, str], ...] = ()  # (short id, alert JSON)
+    recent: dict[str, Any]  # codec.recent_fields of its Recent record
+    alerts: tuple[tuple[str, str], ...] = ()  # (short id, codec.encode_alert of the alert)
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ class Store:
         with redis_errors(f"claiming {len(claims)} item(s)"):
             return [bool(done) for done in self._claim(keys=keys, args=args)]
 
-    def recent(self, count: int) -> list[dict[str, Any]]:
+    def recent(self, count: int) -> list[Recent]:
         with redis_errors("reading recent items"):
             entries = self.redis.xrevrange(self.keys.recent, count=count)
-        return [json.loads(fields[b"item"]) for _, fields in entries]
+        return [codec.decode_recent(fields[b"item"]) for _, fields in entries]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.delivery import alerts, sender
+from monitor import codec
+from monitor.delivery import sender
 from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
@@ -32,13 +33,13 @@ class Clock:
 
 
 def alert(n: int, channel: str = "hook", score: float = 0.8, topic: str = "t1", title: str = "",
-          story: str = "") -> dict:
-    return alerts.to_json(Alert(
+          story: str = "") -> Alert:
+    return Alert(
         id=f"a{n:07d}", channel=channel, topic=topic, topic_title=topic.upper(), score=score, threshold=0.5,
         terms=("erdogan", "idlib"), item_id=f"item{n}", source="feed", title=title or f"Story {n}",
         url=f"https://news.example.org/{n}", published=datetime(2026, 3, 1, tzinfo=UTC), text="Body text.",
         story=story or f"s{n}",
-    ))
+    )
 
 
 def make_sender(redis_client, configs: dict[str, ChannelConfig], clock=time.time, attempts: int = 5,
@@ -175,7 +176,7 @@ def test_dead_letters_and_outbox_retry(redis_client, json_receiver) -> None:
     assert drain(s) == 0
     assert outbox.depth() == {"queued": 0, "sending": 0, "retry": 0, "dead": 1}
     [dead] = outbox.dead_letters()
-    assert dead["attempts"] == 2 and "send failed" in dead["last_error"]
+    assert dead.attempts == 2 and "send failed" in dead.last_error and dead.alert == alert(1)
     json_receiver.fail_next = 0
     assert outbox.resend_dead() == 1
     assert drain(s) == 1 and len(json_receiver.received) == 1
@@ -240,8 +241,8 @@ def test_feedback_labels_export_and_precision(redis_client, tmp_path) -> None:
     keys = Keys()
     for n, relevant in ((1, "relevant"), (2, "irrelevant"), (3, "relevant")):
         a = alert(n, topic="turkey_russia_syria")
-        redis_client.set(keys.alert(a["id"]), json.dumps(a))
-        labels.record(redis_client, keys, a["id"], relevant)
+        redis_client.set(keys.alert(a.id), codec.encode_alert(a))
+        labels.record(redis_client, keys, a.id, relevant)
     recorded = labels.all_labels(redis_client, keys)
     assert labels.sent_precision(recorded, "turkey_russia_syria") == (3, 2)
     out = tmp_path / "labels.jsonl"

@@ -11,12 +11,14 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from monitor import settings, wiring
+from monitor import codec, settings, wiring
 from monitor.cli.main import load
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError
-from monitor.store import Store, connect
+from monitor.items import Alert, Queued, Recent, Source
+from monitor.store import FeedState, Store, connect
 
 # -- state ------------------------------------------------------------------------------
 
@@ -24,41 +26,52 @@ from monitor.store import Store, connect
 def cmd_status(args: argparse.Namespace) -> int:
     loaded = load(args)
     store = wiring.store(loaded)
-    feeds = {}
-    for feed in loaded.settings.feeds:
-        state = store.feed_state(feed.name)
-        feeds[feed.name] = {
-            "url": feed.url, "enabled": feed.enabled, "last_poll": state.last_poll,
-            "last_status": state.last_status, "last_error": state.last_error,
-            "errors": state.errors, "items": state.items, "new_items": state.new_items,
-            "alerts": state.alerts,
-        }
+    states = {feed.name: store.feed_state(feed.name) for feed in loaded.settings.feeds}
+    feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}
     box = Outbox(store.redis, store.keys, "status")
     outbox = box.depth()
-    dead = [{k: d.get(k) for k in ("id", "channel", "kind", "title", "attempts", "last_error")}
-            for d in box.dead_letters()]
-    recent = [r for r in store.recent(500) if r.get("story")]
-    sources = _stories(store, loaded, recent)
-    stories = [{"story": sid, "title": next(r["title"] for r in recent if r["story"] == sid), "sources": srcs}
-               for sid, srcs in sources.items()]
-    stories.sort(key=lambda st: st["sources"][0]["published"], reverse=True)
+    letters = box.dead_letters()
+    dead = [_dead_letter(q) for q in letters]
+    recent = [r for r in store.recent(500) if r.story]
+    sources = sorted(_stories(store, loaded, recent).items(), key=lambda kv: kv[1][0].published, reverse=True)
+    titles = {r.story: r.title for r in reversed(recent)}  # the newest record's
+    stories = [{"story": sid, "title": titles[sid], "sources": [_source_row(s) for s in srcs]}
+               for sid, srcs in sources]
     if args.json:
         print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories},
                          indent=2, ensure_ascii=False))
         return 0
     print(f"{'feed':<20} {'last poll':<20} {'status':<14} {'items':>5} {'new':>6} {'alerts':>6} {'errors':>6}")
     for name, f in feeds.items():
-        when = _ago(f["last_poll"])
+        when = _ago(states[name].last_poll)
         print(f"{name:<20} {when:<20} {f['last_status']:<14} {f['items']:>5} {f['new_items']:>6} "
               f"{f['alerts']:>6} {f['errors']:>6}" + (f"  {f['last_error']}" if f["last_error"] else ""))
     print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
-    for story in stories[:10]:
-        names = sorted({src["source"] for src in story["sources"]})
-        print(f"story: {story['title']} ({len(names)} source(s): {', '.join(names)})")
-    for d in dead:
-        print(f"dead letter {d['id']} to {d['channel']}: {d['title']} ({d['last_error']}); "
+    for sid, srcs in sources[:10]:
+        names = sorted({src.source for src in srcs})
+        print(f"story: {titles[sid]} ({len(names)} source(s): {', '.join(names)})")
+    for q in letters:
+        title = q.alert.title if isinstance(q.alert, Alert) else None
+        print(f"dead letter {q.alert.id} to {q.alert.channel}: {title} ({q.last_error}); "
               "resend with `monitor outbox retry`")
     return 0
+
+
+def _feed_row(feed: settings.Feed, state: FeedState) -> dict[str, Any]:
+    return {
+        "url": feed.url, "enabled": feed.enabled, "last_poll": state.last_poll,
+        "last_status": state.last_status, "last_error": state.last_error,
+        "errors": state.errors, "items": state.items, "new_items": state.new_items,
+        "alerts": state.alerts,
+    }
+
+
+def _dead_letter(queued: Queued) -> dict[str, Any]:
+    """What `status` shows of a dead letter."""
+    alert = queued.alert
+    return {"id": alert.id, "channel": alert.channel, "kind": alert.kind,
+            "title": alert.title if isinstance(alert, Alert) else None,
+            "attempts": queued.attempts, "last_error": queued.last_error}
 
 
 def cmd_recent(args: argparse.Namespace) -> int:
@@ -67,33 +80,40 @@ def cmd_recent(args: argparse.Namespace) -> int:
     records = store.recent(max(args.n * 5, 100) if args.topic else args.n)
     if args.topic:
         threshold = loaded.settings.topics[args.topic].threshold if args.topic in loaded.settings.topics else 0
-        records = [r for r in records if r["scores"].get(args.topic, 0) >= threshold][: args.n]
+        records = [r for r in records if r.scores.get(args.topic, 0) >= threshold][: args.n]
     stories = _stories(store, loaded, records)
-    for r in records:
-        r["story_sources"] = stories.get(r.get("story") or "", [])
     if args.json:
-        print(json.dumps(records, indent=2, ensure_ascii=False))
+        print(json.dumps([{**codec.recent_fields(r), "story_sources": [_source_row(s) for s in _of(stories, r)]}
+                          for r in records], indent=2, ensure_ascii=False))
         return 0
     for r in records:
-        best = max(r["scores"].items(), key=lambda kv: kv[1], default=("-", 0.0))
-        print(f"{r['published'][:16]}  {best[0]}={best[1]:.2f}  {r['source']}: {r['title']}")
-        if len(r["story_sources"]) > 1:
+        best = max(r.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
+        print(f"{r.published:%Y-%m-%dT%H:%M}  {best[0]}={best[1]:.2f}  {r.source}: {r.title}")
+        if len(_of(stories, r)) > 1:
             print("    story also from: " + ", ".join(
-                f"{s['source']} {s['url']}" for s in r["story_sources"] if s["item_id"] != r["id"]))
+                f"{s.source} {s.url}" for s in _of(stories, r) if s.item_id != r.id))
     return 0
 
 
-def _stories(store: Store, loaded: settings.Loaded, records: list[dict]) -> dict[str, list[dict]]:
+def _of(stories: dict[str, tuple[Source, ...]], record: Recent) -> tuple[Source, ...]:
+    return stories.get(record.story or "", ())
+
+
+def _source_row(source: Source) -> dict[str, str]:
+    return {"item_id": source.item_id, "source": source.source, "url": source.url,
+            "published": source.published.isoformat()}
+
+
+def _stories(store: Store, loaded: settings.Loaded, records: list[Recent]) -> dict[str, tuple[Source, ...]]:
     """Each story's sources (outlet, link, time), for the records that belong to one."""
     from monitor.dedup.index import NearDupIndex
 
     index = NearDupIndex(store.redis, store.keys, wiring.neardup_config(loaded))
     out = {}
-    for story_id in {r["story"] for r in records if r.get("story")}:
+    for story_id in {r.story for r in records if r.story}:
         story = index.story(story_id)
         if story is not None:
-            out[story_id] = [{"item_id": s.item_id, "source": s.source, "url": s.url,
-                              "published": s.published.isoformat()} for s in story.sources]
+            out[story_id] = story.sources
     return out
 
 
@@ -140,9 +160,9 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     if unknown:
         raise MonitorError(f"{loaded.path}: channels.{unknown[0]}: no such channel") from None
     failed = 0
+    configs = wiring.channel_configs(loaded)  # templates compiled once for every channel
     for name in names:
-        config = wiring.channel_configs(loaded)[name]
-        ok = sender.send_now(config, alerts.test_alert(name), loaded.data_dir)
+        ok = sender.send_now(configs[name], alerts.test_alert(name), loaded.data_dir)
         print(f"channel {name}: {'sent' if ok else 'FAILED'}")
         failed += not ok
     return 1 if failed else 0
@@ -175,7 +195,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     if args.action == "retry":
         print(f"moved {outbox.resend_dead()} dead letter(s) back to the outbox")
         return 0
-    dead = outbox.dead_letters()
+    dead = [codec.queued_fields(q) for q in outbox.dead_letters()]
     print(json.dumps({"depth": outbox.depth(), "dead": dead}, indent=2, ensure_ascii=False))
     return 0
 
@@ -194,7 +214,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     if not args.verdict:
         raise InputError("label: give a verdict, relevant or irrelevant")
     label = labels.record(store.redis, store.keys, args.id, args.verdict, args.topic)
-    print(f"alert {args.id}: {args.verdict} for {label['topic']}")
+    print(f"alert {args.id}: {args.verdict} for {label.topic}")
     return 0
 
 
@@ -219,7 +239,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     recent = store.recent(5000)
     verdicts = labels.all_labels(store.redis, store.keys)
     for topic in topics:
-        scores = [(r.get("seen_at", 0.0), r["scores"].get(topic, 0.0)) for r in recent]
+        scores = [(r.seen_at, r.scores.get(topic, 0.0)) for r in recent]
         current = loaded.settings.topics[topic].threshold
         labelled, relevant = labels.sent_precision(verdicts, topic)
         sent = (f"{relevant / labelled:.2f} ({relevant} of {labelled} labelled alerts relevant)"

@@ -14,22 +14,21 @@ prints the exact measures for two texts so users can check them on their own fee
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import redis
 from redis.client import Pipeline
 
+from monitor import codec
 from monitor.dedup import shingles
 from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
-from monitor.items import Item
+from monitor.items import Item, Source
 from monitor.keys import Keys
 from monitor.store import evalsha, pipelined
 
@@ -81,14 +80,6 @@ class Similarity:
     shared: int
     duplicate: bool
     reason: str  # "jaccard", "containment" or "" when not a duplicate
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    item_id: str
-    source: str
-    url: str
-    published: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,17 +139,12 @@ def _ref(item_id: str) -> bytes:
 
 
 def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: Any, c: Any) -> StoryMatch:
-    sources = tuple(_source(e) for e in entries)
+    sources = tuple(codec.decode_source(e) for e in entries)
     return StoryMatch(
         story_id=story.decode(), first_item_id=sources[0].item_id, sources=sources,
         is_new=bool(is_new), n_sources=len({s.source for s in sources}),
         new_source=bool(new_source), jaccard=float(j), containment=float(c),
     )
-
-
-def _source(entry: bytes | str) -> Source:
-    e = json.loads(entry)
-    return Source(e["i"], e["s"], e["u"], datetime.fromisoformat(e["t"]))
 
 
 class NearDupIndex:
@@ -186,8 +172,7 @@ class NearDupIndex:
         oldest = int((now - cfg.window_seconds) // self._slice)
         ref = _ref(item.id)
         keys = [self._keys.neardup_item(ref.hex())]
-        entry = json.dumps({"i": item.id, "s": item.source, "u": item.url,
-                            "t": item.published.isoformat()})
+        entry = codec.encode_source(Source(item.id, item.source, item.url, item.published))
         args: list[Any] = [
             self._keys.neardup_item(""), self._keys.neardup_story(""), ref,
             _ref(f"{item.id}@{now}").hex(), sig, n, entry, item.source, repr(now),
@@ -226,4 +211,4 @@ class NearDupIndex:
             raise StoreError(f"near-duplicate index: {e}") from e
         if not entries:
             return None
-        return Story(story_id, tuple(_source(e) for e in entries))
+        return Story(story_id, tuple(codec.decode_source(e) for e in entries))

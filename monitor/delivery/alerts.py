@@ -1,8 +1,9 @@
 """Alerts: which scored items alert which channels, and the alert records themselves.
 
-An alert travels through Redis as a JSON object (see `to_json`). Besides topic alerts
-(`kind` "alert" or "follow_up") there are "test" alerts, operator "health" alerts and
-"digest" entries that carry several alerts at once; the sender (sender.py) delivers all.
+An `Alert` is a typed value from here to apprise; it crosses Redis through monitor/codec.py.
+Besides topic alerts (`kind` "alert" or "follow_up") there are "test" alerts, operator
+"health" alerts, and digests (`items.Digest`) that carry several alerts at once; the sender
+(sender.py) delivers all.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import hashlib
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from monitor.items import Alert, Scored
 
@@ -52,27 +52,20 @@ def build_alerts(scored: Scored, rules: Mapping[str, TopicRule]) -> list[Alert]:
     return out
 
 
-def to_json(alert: Alert) -> dict[str, Any]:
-    data = asdict(alert)
-    data["published"] = alert.published.isoformat()
-    data["terms"] = list(alert.terms)
-    return data
-
-
-def health_alert(channel: str, title: str, text: str, now: float | None = None) -> dict[str, Any]:
+def health_alert(channel: str, title: str, text: str, now: float | None = None) -> Alert:
     """An operator alert (a feed down, a channel failing, a reload refused, and recoveries)."""
     moment = datetime.fromtimestamp(now or time.time(), tz=UTC)
-    return to_json(Alert(
+    return Alert(
         id=uuid.uuid4().hex[:8], channel=channel, topic="health", topic_title="Monitor health",
         score=1.0, threshold=0.0, terms=(), item_id="", source="monitor", title=title,
         url="", published=moment, text=text, kind="health",
-    ))
+    )
 
 
-def test_alert(channel: str) -> dict[str, Any]:
-    return to_json(Alert(
+def test_alert(channel: str) -> Alert:
+    return Alert(
         id="test0000", channel=channel, topic="test", topic_title="Test alert", score=1.0,
         threshold=0.0, terms=("test",), item_id="test", source="monitor",
         title="monitor notify-test: this channel works", url="https://example.org/monitor-test",
         published=datetime.now(tz=UTC), kind="test",
-    ))
+    )

@@ -17,11 +17,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from apprise.decorators import notify
 
+from monitor import codec
+from monitor.items import Queued
+
 SCHEMA = "console"
 JSONL_FILE = "alerts.jsonl"
 
-# The alert being sent, so that the JSON line carries its fields and not only the text.
-current_alert: ContextVar[dict[str, Any] | None] = ContextVar("current_alert", default=None)
+# The alert being sent, so that the JSON line carries its fields (as stored in the outbox,
+# retry bookkeeping included) and not only the text.
+current_alert: ContextVar[Queued | None] = ContextVar("current_alert", default=None)
 
 
 @notify(on=SCHEMA, name="Console and JSON lines")
@@ -30,9 +34,9 @@ def console(body: str, title: str, notify_type: str, meta: dict[str, Any], *args
     path = meta.get("qsd", {}).get("jsonl")
     if path:
         record = {"time": time.time(), "title": title, "body": body, "type": str(notify_type)}
-        alert = current_alert.get()
-        if alert is not None:
-            record["alert"] = alert
+        queued = current_alert.get()
+        if queued is not None:
+            record["alert"] = codec.queued_fields(queued)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("a", encoding="utf-8") as handle:

@@ -13,12 +13,13 @@ is a crash between a successful send and its XACK, and then the copy is sent onc
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
 
+from monitor import codec
+from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
 
@@ -40,14 +41,18 @@ HOUR = 3600.0
 
 @dataclass(frozen=True)
 class Delivery:
-    """One alert taken from the outbox by this sender."""
+    """One alert or digest taken from the outbox by this sender."""
 
     entry_id: bytes
-    alert: dict[str, Any]
+    queued: Queued
+
+    @property
+    def alert(self) -> Alert | Digest:
+        return self.queued.alert
 
     @property
     def attempts(self) -> int:
-        return int(self.alert.get("attempts", 0))
+        return self.queued.attempts
 
 
 class Outbox:
@@ -65,9 +70,9 @@ class Outbox:
                 if "BUSYGROUP" not in str(exc):
                     raise
 
-    def enqueue(self, alert: dict[str, Any]) -> None:
+    def enqueue(self, alert: Alert | Digest) -> None:
         with redis_errors("enqueueing an alert"):
-            self.redis.xadd(self.keys.outbox, {"alert": json.dumps(alert)})
+            self.redis.xadd(self.keys.outbox, {"alert": codec.encode_queued(Queued(alert))})
 
     def take(self, count: int, block_ms: int | None = None, own_pending: bool = False) -> list[Delivery]:
         """New alerts for this sender; with own_pending, those it took before and never ended."""
@@ -112,11 +117,13 @@ class Outbox:
 
     def fold(self, delivery: Delivery, channel: str, now: float) -> None:
         """Move an alert from the stream into the channel's next digest, atomically."""
+        if not isinstance(delivery.alert, Alert):
+            raise TypeError(f"only an alert folds into a digest, not {delivery.alert.kind} {delivery.alert.id}")
         with redis_errors("folding an alert into a digest"):
             pipe = self.redis.pipeline(transaction=True)
             pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
             pipe.xdel(self.keys.outbox, delivery.entry_id)
-            pipe.rpush(self.keys.digest(channel), json.dumps(delivery.alert))
+            pipe.rpush(self.keys.digest(channel), codec.encode_alert(delivery.alert))
             pipe.hsetnx(self.keys.channel(channel), "last_digest", now)  # the digest clock starts
             pipe.execute()
 
@@ -134,11 +141,11 @@ class Outbox:
         key = self.keys.digest(channel)
 
         def move(pipe: redis.client.Pipeline) -> int:
-            waiting = [json.loads(raw) for raw in pipe.lrange(key, 0, -1)]
+            waiting = tuple(codec.decode_alert(raw) for raw in pipe.lrange(key, 0, -1))
             pipe.multi()
             if waiting:
-                entry = {"kind": "digest", "channel": channel, "id": digest_id, "alerts": waiting}
-                pipe.xadd(self.keys.outbox, {"alert": json.dumps(entry)})
+                entry = Queued(Digest(digest_id, channel, waiting))
+                pipe.xadd(self.keys.outbox, {"alert": codec.encode_queued(entry)})
                 pipe.delete(key)
             pipe.hset(self.keys.channel(channel), "last_digest", now)
             return len(waiting)
@@ -163,21 +170,21 @@ class Outbox:
         return int(before or 0)
 
     def retry_later(self, delivery: Delivery, due: float, error: str) -> None:
-        alert = {**delivery.alert, "attempts": delivery.attempts + 1, "last_error": error}
+        queued = Queued(delivery.alert, delivery.attempts + 1, error)
         with redis_errors("scheduling a retry"):
             pipe = self.redis.pipeline(transaction=True)
             pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
             pipe.xdel(self.keys.outbox, delivery.entry_id)
-            pipe.zadd(self.keys.retry, {json.dumps(alert): due})
+            pipe.zadd(self.keys.retry, {codec.encode_queued(queued): due})
             pipe.execute()
 
     def bury(self, delivery: Delivery, error: str) -> None:
-        alert = {**delivery.alert, "attempts": delivery.attempts + 1, "last_error": error}
+        queued = Queued(delivery.alert, delivery.attempts + 1, error)
         with redis_errors("moving an alert to the dead letters"):
             pipe = self.redis.pipeline(transaction=True)
             pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
             pipe.xdel(self.keys.outbox, delivery.entry_id)
-            pipe.rpush(self.keys.dead, json.dumps(alert))
+            pipe.rpush(self.keys.dead, codec.encode_queued(queued))
             pipe.execute()
 
     def release_due(self, now: float, limit: int = 500) -> int:
@@ -198,9 +205,9 @@ class Outbox:
                 pending = 0
         return {"queued": int(queued), "sending": int(pending), "retry": int(retry), "dead": int(dead)}
 
-    def dead_letters(self) -> list[dict[str, Any]]:
+    def dead_letters(self) -> list[Queued]:
         with redis_errors("reading the dead letters"):
-            return [json.loads(raw) for raw in self.redis.lrange(self.keys.dead, 0, -1)]
+            return [codec.decode_queued(raw) for raw in self.redis.lrange(self.keys.dead, 0, -1)]
 
     def resend_dead(self) -> int:
         """Put every dead letter back in the outbox with a fresh attempt count."""
@@ -208,9 +215,9 @@ class Outbox:
         def move(pipe: redis.client.Pipeline) -> int:
             dead = pipe.lrange(self.keys.dead, 0, -1)
             pipe.multi()
-            for raw in dead:
-                alert = {**json.loads(raw), "attempts": 0}
-                pipe.xadd(self.keys.outbox, {"alert": json.dumps(alert)})
+            for raw in dead:  # the last error stays with it, as a note of what happened
+                again = replace(codec.decode_queued(raw), attempts=0)
+                pipe.xadd(self.keys.outbox, {"alert": codec.encode_queued(again)})
             pipe.delete(self.keys.dead)
             return len(dead)
 
@@ -222,5 +229,5 @@ def _deliveries(entries: list[Any]) -> list[Delivery]:
     out = []
     for entry_id, fields in entries:
         if fields and b"alert" in fields:  # a deleted entry shows as (id, None) in XPENDING reads
-            out.append(Delivery(entry_id, json.loads(fields[b"alert"])))
+            out.append(Delivery(entry_id, codec.decode_queued(fields[b"alert"])))
     return out

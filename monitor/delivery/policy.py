@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor.items import Alert
+
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 HOUR = 3600.0
 
@@ -108,28 +110,28 @@ class DigestGroup:
 
     topic_title: str
     story: str
-    alerts: tuple[dict[str, object], ...]
+    alerts: tuple[Alert, ...]
 
     @property
-    def best(self) -> dict[str, object]:
+    def best(self) -> Alert:
         return self.alerts[0]
 
 
-def group_digest(alerts: Sequence[dict[str, object]]) -> list[tuple[str, int, list[DigestGroup]]]:
+def group_digest(alerts: Sequence[Alert]) -> list[tuple[str, int, list[DigestGroup]]]:
     """[(topic title, alert count, groups by story highest score first)], topics by best score."""
-    by_topic: dict[str, dict[str, list[dict[str, object]]]] = {}
+    by_topic: dict[str, dict[str, list[Alert]]] = {}
     for alert in alerts:
-        story = str(alert.get("story") or alert.get("item_id"))
-        by_topic.setdefault(str(alert["topic_title"]), {}).setdefault(story, []).append(alert)
+        story = alert.story or alert.item_id  # an alert checked for no story is its own
+        by_topic.setdefault(alert.topic_title, {}).setdefault(story, []).append(alert)
     topics = []
     for title, stories in by_topic.items():
         groups = [DigestGroup(title, story, tuple(sorted(items, key=_score, reverse=True)))
                   for story, items in stories.items()]
-        groups.sort(key=lambda g: _score(g.best), reverse=True)
+        groups.sort(key=lambda g: g.best.score, reverse=True)
         topics.append((title, sum(len(g.alerts) for g in groups), groups))
-    topics.sort(key=lambda t: _score(t[2][0].best), reverse=True)
+    topics.sort(key=lambda t: t[2][0].best.score, reverse=True)
     return topics
 
 
-def _score(alert: dict[str, object]) -> float:
-    return float(alert.get("score", 0.0))  # type: ignore[arg-type]
+def _score(alert: Alert) -> float:
+    return alert.score

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import apprise
 
@@ -27,6 +26,7 @@ from monitor.delivery.outbox import Delivery, Outbox
 from monitor.delivery.policy import ChannelPolicy, decide, digest_due
 from monitor.delivery.templates import Templates
 from monitor.errors import StoreError
+from monitor.items import Alert, Digest, Queued
 from monitor.metrics import Metrics
 
 log = logging.getLogger("monitor.sender")
@@ -83,19 +83,19 @@ class Sender:
     async def send(self, delivery: Delivery) -> bool:
         """Send, fold or fail one delivery, and end it in the outbox accordingly."""
         alert, now = delivery.alert, self.clock()
-        channel = str(alert.get("channel"))
+        channel = alert.channel
         config = self.configs.get(channel)
-        if config is not None and alert.get("kind", "alert") in POLICY_KINDS:
-            verdict, why = decide(config.policy, float(alert.get("score", 0)), now,
+        if config is not None and isinstance(alert, Alert) and alert.kind in POLICY_KINDS:
+            verdict, why = decide(config.policy, alert.score, now,
                                   self._sent_last_hour(channel, config, now))
             if verdict == "fold":
                 self.outbox.fold(delivery, channel, now)
-                log.debug("alert %s folded into the %s digest: %s", alert.get("id"), channel, why)
+                log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)
                 return False
         try:
-            ok = config is not None and await asyncio.to_thread(notify, self.apprises[channel], config, alert)
+            ok = config is not None and await asyncio.to_thread(notify, self.apprises[channel], config, delivery.queued)
         except Exception as exc:  # a template that fails to render is a failed send, retried
-            log.error("channel '%s': cannot render alert %s: %s", channel, alert.get("id"), exc)
+            log.error("channel '%s': cannot render alert %s: %s", channel, alert.id, exc)
             ok = False
         if self.metrics is not None:
             self.metrics.sends.labels(channel, "ok" if ok else "failed").inc()
@@ -112,7 +112,7 @@ class Sender:
         return self.outbox.sent_last_hour(channel, now) if config.policy.max_per_hour else 0
 
     def _failed(self, delivery: Delivery, channel: str, reason: str) -> None:
-        error = f"channel '{channel}': {reason} (alert {delivery.alert.get('id')})"
+        error = f"channel '{channel}': {reason} (alert {delivery.alert.id})"
         attempt = delivery.attempts + 1
         if attempt >= self.retry.attempts:
             self.outbox.bury(delivery, error)
@@ -184,7 +184,7 @@ class Sender:
                 log.error("sender: %s", exc)
                 await sleep_or_stop(stop, 1.0)
             for delivery in batch:
-                channel = str(delivery.alert.get("channel"))
+                channel = delivery.alert.channel
                 if channel not in queues:
                     queues[channel] = asyncio.Queue()
                     workers.append(asyncio.create_task(self._channel_worker(queues[channel])))
@@ -209,7 +209,7 @@ class Sender:
     async def _send_by_channel(self, batch: list[Delivery]) -> list[int]:
         groups: dict[str, list[Delivery]] = {}
         for delivery in batch:
-            groups.setdefault(str(delivery.alert.get("channel")), []).append(delivery)
+            groups.setdefault(delivery.alert.channel, []).append(delivery)
 
         async def one_channel(deliveries: list[Delivery]) -> int:
             return sum([await self.send(d) for d in deliveries])
@@ -231,19 +231,20 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-def notify(target: apprise.Apprise, config: ChannelConfig, alert: dict[str, Any]) -> bool:
+def notify(target: apprise.Apprise, config: ChannelConfig, queued: Queued) -> bool:
     """Render an alert or digest with the channel's templates and send it; True when sent."""
-    if alert.get("kind") == "digest":
-        title, body = config.templates.render_digest(alert["alerts"])
+    alert = queued.alert
+    if isinstance(alert, Digest):
+        title, body = config.templates.render_digest(alert)
     else:
         title, body = config.templates.render_alert(alert)
-    token = channels.current_alert.set(alert)  # the console channel writes its fields
+    token = channels.current_alert.set(queued)  # the console channel writes its fields
     try:
         return bool(target.notify(body=body, title=title, body_format=FORMATS[config.templates.fmt]))
     finally:
         channels.current_alert.reset(token)
 
 
-def send_now(config: ChannelConfig, alert: dict[str, Any], data_dir: Path) -> bool:
+def send_now(config: ChannelConfig, alert: Alert, data_dir: Path) -> bool:
     """Send one alert straight to a channel, not through the outbox (`monitor notify-test`)."""
-    return notify(_apprise(channels.with_defaults(config.url, data_dir)), config, alert)
+    return notify(_apprise(channels.with_defaults(config.url, data_dir)), config, Queued(alert))

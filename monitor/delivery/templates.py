@@ -5,22 +5,25 @@ the channel's format, so a headline cannot inject markup, links or mass mentions
 - text:     mentions (@channel, @everyone, @here, <!channel>) are defused;
 - markdown: the same, and Markdown's special characters are backslash-escaped;
 - html:     the same, and the template is autoescaped.
-Templates run in Jinja's sandbox: a user's template cannot reach Python internals.
+Templates run in Jinja's sandbox: a user's template cannot reach Python internals. They
+are compiled when a channel's `Templates` is built (when wiring builds the channel configs)
+in one sandboxed environment per format, and every send reuses them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, fields
+from datetime import UTC
+from functools import cache
 from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from monitor.delivery.policy import group_digest
+from monitor.items import Alert, Digest
 
 FORMATS = ("text", "markdown", "html")
 LEAD_CHARS = 300  # characters of the article shown under an alert
@@ -104,63 +107,83 @@ def _finalizer(fmt: str) -> Any:
     return finalize
 
 
+@cache
 def environment(fmt: str) -> SandboxedEnvironment:
+    """The one sandbox of a format (rendering in it is thread-safe: sends run in threads)."""
     return SandboxedEnvironment(autoescape=fmt == "html", finalize=_finalizer(fmt), trim_blocks=False)
+
+
+@cache
+def _builtin(fmt: str, source: str) -> Template:
+    """A default template, compiled once per process and format."""
+    return environment(fmt).from_string(source)
+
+
+def _compile(fmt: str, name: str, source: str) -> Template:
+    """Raise ValueError with a one-line reason when a template does not compile."""
+    try:
+        return environment(fmt).from_string(source)
+    except TemplateError as exc:
+        raise ValueError(f"{name}: {exc.message}") from None
 
 
 @dataclass(frozen=True)
 class Templates:
-    """Compiled title and body templates for one channel."""
+    """Compiled title and body templates for one channel (compiled as it is built)."""
 
     fmt: str = "text"
     title: str = ""
     body: str = ""
+    _title: Template = field(init=False, repr=False, compare=False)
+    _body: Template = field(init=False, repr=False, compare=False)
+    _health: Template = field(init=False, repr=False, compare=False)
+    _digest_title: Template = field(init=False, repr=False, compare=False)
+    _digest_body: Template = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        compile_templates(self.fmt, self.title, self.body)  # fail at load, not at send
+        if self.fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        title = _compile("text", "title_template", self.title) if self.title else _builtin("text", DEFAULT_TITLE)
+        body = _compile(self.fmt, "body_template", self.body) if self.body else None
+        object.__setattr__(self, "_title", title)  # frozen: set once, here
+        object.__setattr__(self, "_body", body or _builtin(self.fmt, DEFAULT_BODY[self.fmt]))
+        object.__setattr__(self, "_health", body or _builtin(self.fmt, HEALTH_BODY[self.fmt]))
+        object.__setattr__(self, "_digest_title", _builtin("text", DIGEST_TITLE))
+        object.__setattr__(self, "_digest_body", _builtin(self.fmt, DIGEST_BODY[self.fmt]))
 
-    def render_alert(self, alert: Mapping[str, Any]) -> tuple[str, str]:
+    def render_alert(self, alert: Alert) -> tuple[str, str]:
         values = alert_values(alert)
-        default = HEALTH_BODY if alert.get("kind") == "health" else DEFAULT_BODY
-        title = environment("text").from_string(self.title or DEFAULT_TITLE).render(values)
-        body = environment(self.fmt).from_string(self.body or default[self.fmt]).render(values)
-        return title, body
+        body = self._health if alert.kind == "health" else self._body
+        return self._title.render(values), body.render(values)
 
-    def render_digest(self, alerts: list[Mapping[str, Any]]) -> tuple[str, str]:
+    def render_digest(self, digest: Digest) -> tuple[str, str]:
         topics = [
             {"title": title, "count": count, "groups": [
                 {**alert_values(g.best), "count": len(g.alerts)} for g in groups]}
-            for title, count, groups in group_digest([dict(a) for a in alerts])
+            for title, count, groups in group_digest(digest.alerts)
         ]
-        title = environment("text").from_string(DIGEST_TITLE).render(count=len(alerts))
-        body = environment(self.fmt).from_string(DIGEST_BODY[self.fmt]).render(topics=topics)
-        return title, body
+        return self._digest_title.render(count=len(digest.alerts)), self._digest_body.render(topics=topics)
 
 
 def compile_templates(fmt: str, title: str, body: str) -> None:
     """Raise ValueError with a one-line reason when a template does not compile."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    for name, source in (("title_template", title), ("body_template", body)):
-        try:
-            environment(fmt).parse(source)
-        except TemplateError as exc:
-            raise ValueError(f"{name}: {exc.message}") from None
+    Templates(fmt, title, body)
 
 
-def alert_values(alert: Mapping[str, Any]) -> dict[str, Any]:
+PREFIXES = {"follow_up": "Follow-up: ", "test": "Test: ", "health": "Monitor: "}
+
+
+def alert_values(alert: Alert) -> dict[str, Any]:
     """What a template can print: the alert's fields, made readable."""
-    published = alert.get("published")
-    when = datetime.fromisoformat(published).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if published else ""
-    kind = alert.get("kind", "alert")
+    plain = {f.name: getattr(alert, f.name) for f in fields(alert)}
     return {
-        **{k: v for k, v in alert.items() if isinstance(v, str | int | float)},
-        "published": when,
-        "score": f"{float(alert.get('score', 0)):.2f}",
-        "threshold": f"{float(alert.get('threshold', 0)):.2f}",
-        "terms": ", ".join(alert.get("terms") or ()) or "(no terms)",
-        "lead": _lead(str(alert.get("text") or "")),
-        "prefix": {"follow_up": "Follow-up: ", "test": "Test: ", "health": "Monitor: "}.get(kind, ""),
+        **{k: v for k, v in plain.items() if isinstance(v, str | int | float)},
+        "published": alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "score": f"{alert.score:.2f}",
+        "threshold": f"{alert.threshold:.2f}",
+        "terms": ", ".join(alert.terms) or "(no terms)",
+        "lead": _lead(alert.text),
+        "prefix": PREFIXES.get(alert.kind, ""),
     }
 
 

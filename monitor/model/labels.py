@@ -18,43 +18,42 @@ from typing import Any
 
 import redis
 
+from monitor import codec
 from monitor.errors import InputError
+from monitor.items import Label
 from monitor.keys import Keys
 from monitor.store import redis_errors
 
 VERDICTS = {"relevant": True, "irrelevant": False}
 
 
-def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: str | None = None) -> dict[str, Any]:
+def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: str | None = None) -> Label:
     if verdict not in VERDICTS:
         raise InputError(f"label: verdict must be 'relevant' or 'irrelevant', not {verdict!r}")
     with redis_errors(f"reading alert {short_id}"):
         raw = client.get(keys.alert(short_id))
     if raw is None:
         raise InputError(f"label: no alert with id {short_id!r} (alerts are kept for [dedup] seen_ttl)")
-    alert = json.loads(raw)
-    label = {
-        "id": short_id, "topic": topic or alert["topic"], "relevant": VERDICTS[verdict],
-        "time": time.time(), "title": alert.get("title", ""), "text": alert.get("text", ""),
-        "score": alert.get("score"),
-    }
+    alert = codec.decode_alert(raw)
+    label = Label(id=short_id, topic=topic or alert.topic, relevant=VERDICTS[verdict], time=time.time(),
+                  title=alert.title, text=alert.text, score=alert.score)
     with redis_errors("recording a label"):
-        client.hset(keys.labels, short_id, json.dumps(label))
+        client.hset(keys.labels, short_id, codec.encode_label(label))
     return label
 
 
-def all_labels(client: redis.Redis, keys: Keys) -> list[dict[str, Any]]:
+def all_labels(client: redis.Redis, keys: Keys) -> list[Label]:
     with redis_errors("reading labels"):
-        return [json.loads(raw) for raw in client.hvals(keys.labels)]
+        return [codec.decode_label(raw) for raw in client.hvals(keys.labels)]
 
 
-def export(labels: Iterable[Mapping[str, Any]], out: Path) -> int:
+def export(labels: Iterable[Label], out: Path) -> int:
     """Write labels as training lines; returns how many."""
     count = 0
     with out.open("w", encoding="utf-8") as handle:
         for label in labels:
-            text = f"{label['title']}\n{label['text']}".strip()
-            topics = [label["topic"]] if label["relevant"] else []
+            text = f"{label.title}\n{label.text}".strip()
+            topics = [label.topic] if label.relevant else []
             handle.write(json.dumps({"text": text, "topics": topics}, ensure_ascii=False) + "\n")
             count += 1
     return count
@@ -85,10 +84,10 @@ def tune_rows(cv: Mapping[str, Any] | None, recent_scores: list[tuple[float, flo
     return rows
 
 
-def sent_precision(labels: Iterable[Mapping[str, Any]], topic: str) -> tuple[int, int]:
+def sent_precision(labels: Iterable[Label], topic: str) -> tuple[int, int]:
     """(labelled alerts, relevant ones) for one topic."""
-    mine = [label for label in labels if label["topic"] == topic]
-    return len(mine), sum(bool(label["relevant"]) for label in mine)
+    mine = [label for label in labels if label.topic == topic]
+    return len(mine), sum(label.relevant for label in mine)
 
 
 def _span_days(times: list[float]) -> float:

@@ -1,0 +1,199 @@
+"""Every JSON shape stored in Redis, encoded and decoded in one place.
+
+    shape             where in Redis (keys.py)                       written by        read by
+    alert, digest     outbox stream, retry set, dead letters,        claim, outbox     sender, labels,
+      (Queued)        a channel's digest list, alert:<id>                              cli
+    recent record     recent stream                                  claim             cli
+    near-dup source   a story's list                                 the near-dup Lua  near-dup index, cli
+    label             labels hash                                    labels            labels, cli
+
+Values are the frozen dataclasses of items.py; dates are datetimes there and ISO 8601 text
+only here. Each `encode_x` has its `decode_x`, and `decode_x(encode_x(v)) == v`. Decoding
+ignores fields it does not know and reads the optional ones with the defaults they had
+when they were added, so whatever an earlier version stored still decodes. A shape that
+cannot be read raises ValueError.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from monitor.items import ALERT_KINDS, Alert, AlertKind, Digest, Label, Queued, Recent, Source
+
+T = TypeVar("T")
+Raw = str | bytes
+
+# -- alerts and digests ----------------------------------------------------------------
+
+
+def alert_fields(alert: Alert) -> dict[str, Any]:
+    """An alert as a JSON object, in its fields' order."""
+    return {
+        "id": alert.id, "channel": alert.channel, "topic": alert.topic, "topic_title": alert.topic_title,
+        "score": alert.score, "threshold": alert.threshold, "terms": list(alert.terms),
+        "item_id": alert.item_id, "source": alert.source, "title": alert.title, "url": alert.url,
+        "published": alert.published.isoformat(), "text": alert.text, "kind": alert.kind,
+        "story": alert.story,
+    }
+
+
+def alert_from_fields(data: Mapping[str, Any]) -> Alert:
+    return _reading("alert", lambda: Alert(
+        id=str(data["id"]), channel=str(data["channel"]), topic=str(data["topic"]),
+        topic_title=str(data["topic_title"]), score=float(data["score"]),
+        threshold=float(data["threshold"]), terms=tuple(str(t) for t in data["terms"]),
+        item_id=str(data["item_id"]), source=str(data["source"]), title=str(data["title"]),
+        url=str(data["url"]), published=datetime.fromisoformat(data["published"]),
+        text=str(data.get("text", "")), kind=_kind(data.get("kind", "alert")),
+        story=str(data.get("story") or ""),
+    ))
+
+
+def digest_fields(digest: Digest) -> dict[str, Any]:
+    return {"kind": digest.kind, "channel": digest.channel, "id": digest.id,
+            "alerts": [alert_fields(a) for a in digest.alerts]}
+
+
+def digest_from_fields(data: Mapping[str, Any]) -> Digest:
+    alerts = tuple(alert_from_fields(a) for a in _reading("digest", lambda: data["alerts"]))
+    return _reading("digest", lambda: Digest(id=str(data["id"]), channel=str(data["channel"]), alerts=alerts))
+
+
+def queued_fields(queued: Queued) -> dict[str, Any]:
+    """An alert or digest with its retry bookkeeping, which appears once a send failed
+    (and stays, with attempts 0, on a dead letter sent again)."""
+    alert = queued.alert
+    data = digest_fields(alert) if isinstance(alert, Digest) else alert_fields(alert)
+    if queued.attempts or queued.last_error:
+        data["attempts"] = queued.attempts
+        data["last_error"] = queued.last_error
+    return data
+
+
+def queued_from_fields(data: Mapping[str, Any]) -> Queued:
+    alert = digest_from_fields(data) if data.get("kind") == Digest.kind else alert_from_fields(data)
+    return Queued(alert, int(data.get("attempts", 0)), str(data.get("last_error") or ""))
+
+
+def encode_queued(queued: Queued) -> str:
+    return _dumps(queued_fields(queued))
+
+
+def decode_queued(raw: Raw) -> Queued:
+    return queued_from_fields(_object(raw, "alert"))
+
+
+def encode_alert(alert: Alert) -> str:
+    """A fresh alert: what the claim enqueues and keeps under alert:<id>."""
+    return encode_queued(Queued(alert))
+
+
+def decode_alert(raw: Raw) -> Alert:
+    """An alert (any retry bookkeeping it carries is dropped)."""
+    alert = decode_queued(raw).alert
+    if not isinstance(alert, Alert):
+        raise ValueError("expected an alert, got a digest")
+    return alert
+
+
+# -- recent records ----------------------------------------------------------------------
+
+
+def recent_fields(record: Recent) -> dict[str, Any]:
+    return {
+        "id": record.id, "source": record.source, "title": record.title, "url": record.url,
+        "published": record.published.isoformat(), "story": record.story, "seen_at": record.seen_at,
+        "scores": dict(record.scores), "terms": {t: list(terms) for t, terms in record.terms.items()},
+    }
+
+
+def recent_from_fields(data: Mapping[str, Any]) -> Recent:
+    return _reading("recent record", lambda: Recent(
+        id=str(data["id"]), source=str(data["source"]), title=str(data["title"]), url=str(data["url"]),
+        published=datetime.fromisoformat(data["published"]), story=_optional_str(data.get("story")),
+        seen_at=float(data.get("seen_at", 0.0)),
+        scores={str(t): float(s) for t, s in data["scores"].items()},
+        terms={str(t): tuple(str(w) for w in ws) for t, ws in data.get("terms", {}).items()},
+    ))
+
+
+def encode_recent(record: Recent) -> str:
+    return _dumps(recent_fields(record))
+
+
+def decode_recent(raw: Raw) -> Recent:
+    return recent_from_fields(_object(raw, "recent record"))
+
+
+# -- near-duplicate story sources ------------------------------------------------------------
+# Short names: the Lua in dedup/script.py reads "s" (the outlet) and stores every entry of
+# a story's list as given, so this format is shared with it.
+
+
+def encode_source(source: Source) -> str:
+    return json.dumps({"i": source.item_id, "s": source.source, "u": source.url,
+                       "t": source.published.isoformat()})
+
+
+def decode_source(raw: Raw) -> Source:
+    data = _object(raw, "story source")
+    return _reading("story source", lambda: Source(
+        str(data["i"]), str(data["s"]), str(data["u"]), datetime.fromisoformat(data["t"])))
+
+
+# -- labels ----------------------------------------------------------------------------------
+
+
+def encode_label(label: Label) -> str:
+    return _dumps({"id": label.id, "topic": label.topic, "relevant": label.relevant, "time": label.time,
+                   "title": label.title, "text": label.text, "score": label.score})
+
+
+def decode_label(raw: Raw) -> Label:
+    data = _object(raw, "label")
+    return _reading("label", lambda: Label(
+        id=str(data["id"]), topic=str(data["topic"]), relevant=bool(data["relevant"]),
+        time=float(data["time"]), title=str(data.get("title", "")), text=str(data.get("text", "")),
+        score=None if data.get("score") is None else float(data["score"]),
+    ))
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _object(raw: Raw, what: str) -> Mapping[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"{what}: not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{what}: expected a JSON object, got {type(data).__name__}")
+    return cast(Mapping[str, Any], data)
+
+
+def _reading(what: str, build: Callable[[], T]) -> T:
+    """Build a value from decoded JSON; a missing field or a wrong type is a ValueError."""
+    try:
+        return build()
+    except KeyError as exc:
+        raise ValueError(f"{what}: missing field {exc}") from None
+    except (TypeError, AttributeError) as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _kind(value: object) -> AlertKind:
+    for kind in ALERT_KINDS:
+        if value == kind:
+            return kind
+    raise ValueError(f"alert: unknown kind {value!r}")
