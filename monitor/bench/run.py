@@ -31,10 +31,10 @@ from lxml import etree
 
 from monitor import pipeline, settings, wiring
 from monitor.bench.neardup import bench_neardup
+from monitor.bench.usage import Usage, usage
 from monitor.bench.workload import FeedServer, Workload
 from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
-from monitor.model.scoring import usage
 from monitor.runtime import Runtime
 
 STAGES = ("fetch", "parse", "seen", "classify", "neardup", "claim")
@@ -129,7 +129,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     }
     # Measured before the near-dup bench, whose 100,000 synthetic texts are not the pipeline's.
     # The monitor's memory: this (service) process and its scoring worker, added.
-    service = usage()[1]  # read as the worker's is
+    service = usage().peak_mb  # read as the worker's is
     report["peak_rss_mb"] = round(service + worker_rss, 1)
     report["peak_rss_parts_mb"] = {"service": round(service, 1), "scoring_worker": round(worker_rss, 1)}
     client = redis.Redis.from_url(loaded.redis_url) if loaded.redis_url else None
@@ -153,10 +153,10 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier,
                 if name == "one_new":
                     workload.add_item(random.Random(11))
                 rt.metrics = Metrics()  # stage histograms per pass
-                started, cpu = time.perf_counter(), time.process_time() + (await rt.scorer.worker_usage())[0]
+                started, cpu = time.perf_counter(), time.process_time() + (await _worker_usage(rt)).cpu_seconds
                 results = await pipeline.poll_once(rt)
                 numbers = _pass_numbers(rt, results, time.perf_counter() - started)
-                used = time.process_time() + (await rt.scorer.worker_usage())[0] - cpu  # this process and its scorer
+                used = time.process_time() + (await _worker_usage(rt)).cpu_seconds - cpu  # this process and its scorer
                 numbers["cpu_ms_per_feed"] = round(1000 * used / len(results), 3)
                 numbers["stages"] = _stages(rt)
                 errors += numbers["errors"]
@@ -164,10 +164,15 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier,
                     passes[name] = numbers
                 if name == "fresh":  # later passes add only their few new items
                     latencies = list(observed.seconds)
-            worker_rss = (await rt.scorer.worker_usage())[1]
+            worker_rss = (await _worker_usage(rt)).peak_mb
     finally:
         _clean(rt, loaded)
     return passes, latencies, errors, worker_rss
+
+
+async def _worker_usage(rt: Runtime) -> Usage:
+    found = await rt.scorer.in_worker(usage)
+    return found if found is not None else Usage.none()
 
 
 def _pass_numbers(rt: Runtime, results: list[pipeline.PollResult], wall: float) -> dict[str, Any]:
