@@ -1,7 +1,8 @@
 """`monitor bench` as CI runs it, on a tiny workload: it runs the real pipeline and reports.
 
 Speed is not asserted here (a busy test machine would make that flaky); CI runs
-`monitor bench --check` on a larger workload for the targets.
+`monitor bench --check` on a larger workload for the targets. One bench run (~12 s) is
+shared by the tests of its report; the stage arithmetic is tested on its own below.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.bench import report as bench_report
+from monitor.bench.observers import Interval, Intervals, wall_seconds
+from monitor.bench.usage import usage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,10 +28,15 @@ def bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=100, cwd=ROOT)
 
 
-def test_bench_json_reports_every_pass_stage_anchor_and_target() -> None:
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    """The JSON report of one whole bench run, through the command line."""
     result = bench("--json")
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    return dict(json.loads(result.stdout))
+
+
+def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str, Any]) -> None:
     assert {"workload", "passes", "stages", "anchors", "latency_ms", "peak_rss_mb", "neardup",
             "targets", "errors"} <= set(report)
     assert report["errors"] == 0
@@ -41,8 +54,57 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target() -> None:
     assert "measured with 3 feeds" in report["targets"][3]["note"]
 
 
-def test_bench_text_names_each_target() -> None:
-    result = bench()
-    assert result.returncode == 0, result.stderr
-    assert "targets:" in result.stdout and "fresh end-to-end / bare feedparser" in result.stdout
-    assert "near-dup check+index p99" in result.stdout and "peak RSS" in result.stdout
+def test_bench_stages_have_wall_and_busy_time_within_the_pass(report: dict[str, Any]) -> None:
+    fresh = report["passes"]["fresh"]
+    assert report["stages"] == fresh["stages"]
+    for name in ("fetch", "parse", "seen", "classify", "claim"):  # near-dup runs only if one alerts
+        s = report["stages"][name]
+        assert 0 < s["wall_seconds"] <= s["busy_seconds"], name
+        assert s["wall_seconds"] <= fresh["seconds"], name  # the union fits in the pass; the sum need not
+        # items per WALL second (both figures rounded: 4 decimals, 1 decimal)
+        rate = s["items_per_wall_second"]
+        assert abs(rate * s["wall_seconds"] - s["items"]) <= rate * 5e-5 + 0.05 * s["wall_seconds"], name
+    assert report["stages"]["fetch"]["items"] == report["stages"]["seen"]["items"] == 15
+    assert report["passes"]["unchanged"]["stages"]["parse"] == {
+        "items": 0, "wall_seconds": 0.0, "busy_seconds": 0.0, "items_per_wall_second": None}
+
+
+def test_bench_text_names_each_target_and_explains_the_stage_columns(report: dict[str, Any]) -> None:
+    text = bench_report.text(report)
+    assert "targets:" in text and "fresh end-to-end / bare feedparser" in text
+    assert "near-dup check+index p99" in text and "peak RSS" in text
+    assert "wall s = time during which at" in text and "busy s = the sum" in text
+    fetch = report["stages"]["fetch"]
+    line = next(line.split() for line in text.splitlines() if line.startswith("  fetch "))
+    assert line == ["fetch", "15", f"{fetch['wall_seconds']:.3f}", f"{fetch['busy_seconds']:.3f}",
+                    f"{fetch['items_per_wall_second']:.0f}"]
+
+
+def test_wall_time_is_the_union_of_a_stages_intervals() -> None:
+    def spans(*pairs: tuple[float, float]) -> list[Interval]:
+        return [Interval(a, b, 0) for a, b in pairs]
+
+    assert wall_seconds([]) == 0.0
+    assert wall_seconds(spans((0, 1), (2, 3))) == 2.0  # apart
+    assert wall_seconds(spans((2, 5), (0, 3))) == 5.0  # overlapping, told out of order
+    assert wall_seconds(spans((0, 10), (1, 2), (3, 4))) == 10.0  # nested
+    assert wall_seconds(spans((0, 1), (1, 2), (5, 6))) == 3.0  # touching
+
+
+def test_stage_table_counts_items_told_or_parsed_and_rates_them_per_wall_second() -> None:
+    seen = Intervals()
+    for started, ended, items in ((0.0, 2.0, 10), (1.0, 3.0, 20)):  # two claims at once
+        seen.stage("claim", started, ended, items)
+    seen.stage("fetch", 0.0, 4.0, 0)  # timed before its items are known: they are the pass's
+    table = seen.table(items_parsed=40)
+    assert table["claim"] == {"items": 30, "wall_seconds": 3.0, "busy_seconds": 4.0, "items_per_wall_second": 10.0}
+    assert table["fetch"] == {"items": 40, "wall_seconds": 4.0, "busy_seconds": 4.0, "items_per_wall_second": 10.0}
+    assert table["neardup"] == {"items": 0, "wall_seconds": 0.0, "busy_seconds": 0.0, "items_per_wall_second": None}
+
+
+def test_usage_reads_this_process_cpu_and_peak_rss() -> None:
+    before = usage()
+    sum(i * i for i in range(200_000))  # some CPU
+    after = usage()
+    assert after.cpu_seconds > before.cpu_seconds
+    assert 10 < before.peak_mb <= after.peak_mb  # any Python process with pytest is over 10 MB

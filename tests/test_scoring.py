@@ -4,6 +4,7 @@ scores exactly as the service process would."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 from monitor.model import scoring
 from monitor.model.classify import Classifier
@@ -42,6 +43,23 @@ def test_worker_process_scores_like_the_service_process() -> None:
         scorer.close()
     assert scores == model.score(TEXTS)
     assert scores[0]["turkey_russia_syria"].score > 0.5 and scores[-1]["turkey_russia_syria"].score < 0.5
+
+
+def test_in_worker_runs_a_function_in_the_worker_process_or_answers_none_without_one() -> None:
+    model = Classifier.load(MODEL)
+    with_worker, without = BatchScorer(lambda: model, workers=1), BatchScorer(lambda: model, workers=0)
+
+    async def go() -> tuple[int | None, int | None]:
+        await with_worker.start()
+        await without.start()
+        return await with_worker.in_worker(os.getpid), await without.in_worker(os.getpid)
+
+    try:
+        worker_pid, none = asyncio.run(go())
+    finally:
+        with_worker.close()
+    assert worker_pid is not None and worker_pid != os.getpid()
+    assert none is None
 
 
 def test_waiting_polls_are_scored_in_batches_of_at_most_worker_max_texts(monkeypatch) -> None:

@@ -163,9 +163,8 @@ class NearDupIndex:
         hashes = shingles.shingle_hashes(text, self._cfg.shingle_size)
         return self._hasher.signature(hashes).astype("<u2").tobytes(), int(hashes.size)
 
-    def script_call(self, item: Item) -> tuple[list[str], list[Any]]:
-        """The keys and arguments of the check-and-add script for one item (the benchmark
-        pipelines these to fill an index quickly)."""
+    def _script_call(self, item: Item) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of the check-and-add script for one item."""
         sig, n = self.sketch(item.document)
         cfg, now = self._cfg, time.time()
         current = int(now // self._slice)
@@ -191,7 +190,7 @@ class NearDupIndex:
     def check_and_add_many(self, items: Sequence[Item]) -> list[StoryMatch]:
         """`check_and_add` for several items in one round trip. Each item's script is
         atomic and they run in order, so a copy later in the batch finds an earlier one."""
-        calls = [self.script_call(item) for item in items]
+        calls = [self._script_call(item) for item in items]
 
         def build(pipe: Pipeline) -> None:
             for keys, args in calls:

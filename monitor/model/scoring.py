@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import resource
 import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from monitor.items import TopicScore
 from monitor.model.classify import Classifier
@@ -29,6 +29,7 @@ WORKER_MAX = 800  # texts per worker call at most, so the first polls' results c
 # while later polls' texts still wait (measured: 800 per call as fast as one call for all)
 
 Scores = list[dict[str, TopicScore]]
+T = TypeVar("T")
 
 _worker_models: dict[tuple[str, str], Classifier] = {}
 
@@ -46,18 +47,6 @@ def _score_in_worker(path: str, version: str, texts: list[str]) -> Scores:
         _worker_models.clear()
         model = _worker_models[(path, version)] = Classifier.load(Path(path))
     return model.score(texts)
-
-
-def usage() -> tuple[float, float]:
-    """CPU seconds and peak RSS in MB of this process. The peak is read from /proc where
-    there is one: Linux carries ru_maxrss across exec, so a worker spawned by a 150 MB
-    process would report that process's size."""
-    try:
-        with open("/proc/self/status") as status:
-            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return time.process_time(), peak / 1024
 
 
 class BatchScorer:
@@ -110,12 +99,12 @@ class BatchScorer:
             self.observe(started, time.perf_counter(), len(texts))
         _resolve(batch, scores)
 
-    async def worker_usage(self) -> tuple[float, float]:
-        """CPU seconds and peak RSS (MB) of the scoring worker (0, 0 without one): what
-        scoring costs beside the service process. With several workers, one answers."""
+    async def in_worker(self, fn: Callable[[], T]) -> T | None:
+        """`fn()` as run in the scoring worker, None without one (`fn` must pickle: a
+        module-level function). With several workers, one of them runs it."""
         if self._pool is None:
-            return 0.0, 0.0
-        return await asyncio.get_running_loop().run_in_executor(self._pool, usage)
+            return None
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
     async def start(self) -> None:
         """Start the workers and load the model in them now, not in the first poll."""
