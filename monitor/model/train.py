@@ -34,7 +34,6 @@ from monitor.model.features import Features, FeatureSpec, build_features, combin
 from monitor.normalise import normalise
 
 DEFAULT_DATA = Path("models/train.jsonl")
-DEFAULT_OUT = Path("models/topics.skops")
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
 SEED = 0
 C = 30.0  # inverse regularisation of the logistic regression, chosen by measurement
