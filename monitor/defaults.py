@@ -1,6 +1,17 @@
-"""Every default, named once, next to what it means (read by settings, docs and tests)."""
+"""Every default, named once, next to what it means (read by settings, the stages' configs
+and tests; tests/test_docs.py checks README.md's settings tables against them).
+
+Durations are in seconds, as the settings hold them once validated; README.md writes them
+as settings.toml does ("10m").
+"""
 
 from __future__ import annotations
+
+from typing import Final
+
+MINUTE = 60.0
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
 
 SETTINGS_FILE = "settings.toml"
 """Where `monitor` looks for its settings unless `--settings` or `$MONITOR_SETTINGS` says."""
@@ -14,17 +25,23 @@ KEY_PREFIX = "monitor:"
 MODEL = "models/topics.skops"
 """The trained topic model, relative to the settings file."""
 
-FEED_INTERVAL = "10m"
+FEED_INTERVAL = 10 * MINUTE
 """How often a feed is polled unless it sets `interval`."""
 
-JITTER = "30s"
+JITTER = 30.0
 """Random delay added to each scheduled poll so feeds do not all fire together."""
 
-SEEN_TTL = "30d"
+SEEN_TTL = 30 * DAY
 """How long an item id is remembered as processed (never scored or alerted again)."""
 
-DEDUP_WINDOW = "3d"
+DEDUP_WINDOW = 3 * DAY
 """How far back the near-duplicate detector looks for an earlier copy of a story."""
+
+NEAR_DUPLICATES = True
+"""One alert per story across outlets (False: every distinct item alerts)."""
+
+FOLLOW_UP_SOURCES = 0
+"""A story reaching this many sources sends one follow-up alert; 0: never."""
 
 NEARDUP_JACCARD = 0.4
 """Two texts are one story when this share of their word 3-shingles is common (a reworded copy)."""
@@ -32,10 +49,10 @@ NEARDUP_JACCARD = 0.4
 NEARDUP_CONTAINMENT = 0.8
 """...or when this share of the shorter text's shingles is in the other (a copy with text appended)."""
 
-CONNECT_TIMEOUT = "10s"
+CONNECT_TIMEOUT = 10.0
 """Time allowed to open a connection to a feed server."""
 
-READ_TIMEOUT = "30s"
+READ_TIMEOUT = 30.0
 """Time allowed for a whole feed response once connected."""
 
 MAX_BYTES = 5_000_000
@@ -50,26 +67,41 @@ CONCURRENCY = 20
 SCORE_WORKERS = 1
 """Processes that score new items beside the service process (0: score in it)."""
 
-BACKOFF_BASE = "1m"
+BACKOFF_BASE = 1 * MINUTE
 """First wait after a feed fails; doubles with each further failure."""
 
-BACKOFF_MAX = "6h"
+BACKOFF_MAX = 6 * HOUR
 """Longest wait between attempts at a failing feed."""
 
 SEND_ATTEMPTS = 10
 """Send attempts before an alert is moved to the dead-letter list."""
 
-SEND_BACKOFF_BASE = "10s"
+SEND_BACKOFF_BASE = 10.0
 """First wait before retrying a failed send; doubles with each attempt, with jitter."""
 
-SEND_BACKOFF_MAX = "1h"
+SEND_BACKOFF_MAX = 1 * HOUR
 """Longest wait between two attempts at sending one alert."""
 
-CLAIM_TIMEOUT = "2m"
+CLAIM_TIMEOUT = 2 * MINUTE
 """An alert taken by a sender that has not acknowledged it by then is taken over by another."""
 
-FEED_ALERT_AFTER = "6h"
+LOG_LEVEL = "info"
+"""Least severe log level written: debug, info, warning or error."""
+
+FEED_ALERT_AFTER = 6 * HOUR
 """A feed failing for longer than this sends one alert to the ops channel (and one on recovery)."""
+
+CHANNEL_MODE: Final = "immediate"  # Final: typed as the literal, as settings wants
+"""A channel sends each alert on its own unless it says "digest"."""
+
+CHANNEL_FORMAT: Final = "text"
+"""Body format a channel hands to apprise: text, markdown or html."""
+
+TIMEZONE = "UTC"
+"""Time zone of a channel's digest_at and quiet_hours."""
+
+MAX_PER_HOUR = 0
+"""Messages a channel may send an hour before alerts fold into its digest; 0: no limit."""
 
 CHANNEL_ALERT_AFTER = 3
 """Failed sends in a row after which a channel is reported to the ops channel."""

@@ -5,12 +5,12 @@
     ├── InputError         a file or argument given on the command line is bad (exit 2)
     ├── ModelError         the model file is missing, unsafe, or lacks a topic (exit 1)
     ├── StoreError         Redis cannot be reached or answered with an error   (exit 1)
-    ├── FetchError         one feed could not be fetched (never fatal)
-    ├── ParseError         one feed's body is not a feed (never fatal)
-    └── SendError          one channel refused or failed a send (retried)
+    └── ParseError         one feed's body is not a feed (never fatal)
 
-Only `cli.py` turns these into exit codes and one-line messages; the stages raise them
-with a message that already names the file, feed, key or channel.
+Only the command line (monitor/cli/main.py) turns these into exit codes and one-line
+messages; the stages raise them with a message that already names the file, feed, key or
+channel. A failed fetch or send is not an error raised: it is a result (`FetchResult` with
+outcome "error", `notify` returning False): the poll backs off, the sender retries.
 """
 
 from __future__ import annotations
@@ -42,13 +42,5 @@ class StoreError(MonitorError):
     """Redis is unreachable or failed a command."""
 
 
-class FetchError(MonitorError):
-    """A feed could not be fetched."""
-
-
 class ParseError(MonitorError):
     """A feed body could not be parsed as RSS, Atom or JSON Feed."""
-
-
-class SendError(MonitorError):
-    """A channel failed to deliver an alert."""

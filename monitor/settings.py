@@ -75,19 +75,19 @@ class MonitorSection(Strict):
     key_prefix: str = defaults.KEY_PREFIX
     model: str = defaults.MODEL
     http: str = ""
-    interval: Duration = Field(default=parse_duration(defaults.FEED_INTERVAL), gt=0)
-    jitter: Duration = parse_duration(defaults.JITTER)
+    interval: Duration = Field(default=defaults.FEED_INTERVAL, gt=0)
+    jitter: Duration = defaults.JITTER
     concurrency: int = Field(default=defaults.CONCURRENCY, ge=1, le=1000)
     score_workers: int = Field(default=defaults.SCORE_WORKERS, ge=0, le=64)
-    connect_timeout: Duration = Field(default=parse_duration(defaults.CONNECT_TIMEOUT), gt=0)
-    read_timeout: Duration = Field(default=parse_duration(defaults.READ_TIMEOUT), gt=0)
+    connect_timeout: Duration = Field(default=defaults.CONNECT_TIMEOUT, gt=0)
+    read_timeout: Duration = Field(default=defaults.READ_TIMEOUT, gt=0)
     max_bytes: int = Field(default=defaults.MAX_BYTES, ge=1024)
     max_redirects: int = Field(default=defaults.MAX_REDIRECTS, ge=0, le=30)
-    backoff_base: Duration = Field(default=parse_duration(defaults.BACKOFF_BASE), gt=0)
-    backoff_max: Duration = Field(default=parse_duration(defaults.BACKOFF_MAX), gt=0)
-    log_level: str = "info"
+    backoff_base: Duration = Field(default=defaults.BACKOFF_BASE, gt=0)
+    backoff_max: Duration = Field(default=defaults.BACKOFF_MAX, gt=0)
+    log_level: str = defaults.LOG_LEVEL
     ops_channel: str = ""
-    feed_alert_after: Duration = Field(default=parse_duration(defaults.FEED_ALERT_AFTER), gt=0)
+    feed_alert_after: Duration = Field(default=defaults.FEED_ALERT_AFTER, gt=0)
 
     @field_validator("redis_url")
     @classmethod
@@ -112,19 +112,19 @@ class MonitorSection(Strict):
 
 
 class DedupSection(Strict):
-    seen_ttl: Duration = Field(default=parse_duration(defaults.SEEN_TTL), gt=0)
-    window: Duration = Field(default=parse_duration(defaults.DEDUP_WINDOW), gt=0)
-    follow_up_sources: int = Field(default=0, ge=0)
-    near_duplicates: bool = True
+    seen_ttl: Duration = Field(default=defaults.SEEN_TTL, gt=0)
+    window: Duration = Field(default=defaults.DEDUP_WINDOW, gt=0)
+    follow_up_sources: int = Field(default=defaults.FOLLOW_UP_SOURCES, ge=0)
+    near_duplicates: bool = defaults.NEAR_DUPLICATES
     jaccard: float = Field(default=defaults.NEARDUP_JACCARD, gt=0.0, le=1.0)
     containment: float = Field(default=defaults.NEARDUP_CONTAINMENT, gt=0.0, le=1.0)
 
 
 class AlertsSection(Strict):
     send_attempts: int = Field(default=defaults.SEND_ATTEMPTS, ge=1)
-    send_backoff_base: Duration = Field(default=parse_duration(defaults.SEND_BACKOFF_BASE), gt=0)
-    send_backoff_max: Duration = Field(default=parse_duration(defaults.SEND_BACKOFF_MAX), gt=0)
-    claim_timeout: Duration = Field(default=parse_duration(defaults.CLAIM_TIMEOUT), gt=0)
+    send_backoff_base: Duration = Field(default=defaults.SEND_BACKOFF_BASE, gt=0)
+    send_backoff_max: Duration = Field(default=defaults.SEND_BACKOFF_MAX, gt=0)
+    claim_timeout: Duration = Field(default=defaults.CLAIM_TIMEOUT, gt=0)
 
 
 class Feed(Strict):
@@ -163,14 +163,14 @@ class Topic(Strict):
 
 class Channel(Strict):
     url: str
-    mode: Literal["immediate", "digest"] = "immediate"
+    mode: Literal["immediate", "digest"] = defaults.CHANNEL_MODE
     digest_every: Duration | None = Field(default=None, gt=0)
     digest_at: list[str] = []
-    timezone: str = "UTC"
-    max_per_hour: int = Field(default=0, ge=0)
+    timezone: str = defaults.TIMEZONE
+    max_per_hour: int = Field(default=defaults.MAX_PER_HOUR, ge=0)
     quiet_hours: str = ""
     urgent_score: float | None = Field(default=None, ge=0.0, le=1.0)
-    format: Literal["text", "markdown", "html"] = "text"
+    format: Literal["text", "markdown", "html"] = defaults.CHANNEL_FORMAT
     title_template: str = ""
     body_template: str = ""
 

@@ -17,7 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from monitor import settings
 from monitor.errors import InputError, ModelError
 from monitor.model.classify import TRUSTED, Classifier, _read_state
-from monitor.model.features import layout, normalise
+from monitor.model.features import layout
+from monitor.normalise import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "topics.skops"

@@ -161,6 +161,35 @@ def test_fast_path_and_feedparser_agree(name: str) -> None:
     assert len(to_items) >= 1
 
 
+ODD_DATES = {  # neither ISO 8601 nor RFC 822: read by feedparser's lenient handlers
+    "2024-03": utc(2024, 3, 1),  # W3DTF, month only
+    "1 January 2024": utc(2024, 1, 1),
+    "2024-03-12t10:00:00z": utc(2024, 3, 12, 10),
+    "Fri, 2006/09/15 08:19:53 EDT": utc(2006, 9, 15, 12, 19, 53),  # Perforce
+    "Κυρ, 11 Ιούλ 2004 12:00:00 EST": utc(2004, 7, 11, 17),  # Greek
+}
+
+
+def _dated_feed(dates: list[str]) -> bytes:
+    entries = "".join(f"<item><guid>g{n}</guid><title>T{n}</title><pubDate>{d}</pubDate></item>"
+                      for n, d in enumerate(dates))
+    return f'<rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'.encode()
+
+
+def test_odd_dates_are_read_as_feedparser_reads_them() -> None:
+    body = _dated_feed(list(ODD_DATES))
+    fast = parse._lxml_entries(body, "application/rss+xml")
+    slow = parse._feedparser_entries(body, "application/rss+xml", "wire")
+    assert fast is not None
+    assert [r.date for r in fast] == [r.date for r in slow] == list(ODD_DATES.values())
+
+
+def test_a_nonsense_date_is_no_date_not_an_error() -> None:
+    # feedparser's own W3DTF handler raises on "00" (year -99)
+    (item,) = parse_feed(_dated_feed(["00"]), "application/rss+xml", "wire", FETCHED)
+    assert item.published == FETCHED
+
+
 @pytest.mark.parametrize(
     ("name", "content_type"),
     [

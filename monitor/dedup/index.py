@@ -24,22 +24,13 @@ from typing import Any
 import redis
 from redis.client import Pipeline
 
-from monitor import codec
+from monitor import codec, defaults
 from monitor.dedup import shingles
 from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
 from monitor.items import Item, Source
 from monitor.keys import Keys
 from monitor.store import evalsha, pipelined
-
-WINDOW_SECONDS = 3 * 86400
-"""How far back an earlier copy is looked for ([dedup] window)."""
-
-JACCARD_THRESHOLD = 0.4
-"""Duplicate when the word 3-shingle Jaccard similarity reaches this ([dedup] jaccard)."""
-
-CONTAINMENT_THRESHOLD = 0.8
-"""Duplicate when this share of the shorter text's shingles is in the other ([dedup] containment)."""
 
 MIN_CONTAINED_SHINGLES = 15
 """Containment counts only when the shorter text has this many shingles: a headline alone
@@ -52,9 +43,9 @@ class NearDupConfig:
     changing shingle_size, num_perm, bands or rows makes the items already indexed
     incomparable, so do it with a new key prefix or let one window pass."""
 
-    window_seconds: int = WINDOW_SECONDS
-    jaccard_threshold: float = JACCARD_THRESHOLD
-    containment_threshold: float = CONTAINMENT_THRESHOLD
+    window_seconds: int = int(defaults.DEDUP_WINDOW)  # the [dedup] settings' defaults
+    jaccard_threshold: float = defaults.NEARDUP_JACCARD
+    containment_threshold: float = defaults.NEARDUP_CONTAINMENT
     min_contained_shingles: int = MIN_CONTAINED_SHINGLES
     shingle_size: int = 3  # words: 2 merges more same-event articles, 5 misses reworded copies
     num_perm: int = 128  # signature length: estimate error ~0.04 at Jaccard 0.5

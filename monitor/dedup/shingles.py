@@ -4,29 +4,26 @@ No I/O. The hashes are stable across processes and machines (blake2b, fixed seed
 several workers sharing one Redis index compute the same signature for the same text.
 
 Normalisation, chosen so that the copies an outlet makes of a wire story shingle alike:
-accents stripped (NFKD), lower case, punctuation and apostrophes dropped, and British
-spellings folded onto American ones by suffix rules. The rules are applied to both texts,
-so a rule that also folds an unrelated word ("rise" -> "rize") costs nothing.
+the words of monitor/normalise.py (the classifier's own: case, accents and apostrophes
+folded, punctuation dropped), with British spellings folded onto American ones by suffix
+rules. The rules are applied to both texts, so a rule that also folds an unrelated word
+("rise" -> "rize") costs nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import string
-import unicodedata
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
+from monitor.normalise import words
+
 Hashes = npt.NDArray[np.uint64]
 Signature = npt.NDArray[np.uint16]
 
-_TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
-_MARKS = re.compile(r"[\u0300-\u036f]")  # combining accents left by NFKD
-_APOSTROPHES = re.compile(r"['\u2019\u02bc]")
-_ASCII_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation.replace("'", "")})
 # British -> American, first matching rule wins; only words of 5+ letters are touched.
 _SPELLING = tuple(
     (re.compile(pattern), repl)
@@ -65,7 +62,7 @@ def canonical(word: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The normalised words of a text."""
-    return [canonical(w) for w in _words(text)]
+    return [canonical(w) for w in words(text)]
 
 
 _WORD_HASHES: dict[str, int] = {}
@@ -82,14 +79,6 @@ def _word_hash(word: str) -> int:
     return h
 
 
-def _words(text: str) -> list[str]:
-    """Lower-case words, accents and apostrophes removed ("Erdoğan's" -> "erdogans")."""
-    if text.isascii():  # the common case, 3x faster than the regex
-        return text.lower().replace("'", "").translate(_ASCII_PUNCTUATION).split()
-    plain = _MARKS.sub("", unicodedata.normalize("NFKD", text)).lower()
-    return _TOKEN.findall(_APOSTROPHES.sub("", plain))
-
-
 def _fmix(h: Hashes) -> Hashes:
     """MurmurHash3's 64-bit finaliser: spreads every input bit over the output."""
     h = h ^ (h >> np.uint64(33))
@@ -102,15 +91,15 @@ def _fmix(h: Hashes) -> Hashes:
 def shingle_hashes(text: str, k: int) -> Hashes:
     """The distinct 64-bit hashes of the text's word k-shingles (a text shorter than k
     words is one shingle; an empty text has none)."""
-    words = _words(text)
-    if not words:
+    ws = words(text)
+    if not ws:
         return np.zeros(0, dtype=np.uint64)
     known = _WORD_HASHES.get
-    th = np.array([known(w) or _word_hash(w) for w in words], dtype=np.uint64)
-    n = max(1, len(words) - k + 1)
+    th = np.array([known(w) or _word_hash(w) for w in ws], dtype=np.uint64)
+    n = max(1, len(ws) - k + 1)
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for j in range(min(k, len(words))):
+        for j in range(min(k, len(ws))):
             h += th[j : j + n] * _MIX[j % len(_MIX)]
         return np.unique(_fmix(h))
 

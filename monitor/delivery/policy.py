@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from monitor.items import Alert
 
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-HOUR = 3600.0
 
 
 def parse_time_of_day(value: str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -228,16 +228,3 @@ def backoff_delay(errors: int, retry_after: float | None, base: float, cap: floa
     delay = min(cap, base * 2 ** (errors - 1)) if errors > 0 else 0.0
     return max(delay, retry_after or 0.0)
 
-
-async def fetch_many(
-    session: aiohttp.ClientSession,
-    requests: Sequence[tuple[str, str, Validators]],
-    limits: FetchLimits,
-) -> list[FetchResult]:
-    """Fetch feeds concurrently (the session's connector bounds how many at once); results
-    come back in request order. `fetch` never raises, so one feed cannot fail the rest."""
-    return list(
-        await asyncio.gather(
-            *(fetch(session, feed, url, validators, limits) for feed, url, validators in requests)
-        )
-    )

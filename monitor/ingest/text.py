@@ -12,9 +12,11 @@ import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape
 
-from feedparser.datetimes import _parse_date
+import feedparser
 from lxml import etree
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})
@@ -33,7 +35,6 @@ _BLOCKS = tuple(
 _HTML_PARSER = etree.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, default_doctype=False
 )
-_WS = re.compile(r"\s+")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
@@ -127,12 +128,9 @@ def parse_date(value: str | None) -> datetime | None:
     if not value or not value.strip():
         return None
     value = value.strip()
-    parsed = _try_iso(value) or _try_rfc822(value)
+    parsed = _try_iso(value) or _try_rfc822(value) or _lenient(value)
     if parsed is None:
-        struct = _parse_date(value)
-        if struct is None:
-            return None
-        parsed = from_struct(struct)
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -156,4 +154,22 @@ def _try_rfc822(value: str) -> datetime | None:
     try:
         return parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
+        return None
+
+
+@lru_cache(maxsize=4096)  # a feed repeats its items, and their dates, at every poll
+def _lenient(value: str) -> datetime | None:
+    """A date neither ISO 8601 nor RFC 822 ("2024-03", "1 January 2024", W3DTF, asctime,
+    Greek, Korean...) as feedparser reads it, so the fast parser agrees with the fallback.
+
+    feedparser has no public function for one date: it is read through its public `parse`,
+    from a one-item feed (~0.2 ms, only for these rare dates). Some nonsense dates make
+    feedparser's own handlers raise (e.g. "00": year -99); they are unreadable, not fatal.
+    """
+    try:
+        feed = feedparser.parse(f'<rss version="2.0"><channel><item><pubDate>{escape(value)}'
+                                "</pubDate></item></channel></rss>")
+        struct = feed.entries[0].get("published_parsed") if feed.entries else None
+        return from_struct(struct) if struct else None
+    except (ValueError, OverflowError):
         return None

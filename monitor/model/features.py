@@ -1,6 +1,7 @@
 """Text to features for the topic model: shared by training and scoring, so they agree.
 
-Text is normalised (case, accents, apostrophes), split into sentences, and counted once
+Text is normalised (monitor/normalise.py: case, accents, apostrophes, the same folding as
+the near-duplicate shingles), split into sentences, and counted once
 per sentence: word 1-2-grams and character n-grams within words. A document's (or a
 passage's) counts are the sums of its sentences' counts, weighted by sublinear tf x idf
 and scaled to unit length per block. Passages are overlapping pairs of sentences; their
@@ -11,7 +12,6 @@ that is about it. Everything here is pure (the word cache only memoises).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -21,25 +21,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from monitor.model.counting import Counter, char_grams
+from monitor.normalise import normalise
 
 if TYPE_CHECKING:  # training only: scoring never imports scikit-learn (~65 MB per process)
     from sklearn.feature_extraction.text import CountVectorizer
 
-_APOSTROPHES = re.compile(r"['’`]")
-_ASCII_APOSTROPHES = str.maketrans("", "", "'`")
 FLOOR_PERCENTILE = 25  # length floor of each block: this percentile of training passages
-
-
-def normalise(text: str) -> str:
-    """Lower-case, drop accents and apostrophes: Erdoğan = Erdogan, Syria's = Syrias.
-
-    Feeds and scrapers differ in exactly these, so features must not.
-    """
-    if text.isascii():  # the common case, ten times cheaper
-        return text.lower().translate(_ASCII_APOSTROPHES)
-    text = unicodedata.normalize("NFKD", text.lower().replace("ı", "i"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _APOSTROPHES.sub("", text)
 
 
 @dataclass(frozen=True)

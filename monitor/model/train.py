@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,13 +30,10 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from monitor.errors import InputError
 from monitor.model.classify import FORMAT
-from monitor.model.features import Features, FeatureSpec, build_features, combine, layout, normalise
-
-if TYPE_CHECKING:
-    pass
+from monitor.model.features import Features, FeatureSpec, build_features, combine, layout
+from monitor.normalise import normalise
 
 DEFAULT_DATA = Path("models/train.jsonl")
-DEFAULT_OUT = Path("models/topics.skops")
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
 SEED = 0
 C = 30.0  # inverse regularisation of the logistic regression, chosen by measurement
@@ -76,9 +73,9 @@ def read_data(paths: list[Path]) -> Dataset:
         digest.update(raw)
         for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
             if line.strip():
-                text, topics = parse_line(line, f"{path}:{n}")
+                text, named = parse_line(line, f"{path}:{n}")
                 texts.append(text)
-                labels.append(frozenset(topics))
+                labels.append(frozenset(named))
                 groups.append(group_of(line, f"{path}:{n}"))
     topics = tuple(sorted(set().union(*labels))) if labels else ()
     if not topics:

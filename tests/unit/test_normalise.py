@@ -1,0 +1,118 @@
+"""The one text normaliser (monitor/normalise.py) shared by the classifier and the shingles."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from monitor.dedup import shingles
+from monitor.model import features
+from monitor.model.counting import TOKEN
+from monitor.normalise import normalise, words
+
+# Characters where normalisers go wrong: Turkish i's, apostrophes and the characters typed
+# for them, accents combined and precomposed, Cyrillic е/ё/и/й, Arabic letters with hamza,
+# tashkeel and tatweel, compatibility forms (ŉ, full-width apostrophe, Greek oxia, ligature),
+# Greek sigma, and spaces.
+TRICKY = list("aeiIİıiszßSΣσςо'`´‘’ʼ＇ŉ῾῭ﬁ ẞ\u00a0\t\n-.,:;!?\"“”«»0123456789"
+              "еёЁиийЙжЖاأإآؤئءىةـ\u064b\u064e\u0651\u0652\u0653\u0654\u0670\u0300\u0301\u0306\u0307"
+              "\u0308\u0316\u0327\u0345\u1ffd\u094d")
+tricky_text = st.text(alphabet=st.sampled_from(TRICKY), max_size=40)
+any_text = st.text(max_size=60)
+PROPERTY = settings(max_examples=400, deadline=None, database=None)
+
+
+@pytest.mark.parametrize("spelling", ["ISTANBUL", "İSTANBUL", "İstanbul", "Istanbul", "ıstanbul",
+                                      "istanbul", "I\u0307stanbul"])
+def test_turkish_capital_and_dotless_i_are_all_i(spelling: str) -> None:
+    assert normalise(spelling) == "istanbul"
+
+
+def test_turkish_letters_lose_their_accents() -> None:
+    assert normalise("DİYARBAKIR Çavuşoğlu Güneş") == "diyarbakir cavusoglu gunes"
+
+
+@pytest.mark.parametrize("spelling", ["Türkiye'nin", "Türkiye’nin", "Türkiye‘nin", "Türkiye´nin",
+                                      "Türkiyeʼnin", "Türkiye`nin", "Turkiyenin"])
+def test_an_apostrophe_suffix_stays_on_its_word(spelling: str) -> None:
+    assert normalise(spelling) == "turkiyenin"
+    assert words(spelling) == ["turkiyenin"]
+
+
+def test_erdogan_possessive_in_every_spelling() -> None:
+    assert {normalise(s) for s in ("Erdoğan’ın", "Erdoğan'ın", "ERDOĞAN’IN", "Erdogan'in")} == {"erdoganin"}
+    assert normalise("Syria's") == normalise("Syria’s") == "syrias"
+
+
+def test_curly_and_straight_quotes_give_the_same_words() -> None:
+    curly = "“Erdoğan’ın sözleri” dedi ‘Putin’"
+    straight = "\"Erdogan'in sozleri\" dedi 'Putin'"
+    assert words(curly) == words(straight) == ["erdoganin", "sozleri", "dedi", "putin"]
+    # double quotes are punctuation: normalise keeps them, words() drops them
+    assert normalise(curly) == "“erdoganin sozleri” dedi putin"
+
+
+def test_russian_text_is_only_lower_cased() -> None:
+    text = "Путин заявил, что Россия готова к переговорам. Какой-то МОЙ край."
+    assert normalise(text) == text.lower()
+    assert "й" in normalise("Какой") and normalise("Какой") != normalise("Какои")
+
+
+def test_russian_yo_is_written_optionally_so_it_folds_onto_ye() -> None:
+    assert normalise("Королёв ЁЖ ещё") == normalise("Королев ЕЖ еще") == "королев еж еще"
+
+
+def test_arabic_letters_are_kept() -> None:
+    text = "قال الرئيس التركي رجب طيب أردوغان إن أنقرة لن تسمح بذلك، وفق ما نقلت وكالة الأناضول."
+    assert normalise(text) == text
+    assert words(text)[5] == "أردوغان"
+
+
+def test_arabic_vowel_marks_and_tatweel_are_dropped() -> None:
+    assert normalise("جدًّا") == normalise("جدا") == "جدا"
+    assert normalise("الـرئيـس") == "الرئيس"
+    assert normalise("كَتَبَ") == "كتب"
+
+
+def test_compatibility_forms_and_spaces() -> None:
+    assert normalise("ﬁnal\u00a0ＡＢＣ") == "final abc"
+    assert normalise("a\u2009b") == "a b"  # thin space
+    assert words("Erdoğan\u00a0—\u00a0Putin") == ["erdogan", "putin"]
+
+
+def test_the_classifier_and_the_shingles_see_the_same_words() -> None:
+    a, b = "Erdoğan’ın açıklaması: İdlib’de ateşkes", "Erdogan'in aciklamasi: Idlib'de ateskes"
+    assert shingles.tokens(a) == shingles.tokens(b) == ["erdoganin", "aciklamasi", "idlibde", "ateskes"]
+    assert (shingles.shingle_hashes(a, 3) == shingles.shingle_hashes(b, 3)).all()
+    assert features.normalise(a) == features.normalise(b)
+    assert TOKEN.findall(features.normalise(a)) == shingles.tokens(a)
+
+
+@PROPERTY
+@given(any_text | tricky_text)
+@example("a\u0654'\u0316")  # marks joined out of order by a dropped apostrophe
+@example("ё\u0308 ё\u0301")
+def test_normalising_twice_changes_nothing(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once) == once
+    assert words(once) == words(text)
+
+
+@PROPERTY
+@given(any_text | tricky_text)
+def test_the_result_is_nfc_and_lower_case(text: str) -> None:
+    out = normalise(text)
+    assert unicodedata.is_normalized("NFC", out)
+    assert out.lower() == out
+    assert not set(out) & set("ı'`´‘’ʼ\u0640")
+
+
+@PROPERTY
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_the_ascii_fast_paths_agree_with_the_general_ones(text: str) -> None:
+    # "é" sends the text down the general path and comes out as a plain "e"
+    assert normalise(text + "é") == normalise(text) + "e"
+    assert words(text + " é") == words(text) + ["e"]
