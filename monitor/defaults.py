@@ -112,5 +112,11 @@ RECENT_MAX = 5000
 TERMS_SHOWN = 5
 """How many score-raising terms an alert and `monitor score` show."""
 
+LEAD_CHARS = 300
+"""Characters of the article shown under an alert (cut at a word boundary)."""
+
+TEXT_KEPT = 4000
+"""Characters of an item's text kept with its alert (for feedback export and labels)."""
+
 USER_AGENT = "monitor/{version} (+https://github.com/monitor-news/monitor; self-hosted news monitor)"
 """The User-Agent sent to feed servers, so their operators know who polls them."""

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor import defaults
+
 OUTBOX_GROUP = "senders"
 """Consumer group of the outbox stream: each alert is delivered to one sender."""
 
 
 @dataclass(frozen=True, slots=True)
 class Keys:
-    prefix: str = "monitor:"
+    prefix: str = defaults.KEY_PREFIX
 
     def seen(self, item_id: str) -> str:
         """String, TTL `[dedup] seen_ttl`: present once the item was scored and its alerts enqueued."""

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import codec, settings, wiring
+from monitor import codec, defaults, settings, wiring
 from monitor.cli.main import load
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError
@@ -236,7 +236,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         return 0
     cv = Classifier.load(loaded.model_path).metadata.get("cv", {})
     store = wiring.store(loaded)
-    recent = store.recent(5000)
+    recent = store.recent(defaults.RECENT_MAX)
     verdicts = labels.all_labels(store.redis, store.keys)
     for topic in topics:
         scores = [(r.seen_at, r.scores.get(topic, 0.0)) for r in recent]

@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from monitor.defaults import TEXT_KEPT
 from monitor.items import Alert, Scored
-
-TEXT_KEPT = 4000  # characters of an item's text kept with its alert (for feedback export)
 
 
 @dataclass(frozen=True)

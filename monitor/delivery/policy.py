@@ -14,8 +14,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor import defaults
 from monitor.items import Alert
 
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -48,11 +50,11 @@ def parse_zone(name: str) -> ZoneInfo:
 
 @dataclass(frozen=True)
 class ChannelPolicy:
-    mode: str = "immediate"  # or "digest"
+    mode: Literal["immediate", "digest"] = defaults.CHANNEL_MODE
     digest_every: float | None = None  # seconds
     digest_at: tuple[int, ...] = ()  # minutes after midnight, in `zone`
-    zone: str = "UTC"
-    max_per_hour: int = 0  # 0: no limit
+    zone: str = defaults.TIMEZONE
+    max_per_hour: int = defaults.MAX_PER_HOUR  # 0: no limit
     quiet: tuple[int, int] | None = None  # minutes after midnight, in `zone`
     urgent_score: float | None = None  # at least this breaks through quiet hours
 

@@ -22,11 +22,11 @@ from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from monitor.defaults import LEAD_CHARS
 from monitor.delivery.policy import group_digest
 from monitor.items import Alert, Digest
 
 FORMATS = ("text", "markdown", "html")
-LEAD_CHARS = 300  # characters of the article shown under an alert
 ZERO_WIDTH = "\u200b"
 MENTION_RE = re.compile(r"([@＠])(?=(channel|everyone|here|all|room)\b)", re.I)
 SLACK_SPECIAL_RE = re.compile(r"<(?=[!@#])")

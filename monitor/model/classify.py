@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from monitor.defaults import TERMS_SHOWN
 from monitor.errors import ModelError
 from monitor.items import TopicScore
 from monitor.model.features import Features, FeatureSpec, build_features, combine, layout
@@ -104,7 +105,7 @@ class Classifier:
         z = margins * self.calib[:, 0] + self.calib[:, 1]
         return 1.0 / (1.0 + np.exp(np.clip(z, -50, 50)))
 
-    def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = 5,
+    def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = TERMS_SHOWN,
               explain_min: float = EXPLAIN_MIN) -> list[dict[str, TopicScore]]:
         """Every topic's calibrated probability for each text, with the terms that raised it.
 
