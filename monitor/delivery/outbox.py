@@ -13,10 +13,12 @@ is a crash between a successful send and its XACK, and then the copy is sent onc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import redis
+from redis.client import Pipeline
 
 from monitor import codec
 from monitor.items import Alert, Digest, Queued
@@ -81,7 +83,8 @@ class Outbox:
                 OUTBOX_GROUP, self.consumer, {self.keys.outbox: "0" if own_pending else ">"},
                 count=count, block=block_ms,
             )
-        return [d for _, entries in reply or [] for d in _deliveries(entries)]
+        streams = cast(list[tuple[bytes, list[Any]]], reply or [])  # [(stream, entries)]
+        return [d for _, entries in streams for d in _deliveries(entries)]
 
     def reclaim(self, min_idle_ms: int, count: int = 100) -> list[Delivery]:
         """Alerts another sender took and did not end within min_idle_ms (it died)."""
@@ -95,8 +98,8 @@ class Outbox:
         """Reset the idle time of alerts this sender still holds, so nobody takes them over."""
         if entry_ids:
             with redis_errors("renewing held alerts"):
-                self.redis.xclaim(self.keys.outbox, OUTBOX_GROUP, self.consumer, 0, entry_ids,
-                                  justid=True)
+                self.redis.xclaim(self.keys.outbox, OUTBOX_GROUP, self.consumer, 0,
+                                  list[Any](entry_ids), justid=True)
 
     def done(self, delivery: Delivery, channel: str, now: float) -> None:
         """The send succeeded: end the delivery and count it against the channel's hour."""
@@ -140,7 +143,7 @@ class Outbox:
         """Enqueue the channel's waiting alerts as one digest entry; returns how many."""
         key = self.keys.digest(channel)
 
-        def move(pipe: redis.client.Pipeline) -> int:
+        def move(pipe: Pipeline) -> int:
             waiting = tuple(codec.decode_alert(raw) for raw in pipe.lrange(key, 0, -1))
             pipe.multi()
             if waiting:
@@ -151,7 +154,7 @@ class Outbox:
             return len(waiting)
 
         with redis_errors("enqueueing a digest"):
-            return int(self.redis.transaction(move, key, value_from_callable=True))
+            return _transaction(self.redis, move, key)
 
     # -- channel health --------------------------------------------------------------------
 
@@ -212,7 +215,7 @@ class Outbox:
     def resend_dead(self) -> int:
         """Put every dead letter back in the outbox with a fresh attempt count."""
         # WATCH/MULTI: a crash or a concurrent resend can neither lose nor duplicate one.
-        def move(pipe: redis.client.Pipeline) -> int:
+        def move(pipe: Pipeline) -> int:
             dead = pipe.lrange(self.keys.dead, 0, -1)
             pipe.multi()
             for raw in dead:  # the last error stays with it, as a note of what happened
@@ -222,7 +225,7 @@ class Outbox:
             return len(dead)
 
         with redis_errors("resending dead letters"):
-            return int(self.redis.transaction(move, self.keys.dead, value_from_callable=True))
+            return _transaction(self.redis, move, self.keys.dead)
 
 
 def _deliveries(entries: list[Any]) -> list[Delivery]:
@@ -231,3 +234,9 @@ def _deliveries(entries: list[Any]) -> list[Delivery]:
         if fields and b"alert" in fields:  # a deleted entry shows as (id, None) in XPENDING reads
             out.append(Delivery(entry_id, codec.decode_queued(fields[b"alert"])))
     return out
+
+
+def _transaction(client: redis.Redis, move: Callable[[Pipeline], int], key: str) -> int:
+    """WATCH `key`, run `move` (which calls MULTI), retry on a concurrent change; its count.
+    redis-py types the callable as returning None, though value_from_callable returns it."""
+    return cast(int, client.transaction(cast(Callable[[Pipeline], None], move), key, value_from_callable=True))

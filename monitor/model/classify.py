@@ -65,8 +65,8 @@ class Classifier:
             meta = json.loads(str(state["metadata"]))
             if meta.get("format") != FORMAT:
                 raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
-            spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),  # type: ignore[arg-type]
-                               tuple(meta["spec"]["char_ngrams"]),  # type: ignore[arg-type]
+            spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),
+                               tuple(meta["spec"]["char_ngrams"]),
                                float(meta["spec"]["char_weight"]))
             features = build_features(spec, state["word_names"], state["word_idf"],
                                       state["char_names"], state["char_idf"],

@@ -77,7 +77,8 @@ class BatchScorer:
 
     def _take(self) -> list[tuple[list[str], asyncio.Future[Scores]]]:
         """The oldest waiting polls, up to WORKER_MAX texts (a poll's texts stay together)."""
-        batch, size = [], 0
+        batch: list[tuple[list[str], asyncio.Future[Scores]]] = []
+        size = 0
         while self.pending and (not batch or size + len(self.pending[0][0]) <= WORKER_MAX):
             batch.append(self.pending.pop(0))
             size += len(batch[-1][0])
