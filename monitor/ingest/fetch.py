@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
 import aiohttp
 
@@ -42,13 +43,15 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
 
+FetchOutcome = Literal["ok", "not_modified", "error"]
+
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     feed: str
     url: str
     status: int | None  # HTTP status, None when no response
-    outcome: str  # "ok" | "not_modified" | "error"
+    outcome: FetchOutcome
     body: bytes | None
     content_type: str | None
     validators: Validators  # new validators from the response (or the old ones on 304)
@@ -83,7 +86,7 @@ def make_session(limits: FetchLimits) -> aiohttp.ClientSession:
 class _Answer:
     """What one request produced; `fetch` adds the feed, URL and timing."""
 
-    outcome: str
+    outcome: FetchOutcome
     status: int | None = None
     body: bytes | None = None
     content_type: str | None = None
