@@ -43,6 +43,7 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
 
+
 FetchOutcome = Literal["ok", "not_modified", "error"]
 
 
