@@ -1,0 +1,1 @@
+"""`monitor bench`: the pipeline measured against its anchors; outside the product path."""

@@ -1,0 +1,1 @@
+"""Delivery: alerts, the outbox, the sender, policy, templates and the console channel."""

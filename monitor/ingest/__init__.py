@@ -1,0 +1,1 @@
+"""Ingest: fetch a feed (aiohttp, conditional GET, caps, backoff), parse it into Items, clean text."""

@@ -1,0 +1,1 @@
+"""The topic model: features, counting, classify, scoring in a worker, train, evaluate, labels."""
