@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,34 @@ def evalsha(pipe: Pipeline, script: Script, keys: Sequence[Any], args: Sequence[
     pipe.evalsha(script.sha, len(keys), *keys, *args)
 
 
+def run_each(client: redis.Redis, script: Script, calls: Sequence[tuple[list[Any], list[Any]]]) -> list[Any]:
+    """Run a script once per (keys, args), all in one round trip; its replies in order.
+
+    A call Redis answers with NOSCRIPT (after a restart or SCRIPT FLUSH) did not run: the
+    script is loaded and only those calls are sent again, so a call that ran (and added to
+    a counter) never runs twice, even when another client loads the script meanwhile.
+    """
+    replies: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    for attempt in (1, 2):
+        pipe = client.pipeline(transaction=False)
+        for i in todo:
+            evalsha(pipe, script, *calls[i])
+        missing = []
+        for i, reply in zip(todo, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(reply, redis.exceptions.NoScriptError) and attempt == 1:
+                missing.append(i)
+            elif isinstance(reply, Exception):
+                raise reply
+            else:
+                replies[i] = reply
+        if not missing:
+            break
+        client.script_load(script.script)
+        todo = missing
+    return replies
+
+
 @dataclass(frozen=True)
 class Claim:
     """One item to mark seen, with its record for `recent` and its alerts to enqueue."""
@@ -153,6 +181,17 @@ class Claim:
     item_id: str
     recent: dict[str, Any]
     alerts: tuple[tuple[str, str], ...] = ()  # (short id, alert JSON)
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """A feed's state to save: fields to set (None clears one), counters to add, and the
+    worker whose lease the save releases ('' keeps the lease). No fields: a release."""
+
+    name: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    counts: Mapping[str, int] = field(default_factory=dict)
+    release: str = ""
 
 
 @dataclass(frozen=True)
@@ -218,28 +257,39 @@ class Store:
                     release: str = "") -> None:
         """Set some of a feed's fields (None clears one) and add to its counters, all at
         once; and release the feed's lease if `release` (a worker) holds it."""
-        values = [x for k, v in fields.items() if v is not None for x in (k, str(v))]
-        clear = [key for key, value in fields.items() if value is None]
-        added = [x for k, n in (counts or {}).items() if n for x in (k, n)]  # 0: nothing to add
-        with redis_errors(f"saving the state of feed '{name}'"):
-            self._save(keys=[self.keys.feed(name), self.keys.lease(name)],
-                       args=[release, len(values) // 2, len(clear), *values, *clear, *added])
+        self.update_feeds([FeedUpdate(name, fields, counts or {}, release)])
+
+    def update_feeds(self, updates: Sequence[FeedUpdate]) -> list[None]:
+        """`update_feed` for several feeds in one round trip (each save atomic on its own)."""
+        with redis_errors(f"saving the state of {_feeds([u.name for u in updates])}"):
+            run_each(self.redis, self._save, [self._save_call(update) for update in updates])
+        return [None] * len(updates)
+
+    def _save_call(self, update: FeedUpdate) -> tuple[list[Any], list[Any]]:
+        values = [x for k, v in update.fields.items() if v is not None for x in (k, str(v))]
+        clear = [key for key, value in update.fields.items() if value is None]
+        added = [x for k, n in update.counts.items() if n for x in (k, n)]  # 0: nothing to add
+        return ([self.keys.feed(update.name), self.keys.lease(update.name)],
+                [update.release, len(values) // 2, len(clear), *values, *clear, *added])
 
     def lease_and_state(self, name: str, owner: str, ttl: float) -> FeedState | None:
         """Take the feed's lease and read its state in one step; None when another
         worker holds the lease."""
-        with redis_errors(f"taking the lease of feed '{name}'"):
-            flat = self._acquire(keys=[self.keys.lease(name), self.keys.feed(name)],
-                                 args=[owner, int(ttl * 1000)])
-        return None if flat is None else FeedState.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return self.lease_many([(name, ttl)], owner)[0]
+
+    def lease_many(self, leases: Sequence[tuple[str, float]], owner: str) -> list[FeedState | None]:
+        """`lease_and_state` for several (feed, ttl) in one round trip (each lease atomic
+        on its own)."""
+        calls = [([self.keys.lease(name), self.keys.feed(name)], [owner, int(ttl * 1000)]) for name, ttl in leases]
+        with redis_errors(f"taking the lease of {_feeds([name for name, _ in leases])}"):
+            return [_leased_state(flat) for flat in run_each(self.redis, self._acquire, calls)]
 
     def renew_lease(self, name: str, owner: str, ttl: float) -> bool:
         with redis_errors(f"renewing the lease of feed '{name}'"):
             return bool(self._renew(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)]))
 
     def release_lease(self, name: str, owner: str) -> None:
-        with redis_errors(f"releasing the lease of feed '{name}'"):
-            self._save(keys=[self.keys.feed(name), self.keys.lease(name)], args=[owner, 0, 0])
+        self.update_feed(name, {}, release=owner)
 
     # -- items ---------------------------------------------------------------------------
 
@@ -269,3 +319,12 @@ class Store:
         with redis_errors("reading recent items"):
             entries = self.redis.xrevrange(self.keys.recent, count=count)
         return [json.loads(fields[b"item"]) for _, fields in entries]
+
+
+def _feeds(names: Sequence[str]) -> str:
+    return f"feed '{names[0]}'" if len(names) == 1 else f"{len(names)} feeds"
+
+
+def _leased_state(flat: list[bytes] | None) -> FeedState | None:
+    """The acquire script's reply: the feed's state as a flat HGETALL, or None (not leased)."""
+    return None if flat is None else FeedState.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
