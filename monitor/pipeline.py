@@ -103,6 +103,11 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
         return PollResult(feed.name, "backoff", error=state.last_error)
     if min_gap and state.last_poll and now - state.last_poll < min_gap:
         return PollResult(feed.name, "leased")  # another worker polled it this interval
+    async with rt.in_flight:  # a poll holds its fetched items until claimed: memory is bounded
+        return await _fetch_and_process(rt, feed, state, now)
+
+
+async def _fetch_and_process(rt: Runtime, feed: FeedConfig, state: FeedState, now: float) -> PollResult:
     assert rt.session is not None, "Runtime must be entered (async with) before polling"
     with rt.timed("fetch"):
         fetched = await fetch.fetch(rt.session, feed.name, feed.url,
@@ -118,8 +123,10 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
                                      datetime.fromtimestamp(now, tz=UTC), base_url=feed.url)
     except ParseError as exc:
         return await _failed(rt, feed, state, str(exc), None)
+    validators = fetched.validators
+    del fetched  # its body need not wait in memory with the items for scoring and claim
     new, alerted = await process_items(rt, items)
-    await _succeeded(rt, feed, state, fetched.validators, "ok", len(items), new=new, alerted=alerted)
+    await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted)
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
 
 

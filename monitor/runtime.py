@@ -13,6 +13,7 @@ for it, never the fetches of the others.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,11 @@ from monitor.store import FeedState, FeedUpdate, Store
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# Polls between their fetch and their claim at once. Each holds its parsed items, so this
+# bounds the items waiting for the scorer (memory) when fetch and parse outrun scoring;
+# it is well above what fills the scorer's batches and the fetch connections.
+POLLS_IN_FLIGHT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,7 @@ class Runtime:
     io: RedisThreads = field(default_factory=RedisThreads)  # await rt.io(step, *args): Redis off the loop
     leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
     saves: Batched[FeedUpdate, None] = field(init=False)
+    in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_IN_FLIGHT, per event loop
 
     def __post_init__(self) -> None:
         self.scorer = BatchScorer(lambda: self.classifier, self.score_workers, observe=self._observe_scoring)
@@ -142,6 +149,7 @@ class Runtime:
         self._record("classify", started, ended, items)
 
     async def __aenter__(self) -> Runtime:
+        self.in_flight = asyncio.Semaphore(POLLS_IN_FLIGHT)
         self.session = fetch.make_session(self.config.fetch)
         await self.scorer.start()
         return self
