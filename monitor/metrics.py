@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -43,20 +43,21 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-Check = Callable[[], str | None]  # None when healthy, else the reason
+Check = Callable[[], Awaitable[str | None]]  # None when healthy, else the reason
 
 
-async def start_http(address: str, metrics: Metrics, health: Check, refresh: Callable[[], None]) -> web.AppRunner:
+async def start_http(address: str, metrics: Metrics, health: Check,
+                     refresh: Callable[[], Awaitable[None]]) -> web.AppRunner:
     """Serve /healthz and /metrics on host:port until the returned runner is cleaned up."""
     host, _, port = address.rpartition(":")
 
     async def healthz(_: web.Request) -> web.Response:
-        reason = health()
+        reason = await health()  # both read Redis, off the event loop (service.py)
         body = json.dumps({"status": "ok" if reason is None else "unhealthy", "reason": reason})
         return web.Response(status=200 if reason is None else 503, text=body, content_type="application/json")
 
     async def metrics_view(_: web.Request) -> web.Response:
-        refresh()
+        await refresh()
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app = web.Application()

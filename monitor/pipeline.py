@@ -6,6 +6,13 @@ A poll saves a feed's HTTP validators only after its items are claimed, so a cra
 point means the next poll fetches and processes the same items again: nothing is lost,
 and the claim's SET NX makes sure nothing is enqueued twice. This module reads no
 settings (wiring.py builds its config) and sends nothing (the sender reads the outbox).
+
+Every Redis step (lease, renewal, seen check, near-dup check, claim, state save, ops
+alert) calls the synchronous Store or NearDupIndex in a thread of the runtime's pool
+(redis_threads.py), never on the event loop: with Redis across a network, a round trip
+then holds up only its own poll, and the fetches of the other feeds go on meanwhile.
+Leases and saves of feeds polled at once share a thread hop and a round trip (`rt.lease`,
+`rt.save`), so an unchanged feed costs less than two hops.
 """
 
 from __future__ import annotations
@@ -13,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from monitor import codec
 from monitor.dedup.index import StoryMatch
@@ -25,10 +32,9 @@ from monitor.errors import ParseError, StoreError
 from monitor.ingest import fetch, parse
 from monitor.items import Alert, Item, Recent, Scored
 from monitor.runtime import FeedConfig, Runtime
-from monitor.store import Claim, FeedState
+from monitor.store import Claim, FeedState, FeedUpdate
 
 log = logging.getLogger("monitor")
-T = TypeVar("T")
 
 LEASE_MAX = 60.0  # seconds a poll's lease lasts unless renewed (a dead worker's lease expires)
 LEASE_MIN = 5.0
@@ -56,18 +62,9 @@ async def poll_feed(rt: Runtime, feed: FeedConfig, force: bool = False, min_gap:
     # Half the interval at most, so a dead worker's feeds are polled again next interval.
     ttl = max(LEASE_MIN, min(LEASE_MAX, feed.interval / 2))
     try:
-        state = rt.store.lease_and_state(feed.name, rt.worker, ttl)
-        if state is None:
-            result = PollResult(feed.name, "leased")
-        else:
-            renewer = asyncio.create_task(_renew(rt, feed.name, ttl))
-            result = None
-            try:
-                result = await _poll(rt, feed, state, force, min_gap)
-            finally:
-                renewer.cancel()
-                if result is None or result.outcome not in SAVED:
-                    rt.store.release_lease(feed.name, rt.worker)
+        state = await rt.lease(feed.name, ttl)
+        result = (PollResult(feed.name, "leased") if state is None
+                  else await _leased(rt, feed, state, ttl, force, min_gap))
     except StoreError as exc:
         log.error("feed '%s': poll failed, nothing marked: %s", feed.name, exc)
         result = PollResult(feed.name, "store_error", error=str(exc))
@@ -75,45 +72,67 @@ async def poll_feed(rt: Runtime, feed: FeedConfig, force: bool = False, min_gap:
     return result
 
 
+async def _leased(rt: Runtime, feed: FeedConfig, state: FeedState, ttl: float, force: bool,
+                  min_gap: float) -> PollResult:
+    """The poll of a feed whose lease this worker holds: renewed meanwhile, and released
+    at the end unless the poll's saved state released it already."""
+    renewer = asyncio.create_task(_renew(rt, feed.name, ttl))
+    saved = False
+    try:
+        result = await _poll(rt, feed, state, force, min_gap)
+        saved = result.outcome in SAVED
+        return result
+    finally:
+        renewer.cancel()
+        if not saved:
+            await rt.save(FeedUpdate(feed.name, release=rt.worker))
+
+
 async def _renew(rt: Runtime, name: str, ttl: float) -> None:
     while True:
         await asyncio.sleep(ttl / 3)
         try:
-            rt.store.renew_lease(name, rt.worker, ttl)
+            await rt.io(rt.store.renew_lease, name, rt.worker, ttl)
         except StoreError as exc:
             log.warning("feed '%s': %s", name, exc)
 
 
 async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, min_gap: float) -> PollResult:
-    assert rt.session is not None, "Runtime must be entered (async with) before polling"
     now = time.time()
     if not force and state.retry_at > now:
         return PollResult(feed.name, "backoff", error=state.last_error)
     if min_gap and state.last_poll and now - state.last_poll < min_gap:
         return PollResult(feed.name, "leased")  # another worker polled it this interval
+    async with rt.in_flight:  # a poll holds its fetched items until claimed: memory is bounded
+        return await _fetch_and_process(rt, feed, state, now)
+
+
+async def _fetch_and_process(rt: Runtime, feed: FeedConfig, state: FeedState, now: float) -> PollResult:
+    assert rt.session is not None, "Runtime must be entered (async with) before polling"
     with rt.timed("fetch"):
         fetched = await fetch.fetch(rt.session, feed.name, feed.url,
                                     fetch.Validators(state.etag, state.last_modified), rt.config.fetch)
     if fetched.outcome == "error":
-        return _failed(rt, feed, state, fetched.error or "unknown error", fetched.retry_after)
+        return await _failed(rt, feed, state, fetched.error or "unknown error", fetched.retry_after)
     if fetched.outcome == "not_modified":
-        _succeeded(rt, feed, state, fetched.validators, "not modified", state.items)
+        await _succeeded(rt, feed, state, fetched.validators, "not modified", state.items)
         return PollResult(feed.name, "not_modified", items=state.items)
     try:
         with rt.timed("parse"):
             items = parse.parse_feed(fetched.body or b"", fetched.content_type, feed.name,
                                      datetime.fromtimestamp(now, tz=UTC), base_url=feed.url)
     except ParseError as exc:
-        return _failed(rt, feed, state, str(exc), None)
+        return await _failed(rt, feed, state, str(exc), None)
+    validators = fetched.validators
+    del fetched  # its body need not wait in memory with the items for scoring and claim
     new, alerted = await process_items(rt, items)
-    _succeeded(rt, feed, state, fetched.validators, "ok", len(items), new=new, alerted=alerted)
+    await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted)
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
 
 
 async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
-    with rt.timed("seen"):
-        unseen = rt.store.unseen([item.id for item in items])
+    unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items])
     fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
     rt.metrics.items.labels("fetched").inc(len(items))
     if not fresh:
@@ -122,8 +141,8 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     scored = [Scored(item, topic_scores) for item, topic_scores in zip(fresh, scores, strict=True)]
     claims = await _decide(rt, scored)
     rt.metrics.items.labels("new").inc(len(fresh))
-    claimed = await _in_thread(rt, "claim", len(fresh), rt.store.claim_many, claims,
-                               rt.config.seen_ttl, rt.config.recent_max)
+    claimed = await rt.timed_io("claim", len(fresh), rt.store.claim_many, claims,
+                                rt.config.seen_ttl, rt.config.recent_max)
     enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
     rt.metrics.items.labels("alerted").inc(enqueued)
     return len(fresh), enqueued
@@ -133,15 +152,16 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
     """What to claim for each scored item, after the near-duplicate check of those that
     would alert (one round trip for the feed's batch).
 
-    The check runs in a thread: its script keeps Redis busy for ~0.5 ms per item, and
-    meanwhile this process goes on parsing and scoring other feeds (each script is atomic,
-    so concurrent checks of two feeds are safe, as they are between two workers)."""
+    The check runs in a thread, as every Redis step does: its script keeps Redis busy for
+    ~0.5 ms per item, and meanwhile this process goes on parsing and scoring other feeds
+    (each script is atomic, so concurrent checks of two feeds are safe, as they are between
+    two workers)."""
     wanted = [alerts.build_alerts(scored, rt.config.rules) for scored in batch]
     stories: dict[int, StoryMatch] = {}
     if rt.neardup is not None and any(wanted):
         alerting = [i for i, found in enumerate(wanted) if found]
-        matches = await _in_thread(rt, "neardup", len(alerting), rt.neardup.check_and_add_many,
-                                   [batch[i].item for i in alerting])
+        matches = await rt.timed_io("neardup", len(alerting), rt.neardup.check_and_add_many,
+                                    [batch[i].item for i in alerting])
         rt.metrics.items.labels("neardup").inc(len(alerting))
         stories = dict(zip(alerting, matches, strict=True))
     return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time())
@@ -167,16 +187,6 @@ def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], storie
     return claims
 
 
-async def _in_thread(rt: Runtime, stage: str, items: int, step: Callable[..., T], *args: Any) -> T:
-    """Run a blocking Redis step in a thread; its stage time is the step's own, not its
-    wait for a free thread."""
-    def timed() -> T:
-        with rt.timed(stage, items):
-            return step(*args)
-
-    return await asyncio.to_thread(timed)
-
-
 def _unique(items: list[Item]) -> list[Item]:
     """A feed may list one item twice; score and claim it once."""
     seen: dict[str, Item] = {}
@@ -196,7 +206,7 @@ def _recent_record(scored: Scored, story_id: str | None, now: float) -> dict[str
     ))
 
 
-def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:
+async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:
     errors = state.errors + 1
     c = rt.config
     delay = fetch.backoff_delay(errors, retry_after, c.backoff_base, c.backoff_max)
@@ -209,28 +219,28 @@ def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_a
         "errors": errors, "retry_at": f"{now + delay:.3f}", "failing_since": f"{since:.3f}",
     }
     if not state.ops_told and now - since >= c.feed_alert_after:
-        rt.tell_ops(f"Feed '{feed.name}' is failing",
-                    f"Failing for {(now - since) / 3600:.1f} h ({errors} polls): {error}")
+        await rt.tell_ops(f"Feed '{feed.name}' is failing",
+                          f"Failing for {(now - since) / 3600:.1f} h ({errors} polls): {error}")
         fields["ops_told"] = 1
-    rt.store.update_feed(feed.name, fields, release=rt.worker)
+    await rt.save(FeedUpdate(feed.name, fields, release=rt.worker))
     return PollResult(feed.name, "error", error=error)
 
 
-def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators: fetch.Validators,
-               status: str, items: int, new: int = 0, alerted: int = 0) -> None:
+async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators: fetch.Validators,
+                     status: str, items: int, new: int = 0, alerted: int = 0) -> None:
     if state.last_status == "error":
         log.info("feed '%s': recovered after %d errors", feed.name, state.errors)
     if state.ops_told:
-        rt.tell_ops(f"Feed '{feed.name}' recovered", f"Polls succeed again after {state.errors} errors.")
+        await rt.tell_ops(f"Feed '{feed.name}' recovered", f"Polls succeed again after {state.errors} errors.")
     now = time.time()
-    rt.store.update_feed(
+    await rt.save(FeedUpdate(
         feed.name,
         {"last_poll": f"{now:.3f}", "last_success": f"{now:.3f}", "last_status": status,
          "last_error": None, "errors": 0, "retry_at": 0, "items": items,
          "failing_since": None, "ops_told": None,
          "etag": validators.etag, "last_modified": validators.last_modified},
         counts={"new_items": new, "alerts": alerted}, release=rt.worker,
-    )
+    ))
     rt.metrics.last_success.labels(feed.name).set(now)
 
 

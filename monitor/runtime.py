@@ -3,15 +3,22 @@ the model, the scorer and the HTTP session, held by one `Runtime`.
 
 Stages are timed into the metrics and handed to any `Observer` (the benchmark is one), so
 nothing outside the product needs a hook in it.
+
+Every Redis call of the service goes through the runtime: `io` and `timed_io` run a step
+in its pool of threads (shared with the sender), and `lease` and `save` batch the steps
+every poll makes at the same moments (redis_threads.py). No Store, Outbox or NearDupIndex
+call runs on the event loop, so a Redis across a network delays only the poll that waits
+for it, never the fetches of the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 import aiohttp
 
@@ -24,7 +31,16 @@ from monitor.ingest import fetch
 from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
-from monitor.store import Store
+from monitor.redis_threads import Batched, RedisThreads
+from monitor.store import FeedState, FeedUpdate, Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Polls between their fetch and their claim at once. Each holds its parsed items, so this
+# bounds the items waiting for the scorer (memory) when fetch and parse outrun scoring;
+# it is well above what fills the scorer's batches and the fetch connections.
+POLLS_IN_FLIGHT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +90,16 @@ class Runtime:
     neardup: NearDupIndex | None = field(init=False, default=None)
     scorer: BatchScorer = field(init=False)
     session: aiohttp.ClientSession | None = None
+    io: RedisThreads = field(default_factory=RedisThreads)  # await rt.io(step, *args): Redis off the loop
+    leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
+    saves: Batched[FeedUpdate, None] = field(init=False)
+    in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_IN_FLIGHT, per event loop
 
     def __post_init__(self) -> None:
         self.scorer = BatchScorer(lambda: self.classifier, self.score_workers, observe=self._observe_scoring)
+        # self.store is read when a batch runs: it may be swapped (tests do).
+        self.leases = Batched(self.io, lambda leases: self.store.lease_many(leases, self.worker))
+        self.saves = Batched(self.io, lambda updates: self.store.update_feeds(updates))
         self.configure(self.config)
 
     def configure(self, config: PollConfig) -> None:
@@ -84,10 +107,29 @@ class Runtime:
         self.neardup = (NearDupIndex(self.store.redis, self.store.keys, config.neardup)
                         if config.neardup is not None else None)
 
-    def tell_ops(self, title: str, text: str) -> None:
+    async def lease(self, feed: str, ttl: float) -> FeedState | None:
+        """Take a feed's lease and read its state (None: another worker holds it), in one
+        round trip with the other feeds' leases taken in the same turn of the loop."""
+        return await self.leases((feed, ttl))
+
+    async def save(self, update: FeedUpdate) -> None:
+        """Save a feed's state (and release its lease), batched as `lease` is."""
+        await self.saves(update)
+
+    async def tell_ops(self, title: str, text: str) -> None:
         """One operator alert to `[monitor] ops_channel`, if there is one."""
         if self.config.ops_channel:
-            self.outbox.enqueue(alerts.health_alert(self.config.ops_channel, title, text))
+            await self.io(self.outbox.enqueue, alerts.health_alert(self.config.ops_channel, title, text))
+
+    async def timed_io(self, stage: str, items: int, step: Callable[P, T], /, *args: P.args,
+                       **kwargs: P.kwargs) -> T:
+        """A Redis step in a thread, timed as a stage: its own time, not its wait for a
+        free thread."""
+        def timed() -> T:
+            with self.timed(stage, items):
+                return step(*args, **kwargs)
+
+        return await self.io(timed)
 
     @contextmanager
     def timed(self, stage: str, items: int = 0) -> Iterator[None]:
@@ -107,6 +149,7 @@ class Runtime:
         self._record("classify", started, ended, items)
 
     async def __aenter__(self) -> Runtime:
+        self.in_flight = asyncio.Semaphore(POLLS_IN_FLIGHT)
         self.session = fetch.make_session(self.config.fetch)
         await self.scorer.start()
         return self
@@ -115,5 +158,6 @@ class Runtime:
         self.scorer.close()
         if self.session is not None:
             await self.session.close()
+        await self.io.close()
 
 

@@ -5,6 +5,11 @@ outbox sender, optional /healthz and /metrics, systemd readiness and watchdog, a
 of settings on SIGHUP or when the file changes. The loop is boring on purpose: signal
 handlers only set flags; shutdown lets in-flight polls finish (or abandons them before they
 mark anything) and cleans up in `finally`; a second SIGTERM/SIGINT exits at once.
+
+Redis is called one way in this process: the synchronous Store and Outbox (the command
+line's too) run in the runtime's pool of threads (`rt.io`, redis_threads.py), shared by
+the polls, the sender and the health and metrics reads here, never on the event loop, so
+a slow Redis delays the call that waits for it and nothing else.
 """
 
 from __future__ import annotations
@@ -94,18 +99,18 @@ class Service:
         log.info("settings reloaded: %d feeds, %d topics, %d channels", len(self.feeds),
                  len(new.settings.topics), len(new.channel_urls))
 
-    def try_reload(self) -> None:
+    async def try_reload(self) -> None:
         systemd.reloading()
         try:
             self.apply(settings.load(self.loaded.path))
         except MonitorError as exc:
             log.error("reload refused, keeping the previous settings: %s", exc)
             if str(exc) != self.reload_error:  # one ops alert per distinct failure
-                self.rt.tell_ops("Settings reload refused", f"Keeping the previous settings: {exc}")
+                await self.rt.tell_ops("Settings reload refused", f"Keeping the previous settings: {exc}")
             self.reload_error = str(exc)
         else:
             if self.reload_error:
-                self.rt.tell_ops("Settings reload succeeded", "The settings file loads again.")
+                await self.rt.tell_ops("Settings reload succeeded", "The settings file loads again.")
             self.reload_error = ""
         finally:
             systemd.ready()
@@ -123,37 +128,42 @@ class Service:
             if self.reload.is_set() or current != seen:
                 self.reload.clear()
                 seen = current
-                self.try_reload()
+                await self.try_reload()
 
     # -- health ----------------------------------------------------------------------------
 
-    def unhealthy(self) -> str | None:
+    async def unhealthy(self) -> str | None:
         if not self.scheduler.running:
             return "scheduler is not running"
         try:
-            self.rt.store.ping()
+            await self.rt.io(self.rt.store.ping)
         except StoreError as exc:
             return str(exc)
         return None
 
-    def refresh_metrics(self) -> None:
-        m = self.rt.metrics
+    async def refresh_metrics(self) -> None:
         try:
-            for state, count in self.rt.outbox.depth().items():
-                m.outbox.labels(state).set(count)
-            now = time.time()
-            for name in self.feeds:
-                last = self.rt.store.feed_state(name).last_success
-                m.staleness.labels(name).set(now - last if last else float("nan"))
+            depth, last = await self.rt.io(self._read_metrics, list(self.feeds))
         except StoreError as exc:
             log.warning("metrics: %s", exc)
+            return
+        m, now = self.rt.metrics, time.time()
+        for state, count in depth.items():
+            m.outbox.labels(state).set(count)
+        for name, success in last.items():
+            m.staleness.labels(name).set(now - success if success else float("nan"))
+
+    def _read_metrics(self, feeds: list[str]) -> tuple[dict[str, int], dict[str, float | None]]:
+        """The outbox depth and each feed's last success: blocking reads, run in a thread
+        (one hop for the lot)."""
+        return self.rt.outbox.depth(), {name: self.rt.store.feed_state(name).last_success for name in feeds}
 
     async def watchdog(self) -> None:
         interval = systemd.watchdog_interval()
         if not interval:
             return
         while not self.stop.is_set():
-            if self.unhealthy() is None:
+            if await self.unhealthy() is None:
                 systemd.watchdog_ping()
             await sleep_or_stop(self.stop, interval / 2)
 
@@ -168,7 +178,7 @@ class Service:
 
 async def serve(loaded: Loaded) -> int:
     """Poll on schedule and send until SIGTERM/SIGINT; 0 on a clean stop."""
-    rt = wiring.runtime(loaded)
+    rt = wiring.runtime(loaded)  # connects before anything runs on the loop: it blocks nothing
     service = Service(loaded, rt, wiring.sender(loaded, rt))
     _install_signals(service)
     http = None
@@ -195,7 +205,7 @@ async def serve(loaded: Loaded) -> int:
         finally:
             if http is not None:
                 await http.cleanup()
-            _save(rt)
+            await _save(rt)
     log.info("stopped")
     return 0
 
@@ -215,10 +225,10 @@ def _install_signals(service: Service) -> None:
     loop.add_signal_handler(signal.SIGHUP, service.reload.set)
 
 
-def _save(rt: Runtime) -> None:
+async def _save(rt: Runtime) -> None:
     """Ask Redis for a snapshot, so the embedded server restarts from a fresh one too."""
     try:
-        rt.store.redis.bgsave()
+        await rt.io(rt.store.redis.bgsave)
     except Exception as exc:  # best effort: the append-only file already has the state
         log.debug("bgsave: %s", exc)
 

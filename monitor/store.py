@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.client import Pipeline
@@ -23,6 +23,7 @@ from monitor import codec
 from monitor.errors import StoreError
 from monitor.items import Recent
 from monitor.keys import Keys
+from monitor.store_lua import ACQUIRE_LUA, CLAIM_LUA, RENEW_LUA, SAVE_LUA
 
 EMBEDDED_DB = "redis.db"
 EMBEDDED_CONFIG = {
@@ -30,64 +31,6 @@ EMBEDDED_CONFIG = {
     "appendfsync": "everysec",
     "save": "300 1",
 }
-
-# Mark each item of a batch seen and enqueue its alerts, in one atomic step. The order
-# guards two failures: a crash before this script means nothing was marked, so the next
-# poll processes the items again (no alert lost); the SET NX means a second worker that
-# scored an item concurrently enqueues nothing for it (no alert sent twice).
-#   KEYS: outbox, recent, then per item: seen, alert:<id>...
-#   ARGV: ttl, now, recent_max, then per item: its alert count, recent_json, alert_json...
-#   Returns 1 per item claimed here, 0 per item claimed before.
-CLAIM_LUA = """
-local done, k, a = {}, 3, 4
-while a <= #ARGV do
-  local n = tonumber(ARGV[a])
-  if redis.call('SET', KEYS[k], ARGV[2], 'NX', 'EX', ARGV[1]) then
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[a + 1])
-    for i = 1, n do
-      redis.call('XADD', KEYS[1], '*', 'alert', ARGV[a + 1 + i])
-      redis.call('SET', KEYS[k + i], ARGV[a + 1 + i], 'EX', ARGV[1])
-    end
-    done[#done + 1] = 1
-  else
-    done[#done + 1] = 0
-  end
-  k, a = k + 1 + n, a + 2 + n
-end
-return done
-"""
-
-
-# A lease is taken when free or already ours (a worker that lost Redis mid-poll may still
-# hold its own), and renewed or released only by the worker that holds it.
-# Taking it returns the feed's state (HGETALL of KEYS[2]); not taking it returns false.
-ACQUIRE_LUA = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return redis.call('HGETALL', KEYS[2])
-"""
-RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-# A feed's state saved in one step, and its lease released (if ours) in the same round
-# trip: a poll then costs two round trips, lease-and-state and this. With no fields it
-# only releases the lease.
-#   KEYS: feed, lease   ARGV: owner ('' keeps the lease), n set, n cleared, then the set
-#   field/value pairs, the cleared fields, and counter/amount pairs
-SAVE_LUA = """
-local nset, nclear = tonumber(ARGV[2]), tonumber(ARGV[3])
-local at = 4
-if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, at, at + 2 * nset - 1)) end
-at = at + 2 * nset
-if nclear > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, at, at + nclear - 1)) end
-for i = at + nclear, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
-if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-return 1
-"""
-
 
 def connect(redis_url: str, data_dir: Path) -> redis.Redis:
     """A client for the configured server, or for the embedded one (started if needed)."""
@@ -148,6 +91,34 @@ def evalsha(pipe: Pipeline, script: Script, keys: Sequence[Any], args: Sequence[
     pipe.evalsha(script.sha, len(keys), *keys, *args)
 
 
+def run_each(client: redis.Redis, script: Script, calls: Sequence[tuple[list[Any], list[Any]]]) -> list[Any]:
+    """Run a script once per (keys, args), all in one round trip; its replies in order.
+
+    A call Redis answers with NOSCRIPT (after a restart or SCRIPT FLUSH) did not run: the
+    script is loaded and only those calls are sent again, so a call that ran (and added to
+    a counter) never runs twice, even when another client loads the script meanwhile.
+    """
+    replies: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    for attempt in (1, 2):
+        pipe = client.pipeline(transaction=False)
+        for i in todo:
+            evalsha(pipe, script, *calls[i])
+        missing = []
+        for i, reply in zip(todo, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(reply, redis.exceptions.NoScriptError) and attempt == 1:
+                missing.append(i)
+            elif isinstance(reply, Exception):
+                raise reply
+            else:
+                replies[i] = reply
+        if not missing:
+            break
+        client.script_load(script.script)
+        todo = missing
+    return replies
+
+
 @dataclass(frozen=True)
 class Claim:
     """One item to mark seen, with its record for `recent` and its alerts to enqueue."""
@@ -155,6 +126,17 @@ class Claim:
     item_id: str
     recent: dict[str, Any]  # codec.recent_fields of its Recent record
     alerts: tuple[tuple[str, str], ...] = ()  # (short id, codec.encode_alert of the alert)
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """A feed's state to save: fields to set (None clears one), counters to add, and the
+    worker whose lease the save releases ('' keeps the lease). No fields: a release."""
+
+    name: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    counts: Mapping[str, int] = field(default_factory=dict)
+    release: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,34 +196,46 @@ class Store:
 
     def feed_state(self, name: str) -> FeedState:
         with redis_errors(f"reading the state of feed '{name}'"):
-            return FeedState.from_hash(self.redis.hgetall(self.keys.feed(name)))
+            raw = cast(dict[bytes, bytes], self.redis.hgetall(self.keys.feed(name)))  # replies are not decoded
+        return FeedState.from_hash(raw)
 
     def update_feed(self, name: str, fields: dict[str, Any], counts: dict[str, int] | None = None,
                     release: str = "") -> None:
         """Set some of a feed's fields (None clears one) and add to its counters, all at
         once; and release the feed's lease if `release` (a worker) holds it."""
-        values = [x for k, v in fields.items() if v is not None for x in (k, str(v))]
-        clear = [key for key, value in fields.items() if value is None]
-        added = [x for k, n in (counts or {}).items() if n for x in (k, n)]  # 0: nothing to add
-        with redis_errors(f"saving the state of feed '{name}'"):
-            self._save(keys=[self.keys.feed(name), self.keys.lease(name)],
-                       args=[release, len(values) // 2, len(clear), *values, *clear, *added])
+        self.update_feeds([FeedUpdate(name, fields, counts or {}, release)])
+
+    def update_feeds(self, updates: Sequence[FeedUpdate]) -> list[None]:
+        """`update_feed` for several feeds in one round trip (each save atomic on its own)."""
+        with redis_errors(f"saving the state of {_feeds([u.name for u in updates])}"):
+            run_each(self.redis, self._save, [self._save_call(update) for update in updates])
+        return [None] * len(updates)
+
+    def _save_call(self, update: FeedUpdate) -> tuple[list[Any], list[Any]]:
+        values = [x for k, v in update.fields.items() if v is not None for x in (k, str(v))]
+        clear = [key for key, value in update.fields.items() if value is None]
+        added = [x for k, n in update.counts.items() if n for x in (k, n)]  # 0: nothing to add
+        return ([self.keys.feed(update.name), self.keys.lease(update.name)],
+                [update.release, len(values) // 2, len(clear), *values, *clear, *added])
 
     def lease_and_state(self, name: str, owner: str, ttl: float) -> FeedState | None:
         """Take the feed's lease and read its state in one step; None when another
         worker holds the lease."""
-        with redis_errors(f"taking the lease of feed '{name}'"):
-            flat = self._acquire(keys=[self.keys.lease(name), self.keys.feed(name)],
-                                 args=[owner, int(ttl * 1000)])
-        return None if flat is None else FeedState.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return self.lease_many([(name, ttl)], owner)[0]
+
+    def lease_many(self, leases: Sequence[tuple[str, float]], owner: str) -> list[FeedState | None]:
+        """`lease_and_state` for several (feed, ttl) in one round trip (each lease atomic
+        on its own)."""
+        calls = [([self.keys.lease(name), self.keys.feed(name)], [owner, int(ttl * 1000)]) for name, ttl in leases]
+        with redis_errors(f"taking the lease of {_feeds([name for name, _ in leases])}"):
+            return [_leased_state(flat) for flat in run_each(self.redis, self._acquire, calls)]
 
     def renew_lease(self, name: str, owner: str, ttl: float) -> bool:
         with redis_errors(f"renewing the lease of feed '{name}'"):
             return bool(self._renew(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)]))
 
     def release_lease(self, name: str, owner: str) -> None:
-        with redis_errors(f"releasing the lease of feed '{name}'"):
-            self._save(keys=[self.keys.feed(name), self.keys.lease(name)], args=[owner, 0, 0])
+        self.update_feed(name, {}, release=owner)
 
     # -- items ---------------------------------------------------------------------------
 
@@ -260,7 +254,8 @@ class Store:
         """
         if not claims:
             return []
-        keys, args = [self.keys.outbox, self.keys.recent], [max(1, int(ttl)), f"{time.time():.3f}", recent_max]
+        keys = [self.keys.outbox, self.keys.recent]
+        args: list[str | int] = [max(1, int(ttl)), f"{time.time():.3f}", recent_max]
         for claim in claims:
             keys += [self.keys.seen(claim.item_id), *(self.keys.alert(short_id) for short_id, _ in claim.alerts)]
             args += [len(claim.alerts), json.dumps(claim.recent), *(payload for _, payload in claim.alerts)]
@@ -269,5 +264,14 @@ class Store:
 
     def recent(self, count: int) -> list[Recent]:
         with redis_errors("reading recent items"):
-            entries = self.redis.xrevrange(self.keys.recent, count=count)
+            entries = cast(list[tuple[bytes, dict[bytes, bytes]]], self.redis.xrevrange(self.keys.recent, count=count))
         return [codec.decode_recent(fields[b"item"]) for _, fields in entries]
+
+
+def _feeds(names: Sequence[str]) -> str:
+    return f"feed '{names[0]}'" if len(names) == 1 else f"{len(names)} feeds"
+
+
+def _leased_state(flat: list[bytes] | None) -> FeedState | None:
+    """The acquire script's reply: the feed's state as a flat HGETALL, or None (not leased)."""
+    return None if flat is None else FeedState.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))

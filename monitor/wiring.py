@@ -117,7 +117,7 @@ def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runt
 def sender(loaded: Loaded, rt: Runtime, clock: Callable[[], float] = time.time) -> Sender:
     d = delivery_config(loaded)
     return Sender(rt.outbox, d.channels, loaded.data_dir, d.retry, d.claim_timeout, rt.metrics,
-                  d.ops_channel, clock)
+                  d.ops_channel, clock, io=rt.io)  # the runtime's Redis threads
 
 
 def reconfigure(loaded: Loaded, rt: Runtime, send: Sender) -> None:

@@ -17,8 +17,14 @@ def test_healthz_503_with_reason_then_200() -> None:
     reason: list[str | None] = [REDIS_DOWN]
     port = free_port()
 
+    async def health() -> str | None:
+        return reason[0]
+
+    async def refresh() -> None:
+        pass
+
     async def go() -> list[tuple[int, dict]]:
-        runner = await start_http(f"127.0.0.1:{port}", Metrics(), lambda: reason[0], lambda: None)
+        runner = await start_http(f"127.0.0.1:{port}", Metrics(), health, refresh)
         answers = []
         try:
             async with aiohttp.ClientSession() as session:

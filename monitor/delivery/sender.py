@@ -4,6 +4,10 @@ Each channel has its own queue and task, so a channel that is slow or down only 
 own alerts. An alert is sent now or folded into the channel's digest (policy.py); a failed
 send goes back to the outbox with exponential backoff and jitter, and after `send_attempts`
 failures to the dead letters, never silently away (outbox.py has the guarantees).
+
+Every outbox call runs in a thread (`self.io`: the runtime's pool of Redis threads in the
+service, `asyncio.to_thread` when none is given), never on the event loop, so a slow
+Redis holds up only the send that waits for it, not the polls sharing the loop.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from monitor.delivery.templates import Templates
 from monitor.errors import StoreError
 from monitor.items import Alert, Digest, Queued
 from monitor.metrics import Metrics
+from monitor.redis_threads import Offload
 
 log = logging.getLogger("monitor.sender")
 
@@ -60,8 +65,10 @@ class ChannelConfig:
 class Sender:
     def __init__(self, outbox: Outbox, configs: Mapping[str, ChannelConfig], data_dir: Path,
                  retry: RetryPolicy, claim_timeout: float, metrics: Metrics | None = None,
-                 ops_channel: str = "", clock: Callable[[], float] = time.time) -> None:
+                 ops_channel: str = "", clock: Callable[[], float] = time.time,
+                 io: Offload = asyncio.to_thread) -> None:
         self.outbox = outbox
+        self.io = io  # runs each blocking outbox call off the event loop
         self.retry = retry
         self.claim_timeout_ms = int(claim_timeout * 1000)
         self.metrics = metrics
@@ -87,9 +94,9 @@ class Sender:
         config = self.configs.get(channel)
         if config is not None and isinstance(alert, Alert) and alert.kind in POLICY_KINDS:
             verdict, why = decide(config.policy, alert.score, now,
-                                  self._sent_last_hour(channel, config, now))
+                                  await self._sent_last_hour(channel, config, now))
             if verdict == "fold":
-                self.outbox.fold(delivery, channel, now)
+                await self.io(self.outbox.fold, delivery, channel, now)
                 log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)
                 return False
         try:
@@ -100,83 +107,84 @@ class Sender:
         if self.metrics is not None:
             self.metrics.sends.labels(channel, "ok" if ok else "failed").inc()
         if ok:
-            self.outbox.done(delivery, channel, now)
-            self._recovered(channel)
+            await self.io(self.outbox.done, delivery, channel, now)
+            await self._recovered(channel)
             return True
-        self._failed(delivery, channel, "not configured" if config is None else "send failed")
+        await self._failed(delivery, channel, "not configured" if config is None else "send failed")
         return False
 
-    def _sent_last_hour(self, channel: str, config: ChannelConfig, now: float) -> int:
+    async def _sent_last_hour(self, channel: str, config: ChannelConfig, now: float) -> int:
         """The channel's sends in the last hour; read from Redis only when a rate limit
         needs it (the policy looks at it for nothing else), sparing a round trip per alert."""
-        return self.outbox.sent_last_hour(channel, now) if config.policy.max_per_hour else 0
+        return await self.io(self.outbox.sent_last_hour, channel, now) if config.policy.max_per_hour else 0
 
-    def _failed(self, delivery: Delivery, channel: str, reason: str) -> None:
+    async def _failed(self, delivery: Delivery, channel: str, reason: str) -> None:
         error = f"channel '{channel}': {reason} (alert {delivery.alert.id})"
         attempt = delivery.attempts + 1
         if attempt >= self.retry.attempts:
-            self.outbox.bury(delivery, error)
+            await self.io(self.outbox.bury, delivery, error)
             log.error("%s, attempt %d of %d: moved to dead letters", error, attempt, self.retry.attempts)
         else:
             delay = self.retry.delay(attempt)
-            self.outbox.retry_later(delivery, self.clock() + delay, error)
+            await self.io(self.outbox.retry_later, delivery, self.clock() + delay, error)
             log.warning("%s, attempt %d of %d: retry in %.0fs", error, attempt, self.retry.attempts, delay)
-        if channel in self.configs and self.outbox.channel_failed(channel) == defaults.CHANNEL_ALERT_AFTER:
-            self._tell_ops(channel, f"Channel '{channel}' is failing",
-                           f"{defaults.CHANNEL_ALERT_AFTER} sends in a row failed; alerts wait in the outbox.")
+        failures = await self.io(self.outbox.channel_failed, channel) if channel in self.configs else 0
+        if failures == defaults.CHANNEL_ALERT_AFTER:
+            await self._tell_ops(channel, f"Channel '{channel}' is failing",
+                                 f"{defaults.CHANNEL_ALERT_AFTER} sends in a row failed; alerts wait in the outbox.")
 
-    def _recovered(self, channel: str) -> None:
-        if self.outbox.channel_ok(channel) >= defaults.CHANNEL_ALERT_AFTER:
-            self._tell_ops(channel, f"Channel '{channel}' recovered", "Sends succeed again.")
+    async def _recovered(self, channel: str) -> None:
+        if await self.io(self.outbox.channel_ok, channel) >= defaults.CHANNEL_ALERT_AFTER:
+            await self._tell_ops(channel, f"Channel '{channel}' recovered", "Sends succeed again.")
 
-    def _tell_ops(self, channel: str, title: str, text: str) -> None:
+    async def _tell_ops(self, channel: str, title: str, text: str) -> None:
         if self.ops_channel and self.ops_channel != channel:  # never about itself to itself
-            self.outbox.enqueue(health_alert(self.ops_channel, title, text, self.clock()))
+            await self.io(self.outbox.enqueue, health_alert(self.ops_channel, title, text, self.clock()))
 
     # -- the loops -------------------------------------------------------------------------
 
-    def flush_digests(self) -> int:
+    async def flush_digests(self) -> int:
         """Enqueue every channel's waiting alerts whose digest is due; returns digests made."""
         made, now = 0, self.clock()
         for name, config in self.configs.items():
-            if not self.outbox.waiting(name):
+            if not await self.io(self.outbox.waiting, name):
                 continue
-            last = self.outbox.last_digest(name, now)
-            if digest_due(config.policy, now, last, self._sent_last_hour(name, config, now)):
-                made += bool(self.outbox.flush_digest(name, now, uuid.uuid4().hex[:8]))
+            last = await self.io(self.outbox.last_digest, name, now)
+            if digest_due(config.policy, now, last, await self._sent_last_hour(name, config, now)):
+                made += bool(await self.io(self.outbox.flush_digest, name, now, uuid.uuid4().hex[:8]))
         return made
 
     async def drain(self) -> int:
         """Send what is due now (own unfinished alerts first), once each; for `poll --once`."""
-        self.outbox.ensure_group()
-        self.flush_digests()
-        self.outbox.release_due(self.clock())
-        batch = self.outbox.take(TAKE_BATCH, own_pending=True)
-        batch += self.outbox.reclaim(self.claim_timeout_ms)
-        batch += self.outbox.take(TAKE_BATCH)
+        await self.io(self.outbox.ensure_group)
+        await self.flush_digests()
+        await self.io(self.outbox.release_due, self.clock())
+        batch = await self.io(self.outbox.take, TAKE_BATCH, own_pending=True)
+        batch += await self.io(self.outbox.reclaim, self.claim_timeout_ms)
+        batch += await self.io(self.outbox.take, TAKE_BATCH)
         total = 0
         while batch:
             total += sum(await self._send_by_channel(batch))
-            batch = self.outbox.take(TAKE_BATCH)
+            batch = await self.io(self.outbox.take, TAKE_BATCH)
         return total
 
     async def run(self, stop: asyncio.Event) -> None:
         """The service's send loop: until stop, keep every channel's queue moving."""
-        self.outbox.ensure_group()
+        await self.io(self.outbox.ensure_group)
         queues: dict[str, asyncio.Queue[Delivery]] = {}
         workers: list[asyncio.Task[None]] = []
         first, last_reclaim = True, 0.0
         while not stop.is_set():
             batch: list[Delivery] = []
             try:
-                self.flush_digests()
-                self.outbox.release_due(self.clock())
-                batch = self.outbox.take(TAKE_BATCH, own_pending=first)
+                await self.flush_digests()
+                await self.io(self.outbox.release_due, self.clock())
+                batch = await self.io(self.outbox.take, TAKE_BATCH, own_pending=first)
                 if time.monotonic() - last_reclaim > self.claim_timeout_ms / 3000:
                     # Held alerts stay ours (a slow channel is not a dead sender); then take
                     # over what dead senders left behind.
-                    self.outbox.touch(list(self.inflight))
-                    batch += [d for d in self.outbox.reclaim(self.claim_timeout_ms)
+                    await self.io(self.outbox.touch, list(self.inflight))
+                    batch += [d for d in await self.io(self.outbox.reclaim, self.claim_timeout_ms)
                               if d.entry_id not in self.inflight]
                     last_reclaim = time.monotonic()
                 first = False

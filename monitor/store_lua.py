@@ -1,0 +1,59 @@
+"""The Lua scripts of the store (store.py): each runs atomically in Redis, and the comment
+above each says which failure its order guards against."""
+
+# Mark each item of a batch seen and enqueue its alerts, in one atomic step. The order
+# guards two failures: a crash before this script means nothing was marked, so the next
+# poll processes the items again (no alert lost); the SET NX means a second worker that
+# scored an item concurrently enqueues nothing for it (no alert sent twice).
+#   KEYS: outbox, recent, then per item: seen, alert:<id>...
+#   ARGV: ttl, now, recent_max, then per item: its alert count, recent_json, alert_json...
+#   Returns 1 per item claimed here, 0 per item claimed before.
+CLAIM_LUA = """
+local done, k, a = {}, 3, 4
+while a <= #ARGV do
+  local n = tonumber(ARGV[a])
+  if redis.call('SET', KEYS[k], ARGV[2], 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[a + 1])
+    for i = 1, n do
+      redis.call('XADD', KEYS[1], '*', 'alert', ARGV[a + 1 + i])
+      redis.call('SET', KEYS[k + i], ARGV[a + 1 + i], 'EX', ARGV[1])
+    end
+    done[#done + 1] = 1
+  else
+    done[#done + 1] = 0
+  end
+  k, a = k + 1 + n, a + 2 + n
+end
+return done
+"""
+
+
+# A lease is taken when free or already ours (a worker that lost Redis mid-poll may still
+# hold its own), and renewed or released only by the worker that holds it.
+# Taking it returns the feed's state (HGETALL of KEYS[2]); not taking it returns false.
+ACQUIRE_LUA = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('HGETALL', KEYS[2])
+"""
+RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+# A feed's state saved in one step, and its lease released (if ours) in the same round
+# trip: a poll then costs two round trips, lease-and-state and this. With no fields it
+# only releases the lease.
+#   KEYS: feed, lease   ARGV: owner ('' keeps the lease), n set, n cleared, then the set
+#   field/value pairs, the cleared fields, and counter/amount pairs
+SAVE_LUA = """
+local nset, nclear = tonumber(ARGV[2]), tonumber(ARGV[3])
+local at = 4
+if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, at, at + 2 * nset - 1)) end
+at = at + 2 * nset
+if nclear > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, at, at + nclear - 1)) end
+for i = at + nclear, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
