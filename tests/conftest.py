@@ -40,6 +40,12 @@ def serve(httpd: ThreadingHTTPServer) -> None:
     threading.Thread(target=httpd.serve_forever, args=(SHUTDOWN_POLL,), daemon=True).start()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (a stable sort: file order otherwise): in parallel runs (xdist) the
+    longest start at once instead of last, and the short ones fill the other workers."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,6 +18,9 @@ import pytest
 from tests.articles import ON_TOPIC, rss
 from tests.conftest import free_port
 
+# Each test runs `monitor run` as a real process: seconds each (see README, Tests).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -76,6 +76,7 @@ def test_new_item_gives_exactly_one_alert_across_restarts(feed_server, json_rece
     assert len(json_receiver.received) == 2
 
 
+@pytest.mark.slow
 def test_broken_feeds_do_not_stop_the_others(feed_server, json_receiver, make_settings, redis_client):
     feed_server.set("/good.xml", items(("t1", ON_TOPIC[3])))
     feed_server.set("/500.xml", "oops", status=500)
@@ -196,6 +197,7 @@ def test_feed_failing_too_long_tells_ops_once_then_recovery(feed_server, json_re
     assert len(json_receiver.received) == 2
 
 
+@pytest.mark.slow
 def test_one_alert_per_story_across_outlets_and_a_follow_up(feed_server, json_receiver, make_settings):
     title, text = ON_TOPIC[0]
     feed_server.set("/wire.xml", items(("https://wire.example.org/1", (title, text))))

@@ -38,6 +38,7 @@ def smaller(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return every(24, tmp_path_factory)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(smaller: Path, tmp_path: Path) -> None:
     a = train([smaller], tmp_path / "a.skops", folds=3, trained="2026-01-01")
     b = train([smaller], tmp_path / "b.skops", folds=3, trained="2026-01-01")
@@ -53,6 +54,7 @@ def test_training_is_deterministic(smaller: Path, tmp_path: Path) -> None:
     assert scores_a == scores_b
 
 
+@pytest.mark.slow
 def test_trained_model_carries_metadata_and_learns(small: Path, tmp_path: Path) -> None:
     report = train([small], tmp_path / "m.skops", folds=3, trained="2026-01-01")
     meta = report.metadata

@@ -10,7 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.articles import OFF_TOPIC, ON_TOPIC, rss
+
+# Three `monitor run` processes over two poll intervals: seconds (see README, Tests).
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = 50
