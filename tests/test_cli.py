@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +34,7 @@ def test_bad_settings_exit_2_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"{path}: topics.t.threshold: must be between 0 and 1 (got 2.0)"
 
 
+@pytest.mark.slow
 def test_poll_once_then_status(feed_server, json_receiver, make_settings) -> None:
     feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0]), ("o1", *OFF_TOPIC[0])]))
     feed_server.set("/b.xml", "down", status=503)
@@ -53,6 +56,7 @@ def test_poll_once_then_status(feed_server, json_receiver, make_settings) -> Non
     assert "HTTP 503" in text and "outbox: queued 0" in text
 
 
+@pytest.mark.slow
 def test_check_and_notify_test(json_receiver, make_settings, monkeypatch) -> None:
     path = make_settings({}, {"hook": json_receiver.url})
     result = monitor("check", settings=path)
@@ -64,6 +68,7 @@ def test_check_and_notify_test(json_receiver, make_settings, monkeypatch) -> Non
     assert monitor("notify-test", "nope", settings=path).returncode == 1
 
 
+@pytest.mark.slow
 def test_run_stops_cleanly_on_sigterm(feed_server, json_receiver, make_settings) -> None:
     feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[3])]))
     path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})
@@ -84,6 +89,7 @@ def test_run_stops_cleanly_on_sigterm(feed_server, json_receiver, make_settings)
         proc.kill()
 
 
+@pytest.mark.slow
 def test_feeds_add_remove_list_keep_comments(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     original = (ROOT / "settings.toml").read_text(encoding="utf-8")
@@ -103,6 +109,7 @@ def test_feeds_add_remove_list_keep_comments(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == original
 
 
+@pytest.mark.slow
 def test_label_export_tune_and_outbox(feed_server, json_receiver, make_settings, tmp_path: Path) -> None:
     feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[1]), ("o1", *OFF_TOPIC[1])]))
     path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})

@@ -220,6 +220,7 @@ def test_crash_at_each_point_loses_nothing(redis_client, json_receiver, monkeypa
     assert Outbox(redis_client, Keys(), "x").depth() == {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
 
 
+@pytest.mark.slow
 def test_channel_failing_tells_ops_once_and_on_recovery(redis_client, json_receiver, smtp_receiver) -> None:
     clock = Clock(T0)
     configs = {"hook": ChannelConfig(json_receiver.url), "ops": ChannelConfig(smtp_receiver.url())}

