@@ -19,6 +19,8 @@ from monitor.bench import report as bench_report
 from monitor.bench.observers import Interval, Intervals, wall_seconds
 from monitor.bench.usage import usage
 
+pytestmark = pytest.mark.slow  # one whole bench run (~12 s)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

