@@ -1,6 +1,8 @@
 """Operator commands of `monitor`: state, checks, channels, feeds, outbox and feedback.
 
-main.py parses arguments and dispatches here; stages are built through wiring.py. Each
+main.py parses arguments and dispatches here; stages are built through wiring.py, imported
+by the commands that build one (it loads the model's and the sender's libraries, which
+`feeds` and `check` do not need: 0.65 s against 1.2 s for `monitor feeds list`). Each
 command returns its exit code.
 """
 
@@ -13,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import codec, defaults, settings, wiring
+from monitor import codec, defaults, settings
 from monitor.cli.main import load
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError
@@ -24,6 +26,7 @@ from monitor.store import FeedState, Store, connect
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from monitor import wiring
     loaded = load(args)
     store = wiring.store(loaded)
     states = {feed.name: store.feed_state(feed.name) for feed in loaded.settings.feeds}
@@ -75,6 +78,7 @@ def _dead_letter(queued: Queued) -> dict[str, Any]:
 
 
 def cmd_recent(args: argparse.Namespace) -> int:
+    from monitor import wiring
     loaded = load(args)
     store = wiring.store(loaded)
     records = store.recent(max(args.n * 5, 100) if args.topic else args.n)
@@ -106,6 +110,7 @@ def _source_row(source: Source) -> dict[str, str]:
 
 def _stories(store: Store, loaded: settings.Loaded, records: list[Recent]) -> dict[str, tuple[Source, ...]]:
     """Each story's sources (outlet, link, time), for the records that belong to one."""
+    from monitor import wiring
     from monitor.dedup.index import NearDupIndex
 
     index = NearDupIndex(store.redis, store.keys, wiring.neardup_config(loaded))
@@ -152,6 +157,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
+    from monitor import wiring
     from monitor.delivery import alerts, sender
 
     loaded = load(args)
@@ -189,6 +195,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
+    from monitor import wiring
     loaded = load(args)
     store = wiring.store(loaded)
     outbox = Outbox(store.redis, store.keys, "cli")
@@ -201,6 +208,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
+    from monitor import wiring
     from monitor.model import labels
 
     loaded = load(args)
@@ -219,6 +227,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
+    from monitor import wiring
     from monitor.cli import editor
     from monitor.model import labels
     from monitor.model.classify import Classifier
