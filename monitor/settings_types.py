@@ -1,0 +1,41 @@
+"""The value types of settings.toml's fields: durations ("90s", "5m", "2h", "30d") and
+names (`[a-z0-9_-]+`), parsed and checked where pydantic validates each field."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '5m', '2h', '30d' (or a bare number of seconds) -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as \"90s\", \"5m\", \"2h\" or \"30d\"")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = DURATION_RE.match(str(value))
+        if not match:
+            raise ValueError(
+                f"bad duration {value!r}: use a number and a unit, e.g. \"90s\", \"5m\", \"2h\", \"30d\""
+            )
+        seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(f"name {value!r} must match [a-z0-9_-]+")
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Name = Annotated[str, AfterValidator(_check_name)]
