@@ -151,7 +151,9 @@ def test_fifty_feeds_overlap_with_redis_20ms_away(feed_server, make_settings, re
             best: dict[float, float] = {}
             async with wiring.runtime(loaded) as rt:
                 await fresh_poll(rt, redis_client)  # warm up: model, threads, connections
-                for delay in (0.0, ROUND_TRIP, 0.0, ROUND_TRIP):  # best of two each
+                # Best of three each, alternating: the suite runs in parallel processes on
+                # two cores, and another test's CPU only ever adds time to one poll.
+                for delay in (0.0, ROUND_TRIP) * 3:
                     proxy.delay = delay
                     seconds = await fresh_poll(rt, redis_client)
                     best[delay] = min(best.get(delay, seconds), seconds)
