@@ -61,6 +61,11 @@ MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 5
 """Redirects followed before a fetch is counted as an error."""
 
+ALLOW_PRIVATE = False
+"""Fetches may connect to loopback, private, link-local, shared, multicast or reserved
+addresses (e.g. 127.0.0.1, 10.0.0.0/8, 169.254.169.254). Off: a feed, or a redirect, that
+leads there is refused at connect time."""
+
 CONCURRENCY = 20
 """Feed fetches in flight at once (aiohttp connector limit)."""
 

@@ -108,9 +108,8 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
 
 
 async def _fetch_and_process(rt: Runtime, feed: FeedConfig, state: FeedState, now: float) -> PollResult:
-    assert rt.session is not None, "Runtime must be entered (async with) before polling"
     with rt.timed("fetch"):
-        fetched = await fetch.fetch(rt.session, feed.name, feed.url,
+        fetched = await fetch.fetch(rt.session_for(feed), feed.name, feed.url,
                                     fetch.Validators(state.etag, state.last_modified), rt.config.fetch)
     if fetched.outcome == "error":
         return await _failed(rt, feed, state, fetched.error or "unknown error", fetched.retry_after)

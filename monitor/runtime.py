@@ -48,8 +48,9 @@ class FeedConfig:
     """One enabled feed, its interval resolved."""
 
     name: str
-    url: str
+    url: str  # environment expanded: may hold a secret, show urls.masked(...) of settings' instead
     interval: float  # seconds
+    allow_private: bool = False  # may connect to non-public addresses (addresses.py)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class Runtime:
     observers: list[Observer] = field(default_factory=list)
     neardup: NearDupIndex | None = field(init=False, default=None)
     scorer: BatchScorer = field(init=False)
-    session: aiohttp.ClientSession | None = None
+    session: aiohttp.ClientSession | None = None  # guarded: public addresses only
+    open_session: aiohttp.ClientSession | None = None  # for feeds with allow_private, made on first use
     io: RedisThreads = field(default_factory=RedisThreads)  # await rt.io(step, *args): Redis off the loop
     leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
     saves: Batched[FeedUpdate, None] = field(init=False)
@@ -148,6 +150,17 @@ class Runtime:
     def _observe_scoring(self, started: float, ended: float, items: int) -> None:
         self._record("classify", started, ended, items)
 
+    def session_for(self, feed: FeedConfig) -> aiohttp.ClientSession:
+        """The session a feed is fetched with. Feeds allowed private addresses get a session
+        of their own: a connection it pooled to an internal host is never reused for a feed
+        (or a redirect) that is not allowed there."""
+        assert self.session is not None, "Runtime must be entered (async with) before polling"
+        if not feed.allow_private:
+            return self.session
+        if self.open_session is None:
+            self.open_session = fetch.make_session(self.config.fetch, allow_private=True)
+        return self.open_session
+
     async def __aenter__(self) -> Runtime:
         self.in_flight = asyncio.Semaphore(POLLS_IN_FLIGHT)
         self.session = fetch.make_session(self.config.fetch)
@@ -156,8 +169,9 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         self.scorer.close()
-        if self.session is not None:
-            await self.session.close()
+        for session in (self.session, self.open_session):
+            if session is not None:
+                await session.close()
         await self.io.close()
 
 

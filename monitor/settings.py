@@ -1,9 +1,10 @@
 """Load and validate settings.toml once, loudly: one line naming the file and key path.
 
 Unknown keys, wrong types, bad durations, unparseable apprise URLs, a topic notifying a
-channel that does not exist, duplicate feed names and thresholds outside 0..1 are refused.
-`${NAME}` in a channel URL or `redis_url` is replaced from the environment at load time;
-the resolved value is never echoed back in an error.
+channel that does not exist, duplicate feed names, malformed feed URLs or `redis_url` and
+thresholds outside 0..1 are refused. `${NAME}` in a feed URL, a channel URL or `redis_url`
+is replaced from the environment at load time; the resolved value is never echoed back in
+an error, and a URL is shown only masked (urls.masked).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor import defaults
+from monitor import defaults, urls
 from monitor.delivery import policy, templates
 from monitor.errors import SettingsError
 from monitor.settings_types import Duration, Name
@@ -51,6 +52,7 @@ class MonitorSection(Strict):
     read_timeout: Duration = Field(default=defaults.READ_TIMEOUT, gt=0)
     max_bytes: int = Field(default=defaults.MAX_BYTES, ge=1024)
     max_redirects: int = Field(default=defaults.MAX_REDIRECTS, ge=0, le=30)
+    allow_private: bool = defaults.ALLOW_PRIVATE
     backoff_base: Duration = Field(default=defaults.BACKOFF_BASE, gt=0)
     backoff_max: Duration = Field(default=defaults.BACKOFF_MAX, gt=0)
     log_level: str = defaults.LOG_LEVEL
@@ -100,13 +102,15 @@ class Feed(Strict):
     url: str
     interval: Duration | None = Field(default=None, gt=0)
     enabled: bool = True
+    allow_private: bool = defaults.ALLOW_PRIVATE
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
+    @model_validator(mode="after")
+    def _url(self) -> Feed:
+        # `${NAME}` stands for a value of the environment, checked again once expanded (load).
+        problem = urls.problem(ENV_RE.sub("x", self.url))
+        if problem:
+            raise _KeyError("url", f'feed "{self.name}": {problem}')
+        return self
 
 
 class Topic(Strict):
@@ -212,6 +216,7 @@ class Loaded:
     path: Path
     channel_urls: dict[str, str]  # environment resolved: never log these
     redis_url: str  # environment resolved: never log this
+    feed_urls: dict[str, str]  # environment resolved: never log these (urls.masked(feed.url) is shown)
 
     @property
     def base_dir(self) -> Path:
@@ -253,7 +258,21 @@ def load(path: Path | str | None = None) -> Loaded:
     for name, url in urls.items():
         _check_apprise_url(url, label, f"channels.{name}.url")
     redis_url = _resolve_env(settings.monitor.redis_url, label, "monitor.redis_url")
-    return Loaded(settings, path.resolve(), urls, redis_url)
+    _check_redis_url(redis_url, label)
+    return Loaded(settings, path.resolve(), urls, redis_url, _feed_urls(settings, label))
+
+
+def _feed_urls(settings: Settings, label: str) -> dict[str, str]:
+    """Each feed's URL with `${NAME}` expanded, checked again as it will be fetched."""
+    resolved = {}
+    for index, feed in enumerate(settings.feeds):
+        path = f'feeds[{index}].url: feed "{feed.name}"'
+        url = _resolve_env(feed.url, label, path)
+        problem = urls.problem(url) if url != feed.url else None
+        if problem:
+            raise SettingsError(f"{label}: {path}: once its ${{…}} are expanded, {problem}")
+        resolved[feed.name] = url
+    return resolved
 
 
 def validate(raw: dict[str, Any], label: str = defaults.SETTINGS_FILE) -> Settings:
@@ -266,9 +285,9 @@ def validate(raw: dict[str, Any], label: str = defaults.SETTINGS_FILE) -> Settin
 def _first_error(exc: ValidationError, label: str) -> str:
     error = exc.errors()[0]
     cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, _KeyError):
-        return f"{label}: {cause.path}: {cause.reason}"
     path = _key_path(error["loc"])
+    if isinstance(cause, _KeyError):  # its path is relative to the table that raised it
+        return f"{label}: {cause.path if not error['loc'] else path + '.' + cause.path}: {cause.reason}"
     if error["type"] == "extra_forbidden":
         return f"{label}: {path}: unknown key"
     message = error["msg"].removeprefix("Value error, ")
@@ -295,6 +314,22 @@ def _resolve_env(value: str, label: str, path: str) -> str:
         return os.environ[name]
 
     return ENV_RE.sub(replace, value)
+
+
+def _check_redis_url(url: str, label: str) -> None:
+    """Parse `redis_url` as redis-py will, so a malformed one is a settings error, not a
+    traceback at the first connection. Its text may hold a password: not quoted."""
+    if not url:
+        return
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        reason = "the port is not a number from 1 to 65535" if "ort" in str(exc) else "malformed URL"
+        if "IPv6" in str(exc):
+            reason = "unbalanced [ ] around the host"
+        raise SettingsError(f"{label}: monitor.redis_url: {reason}") from None
 
 
 def _check_apprise_url(url: str, label: str, path: str) -> None:

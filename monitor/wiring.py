@@ -54,8 +54,11 @@ def neardup_config(loaded: Loaded) -> NearDupConfig:
 
 
 def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
-    """The enabled feeds, each with its interval resolved."""
-    return tuple(FeedConfig(f.name, f.url, loaded.interval(f)) for f in loaded.settings.feeds if f.enabled)
+    """The enabled feeds, each with its URL (environment expanded), interval and
+    allow_private (the feed's own, or `[monitor]`'s) resolved."""
+    everyone = loaded.settings.monitor.allow_private
+    return tuple(FeedConfig(f.name, loaded.feed_urls[f.name], loaded.interval(f), everyone or f.allow_private)
+                 for f in loaded.settings.feeds if f.enabled)
 
 
 def poll_config(loaded: Loaded) -> PollConfig:

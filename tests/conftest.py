@@ -257,10 +257,12 @@ def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
 
     def make(feeds: dict[str, str], channels: dict[str, str] | None = None,
              threshold: float = 0.5, extra: str = "", score_workers: int = 0,
-             notify: list[str] | None = None) -> Path:
+             notify: list[str] | None = None, allow_private: bool = True) -> Path:
         channels = channels or {"console": "console://"}
+        # The feed servers are on 127.0.0.1, which the monitor refuses unless allowed.
         lines = [
-            "[monitor]", f'data_dir = "{tmp_path / "data"}"', f'redis_url = "{redis_url}"',
+            "[monitor]", f"allow_private = {json.dumps(allow_private)}",
+            f'data_dir = "{tmp_path / "data"}"', f'redis_url = "{redis_url}"',
             f'model = "{MODEL}"', 'jitter = "0s"', 'read_timeout = "2s"', 'connect_timeout = "1s"',
             'interval = "1h"', 'backoff_base = "1s"', f"score_workers = {score_workers}", "",
             "[alerts]", 'send_backoff_base = "0.5s"', 'send_backoff_max = "1s"', 'claim_timeout = "5s"', "",

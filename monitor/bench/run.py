@@ -66,7 +66,8 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
     model = base.model_path if base else Path(__file__).resolve().parent.parent / "models" / "topics.skops"
     topics = base.settings.topics if base else {}
     lines = ["[monitor]", f'data_dir = "{tmp / "data"}"', f'model = "{model}"',
-             f'key_prefix = "bench-{uuid.uuid4().hex[:8]}:"']
+             f'key_prefix = "bench-{uuid.uuid4().hex[:8]}:"',
+             "allow_private = true"]  # its feed server is on 127.0.0.1
     if base and base.redis_url:
         lines.append(f"redis_url = {json.dumps(base.redis_url)}")
     if base:  # the same use of cores as the service would make

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import codec, defaults, settings
+from monitor import codec, defaults, settings, urls
 from monitor.cli.main import load
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError
@@ -30,7 +30,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     loaded = load(args)
     store = wiring.store(loaded)
     states = {feed.name: store.feed_state(feed.name) for feed in loaded.settings.feeds}
-    feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}
+    feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}  # URLs masked
     box = Outbox(store.redis, store.keys, "status")
     outbox = box.depth()
     letters = box.dead_letters()
@@ -62,8 +62,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _feed_row(feed: settings.Feed, state: FeedState) -> dict[str, Any]:
     return {
-        "url": feed.url, "enabled": feed.enabled, "last_poll": state.last_poll,
-        "last_status": state.last_status, "last_error": state.last_error,
+        "url": urls.masked(feed.url), "enabled": feed.enabled, "last_poll": state.last_poll,
+        "last_status": state.last_status,
+        "last_error": urls.mask_text(state.last_error) if state.last_error else None,
         "errors": state.errors, "items": state.items, "new_items": state.new_items,
         "alerts": state.alerts,
     }
@@ -187,7 +188,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     else:
         for feed in editor.list_feeds(path):
             every = f" every {feed['interval']:.0f}s" if feed["interval"] else ""
-            print(f"{feed['name']:<24} {feed['url']}{every}{'' if feed['enabled'] else ' (disabled)'}")
+            print(f"{feed['name']:<24} {urls.masked(feed['url'])}{every}{'' if feed['enabled'] else ' (disabled)'}")
     return 0
 
 

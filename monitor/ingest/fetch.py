@@ -1,8 +1,13 @@
 """Fetch stage: feed bodies over HTTP with aiohttp. No Redis: the caller keeps validators.
 
-One `ClientSession` serves the whole service (its connector bounds how many fetches are in
-flight). `fetch` never raises for network or HTTP trouble: every failure becomes a
-`FetchResult` with outcome "error" and a one-line reason, so one bad feed cannot stop a poll.
+One guarded `ClientSession` serves the whole service (its connector bounds how many
+fetches are in flight), and an unguarded one the feeds that set `allow_private`. `fetch`
+never raises for network or HTTP trouble: every failure becomes a `FetchResult` with
+outcome "error" and a one-line reason, so one bad feed cannot stop a poll. Reasons never
+show a URL's credentials (urls.masked).
+
+`make_session` is the one factory of HTTP sessions: anything the monitor fetches goes
+through it, and by default its connector refuses non-public addresses (addresses.py).
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import aiohttp
+import yarl
+from aiohttp.abc import AbstractResolver
+
+from monitor import urls
+from monitor.ingest.addresses import Guard, GuardedResolver, Refused
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 """Statuses whose Retry-After header we honour (the server asks us to slow down)."""
@@ -65,21 +75,37 @@ class _TooLarge(Exception):
     """The body passed the size cap; raised inside `_read_capped` only."""
 
 
-def make_session(limits: FetchLimits) -> aiohttp.ClientSession:
-    """The one session of the service: bounded connector, timeouts, User-Agent, gzip.
+def make_session(limits: FetchLimits, allow_private: bool = False, guard: Guard | None = None,
+                 resolver: AbstractResolver | None = None) -> aiohttp.ClientSession:
+    """A session: bounded connector, timeouts, User-Agent, gzip, and unless `allow_private`
+    a connector that connects to public addresses only (`guard`, default `Guard()`).
 
     `sock_connect` rather than `connect` so time queued for a free connection does not
     count against a feed: with 1,000 feeds and 20 connections most of them wait a while.
+    `resolver` replaces aiohttp's own (tests resolve names of their choosing).
     """
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
     )
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limits.concurrency, limit_per_host=0),
+        connector=_connector(limits, None if allow_private else guard or Guard(), resolver),
         timeout=timeout,
         headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
         auto_decompress=True,
         raise_for_status=False,
+    )
+
+
+def _connector(limits: FetchLimits, guard: Guard | None,
+               resolver: AbstractResolver | None) -> aiohttp.TCPConnector:
+    """A guarded connector checks each address twice: as the name resolves, and as its
+    socket is made (the only check an IP-literal host meets)."""
+    if guard is None:
+        return aiohttp.TCPConnector(limit=limits.concurrency, limit_per_host=0, resolver=resolver)
+    return aiohttp.TCPConnector(
+        limit=limits.concurrency, limit_per_host=0,
+        resolver=GuardedResolver(guard, resolver or aiohttp.DefaultResolver()),
+        socket_factory=guard.socket_factory,
     )
 
 
@@ -138,6 +164,8 @@ async def _attempt(
         return _Answer("error", error=f"connect timeout after {limits.connect_timeout:g}s")
     except TimeoutError:  # aiohttp's read timeouts subclass it, and so does asyncio.timeout
         return _Answer("error", error=f"timeout after {limits.read_timeout:g}s")
+    except aiohttp.ClientConnectorError as exc:
+        return _Answer("error", error=_refusal(exc) or _one_line(exc))
     except (aiohttp.ClientError, OSError, ValueError) as exc:
         return _Answer("error", error=_one_line(exc))
 
@@ -221,9 +249,22 @@ def _retry_after(headers: Mapping[str, str], now: datetime | None = None) -> flo
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def _refusal(exc: aiohttp.ClientConnectorError) -> str | None:
+    """The one line for a connection the guard refused: the hop (scheme, host and port:
+    a redirect's path and query are the server's, and may hold anything) and why."""
+    if not isinstance(exc.os_error, Refused):
+        return None
+    key = exc.args[0]
+    scheme = "https" if getattr(key, "is_ssl", False) else "http"
+    hop = yarl.URL.build(scheme=scheme, host=exc.host, port=exc.port, path="/")
+    return f"refused {hop}: {exc.os_error} (set allow_private = true to allow)"
+
+
 def _one_line(exc: BaseException) -> str:
+    """The error's text on one line, with any URL in it masked (it may be a redirect that
+    carried our query string along)."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
+    return urls.mask_text(text)[:200]
 
 
 def backoff_delay(errors: int, retry_after: float | None, base: float, cap: float) -> float:
