@@ -91,6 +91,7 @@ class Route:
     delay: float = 0.0
     etag: str | None = None
     last_modified: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # more headers, e.g. a redirect's Location
 
 
 @dataclass
@@ -139,6 +140,8 @@ def _feed_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("ETag", route.etag)
             if route.last_modified:
                 self.send_header("Last-Modified", route.last_modified)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(route.body)
 
