@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from monitor import codec
+from monitor import codec, urls
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
@@ -119,7 +119,7 @@ async def _fetch_and_process(rt: Runtime, feed: FeedConfig, state: FeedState, no
     try:
         with rt.timed("parse"):
             items = parse.parse_feed(fetched.body or b"", fetched.content_type, feed.name,
-                                     datetime.fromtimestamp(now, tz=UTC), base_url=feed.url)
+                                     datetime.fromtimestamp(now, tz=UTC), base_url=urls.link_base(feed.url))
     except ParseError as exc:
         return await _failed(rt, feed, state, str(exc), None)
     validators = fetched.validators

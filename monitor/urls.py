@@ -42,6 +42,13 @@ def mask_text(text: str) -> str:
     return _URL_IN_TEXT.sub(one, text)
 
 
+def link_base(url: str) -> str:
+    """The feed URL as a base for its items' relative links: without userinfo, query and
+    fragment, so `/news/1` or `#top` in a feed never carries the feed's credentials along."""
+    parts = urlsplit(url)
+    return SplitResult(parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", "").geturl()
+
+
 def problem(url: str) -> str | None:
     """Why this URL cannot be fetched as a feed (None: it can). The reason never quotes
     the URL: it may hold a secret."""

@@ -174,3 +174,22 @@ def test_malformed_redis_url_is_a_one_line_settings_error(redis_url: str, reason
     assert (code, out) == (2, "")
     assert err == f"{path}: monitor.redis_url: {reason}\n"
     assert_no_secret(err)
+
+
+def test_relative_item_links_do_not_inherit_the_feed_urls_credentials(
+        feed_server, json_receiver, make_settings, capsys) -> None:
+    """Leak: an item's relative link (`/news/1`, `#top`) was resolved against the feed URL
+    with its `user:pass@` (and, for `#top`, its `?token=`), and went out in alerts."""
+    body = rss([("t1", *ON_TOPIC[0]), ("t2", *ON_TOPIC[1])])
+    body = body.replace("https://news.example.org/t1?utm_source=rss", "/news/t1")
+    body = body.replace("https://news.example.org/t2?utm_source=rss", "#t2")
+    feed_server.set("/a.xml?token=s3cret", body)
+    base = f"127.0.0.1:{feed_server.port}"
+    path = make_settings({"a": f"http://reader:hunter2@{base}/a.xml?token=s3cret"}, {"hook": json_receiver.url})
+    code, out, err = feed_text(capsys, path, "poll", "--once")
+    assert code == 0, out + err
+    _, recent, _ = feed_text(capsys, path, "recent", "--json")
+    links = sorted(record["url"] for record in json.loads(recent))
+    assert links == [f"http://{base}/a.xml", f"http://{base}/news/t1"]  # "#t2": the feed's page itself
+    assert json_receiver.received and all(f"http://{base}/" in alert["message"] for alert in json_receiver.received)
+    assert_no_secret(out, err, recent, json.dumps(json_receiver.received))
