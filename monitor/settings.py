@@ -3,8 +3,8 @@
 Unknown keys, wrong types, bad durations, unparseable apprise URLs, a topic notifying a
 channel that does not exist, duplicate feed names, malformed feed URLs or `redis_url` and
 thresholds outside 0..1 are refused. `${NAME}` in a feed URL, a channel URL or `redis_url`
-is replaced from the environment at load time; the resolved value is never echoed back in
-an error, and a URL is shown only masked (urls.masked).
+is replaced from the environment at load time (settings_env.py); the resolved value is
+never echoed back in an error, and a URL is shown only masked (urls.masked).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import apprise
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,12 +25,11 @@ from pydantic import (
     model_validator,
 )
 
-from monitor import defaults, urls
+from monitor import defaults, settings_env, urls
 from monitor.delivery import policy, templates
 from monitor.errors import SettingsError
+from monitor.settings_env import ENV_RE
 from monitor.settings_types import Duration, Name
-
-ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Strict(BaseModel):
@@ -251,28 +249,12 @@ def load(path: Path | str | None = None) -> Loaded:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{label}: not valid TOML: {exc}") from None
     settings = validate(raw, label)
-    urls = {
-        name: _resolve_env(channel.url, label, f"channels.{name}.url")
-        for name, channel in settings.channels.items()
-    }
-    for name, url in urls.items():
-        _check_apprise_url(url, label, f"channels.{name}.url")
-    redis_url = _resolve_env(settings.monitor.redis_url, label, "monitor.redis_url")
-    _check_redis_url(redis_url, label)
-    return Loaded(settings, path.resolve(), urls, redis_url, _feed_urls(settings, label))
-
-
-def _feed_urls(settings: Settings, label: str) -> dict[str, str]:
-    """Each feed's URL with `${NAME}` expanded, checked again as it will be fetched."""
-    resolved = {}
-    for index, feed in enumerate(settings.feeds):
-        path = f'feeds[{index}].url: feed "{feed.name}"'
-        url = _resolve_env(feed.url, label, path)
-        problem = urls.problem(url) if url != feed.url else None
-        if problem:
-            raise SettingsError(f"{label}: {path}: once its ${{…}} are expanded, {problem}")
-        resolved[feed.name] = url
-    return resolved
+    return Loaded(
+        settings, path.resolve(),
+        settings_env.channel_urls(((n, c.url) for n, c in settings.channels.items()), label),
+        settings_env.redis_url(settings.monitor.redis_url, label),
+        settings_env.feed_urls(((f.name, f.url) for f in settings.feeds), label),
+    )
 
 
 def validate(raw: dict[str, Any], label: str = defaults.SETTINGS_FILE) -> Settings:
@@ -304,37 +286,3 @@ def _key_path(loc: tuple[Any, ...]) -> str:
         elif not (str(part).startswith(("function-", "lax-", "strict-")) or "[" in str(part)):
             parts.append(str(part))  # skip pydantic's validator and union branch labels
     return ".".join(parts) or "(top level)"
-
-
-def _resolve_env(value: str, label: str, path: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise SettingsError(f"{label}: {path}: environment variable {name} is not set")
-        return os.environ[name]
-
-    return ENV_RE.sub(replace, value)
-
-
-def _check_redis_url(url: str, label: str) -> None:
-    """Parse `redis_url` as redis-py will, so a malformed one is a settings error, not a
-    traceback at the first connection. Its text may hold a password: not quoted."""
-    if not url:
-        return
-    from redis.connection import parse_url
-
-    try:
-        parse_url(url)
-    except ValueError as exc:
-        reason = "the port is not a number from 1 to 65535" if "ort" in str(exc) else "malformed URL"
-        if "IPv6" in str(exc):
-            reason = "unbalanced [ ] around the host"
-        raise SettingsError(f"{label}: monitor.redis_url: {reason}") from None
-
-
-def _check_apprise_url(url: str, label: str, path: str) -> None:
-    # Imported for its side effect: registers the console:// channel with apprise.
-    from monitor.delivery import channels  # noqa: F401
-
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
-        raise SettingsError(f"{label}: {path}: apprise cannot parse this URL (check its scheme and form)")

@@ -1,0 +1,77 @@
+"""The values of settings.toml that come from the environment (`${NAME}`), and the URLs
+among them, checked once expanded as they will be used.
+
+`${NAME}` may stand in a feed URL, a channel URL or `redis_url`: secrets stay out of the
+file. An unset variable, or a value that makes the URL malformed, is one SettingsError
+line naming the key (and the feed) but never the value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+import apprise
+
+from monitor import urls
+from monitor.errors import SettingsError
+
+ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def resolve_env(value: str, label: str, path: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise SettingsError(f"{label}: {path}: environment variable {name} is not set")
+        return os.environ[name]
+
+    return ENV_RE.sub(replace, value)
+
+
+def feed_urls(feeds: Iterable[tuple[str, str]], label: str) -> dict[str, str]:
+    """Each feed's URL (name, URL as written) expanded, and checked again if that changed it."""
+    resolved = {}
+    for index, (name, written) in enumerate(feeds):
+        path = f'feeds[{index}].url: feed "{name}"'
+        url = resolve_env(written, label, path)
+        problem = urls.problem(url) if url != written else None
+        if problem:
+            raise SettingsError(f"{label}: {path}: once its ${{…}} are expanded, {problem}")
+        resolved[name] = url
+    return resolved
+
+
+def channel_urls(channels: Iterable[tuple[str, str]], label: str) -> dict[str, str]:
+    """Each channel's apprise URL expanded, and parsed by apprise."""
+    resolved = {name: resolve_env(url, label, f"channels.{name}.url") for name, url in channels}
+    for name, url in resolved.items():
+        _check_apprise_url(url, label, f"channels.{name}.url")
+    return resolved
+
+
+def redis_url(written: str, label: str) -> str:
+    """`redis_url` expanded and parsed as redis-py will, so a malformed one is a settings
+    error, not a traceback at the first connection. It may hold a password: not quoted."""
+    url = resolve_env(written, label, "monitor.redis_url")
+    if not url:
+        return url
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        reason = "the port is not a number from 1 to 65535" if "ort" in str(exc) else "malformed URL"
+        if "IPv6" in str(exc):
+            reason = "unbalanced [ ] around the host"
+        raise SettingsError(f"{label}: monitor.redis_url: {reason}") from None
+    return url
+
+
+def _check_apprise_url(url: str, label: str, path: str) -> None:
+    # Imported for its side effect: registers the console:// channel with apprise.
+    from monitor.delivery import channels  # noqa: F401
+
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        raise SettingsError(f"{label}: {path}: apprise cannot parse this URL (check its scheme and form)")
