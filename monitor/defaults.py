@@ -125,3 +125,13 @@ TEXT_KEPT = 4000
 
 USER_AGENT = "monitor/{version} (+https://github.com/monitor-news/monitor; self-hosted news monitor)"
 """The User-Agent sent to feed servers, so their operators know who polls them."""
+
+MODEL_MAX_FILE = 50_000_000
+"""Largest model file accepted, in bytes on disk (the shipped model: 0.7 MB)."""
+
+MODEL_MAX_UNPACKED = 100_000_000
+"""Largest model file accepted, in bytes once unpacked, read from its zip directory before
+anything is decompressed (the shipped model: 6.2 MB)."""
+
+MODEL_MAX_SCHEMA = 4_000_000
+"""Largest schema (the JSON part, with the metadata) of a model file, in bytes (shipped: 12 kB)."""
