@@ -135,3 +135,9 @@ anything is decompressed (the shipped model: 6.2 MB)."""
 
 MODEL_MAX_SCHEMA = 4_000_000
 """Largest schema (the JSON part, with the metadata) of a model file, in bytes (shipped: 12 kB)."""
+
+HEALTH_TIMEOUT = 0.5
+"""How long /healthz waits for Redis to take its probe write before answering 503."""
+
+HEALTH_CACHE = 1.0
+"""How long one /healthz answer is reused, so frequent probes do not load Redis."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def test_poll_once_with_near_duplicates_stops_its_embedded_redis(feed_server, ma
         feed_server.set(f"/{outlet}.xml", rss([(f"{outlet}{k}", f"{title} ({outlet})", f"{text} Reported by {outlet}.")
                                                 for k, (title, text) in enumerate(ON_TOPIC)]))
     path = make_settings({outlet: feed_server.url(f"/{outlet}.xml") for outlet in "abcdef"}, score_workers=1)
-    path.write_text(path.read_text().replace('redis_url = "', 'redis_url = "" # "', 1))
+    path.write_text(re.sub(r"^redis_url = .*$", 'redis_url = ""  # the embedded Redis', path.read_text(), flags=re.M))
     data_dir = tmp_path / "data"
     try:
         result = monitor(path, "poll", "--once")
