@@ -15,12 +15,25 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from monitor import defaults
 
 KEY_TTL = 60.0  # seconds the health key outlives its last probe (it is only ever overwritten)
+
+
+def probe_client(redis_url: str, client: redis.Redis, timeout: float) -> redis.Redis:
+    """A client of `client`'s server for the probe: its own connection, `timeout` on every
+    socket call, and no retries (redis-py's default retries a timeout 3 times)."""
+    options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
+                               "retry": Retry(NoBackoff(), 0)}
+    if redis_url:
+        return redis.Redis.from_url(redis_url, **options)
+    return redis.Redis(unix_socket_path=client.connection_pool.connection_kwargs["path"], **options)  # embedded
 
 
 class HealthProbe:

