@@ -107,7 +107,8 @@ CHANNEL_ALERT_AFTER = 3
 """Failed sends in a row after which a channel is reported to the ops channel."""
 
 CHANNEL_THROTTLE = 0.2
-"""Least time between two messages to one channel (replaces apprise's per-service 5.5 s)."""
+"""A channel without `throttle` waits apprise's own interval for its service between two
+messages, but at most this long (apprise's own is 5.5 s for email and most services)."""
 
 RETRY_AFTER_MAX = 1 * HOUR
 """Longest pause a channel's 429/503 `Retry-After` can impose on that channel."""

@@ -87,7 +87,8 @@ def _check_join(items: Any, what: str) -> None:
 
 def _check_call(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     name = getattr(obj, "__name__", "a call")
-    owner = getattr(obj, "__self__", None)
+    # The sandbox hands out str.format wrapped (its __wrapped__ is the bound method).
+    owner = getattr(getattr(obj, "__wrapped__", obj), "__self__", None)
     if isinstance(owner, str) and name in SIZING_METHODS:
         check_args(args, kwargs, f"{name}()")
     if isinstance(owner, str) and name in ("format", "format_map"):

@@ -31,7 +31,7 @@ from monitor.delivery import channels, transport
 from monitor.delivery.alerts import health_alert
 from monitor.delivery.outbox import Delivery, Outbox
 from monitor.delivery.policy import ChannelPolicy, decide, digest_due
-from monitor.delivery.templates import Templates
+from monitor.delivery.templates import TemplateFailed, Templates
 from monitor.delivery.transport import Outcome, notify  # notify: a name here, so tests can stand in
 from monitor.errors import StoreError
 from monitor.items import Alert
@@ -126,9 +126,11 @@ class Sender:
             return Outcome(False, "not configured")
         try:
             return await asyncio.to_thread(notify, self.apprises[channel], config.templates, delivery.queued)
-        except Exception as exc:  # a template that fails to render is a failed send, retried
+        except TemplateFailed as exc:  # a template that fails to render is a failed send, retried
             log.error("channel '%s': cannot render alert %s: %s", channel, delivery.alert.id, exc)
             return Outcome(False, f"cannot render: {exc}")
+        except Exception as exc:  # noqa: BLE001 - whatever apprise raises fails this send only
+            return Outcome(False, f"send raised {type(exc).__name__}: {exc}")
 
     async def _sent_last_hour(self, channel: str, config: ChannelConfig, now: float) -> int:
         """The channel's sends in the last hour; read from Redis only when a rate limit
