@@ -111,6 +111,13 @@ MAX_PER_HOUR = 0
 CHANNEL_ALERT_AFTER = 3
 """Failed sends in a row after which a channel is reported to the ops channel."""
 
+CHANNEL_THROTTLE = 0.2
+"""A channel without `throttle` waits apprise's own interval for its service between two
+messages, but at most this long (apprise's own is 5.5 s for email and most services)."""
+
+RETRY_AFTER_MAX = 1 * HOUR
+"""Longest pause a channel's 429/503 `Retry-After` can impose on that channel."""
+
 RECENT_MAX = 5000
 """How many scored items the `recent` stream keeps."""
 
@@ -122,6 +129,15 @@ LEAD_CHARS = 300
 
 TEXT_KEPT = 4000
 """Characters of an item's text kept with its alert (for feedback export and labels)."""
+
+TITLE_CHARS = 200
+"""Characters of a headline shown in an alert; a longer one is cut at a word with "…"."""
+
+UNTITLED_CHARS = 80
+"""An item without a title is headed by its text's first words, up to this many characters."""
+
+RENDER_MAX_CHARS = 100_000
+"""Most characters a template may render (title or body, cut there) or build in one value."""
 
 USER_AGENT = "monitor/{version} (+https://github.com/monitor-news/monitor; self-hosted news monitor)"
 """The User-Agent sent to feed servers, so their operators know who polls them."""
