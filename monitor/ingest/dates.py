@@ -114,7 +114,7 @@ def _try_rfc822(value: str) -> datetime | None:
         return None  # reader keeps a year written in four digits as written
     try:
         return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: year 2222222024
         return None
 
 

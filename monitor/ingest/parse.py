@@ -31,6 +31,7 @@ from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import (
     canonical_url,
+    clean_chars,
     collapse,
     drop_bad_charrefs_bytes,
     html_to_text,
@@ -83,9 +84,9 @@ def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item
     text = _clean(raw.body, raw.body_html, ITEM_TEXT_CHARS)
     if not title and not text:
         return None
-    url = item_url(base_url, plain_text(raw.link or ""))
+    url = item_url(base_url, clean_chars(raw.link or ""))
     return Item(
-        id=item_id(_scoped_guid(plain_text(raw.guid or ""), source), url, title, text),
+        id=item_id(_scoped_guid(raw.guid, source), url, title, text),
         source=source,
         url=url,
         title=title,
@@ -101,13 +102,14 @@ def _clean(value: str, is_html: bool, keep: int) -> str:
     text = html_to_text(value) if is_html else plain_text(value)
     if len(text) <= keep:
         return text
-    cut = text[:keep + 1].rsplit(" ", 1)[0] if " " in text[keep // 2:keep + 1] else text[:keep]
-    return cut[:keep].rstrip()
+    head, space, _ = text[:keep + 1].rpartition(" ")
+    return head if space and len(head) >= keep // 2 else text[:keep]
 
 
-def _scoped_guid(guid: str, source: str) -> str | None:
+def _scoped_guid(guid: str | None, source: str) -> str | None:
     """A GUID that is a URL, URN or tag URI is global; a bare one ("12345") is only unique
     within its feed, so it is qualified with the feed name to avoid cross-feed collisions."""
+    guid = (guid or "").strip()
     if not guid:
         return None
     if any(marker in guid[:12] for marker in _GLOBAL_GUID):

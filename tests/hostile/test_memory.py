@@ -1,16 +1,19 @@
 """Memory stays bounded whatever an item holds: item HTML and text are capped before
-cleaning and scoring (ITEM_HTML_MAX, ITEM_TEXT_MAX in monitor/defaults.py)."""
+cleaning and scoring (ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS in monitor/defaults.py)."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor import defaults
+from monitor.ingest.parse import parse_feed
 from tests.articles import ON_TOPIC
 from tests.hostile import peak_rss
 
@@ -36,10 +39,11 @@ def huge_html(seed: int, size: int) -> str:
     return "".join(parts)[:size]
 
 
-def huge_item_feed(kind: str, seed: int, size: int) -> tuple[bytes, str]:
+def huge_item_feed(kind: str, seed: int, size: int, title: str = "") -> tuple[bytes, str]:
     """A feed of one item whose body is `size` characters of HTML, and its content type:
     RSS (read by lxml), RSS that is not well-formed (read by feedparser), Atom, JSON Feed."""
-    title, html, link = ON_TOPIC[seed % len(ON_TOPIC)][0], huge_html(seed, size), f"https://news.example.org/big/{seed}"
+    title = title or ON_TOPIC[seed % len(ON_TOPIC)][0]
+    html, link = huge_html(seed, size - len(title)), f"https://news.example.org/big/{seed}"
     if kind == "json":
         doc = {"version": "https://jsonfeed.org/version/1.1", "title": "big", "items": [
             {"id": f"big-{seed}", "url": link, "title": title, "content_html": html}]}
@@ -79,3 +83,24 @@ def test_four_feeds_of_5mb_descriptions_poll_under_300mb(feed_server, json_recei
     for kind in KINDS:
         assert f"{kind}: ok items=1 new=1 alerts=1" in peaks.stdout
     assert peaks.total < LIMIT
+
+
+def test_item_html_and_text_are_capped_before_cleaning_and_scoring() -> None:
+    """Attack: one item of 5 MB (title and body). Its title and text come out cut to
+    ITEM_TITLE_CHARS and ITEM_TEXT_CHARS at a word's end, whichever reader reads it."""
+    size = defaults.MAX_BYTES - 10_000
+    for n, kind in enumerate(KINDS):
+        body, content_type = huge_item_feed(kind, n, size, title=" ".join(["Idlib"] * 200_000))
+        (item,) = parse_feed(body, content_type, kind, datetime.now(UTC))
+        assert defaults.ITEM_TEXT_CHARS - 20 < len(item.text) <= defaults.ITEM_TEXT_CHARS, kind
+        assert defaults.ITEM_TITLE_CHARS - 10 < len(item.title) <= defaults.ITEM_TITLE_CHARS, kind
+        assert item.title.endswith("Idlib") and item.text.startswith(ON_TOPIC[n % len(ON_TOPIC)][1][:40])
+
+
+def test_readme_documents_each_cap() -> None:
+    """Docs that cannot drift: README's limits table gives each cap's value in defaults.py."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Limits on what a feed may hold", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `(\w+)` \| `(\d+)` \|", section, re.M))
+    caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS")
+    assert rows == {name: str(getattr(defaults, name)) for name in caps}
