@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -32,6 +32,7 @@ from monitor.ingest.text import clean_chars
 DATE_CHARS = 100
 """A longer date value is no date (a feed may put anything in the field)."""
 
+_MAX_OFFSET = timedelta(hours=14)  # UTC+14:00 (Line Islands); the farthest west is UTC-12:00
 # The UTC offset after a time of day: "10:00:00 +0530", "T10:00+05:30", "10:00 GMT-05".
 _OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:GMT|UTC|UT)?\s*[+-](\d\d):?(\d\d)?(?!\d)", re.I)
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d\d)(?::(\d\d))?")
@@ -50,19 +51,26 @@ def parse_date(value: str | None) -> datetime | None:
 
     Naive dates are taken as UTC; feedparser's lenient parser handles the odd formats.
     """
-    value = clean_chars(value or "").strip()
-    if not value or len(value) > DATE_CHARS or not _possible(value):
+    value = (value or "").strip()
+    if not value or len(value) > DATE_CHARS or _bad_offset(value):
         return None
-    parsed = _try_iso(value) or _try_rfc822(value) or _lenient(value)
+    # Python's own parsers refuse a day, month or time that does not exist; feedparser's
+    # roll it over, so what they read is checked against what is written.
+    parsed = _try_iso(value) or _try_rfc822(value)
+    if parsed is None and _possible(value):
+        parsed = _lenient(clean_chars(value))
+        parsed = parsed if parsed is not None and _year_as_written(value, parsed.year) else None
     if parsed is None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    offset = parsed.utcoffset()
+    if offset is not None and abs(offset) > _MAX_OFFSET:  # "+1460": a real offset is within ±14:00
+        return None
     try:
-        utc = parsed.astimezone(UTC)
+        return parsed.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is in year 0 in UTC
         return None
-    return utc if _year_as_written(value, utc.year) else None
 
 
 def from_struct(struct: time.struct_time) -> datetime:
@@ -70,13 +78,18 @@ def from_struct(struct: time.struct_time) -> datetime:
     return datetime.fromtimestamp(calendar.timegm(struct), UTC)
 
 
-def _possible(value: str) -> bool:
-    """Whether the offset, the numeric calendar date and the time of day written exist."""
+def _bad_offset(value: str) -> bool:
+    """Whether the UTC offset written after the time is no real one (beyond ±14:00, or
+    60+ minutes)."""
     offset = _OFFSET.search(value)
-    if offset is not None:
-        hours, minutes = int(offset[1]), int(offset[2] or 0)
-        if minutes > 59 or hours * 60 + minutes > 14 * 60:
-            return False
+    if offset is None:
+        return False
+    hours, minutes = int(offset[1]), int(offset[2] or 0)
+    return minutes > 59 or timedelta(hours=hours, minutes=minutes) > _MAX_OFFSET
+
+
+def _possible(value: str) -> bool:
+    """Whether the numeric calendar date and the time of day written exist."""
     if _ORDINAL_OR_WEEK.match(value):
         return False
     for match in _NUMERIC.finditer(value):

@@ -105,8 +105,9 @@ def html_to_text(html: str) -> str:
     for el in root.iter(_BLOCKS):
         el.text = " " + el.text if el.text else " "
         el.tail = " " + el.tail if el.tail else " "
-    # An entity in the markup ("&#1;") can bring back a control character: clean again.
-    return plain_text(etree.tostring(root, method="text", encoding=str))
+    text = etree.tostring(root, method="text", encoding=str)
+    # A character reference ("&#127;") can bring back a control character: clean again.
+    return plain_text(text) if "&#" in html else collapse(text)
 
 
 def canonical_url(url: str) -> str:

@@ -88,6 +88,9 @@ def test_poll_once_reports_every_feed(feed_server, json_receiver, make_settings)
     command. Before: a traceback, exit 1, and not one feed reported. Now: one line per
     feed, the good feed's on-topic item alerted, exit 1 because some feeds failed."""
     path = make_settings(serve_all(feed_server, sorted(HOSTILE)), {"hook": json_receiver.url})
+    # Four connections at once: the test server's listen backlog is 5 (socketserver's
+    # default), and a refused SYN is retried after 1 s, the tests' connect timeout.
+    path.write_text(path.read_text().replace("[monitor]\n", "[monitor]\nconcurrency = 4\n", 1))
     result = subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(path), "poll", "--once"],
                             capture_output=True, text=True, timeout=90, cwd=ROOT)
     assert result.returncode == 1, result.stdout + result.stderr
