@@ -58,6 +58,15 @@ READ_TIMEOUT = 30.0
 MAX_BYTES = 5_000_000
 """Feed responses larger than this are refused (after decompression)."""
 
+ITEM_HTML_CHARS = 200_000
+"""Characters of an item's title or body read from the feed; the rest is dropped before cleaning."""
+
+ITEM_TEXT_CHARS = 20_000
+"""Characters of an item's cleaned text kept for scoring, near-duplicates and alerts."""
+
+ITEM_TITLE_CHARS = 1_000
+"""Characters of an item's cleaned title kept."""
+
 MAX_REDIRECTS = 5
 """Redirects followed before a fetch is counted as an error."""
 
