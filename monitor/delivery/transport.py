@@ -17,10 +17,8 @@ warning apprise recorded for the send (apprise's `AppriseResult` logs).
 
 from __future__ import annotations
 
-import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ import apprise
 import requests
 import requests.sessions
 
-from monitor import defaults
+from monitor import defaults, retry_after
 from monitor.delivery import channels
 from monitor.delivery.templates import Templates
 from monitor.delivery.values import cut, one_line
@@ -91,17 +89,9 @@ def send_now(url: str, throttle: float | None, templates: Templates, alert: Aler
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delay-seconds or an HTTP date), capped at
-    defaults.RETRY_AFTER_MAX; None when absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(int(value)) if value.isdigit() else (
-            parsedate_to_datetime(value).timestamp() - (now or time.time()))
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return min(max(seconds, 0.0), defaults.RETRY_AFTER_MAX)
+    """Seconds a channel asks us to wait, capped at defaults.RETRY_AFTER_MAX."""
+    wait = retry_after.seconds(value, now)
+    return None if wait is None else min(wait, defaults.RETRY_AFTER_MAX)
 
 
 def _reason(result: Any) -> str:
