@@ -72,11 +72,14 @@ def test_health_and_metrics(feed_server, json_receiver, make_settings, run_monit
     wait_for(lambda: json_receiver.received)
     status, body = get(f"http://127.0.0.1:{port}/healthz")
     assert status == 200 and json.loads(body)["status"] == "ok"
+    # The receiver holds the alert before the sender hears its answer and counts the send.
+    sent = 'monitor_sends_total{channel="hook",result="ok"} 1.0'
+    wait_for(lambda: sent in get(f"http://127.0.0.1:{port}/metrics")[1], timeout=10)
     status, body = get(f"http://127.0.0.1:{port}/metrics")
     assert status == 200
     assert 'monitor_polls_total{feed="a",outcome="ok"} 1.0' in body
     assert 'monitor_items_total{stage="alerted"} 1.0' in body
-    assert 'monitor_sends_total{channel="hook",result="ok"} 1.0' in body
+    assert sent in body
     assert 'monitor_stage_seconds_count{stage="classify"} 1.0' in body
     assert 'monitor_outbox_alerts{state="queued"} 0.0' in body
     assert "monitor_feed_staleness_seconds{feed=\"a\"}" in body and "monitor_info{" in body
