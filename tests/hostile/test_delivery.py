@@ -247,12 +247,14 @@ def test_retry_after_pauses_that_channel_alone(redis_client, limited, json_recei
     for n in range(4):
         outbox.enqueue(alert(n, channel="limited"))
         outbox.enqueue(alert(10 + n, channel="other"))
-    asyncio.run(run_until(s, lambda: limited.ok() == 4, timeout=20))
+    empty = {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
+    # Until the outbox is empty too: the endpoint holds the last alert before its send is acked.
+    asyncio.run(run_until(s, lambda: limited.ok() == 4 and outbox.depth() == empty, timeout=20))
     (first, status), (second, _) = limited.hits[:2]
     assert status == 429 and second - first >= 1.9  # asked for 2 s (whole seconds, so ≥ 1.9)
     assert len(limited.hits) == 5 and limited.ok() == 4  # one refusal, then each alert once
     assert len(json_receiver.received) == 4
-    assert outbox.depth() == {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
+    assert outbox.depth() == empty
 
 
 def test_other_channels_send_while_one_waits(redis_client, limited, json_receiver) -> None:
