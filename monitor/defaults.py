@@ -72,6 +72,28 @@ CONCURRENCY = 20
 SCORE_WORKERS = 1
 """Processes that score new items beside the service process (0: score in it)."""
 
+ARTICLES: Final = "auto"
+"""When to read the page behind a short item: "auto" (only where the short text already
+scores ARTICLE_BAR for some topic), "always" (every short item) or "never"."""
+
+ARTICLE_BELOW_WORDS = 100
+"""An item whose feed text has fewer words than this is short: its page may be read."""
+
+ARTICLE_BAR = 0.03
+"""With articles = "auto", the score (any topic) a short item's feed text needs before its
+page is read. Measured on FA-KES title + first sentence against AG News with the shipped
+model: at 0.03 every on-topic article is still fetched, for 1.7 % of AG News items."""
+
+ARTICLE_PER_HOST = 2
+"""Pages read from one host at once (across all feeds)."""
+
+ARTICLE_MIN_WORDS = 40
+"""A page whose extracted text has fewer words than this (or than the feed text) is
+thin (paywalled, a video, an error page): the item is judged on its feed text."""
+
+ARTICLE_CHARS = 20_000
+"""Characters of a page's extracted text kept (scored, cached and shown) at most."""
+
 BACKOFF_BASE = 1 * MINUTE
 """First wait after a feed fails; doubles with each further failure."""
 

@@ -101,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     p.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
     p = command("score", cmd_score, "score one article's text for every topic, with reasons")
-    p.add_argument("file", nargs="?", default="-", help="a text file, or - for standard input")
+    p.add_argument("file", nargs="?", default="-",
+                   help="a text file, - for standard input, or an http(s) URL whose page is read")
     p.add_argument("--json", action="store_true")
     p = command("train", cmd_train, "train the topic model from models/ data and write it")
     p.add_argument("--with", dest="extra", action="append", default=[], metavar="FILE",
