@@ -58,7 +58,7 @@ class ArticleConfig:
 @dataclass(frozen=True, slots=True)
 class Page:
     outcome: Outcome
-    text: str = ""  # the extracted text, when the page was read and is worth judging on
+    text: str = ""  # the extracted text (judged on only when the outcome is "page" or "cached")
     error: str | None = None
 
 
@@ -140,7 +140,7 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
         text = await run(extract, got.body, str(url), config.max_chars)
     except Exception as exc:  # a page that breaks the extractor (or its worker) is a failed page
         return Page("error", error=f"extraction failed: {type(exc).__name__}")
-    return Page("page", text) if words(text) >= config.min_words else Page("thin")
+    return Page("page" if words(text) >= config.min_words else "thin", text)
 
 
 async def read_url(url: str, limits: fetch.FetchLimits, allow_private: bool,

@@ -54,7 +54,7 @@ async def judge(rt: Runtime, items: Sequence[Item], scores: Scores) -> list[Scor
     if not wanted:
         return judged
     pages = await _pages(rt, [items[i] for i in wanted])
-    used = [(i, page.text) for i, page in zip(wanted, pages, strict=True) if page.text]
+    used = [(i, page.text) for i, page in zip(wanted, pages, strict=True) if page.outcome in ("page", "cached")]
     if used:
         read = [replace(items[i], text=text) for i, text in used]
         rescored = await rt.scorer.score([item.document for item in read])
@@ -73,11 +73,11 @@ async def _pages(rt: Runtime, items: list[Item]) -> list[Page]:
     for k, page in zip(todo, read, strict=True):
         pages[k] = page
     # A failure may pass (the next copy tries again); a thin page would be as thin.
-    keep = {refs[k]: page.text for k, page in zip(todo, read, strict=True)
+    keep = {refs[k]: page.text if page.outcome == "page" else "" for k, page in zip(todo, read, strict=True)
             if page.outcome in ("page", "thin", "not_html")}
     # A page no longer than the feed text adds nothing to judge on.
-    pages = [Page("thin") if page.text and article.words(page.text) <= article.words(item.text) else page
-             for item, page in zip(items, pages, strict=True)]
+    pages = [Page("thin") if page.outcome in ("page", "cached") and article.words(page.text) <= article.words(item.text)
+             else page for item, page in zip(items, pages, strict=True)]
     await rt.io(_record, rt, keep, [page.outcome for page in pages])
     for page in pages:
         rt.metrics.articles.labels(page.outcome).inc()
