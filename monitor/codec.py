@@ -36,7 +36,9 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
         "score": alert.score, "threshold": alert.threshold, "terms": list(alert.terms),
         "item_id": alert.item_id, "source": alert.source, "title": alert.title, "url": alert.url,
         "published": alert.published.isoformat(), "text": alert.text, "kind": alert.kind,
-        "story": alert.story, "judged_on": alert.judged_on,
+        "story": alert.story,
+        # Only when judged on the page: alerts judged on their feed text read as before.
+        **({"judged_on": alert.judged_on} if alert.judged_on != "feed" else {}),
     }
 
 

@@ -34,23 +34,23 @@ def corpus() -> Path | None:
     return next((path for path in CANDIDATES if (path / "ground-truth.json").is_file()), None)
 
 
-def write_pages(source: Path, root: Path) -> dict[str, bytes]:
+def write_pages(source: Path, root: Path, limit: int | None = None) -> dict[str, bytes]:
     """The pages, decompressed into the served directory; their bytes by id."""
     truth = json.loads((source / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = {key: gzip.decompress((source / "html" / f"{key}.html.gz").read_bytes()) for key in truth}
+    pages = {key: gzip.decompress((source / "html" / f"{key}.html.gz").read_bytes()) for key in list(truth)[:limit]}
     for key, body in pages.items():
         (root / f"{key}.html").write_bytes(body)
     return pages
 
 
-async def bench_articles(rt: Runtime, served: Path, url: str) -> dict[str, Any] | None:
-    """F1 and pages/s of the monitor's path, and of bare trafilatura on the same bytes;
-    None without the corpus. `served` is the directory the server serves, `url` a page's
-    address with {} for its id."""
+async def bench_articles(rt: Runtime, served: Path, url: str, limit: int | None = None) -> dict[str, Any] | None:
+    """F1 and pages/s of the monitor's path, and of bare trafilatura on the same bytes, on
+    the first `limit` pages (None: all); None without the corpus or pages. `served` is the
+    directory the server serves, `url` a page's address with {} for its id."""
     source = corpus()
-    if source is None:
+    if source is None or limit == 0:
         return None
-    pages = write_pages(source, served)
+    pages = write_pages(source, served, limit)
     config = rt.config.articles  # the service's: article_per_host pages of the one host at once
     session = rt.page_session(allow_private=True)  # the bench's server is on 127.0.0.1
 
@@ -89,7 +89,7 @@ def _f1(source: Path, texts: dict[str, str]) -> float:
     scoring = _evaluate_module(source)
     truth = json.loads((source / "ground-truth.json").read_text(encoding="utf-8"))
     counts = [scoring.string_shingle_matching(true=truth[key].get("articleBody", ""), pred=texts[key])
-              for key in truth]
+              for key in texts]
     return float(scoring.metrics_from_tp_fp_fns(counts)["f1"])
 
 

@@ -41,11 +41,12 @@ from monitor.runtime import Runtime
 
 
 def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool, check: bool,
-              neardup_items: int, known_misses: Sequence[str] = ()) -> tuple[str, int]:
+              neardup_items: int, known_misses: Sequence[str] = (),
+              article_pages: int | None = None) -> tuple[str, int]:
     """Run the benchmark; returns the report (text or JSON) and the exit code."""
     base = _base_settings(settings_path)
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
-        figures = _measure(Path(tmp), base, feeds, items, neardup_items)
+        figures = _measure(Path(tmp), base, feeds, items, neardup_items, article_pages)
     figures["targets"] = report.targets(figures, feeds, neardup_items)
     for target in figures["targets"]:  # printed as missed, not failing --check: an open issue
         target["known_miss"] = target["key"] in known_misses and not target["ok"]
@@ -91,7 +92,7 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
 
 
 def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
-             neardup_items: int) -> dict[str, Any]:
+             neardup_items: int, article_pages: int | None) -> dict[str, Any]:
     workload = Workload(tmp / "feeds", feeds, items)
     bodies = workload.bodies()
     bytes_per_item = round(sum(map(len, bodies)) / max(1, feeds * items))
@@ -102,8 +103,8 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         t0 = time.perf_counter()
         classifier = Classifier.load(loaded.model_path)
         model_seconds = time.perf_counter() - t0
-        page_url = f"http://127.0.0.1:{server.port}/{{}}.html"
-        passes, latencies, errors, rss, extraction = asyncio.run(_passes(loaded, classifier, workload, page_url))
+        pages = (f"http://127.0.0.1:{server.port}/{{}}.html", article_pages)
+        passes, latencies, errors, rss, extraction = asyncio.run(_passes(loaded, classifier, workload, pages))
     figures: dict[str, Any] = {
         "workload": {"feeds": feeds, "items_per_feed": items, "items": feeds * items,
                      "bytes_per_item": bytes_per_item,
@@ -123,7 +124,8 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     return figures
 
 
-async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Workload, page_url: str,
+async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Workload,
+                  pages: tuple[str, int | None],
                   ) -> tuple[dict[str, Any], list[float], int, tuple[float, float], dict[str, Any] | None]:
     """The fresh, unchanged and one-new passes; their fresh latencies, errors, the peak
     RSS of the service process and of its scoring worker; then the article part (after the
@@ -149,7 +151,7 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
             # Read before the near-dup bench, whose 100,000 synthetic texts are not the
             # pipeline's. The monitor's memory: this (service) process and its scoring worker.
             rss = usage().peak_mb, (await _worker_usage(rt)).peak_mb
-            extraction = await articles.bench_articles(rt, workload.root, page_url)
+            extraction = await articles.bench_articles(rt, workload.root, *pages)
     finally:
         _clean(rt, loaded)
     return passes, latencies, errors, rss, extraction

@@ -146,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--feeds", type=int, default=200, help="feeds (default 200)")
     p.add_argument("--items", type=int, default=20, help="items per feed (default 20)")
     p.add_argument("--neardup-items", type=int, default=100_000, help="near-dup index size (default 100000)")
+    p.add_argument("--article-pages", type=int, default=None, metavar="N",
+                   help="article-extraction benchmark pages read (default: all 181; 0: none)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
                    help="a target (fresh, unchanged, near-dup, peak) reported as missed without failing --check")
@@ -242,7 +244,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     path = Path(args.settings) if args.settings else None
     return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
-                                 args.known_miss))
+                                 args.known_miss, args.article_pages))
 
 
 def load(args: argparse.Namespace) -> Loaded:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -87,13 +87,28 @@ def extract_titled(body: bytes, url: str, max_chars: int) -> tuple[str, str]:
 
 
 class HostGate:
-    """At most `per_host` pages of one host in flight at once, and none while the host has
-    asked (Retry-After on 429/503) to be left alone. Entries live only while in use or
-    waiting, so a feed linking to endless hosts grows nothing."""
+    """At most `per_host` pages of one host in flight at once, none while the host has asked
+    (Retry-After on 429/503) to be left alone, and one read of a URL at a time. Entries live
+    only while in use or waiting, so a feed linking to endless hosts grows nothing."""
 
     def __init__(self) -> None:
         self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
         self._until: dict[str, float] = {}
+        self._reading: dict[str, asyncio.Task[Page]] = {}
+
+    def once(self, key: str, read: Callable[[], Awaitable[Page]]) -> tuple[asyncio.Future[Page], bool]:
+        """The read of a page, started now unless a poll started it already (copies of one
+        story in feeds polled together read it once); and whether this call started it.
+        The poll that started it `forget`s the key once the page is in the Redis cache."""
+        running = self._reading.get(key)
+        if running is not None:
+            return running, False
+        task = self._reading[key] = asyncio.ensure_future(read())
+        return task, True
+
+    def forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._reading.pop(key, None)
 
     @asynccontextmanager
     async def hold(self, host: str, per_host: int) -> AsyncIterator[None]:

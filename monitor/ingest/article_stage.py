@@ -20,6 +20,7 @@ import hashlib
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from monitor import urls
@@ -65,10 +66,23 @@ async def judge(rt: Runtime, items: Sequence[Item], scores: Scores) -> list[Scor
 
 async def _pages(rt: Runtime, items: list[Item]) -> list[Page]:
     """Each item's page: from the cache, else read (at once, each host within its limit)."""
-    refs = [_ref(item.url) for item in items]
+    private = _private_feeds(rt)
+    refs = [_ref(item.url, item.source in private) for item in items]
     cached = await rt.io(_cached, rt, refs)
     todo = [k for k, text in enumerate(cached) if text is None]
-    read = await asyncio.gather(*(_read(rt, items[k]) for k in todo))
+    reads = [rt.pages.once(refs[k], partial(_read, rt, items[k])) for k in todo]  # started here, at once
+    try:
+        return await _read_and_record(rt, items, refs, cached, todo, reads)
+    finally:  # read and cached (or failed): later copies look in Redis again
+        rt.pages.forget(refs[k] for k, (_, started) in zip(todo, reads, strict=True) if started)
+
+
+async def _read_and_record(rt: Runtime, items: list[Item], refs: list[str], cached: list[str | None],
+                           todo: list[int], reads: list[tuple[asyncio.Future[Page], bool]]) -> list[Page]:
+    # asyncio.shield: a poll cancelled does not cancel a read other polls share.
+    read = await asyncio.gather(*(asyncio.shield(future) for future, _ in reads))
+    read = [page if started or page.outcome != "page" else Page("cached", page.text)  # a copy's
+            for page, (_, started) in zip(read, reads, strict=True)]
     pages = [Page("cached", text) if text else Page("thin") for text in cached]  # None replaced below
     for k, page in zip(todo, read, strict=True):
         pages[k] = page
@@ -94,8 +108,14 @@ async def _read(rt: Runtime, item: Item) -> Page:
     return page
 
 
-def _ref(url: str) -> str:
-    return hashlib.sha1(url.encode()).hexdigest()[:16]
+def _ref(url: str, private: bool = False) -> str:
+    """A page's key. A page read for a feed allowed private addresses is kept apart, so a
+    guarded feed linking to the same internal URL never gets its text."""
+    return hashlib.sha1((f"private\0{url}" if private else url).encode()).hexdigest()[:16]
+
+
+def _private_feeds(rt: Runtime) -> set[str]:
+    return {f.name for f in rt.config.feeds if f.allow_private}
 
 
 def _cached(rt: Runtime, refs: list[str]) -> list[str | None]:
