@@ -111,7 +111,7 @@ def main() -> int:
                 return 1
             status = subprocess.run([args.monitor, "--settings", str(path), "status", "--json"],
                                     capture_output=True, text=True, check=True)
-            outcomes = json.loads(status.stdout)["articles"]
+            outcomes = json.loads(status.stdout).get("articles", {})  # none before issue 13
         lines = (tmp / "alerts.jsonl").read_text().splitlines() if (tmp / "alerts.jsonl").exists() else []
         alerts = [json.loads(line)["alert"] for line in lines if line.strip()]
     return report(fakes, agnews, alerts, dict(site.pages), outcomes)
