@@ -69,11 +69,12 @@ def words(text: str) -> int:
 def extract(body: bytes, url: str, max_chars: int) -> str:
     """The page's main text, whitespace collapsed and cut at a word boundary (runs where
     scoring runs: in the scoring worker, else in a thread). Comments are left out: they are
-    not the story, and trafilatura scores better on the benchmark without them (0.960 vs
-    0.953 token F1)."""
+    not the story. And `fast`: trafilatura's own extraction without its fallbacks
+    (readability, jusText), which on the article-extraction benchmark's 181 pages scores
+    better so (token F1 0.962, defaults 0.953) and takes about two thirds of the time."""
     import trafilatura  # imported where it runs: the service process need not load it
 
-    text = " ".join((trafilatura.extract(body, url=url, include_comments=False) or "").split())
+    text = " ".join((trafilatura.extract(body, url=url, include_comments=False, fast=True) or "").split())
     return text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0]
 
 
@@ -81,7 +82,7 @@ def extract_titled(body: bytes, url: str, max_chars: int) -> tuple[str, str]:
     """The page's title and main text (for `monitor score URL`, which has no feed title)."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(body, url=url, include_comments=False, with_metadata=True)
+    doc = trafilatura.bare_extraction(body, url=url, include_comments=False, fast=True, with_metadata=True)
     title = " ".join(str(getattr(doc, "title", "") or "").split())
     return title, extract(body, url, max_chars)
 
