@@ -60,6 +60,7 @@ class MonitorSection(Strict):
     article_below_words: int = Field(default=defaults.ARTICLE_BELOW_WORDS, ge=0)
     article_bar: float = Field(default=defaults.ARTICLE_BAR, ge=0.0, le=1.0)
     article_per_host: int = Field(default=defaults.ARTICLE_PER_HOST, ge=1, le=100)
+    article_max_bytes: int = Field(default=defaults.ARTICLE_MAX_BYTES, ge=1024)
 
     @field_validator("redis_url")
     @classmethod

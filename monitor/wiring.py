@@ -65,7 +65,7 @@ def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
 def article_config(loaded: Loaded) -> ArticleConfig:
     m = loaded.settings.monitor
     return ArticleConfig(mode=m.articles, below_words=m.article_below_words, bar=m.article_bar,
-                         per_host=m.article_per_host,
+                         per_host=m.article_per_host, max_bytes=m.article_max_bytes,
                          feed_modes={f.name: f.articles for f in loaded.settings.feeds if f.articles})
 
 

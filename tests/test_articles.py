@@ -165,7 +165,7 @@ def test_a_copy_in_another_feed_reads_no_page(feed_server, make_settings, short_
     ({"body": "gone", "status": 500}, "error"),
     ({"body": page_html("Subscribe", "Subscribe to read this story. Already a member? Sign in")}, "thin"),
     ({"body": "%PDF-1.4 not a page", "content_type": "application/pdf"}, "not_html"),
-    ({"body": "<html>" + "x" * 300_000 + "</html>"}, "error"),  # over max_bytes (set below)
+    ({"body": "<html>" + "x" * 300_000 + "</html>"}, "error"),  # over article_max_bytes (set below)
 ])
 def test_a_page_that_fails_falls_back_to_the_feed_text(feed_server, make_settings, route, outcome) -> None:
     """A failing, paywalled, non-HTML or oversized page: the item is still judged (on its
@@ -174,7 +174,8 @@ def test_a_page_that_fails_falls_back_to_the_feed_text(feed_server, make_setting
     kw = {"content_type": "text/html", **route}
     feed_server.set("/a/1", kw.pop("body"), **kw)
     feed_server.set("/feed", feed([(feed_server.url("/a/1"), title, "The two leaders met for six hours.")]))
-    path = _with_monitor(make_settings({"f": feed_server.url("/feed")}), 'articles = "always"\nmax_bytes = 200000\n')
+    path = _with_monitor(make_settings({"f": feed_server.url("/feed")}),
+                         'articles = "always"\narticle_max_bytes = 200000\n')
     results, alerts, rt = poll(path)
     assert results[0].outcome == "ok" and pages_read(feed_server) == ["/a/1"]
     assert [a.judged_on for a in alerts] == ["feed"]  # the headline alone is on topic

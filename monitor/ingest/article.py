@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import aiohttp
@@ -47,6 +47,7 @@ class ArticleConfig:
     below_words: int = defaults.ARTICLE_BELOW_WORDS
     bar: float = defaults.ARTICLE_BAR
     per_host: int = defaults.ARTICLE_PER_HOST
+    max_bytes: int = defaults.ARTICLE_MAX_BYTES  # a page's cap (the feeds' max_bytes too)
     min_words: int = defaults.ARTICLE_MIN_WORDS
     max_chars: int = defaults.ARTICLE_CHARS
     feed_modes: Mapping[str, ArticlesMode] = field(default_factory=dict)  # feeds that set their own
@@ -144,6 +145,7 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
     host = yarl.URL(url).host or ""
     if gate.resting(host):
         return Page("backoff")
+    limits = replace(limits, max_bytes=min(limits.max_bytes, config.max_bytes))
     async with gate.hold(host, config.per_host):
         got = await fetch.fetch(session, "page", url, fetch.Validators(), limits)
     if got.outcome != "ok" or got.body is None:
