@@ -87,6 +87,10 @@ model: at 0.03 every on-topic article is still fetched, for 1.7 % of AG News ite
 ARTICLE_PER_HOST = 2
 """Pages read from one host at once (across all feeds)."""
 
+ARTICLE_HOST_REST = 1 * MINUTE
+"""A site that did not answer a page (no such host, refused, timed out) is not asked for
+pages again for this long: its other items are judged on their feed text meanwhile."""
+
 ARTICLE_MAX_BYTES = 2_000_000
 """Pages larger than this are not read (nor `max_bytes`). The largest of the 181 real pages
 of the article-extraction benchmark is 1.5 MB; extraction time grows with a page's text

@@ -32,7 +32,7 @@ from monitor.items import Alert
 from monitor.model.classify import Classifier
 from monitor.runtime import Runtime
 from tests.articles import OFF_TOPIC, ON_TOPIC
-from tests.conftest import FeedServer
+from tests.conftest import FeedServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPIC = "turkey_russia_syria"
@@ -183,13 +183,16 @@ def test_a_page_that_fails_falls_back_to_the_feed_text(feed_server, make_setting
     assert f'monitor_articles_total{{outcome="{outcome}"}} 1.0' in rt.metrics.render().decode()
 
 
-def test_retry_after_rests_the_host(feed_server, make_settings) -> None:
-    """A site answering 429 with Retry-After is left alone: its other pages are not asked
-    for in that poll (they fall back to the feed text)."""
+@pytest.mark.parametrize("site", ["429 Retry-After", "unreachable"])
+def test_a_site_that_asks_to_wait_or_does_not_answer_rests(feed_server, make_settings, site) -> None:
+    """A site answering 429 with Retry-After, or not answering at all, is left alone: its
+    other pages are not asked for meanwhile (they fall back to the feed text), rather than
+    each waiting its turn to fail alike."""
     feed_server.set("/a/1", "slow down", status=429, headers={"Retry-After": "120"})
     feed_server.set("/a/2", page_html(*ON_TOPIC[0]), content_type="text/html")
-    feed_server.set("/feed", feed([(feed_server.url("/a/1"), *SHORT)]))
-    feed_server.set("/feed2", feed([(feed_server.url("/a/2"), *SHORT)]))
+    base = feed_server.url("") if site == "429 Retry-After" else f"http://127.0.0.1:{free_port()}"
+    feed_server.set("/feed", feed([(base + "/a/1", *SHORT)]))
+    feed_server.set("/feed2", feed([(base + "/a/2", *SHORT)]))
     path = _with_monitor(make_settings({"f": feed_server.url("/feed")}), 'articles = "always"\n')
     loaded = settings.load(path)
 
@@ -201,7 +204,7 @@ def test_retry_after_rests_the_host(feed_server, make_settings) -> None:
             return rt
 
     rt = asyncio.run(run())
-    assert pages_read(feed_server) == ["/a/1"]
+    assert pages_read(feed_server) == (["/a/1"] if site == "429 Retry-After" else [])
     counts = article_stage.read_counts(rt.store)
     assert (counts["error"], counts["backoff"]) == (1, 1)
 

@@ -6,7 +6,8 @@ link (article_stage.py decides which items, and caches the text in Redis). A pag
 fetched with `fetch.fetch`, so through the same session and guards as feeds: size and time
 caps, redirects, User-Agent and the private-address rule. On top of those, `HostGate` lets
 at most `article_per_host` pages of one host be read at once, and none while the host's
-Retry-After (429/503) lasts. Extraction is CPU work (~40 ms a page): `read_page` hands it
+Retry-After (429/503) lasts, or for ARTICLE_HOST_REST after it did not answer at all (its
+other items would each wait for their turn to fail alike). Extraction is CPU work (~40 ms a page): `read_page` hands it
 to `run`, which runs it where scoring runs, never on the event loop.
 
 A page that fails, is not HTML, or extracts to almost nothing (a paywall, a video page)
@@ -48,6 +49,7 @@ class ArticleConfig:
     bar: float = defaults.ARTICLE_BAR
     per_host: int = defaults.ARTICLE_PER_HOST
     max_bytes: int = defaults.ARTICLE_MAX_BYTES  # a page's cap (the feeds' max_bytes too)
+    host_rest: float = defaults.ARTICLE_HOST_REST
     min_words: int = defaults.ARTICLE_MIN_WORDS
     max_chars: int = defaults.ARTICLE_CHARS
     feed_modes: Mapping[str, ArticlesMode] = field(default_factory=dict)  # feeds that set their own
@@ -147,10 +149,12 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
         return Page("backoff")
     limits = replace(limits, max_bytes=min(limits.max_bytes, config.max_bytes))
     async with gate.hold(host, config.per_host):
+        if gate.resting(host):  # it failed while this page waited for its turn
+            return Page("backoff")
         got = await fetch.fetch(session, "page", url, fetch.Validators(), limits)
     if got.outcome != "ok" or got.body is None:
-        if got.retry_after:
-            gate.rest(host, got.retry_after)
+        if got.retry_after or got.status is None:  # asked to wait, or unreachable (no answer)
+            gate.rest(host, got.retry_after or config.host_rest)
         return Page("error", error=got.error or f"HTTP {got.status}")
     if not _is_html(got.content_type, got.body):
         return Page("not_html")
