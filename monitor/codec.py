@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from monitor.items import ALERT_KINDS, Alert, AlertKind, Digest, Label, Queued, Recent, Source
+from monitor.items import ALERT_KINDS, Alert, AlertKind, Basis, Digest, Label, Queued, Recent, Source
 
 T = TypeVar("T")
 Raw = str | bytes
@@ -37,6 +37,8 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
         "item_id": alert.item_id, "source": alert.source, "title": alert.title, "url": alert.url,
         "published": alert.published.isoformat(), "text": alert.text, "kind": alert.kind,
         "story": alert.story,
+        # Only when judged on the page: alerts judged on their feed text read as before.
+        **({"judged_on": alert.judged_on} if alert.judged_on != "feed" else {}),
     }
 
 
@@ -48,7 +50,7 @@ def alert_from_fields(data: Mapping[str, Any]) -> Alert:
         item_id=str(data["item_id"]), source=str(data["source"]), title=str(data["title"]),
         url=str(data["url"]), published=datetime.fromisoformat(data["published"]),
         text=str(data.get("text", "")), kind=_kind(data.get("kind", "alert")),
-        story=str(data.get("story") or ""),
+        story=str(data.get("story") or ""), judged_on=_basis(data.get("judged_on", "feed")),
     ))
 
 
@@ -190,6 +192,14 @@ def _reading(what: str, build: Callable[[], T]) -> T:
 
 def _optional_str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _basis(value: object) -> Basis:
+    if value == "page":
+        return "page"
+    if value == "feed":
+        return "feed"
+    raise ValueError(f"alert: unknown judged_on {value!r}")
 
 
 def _kind(value: object) -> AlertKind:

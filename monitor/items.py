@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar, Literal
 
 AlertKind = Literal["alert", "follow_up", "test", "health"]
+Basis = Literal["page", "feed"]  # what an item was judged on: the page behind its link, or its feed text
 ALERT_KINDS: tuple[AlertKind, ...] = ("alert", "follow_up", "test", "health")
 
 
@@ -41,8 +42,9 @@ class TopicScore:
 class Scored:
     """An item with its score for every topic of the model."""
 
-    item: Item
+    item: Item  # its text is the page's when judged on the page
     scores: dict[str, TopicScore] = field(default_factory=dict)
+    judged_on: Basis = "feed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Alert:
     text: str = ""
     kind: AlertKind = "alert"
     story: str = ""  # the near-duplicate story it starts or follows
+    judged_on: Basis = "feed"  # scored on the page behind the link, or on the feed text
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,18 @@ class Keys:
         """String, TTL `[dedup] seen_ttl`: present once the item was scored and its alerts enqueued."""
         return f"{self.prefix}seen:{item_id}"
 
+    def article(self, ref: str) -> str:
+        """String, TTL `[dedup] seen_ttl`: the text extracted from the page at one canonical
+        URL (at most ARTICLE_CHARS characters; empty when the page was thin), so copies of
+        an item in other feeds read no page; `ref` is 16 hex digits of the URL's sha1."""
+        return f"{self.prefix}article:{ref}"
+
+    @property
+    def article_counts(self) -> str:
+        """Hash, no TTL, one field per outcome (page, cached, and each reason for falling
+        back to the feed text): pages read for short items, for `status`."""
+        return f"{self.prefix}articles"
+
     def feed(self, name: str) -> str:
         """Hash, no TTL: a feed's HTTP validators (etag, last_modified), last poll, status,
         error count, backoff deadline and item counts."""

@@ -28,6 +28,9 @@ class Metrics:
         self.polls = Counter("monitor_polls", "Feed polls by feed and outcome", ["feed", "outcome"], registry=r)
         self.items = Counter("monitor_items", "Items by stage: fetched, new, neardup (checked), alerted",
                              ["stage"], registry=r)
+        self.articles = Counter("monitor_articles", "Short items wanting their page, by outcome: page, "
+                                "cached (used), or why the feed text was used: error, not_html, thin, backoff",
+                                ["outcome"], registry=r)
         self.stage_seconds = Histogram("monitor_stage_seconds", "Latency of each pipeline stage",
                                        ["stage"], buckets=STAGE_BUCKETS, registry=r)
         self.outbox = Gauge("monitor_outbox_alerts", "Alerts in the outbox by state", ["state"], registry=r)

@@ -29,7 +29,7 @@ from monitor import codec, urls
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
-from monitor.ingest import fetch, parse
+from monitor.ingest import article_stage, fetch, parse
 from monitor.items import Alert, Item, Recent, Scored
 from monitor.runtime import FeedConfig, Runtime
 from monitor.store import Claim, FeedState, FeedUpdate
@@ -156,7 +156,7 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     if not fresh:
         return 0, 0
     scores = await rt.scorer.score([item.document for item in fresh])  # times itself
-    scored = [Scored(item, topic_scores) for item, topic_scores in zip(fresh, scores, strict=True)]
+    scored = await article_stage.judge(rt, fresh, scores)  # short items: on the page behind the link
     claims = await _decide(rt, scored)
     rt.metrics.items.labels("new").inc(len(fresh))
     claimed = await rt.timed_io("claim", len(fresh), rt.store.claim_many, claims,

@@ -28,6 +28,7 @@ from monitor.delivery import alerts
 from monitor.delivery.alerts import TopicRule
 from monitor.delivery.outbox import Outbox
 from monitor.ingest import fetch
+from monitor.ingest.article import ArticleConfig, HostGate
 from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
@@ -68,6 +69,7 @@ class PollConfig:
     feed_alert_after: float
     ops_channel: str = ""
     recent_max: int = defaults.RECENT_MAX
+    articles: ArticleConfig = ArticleConfig()  # pages behind short items (default here: never)
 
 
 class Observer(Protocol):
@@ -96,6 +98,7 @@ class Runtime:
     leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
     saves: Batched[FeedUpdate, None] = field(init=False)
     in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_IN_FLIGHT, per event loop
+    pages: HostGate = field(default_factory=HostGate)  # pages read per host at once (article.py)
 
     def __post_init__(self) -> None:
         self.scorer = BatchScorer(lambda: self.classifier, self.score_workers, observe=self._observe_scoring)
@@ -154,8 +157,13 @@ class Runtime:
         """The session a feed is fetched with. Feeds allowed private addresses get a session
         of their own: a connection it pooled to an internal host is never reused for a feed
         (or a redirect) that is not allowed there."""
+        return self.page_session(feed.allow_private)
+
+    def page_session(self, allow_private: bool = False) -> aiohttp.ClientSession:
+        """The guarded session, or with `allow_private` the one of feeds allowed private
+        addresses (a page is read with its feed's)."""
         assert self.session is not None, "Runtime must be entered (async with) before polling"
-        if not feed.allow_private:
+        if not allow_private:
             return self.session
         if self.open_session is None:
             self.open_session = fetch.make_session(self.config.fetch, allow_private=True)

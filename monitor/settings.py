@@ -29,7 +29,7 @@ from monitor import defaults, settings_env, urls
 from monitor.delivery import policy, templates
 from monitor.errors import SettingsError
 from monitor.settings_env import ENV_RE
-from monitor.settings_types import Duration, Name
+from monitor.settings_types import ArticlesMode, Duration, Name
 
 
 class Strict(BaseModel):
@@ -56,6 +56,11 @@ class MonitorSection(Strict):
     log_level: str = defaults.LOG_LEVEL
     ops_channel: str = ""
     feed_alert_after: Duration = Field(default=defaults.FEED_ALERT_AFTER, gt=0)
+    articles: ArticlesMode = defaults.ARTICLES
+    article_below_words: int = Field(default=defaults.ARTICLE_BELOW_WORDS, ge=0)
+    article_bar: float = Field(default=defaults.ARTICLE_BAR, ge=0.0, le=1.0)
+    article_per_host: int = Field(default=defaults.ARTICLE_PER_HOST, ge=1, le=100)
+    article_max_bytes: int = Field(default=defaults.ARTICLE_MAX_BYTES, ge=1024)
 
     @field_validator("redis_url")
     @classmethod
@@ -101,6 +106,7 @@ class Feed(Strict):
     interval: Duration | None = Field(default=None, gt=0)
     enabled: bool = True
     allow_private: bool = defaults.ALLOW_PRIVATE
+    articles: ArticlesMode | None = None  # None: [monitor] articles
 
     @model_validator(mode="after")
     def _url(self) -> Feed:

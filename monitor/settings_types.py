@@ -4,7 +4,7 @@ names (`[a-z0-9_-]+`), parsed and checked where pydantic validates each field.""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator
 
@@ -39,3 +39,4 @@ def _check_name(value: str) -> str:
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Name = Annotated[str, AfterValidator(_check_name)]
+ArticlesMode = Literal["auto", "always", "never"]  # when to read the page behind a short item

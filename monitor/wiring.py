@@ -20,6 +20,7 @@ from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.delivery.templates import Templates
+from monitor.ingest.article import ArticleConfig
 from monitor.ingest.fetch import FetchLimits
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
@@ -61,6 +62,13 @@ def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
                  for f in loaded.settings.feeds if f.enabled)
 
 
+def article_config(loaded: Loaded) -> ArticleConfig:
+    m = loaded.settings.monitor
+    return ArticleConfig(mode=m.articles, below_words=m.article_below_words, bar=m.article_bar,
+                         per_host=m.article_per_host, max_bytes=m.article_max_bytes,
+                         feed_modes={f.name: f.articles for f in loaded.settings.feeds if f.articles})
+
+
 def poll_config(loaded: Loaded) -> PollConfig:
     s = loaded.settings
     return PollConfig(
@@ -70,6 +78,7 @@ def poll_config(loaded: Loaded) -> PollConfig:
         seen_ttl=s.dedup.seen_ttl, follow_up_sources=s.dedup.follow_up_sources,
         backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
         feed_alert_after=s.monitor.feed_alert_after, ops_channel=s.monitor.ops_channel,
+        articles=article_config(loaded),
     )
 
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "monitor.cli", "--settings", str(ROOT / "settings.toml"), "bench",
-           "--feeds", "3", "--items", "5", "--neardup-items", "300", *args]
+           "--feeds", "3", "--items", "5", "--neardup-items", "300", "--article-pages", "8", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=100, cwd=ROOT)
 
 
@@ -52,7 +52,11 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
     assert report["latency_ms"]["n"] == 15 and report["latency_ms"]["p99"] >= report["latency_ms"]["p50"] > 0
     assert report["neardup"]["items_indexed"] == 300
     names = [t["name"] for t in report["targets"]]
-    assert len(names) == 4 and all("ok" in t and "value" in t for t in report["targets"])
+    pages = report["articles"]  # the article part, where the article-extraction corpus is
+    assert len(names) == (6 if pages else 4) and all("ok" in t and "value" in t for t in report["targets"])
+    if pages:
+        assert pages["pages"] == 8 and pages["failed"] == 0 and 0.5 < pages["f1"] <= 1.0
+        assert "article extraction token F1" in names and pages["bare"]["pages_per_second"] > 0
     assert "measured with 3 feeds" in report["targets"][3]["note"]
 
 

@@ -213,7 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        html = self.path.endswith(".html")  # the article pages (bench/articles.py)
+        self.send_header("Content-Type", "text/html" if html else "application/rss+xml; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.end_headers()

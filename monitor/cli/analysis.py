@@ -34,12 +34,14 @@ def read_input(path: str) -> str:
 
 
 def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, int]:
-    """`monitor score FILE|- [--json]`: every topic's score, threshold, verdict and terms."""
+    """`monitor score FILE|-|URL [--json]`: every topic's score, threshold, verdict and
+    terms; a URL's page is read and its title + main text scored."""
     from monitor import wiring
     from monitor.defaults import TERMS_SHOWN
     from monitor.model.classify import Classifier
 
-    text = read_input(file)
+    text, judged = (_page(loaded, file), "page") if file.startswith(("http://", "https://")) \
+        else (read_input(file), "")
     classifier = Classifier.load(loaded.model_path)
     limits = wiring.topic_thresholds(loaded, classifier)
     scores = classifier.score([text], n_terms=TERMS_SHOWN, explain_min=0.0)[0]
@@ -47,12 +49,30 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, in
                 "verdict": "alert" if s.score >= limits[t] else "no", "terms": list(s.terms)}
             for t, s in scores.items()}
     if as_json:
-        return json.dumps({"model": classifier.version, "topics": rows}, indent=2), 0
+        page = {"judged_on": judged, "words": len(text.split())} if judged else {}
+        return json.dumps({"model": classifier.version, **page, "topics": rows}, indent=2), 0
     lines = [f"model {classifier.version}"]
+    if judged:
+        lines.append(f"judged on the page: {text.splitlines()[0][:100]!r} + {len(text.split())} words")
     for topic, s in scores.items():
         lines.append(f"{topic:24} {round(s.score, 4):.3f}  threshold {limits[topic]:.2f}  "
                      f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
     return "\n".join(lines), 0
+
+
+def _page(loaded: Loaded, url: str) -> str:
+    """`monitor score URL`: the page's title and main text, fetched and extracted as the
+    monitor does for a short item (same session guards: `[monitor] allow_private` holds)."""
+    import asyncio
+
+    from monitor import urls, wiring
+    from monitor.ingest import article
+
+    title, text = asyncio.run(article.read_url(url, wiring.fetch_limits(loaded),
+                                               loaded.settings.monitor.allow_private))
+    if not text:
+        raise InputError(f"{urls.masked(url)}: no article text found on the page")
+    return f"{title}\n{text}" if title else text
 
 
 # -- train ------------------------------------------------------------------------------

@@ -101,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     p.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
     p = command("score", cmd_score, "score one article's text for every topic, with reasons")
-    p.add_argument("file", nargs="?", default="-", help="a text file, or - for standard input")
+    p.add_argument("file", nargs="?", default="-",
+                   help="a text file, - for standard input, or an http(s) URL whose page is read")
     p.add_argument("--json", action="store_true")
     p = command("train", cmd_train, "train the topic model from models/ data and write it")
     p.add_argument("--with", dest="extra", action="append", default=[], metavar="FILE",
@@ -145,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--feeds", type=int, default=200, help="feeds (default 200)")
     p.add_argument("--items", type=int, default=20, help="items per feed (default 20)")
     p.add_argument("--neardup-items", type=int, default=100_000, help="near-dup index size (default 100000)")
+    p.add_argument("--article-pages", type=int, default=None, metavar="N",
+                   help="article-extraction benchmark pages read (default: all 181; 0: none)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
                    help="a target (fresh, unchanged, near-dup, peak) reported as missed without failing --check")
@@ -241,7 +244,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     path = Path(args.settings) if args.settings else None
     return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
-                                 args.known_miss))
+                                 args.known_miss, args.article_pages))
 
 
 def load(args: argparse.Namespace) -> Loaded:

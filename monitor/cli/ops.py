@@ -27,6 +27,7 @@ from monitor.store import FeedState, Store, connect
 
 def cmd_status(args: argparse.Namespace) -> int:
     from monitor import wiring
+    from monitor.ingest import article_stage
     loaded = load(args)
     store = wiring.store(loaded)
     states = {feed.name: store.feed_state(feed.name) for feed in loaded.settings.feeds}
@@ -40,9 +41,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     titles = {r.story: r.title for r in reversed(recent)}  # the newest record's
     stories = [{"story": sid, "title": titles[sid], "sources": [_source_row(s) for s in srcs]}
                for sid, srcs in sources]
+    pages = article_stage.read_counts(store)  # short items and what their pages gave
     if args.json:
-        print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories},
-                         indent=2, ensure_ascii=False))
+        print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories,
+                          "articles": pages}, indent=2, ensure_ascii=False))
         return 0
     print(f"{'feed':<20} {'last poll':<20} {'status':<14} {'items':>5} {'new':>6} {'alerts':>6} {'errors':>6}")
     for name, f in feeds.items():
@@ -50,6 +52,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{name:<20} {when:<20} {f['last_status']:<14} {f['items']:>5} {f['new_items']:>6} "
               f"{f['alerts']:>6} {f['errors']:>6}" + (f"  {f['last_error']}" if f["last_error"] else ""))
     print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
+    print("pages of short items: " + ", ".join(f"{k} {v}" for k, v in pages.items())
+          + " (page, cached: judged on the page; the rest fell back to the feed text)")
     for sid, srcs in sources[:10]:
         names = sorted({src.source for src in srcs})
         print(f"story: {titles[sid]} ({len(names)} source(s): {', '.join(names)})")

@@ -46,7 +46,7 @@ def build_alerts(scored: Scored, rules: Mapping[str, TopicRule]) -> list[Alert]:
                 id=alert_id(item.id, topic), channel=channel, topic=topic, topic_title=rule.title,
                 score=round(result.score, 4), threshold=rule.threshold, terms=result.terms,
                 item_id=item.id, source=item.source, title=item.title, url=item.url,
-                published=item.published, text=item.text[:TEXT_KEPT],
+                published=item.published, text=item.text[:TEXT_KEPT], judged_on=scored.judged_on,
             ))
     return out
 

@@ -42,7 +42,7 @@ DEFAULT_BODY = {
     "text": (
         "{{ title }}\n"
         "Source: {{ source }} | Published: {{ published }}\n"
-        "Topic: {{ topic_title }} | Score: {{ score }} (threshold {{ threshold }})\n"
+        "Topic: {{ topic_title }} | Score: {{ score }} (threshold {{ threshold }}, on the {{ judged_on }} text)\n"
         "Why: {{ terms }}\n"
         "{% if url %}{{ url }}\n{% endif %}"
         "{% if lead %}\n{{ lead }}\n\n{% endif %}"
@@ -51,7 +51,7 @@ DEFAULT_BODY = {
     "markdown": (
         "**{{ title }}**\n\n"
         "{{ source }} · {{ published }}\n\n"
-        "*{{ topic_title }}*: score {{ score }} (threshold {{ threshold }})\n\n"
+        "*{{ topic_title }}*: score {{ score }} (threshold {{ threshold }}, on the {{ judged_on }} text)\n\n"
         "Why: {{ terms }}\n\n"
         "{% if url %}<{{ url }}>\n\n{% endif %}"
         "{% if lead %}{{ lead }}\n\n{% endif %}"
@@ -60,7 +60,7 @@ DEFAULT_BODY = {
     "html": (
         "<p><b>{{ title }}</b></p>"
         "<p>{{ source }} · {{ published }}</p>"
-        "<p><i>{{ topic_title }}</i>: score {{ score }} (threshold {{ threshold }})</p>"
+        "<p><i>{{ topic_title }}</i>: score {{ score }} (threshold {{ threshold }}, on the {{ judged_on }} text)</p>"
         "<p>Why: {{ terms }}</p>"
         '{% if url %}<p><a href="{{ url }}">{{ url }}</a></p>{% endif %}'
         "{% if lead %}<p>{{ lead }}</p>{% endif %}"

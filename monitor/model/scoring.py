@@ -142,6 +142,18 @@ class BatchScorer:
             return None
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` where scoring runs: in a scoring worker when there is one, else in a
+        thread; never on the event loop (`fn` must pickle: a module-level function). Page
+        extraction (ingest/article.py) runs here."""
+        model = self.classifier()
+        if self._pool is None and self.workers and model.path is not None:
+            self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
+                                             initializer=_worker_init)
+        if self._pool is None:
+            return await asyncio.to_thread(fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
     async def start(self) -> None:
         """Start the workers and load the model in them now, not in the first poll."""
         if self.workers and self.classifier().path is not None:

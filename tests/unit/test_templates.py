@@ -73,7 +73,7 @@ def test_text_alert_body() -> None:
     assert Templates("text").render_alert(ALERT) == ("[T1] Story 1", (
         "Story 1\n"
         "Source: feed | Published: 2026-03-01 06:30 UTC\n"  # 09:30 at +03:00, shown in UTC
-        "Topic: T1 | Score: 0.81 (threshold 0.50)\n"
+        "Topic: T1 | Score: 0.81 (threshold 0.50, on the feed text)\n"
         "Why: erdogan, idlib\n"
         "https://news.example.org/1\n"
         "\nBody text.\n\n"
@@ -83,9 +83,9 @@ def test_text_alert_body() -> None:
 def test_html_and_markdown_alert_bodies() -> None:
     _, html = Templates("html").render_alert(ALERT)
     assert '<p><a href="https://news.example.org/1">https://news.example.org/1</a></p>' in html
-    assert "<p><i>T1</i>: score 0.81 (threshold 0.50)</p>" in html
+    assert "<p><i>T1</i>: score 0.81 (threshold 0.50, on the feed text)</p>" in html
     _, markdown = Templates("markdown").render_alert(ALERT)
-    assert "*T1*: score 0\\.81 (threshold 0\\.50)" in markdown and "Alert id: `a0000001`" in markdown
+    assert "*T1*: score 0\\.81 (threshold 0\\.50, on the feed text)" in markdown and "Alert id: `a0000001`" in markdown
 
 
 def test_kind_prefixes_no_terms_and_no_lead() -> None:

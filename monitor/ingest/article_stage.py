@@ -1,0 +1,146 @@
+"""The article step of a poll: short items judged on the page behind their link.
+
+    scored on feed text ─► short? worth a page? ─► cache ─► page ─► scored on title + page
+
+The pipeline scores every new item on its feed text first, as before. An item whose feed
+text is short (fewer than `article_below_words` words) then wants its page when the feed's
+`articles` mode is "always", or "auto" and the feed text already scores `article_bar` for
+some topic of settings.toml (so an off-topic item costs nothing more). Its page text is looked up in Redis
+by canonical URL (one MGET for the poll), else read (article.py); texts read are cached
+for `seen_ttl`, so a copy of the item in another feed reads no page. Items whose page gave
+text are scored again on title + page text, and carry that text on (near-duplicate check,
+alert lead); the others keep their feed text and score. Each Scored says which it was
+judged on, and every outcome is counted (metrics, and a Redis hash `status` shows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from monitor import urls
+from monitor.ingest import article
+from monitor.ingest.article import ArticleConfig, Outcome, Page
+from monitor.items import Item, Scored, TopicScore
+from monitor.store import Store, redis_errors
+
+if TYPE_CHECKING:
+    from monitor.runtime import Runtime
+
+log = logging.getLogger("monitor")
+Scores = list[dict[str, TopicScore]]
+
+
+def wants_page(config: ArticleConfig, item: Item, scores: dict[str, TopicScore], topics: Collection[str]) -> bool:
+    """A short item with a web link, whose feed (auto) scores the bar for a topic watched."""
+    mode = config.mode_for(item.source)
+    if mode == "never" or not item.url.startswith(("http://", "https://")):
+        return False
+    if article.words(item.text) >= config.below_words:
+        return False
+    return mode == "always" or any(s.score >= config.bar for t, s in scores.items() if t in topics)
+
+
+async def judge(rt: Runtime, items: Sequence[Item], scores: Scores) -> list[Scored]:
+    """Each item scored: on its page where it wants one and the page gave text, else as
+    scored on its feed text."""
+    config = rt.config.articles
+    wanted = [i for i, item in enumerate(items) if wants_page(config, item, scores[i], rt.config.rules)]
+    judged = [Scored(item, s) for item, s in zip(items, scores, strict=True)]
+    if not wanted:
+        return judged
+    pages = await _pages(rt, [items[i] for i in wanted])
+    used = [(i, page.text) for i, page in zip(wanted, pages, strict=True) if page.outcome in ("page", "cached")]
+    if used:
+        read = [replace(items[i], text=text) for i, text in used]
+        rescored = await rt.scorer.score([item.document for item in read])
+        for (i, _), item, topic_scores in zip(used, read, rescored, strict=True):
+            judged[i] = Scored(item, topic_scores, judged_on="page")
+    return judged
+
+
+async def _pages(rt: Runtime, items: list[Item]) -> list[Page]:
+    """Each item's page: from the cache, else read (at once, each host within its limit)."""
+    private = _private_feeds(rt)
+    refs = [_ref(item.url, item.source in private) for item in items]
+    cached = await rt.io(_cached, rt, refs)
+    todo = [k for k, text in enumerate(cached) if text is None]
+    reads = [rt.pages.once(refs[k], partial(_read, rt, items[k])) for k in todo]  # started here, at once
+    try:
+        return await _read_and_record(rt, items, refs, cached, todo, reads)
+    finally:  # read and cached (or failed): later copies look in Redis again
+        rt.pages.forget(refs[k] for k, (_, started) in zip(todo, reads, strict=True) if started)
+
+
+async def _read_and_record(rt: Runtime, items: list[Item], refs: list[str], cached: list[str | None],
+                           todo: list[int], reads: list[tuple[asyncio.Future[Page], bool]]) -> list[Page]:
+    # asyncio.shield: a poll cancelled does not cancel a read other polls share.
+    read = await asyncio.gather(*(asyncio.shield(future) for future, _ in reads))
+    read = [page if started or page.outcome != "page" else Page("cached", page.text)  # a copy's
+            for page, (_, started) in zip(read, reads, strict=True)]
+    pages = [Page("cached", text) if text else Page("thin") for text in cached]  # None replaced below
+    for k, page in zip(todo, read, strict=True):
+        pages[k] = page
+    # A failure may pass (the next copy tries again); a thin page would be as thin.
+    keep = {refs[k]: page.text if page.outcome == "page" else "" for k, page in zip(todo, read, strict=True)
+            if page.outcome in ("page", "thin", "not_html")}
+    # A page no longer than the feed text adds nothing to judge on.
+    pages = [Page("thin") if page.outcome in ("page", "cached") and article.words(page.text) <= article.words(item.text)
+             else page for item, page in zip(items, pages, strict=True)]
+    await rt.io(_record, rt, keep, [page.outcome for page in pages])
+    for page in pages:
+        rt.metrics.articles.labels(page.outcome).inc()
+    return pages
+
+
+async def _read(rt: Runtime, item: Item) -> Page:
+    feed = next((f for f in rt.config.feeds if f.name == item.source), None)
+    session = rt.session_for(feed) if feed is not None else rt.page_session()
+    page = await article.read_page(session, item.url, rt.config.fetch, rt.pages, rt.config.articles,
+                                   rt.scorer.run)
+    if page.error:
+        log.debug("feed '%s': page %s: %s", item.source, urls.masked(item.url), page.error)
+    return page
+
+
+def _ref(url: str, private: bool = False) -> str:
+    """A page's key. A page read for a feed allowed private addresses is kept apart, so a
+    guarded feed linking to the same internal URL never gets its text."""
+    return hashlib.sha1((f"private\0{url}" if private else url).encode()).hexdigest()[:16]
+
+
+def _private_feeds(rt: Runtime) -> set[str]:
+    return {f.name for f in rt.config.feeds if f.allow_private}
+
+
+def _cached(rt: Runtime, refs: list[str]) -> list[str | None]:
+    """Each page's cached text ('' for a thin page), None where none is cached."""
+    keys = rt.store.keys
+    with redis_errors("reading cached pages"):
+        found = cast(list[bytes | None], rt.store.redis.mget([keys.article(ref) for ref in refs]))
+    return [None if raw is None else raw.decode() for raw in found]
+
+
+def _record(rt: Runtime, texts: dict[str, str], outcomes: list[Outcome]) -> None:
+    """Cache the texts read (for `seen_ttl`) and count the outcomes, in one round trip."""
+    keys = rt.store.keys
+    ttl = max(1, int(rt.config.seen_ttl))
+    with redis_errors("caching pages"):
+        pipe = rt.store.redis.pipeline(transaction=False)
+        for ref, text in texts.items():
+            pipe.set(keys.article(ref), text, ex=ttl)
+        for outcome in set(outcomes):
+            pipe.hincrby(keys.article_counts, outcome, outcomes.count(outcome))
+        pipe.execute()
+
+
+def read_counts(store: Store) -> dict[str, int]:
+    """How many short items met each outcome, over the monitor's life (for `status`)."""
+    with redis_errors("reading page counts"):
+        raw = cast(dict[bytes, bytes], store.redis.hgetall(store.keys.article_counts))
+    return {outcome: int(raw.get(outcome.encode(), 0)) for outcome in article.OUTCOMES}
