@@ -24,7 +24,8 @@ import scipy.sparse as sp
 from monitor.defaults import TERMS_SHOWN
 from monitor.errors import ModelError
 from monitor.items import TopicScore
-from monitor.model.features import Features, FeatureSpec, build_features, combine, layout
+from monitor.model.concepts import MARK
+from monitor.model.features import Features, FeatureSpec, build_features, calibrated, combine, layout, length_of
 
 FORMAT = "monitor-topics/1"
 """Written into every model file; a file with another format is refused."""
@@ -51,8 +52,10 @@ class Classifier:
         n_word = features.n_word  # the weights of each block, features x topics, contiguous
         self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T),
                             np.ascontiguousarray(coef[:, n_word:].T)]
+        # concept tokens (_c_turkey) carry weight but are not words of the text: not named
+        self._readable = ~np.char.startswith(features.names[:n_word].astype(str), MARK)
         self.intercept = intercept  # (topics,)
-        self.calib = calib  # (topics, 2): P = 1 / (1 + exp(a * margin + b))
+        self.calib = calib  # (topics, 2 or 4): see calibrated
         self.metadata = metadata
         self.topics: tuple[str, ...] = tuple(metadata["topics"])
         self.version: str = str(metadata["version"])
@@ -67,7 +70,9 @@ class Classifier:
                 raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
             spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),
                                tuple(meta["spec"]["char_ngrams"]),
-                               float(meta["spec"]["char_weight"]))
+                               float(meta["spec"]["char_weight"]),
+                               tuple((str(k), tuple(map(str, v)))  # concept lexicon, if any
+                                     for k, v in meta["spec"].get("concepts", {}).items()))
             features = build_features(spec, state["word_names"], state["word_idf"],
                                       state["char_names"], state["char_idf"],
                                       state["floors"].tolist())
@@ -101,9 +106,8 @@ class Classifier:
             pas = pas + passages @ weights
         return blocks[0][0], combine(np.asarray(doc), np.asarray(pas), lay.starts)
 
-    def probabilities(self, margins: np.ndarray) -> np.ndarray:
-        z = margins * self.calib[:, 0] + self.calib[:, 1]
-        return 1.0 / (1.0 + np.exp(np.clip(z, -50, 50)))
+    def probabilities(self, margins: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        return calibrated(margins, length_of(texts), self.calib)
 
     def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = TERMS_SHOWN,
               explain_min: float = EXPLAIN_MIN) -> list[dict[str, TopicScore]]:
@@ -121,7 +125,7 @@ class Classifier:
     def _score(self, texts: Sequence[str], explain: bool, n_terms: int,
                explain_min: float) -> list[dict[str, TopicScore]]:
         x, margins = self.margins(texts)
-        probs = self.probabilities(margins)
+        probs = self.probabilities(margins, texts)
         out: list[dict[str, TopicScore]] = []
         for i in range(len(texts)):
             row = slice(x.indptr[i], x.indptr[i + 1])
@@ -134,11 +138,11 @@ class Classifier:
 
     def _terms(self, idx: np.ndarray, val: np.ndarray, topic: int, n: int) -> tuple[str, ...]:
         """Word features (`idx`, `val`: a document's) whose weight x value pushed this
-        topic's margin up most. Character n-grams also carry weight but mean nothing to a
-        reader, so only word n-grams are named.
+        topic's margin up most. Character n-grams and concept tokens also carry weight but
+        mean nothing to a reader, so only word n-grams are named.
         """
         contrib = self.coef[topic, idx] * val
-        keep = contrib > 0
+        keep = (contrib > 0) & self._readable[idx]
         idx, contrib = idx[keep], contrib[keep]
         order = np.argsort(-contrib, kind="stable")[:n]
         return tuple(str(self.features.names[j]) for j in idx[order])
