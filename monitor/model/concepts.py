@@ -13,7 +13,8 @@ The lexicon (models/concepts.toml) maps each concept to its forms, in any langua
 script: a form is one word, normalised as the text is (monitor/normalise.py: "Erdoğan" =
 "erdogan"), and a form ending in "*" matches every word starting with it ("erdogan*"
 covers "erdogans" and Turkish "erdoganin"; "эрдоган*" will cover Russian "эрдогана").
-It is stored in the model, so scoring tags exactly as training did. Pure: the word memo
+A form of several words ("syrian army") matches those words in a row. It is stored in
+the model, so scoring tags exactly as training did. Pure: the word memo
 only remembers.
 """
 
@@ -31,6 +32,7 @@ from monitor.normalise import normalise
 MARK = "_c_"  # concept tokens start with this; no normalised word of real text does
 MEMO = 50_000  # words whose concepts are remembered; the memo starts afresh when full
 _TOKEN = re.compile(r"\w+")
+_FORM = re.compile(r"\w+\*?|\w+(?: \w+)+")  # a word (prefix*) or a phrase of whole words
 
 Lexicon = tuple[tuple[str, tuple[str, ...]], ...]  # (concept, forms) pairs, sorted
 
@@ -48,8 +50,9 @@ def read_lexicon(path: Path) -> Lexicon:
         if not re.fullmatch(r"[a-z][a-z0-9]*", name):
             raise InputError(f"{path}: concept {name!r}: names are lower-case letters and digits")
         if not isinstance(forms, list) or not forms or not all(
-                isinstance(f, str) and _TOKEN.fullmatch(f.rstrip("*")) for f in forms):
-            raise InputError(f"{path}: concept {name!r}: expected a list of single words")
+                isinstance(f, str) and _FORM.fullmatch(f) for f in forms):
+            raise InputError(f"{path}: concept {name!r}: expected a list of words or phrases "
+                             f"(words of letters and digits, a phrase's words separated by spaces)")
         out.append((name, tuple(forms)))
     return tuple(out)
 
@@ -60,9 +63,14 @@ class Tagger:
     def __init__(self, lexicon: Lexicon):
         self.exact: dict[str, set[str]] = {}
         prefixes: dict[str, set[str]] = {}
+        self.phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # by first word
         for name, forms in lexicon:
             for form in forms:
                 word = normalise(form.rstrip("*"))
+                if " " in word:
+                    first, *rest = word.split()
+                    self.phrases.setdefault(first, []).append((tuple(rest), name))
+                    continue
                 (prefixes if form.endswith("*") else self.exact).setdefault(word, set()).add(name)
         self.prefixes = prefixes
         alternatives = sorted(prefixes, key=len, reverse=True)
@@ -70,7 +78,7 @@ class Tagger:
         self._memo: dict[str, tuple[str, ...]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.exact or self.prefixes)
+        return bool(self.exact or self.prefixes or self.phrases)
 
     def _of_word(self, token: str) -> tuple[str, ...]:
         found = set(self.exact.get(token, ()))
@@ -86,11 +94,15 @@ class Tagger:
             self._memo = {}
         found: set[str] = set()
         memo = self._memo
-        for token in _TOKEN.findall(sentence):
+        words = _TOKEN.findall(sentence)
+        for i, token in enumerate(words):
             hit = memo.get(token)
             if hit is None:
                 hit = memo[token] = self._of_word(token)
             found.update(hit)
+            for rest, name in self.phrases.get(token, ()):
+                if tuple(words[i + 1:i + 1 + len(rest)]) == rest:
+                    found.add(name)
         return sorted(found)
 
     def tag(self, sentence: str) -> str:
