@@ -10,7 +10,7 @@ import pytest
 from monitor.errors import InputError
 from monitor.model.concepts import Tagger, read_lexicon, tokens
 from monitor.model.counting import Counter
-from monitor.model.features import calibrated, length_of
+from monitor.model.features import CALIBRATED_WORDS, calibrated, length_of
 from monitor.normalise import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +68,11 @@ def test_length_aware_calibration_and_the_two_parameter_form() -> None:
     """(a, b) rows are plain Platt scaling; (a, b, c, d) add c L + d m L, L = log(1 + words),
     so one margin means a different probability at another length."""
     margins = np.array([[1.0], [1.0]])
-    lengths = length_of(["one two three", " ".join(["w"] * 200)])
-    assert lengths.tolist() == pytest.approx([np.log(4), np.log(201)])
+    lengths = length_of(["one two three four", " ".join(["w"] * 200)])
+    assert lengths.tolist() == pytest.approx([np.log(5), np.log(201)])
+    # outside the lengths the calibration was fitted on, the nearest end counts
+    assert length_of(["", "w " * 5000]).tolist() == pytest.approx(
+        np.log1p(CALIBRATED_WORDS).tolist())
     plain = calibrated(margins, lengths, np.array([[-2.0, 0.5]]))
     assert plain[:, 0] == pytest.approx([1 / (1 + np.exp(-1.5))] * 2)
     aware = calibrated(margins, lengths, np.array([[-2.0, 0.5, 0.1, -0.2]]))
