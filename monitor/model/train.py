@@ -242,7 +242,7 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
     trained = trained or datetime.now(UTC).date().isoformat()
     metadata = {"format": FORMAT, "topics": list(data.topics), "data_sha256": data.digest,
                 "data_files": [Path(p).name for p in data_paths], "trained": trained,
-                "version": f"{data.digest[:12]}-{trained.replace('-', '')}",
+                "version": f"{version_hash(data.digest, spec)[:12]}-{trained.replace('-', '')}",
                 "spec": {"word_ngrams": list(spec.word_ngrams),
                          "char_ngrams": list(spec.char_ngrams), "char_weight": spec.char_weight,
                          "concepts": {name: list(forms) for name, forms in spec.concepts}},
@@ -256,6 +256,15 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
              "calib": np.array(calib), "floors": np.array(features.floors)}
     size = save(state, Path(out))
     return TrainReport(Path(out), metadata, time.perf_counter() - started, size)
+
+
+def version_hash(data_digest: str, spec: FeatureSpec) -> str:
+    """The data's digest, or with a concept lexicon, a digest of both: a lexicon edit
+    retrains into another model, which must not share a version (caches key on it)."""
+    if not spec.concepts:
+        return data_digest
+    lexicon = json.dumps([[name, list(forms)] for name, forms in spec.concepts])
+    return hashlib.sha256(f"{data_digest}\n{lexicon}".encode()).hexdigest()
 
 
 def lexicon_beside(data: Path) -> Lexicon:
