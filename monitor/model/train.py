@@ -240,9 +240,10 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
         calib.append(ab)
         metrics[topic] = topic_metrics(y, probs) | {"grouped": grouped(data.groups, y, folds)}
     trained = trained or datetime.now(UTC).date().isoformat()
-    metadata = {"format": FORMAT, "topics": list(data.topics), "data_sha256": data.digest,
+    digest = inputs_digest(data.digest, spec)
+    metadata = {"format": FORMAT, "topics": list(data.topics), "data_sha256": digest,
                 "data_files": [Path(p).name for p in data_paths], "trained": trained,
-                "version": f"{version_hash(data.digest, spec)[:12]}-{trained.replace('-', '')}",
+                "version": f"{digest[:12]}-{trained.replace('-', '')}",
                 "spec": {"word_ngrams": list(spec.word_ngrams),
                          "char_ngrams": list(spec.char_ngrams), "char_weight": spec.char_weight,
                          "concepts": {name: list(forms) for name, forms in spec.concepts}},
@@ -258,9 +259,9 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
     return TrainReport(Path(out), metadata, time.perf_counter() - started, size)
 
 
-def version_hash(data_digest: str, spec: FeatureSpec) -> str:
-    """The data's digest, or with a concept lexicon, a digest of both: a lexicon edit
-    retrains into another model, which must not share a version (caches key on it)."""
+def inputs_digest(data_digest: str, spec: FeatureSpec) -> str:
+    """The training data's digest or, with a concept lexicon, a digest of both: a lexicon
+    edit retrains into another model, which must not share its version."""
     if not spec.concepts:
         return data_digest
     lexicon = json.dumps([[name, list(forms)] for name, forms in spec.concepts])
