@@ -25,6 +25,7 @@ import tomllib
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from monitor.errors import InputError
 from monitor.normalise import normalise
@@ -58,51 +59,63 @@ def read_lexicon(path: Path) -> Lexicon:
 
 
 class Tagger:
-    """Appends concept tokens to normalised sentences."""
+    """Appends concept tokens to normalised sentences.
+
+    One regular expression finds every form in a sentence (a scan in C: ~4x cheaper than
+    looking each word up from Python); each distinct match's concepts are worked out once
+    and remembered. A phrase ("syrian army") also counts its words' own concepts (syria).
+    """
 
     def __init__(self, lexicon: Lexicon):
         self.exact: dict[str, set[str]] = {}
-        prefixes: dict[str, set[str]] = {}
-        self.phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # by first word
+        self.prefixes: dict[str, set[str]] = {}
+        self.phrases: dict[tuple[str, ...], set[str]] = {}
         for name, forms in lexicon:
             for form in forms:
                 word = normalise(form.rstrip("*"))
                 if " " in word:
-                    first, *rest = word.split()
-                    self.phrases.setdefault(first, []).append((tuple(rest), name))
-                    continue
-                (prefixes if form.endswith("*") else self.exact).setdefault(word, set()).add(name)
-        self.prefixes = prefixes
-        alternatives = sorted(prefixes, key=len, reverse=True)
-        self._prefix = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+                    self.phrases.setdefault(tuple(word.split()), set()).add(name)
+                else:
+                    table = self.prefixes if form.endswith("*") else self.exact
+                    table.setdefault(word, set()).add(name)
+        # Every form as a path of a trie ("\x00": any run of non-word characters between a
+        # phrase's words, "\x01": any word characters after a prefix); the trie becomes one
+        # pattern whose alternatives share their starts, so a word is matched in one pass.
+        paths = ([" ".join(p).replace(" ", "\x00") for p in self.phrases]
+                 + [p + "\x01" for p in self.prefixes] + list(self.exact))
+        self._forms = re.compile(rf"(?<!\w)(?:{_trie_pattern(paths)})(?!\w)") if paths else None
         self._memo: dict[str, tuple[str, ...]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.exact or self.prefixes or self.phrases)
+        return self._forms is not None
 
-    def _of_word(self, token: str) -> tuple[str, ...]:
+    def _of_word(self, token: str) -> set[str]:
         found = set(self.exact.get(token, ()))
-        if self._prefix is not None and self._prefix.match(token):  # rare: then find which
-            for prefix, names in self.prefixes.items():
-                if token.startswith(prefix):
-                    found |= names
+        for prefix, names in self.prefixes.items():
+            if token.startswith(prefix):
+                found |= names
+        return found
+
+    def _of_match(self, match: str) -> tuple[str, ...]:
+        words = _TOKEN.findall(match)
+        found = set(self.phrases.get(tuple(words), ())) if len(words) > 1 else set()
+        for word in words:
+            found |= self._of_word(word)
         return tuple(sorted(found))
 
     def concepts(self, sentence: str) -> list[str]:
         """The concepts a normalised sentence names, sorted."""
+        if self._forms is None:
+            return []
         if len(self._memo) >= MEMO:
             self._memo = {}
         found: set[str] = set()
         memo = self._memo
-        words = _TOKEN.findall(sentence)
-        for i, token in enumerate(words):
-            hit = memo.get(token)
+        for match in self._forms.findall(sentence):
+            hit = memo.get(match)
             if hit is None:
-                hit = memo[token] = self._of_word(token)
+                hit = memo[match] = self._of_match(match)
             found.update(hit)
-            for rest, name in self.phrases.get(token, ()):
-                if tuple(words[i + 1:i + 1 + len(rest)]) == rest:
-                    found.add(name)
         return sorted(found)
 
     def tag(self, sentence: str) -> str:
@@ -111,6 +124,36 @@ class Tagger:
         if not found:
             return sentence
         return f"{sentence} {' '.join(tokens(found))}"
+
+
+def _trie_pattern(paths: list[str]) -> str:
+    """A regular expression matching any of the paths (see Tagger), longest first."""
+    trie: dict[str, Any] = {}  # nested to any depth
+    for path in paths:
+        node = trie
+        for char in path:
+            node = node.setdefault(char, {})
+        node[""] = {}  # the end of a path
+
+    def pattern(node: dict[str, Any]) -> str:
+        # a phrase's next word first (else "syrian*" would take "syrian army"), then
+        # letters, then a prefix's tail; the end of a path last
+        options = [_STEP.get(char, re.escape(char)) + pattern(child)
+                   for char, child in sorted(node.items(), key=_order) if char]
+        if "" in node:
+            options.append("")
+        if len(options) == 1:
+            return options[0]
+        return f"(?:{'|'.join(options)})"
+    return pattern(trie)
+
+
+_STEP = {"\x00": r"\W+", "\x01": r"\w*"}
+
+
+def _order(item: tuple[str, object]) -> tuple[int, str]:
+    char = item[0]
+    return (0, "") if char == "\x00" else (2, "") if char == "\x01" else (1, char)
 
 
 def tokens(concepts: Iterable[str]) -> list[str]:
