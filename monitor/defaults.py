@@ -58,6 +58,15 @@ READ_TIMEOUT = 30.0
 MAX_BYTES = 5_000_000
 """Feed responses larger than this are refused (after decompression)."""
 
+ITEM_HTML_CHARS = 200_000
+"""Characters of an item's title or body read from the feed; the rest is dropped before cleaning."""
+
+ITEM_TEXT_CHARS = 20_000
+"""Characters of an item's cleaned text kept for scoring, near-duplicates and alerts."""
+
+ITEM_TITLE_CHARS = 1_000
+"""Characters of an item's cleaned title kept."""
+
 MAX_REDIRECTS = 5
 """Redirects followed before a fetch is counted as an error."""
 
@@ -111,6 +120,13 @@ MAX_PER_HOUR = 0
 CHANNEL_ALERT_AFTER = 3
 """Failed sends in a row after which a channel is reported to the ops channel."""
 
+CHANNEL_THROTTLE = 0.2
+"""A channel without `throttle` waits apprise's own interval for its service between two
+messages, but at most this long (apprise's own is 5.5 s for email and most services)."""
+
+RETRY_AFTER_MAX = 1 * HOUR
+"""Longest pause a channel's 429/503 `Retry-After` can impose on that channel."""
+
 RECENT_MAX = 5000
 """How many scored items the `recent` stream keeps."""
 
@@ -123,5 +139,30 @@ LEAD_CHARS = 300
 TEXT_KEPT = 4000
 """Characters of an item's text kept with its alert (for feedback export and labels)."""
 
+TITLE_CHARS = 200
+"""Characters of a headline shown in an alert; a longer one is cut at a word with "…"."""
+
+UNTITLED_CHARS = 80
+"""An item without a title is headed by its text's first words, up to this many characters."""
+
+RENDER_MAX_CHARS = 100_000
+"""Most characters a template may render (title or body, cut there) or build in one value."""
+
 USER_AGENT = "monitor/{version} (+https://github.com/monitor-news/monitor; self-hosted news monitor)"
 """The User-Agent sent to feed servers, so their operators know who polls them."""
+
+MODEL_MAX_FILE = 50_000_000
+"""Largest model file accepted, in bytes on disk (the shipped model: 0.7 MB)."""
+
+MODEL_MAX_UNPACKED = 100_000_000
+"""Largest model file accepted, in bytes once unpacked, read from its zip directory before
+anything is decompressed (the shipped model: 6.2 MB)."""
+
+MODEL_MAX_SCHEMA = 4_000_000
+"""Largest schema (the JSON part, with the metadata) of a model file, in bytes (shipped: 12 kB)."""
+
+HEALTH_TIMEOUT = 0.5
+"""How long /healthz waits for Redis to take its probe write before answering 503."""
+
+HEALTH_CACHE = 1.0
+"""How long one /healthz answer is reused, so frequent probes do not load Redis."""

@@ -27,6 +27,11 @@ class Keys:
         error count, backoff deadline and item counts."""
         return f"{self.prefix}feed:{name}"
 
+    def health(self, worker: str) -> str:
+        """String, TTL 60 s: written by each /healthz probe of a worker (a write, so a Redis
+        that answers but refuses writes is seen)."""
+        return f"{self.prefix}health:{worker}"
+
     def lease(self, name: str) -> str:
         """String, TTL a poll's lease: the worker polling this feed now."""
         return f"{self.prefix}lease:{name}"

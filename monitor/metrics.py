@@ -1,7 +1,7 @@
 """Prometheus metrics, defined once, and the HTTP endpoint serving them with /healthz.
 
-`/healthz` answers 200 while the scheduler runs and Redis answers, 503 otherwise, with a
-JSON reason. `/metrics` is the Prometheus text format of this process's registry.
+`/healthz` answers 200 while the scheduler runs and Redis takes a write (health.py), 503
+otherwise, with a JSON reason. `/metrics` is the Prometheus text format of this process's registry.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ async def start_http(address: str, metrics: Metrics, health: Check,
     host, _, port = address.rpartition(":")
 
     async def healthz(_: web.Request) -> web.Response:
-        reason = await health()  # both read Redis, off the event loop (service.py)
+        reason = await health()  # off the event loop, within a second (health.py)
         body = json.dumps({"status": "ok" if reason is None else "unhealthy", "reason": reason})
         return web.Response(status=200 if reason is None else 503, text=body, content_type="application/json")
 

@@ -108,6 +108,25 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
 
 
 async def _fetch_and_process(rt: Runtime, feed: FeedConfig, state: FeedState, now: float) -> PollResult:
+    """The poll proper; any exception but Redis's becomes the feed's recorded error (backoff,
+    ops alert, `status`), so one feed can never stop the others or fail unseen."""
+    try:
+        return await _fetch_parse_process(rt, feed, state, now)
+    except StoreError:
+        raise  # Redis failed, not the feed: nothing can be recorded (poll_feed reports it)
+    except Exception as exc:  # a bug or a library's surprise: logged whole, recorded in one line
+        log.error("feed '%s': unexpected error", feed.name, exc_info=True)
+        return await _failed(rt, feed, state, _one_line(exc, feed.url), None)
+
+
+def _one_line(exc: Exception, url: str) -> str:
+    """The exception's type and first line, without the feed's URL (it may hold a secret)."""
+    lines = str(exc).replace(url, "<feed url>").strip().splitlines()
+    detail = lines[0][:200] if lines else ""
+    return f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else "")
+
+
+async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, now: float) -> PollResult:
     with rt.timed("fetch"):
         fetched = await fetch.fetch(rt.session_for(feed), feed.name, feed.url,
                                     fetch.Validators(state.etag, state.last_modified), rt.config.fetch)

@@ -24,9 +24,10 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor import __version__, metrics, settings, systemd, wiring
+from monitor import __version__, defaults, metrics, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
+from monitor.health import HealthProbe, probe_client
 from monitor.model.classify import Classifier
 from monitor.pipeline import poll_feed
 from monitor.runtime import FeedConfig, Runtime
@@ -50,6 +51,11 @@ class Service:
     polls: set[asyncio.Task[object]] = field(default_factory=set)
     feeds: dict[str, FeedConfig] = field(default_factory=dict)
     reload_error: str = ""
+    probe: HealthProbe = field(init=False)
+
+    def __post_init__(self) -> None:
+        client = probe_client(self.loaded.redis_url, self.rt.store.redis, defaults.HEALTH_TIMEOUT)
+        self.probe = HealthProbe(client, self.rt.store.keys.health(self.rt.worker))
 
     # -- scheduling ------------------------------------------------------------------------
 
@@ -133,13 +139,11 @@ class Service:
     # -- health ----------------------------------------------------------------------------
 
     async def unhealthy(self) -> str | None:
+        """Why this worker cannot do its job now (None: it can), within a second: Redis
+        must take a write (health.py), not only answer."""
         if not self.scheduler.running:
             return "scheduler is not running"
-        try:
-            await self.rt.io(self.rt.store.ping)
-        except StoreError as exc:
-            return str(exc)
-        return None
+        return await self.probe.check()
 
     async def refresh_metrics(self) -> None:
         try:
@@ -205,6 +209,7 @@ async def serve(loaded: Loaded) -> int:
         finally:
             if http is not None:
                 await http.cleanup()
+            service.probe.close()
             await _save(rt)
     log.info("stopped")
     return 0

@@ -143,6 +143,7 @@ class Channel(Strict):
     format: Literal["text", "markdown", "html"] = defaults.CHANNEL_FORMAT
     title_template: str = ""
     body_template: str = ""
+    throttle: Duration | None = Field(default=None, ge=0)
 
     @field_validator("digest_at")
     @classmethod

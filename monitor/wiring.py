@@ -85,7 +85,8 @@ def channel_policy(channel: Channel) -> ChannelPolicy:
 def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
     """Every channel with its resolved URL, policy and templates (compiled here, once)."""
     return {name: ChannelConfig(loaded.channel_urls[name], channel_policy(channel),
-                                Templates(channel.format, channel.title_template, channel.body_template))
+                                Templates(channel.format, channel.title_template, channel.body_template),
+                                channel.throttle)
             for name, channel in loaded.settings.channels.items()}
 
 

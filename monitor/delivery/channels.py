@@ -3,11 +3,20 @@
 It prints each alert to standard output and appends it as one JSON line to a file
 (`?jsonl=PATH`, by default `<data_dir>/alerts.jsonl`). Being an apprise plugin, it goes
 through the same send, retry and acknowledgement path as email or chat.
+
+The line is written first and the alert printed only once it is: a write that fails (a
+full disk) fails the send with its cause ("alerts.jsonl: No space left on device", logged
+through apprise so the sender records it) and prints nothing, so the retries that follow
+print the alert once, when it is written. A partly written line is cut off again, so a
+retry never appends to half a record.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
 import sys
 import time
 from contextvars import ContextVar
@@ -30,18 +39,44 @@ current_alert: ContextVar[Queued | None] = ContextVar("current_alert", default=N
 
 @notify(on=SCHEMA, name="Console and JSON lines")
 def console(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
-    print(f"{title}\n{body}\n", file=sys.stdout, flush=True)
     path = meta.get("qsd", {}).get("jsonl")
     if path:
         record = {"time": time.time(), "title": title, "body": body, "type": str(notify_type)}
         queued = current_alert.get()
         if queued is not None:
             record["alert"] = codec.queued_fields(queued)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        try:
+            append_line(Path(path), json.dumps(record, ensure_ascii=False))
+        except OSError as exc:
+            # apprise's logger: the warning is kept with the send's result, as its reason
+            logging.getLogger("apprise").warning("%s: %s", path, exc.strerror or exc)
+            return False
+    print(f"{title}\n{body}\n", file=sys.stdout, flush=True)
     return True
+
+
+def append_line(target: Path, line: str) -> None:
+    """Append one line with one write; on failure cut the file back to where it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = (line + "\n").encode("utf-8")
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # a short write: the disk filled up meanwhile
+        except OSError:
+            _truncate(fd, start)
+            raise
+    finally:
+        os.close(fd)
+
+
+def _truncate(fd: int, size: int) -> None:
+    try:
+        os.ftruncate(fd, size)
+    except OSError:  # a device such as /dev/full cannot be truncated, and holds nothing
+        pass
 
 
 def with_defaults(url: str, data_dir: Path) -> str:

@@ -181,6 +181,15 @@ class Outbox:
             pipe.zadd(self.keys.retry, {codec.encode_queued(queued): due})
             pipe.execute()
 
+    def defer(self, delivery: Delivery, due: float) -> None:
+        """Put an alert back until `due` without counting an attempt (its channel asked to wait)."""
+        with redis_errors("deferring an alert"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
+            pipe.xdel(self.keys.outbox, delivery.entry_id)
+            pipe.zadd(self.keys.retry, {codec.encode_queued(delivery.queued): due})
+            pipe.execute()
+
     def bury(self, delivery: Delivery, error: str) -> None:
         queued = Queued(delivery.alert, delivery.attempts + 1, error)
         with redis_errors("moving an alert to the dead letters"):

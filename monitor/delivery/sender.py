@@ -4,6 +4,9 @@ Each channel has its own queue and task, so a channel that is slow or down only 
 own alerts. An alert is sent now or folded into the channel's digest (policy.py); a failed
 send goes back to the outbox with exponential backoff and jitter, and after `send_attempts`
 failures to the dead letters, never silently away (outbox.py has the guarantees).
+A channel that answers 429 (or 503) with `Retry-After` is paused for that long, and only
+it: its alerts are put back in the outbox until then (no attempt counted), while the other
+channels' tasks keep sending (transport.py reads the header).
 
 Every outbox call runs in a thread (`self.io`: the runtime's pool of Redis threads in the
 service, `asyncio.to_thread` when none is given), never on the event loop, so a slow
@@ -24,13 +27,14 @@ from pathlib import Path
 import apprise
 
 from monitor import defaults
-from monitor.delivery import channels
+from monitor.delivery import channels, transport
 from monitor.delivery.alerts import health_alert
 from monitor.delivery.outbox import Delivery, Outbox
 from monitor.delivery.policy import ChannelPolicy, decide, digest_due
-from monitor.delivery.templates import Templates
+from monitor.delivery.templates import TemplateFailed, Templates
+from monitor.delivery.transport import Outcome, notify  # notify: a name here, so tests can stand in
 from monitor.errors import StoreError
-from monitor.items import Alert, Digest, Queued
+from monitor.items import Alert
 from monitor.metrics import Metrics
 from monitor.redis_threads import Offload
 
@@ -38,8 +42,6 @@ log = logging.getLogger("monitor.sender")
 
 TAKE_BATCH = 100
 IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
-FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
-           "html": apprise.NotifyFormat.HTML}
 POLICY_KINDS = ("alert", "follow_up")  # test, health and digest entries are sent as they come
 
 
@@ -60,6 +62,7 @@ class ChannelConfig:
     url: str
     policy: ChannelPolicy = ChannelPolicy()
     templates: Templates = Templates()
+    throttle: float | None = None  # seconds between two messages; None: see transport.build
 
 
 class Sender:
@@ -78,20 +81,25 @@ class Sender:
         self.ops_channel = ops_channel
         self.set_channels(configs, data_dir, ops_channel)
         self.inflight: set[bytes] = set()  # entry ids queued or being sent by this sender
+        self.paused: dict[str, float] = {}  # channel -> until when (clock) its Retry-After asks
 
     def set_channels(self, configs: Mapping[str, ChannelConfig], data_dir: Path, ops_channel: str = "") -> None:
         """(Re)build one apprise object per channel; alerts for a removed channel fail."""
         self.configs = dict(configs)
-        self.apprises = {n: _apprise(channels.with_defaults(c.url, data_dir)) for n, c in configs.items()}
+        self.apprises = {n: transport.build(channels.with_defaults(c.url, data_dir), c.throttle)
+                         for n, c in configs.items()}
         self.ops_channel = ops_channel
 
     # -- one delivery ----------------------------------------------------------------------
 
     async def send(self, delivery: Delivery) -> bool:
-        """Send, fold or fail one delivery, and end it in the outbox accordingly."""
+        """Send, fold, defer or fail one delivery, and end it in the outbox accordingly."""
         alert, now = delivery.alert, self.clock()
         channel = alert.channel
         config = self.configs.get(channel)
+        if self.paused.get(channel, 0.0) > now:  # the channel asked to wait: not an attempt
+            await self.io(self.outbox.defer, delivery, self.paused[channel])
+            return False
         if config is not None and isinstance(alert, Alert) and alert.kind in POLICY_KINDS:
             verdict, why = decide(config.policy, alert.score, now,
                                   await self._sent_last_hour(channel, config, now))
@@ -99,33 +107,44 @@ class Sender:
                 await self.io(self.outbox.fold, delivery, channel, now)
                 log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)
                 return False
-        try:
-            ok = config is not None and await asyncio.to_thread(notify, self.apprises[channel], config, delivery.queued)
-        except Exception as exc:  # a template that fails to render is a failed send, retried
-            log.error("channel '%s': cannot render alert %s: %s", channel, alert.id, exc)
-            ok = False
+        outcome = await self._notify(channel, config, delivery)
         if self.metrics is not None:
-            self.metrics.sends.labels(channel, "ok" if ok else "failed").inc()
-        if ok:
+            self.metrics.sends.labels(channel, "ok" if outcome.ok else "failed").inc()
+        if outcome.ok:
             await self.io(self.outbox.done, delivery, channel, now)
             await self._recovered(channel)
             return True
-        await self._failed(delivery, channel, "not configured" if config is None else "send failed")
+        if outcome.retry_after is not None:
+            self.paused[channel] = self.clock() + outcome.retry_after
+            log.warning("channel '%s': asked to wait %.0fs (Retry-After); its alerts wait, other channels "
+                        "keep sending", channel, outcome.retry_after)
+        await self._failed(delivery, channel, outcome.reason, outcome.retry_after or 0.0)
         return False
+
+    async def _notify(self, channel: str, config: ChannelConfig | None, delivery: Delivery) -> Outcome:
+        if config is None:
+            return Outcome(False, "not configured")
+        try:
+            return await asyncio.to_thread(notify, self.apprises[channel], config.templates, delivery.queued)
+        except TemplateFailed as exc:  # a template that fails to render is a failed send, retried
+            log.error("channel '%s': cannot render alert %s: %s", channel, delivery.alert.id, exc)
+            return Outcome(False, f"cannot render: {exc}")
+        except Exception as exc:  # noqa: BLE001 - whatever apprise raises fails this send only
+            return Outcome(False, f"send raised {type(exc).__name__}: {exc}")
 
     async def _sent_last_hour(self, channel: str, config: ChannelConfig, now: float) -> int:
         """The channel's sends in the last hour; read from Redis only when a rate limit
         needs it (the policy looks at it for nothing else), sparing a round trip per alert."""
         return await self.io(self.outbox.sent_last_hour, channel, now) if config.policy.max_per_hour else 0
 
-    async def _failed(self, delivery: Delivery, channel: str, reason: str) -> None:
+    async def _failed(self, delivery: Delivery, channel: str, reason: str, wait: float = 0.0) -> None:
         error = f"channel '{channel}': {reason} (alert {delivery.alert.id})"
         attempt = delivery.attempts + 1
         if attempt >= self.retry.attempts:
             await self.io(self.outbox.bury, delivery, error)
             log.error("%s, attempt %d of %d: moved to dead letters", error, attempt, self.retry.attempts)
         else:
-            delay = self.retry.delay(attempt)
+            delay = max(self.retry.delay(attempt), wait)  # never before the channel's Retry-After
             await self.io(self.outbox.retry_later, delivery, self.clock() + delay, error)
             log.warning("%s, attempt %d of %d: retry in %.0fs", error, attempt, self.retry.attempts, delay)
         failures = await self.io(self.outbox.channel_failed, channel) if channel in self.configs else 0
@@ -225,34 +244,9 @@ class Sender:
         return list(await asyncio.gather(*(one_channel(g) for g in groups.values())))
 
 
-def _apprise(url: str) -> apprise.Apprise:
-    target = apprise.Apprise()
-    target.add(url)
-    return target
-
-
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Wait `seconds`, or less when `stop` is set meanwhile."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:
         pass
-
-
-def notify(target: apprise.Apprise, config: ChannelConfig, queued: Queued) -> bool:
-    """Render an alert or digest with the channel's templates and send it; True when sent."""
-    alert = queued.alert
-    if isinstance(alert, Digest):
-        title, body = config.templates.render_digest(alert)
-    else:
-        title, body = config.templates.render_alert(alert)
-    token = channels.current_alert.set(queued)  # the console channel writes its fields
-    try:
-        return bool(target.notify(body=body, title=title, body_format=FORMATS[config.templates.fmt]))
-    finally:
-        channels.current_alert.reset(token)
-
-
-def send_now(config: ChannelConfig, alert: Alert, data_dir: Path) -> bool:
-    """Send one alert straight to a channel, not through the outbox (`monitor notify-test`)."""
-    return notify(_apprise(channels.with_defaults(config.url, data_dir)), config, Queued(alert))

@@ -8,22 +8,27 @@ the channel's format, so a headline cannot inject markup, links or mass mentions
 Templates run in Jinja's sandbox: a user's template cannot reach Python internals. They
 are compiled when a channel's `Templates` is built (when wiring builds the channel configs)
 in one sandboxed environment per format, and every send reuses them.
+The title is escaped for the channel's format as the body is: apprise blends it into the
+body of services without a title field (converting it from that format). Every printed
+value loses control, C1 and bidirectional-override characters; links are printed only for
+http and https; the sandbox (sandbox.py) bounds what a template can build, and a render
+stops at RENDER_MAX_CHARS.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
-from datetime import UTC
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from jinja2 import Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from monitor.defaults import LEAD_CHARS
+from monitor.defaults import RENDER_MAX_CHARS
 from monitor.delivery.policy import group_digest
+from monitor.delivery.sandbox import BoundedSandbox
+from monitor.delivery.values import Link, alert_values, strip_controls
 from monitor.items import Alert, Digest
 
 FORMATS = ("text", "markdown", "html")
@@ -31,7 +36,6 @@ ZERO_WIDTH = "\u200b"
 MENTION_RE = re.compile(r"([@＠])(?=(channel|everyone|here|all|room)\b)", re.I)
 SLACK_SPECIAL_RE = re.compile(r"<(?=[!@#])")
 MARKDOWN_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 DEFAULT_TITLE = "{{ prefix }}[{{ topic_title }}] {{ title }}"
 DEFAULT_BODY = {
@@ -40,7 +44,7 @@ DEFAULT_BODY = {
         "Source: {{ source }} | Published: {{ published }}\n"
         "Topic: {{ topic_title }} | Score: {{ score }} (threshold {{ threshold }})\n"
         "Why: {{ terms }}\n"
-        "{{ url }}\n"
+        "{% if url %}{{ url }}\n{% endif %}"
         "{% if lead %}\n{{ lead }}\n\n{% endif %}"
         "Alert id: {{ id }}"
     ),
@@ -49,7 +53,7 @@ DEFAULT_BODY = {
         "{{ source }} · {{ published }}\n\n"
         "*{{ topic_title }}*: score {{ score }} (threshold {{ threshold }})\n\n"
         "Why: {{ terms }}\n\n"
-        "<{{ url }}>\n\n"
+        "{% if url %}<{{ url }}>\n\n{% endif %}"
         "{% if lead %}{{ lead }}\n\n{% endif %}"
         "Alert id: `{{ id }}`"
     ),
@@ -58,7 +62,7 @@ DEFAULT_BODY = {
         "<p>{{ source }} · {{ published }}</p>"
         "<p><i>{{ topic_title }}</i>: score {{ score }} (threshold {{ threshold }})</p>"
         "<p>Why: {{ terms }}</p>"
-        '<p><a href="{{ url }}">{{ url }}</a></p>'
+        '{% if url %}<p><a href="{{ url }}">{{ url }}</a></p>{% endif %}'
         "{% if lead %}<p>{{ lead }}</p>{% endif %}"
         "<p>Alert id: <code>{{ id }}</code></p>"
     ),
@@ -73,16 +77,19 @@ DIGEST_BODY = {
     "text": (
         "{% for topic in topics %}{{ topic.title }} ({{ topic.count }})\n"
         "{% for g in topic.groups %}- {{ g.score }} {{ g.title }} ({{ g.source }}"
-        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %})\n  {{ g.url }}\n{% endfor %}\n{% endfor %}"
+        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %})\n{% if g.url %}  {{ g.url }}\n{% endif %}"
+        "{% endfor %}\n{% endfor %}"
     ),
     "markdown": (
         "{% for topic in topics %}**{{ topic.title }}** ({{ topic.count }})\n\n"
         "{% for g in topic.groups %}- {{ g.score }} {{ g.title }} ({{ g.source }}"
-        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %}) <{{ g.url }}>\n{% endfor %}\n{% endfor %}"
+        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %}){% if g.url %} <{{ g.url }}>{% endif %}\n"
+        "{% endfor %}\n{% endfor %}"
     ),
     "html": (
         "{% for topic in topics %}<h3>{{ topic.title }} ({{ topic.count }})</h3><ul>"
-        '{% for g in topic.groups %}<li>{{ g.score }} <a href="{{ g.url }}">{{ g.title }}</a> ({{ g.source }}'
+        "{% for g in topic.groups %}<li>{{ g.score }} "
+        '{% if g.url %}<a href="{{ g.url }}">{{ g.title }}</a>{% else %}{{ g.title }}{% endif %} ({{ g.source }}'
         "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %})</li>{% endfor %}</ul>{% endfor %}"
     ),
 }
@@ -90,7 +97,7 @@ DIGEST_BODY = {
 
 def defuse(text: str) -> str:
     """Plain text that cannot mention everyone or open Slack's <!…> syntax."""
-    text = CONTROL_RE.sub("", text)
+    text = strip_controls(text)
     return SLACK_SPECIAL_RE.sub("<" + ZERO_WIDTH, MENTION_RE.sub(r"\1" + ZERO_WIDTH, text))
 
 
@@ -100,17 +107,17 @@ def escape_markdown(text: str) -> str:
 
 def _finalizer(fmt: str) -> Any:
     def finalize(value: Any) -> Any:
-        if isinstance(value, Markup) or not isinstance(value, str):
-            return value
+        if isinstance(value, Markup | Link) or not isinstance(value, str):
+            return value  # our own markup, or a link made safe for every format (values.py)
         return escape_markdown(value) if fmt == "markdown" else defuse(value)
 
     return finalize
 
 
 @cache
-def environment(fmt: str) -> SandboxedEnvironment:
+def environment(fmt: str) -> BoundedSandbox:
     """The one sandbox of a format (rendering in it is thread-safe: sends run in threads)."""
-    return SandboxedEnvironment(autoescape=fmt == "html", finalize=_finalizer(fmt), trim_blocks=False)
+    return BoundedSandbox(autoescape=fmt == "html", finalize=_finalizer(fmt), trim_blocks=False)
 
 
 @cache
@@ -125,6 +132,28 @@ def _compile(fmt: str, name: str, source: str) -> Template:
         return environment(fmt).from_string(source)
     except TemplateError as exc:
         raise ValueError(f"{name}: {exc.message}") from None
+
+
+class TemplateFailed(ValueError):
+    """A template raised while rendering (the sandbox refused something, or an error in
+    it); the message is `<title_template|body_template>: <reason>`."""
+
+
+def render(template: Template, name: str, values: dict[str, Any], limit: int = RENDER_MAX_CHARS) -> str:
+    """Render, reading the output only up to `limit` characters (a runaway loop stops
+    there, cut with an ellipsis), without control characters a value may have brought."""
+    chunks, size = [], 0
+    try:
+        for chunk in template.generate(values):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                break
+    except Exception as exc:  # noqa: BLE001 - whatever a template raises is its failure
+        reason = exc.message if isinstance(exc, TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
+        raise TemplateFailed(f"{name}: {reason}") from None
+    text = "".join(chunks)
+    return strip_controls(text if size <= limit else text[: limit - 1] + "…")
 
 
 @dataclass(frozen=True)
@@ -143,18 +172,22 @@ class Templates:
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-        title = _compile("text", "title_template", self.title) if self.title else _builtin("text", DEFAULT_TITLE)
-        body = _compile(self.fmt, "body_template", self.body) if self.body else None
+        # The title in the channel's format too: apprise hands it to services that blend
+        # it into the body as text of that format.
+        fmt = self.fmt
+        title = _compile(fmt, "title_template", self.title) if self.title else _builtin(fmt, DEFAULT_TITLE)
+        body = _compile(fmt, "body_template", self.body) if self.body else None
         object.__setattr__(self, "_title", title)  # frozen: set once, here
-        object.__setattr__(self, "_body", body or _builtin(self.fmt, DEFAULT_BODY[self.fmt]))
-        object.__setattr__(self, "_health", body or _builtin(self.fmt, HEALTH_BODY[self.fmt]))
-        object.__setattr__(self, "_digest_title", _builtin("text", DIGEST_TITLE))
-        object.__setattr__(self, "_digest_body", _builtin(self.fmt, DIGEST_BODY[self.fmt]))
+        object.__setattr__(self, "_body", body or _builtin(fmt, DEFAULT_BODY[fmt]))
+        object.__setattr__(self, "_health", body or _builtin(fmt, HEALTH_BODY[fmt]))
+        object.__setattr__(self, "_digest_title", _builtin(fmt, DIGEST_TITLE))
+        object.__setattr__(self, "_digest_body", _builtin(fmt, DIGEST_BODY[fmt]))
 
     def render_alert(self, alert: Alert) -> tuple[str, str]:
+        """(title, body); raises TemplateFailed naming the template that failed."""
         values = alert_values(alert)
         body = self._health if alert.kind == "health" else self._body
-        return self._title.render(values), body.render(values)
+        return render(self._title, "title_template", values), render(body, "body_template", values)
 
     def render_digest(self, digest: Digest) -> tuple[str, str]:
         topics = [
@@ -162,33 +195,10 @@ class Templates:
                 {**alert_values(g.best), "count": len(g.alerts)} for g in groups]}
             for title, count, groups in group_digest(digest.alerts)
         ]
-        return self._digest_title.render(count=len(digest.alerts)), self._digest_body.render(topics=topics)
+        return (render(self._digest_title, "digest title", {"count": len(digest.alerts)}),
+                render(self._digest_body, "digest body", {"topics": topics}))
 
 
 def compile_templates(fmt: str, title: str, body: str) -> None:
     """Raise ValueError with a one-line reason when a template does not compile."""
     Templates(fmt, title, body)
-
-
-PREFIXES = {"follow_up": "Follow-up: ", "test": "Test: ", "health": "Monitor: "}
-
-
-def alert_values(alert: Alert) -> dict[str, Any]:
-    """What a template can print: the alert's fields, made readable."""
-    plain = {f.name: getattr(alert, f.name) for f in fields(alert)}
-    return {
-        **{k: v for k, v in plain.items() if isinstance(v, str | int | float)},
-        "published": alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "score": f"{alert.score:.2f}",
-        "threshold": f"{alert.threshold:.2f}",
-        "terms": ", ".join(alert.terms) or "(no terms)",
-        "lead": _lead(alert.text),
-        "prefix": PREFIXES.get(alert.kind, ""),
-    }
-
-
-def _lead(text: str, limit: int = LEAD_CHARS) -> str:
-    """The first sentences of the text, cut at a word boundary."""
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + " …"

@@ -16,15 +16,13 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import aiohttp
 import yarl
 from aiohttp.abc import AbstractResolver
 
-from monitor import urls
+from monitor import retry_after, urls
 from monitor.ingest.addresses import Guard, GuardedResolver, Refused
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -185,8 +183,8 @@ async def _get(
         if status in REDIRECT_STATUSES and not follow:
             return _Answer("error", status, error="too many redirects")
         if status >= 300:
-            retry_after = _retry_after(resp.headers) if status in RETRY_AFTER_STATUSES else None
-            return _Answer("error", status, error=f"HTTP {status}", retry_after=retry_after)
+            wait = retry_after.seconds(resp.headers.get("Retry-After")) if status in RETRY_AFTER_STATUSES else None
+            return _Answer("error", status, error=f"HTTP {status}", retry_after=wait)
         # The whole body must arrive within read_timeout: sock_read alone would let a
         # server that drips one byte every few seconds hold the connection forever.
         async with asyncio.timeout(limits.read_timeout):
@@ -231,22 +229,6 @@ def _merge(old: Validators, headers: Mapping[str, str]) -> Validators:
     """A 304 may carry fresh validators; keep the old ones where it does not."""
     etag, modified = headers.get("ETag"), headers.get("Last-Modified")
     return Validators(etag or old.etag, modified or old.last_modified)
-
-
-def _retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date."""
-    value = (headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _refusal(exc: aiohttp.ClientConnectorError) -> str | None:

@@ -1,4 +1,4 @@
-"""Text cleanup shared by the parse stage: HTML to plain text, canonical URLs, item ids, dates.
+"""Text cleanup shared by the parse stage: HTML to plain text, canonical URLs, item ids.
 
 Pure functions, no I/O. lxml does the HTML work because it is an order of magnitude faster
 than feedparser's sanitiser, and we only want the words anyway.
@@ -6,17 +6,10 @@ than feedparser's sanitiser, and we only want the words anyway.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import re
-import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
-from xml.sax.saxutils import escape
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import feedparser
 from lxml import etree
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})
@@ -36,6 +29,17 @@ _HTML_PARSER = etree.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, default_doctype=False
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# Characters XML cannot hold: C0 controls but tab, newline and carriage return, lone surrogates
+# (from "&#xD800;" or a JSON "\\ud800") and the non-characters U+FFFE/U+FFFF. lxml refuses
+# them (ValueError), UTF-8 cannot encode a surrogate (UnicodeEncodeError).
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+# ...and, in text, DEL and the C1 controls too (U+009B is a terminal's escape).
+_NOT_TEXT = re.compile(f"[{_NOT_XML}\x7f-\x9f]")
+_NOT_XML_CHAR = re.compile(f"[{_NOT_XML}]")
+# A numeric character reference, ";" optional as in HTML: "&#xD800;", "&#1;", "&#99999999".
+_CHARREF = r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?"
+_CHARREF_STR = re.compile(_CHARREF)
+_CHARREF_BYTES = re.compile(_CHARREF.encode())
 
 
 def collapse(text: str) -> str:
@@ -43,19 +47,56 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def clean_chars(text: str) -> str:
+    """The text with every character that is no text (controls, lone surrogates,
+    non-characters) turned into a space."""
+    return _NOT_TEXT.sub(" ", text)
+
+
+def drop_bad_charrefs(markup: str) -> str:
+    """The markup with every numeric character reference XML cannot hold made a space
+    (a parser would raise on it, or decode a control character into the text)."""
+    if "&#" not in markup:
+        return markup
+    return _CHARREF_STR.sub(lambda m: " " if _bad_code(m[1] or m[2], 16 if m[1] else 10) else m[0], markup)
+
+
+def drop_bad_charrefs_bytes(body: bytes) -> bytes:
+    """`drop_bad_charrefs` for an undecoded document (any ASCII-compatible encoding)."""
+    if b"&#" not in body:
+        return body
+    return _CHARREF_BYTES.sub(
+        lambda m: b" " if _bad_code((m[1] or m[2]).decode(), 16 if m[1] else 10) else m[0], body)
+
+
+def _bad_code(digits: str, base: int) -> bool:
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > 7:  # beyond U+10FFFF in either base (and int() has a digit limit)
+        return True
+    code = int(digits, base)
+    return code > 0x10FFFF or _NOT_XML_CHAR.match(chr(code)) is not None
+
+
+def plain_text(text: str) -> str:
+    """A feed's plain-text value, clean and one-spaced."""
+    return collapse(clean_chars(text))
+
+
 def html_to_text(html: str) -> str:
-    """Plain text of an HTML fragment: no scripts or styles, entities decoded, one-spaced.
+    """Plain text of an HTML fragment: no scripts or styles, entities decoded, one-spaced,
+    no control characters.
 
     Input without markup or entities skips the parser: most titles are plain text.
     """
     if not html:
         return ""
+    html = clean_chars(html)
     if "<" not in html and "&" not in html:
         return collapse(html)
     try:
-        root = etree.fromstring(f"<div>{html}</div>", _HTML_PARSER)
+        root = etree.fromstring(f"<div>{drop_bad_charrefs(html)}</div>", _HTML_PARSER)
     except (etree.ParserError, ValueError):  # empty after parsing, or a bad character
-        return collapse(re.sub(r"<[^>]*>", " ", html))
+        return plain_text(re.sub(r"<[^>]*>", " ", html))
     if root is None:
         return ""
     etree.strip_elements(root, *_INVISIBLE, with_tail=False)
@@ -64,7 +105,9 @@ def html_to_text(html: str) -> str:
     for el in root.iter(_BLOCKS):
         el.text = " " + el.text if el.text else " "
         el.tail = " " + el.tail if el.tail else " "
-    return collapse(etree.tostring(root, method="text", encoding=str))
+    text = etree.tostring(root, method="text", encoding=str)
+    # A character reference ("&#127;") can bring back a control character: clean again.
+    return plain_text(text) if "&#" in html else collapse(text)
 
 
 def canonical_url(url: str) -> str:
@@ -77,9 +120,25 @@ def canonical_url(url: str) -> str:
     if not url:
         return ""
     try:
-        parts = urlsplit(url)
+        return _canonical(url)
     except ValueError:  # e.g. an invalid IPv6 host: keep it as given, minus the fragment
         return url.split("#", 1)[0]
+
+
+def item_url(base: str, link: str) -> str:
+    """The canonical absolute URL of an item's link, "" when the link is no URL (urllib
+    raises on "http://[::1": such a link must not reach the stages that split URLs)."""
+    link = link.strip()
+    if not link:
+        return ""
+    try:
+        return _canonical(urljoin(base, link))
+    except ValueError:
+        return ""
+
+
+def _canonical(url: str) -> str:
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     netloc = _lower_host(parts.netloc, scheme)
     query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p))
@@ -118,58 +177,3 @@ def item_id(guid: str | None, url: str | None, title: str, text: str) -> str:
     else:
         key = "t:" + collapse(f"{title} {text}").casefold()
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:ID_LENGTH]
-
-
-def parse_date(value: str | None) -> datetime | None:
-    """An aware UTC datetime from an RFC 822 or ISO 8601 date, None when unreadable.
-
-    Naive dates are taken as UTC; feedparser's lenient parser handles the odd formats.
-    """
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    parsed = _try_iso(value) or _try_rfc822(value) or _lenient(value)
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def from_struct(struct: time.struct_time) -> datetime:
-    """An aware UTC datetime from a UTC struct_time (as feedparser returns dates)."""
-    return datetime.fromtimestamp(calendar.timegm(struct), UTC)
-
-
-def _try_iso(value: str) -> datetime | None:
-    if not value[:4].isdigit():
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _try_rfc822(value: str) -> datetime | None:
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-@lru_cache(maxsize=4096)  # a feed repeats its items, and their dates, at every poll
-def _lenient(value: str) -> datetime | None:
-    """A date neither ISO 8601 nor RFC 822 ("2024-03", "1 January 2024", W3DTF, asctime,
-    Greek, Korean...) as feedparser reads it, so the fast parser agrees with the fallback.
-
-    feedparser has no public function for one date: it is read through its public `parse`,
-    from a one-item feed (~0.2 ms, only for these rare dates). Some nonsense dates make
-    feedparser's own handlers raise (e.g. "00": year -99); they are unreadable, not fatal.
-    """
-    try:
-        feed = feedparser.parse(f'<rss version="2.0"><channel><item><pubDate>{escape(value)}'
-                                "</pubDate></item></channel></rss>")
-        struct = feed.entries[0].get("published_parsed") if feed.entries else None
-        return from_struct(struct) if struct else None
-    except (ValueError, OverflowError):
-        return None

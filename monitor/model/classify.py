@@ -4,16 +4,15 @@ The model file (`models/topics.skops`) holds only plain values: numpy arrays of 
 and strings, and one JSON string of metadata. It is written with skops and read here
 with json and numpy (no pickle), after a check that it holds nothing but builtin and numpy
 types, so loading runs no code from the file. Scoring is pure:
-TF-IDF features (word and character n-grams, rebuilt here from the stored vocabularies
-and idf weights), one linear model per topic, a sigmoid that calibrates the margin into a
-probability, and the terms whose weight times feature value raised the margin most.
+TF-IDF features (word and character n-grams and concept tokens, rebuilt here from the
+stored vocabularies, idf weights and concept lexicon), one linear model per topic, a
+sigmoid that calibrates the margin and the text's length into a probability, and the
+terms whose weight times feature value raised the margin most.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,13 +25,11 @@ from monitor.errors import ModelError
 from monitor.items import TopicScore
 from monitor.model.concepts import MARK
 from monitor.model.features import Features, FeatureSpec, build_features, calibrated, combine, layout, length_of
+from monitor.model.modelfile import TRUSTED as TRUSTED  # re-exported: tests read files with skops
+from monitor.model.modelfile import Header, read_state
 
 FORMAT = "monitor-topics/1"
 """Written into every model file; a file with another format is refused."""
-
-TRUSTED = ["builtins.dict", "builtins.list", "builtins.str", "numpy.ndarray", "numpy.dtype"]
-"""The only types a model file may hold (checked in its schema before it is read): plain
-containers and arrays. Tests read it with skops trusting exactly these."""
 
 FALLBACK_THRESHOLD = 0.5
 """The threshold of a topic the model suggests none for (settings.toml may set one)."""
@@ -63,11 +60,9 @@ class Classifier:
 
     @classmethod
     def load(cls, path: Path) -> Classifier:
-        state = _read_state(Path(path))
+        state = read_state(Path(path), _check_shapes)  # refuses a file that is not a model before reading its arrays
         try:
             meta = json.loads(str(state["metadata"]))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
             spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),
                                tuple(meta["spec"]["char_ngrams"]),
                                float(meta["spec"]["char_weight"]),
@@ -76,12 +71,10 @@ class Classifier:
             features = build_features(spec, state["word_names"], state["word_idf"],
                                       state["char_names"], state["char_idf"],
                                       state["floors"].tolist())
-            coef, intercept, calib = state["coef"], state["intercept"], state["calib"]
-            if coef.shape != (len(meta["topics"]), len(features.names)):
-                raise ValueError(f"weights of shape {coef.shape} do not match the features")
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelError(f"{path}: not a valid topic model: {exc}") from exc
-        return cls(features, coef.astype(np.float64), intercept, calib, meta, Path(path))
+        return cls(features, state["coef"].astype(np.float64), state["intercept"], state["calib"], meta,
+                   Path(path))
 
     def suggested_threshold(self, topic: str) -> float:
         """The threshold cross-validation suggested for a topic (FALLBACK_THRESHOLD if none)."""
@@ -148,58 +141,22 @@ class Classifier:
         return tuple(str(self.features.names[j]) for j in idx[order])
 
 
-def _types_in(path: Path) -> set[str]:
-    """Every type a skops file would build, read from its schema without loading it.
-
-    Stricter than skops' own check, which trusts scikit-learn estimators by default: a
-    topic model holds plain containers and arrays only, so anything else is refused.
-    """
-    with zipfile.ZipFile(path) as archive:
-        schema = json.loads(archive.read("schema.json"))
-    found: set[str] = set()
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__class__" in node:
-                found.add(f"{node.get('__module__')}.{node['__class__']}")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
-
-
-def _read_state(path: Path) -> dict[str, Any]:
-    """Read the model file: a skops archive of one dict of strings and numpy arrays.
-
-    Read here with json and numpy (no pickle: allow_pickle=False), after the type check
-    above, rather than with skops.io.load: importing skops imports scikit-learn, ~95 MB
-    in every process that scores (the service and its scoring worker), for a format this
-    simple. tests/test_classify.py checks the result equals skops.io.load's.
-    """
-    if not path.is_file():
-        raise ModelError(f"{path}: model file not found (run `monitor train`)")
+def _check_shapes(values: dict[str, Any], arrays: dict[str, Header]) -> None:
+    """Refuse a file whose arrays do not fit its metadata and each other, from their
+    headers alone: the vocabularies and their weights agree, and there is one row of
+    weights and calibration per topic of the metadata."""
     try:
-        untrusted = sorted(_types_in(path) - set(TRUSTED))
-        if untrusted:
-            raise ModelError(f"{path}: refusing to load, it holds untrusted types "
-                             f"{', '.join(untrusted)}")
-        with zipfile.ZipFile(path) as archive:
-            schema = json.loads(archive.read("schema.json"))
-            if schema.get("__loader__") != "DictNode":
-                raise ModelError(f"{path}: not a topic model (top level is not a dict)")
-            return {key: _node(archive, key, node) for key, node in schema["content"].items()}
-    except ModelError:
-        raise
-    except (OSError, zipfile.BadZipFile, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ModelError(f"{path}: cannot read model file: {exc}") from exc
-
-
-def _node(archive: zipfile.ZipFile, key: str, node: dict[str, Any]) -> Any:
-    """One value of the model's dict: a string (stored as JSON) or a numpy array (.npy)."""
-    loader = node.get("__loader__")
-    if loader == "JsonNode":
-        return json.loads(node["content"])
-    if loader == "NdArrayNode" and node.get("type") == "numpy":
-        return np.load(io.BytesIO(archive.read(node["file"])), allow_pickle=False)
-    raise ValueError(f"{key}: a {loader} value is not part of a topic model")
+        meta = json.loads(str(values["metadata"]))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
+        topics = len(meta["topics"])
+        words, chars = arrays["word_names"].shape[:1], arrays["char_names"].shape[:1]
+        calib = 4 if arrays["calib"].shape[1:] == (4,) else 2  # (a, b) or length-aware (a, b, c, d)
+        expected = {"word_names": words, "word_idf": words, "char_names": chars, "char_idf": chars,
+                    "coef": (topics, sum(words + chars)), "intercept": (topics,), "calib": (topics, calib),
+                    "floors": (2,)}
+        for key, shape in expected.items():
+            if arrays[key].shape != shape:
+                raise ValueError(f"{key} has shape {arrays[key].shape}, expected {shape}")
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ModelError(f"not a valid topic model: {exc}") from None

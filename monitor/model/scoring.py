@@ -13,8 +13,13 @@ scoring became 3x faster the worker keeps up, and that only slowed the service p
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -34,10 +39,40 @@ T = TypeVar("T")
 _worker_models: dict[tuple[str, str], Classifier] = {}
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+
+
 def _worker_init() -> None:
     # The service stops its workers itself; a Ctrl-C on the terminal must not kill them first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """End this worker when the service dies, even by SIGKILL (which runs no cleanup):
+    otherwise it waits for work forever, ~90 MB each, and multiprocessing's resource
+    tracker, which ends when its last user does, stays with it.
+
+    On Linux the kernel sends SIGKILL at the parent's death (prctl PR_SET_PDEATHSIG);
+    everywhere, a thread waits on the pipe from the parent (multiprocessing's parent
+    sentinel, readable once the parent is gone) and exits. A parent that died before
+    either was set up is seen by its pid: ours is no longer its.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to watch
+        return
+    if os.getppid() != parent.pid:
+        os._exit(1)
+    threading.Thread(target=_exit_when_gone, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the parent's end of the pipe closes: it has exited
+    os._exit(1)  # nothing to save: results not yet sent are scored again by the next service
 
 
 def _score_in_worker(path: str, version: str, texts: list[str]) -> Scores:

@@ -1,0 +1,124 @@
+"""One send through apprise, and what came back: sent, or why not and for how long to wait.
+
+Pacing. apprise waits `request_rate_per_sec` seconds between two messages of one service
+object (5.5 s by default, so 100 emails took nine minutes); each channel's apprise object
+gets the channel's `throttle` instead.
+
+Retry-After. apprise's HTTP services (json://, form://, xml:// and most chat services)
+call `requests` without a session we can reach, keep no response, and log only the status
+of a failed one ("error=429"). So the one place a channel's `Retry-After` can be read is
+requests' own response hooks: `requests.sessions.default_hooks` is wrapped, once, so that
+every Session requests makes starts with `_observe`. The hook does nothing outside a send:
+a ContextVar set around each `notify` collects the 429/503 answers of that send alone
+(apprise runs services in its executor under a copy of the caller's context), so a
+channel's answer pauses that channel only. The reason of any other failure is the first
+warning apprise recorded for the send (apprise's `AppriseResult` logs).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import apprise
+import requests
+import requests.sessions
+
+from monitor import defaults, retry_after
+from monitor.delivery import channels
+from monitor.delivery.templates import Templates
+from monitor.delivery.values import cut, one_line
+from monitor.items import Alert, Digest, Queued
+
+FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
+           "html": apprise.NotifyFormat.HTML}
+RATE_LIMITED = (429, 503)  # the statuses whose Retry-After HTTP defines (RFC 9110 10.2.3)
+REASON_CHARS = 200
+
+_answers: ContextVar[list[str | None] | None] = ContextVar("rate_limit_answers", default=None)
+_installed = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A send's result: sent, or the reason it was not and how long the channel asked to wait."""
+
+    ok: bool
+    reason: str = ""
+    retry_after: float | None = None  # seconds, from a 429/503 answer's Retry-After
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def build(url: str, throttle: float | None) -> apprise.Apprise:
+    """The channel's apprise object: one service, paced by the channel's throttle (None:
+    apprise's own interval for the service, at most defaults.CHANNEL_THROTTLE)."""
+    _install()
+    target = apprise.Apprise()
+    target.add(url)
+    for service in target:
+        own = float(service.request_rate_per_sec)
+        service.request_rate_per_sec = min(own, defaults.CHANNEL_THROTTLE) if throttle is None else throttle
+    return target
+
+
+def notify(target: apprise.Apprise, templates: Templates, queued: Queued) -> Outcome:
+    """Render an alert or digest with the channel's templates and send it."""
+    alert = queued.alert
+    title, body = templates.render_digest(alert) if isinstance(alert, Digest) else templates.render_alert(alert)
+    answers: list[str | None] = []
+    alert_token = channels.current_alert.set(queued)  # the console channel writes its fields
+    answers_token = _answers.set(answers)
+    try:
+        result = target.notify(body=body, title=title, body_format=FORMATS[templates.fmt])
+    finally:
+        _answers.reset(answers_token)
+        channels.current_alert.reset(alert_token)
+    if result:
+        return Outcome(True)
+    waits = [w for w in (parse_retry_after(a) for a in answers) if w is not None]
+    return Outcome(False, _reason(result), max(waits) if waits else None)
+
+
+def send_now(url: str, throttle: float | None, templates: Templates, alert: Alert, data_dir: Path) -> Outcome:
+    """Send one alert straight to a channel, not through the outbox (`monitor notify-test`)."""
+    return notify(build(channels.with_defaults(url, data_dir), throttle), templates, Queued(alert))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a channel asks us to wait, capped at defaults.RETRY_AFTER_MAX."""
+    wait = retry_after.seconds(value, now)
+    return None if wait is None else min(wait, defaults.RETRY_AFTER_MAX)
+
+
+def _reason(result: Any) -> str:
+    """'send failed: ' and the first warning apprise recorded for the send, on one line."""
+    for entry in result.logs():
+        if entry.level in ("WARNING", "ERROR", "CRITICAL"):
+            return "send failed: " + cut(one_line(str(entry.message)), REASON_CHARS)
+    return "send failed"
+
+
+def _observe(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    answers = _answers.get()
+    if answers is not None and response.status_code in RATE_LIMITED:
+        answers.append(response.headers.get("Retry-After"))
+
+
+def _install() -> None:
+    """Once per process: every requests Session starts with `_observe` as a response hook."""
+    global _installed
+    if _installed:
+        return
+    original = requests.sessions.default_hooks
+
+    def default_hooks() -> dict[str, list[Any]]:
+        hooks = original()
+        hooks["response"].append(_observe)
+        return hooks
+
+    requests.sessions.default_hooks = default_hooks
+    _installed = True

@@ -1,0 +1,103 @@
+"""What a template can print of an alert: its fields, made readable and safe to show.
+
+Feed text is hostile input: a headline may carry bidirectional overrides (U+202E makes
+"gpj.exe" read "exe.jpg"), C1 controls (U+009B is a terminal's CSI), 20,000 characters,
+or nothing at all; a link may be `javascript:`. Here a headline is cleaned, capped and,
+when missing, made from the text's first words; a link is kept only for http and https,
+rebuilt so that none of its characters can end a Markdown link or an HTML attribute.
+Escaping for the channel's format happens later, in templates.py, on every printed value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from datetime import UTC
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup
+
+from monitor.defaults import LEAD_CHARS, TITLE_CHARS, UNTITLED_CHARS
+from monitor.items import Alert
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+SPACE_RE = re.compile(r"\s+")
+LINK_SCHEMES = ("http", "https")
+# Kept as they are in a link's path, query and fragment; everything else is %-encoded,
+# among them < > " ' ( ) [ ] * ` \ @ and spaces, which could end or bend a link's markup.
+URL_SAFE = "/%:=&?~+$,;!-._"
+PREFIXES = {"follow_up": Markup("Follow-up: "), "test": Markup("Test: "), "health": Markup("Monitor: ")}
+UNTITLED = "(untitled)"
+
+
+class Link(str):
+    """A URL already made safe for every format: printed without format escaping."""
+
+
+def strip_controls(text: str) -> str:
+    return CONTROL_RE.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """Controls removed and every run of whitespace (newlines too) made one space."""
+    return SPACE_RE.sub(" ", strip_controls(text)).strip()
+
+
+def cut(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip() + "…"
+
+
+def headline(title: str, text: str) -> str:
+    """The title on one line, capped; without one, the text's first words."""
+    line = one_line(title)
+    if line:
+        return cut(line, TITLE_CHARS)
+    return cut(one_line(text), UNTITLED_CHARS) or UNTITLED
+
+
+def safe_link(url: str) -> Link:
+    """The URL if it is http(s) with a host, without userinfo, with every character that
+    markup could read %-encoded; else an empty Link (templates then print no link)."""
+    try:
+        parts = urlsplit(one_line(url))
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        return Link("")
+    if parts.scheme.lower() not in LINK_SCHEMES or not host:
+        return Link("")
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    path, query, fragment = (quote(p, safe=URL_SAFE) for p in (parts.path, parts.query, parts.fragment))
+    return Link(f"{parts.scheme.lower()}://{netloc}{path}" + (f"?{query}" if query else "")
+                + (f"#{fragment}" if fragment else ""))
+
+
+def alert_values(alert: Alert) -> dict[str, Any]:
+    """What a template can print: the alert's fields, made readable."""
+    plain = {f.name: getattr(alert, f.name) for f in fields(alert)}
+    return {
+        **{k: v for k, v in plain.items() if isinstance(v, str | int | float)},
+        "title": headline(alert.title, alert.text),
+        "source": one_line(alert.source),
+        "url": safe_link(alert.url),
+        "published": alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "score": f"{alert.score:.2f}",
+        "threshold": f"{alert.threshold:.2f}",
+        "terms": ", ".join(alert.terms) or "(no terms)",
+        "lead": lead(alert.text),
+        "prefix": PREFIXES.get(alert.kind, ""),
+    }
+
+
+def lead(text: str, limit: int = LEAD_CHARS) -> str:
+    """The first sentences of the text, cut at a word boundary."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"

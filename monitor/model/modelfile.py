@@ -1,0 +1,160 @@
+"""Reading a model file without trusting it: a skops archive (a zip) of one dict whose
+values are JSON strings and numpy arrays (.npy members).
+
+Read with json and numpy (no pickle: allow_pickle=False), not with skops.io.load: importing
+skops imports scikit-learn, ~95 MB in every process that scores, for a format this simple.
+tests/test_classify.py checks the result equals skops.io.load's.
+
+Nothing is decompressed before it is measured: the file's size on disk, every member's
+unpacked size (from the zip directory: zipfile never yields more than a member declares,
+and fails on a member whose data says otherwise), the schema's size, and each array's
+shape and dtype (from its .npy header, ~128 bytes read) are checked against the caps in
+defaults.py and against what the caller expects (`check`, e.g. the topic count in the
+metadata) before any array is read. A zip bomb (1.6 MB holding a 1 GiB array) is refused
+in milliseconds, where reading it took 23.9 GB and an OOM kill.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from monitor import defaults
+from monitor.errors import ModelError
+
+TRUSTED = ["builtins.dict", "builtins.list", "builtins.str", "numpy.ndarray", "numpy.dtype"]
+"""The only types a model file may hold (checked in its schema before it is read): plain
+containers and arrays. Tests read it with skops trusting exactly these."""
+
+SCHEMA = "schema.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How large a model file may be (bytes): on disk, unpacked in all, and its schema."""
+
+    file: int = defaults.MODEL_MAX_FILE
+    unpacked: int = defaults.MODEL_MAX_UNPACKED
+    schema: int = defaults.MODEL_MAX_SCHEMA
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """An array as its .npy header describes it, before its data is read."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+
+
+Check = Callable[[dict[str, Any], dict[str, Header]], None]
+"""Given the file's JSON values and its arrays' headers, raises ValueError to refuse it."""
+
+
+def read_state(path: Path, check: Check | None = None, limits: Limits = Limits()) -> dict[str, Any]:
+    """The model file's dict, each value checked before it is read; ModelError naming the
+    file when it is missing, too large, unsafe or not what `check` expects."""
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found (run `monitor train`)")
+    try:
+        _check_size("the file", path.stat().st_size, limits.file)
+        with zipfile.ZipFile(path) as archive:
+            _check_size("its content unpacked", sum(i.file_size for i in archive.infolist()), limits.unpacked)
+            _check_size(SCHEMA, archive.getinfo(SCHEMA).file_size, limits.schema)
+            content = _content(json.loads(archive.read(SCHEMA)))
+            values = {key: json.loads(node["content"]) for key, node in content.items() if _is_json(key, node)}
+            headers = {key: _header(archive, node["file"]) for key, node in content.items() if key not in values}
+            if check is not None:
+                check(values, headers)
+            return values | {key: _array(archive, content[key]["file"]) for key in headers}
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
+    except (OSError, zipfile.BadZipFile, ValueError, TypeError, KeyError, AttributeError,
+            RecursionError) as exc:
+        raise ModelError(f"{path}: cannot read model file: {_one_line(exc)}") from exc
+
+
+def _check_size(what: str, size: int, cap: int) -> None:
+    if size > cap:
+        raise ModelError(f"refusing to load: {what} is {size:,} bytes, more than the {cap:,} "
+                         "a model file may hold")
+
+
+def _content(schema: Any) -> dict[str, Any]:
+    """The schema's top-level dict, after every type in it was found trusted.
+
+    Stricter than skops' own check, which trusts scikit-learn estimators by default: a
+    topic model holds plain containers and arrays only, so anything else is refused.
+    """
+    untrusted = sorted(_types_in(schema) - set(TRUSTED))
+    if untrusted:
+        raise ModelError(f"refusing to load, it holds untrusted types {', '.join(untrusted)}")
+    if schema.get("__loader__") != "DictNode":
+        raise ModelError("not a topic model (top level is not a dict)")
+    return dict(schema["content"])
+
+
+def _types_in(schema: Any) -> set[str]:
+    """Every type a skops file would build, read from its schema without loading it."""
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node:
+                found.add(f"{node.get('__module__')}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _is_json(key: str, node: dict[str, Any]) -> bool:
+    """True for a JSON value, False for an array; anything else is not part of a model."""
+    loader = node.get("__loader__")
+    if loader == "JsonNode":
+        return True
+    if loader == "NdArrayNode" and node.get("type") == "numpy":
+        return False
+    raise ValueError(f"{key}: a {loader} value is not part of a topic model")
+
+
+def _header(archive: zipfile.ZipFile, name: str) -> Header:
+    """An array's shape and dtype from its header, checked against the member's size:
+    a header that claims more (or less) data than the member holds is a forgery."""
+    with archive.open(name) as f:
+        shape, dtype = _read_header(f)
+        if dtype.hasobject:
+            raise ValueError(f"{name}: arrays of Python objects are not part of a topic model")
+        data = int(np.prod(shape, dtype=np.uint64)) * dtype.itemsize
+        held = archive.getinfo(name).file_size - f.tell()
+    if data != held:
+        raise ValueError(f"{name}: header declares {data:,} bytes of data, the member holds {held:,}")
+    return Header(shape, dtype)
+
+
+def _read_header(f: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f".npy format version {version} is not supported")
+    return tuple(shape), dtype
+
+
+def _array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    """Streamed from the member into the array (no copy of the member's bytes first)."""
+    with archive.open(name) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:300]

@@ -1,0 +1,106 @@
+"""Memory stays bounded whatever an item holds: item HTML and text are capped before
+cleaning and scoring (ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS in monitor/defaults.py)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor import defaults
+from monitor.ingest.parse import parse_feed
+from tests.articles import ON_TOPIC
+from tests.hostile import peak_rss
+
+ROOT = Path(__file__).resolve().parents[2]
+MB = 1_000_000
+LIMIT = 300 * MB  # the poll's processes together (issue 12)
+KINDS = ("rss", "malformed-rss", "atom", "json")
+
+
+def huge_html(seed: int, size: int) -> str:
+    """`size` characters of HTML: paragraphs of made-up words (a vocabulary as large as a
+    real text's, so the classifier's features and the near-dup shingles are many), each
+    after an on-topic lead, so the item alerts and goes through every stage."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = ["".join(rng.choices(letters, k=rng.randint(3, 10))) for _ in range(50_000)]
+    lead = ON_TOPIC[seed % len(ON_TOPIC)][1]
+    parts, length = [], 0
+    while length < size:
+        paragraph = f"<p>{lead} {' '.join(rng.choices(words, k=60))}</p>\n"
+        parts.append(paragraph)
+        length += len(paragraph)
+    return "".join(parts)[:size]
+
+
+def huge_item_feed(kind: str, seed: int, size: int, title: str = "") -> tuple[bytes, str]:
+    """A feed of one item whose body is `size` characters of HTML, and its content type:
+    RSS (read by lxml), RSS that is not well-formed (read by feedparser), Atom, JSON Feed."""
+    title = title or ON_TOPIC[seed % len(ON_TOPIC)][0]
+    html, link = huge_html(seed, size - len(title)), f"https://news.example.org/big/{seed}"
+    if kind == "json":
+        doc = {"version": "https://jsonfeed.org/version/1.1", "title": "big", "items": [
+            {"id": f"big-{seed}", "url": link, "title": title, "content_html": html}]}
+        return json.dumps(doc).encode(), "application/feed+json"
+    if kind == "atom":
+        return (f'<feed xmlns="http://www.w3.org/2005/Atom"><title>big</title><entry><id>big-{seed}</id>'
+                f'<title>{title}</title><link href="{link}"/><content type="html"><![CDATA[{html}]]></content>'
+                "</entry></feed>").encode(), "application/atom+xml"
+    entity = "&eacute;" if kind == "malformed-rss" else ""  # an HTML entity is not XML: feedparser reads it
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>big{entity}</title>'
+            f"<item><guid>big-{seed}</guid><title>{title}</title><link>{link}</link>"
+            f"<description><![CDATA[{html}]]></description></item></channel></rss>").encode(), "application/rss+xml"
+
+
+@pytest.mark.slow
+def test_four_feeds_of_5mb_descriptions_poll_under_300mb(feed_server, json_receiver, make_settings) -> None:
+    """Attack: four feeds each serve one item whose description is just under the 5 MB
+    response cap. Before the item caps, one such item drove the poll to 849 MB and four to
+    2.4 GB. The peak RSS of `monitor poll --once` and every process it starts (the scoring
+    worker, multiprocessing's helpers), summed, stays under 300 MB."""
+    feeds = {}
+    for n, kind in enumerate(KINDS):
+        body, content_type = huge_item_feed(kind, n, defaults.MAX_BYTES)
+        excess = len(body) - defaults.MAX_BYTES  # the feed's markup and JSON escapes
+        body, content_type = huge_item_feed(kind, n, defaults.MAX_BYTES - excess - 100)
+        assert defaults.MAX_BYTES - 1000 < len(body) <= defaults.MAX_BYTES
+        feed_server.set(f"/{kind}", body, content_type=content_type)
+        feeds[kind] = feed_server.url(f"/{kind}")
+    path = make_settings(feeds, {"hook": json_receiver.url}, score_workers=1)
+
+    cmd = [sys.executable, "-m", "monitor.cli", "--settings", str(path), "poll", "--once"]
+    peaks = peak_rss.run(cmd, cwd=ROOT, timeout=110)
+
+    print(f"peak RSS: total {peaks.total / MB:.0f} MB over {len(peaks.per_process)} processes "
+          f"({', '.join(f'{v / MB:.0f}' for v in peaks.per_process.values())} MB); largest {peaks.largest / MB:.0f} MB")
+    assert peaks.returncode == 0, peaks.stdout + peaks.stderr
+    for kind in KINDS:
+        assert f"{kind}: ok items=1 new=1 alerts=1" in peaks.stdout
+    assert peaks.total < LIMIT
+
+
+def test_item_html_and_text_are_capped_before_cleaning_and_scoring() -> None:
+    """Attack: one item of 5 MB (title and body). Its title and text come out cut to
+    ITEM_TITLE_CHARS and ITEM_TEXT_CHARS at a word's end, whichever reader reads it."""
+    size = defaults.MAX_BYTES - 10_000
+    for n, kind in enumerate(KINDS):
+        body, content_type = huge_item_feed(kind, n, size, title=" ".join(["Idlib"] * 200_000))
+        (item,) = parse_feed(body, content_type, kind, datetime.now(UTC))
+        assert defaults.ITEM_TEXT_CHARS - 20 < len(item.text) <= defaults.ITEM_TEXT_CHARS, kind
+        assert defaults.ITEM_TITLE_CHARS - 10 < len(item.title) <= defaults.ITEM_TITLE_CHARS, kind
+        assert item.title.endswith("Idlib") and item.text.startswith(ON_TOPIC[n % len(ON_TOPIC)][1][:40])
+
+
+def test_readme_documents_each_cap() -> None:
+    """Docs that cannot drift: README's limits table gives each cap's value in defaults.py."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Limits on what a feed may hold", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `(\w+)` \| `(\d+)` \|", section, re.M))
+    caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS")
+    assert rows == {name: str(getattr(defaults, name)) for name in caps}

@@ -1,0 +1,123 @@
+"""Hostile model files: a zip bomb, headers that lie, arrays that do not fit the metadata.
+
+The model file is a skops archive (a zip). Each is refused from the zip directory and the
+.npy headers, before anything large is decompressed, with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.errors import ModelError
+from monitor.model.classify import Classifier
+from monitor.model.modelfile import Limits, read_state
+from tests.conftest import MODEL, ROOT
+
+GIB = 1 << 30
+
+
+def rewrite(dest: Path, key: str, write: Callable[[zipfile.ZipFile, str], None]) -> Path:
+    """A copy of the shipped model whose array `key` is written by `write(archive, member)`."""
+    with zipfile.ZipFile(MODEL) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        member = json.loads(src.read("schema.json"))["content"][key]["file"]
+        for info in src.infolist():
+            if info.filename != member:
+                out.writestr(info.filename, src.read(info))
+        write(out, member)
+    return dest
+
+
+def zeros(shape: tuple[int, ...], dtype: str = "<f4") -> Callable[[zipfile.ZipFile, str], None]:
+    """Writes a .npy of zeros of this shape, streamed (a GiB compresses to ~5 MB)."""
+    def write(out: zipfile.ZipFile, member: str) -> None:
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        with out.open(member, "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": dtype, "fortran_order": False, "shape": shape})
+            for start in range(0, size, 1 << 20):
+                f.write(bytes(min(1 << 20, size - start)))
+    return write
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model with its weights replaced by a 1 GiB array of zeros: ~5 MB on disk."""
+    return rewrite(tmp_path_factory.mktemp("bomb") / "bomb.skops", "coef", zeros((4, GIB // 16)))
+
+
+def _limit_memory() -> None:
+    # 1 GiB of address space: `monitor check` on the real model needs ~0.6 GiB; reading
+    # the bomb needs more than 2 (before the fix: MemoryError and a traceback here, and
+    # 23.9 GB and an OOM kill after 123 s without the limit, for the issue's bomb).
+    resource.setrlimit(resource.RLIMIT_AS, (GIB, GIB))
+
+
+@pytest.mark.slow
+def test_check_refuses_a_zip_bomb_model_in_one_line(bomb: Path, make_settings) -> None:
+    """Attack: a 5 MB model file holding a 1 GiB array, given to `monitor check`."""
+    path = make_settings({})
+    path.write_text(path.read_text().replace(f'model = "{MODEL}"', f'model = "{bomb}"'))
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(path), "check"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=_limit_memory)
+    assert proc.returncode == 1, proc.stderr
+    model_lines = [line for line in proc.stdout.splitlines() if line.startswith("model:")]
+    assert len(model_lines) == 1
+    assert model_lines[0].startswith(f"model: {bomb}: refusing to load: its content unpacked is 1,0")
+    assert model_lines[0].endswith("bytes, more than the 100,000,000 a model file may hold")
+    assert proc.stderr == ""  # no traceback
+
+
+@pytest.mark.slow
+def test_a_zip_bomb_model_is_refused_in_under_a_second(bomb: Path) -> None:
+    """Attack: the same bomb loaded by the service (run, reload): refused before reading."""
+    started = time.perf_counter()
+    with pytest.raises(ModelError, match="refusing to load: its content unpacked is"):
+        Classifier.load(bomb)
+    # Measured 0.6 ms (the zip directory is read, nothing is decompressed); 1 s leaves a
+    # wide margin for a loaded machine running 4 test processes on 2 cores.
+    assert time.perf_counter() - started < 1.0
+
+
+def test_an_array_header_that_lies_about_its_size_is_refused(tmp_path: Path) -> None:
+    """Attack: a .npy header claiming a 1 GiB array over a few bytes of data (numpy would
+    allocate the array before finding the data short)."""
+    def lying(out: zipfile.ZipFile, member: str) -> None:
+        with out.open(member, "w") as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False,
+                                                     "shape": (4, GIB // 16)})
+            f.write(bytes(64))
+    path = rewrite(tmp_path / "lying.skops", "coef", lying)
+    with pytest.raises(ModelError) as err:
+        Classifier.load(path)
+    assert str(err.value).startswith(f"{path}: cannot read model file: ")
+    assert "header declares 1,073,741,824 bytes of data, the member holds 64" in str(err.value)
+
+
+def test_arrays_that_do_not_fit_the_metadata_are_refused_before_reading(tmp_path: Path) -> None:
+    """Attack: weights for 40 topics where the metadata names 4 (within the size caps)."""
+    features = read_state(MODEL)["coef"].shape[1]  # of the shipped model, whatever it is
+    path = rewrite(tmp_path / "wide.skops", "coef", zeros((40, features)))
+    with pytest.raises(ModelError) as err:
+        Classifier.load(path)
+    assert str(err.value) == (f"{path}: not a valid topic model: coef has shape (40, {features}), "
+                              f"expected (4, {features})")
+
+
+def test_object_arrays_and_large_schemas_are_refused(tmp_path: Path) -> None:
+    """Attack: an array of Python objects (pickle inside .npy); a schema too large to parse."""
+    path = rewrite(tmp_path / "objects.skops", "floors", zeros((2,), "|O"))
+    with pytest.raises(ModelError, match="arrays of Python objects are not part of a topic model"):
+        Classifier.load(path)
+    with pytest.raises(ModelError, match=r"refusing to load: schema.json is \d+,\d{3} bytes, more than the 1,000"):
+        read_state(MODEL, limits=Limits(schema=1000))
+    with pytest.raises(ModelError, match="refusing to load: the file is 7"):
+        read_state(MODEL, limits=Limits(file=1000))
