@@ -2,10 +2,16 @@
 
     python .ci/corpora_to_jsonl.py OUT_DIR [--corpora ../shared/corpora]
 
-Writes OUT_DIR/fakes.jsonl (FA-KES articles with the hand labels of topic_labels.tsv;
-rows labelled 0.5 are left out) and OUT_DIR/agnews.jsonl (AG News test split, every item
-a negative). The corpora are published news under research licences: this script only
-reads them, and refuses to write inside the repository.
+Each corpus is written in the three forms feeds deliver (issue 13):
+  CORPUS-full.jsonl   title + the whole text
+  CORPUS-lead.jsonl   title + first sentence (what BBC, Al Jazeera, NYT and DW feeds carry)
+  CORPUS-title.jsonl  title alone
+for fakes (FA-KES articles with the hand labels of topic_labels.tsv; rows labelled 0.5
+are left out) and agnews (AG News test split, title + description; every item a
+negative). FA-KES article text often starts with a date line and the title again
+("Wed 05 Apr 2017 <title>. ..."), which no feed description carries: the first sentence is
+taken after those. The corpora are published news under research licences: this script
+only reads them, and refuses to write inside the repository.
 """
 
 from __future__ import annotations
@@ -13,14 +19,61 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TOPIC = "turkey_russia_syria"
+FORMS = ("full", "lead", "title")
+LEAD_MIN_WORDS = 8  # a "sentence" shorter than this (a cut-off date, "Video") takes the next
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?"
+# One piece of a date line at the start of an article; stripped repeatedly.
+FRONT = re.compile(rf"""^\s*(?:
+    (?:Date\ of\ publication|Published|Last\ updated(?:\ at)?|Updated)\s*:?
+  | {_DAY}
+  | \d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?
+  | {_MONTH}\s+\d{{1,2}},?\s+\d{{4}}
+  | \d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}
+  | \(?updated\ [^)]*\)
+  | at\ \d{{3,4}}\b
+  | \d{{1,2}}:\d{{2}}(?:\ ?[AaPp][Mm])?(?:\ GMT)?
+  | Get\ short\ URL
+  | [)|,-]
+)\s*""", re.X)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
+WORD = re.compile(r"\w+")
 
 
-def fakes(corpora: Path) -> list[dict[str, object]]:
+def strip_front(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous, text = text, FRONT.sub("", text, count=1)
+    return text
+
+
+def first_sentence(title: str, content: str) -> str:
+    """The article's first sentence, after its date line and a repeat of its title."""
+    text = strip_front(content)
+    title_words = [w.lower() for w in WORD.findall(title)]
+    found = list(WORD.finditer(text[:len(title) + 40]))
+    if title_words and [m.group().lower() for m in found[:len(title_words)]] == title_words:
+        text = strip_front(text[found[len(title_words) - 1].end():].lstrip(" .:-|"))
+    lead = ""
+    for sentence in SENTENCE_END.split(text):
+        lead = f"{lead} {sentence}".strip()
+        if len(lead.split()) >= LEAD_MIN_WORDS:
+            break
+    return lead
+
+
+def forms(title: str, body: str, lead: str) -> dict[str, str]:
+    return {"full": f"{title}\n{body}", "lead": f"{title}\n{lead}", "title": title}
+
+
+def fakes(corpora: Path) -> list[tuple[dict[str, str], list[str]]]:
     csv.field_size_limit(sys.maxsize)
     with (corpora / "fakes" / "fakes.csv").open(encoding="latin-1", newline="") as fh:
         articles = list(csv.DictReader(fh))
@@ -31,21 +84,28 @@ def fakes(corpora: Path) -> list[dict[str, object]]:
             if value == 0.5:
                 continue
             art = articles[int(label["row"])]
-            text = f"{art['article_title']}\n{art['article_content']}"
-            rows.append({"text": text, "topics": [TOPIC] if value == 1 else []})
+            title, body = art["article_title"], art["article_content"]
+            rows.append((forms(title, body, first_sentence(title, body)),
+                         [TOPIC] if value == 1 else []))
     return rows
 
 
-def agnews(corpora: Path) -> list[dict[str, object]]:
+def agnews(corpora: Path) -> list[tuple[dict[str, str], list[str]]]:
     with (corpora / "agnews" / "test.csv").open(encoding="utf-8", newline="") as fh:
-        return [{"text": f"{title}\n{desc}", "topics": []} for _, title, desc in csv.reader(fh)]
+        return [(forms(title, desc, first_sentence(title, desc)), [])
+                for _, title, desc in csv.reader(fh)]
 
 
-def write(path: Path, rows: list[dict[str, object]]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{path}: {len(rows)} items, {sum(bool(r['topics']) for r in rows)} positives")
+def write(out: Path, corpus: str, rows: list[tuple[dict[str, str], list[str]]]) -> None:
+    for form in FORMS:
+        path = out / f"{corpus}-{form}.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for texts, topics in rows:
+                fh.write(json.dumps({"text": texts[form], "topics": topics},
+                                    ensure_ascii=False) + "\n")
+        lengths = sorted(len(texts[form]) for texts, _ in rows)
+        print(f"{path}: {len(rows)} items, {sum(bool(t) for _, t in rows)} positives, "
+              f"median {lengths[len(lengths) // 2]} chars")
 
 
 def main() -> int:
@@ -58,8 +118,8 @@ def main() -> int:
         print(f"{out}: refusing to write corpus text inside the repository", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    write(out / "fakes.jsonl", fakes(args.corpora))
-    write(out / "agnews.jsonl", agnews(args.corpora))
+    write(out, "fakes", fakes(args.corpora))
+    write(out, "agnews", agnews(args.corpora))
     return 0
 
 

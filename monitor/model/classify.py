@@ -4,9 +4,10 @@ The model file (`models/topics.skops`) holds only plain values: numpy arrays of 
 and strings, and one JSON string of metadata. It is written with skops and read here
 with json and numpy (no pickle), after a check that it holds nothing but builtin and numpy
 types, so loading runs no code from the file. Scoring is pure:
-TF-IDF features (word and character n-grams, rebuilt here from the stored vocabularies
-and idf weights), one linear model per topic, a sigmoid that calibrates the margin into a
-probability, and the terms whose weight times feature value raised the margin most.
+TF-IDF features (word and character n-grams and concept tokens, rebuilt here from the
+stored vocabularies, idf weights and concept lexicon), one linear model per topic, a
+sigmoid that calibrates the margin and the text's length into a probability, and the
+terms whose weight times feature value raised the margin most.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import scipy.sparse as sp
 from monitor.defaults import TERMS_SHOWN
 from monitor.errors import ModelError
 from monitor.items import TopicScore
-from monitor.model.features import Features, FeatureSpec, build_features, combine, layout
+from monitor.model.concepts import MARK
+from monitor.model.features import Features, FeatureSpec, build_features, calibrated, combine, layout, length_of
 from monitor.model.modelfile import TRUSTED as TRUSTED  # re-exported: tests read files with skops
 from monitor.model.modelfile import Header, read_state
 
@@ -47,8 +49,10 @@ class Classifier:
         n_word = features.n_word  # the weights of each block, features x topics, contiguous
         self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T),
                             np.ascontiguousarray(coef[:, n_word:].T)]
+        # concept tokens (_c_turkey) carry weight but are not words of the text: not named
+        self._readable = ~np.char.startswith(features.names[:n_word].astype(str), MARK)
         self.intercept = intercept  # (topics,)
-        self.calib = calib  # (topics, 2): P = 1 / (1 + exp(a * margin + b))
+        self.calib = calib  # (topics, 2 or 4): see calibrated
         self.metadata = metadata
         self.topics: tuple[str, ...] = tuple(metadata["topics"])
         self.version: str = str(metadata["version"])
@@ -61,7 +65,9 @@ class Classifier:
             meta = json.loads(str(state["metadata"]))
             spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),
                                tuple(meta["spec"]["char_ngrams"]),
-                               float(meta["spec"]["char_weight"]))
+                               float(meta["spec"]["char_weight"]),
+                               tuple((str(k), tuple(map(str, v)))  # concept lexicon, if any
+                                     for k, v in meta["spec"].get("concepts", {}).items()))
             features = build_features(spec, state["word_names"], state["word_idf"],
                                       state["char_names"], state["char_idf"],
                                       state["floors"].tolist())
@@ -93,9 +99,8 @@ class Classifier:
             pas = pas + passages @ weights
         return blocks[0][0], combine(np.asarray(doc), np.asarray(pas), lay.starts)
 
-    def probabilities(self, margins: np.ndarray) -> np.ndarray:
-        z = margins * self.calib[:, 0] + self.calib[:, 1]
-        return 1.0 / (1.0 + np.exp(np.clip(z, -50, 50)))
+    def probabilities(self, margins: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        return calibrated(margins, length_of(texts), self.calib)
 
     def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = TERMS_SHOWN,
               explain_min: float = EXPLAIN_MIN) -> list[dict[str, TopicScore]]:
@@ -113,7 +118,7 @@ class Classifier:
     def _score(self, texts: Sequence[str], explain: bool, n_terms: int,
                explain_min: float) -> list[dict[str, TopicScore]]:
         x, margins = self.margins(texts)
-        probs = self.probabilities(margins)
+        probs = self.probabilities(margins, texts)
         out: list[dict[str, TopicScore]] = []
         for i in range(len(texts)):
             row = slice(x.indptr[i], x.indptr[i + 1])
@@ -126,11 +131,11 @@ class Classifier:
 
     def _terms(self, idx: np.ndarray, val: np.ndarray, topic: int, n: int) -> tuple[str, ...]:
         """Word features (`idx`, `val`: a document's) whose weight x value pushed this
-        topic's margin up most. Character n-grams also carry weight but mean nothing to a
-        reader, so only word n-grams are named.
+        topic's margin up most. Character n-grams and concept tokens also carry weight but
+        mean nothing to a reader, so only word n-grams are named.
         """
         contrib = self.coef[topic, idx] * val
-        keep = contrib > 0
+        keep = (contrib > 0) & self._readable[idx]
         idx, contrib = idx[keep], contrib[keep]
         order = np.argsort(-contrib, kind="stable")[:n]
         return tuple(str(self.features.names[j]) for j in idx[order])
@@ -146,8 +151,9 @@ def _check_shapes(values: dict[str, Any], arrays: dict[str, Header]) -> None:
             raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
         topics = len(meta["topics"])
         words, chars = arrays["word_names"].shape[:1], arrays["char_names"].shape[:1]
+        calib = 4 if arrays["calib"].shape[1:] == (4,) else 2  # (a, b) or length-aware (a, b, c, d)
         expected = {"word_names": words, "word_idf": words, "char_names": chars, "char_idf": chars,
-                    "coef": (topics, sum(words + chars)), "intercept": (topics,), "calib": (topics, 2),
+                    "coef": (topics, sum(words + chars)), "intercept": (topics,), "calib": (topics, calib),
                     "floors": (2,)}
         for key, shape in expected.items():
             if arrays[key].shape != shape:

@@ -19,6 +19,8 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
+from monitor.model.concepts import is_concept
+
 CACHE = 50_000  # words whose ids are remembered (~12 MB); the memo starts afresh when full
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 
@@ -115,7 +117,9 @@ class Counter:
 
     def _learn(self, words: list[str]) -> None:
         chars, unknown, (low, high) = self.chars, len(self.tokens), self.char_ngrams
-        self._char_ids.extend([[chars[g] for g in char_grams(w, low, high) if g in chars]
+        # concept tokens (monitor/model/concepts.py) are words of the word block only
+        self._char_ids.extend([[] if is_concept(w) else
+                               [chars[g] for g in char_grams(w, low, high) if g in chars]
                                for w in words] if chars else [[] for _ in words])
         self._token_ids.extend([[self.tokens.get(t, unknown) for t in TOKEN.findall(w)]
                                 for w in words])

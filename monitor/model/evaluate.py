@@ -39,7 +39,8 @@ def read_labelled(path: Path) -> tuple[list[str], list[set[str]]]:
 
 def scores_of(classifier: Classifier, texts: list[str]) -> np.ndarray:
     """Calibrated probabilities, documents x topics, without explanations."""
-    out = [classifier.probabilities(classifier.margins(texts[i:i + BATCH])[1])
+    out = [classifier.probabilities(classifier.margins(texts[i:i + BATCH])[1],
+                                    texts[i:i + BATCH])
            for i in range(0, len(texts), BATCH)]
     return np.vstack(out)
 

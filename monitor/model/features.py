@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from monitor.model.concepts import Lexicon, Tagger, is_concept
 from monitor.model.counting import Counter, char_grams
 from monitor.normalise import normalise
 
@@ -36,6 +37,7 @@ class FeatureSpec:
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (3, 5)  # (0, 0): no character features
     char_weight: float = 0.5  # scale of the char block relative to the word block
+    concepts: Lexicon = ()  # concept lexicon (monitor/model/concepts.py); (): no concept tokens
 
     def word_vectorizer(self, min_df: int = 1) -> CountVectorizer:
         """Learns the word vocabulary (Counter counts it at scoring)."""
@@ -51,7 +53,8 @@ class FeatureSpec:
 
         low, high = self.char_ngrams
         return CountVectorizer(
-            analyzer=lambda text: [g for w in text.split() for g in char_grams(w, low, high)],
+            analyzer=lambda text: [g for w in text.split() if not is_concept(w)
+                                   for g in char_grams(w, low, high)],
             min_df=min_df, max_features=max_features, dtype=np.float64)
 
 
@@ -142,6 +145,7 @@ class Features:
     char_idf: np.ndarray
     names: np.ndarray  # feature names, word block first; char names are kept too
     floors: tuple[float, ...] = (0.0, 0.0)  # length floor per block (see tfidf)
+    tagger: Tagger | None = None  # adds concept tokens to each sentence (spec.concepts)
 
     @property
     def n_word(self) -> int:
@@ -151,9 +155,14 @@ class Features:
         """Document features only."""
         return self.both(layout(texts))[0]
 
+    def prepare(self, sentence: str) -> str:
+        """A sentence as it is counted: normalised, then its concept tokens."""
+        text = normalise(sentence)
+        return self.tagger.tag(text) if self.tagger else text
+
     def counts(self, lay: Layout) -> list[tuple[sp.csr_matrix, np.ndarray, float]]:
         """Per block: sentence counts, idf and block weight."""
-        words, chars = self.counter.count([normalise(s) for s in lay.sentences])
+        words, chars = self.counter.count([self.prepare(s) for s in lay.sentences])
         blocks = [(words, self.word_idf, 1.0)]
         if self.counter.n_chars:
             blocks.append((chars, self.char_idf, self.spec.char_weight))
@@ -184,6 +193,31 @@ class Features:
         return replace(self, floors=floors)
 
 
+# Lengths (words) the calibration is fitted on: the shortest and the longest training
+# documents. A text outside counts as the nearest end: the fitted line is not extrapolated
+# (an empty text scored 0.60 when it was, near the alert threshold).
+CALIBRATED_WORDS = (4, 430)
+
+
+def length_of(texts: Sequence[str]) -> np.ndarray:
+    """log(1 + words) of each text, words within CALIBRATED_WORDS: what the length-aware
+    calibration reads."""
+    words = np.fromiter((len(t.split()) for t in texts), dtype=np.float64, count=len(texts))
+    return np.log1p(np.clip(words, *CALIBRATED_WORDS))
+
+
+def calibrated(margins: np.ndarray, lengths: np.ndarray, calib: np.ndarray) -> np.ndarray:
+    """Probabilities from margins (documents x topics, or one topic's vector) and
+    log(1 + words) per document: P = 1 / (1 + exp(a m + b + c L + d m L)) per topic, with
+    calib rows (a, b) or (a, b, c, d) (length-aware calibration, monitor/model/train.py)."""
+    calib = np.asarray(calib, dtype=np.float64)
+    length = lengths[:, None] if margins.ndim == 2 else lengths
+    z = margins * calib[..., 0] + calib[..., 1]
+    if calib.shape[-1] == 4:
+        z = z + length * (calib[..., 2] + margins * calib[..., 3])
+    return 1.0 / (1.0 + np.exp(np.clip(z, -50, 50)))
+
+
 def combine(doc_margins: np.ndarray, passage_margins: np.ndarray,
             starts: np.ndarray) -> np.ndarray:
     """Mean of the document margin and of its best passages' mean margin.
@@ -209,4 +243,5 @@ def build_features(spec: FeatureSpec, word_names: np.ndarray, word_idf: np.ndarr
     counter = Counter({str(t): i for i, t in enumerate(word_names)}, spec.word_ngrams,
                       {str(t): i for i, t in enumerate(char_names)}, spec.char_ngrams)
     names = np.concatenate([word_names.astype(str), char_names.astype(str)])
-    return Features(spec, counter, word_idf, char_idf, names, tuple(floors))
+    tagger = Tagger(spec.concepts) if spec.concepts else None
+    return Features(spec, counter, word_idf, char_idf, names, tuple(floors), tagger)

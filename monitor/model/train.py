@@ -30,10 +30,21 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from monitor.errors import InputError
 from monitor.model.classify import FORMAT
-from monitor.model.features import Features, FeatureSpec, build_features, combine, layout
+from monitor.model.concepts import Lexicon, Tagger, read_lexicon
+from monitor.model.features import (
+    Features,
+    FeatureSpec,
+    build_features,
+    calibrated,
+    combine,
+    layout,
+    length_of,
+    sentences,
+)
 from monitor.normalise import normalise
 
 DEFAULT_DATA = Path("models/train.jsonl")
+DEFAULT_CONCEPTS = Path("models/concepts.toml")
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
 SEED = 0
 C = 30.0  # inverse regularisation of the logistic regression, chosen by measurement
@@ -106,7 +117,9 @@ def parse_line(line: str, where: str) -> tuple[str, list[str]]:
 
 def fit_features(texts: list[str], spec: FeatureSpec) -> Features:
     """Learn the vocabularies and smoothed idf weights (as TfidfVectorizer does)."""
-    normalised = [normalise(t) for t in texts]
+    tagger = Tagger(spec.concepts) if spec.concepts else None
+    normalised = ["\n".join(tagger.tag(normalise(s)) for s in sentences(t)) if tagger
+                  else normalise(t) for t in texts]
     fitters = [spec.word_vectorizer(min_df=MIN_DF)]
     if spec.char_ngrams[1]:
         fitters.append(spec.char_fitter(MIN_DF, MAX_CHAR))
@@ -147,24 +160,31 @@ def grouped(groups: list[str], y: np.ndarray, folds: int) -> bool:
     return len({g for g, label in zip(groups, y, strict=True) if label}) >= folds
 
 
-def platt(margins: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Sigmoid calibration (a, b) with P = 1 / (1 + exp(a * margin + b)), fitted on
-    held-out margins, as CalibratedClassifierCV(method="sigmoid", ensemble=False) does;
-    done here because the calibrated margin combines document and passage scores."""
-    fit = LogisticRegression(C=1e4, solver="lbfgs").fit(margins[:, None], y)
-    return -float(fit.coef_[0, 0]), -float(fit.intercept_[0])
+def platt(margins: np.ndarray, y: np.ndarray,
+          lengths: np.ndarray) -> tuple[float, float, float, float]:
+    """Length-aware sigmoid calibration (a, b, c, d): P = 1 / (1 + exp(z)) with
+    z = a * margin + b + c * L + d * margin * L, L = log(1 + words) (features.length_of),
+    fitted on held-out margins. With c = d = 0 this is Platt scaling as
+    CalibratedClassifierCV(method="sigmoid", ensemble=False) does it; the length terms let
+    a headline's margin and an article's margin mean the same probability, which one
+    sigmoid for every length cannot (a headline carries less evidence, so its margins are
+    smaller for the same certainty)."""
+    x = np.column_stack([margins, lengths, margins * lengths])
+    fit = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000).fit(x, y)
+    a, c, d = (-float(v) for v in fit.coef_[0])
+    return a, -float(fit.intercept_[0]), c, d
 
 
 def fit_topic(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.ndarray,
-              groups: list[str], folds: int, c: float = C) -> tuple[np.ndarray, float, tuple[float, float],
-                                                 np.ndarray]:
+              groups: list[str], folds: int, lengths: np.ndarray,
+              c: float = C) -> tuple[np.ndarray, float, tuple[float, ...], np.ndarray]:
     """One topic: weights and intercept on all data, sigmoid fitted on out-of-fold
     margins, and the out-of-fold probabilities (the cross-validated evidence)."""
     held_out = oof_margins(xd, xp, starts, y, groups, folds, c)
-    a, b = platt(held_out, y)
+    calib = platt(held_out, y, lengths)
     model = linear(c).fit(xd, y)
-    probs = 1.0 / (1.0 + np.exp(np.clip(a * held_out + b, -50, 50)))
-    return model.coef_[0], float(model.intercept_[0]), (a, b), probs
+    return model.coef_[0], float(model.intercept_[0]), calib, \
+        calibrated(held_out, lengths, np.array(calib))
 
 
 def threshold_table(y: np.ndarray, probs: np.ndarray) -> list[dict[str, float]]:
@@ -205,24 +225,28 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
     """Train on the files, cross-validate, write the model to `out`, return the report."""
     started = time.perf_counter()
     data = read_data(data_paths)
-    spec = spec or FeatureSpec()
+    spec = spec or FeatureSpec(concepts=lexicon_beside(data_paths[0]))
     features = fit_features(data.texts, spec)
     lay = layout(data.texts)
     xd, xp = features.both(lay)
+    lengths = length_of(data.texts)
     coefs, intercepts, calib, metrics = [], [], [], {}
     for topic in data.topics:
         y = np.array([topic in labels for labels in data.labels], dtype=int)
-        coef, intercept, ab, probs = fit_topic(xd, xp, lay.starts, y, data.groups, folds, c)
+        coef, intercept, ab, probs = fit_topic(xd, xp, lay.starts, y, data.groups, folds,
+                                               lengths, c)
         coefs.append(coef)
         intercepts.append(intercept)
         calib.append(ab)
         metrics[topic] = topic_metrics(y, probs) | {"grouped": grouped(data.groups, y, folds)}
     trained = trained or datetime.now(UTC).date().isoformat()
-    metadata = {"format": FORMAT, "topics": list(data.topics), "data_sha256": data.digest,
+    digest = inputs_digest(data.digest, spec)
+    metadata = {"format": FORMAT, "topics": list(data.topics), "data_sha256": digest,
                 "data_files": [Path(p).name for p in data_paths], "trained": trained,
-                "version": f"{data.digest[:12]}-{trained.replace('-', '')}",
+                "version": f"{digest[:12]}-{trained.replace('-', '')}",
                 "spec": {"word_ngrams": list(spec.word_ngrams),
-                         "char_ngrams": list(spec.char_ngrams), "char_weight": spec.char_weight},
+                         "char_ngrams": list(spec.char_ngrams), "char_weight": spec.char_weight,
+                         "concepts": {name: list(forms) for name, forms in spec.concepts}},
                 "model": {"kind": "logistic regression + sigmoid calibration", "C": c,
                           "cv_folds": folds, "min_df": MIN_DF, "max_char_features": MAX_CHAR},
                 "cv": metrics}
@@ -233,6 +257,21 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
              "calib": np.array(calib), "floors": np.array(features.floors)}
     size = save(state, Path(out))
     return TrainReport(Path(out), metadata, time.perf_counter() - started, size)
+
+
+def inputs_digest(data_digest: str, spec: FeatureSpec) -> str:
+    """The training data's digest or, with a concept lexicon, a digest of both: a lexicon
+    edit retrains into another model, which must not share its version."""
+    if not spec.concepts:
+        return data_digest
+    lexicon = json.dumps([[name, list(forms)] for name, forms in spec.concepts])
+    return hashlib.sha256(f"{data_digest}\n{lexicon}".encode()).hexdigest()
+
+
+def lexicon_beside(data: Path) -> Lexicon:
+    """The concept lexicon in the training data's folder (models/concepts.toml), if any."""
+    path = Path(data).parent / DEFAULT_CONCEPTS.name
+    return read_lexicon(path) if path.is_file() else ()
 
 
 def save(state: dict[str, Any], out: Path) -> int:

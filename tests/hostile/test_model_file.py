@@ -71,7 +71,7 @@ def test_check_refuses_a_zip_bomb_model_in_one_line(bomb: Path, make_settings) -
     assert proc.returncode == 1, proc.stderr
     model_lines = [line for line in proc.stdout.splitlines() if line.startswith("model:")]
     assert len(model_lines) == 1
-    assert model_lines[0].startswith(f"model: {bomb}: refusing to load: its content unpacked is 1,07")
+    assert model_lines[0].startswith(f"model: {bomb}: refusing to load: its content unpacked is 1,0")
     assert model_lines[0].endswith("bytes, more than the 100,000,000 a model file may hold")
     assert proc.stderr == ""  # no traceback
 
@@ -104,11 +104,12 @@ def test_an_array_header_that_lies_about_its_size_is_refused(tmp_path: Path) -> 
 
 def test_arrays_that_do_not_fit_the_metadata_are_refused_before_reading(tmp_path: Path) -> None:
     """Attack: weights for 40 topics where the metadata names 4 (within the size caps)."""
-    path = rewrite(tmp_path / "wide.skops", "coef", zeros((40, 45809)))
+    features = read_state(MODEL)["coef"].shape[1]  # of the shipped model, whatever it is
+    path = rewrite(tmp_path / "wide.skops", "coef", zeros((40, features)))
     with pytest.raises(ModelError) as err:
         Classifier.load(path)
-    assert str(err.value) == (f"{path}: not a valid topic model: coef has shape (40, 45809), "
-                              "expected (4, 45809)")
+    assert str(err.value) == (f"{path}: not a valid topic model: coef has shape (40, {features}), "
+                              f"expected (4, {features})")
 
 
 def test_object_arrays_and_large_schemas_are_refused(tmp_path: Path) -> None:
@@ -116,7 +117,7 @@ def test_object_arrays_and_large_schemas_are_refused(tmp_path: Path) -> None:
     path = rewrite(tmp_path / "objects.skops", "floors", zeros((2,), "|O"))
     with pytest.raises(ModelError, match="arrays of Python objects are not part of a topic model"):
         Classifier.load(path)
-    with pytest.raises(ModelError, match="refusing to load: schema.json is 12,"):
+    with pytest.raises(ModelError, match=r"refusing to load: schema.json is \d+,\d{3} bytes, more than the 1,000"):
         read_state(MODEL, limits=Limits(schema=1000))
     with pytest.raises(ModelError, match="refusing to load: the file is 7"):
         read_state(MODEL, limits=Limits(file=1000))

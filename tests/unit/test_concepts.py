@@ -1,0 +1,84 @@
+"""Concept tokens and length-aware calibration of the topic model (pure functions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.errors import InputError
+from monitor.model.concepts import Tagger, read_lexicon, tokens
+from monitor.model.counting import Counter
+from monitor.model.features import CALIBRATED_WORDS, calibrated, length_of
+from monitor.normalise import normalise
+
+ROOT = Path(__file__).resolve().parents[2]
+LEXICON = (("russia", ("russia*", "putin*", "moscow")),
+           ("syria", ("syria*", "syrian*")), ("syriagov", ("assad*", "syrian army")),
+           ("turkey", ("turkey", "turkish", "erdogan*", "ankara*", "турци*")))
+
+
+def test_each_concept_once_then_each_pair_in_sorted_order() -> None:
+    """A sentence naming Turkey twice and Russia once gets each concept and their pair once."""
+    tagger = Tagger(LEXICON)
+    tagged = tagger.tag(normalise("Erdoğan's call with Putin: Ankara and Moscow agree"))
+    assert tagged.split()[-3:] == ["_c_russia", "_c_turkey", "_c_russia_turkey"]
+    assert tokens(["b", "a", "c"]) == ["_c_a", "_c_b", "_c_c", "_c_a_b", "_c_a_c", "_c_b_c"]
+
+
+def test_forms_are_normalised_and_stars_match_word_starts_only() -> None:
+    """Turkish suffixes ("Erdoğan'ın"), Russian inflection and case fold to one concept;
+    an exact form does not match a longer word, and no concept leaves the text as it was."""
+    tagger = Tagger(LEXICON)
+    assert tagger.concepts(normalise("Erdoğan'ın açıklaması")) == ["turkey"]
+    assert tagger.concepts(normalise("Визит в Турцию")) == ["turkey"]
+    assert tagger.concepts(normalise("Russians and Muscovites")) == ["russia"]  # moscow exact
+    assert tagger.concepts(normalise("Turkeys roast at Thanksgiving")) == []
+    assert tagger.tag("a bakery wins a prize") == "a bakery wins a prize"
+    # a phrase wins over a prefix form of its first word, and keeps that word's concepts
+    assert tagger.concepts(normalise("The Syrian army shelled the post")) == ["syria", "syriagov"]
+    assert tagger.concepts(normalise("Syrian refugees and the army")) == ["syria"]  # not in a row
+
+
+def test_concept_tokens_get_no_character_ngrams() -> None:
+    """Concept tokens are words of the word block: their letters must not add character
+    n-grams that real words share ("_c_russia" holds "russ")."""
+    counter = Counter({"_c_russia": 0, "russia": 1}, (1, 1), {"russ": 0}, (4, 4))
+    words, chars = counter.count(["russia _c_russia"])
+    assert words.toarray().tolist() == [[1.0, 1.0]]
+    assert chars.sum() == 1  # from "russia" only
+
+
+def test_shipped_lexicon_reads_and_bad_lexicons_are_one_line_errors(tmp_path: Path) -> None:
+    """The shipped lexicon loads; a malformed one names its file and the bad concept."""
+    lexicon = dict(read_lexicon(ROOT / "models" / "concepts.toml"))
+    assert {"russia", "turkey", "syria"} <= set(lexicon)
+    bad = tmp_path / "concepts.toml"
+    for text, says in (('[concepts]\nturkey = ["al-bab"]', "'turkey'"),
+                       ('[concepts]\nTurkey = ["ankara"]', "'Turkey'"),
+                       ("concepts = 1", "[concepts]"), ("[concepts", "cannot read")):
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as err:
+            read_lexicon(bad)
+        assert str(bad) in str(err.value) and says in str(err.value)
+        assert "\n" not in str(err.value)
+
+
+def test_length_aware_calibration_and_the_two_parameter_form() -> None:
+    """(a, b) rows are plain Platt scaling; (a, b, c, d) add c L + d m L, L = log(1 + words),
+    so one margin means a different probability at another length."""
+    margins = np.array([[1.0], [1.0]])
+    lengths = length_of(["one two three four", " ".join(["w"] * 200)])
+    assert lengths.tolist() == pytest.approx([np.log(5), np.log(201)])
+    # outside the lengths the calibration was fitted on, the nearest end counts
+    assert length_of(["", "w " * 5000]).tolist() == pytest.approx(
+        np.log1p(CALIBRATED_WORDS).tolist())
+    plain = calibrated(margins, lengths, np.array([[-2.0, 0.5]]))
+    assert plain[:, 0] == pytest.approx([1 / (1 + np.exp(-1.5))] * 2)
+    aware = calibrated(margins, lengths, np.array([[-2.0, 0.5, 0.1, -0.2]]))
+    z = -2.0 + 0.5 + lengths * (0.1 - 0.2)
+    assert aware[:, 0] == pytest.approx(1 / (1 + np.exp(z)))
+    assert aware[0, 0] < aware[1, 0]
+    assert calibrated(margins[:, 0], lengths, np.array([-2.0, 0.5, 0.1, -0.2])) == \
+        pytest.approx(aware[:, 0])

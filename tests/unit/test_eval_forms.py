@@ -1,0 +1,31 @@
+"""The evaluation's "title + first sentence" form (.ci/corpora_to_jsonl.py), on texts
+written here: what a feed description would carry, not the page's date line or title."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("corpora_to_jsonl", ROOT / ".ci" / "corpora_to_jsonl.py")
+assert _spec and _spec.loader
+convert = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(convert)
+
+TITLE = "Shelling hits market town in the north"
+LEAD = "Artillery fire struck a crowded market in the town on Monday, killing five people, medics said."
+
+
+def test_first_sentence_skips_the_date_line_and_the_repeated_title() -> None:
+    """Article texts that start "Mon 03 Feb 2020 <title>. <lead> ..." give the lead."""
+    for front in ("Mon 03 Feb 2020 ", "Published March 3, 2020 ", "03.02.2020 (updated 10:15) ",
+                  "Last updated at Feb 3, 2020 ", ""):
+        body = f"{front}{TITLE}. {LEAD} A second sentence follows here."
+        assert convert.first_sentence(TITLE, body) == LEAD, front
+
+
+def test_a_short_first_piece_takes_the_next_sentence_and_forms_are_as_named() -> None:
+    """A fragment under LEAD_MIN_WORDS ("Video.") is joined to the next sentence."""
+    assert convert.first_sentence(TITLE, f"Video. {LEAD}") == f"Video. {LEAD}"
+    forms = convert.forms(TITLE, f"{LEAD} More.", LEAD)
+    assert forms == {"full": f"{TITLE}\n{LEAD} More.", "lead": f"{TITLE}\n{LEAD}", "title": TITLE}
