@@ -12,6 +12,9 @@
 #   FA-KES  title  average precision >= 0.75
 #   AG News (every item a negative), each form: false-positive rate <= 0.5 %
 #
+# A check named in KNOWN_MISS ("corpus form measure", comma-separated) that misses its
+# target is printed as MISSED and does not fail the run; it is still measured every time.
+#
 #   .ci/eval_classifier.sh            # uses `monitor` and `python3` from PATH
 #   MONITOR=.venv/bin/monitor PYTHON=.venv/bin/python CORPORA=/work/shared/corpora .ci/eval_classifier.sh
 set -euo pipefail
@@ -29,8 +32,8 @@ for corpus in fakes agnews; do
     done
 done
 
-"$PYTHON" - "$tmp" <<'PY'
-import json, sys
+KNOWN_MISS=${KNOWN_MISS:-} "$PYTHON" - "$tmp" <<'PY'
+import json, os, sys
 from pathlib import Path
 
 tmp = Path(sys.argv[1])
@@ -52,12 +55,14 @@ for (corpus, form), m in res.items():
     print(f"  {corpus:7} {names[form]:23} {fmt(m['recall'])} {fmt(m['precision'])} "
           f"{fmt(m['average_precision'])} {fmt(m['fpr'])}  "
           f"{m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
+known = {k.strip() for k in os.environ.get("KNOWN_MISS", "").split(",") if k.strip()}
 failed = False
 for corpus, form, measure, op, target in targets:
     value = res[corpus, form][measure]
     ok = value is not None and (value >= target if op == ">=" else value <= target)
-    failed |= not ok
-    print(f"  {'ok  ' if ok else 'FAIL'} {corpus} {names[form]} {measure} "
+    missed = not ok and f"{corpus} {form} {measure}" in known
+    failed |= not ok and not missed
+    print(f"  {'ok    ' if ok else 'MISSED' if missed else 'FAIL  '} {corpus} {names[form]} {measure} "
           f"{'-' if value is None else f'{value:.4f}'} (target {op} {target})")
 sys.exit(1 if failed else 0)
 PY
