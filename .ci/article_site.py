@@ -10,7 +10,6 @@ counts the pages it serves.
 
 from __future__ import annotations
 
-import csv
 import re
 import sys
 import threading
@@ -23,11 +22,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora_to_jsonl import first_sentence, read_agnews, read_fakes  # noqa: E402 - beside this script
+
 TOPIC = "turkey_russia_syria"
 ITEMS_PER_FEED = 20
-DATE_RE = re.compile(r"^\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\w*\s+\d{1,2}\s+\w{3}\w*\s+\d{4}"
-                     r"(?:\s+at\s+\d{3,4})?|Last updated at\s+\w{3}\s*\d{5,6})\s*")
-SENTENCE_RE = re.compile(r"(.{20,}?[.!?])(?=\s+[A-Z\"'(]|\s*$)", re.S)
 
 
 @dataclass(frozen=True)
@@ -39,42 +38,17 @@ class Article:
     on_topic: bool
 
 
-def _strip(title: str, content: str) -> str:
-    """FA-KES bodies often start with a date string and repeat the title: neither is the
-    first sentence."""
-    body = DATE_RE.sub("", content).strip()
-    if title.strip() and body.lower().startswith(title.lower().strip()):
-        body = body[len(title.strip()):].lstrip(" .:-")
-    return body
-
-
-def first_sentence(body: str) -> str:
-    found = SENTENCE_RE.match(body)
-    return (found.group(1) if found else body[:300])[:400]
-
-
 def fakes(corpora: Path) -> list[Article]:
-    """The labelled FA-KES articles (doubtful 0.5 labels left out)."""
-    csv.field_size_limit(sys.maxsize)
-    with (corpora / "fakes" / "fakes.csv").open(encoding="latin-1", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    out = []
-    with (corpora / "fakes" / "topic_labels.tsv").open(encoding="utf-8", newline="") as fh:
-        for label in csv.DictReader(fh, delimiter="\t"):
-            if float(label["label"]) == 0.5:
-                continue
-            row = rows[int(label["row"])]
-            title, body = row["article_title"].strip(), row["article_content"].strip()
-            out.append(Article(f"f{label['row']}", title, body, first_sentence(_strip(title, body)),
-                               float(label["label"]) == 1))
-    return out
+    """The labelled FA-KES articles (doubtful 0.5 labels left out), read and cut into a
+    first sentence as the classifier's evaluation does (.ci/corpora_to_jsonl.py)."""
+    return [Article(f"f{row}", title.strip(), body.strip(), first_sentence(title, body), on)
+            for row, title, body, on in read_fakes(corpora)]
 
 
 def agnews(corpora: Path) -> list[Article]:
     """The AG News test split: every item off topic; its description is the whole body."""
-    with (corpora / "agnews" / "test.csv").open(encoding="utf-8", newline="") as fh:
-        return [Article(f"a{i}", title.strip(), desc.strip(), first_sentence(desc.strip()), False)
-                for i, (_, title, desc) in enumerate(csv.reader(fh))]
+    return [Article(f"a{i}", title.strip(), desc.strip(), first_sentence(title, desc), False)
+            for i, (title, desc) in enumerate(read_agnews(corpora))]
 
 
 def _paragraphs(body: str) -> list[str]:

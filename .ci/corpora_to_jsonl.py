@@ -73,27 +73,36 @@ def forms(title: str, body: str, lead: str) -> dict[str, str]:
     return {"full": f"{title}\n{body}", "lead": f"{title}\n{lead}", "title": title}
 
 
-def fakes(corpora: Path) -> list[tuple[dict[str, str], list[str]]]:
+def read_fakes(corpora: Path) -> list[tuple[int, str, str, bool]]:
+    """(row, title, text, on topic) of the hand-labelled FA-KES articles; rows labelled 0.5
+    (doubtful) are left out."""
     csv.field_size_limit(sys.maxsize)
     with (corpora / "fakes" / "fakes.csv").open(encoding="latin-1", newline="") as fh:
         articles = list(csv.DictReader(fh))
-    rows = []
+    out = []
     with (corpora / "fakes" / "topic_labels.tsv").open(encoding="utf-8", newline="") as fh:
         for label in csv.DictReader(fh, delimiter="\t"):
             value = float(label["label"])
             if value == 0.5:
                 continue
             art = articles[int(label["row"])]
-            title, body = art["article_title"], art["article_content"]
-            rows.append((forms(title, body, first_sentence(title, body)),
-                         [TOPIC] if value == 1 else []))
-    return rows
+            out.append((int(label["row"]), art["article_title"], art["article_content"], value == 1))
+    return out
+
+
+def read_agnews(corpora: Path) -> list[tuple[str, str]]:
+    """(title, description) of the AG News test split: every item off topic."""
+    with (corpora / "agnews" / "test.csv").open(encoding="utf-8", newline="") as fh:
+        return [(title, desc) for _, title, desc in csv.reader(fh)]
+
+
+def fakes(corpora: Path) -> list[tuple[dict[str, str], list[str]]]:
+    return [(forms(title, body, first_sentence(title, body)), [TOPIC] if on else [])
+            for _, title, body, on in read_fakes(corpora)]
 
 
 def agnews(corpora: Path) -> list[tuple[dict[str, str], list[str]]]:
-    with (corpora / "agnews" / "test.csv").open(encoding="utf-8", newline="") as fh:
-        return [(forms(title, desc, first_sentence(title, desc)), [])
-                for _, title, desc in csv.reader(fh)]
+    return [(forms(title, desc, first_sentence(title, desc)), []) for title, desc in read_agnews(corpora)]
 
 
 def write(out: Path, corpus: str, rows: list[tuple[dict[str, str], list[str]]]) -> None:
