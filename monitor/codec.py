@@ -39,6 +39,7 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
         "story": alert.story,
         # Only when judged on the page: alerts judged on their feed text read as before.
         **({"judged_on": alert.judged_on} if alert.judged_on != "feed" else {}),
+        **_language_field(alert.language),
     }
 
 
@@ -51,6 +52,7 @@ def alert_from_fields(data: Mapping[str, Any]) -> Alert:
         url=str(data["url"]), published=datetime.fromisoformat(data["published"]),
         text=str(data.get("text", "")), kind=_kind(data.get("kind", "alert")),
         story=str(data.get("story") or ""), judged_on=_basis(data.get("judged_on", "feed")),
+        language=_language(data.get("language")),  # absent from alerts stored before
     ))
 
 
@@ -109,6 +111,7 @@ def recent_fields(record: Recent) -> dict[str, Any]:
         "id": record.id, "source": record.source, "title": record.title, "url": record.url,
         "published": record.published.isoformat(), "story": record.story, "seen_at": record.seen_at,
         "scores": dict(record.scores), "terms": {t: list(terms) for t, terms in record.terms.items()},
+        **_language_field(record.language),
     }
 
 
@@ -119,6 +122,7 @@ def recent_from_fields(data: Mapping[str, Any]) -> Recent:
         seen_at=float(data.get("seen_at", 0.0)),
         scores={str(t): float(s) for t, s in data["scores"].items()},
         terms={str(t): tuple(str(w) for w in ws) for t, ws in data.get("terms", {}).items()},
+        language=_language(data.get("language")),  # absent from records stored before
     ))
 
 
@@ -192,6 +196,16 @@ def _reading(what: str, build: Callable[[], T]) -> T:
 
 def _optional_str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _language_field(language: str) -> dict[str, str]:
+    """Only when detected: health alerts and what was stored before read as they did."""
+    return {"language": language} if language != "und" else {}
+
+
+def _language(value: object) -> str:
+    """A stored language code; "und" when absent (stored before languages were detected)."""
+    return "und" if value is None else str(value)
 
 
 def _basis(value: object) -> Basis:

@@ -22,6 +22,7 @@ class Item:
     title: str
     text: str  # plain text: HTML stripped, entities decoded, whitespace collapsed
     published: datetime  # UTC; the fetch time when the feed gives none
+    language: str = "und"  # ISO 639-1 code of its text (language.py), "und" until detected or when unclear
 
     @property
     def document(self) -> str:
@@ -46,6 +47,11 @@ class Scored:
     scores: dict[str, TopicScore] = field(default_factory=dict)
     judged_on: Basis = "feed"
 
+    @property
+    def language(self) -> str:
+        """The item's language, detected once on its feed text (a page is in the feed's language)."""
+        return self.item.language
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:
@@ -67,6 +73,7 @@ class Alert:
     kind: AlertKind = "alert"
     story: str = ""  # the near-duplicate story it starts or follows
     judged_on: Basis = "feed"  # scored on the page behind the link, or on the feed text
+    language: str = "und"  # the item's ISO 639-1 code; "und" for health/test alerts and those stored before
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,7 @@ class Recent:
     seen_at: float
     scores: Mapping[str, float]  # every topic's score, rounded
     terms: Mapping[str, tuple[str, ...]]  # every topic's strongest terms
+    language: str = "und"  # ISO 639-1 code; "und" in records stored before languages were detected
 
 
 @dataclass(frozen=True, slots=True)

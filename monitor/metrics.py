@@ -28,6 +28,8 @@ class Metrics:
         self.polls = Counter("monitor_polls", "Feed polls by feed and outcome", ["feed", "outcome"], registry=r)
         self.items = Counter("monitor_items", "Items by stage: fetched, new, neardup (checked), alerted",
                              ["stage"], registry=r)
+        self.languages = Counter("monitor_items_by_language", "New items by the language detected "
+                                 "(ISO 639-1 code, und: too little text to tell)", ["language"], registry=r)
         self.articles = Counter("monitor_articles", "Short items wanting their page, by outcome: page, "
                                 "cached (used), or why the feed text was used: error, not_html, thin, backoff",
                                 ["outcome"], registry=r)

@@ -39,8 +39,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     recent = [r for r in store.recent(500) if r.story]
     sources = sorted(_stories(store, loaded, recent).items(), key=lambda kv: kv[1][0].published, reverse=True)
     titles = {r.story: r.title for r in reversed(recent)}  # the newest record's
-    stories = [{"story": sid, "title": titles[sid], "sources": [_source_row(s) for s in srcs]}
-               for sid, srcs in sources]
+    languages = _story_languages(recent)
+    stories = [{"story": sid, "title": titles[sid], "languages": languages[sid],
+                "sources": [_source_row(s) for s in srcs]} for sid, srcs in sources]
     pages = article_stage.read_counts(store)  # short items and what their pages gave
     if args.json:
         print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories,
@@ -56,7 +57,7 @@ def cmd_status(args: argparse.Namespace) -> int:
           + " (page, cached: judged on the page; the rest fell back to the feed text)")
     for sid, srcs in sources[:10]:
         names = sorted({src.source for src in srcs})
-        print(f"story: {titles[sid]} ({len(names)} source(s): {', '.join(names)})")
+        print(f"story: {titles[sid]} [{', '.join(languages[sid])}] ({len(names)} source(s): {', '.join(names)})")
     for q in letters:
         title = q.alert.title if isinstance(q.alert, Alert) else None
         print(f"dead letter {q.alert.id} to {q.alert.channel}: {title} ({q.last_error}); "
@@ -97,11 +98,20 @@ def cmd_recent(args: argparse.Namespace) -> int:
         return 0
     for r in records:
         best = max(r.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
-        print(f"{r.published:%Y-%m-%dT%H:%M}  {best[0]}={best[1]:.2f}  {r.source}: {r.title}")
+        print(f"{r.published:%Y-%m-%dT%H:%M}  {r.language:<3}  {best[0]}={best[1]:.2f}  {r.source}: {r.title}")
         if len(_of(stories, r)) > 1:
             print("    story also from: " + ", ".join(
                 f"{s.source} {s.url}" for s in _of(stories, r) if s.item_id != r.id))
     return 0
+
+
+def _story_languages(records: list[Recent]) -> dict[str, list[str]]:
+    """The languages of each story's items seen recently (a story's sources keep none)."""
+    out: dict[str, set[str]] = {}
+    for r in records:
+        if r.story:
+            out.setdefault(r.story, set()).add(r.language)
+    return {story: sorted(langs) for story, langs in out.items()}
 
 
 def _of(stories: dict[str, tuple[Source, ...]], record: Recent) -> tuple[Source, ...]:

@@ -47,6 +47,7 @@ def build_alerts(scored: Scored, rules: Mapping[str, TopicRule]) -> list[Alert]:
                 score=round(result.score, 4), threshold=rule.threshold, terms=result.terms,
                 item_id=item.id, source=item.source, title=item.title, url=item.url,
                 published=item.published, text=item.text[:TEXT_KEPT], judged_on=scored.judged_on,
+                language=item.language,
             ))
     return out
 

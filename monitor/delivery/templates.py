@@ -41,7 +41,7 @@ DEFAULT_TITLE = "{{ prefix }}[{{ topic_title }}] {{ title }}"
 DEFAULT_BODY = {
     "text": (
         "{{ title }}\n"
-        "Source: {{ source }} | Published: {{ published }}\n"
+        "Source: {{ source }} | Language: {{ language }} | Published: {{ published }}\n"
         "Topic: {{ topic_title }} | Score: {{ score }} (threshold {{ threshold }}, on the {{ judged_on }} text)\n"
         "Why: {{ terms }}\n"
         "{% if url %}{{ url }}\n{% endif %}"
@@ -50,7 +50,7 @@ DEFAULT_BODY = {
     ),
     "markdown": (
         "**{{ title }}**\n\n"
-        "{{ source }} · {{ published }}\n\n"
+        "{{ source }} · {{ language }} · {{ published }}\n\n"
         "*{{ topic_title }}*: score {{ score }} (threshold {{ threshold }}, on the {{ judged_on }} text)\n\n"
         "Why: {{ terms }}\n\n"
         "{% if url %}<{{ url }}>\n\n{% endif %}"
@@ -59,7 +59,7 @@ DEFAULT_BODY = {
     ),
     "html": (
         "<p><b>{{ title }}</b></p>"
-        "<p>{{ source }} · {{ published }}</p>"
+        "<p>{{ source }} · {{ language }} · {{ published }}</p>"
         "<p><i>{{ topic_title }}</i>: score {{ score }} (threshold {{ threshold }}, on the {{ judged_on }} text)</p>"
         "<p>Why: {{ terms }}</p>"
         '{% if url %}<p><a href="{{ url }}">{{ url }}</a></p>{% endif %}'

@@ -72,7 +72,7 @@ def test_hostile_headline_is_escaped_in_every_format(fmt: str) -> None:
 def test_text_alert_body() -> None:
     assert Templates("text").render_alert(ALERT) == ("[T1] Story 1", (
         "Story 1\n"
-        "Source: feed | Published: 2026-03-01 06:30 UTC\n"  # 09:30 at +03:00, shown in UTC
+        "Source: feed | Language: und | Published: 2026-03-01 06:30 UTC\n"  # 09:30 at +03:00, shown in UTC
         "Topic: T1 | Score: 0.81 (threshold 0.50, on the feed text)\n"
         "Why: erdogan, idlib\n"
         "https://news.example.org/1\n"
