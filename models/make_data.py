@@ -207,7 +207,10 @@ def compose(kind: Kind, frags: Fragments, rng: random.Random) -> str:
     return doc
 
 
-ACTORS = re.compile(r"Russia|Turk|Erdogan|Putin|Ankara|Moscow|Kremlin|Astana|Sochi|Lavrov")
+# English, then Turkish, Russian and Arabic forms (issue 14).
+ACTORS = re.compile(r"Russia|Turk|Erdogan|Putin|Ankara|Moscow|Kremlin|Astana|Sochi|Lavrov"
+                    r"|Rus|Türk|Erdoğan|Moskova|Soçi|Росси|Турц|Турец|турец|Москв|Анкар|Путин|Эрдоган"
+                    r"|Кремл|ВКС|روسي|ترك|أنقرة|موسكو|بوتين|أردوغان|الكرملين")
 
 
 def says_enough(kind: Kind, text: str) -> bool:
