@@ -40,7 +40,7 @@ def texts(corpora: Path) -> dict[str, tuple[str, str]]:
     for name in ("training_set.csv", "testing_set.csv"):
         with open(corpora / "semeval2022t8" / name, encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
-                for side, pid in zip("12", row["pair_id"].split("_")):
+                for side, pid in zip("12", row["pair_id"].split("_"), strict=True):
                     lang, text = row[f"lang{side}"], row[f"text{side}"].strip()
                     if lang in LANGS and text:
                         out[pid] = (lang, text)
@@ -85,12 +85,17 @@ def table(rows: list[tuple[str, set[str], dict]], thresholds: dict[str, float]) 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
+    ap.add_argument("--corpora", type=Path)
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "topics.skops")
     ap.add_argument("--labels", type=Path, default=ROOT / "models" / "semeval_labels.tsv")
     ap.add_argument("--heldout", type=Path, default=ROOT / "models" / "heldout_multiling.jsonl")
     ap.add_argument("--candidates", choices=LANGS)
     args = ap.parse_args()
+    args.corpora = next((p for p in (args.corpora, ROOT.parent / "shared" / "corpora",
+                                     ROOT.parent.parent / "shared" / "corpora")
+                         if p is not None and p.is_dir()), None)
+    if args.corpora is None:
+        sys.exit("corpora not found: pass --corpora ../shared/corpora")
     settings = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
     thresholds = {t: v["threshold"] for t, v in settings["topics"].items()}
     clf = Classifier.load(args.model)
@@ -98,7 +103,7 @@ def main() -> int:
     ids = sorted(docs)
     scores = clf.score([docs[i][1] for i in ids], explain=False)
     if args.candidates:
-        for i, s in zip(ids, scores):
+        for i, s in zip(ids, scores, strict=True):
             lang, text = docs[i]
             top = max(s.values(), key=lambda v: v.score)
             if lang == args.candidates and top.score >= 0.2:
@@ -106,11 +111,11 @@ def main() -> int:
         return 0
     on = labels(args.labels)
     print("SemEval-2022 task 8 (target: FPR <= 1 % per language and topic)")
-    failed = table([(docs[i][0], on.get(i, set()), s) for i, s in zip(ids, scores)], thresholds)
+    failed = table([(docs[i][0], on.get(i, set()), s) for i, s in zip(ids, scores, strict=True)], thresholds)
     held = [json.loads(line) for line in args.heldout.read_text(encoding="utf-8").splitlines()]
     print(f"\nheld-out items written for the project ({args.heldout.name}; reported, no target)")
     table([(r["lang"], set(r["topics"]), s) for r, s in
-           zip(held, clf.score([r["text"] for r in held], explain=False))], thresholds)
+           zip(held, clf.score([r["text"] for r in held], explain=False), strict=True)], thresholds)
     return 1 if failed else 0
 
 
