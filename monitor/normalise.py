@@ -10,10 +10,13 @@ Folded, because feeds, scrapers and outlets write the same word in exactly these
 - compatibility forms (NFKC): ligatures, full-width letters, no-break and other spaces,
   Arabic presentation forms;
 - marks that other scripts write only sometimes: Russian ё (е), Arabic vowel marks
-  (tashkeel, U+064B-U+0652) and the tatweel that stretches a word.
+  (tashkeel, U+064B-U+0652) and the tatweel that stretches a word;
+- Arabic letters that outlets spell either way: the hamza and madda on alef (أ إ آ -> ا,
+  and on its other seats, ؤ -> و, ئ -> ي), ta marbuta (ة -> ه) and alef maqsura (ى -> ي),
+  as Arabic search engines fold them (أنقرة = انقره).
 
-Every other letter of other scripts is kept: Russian й is not и, Arabic أ is not ا. The
-result is NFC, and normalising it again changes nothing.
+Every other letter of other scripts is kept: Russian й is not и. The result is NFC, and
+normalising it again changes nothing.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import re
 import unicodedata
 
 APOSTROPHES = "'`\u00b4\u2018\u2019\u02bc"  # ' ` ´ ‘ ’ ʼ
-# Dropped whole: apostrophes, Arabic tashkeel (U+064B-U+0652) and the tatweel (one regex
+# Dropped whole: apostrophes, Arabic tashkeel (U+064B-U+0652), the madda and hamza that
+# NFKD splits off an alef or its other seats (U+0653-U+0655) and the tatweel (one regex
 # is several times faster than str.translate on text that is not ASCII).
-_DROPPED = re.compile(f"[{APOSTROPHES}\u064b-\u0652\u0640]")
+_DROPPED = re.compile(f"[{APOSTROPHES}\u064b-\u0655\u0640]")
 _ASCII_FOLD = str.maketrans("", "", "'`")
 # After NFKD: a run of combining accents on a Latin letter, and the diaeresis of Russian ё.
 _LATIN = r"a-z\u00df-\u02af\u1d00-\u1dbf\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
@@ -42,6 +46,8 @@ def normalise(text: str) -> str:
     # ´ first: NFKD would make it a space and a combining accent.
     folded = unicodedata.normalize("NFKD", text.replace("\u00b4", "")).lower()
     folded = _DROPPED.sub("", folded).replace("ı", "i")
+    if "\u0629" in folded or "\u0649" in folded:  # ta marbuta, alef maqsura
+        folded = folded.replace("\u0629", "\u0647").replace("\u0649", "\u064a")
     if _MARKS.search(folded):
         # NFD again: dropping an apostrophe or a tatweel can join two runs of marks out of
         # their canonical order, and the marks' order decides which of them are dropped.

