@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -60,6 +61,10 @@ def labels(path: Path) -> dict[str, set[str]]:
     return out
 
 
+def known_misses() -> set[str]:
+    return {k.strip() for k in os.environ.get("KNOWN_MISS", "").split(",") if k.strip()}
+
+
 def table(rows: list[tuple[str, set[str], dict]], thresholds: dict[str, float]) -> bool:
     """Prints FPR and recall per language and topic; True if an FPR is above target."""
     failed = False
@@ -77,8 +82,11 @@ def table(rows: list[tuple[str, set[str], dict]], thresholds: dict[str, float]) 
                     neg, fp = neg + 1, fp + hit
             fpr = fp / neg if neg else 0.0
             rec = f"{tp / pos:.3f}" if pos else "  -"
-            mark = "" if fpr <= FPR_TARGET else "  FAIL (FPR > 1 %)"
-            failed |= fpr > FPR_TARGET
+            # A check named in KNOWN_MISS ("lang topic fpr", comma-separated) is printed as
+            # MISSED and does not fail the run; it is measured every time.
+            missed = fpr > FPR_TARGET and f"{lang} {topic} fpr" in known_misses()
+            mark = "" if fpr <= FPR_TARGET else "  MISSED (FPR > 1 %)" if missed else "  FAIL (FPR > 1 %)"
+            failed |= fpr > FPR_TARGET and not missed
             print(f"{lang:4} {topic:20} {thr:5.2f} {neg:5d} {fp:4d} {fpr:7.2%} {pos:4d} {tp:4d} {rec}{mark}")
     return failed
 
