@@ -156,19 +156,26 @@ def test_fifty_feeds_overlap_with_redis_20ms_away(feed_server, make_settings, re
         loaded = settings.load(path)
         assert loaded.redis_url == f"redis://127.0.0.1:{proxy.port}"
 
+        peaks: list[int] = []  # per poll with the delay: the most requests held at once
+
         async def measure() -> tuple[float, float]:
+            best = {0.0: float("inf"), ROUND_TRIP: float("inf")}
             async with wiring.runtime(loaded) as rt:
                 await fresh_poll(rt, redis_client)  # warm up: model, threads, connections
-                plain = await fresh_poll(rt, redis_client)
-                proxy.delay, proxy.peak = ROUND_TRIP, 0
-                return plain, await fresh_poll(rt, redis_client)
+                # Best of two each, alternating: CPU taken by parallel tests only adds time.
+                for delay in (0.0, ROUND_TRIP) * 2:
+                    proxy.delay, proxy.peak = delay, 0
+                    best[delay] = min(best[delay], await fresh_poll(rt, redis_client))
+                    if delay:
+                        peaks.append(proxy.peak)
+            return best[0.0], best[ROUND_TRIP]
 
         plain, delayed = asyncio.run(measure())
     print(f"{FEEDS} feeds: {plain:.3f} s, {delayed:.3f} s with {ROUND_TRIP * 1000:.0f} ms per round trip, "
-          f"at most {proxy.peak} Redis requests in flight at once")
+          f"at most {min(peaks)} Redis requests in flight at once")
     # Calls made on the event loop would block it until their answer: no second request
     # could be held while one waits, and the peak would be 1.
-    assert proxy.peak >= MIN_OVERLAP, f"at most {proxy.peak} Redis requests were in flight at once"
+    assert min(peaks) >= MIN_OVERLAP, f"at most {min(peaks)} Redis requests were in flight at once"
     assert delayed - plain < MAX_GROWTH, f"the delay added {delayed - plain:.3f} s to the poll"
 
 
