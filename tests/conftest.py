@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,9 +36,17 @@ MODEL = ROOT / "models" / "topics.skops"
 SHUTDOWN_POLL = 0.05
 
 
-def serve(httpd: ThreadingHTTPServer) -> None:
-    """Serve in a daemon thread until httpd.shutdown()."""
+@contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """An HTTP server on 127.0.0.1 served by a daemon thread while the block runs; yields its port."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, args=(SHUTDOWN_POLL,), daemon=True).start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -151,13 +160,8 @@ def _feed_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     server = FeedServer(port=0)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _feed_handler(server))
-    httpd.daemon_threads = True
-    server.port = httpd.server_address[1]
-    serve(httpd)
-    yield server
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(_feed_handler(server)) as server.port:
+        yield server
 
 
 # -- alert receivers --------------------------------------------------------------------
@@ -195,13 +199,8 @@ def _json_receiver() -> Iterator[JsonReceiver]:
                 self.send_response(200)
             self.end_headers()
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    receiver.port = httpd.server_address[1]
-    serve(httpd)
-    yield receiver
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as receiver.port:
+        yield receiver
 
 
 json_receiver = pytest.fixture(_json_receiver)

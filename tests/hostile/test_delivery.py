@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from monitor.delivery.templates import TemplateFailed, Templates
 from monitor.delivery.transport import parse_retry_after
 from monitor.items import Queued
 from monitor.keys import Keys
-from tests.conftest import JsonReceiver, serve
+from tests.conftest import JsonReceiver, local_server
 from tests.test_cli import monitor
 from tests.test_delivery import Clock, alert, drain, make_sender
 
@@ -216,13 +216,8 @@ def limited() -> Iterator[LimitedEndpoint]:
                 self.send_header("Retry-After", endpoint.retry_after)
             self.end_headers()
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    endpoint.port = httpd.server_address[1]
-    serve(httpd)
-    yield endpoint
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as endpoint.port:
+        yield endpoint
 
 
 async def run_until(sender: Sender, done: Callable[[], bool], timeout: float) -> None:
