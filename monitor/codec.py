@@ -21,7 +21,19 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from monitor.items import ALERT_KINDS, Alert, AlertKind, Basis, Digest, Label, Queued, Recent, Source
+from monitor.items import (
+    ALERT_KINDS,
+    Alert,
+    AlertKind,
+    Basis,
+    Digest,
+    Label,
+    Queued,
+    Recent,
+    Source,
+    SurgeFacts,
+    SurgeStory,
+)
 
 T = TypeVar("T")
 Raw = str | bytes
@@ -40,6 +52,7 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
         # Only when judged on the page: alerts judged on their feed text read as before.
         **({"judged_on": alert.judged_on} if alert.judged_on != "feed" else {}),
         **_language_field(alert.language),
+        **({"surge": _surge_fields(alert.surge)} if alert.surge is not None else {}),
     }
 
 
@@ -53,7 +66,22 @@ def alert_from_fields(data: Mapping[str, Any]) -> Alert:
         text=str(data.get("text", "")), kind=_kind(data.get("kind", "alert")),
         story=str(data.get("story") or ""), judged_on=_basis(data.get("judged_on", "feed")),
         language=_language(data.get("language")),  # absent from alerts stored before
+        surge=_surge(data["surge"]) if data.get("surge") is not None else None,
     ))
+
+
+def _surge_fields(facts: SurgeFacts) -> dict[str, Any]:
+    return {"window": facts.window, "stories": facts.stories, "sources": facts.sources,
+            "expected": facts.expected, "p_value": facts.p_value,
+            "top": [{"title": s.title, "url": s.url, "sources": list(s.sources)} for s in facts.top]}
+
+
+def _surge(data: Mapping[str, Any]) -> SurgeFacts:
+    return SurgeFacts(
+        window=float(data["window"]), stories=int(data["stories"]), sources=int(data["sources"]),
+        expected=float(data["expected"]), p_value=float(data["p_value"]),
+        top=tuple(SurgeStory(str(s["title"]), str(s["url"]), tuple(str(n) for n in s["sources"]))
+                  for s in data["top"]))
 
 
 def digest_fields(digest: Digest) -> dict[str, Any]:

@@ -197,3 +197,38 @@ HEALTH_TIMEOUT = 0.5
 
 HEALTH_CACHE = 1.0
 """How long one /healthz answer is reused, so frequent probes do not load Redis."""
+
+SURGE = True
+"""A topic watches its rate of distinct stories and alerts once when it surges."""
+
+SURGE_WINDOW = 2 * HOUR
+"""The span whose distinct stories are compared with the topic's usual rate."""
+
+SURGE_MIN_SOURCES = 3
+"""Distinct sources a window needs before it can be a surge (one outlet's burst is not)."""
+
+SURGE_SENSITIVITY = 0.0001
+"""A window is a surge when a Poisson count at the usual rate reaches its count with at most
+this probability: lower alerts less often."""
+
+SURGE_BASELINE = 14 * DAY
+"""How far back the topic's usual rate is measured (its own recent history)."""
+
+SURGE_BUCKET = 15 * MINUTE
+"""Time buckets the story counts are kept in (a window is a whole number of them)."""
+
+SURGE_MIN_HISTORY = 2 * DAY
+"""Observed history a topic needs before it may surge; before that it says so and stays quiet."""
+
+SURGE_MIN_STORIES = 3
+"""Distinct stories a window needs before it can be a surge (copies of one story never are)."""
+
+SURGE_RATE_FLOOR = 1 / DAY
+"""Least usual rate assumed (stories a second: one a day), so a topic that was silent does
+not surge on its first two stories."""
+
+SURGE_AGAIN = 2.0
+"""While a surge lasts, a window with this many times its alerted count alerts again."""
+
+SURGE_TOP = 5
+"""Stories listed in a surge alert, most sources first."""

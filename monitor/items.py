@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Literal
 
-AlertKind = Literal["alert", "follow_up", "test", "health"]
+AlertKind = Literal["alert", "follow_up", "test", "health", "surge"]
 Basis = Literal["page", "feed"]  # what an item was judged on: the page behind its link, or its feed text
-ALERT_KINDS: tuple[AlertKind, ...] = ("alert", "follow_up", "test", "health")
+ALERT_KINDS: tuple[AlertKind, ...] = ("alert", "follow_up", "test", "health", "surge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,27 @@ class Scored:
 
 
 @dataclass(frozen=True, slots=True)
+class SurgeStory:
+    """One story of a surge's window, with the sources that carried it there."""
+
+    title: str
+    url: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeFacts:
+    """What a surge alert says: the window against the topic's usual rate (monitor/surge/)."""
+
+    window: float  # seconds
+    stories: int  # distinct stories first seen in the window
+    sources: int  # distinct sources in the window
+    expected: float  # stories the usual rate gives a window
+    p_value: float  # Poisson probability of at least `stories` at the usual rate
+    top: tuple[SurgeStory, ...] = ()  # most sources first
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One item to send to one channel for one topic."""
 
@@ -74,6 +95,7 @@ class Alert:
     story: str = ""  # the near-duplicate story it starts or follows
     judged_on: Basis = "feed"  # scored on the page behind the link, or on the feed text
     language: str = "und"  # the item's ISO 639-1 code; "und" for health/test alerts and those stored before
+    surge: SurgeFacts | None = None  # kind "surge" only
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,3 +109,24 @@ class Keys:
         """List, TTL `[dedup] window` from its latest copy: one story's sources, first item
         first, each a JSON object (item id, source, url, published)."""
         return f"{self.prefix}nd:story:{story_id}"
+
+    def surge_counts(self, topic: str) -> str:
+        """Hash, TTL the topic's `surge_baseline` from its latest story, fields pruned past it:
+        time bucket (SURGE_BUCKET) -> distinct stories first seen in it (surge/counter.py)."""
+        return f"{self.prefix}surge:n:{topic}"
+
+    def surge_state(self, topic: str) -> str:
+        """Hash, TTL the topic's `surge_baseline` from its latest story: when the topic's history
+        began, and the current surge (active until, alerted count, start)."""
+        return f"{self.prefix}surge:state:{topic}"
+
+    def surge_bucket(self, topic: str, bucket: int) -> str:
+        """Hash, TTL a window past the bucket's end: the stories seen in one time bucket
+        (`s:<story>` -> title, link, sources) and its sources (`o:<source>`), for the window's
+        distinct sources and top stories."""
+        return f"{self.prefix}surge:b:{topic}:{bucket}"
+
+    def surge_story(self, topic: str, story: str) -> str:
+        """String, TTL the larger of the topic's window and `[dedup] window`: present once a
+        story was counted for the topic, so its later copies count once."""
+        return f"{self.prefix}surge:s:{topic}:{story}"

@@ -41,6 +41,12 @@ class Metrics:
                                   "Time of each feed's last successful poll", ["feed"], registry=r)
         self.staleness = Gauge("monitor_feed_staleness_seconds",
                                "Seconds since each feed's last successful poll", ["feed"], registry=r)
+        self.topic_stories = Counter("monitor_topic_stories", "Distinct stories over each topic's threshold "
+                                     "(copies counted once), as the surge detector counts them", ["topic"], registry=r)
+        self.surge_window = Gauge("monitor_surge_window_stories", "Distinct stories of each topic in its "
+                                  "surge window, at its last count", ["topic"], registry=r)
+        self.surge_expected = Gauge("monitor_surge_expected_stories", "Stories a surge window of each topic "
+                                    "holds at its usual rate (-1: too little history)", ["topic"], registry=r)
         self.info = Gauge("monitor_info", "Versions of the running monitor, model and settings",
                           ["version", "model", "settings"], registry=r)
 

@@ -33,6 +33,7 @@ from monitor.ingest import article_stage, fetch, parse
 from monitor.items import Alert, Item, Recent, Scored, TopicScore
 from monitor.runtime import FeedConfig, Runtime
 from monitor.store import Claim, FeedState, FeedUpdate
+from monitor.surge.detector import observe_claims
 
 log = logging.getLogger("monitor")
 
@@ -162,6 +163,7 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     claimed = await rt.timed_io("claim", len(fresh), rt.store.claim_many, claims,
                                 rt.config.seen_ttl, rt.config.recent_max)
     enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
+    await observe_claims(rt, [c for c, ok in zip(claims, claimed, strict=True) if ok])  # surges
     rt.metrics.items.labels("alerted").inc(enqueued)
     return len(fresh), enqueued
 

@@ -34,6 +34,9 @@ from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
 from monitor.redis_threads import Batched, RedisThreads
 from monitor.store import FeedState, FeedUpdate, Store
+from monitor.surge.counter import SurgeCounter
+from monitor.surge.detector import SurgeDetector
+from monitor.surge.model import SurgeConfig
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -70,6 +73,7 @@ class PollConfig:
     ops_channel: str = ""
     recent_max: int = defaults.RECENT_MAX
     articles: ArticleConfig = ArticleConfig()  # pages behind short items (default here: never)
+    surges: dict[str, SurgeConfig] = field(default_factory=dict)  # topics with surge on
 
 
 class Observer(Protocol):
@@ -91,6 +95,7 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     observers: list[Observer] = field(default_factory=list)
     neardup: NearDupIndex | None = field(init=False, default=None)
+    surge: SurgeDetector | None = field(init=False, default=None)  # None: no topic has surge on
     scorer: BatchScorer = field(init=False)
     session: aiohttp.ClientSession | None = None  # guarded: public addresses only
     open_session: aiohttp.ClientSession | None = None  # for feeds with allow_private, made on first use
@@ -111,6 +116,8 @@ class Runtime:
         self.config = config
         self.neardup = (NearDupIndex(self.store.redis, self.store.keys, config.neardup)
                         if config.neardup is not None else None)
+        self.surge = (SurgeDetector(SurgeCounter(self.store.redis, self.store.keys), config.surges, self.metrics)
+                      if config.surges else None)
 
     async def lease(self, feed: str, ttl: float) -> FeedState | None:
         """Take a feed's lease and read its state (None: another worker holds it), in one

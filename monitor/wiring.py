@@ -28,6 +28,7 @@ from monitor.model.classify import Classifier
 from monitor.runtime import FeedConfig, PollConfig, Runtime
 from monitor.settings import Channel, Loaded
 from monitor.store import Store
+from monitor.surge.model import SurgeConfig
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,15 @@ def poll_config(loaded: Loaded) -> PollConfig:
         seen_ttl=s.dedup.seen_ttl, follow_up_sources=s.dedup.follow_up_sources,
         backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
         feed_alert_after=s.monitor.feed_alert_after, ops_channel=s.monitor.ops_channel,
-        articles=article_config(loaded),
+        articles=article_config(loaded), surges=surge_configs(loaded),
     )
+
+
+def surge_configs(loaded: Loaded) -> dict[str, SurgeConfig]:
+    """The topics with `surge` on, each with its window, test and channels."""
+    return {n: SurgeConfig(n, t.title, t.threshold, tuple(t.notify), t.surge_window, t.surge_min_sources,
+                           t.surge_sensitivity, t.surge_baseline, loaded.settings.dedup.window)
+            for n, t in loaded.settings.topics.items() if t.surge}
 
 
 def channel_policy(channel: Channel) -> ChannelPolicy:

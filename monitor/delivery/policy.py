@@ -71,11 +71,14 @@ def in_quiet_hours(policy: ChannelPolicy, now: float) -> bool:
     return start <= minute < end if start <= end else minute >= start or minute < end
 
 
-def decide(policy: ChannelPolicy, score: float, now: float, sent_last_hour: int) -> tuple[str, str]:
-    """("send" | "fold", why) for one alert on this channel at this time."""
+def decide(policy: ChannelPolicy, score: float, now: float, sent_last_hour: int,
+           urgent: bool = False) -> tuple[str, str]:
+    """("send" | "fold", why) for one alert on this channel at this time; an `urgent` one
+    (a surge) breaks through quiet hours as one scoring `urgent_score` does."""
     if policy.mode == "digest":
         return "fold", "digest channel"
-    if in_quiet_hours(policy, now) and (policy.urgent_score is None or score < policy.urgent_score):
+    urgent = urgent or (policy.urgent_score is not None and score >= policy.urgent_score)
+    if in_quiet_hours(policy, now) and not urgent:
         return "fold", "quiet hours"
     if policy.max_per_hour and sent_last_hour >= policy.max_per_hour:
         return "fold", f"rate limit of {policy.max_per_hour} per hour"

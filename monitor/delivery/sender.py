@@ -42,7 +42,7 @@ log = logging.getLogger("monitor.sender")
 
 TAKE_BATCH = 100
 IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
-POLICY_KINDS = ("alert", "follow_up")  # test, health and digest entries are sent as they come
+POLICY_KINDS = ("alert", "follow_up", "surge")  # test, health and digest entries are sent as they come
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Sender:
             return False
         if config is not None and isinstance(alert, Alert) and alert.kind in POLICY_KINDS:
             verdict, why = decide(config.policy, alert.score, now,
-                                  await self._sent_last_hour(channel, config, now))
+                                  await self._sent_last_hour(channel, config, now), urgent=alert.kind == "surge")
             if verdict == "fold":
                 await self.io(self.outbox.fold, delivery, channel, now)
                 log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)

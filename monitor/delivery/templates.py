@@ -28,6 +28,7 @@ from markupsafe import Markup
 from monitor.defaults import RENDER_MAX_CHARS
 from monitor.delivery.policy import group_digest
 from monitor.delivery.sandbox import BoundedSandbox
+from monitor.delivery.surge_body import SURGE_BODY, surge_values
 from monitor.delivery.values import Link, alert_values, strip_controls
 from monitor.items import Alert, Digest
 
@@ -166,6 +167,7 @@ class Templates:
     _title: Template = field(init=False, repr=False, compare=False)
     _body: Template = field(init=False, repr=False, compare=False)
     _health: Template = field(init=False, repr=False, compare=False)
+    _surge: Template = field(init=False, repr=False, compare=False)
     _digest_title: Template = field(init=False, repr=False, compare=False)
     _digest_body: Template = field(init=False, repr=False, compare=False)
 
@@ -180,13 +182,14 @@ class Templates:
         object.__setattr__(self, "_title", title)  # frozen: set once, here
         object.__setattr__(self, "_body", body or _builtin(fmt, DEFAULT_BODY[fmt]))
         object.__setattr__(self, "_health", body or _builtin(fmt, HEALTH_BODY[fmt]))
+        object.__setattr__(self, "_surge", body or _builtin(fmt, SURGE_BODY[fmt]))
         object.__setattr__(self, "_digest_title", _builtin(fmt, DIGEST_TITLE))
         object.__setattr__(self, "_digest_body", _builtin(fmt, DIGEST_BODY[fmt]))
 
     def render_alert(self, alert: Alert) -> tuple[str, str]:
         """(title, body); raises TemplateFailed naming the template that failed."""
-        values = alert_values(alert)
-        body = self._health if alert.kind == "health" else self._body
+        values = {**alert_values(alert), **surge_values(alert)}
+        body = {"health": self._health, "surge": self._surge}.get(alert.kind, self._body)
         return render(self._title, "title_template", values), render(body, "body_template", values)
 
     def render_digest(self, digest: Digest) -> tuple[str, str]:

@@ -29,7 +29,8 @@ LINK_SCHEMES = ("http", "https")
 # Kept as they are in a link's path, query and fragment; everything else is %-encoded,
 # among them < > " ' ( ) [ ] * ` \ @ and spaces, which could end or bend a link's markup.
 URL_SAFE = "/%:=&?~+$,;!-._"
-PREFIXES = {"follow_up": Markup("Follow-up: "), "test": Markup("Test: "), "health": Markup("Monitor: ")}
+PREFIXES = {"follow_up": Markup("Follow-up: "), "test": Markup("Test: "), "health": Markup("Monitor: "),
+            "surge": Markup("Surge: ")}
 UNTITLED = "(untitled)"
 
 

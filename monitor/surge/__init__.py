@@ -1,0 +1,1 @@
+"""Surge detection: a topic's rate of distinct stories against its own history (model.py)."""

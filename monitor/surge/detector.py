@@ -1,0 +1,113 @@
+"""The surge stage: claimed items over a topic's threshold are counted, the topic's window is
+tested against its usual rate, and a surge is claimed and enqueued once (counter.py's Lua).
+
+    claimed items ─► Seen per topic ─► record + read (one round trip a topic) ─► assess ─► claim + XADD
+
+Runs after the claim, so each item is counted by the worker that claimed it (a crash between
+the claim and this step loses that item's count, never adds one). Blocking: the service
+runs it in a Redis thread (pipeline.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from monitor import codec
+from monitor.errors import StoreError
+from monitor.metrics import Metrics
+from monitor.store import Claim
+from monitor.surge.alerts import surge_alerts
+from monitor.surge.counter import Counts, Seen, SurgeCounter
+from monitor.surge.model import State, SurgeConfig, Verdict, assess, state
+
+if TYPE_CHECKING:
+    from monitor.runtime import Runtime
+
+log = logging.getLogger("monitor.surge")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One topic's verdict after a record, and whether this call alerted its surge."""
+
+    verdict: Verdict
+    counts: Counts
+    fired: bool
+    state: State
+
+
+def seen_in(claims: Sequence[Claim], configs: Mapping[str, SurgeConfig]) -> list[Seen]:
+    """What the surge counter records of claimed items: one Seen per topic whose threshold
+    an item reaches (its story: the near-dup stage's, else the item's own id)."""
+    out = []
+    for claim in claims:
+        rec = codec.recent_from_fields(claim.recent)
+        for topic, cfg in configs.items():
+            if rec.scores.get(topic, 0.0) >= cfg.threshold:
+                out.append(Seen(topic, rec.story or rec.id, rec.source, rec.title, rec.url,
+                                rec.published.timestamp()))
+    return out
+
+
+class SurgeDetector:
+    def __init__(self, counter: SurgeCounter, configs: Mapping[str, SurgeConfig],
+                 metrics: Metrics | None = None) -> None:
+        self.counter = counter
+        self.configs = dict(configs)
+        self.metrics = metrics
+
+    def observe(self, seen: Sequence[Seen], now: float) -> list[Observed]:
+        """Record the items and test each topic they touched, at `now`."""
+        out = []
+        for topic, cfg in self.configs.items():
+            mine = [s for s in seen if s.topic == topic]
+            if mine:
+                out.append(self._topic(cfg, mine, now))
+        return out
+
+    def _topic(self, cfg: SurgeConfig, seen: Sequence[Seen], now: float) -> Observed:
+        counts = self.counter.record_and_read(cfg, seen, now)
+        verdict = assess(cfg, counts.counts, counts.since, now, len(counts.sources))
+        active, fired = counts.active(now), False
+        if verdict.positive or (active and verdict.elevated):
+            alerts = surge_alerts(cfg, verdict, counts) if verdict.positive else []
+            fired = self.counter.claim(cfg, verdict, [codec.encode_alert(a) for a in alerts])
+            active = active or fired
+            if fired:
+                log.info("topic '%s': surge, %d stories from %d sources (usually %.1f, p=%.2g)", cfg.topic,
+                         verdict.stories, verdict.sources, verdict.expected, verdict.p_value)
+        self._measure(cfg.topic, verdict, counts)
+        return Observed(verdict, counts, fired, state(verdict, active))
+
+    def _measure(self, topic: str, verdict: Verdict, counts: Counts) -> None:
+        if self.metrics is not None:
+            self.metrics.topic_stories.labels(topic).inc(counts.counted)
+            self.metrics.surge_window.labels(topic).set(verdict.stories)
+            self.metrics.surge_expected.labels(topic).set(round(verdict.expected, 3))
+
+    def status(self, now: float) -> list[Observed]:
+        """Each topic's window now, read only (for `status`)."""
+        out = []
+        for cfg in self.configs.values():
+            counts = self.counter.read(cfg, now)
+            verdict = assess(cfg, counts.counts, counts.since, now, len(counts.sources))
+            out.append(Observed(verdict, counts, False, state(verdict, counts.active(now))))
+        return out
+
+
+async def observe_claims(rt: Runtime, claims: Sequence[Claim]) -> None:
+    """The poll's step: count the claimed items' stories and alert a surge, in a Redis
+    thread. The items are claimed already: a Redis failure here is logged, not the poll's."""
+    if rt.surge is None:
+        return
+    seen = seen_in(claims, rt.surge.configs)
+    if not seen:
+        return
+    try:
+        await rt.timed_io("surge", len(seen), rt.surge.observe, seen, time.time())
+    except StoreError as exc:
+        log.warning("surge counts not updated: %s", exc)

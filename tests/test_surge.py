@@ -1,0 +1,134 @@
+"""Surge detection on real Redis with a controllable clock: a quiet baseline then a burst
+fires once, a plateau does not fire again, copies of one story are no surge, two workers
+sharing Redis send one surge alert, and too little history stays quiet."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import redis
+
+from monitor import codec
+from monitor.delivery.outbox import Outbox
+from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
+from monitor.keys import Keys
+from monitor.surge.counter import Seen, SurgeCounter
+from monitor.surge.detector import SurgeDetector
+from monitor.surge.model import SurgeConfig
+
+HOUR, DAY = 3600.0, 86400.0
+T0 = 1_780_000_000.0  # a Monday in 2026; the baseline starts here
+CFG = SurgeConfig("trs", "Turkey–Russia–Syria escalation", 0.6, ("desk",))
+SOURCES = ("bbc", "guardian", "aljazeera", "reuters", "anadolu")
+
+
+def seen(n: int, at: float, story: str = "", source: str = "") -> Seen:
+    return Seen("trs", story or f"story{n}", source or SOURCES[n % len(SOURCES)], f"Headline {n}",
+                f"https://news.example.org/{n}", at)
+
+
+def detector(client: redis.Redis, cfg: SurgeConfig = CFG) -> SurgeDetector:
+    return SurgeDetector(SurgeCounter(client, Keys()), {cfg.topic: cfg})
+
+
+def quiet_baseline(d: SurgeDetector, days: float = 3.0, every: float = 8 * HOUR) -> float:
+    """One story every `every` for `days` from T0; returns the time after it."""
+    n, at = 0, T0
+    while at < T0 + days * DAY:
+        d.observe([seen(n, at)], at)
+        n, at = n + 1, at + every
+    return at
+
+
+def surges(client: redis.Redis) -> list[codec.Alert]:
+    entries = client.xrange(Keys().outbox)
+    return [a for a in (codec.decode_alert(fields[b"alert"]) for _, fields in entries) if a.kind == "surge"]
+
+
+def burst(d: SurgeDetector, start: float, stories: int, every: float, first: int = 1000) -> list[bool]:
+    """`stories` distinct stories, one every `every` seconds; whether each observation fired."""
+    fired = []
+    for i in range(stories):
+        at = start + i * every
+        fired += [o.fired for o in d.observe([seen(first + i, at)], at)]
+    return fired
+
+
+def test_quiet_baseline_then_burst_fires_once(redis_client: redis.Redis) -> None:
+    d = detector(redis_client)
+    start = quiet_baseline(d)
+    assert surges(redis_client) == []
+    fired = burst(d, start, stories=8, every=5 * 60)  # 8 stories from 5 sources in 40 minutes
+    assert fired.count(True) == 1 and fired.index(True) == 4  # at the 5th: P(X >= 5) at 0.25 usual
+    [alert] = surges(redis_client)
+    assert alert.channel == "desk" and alert.topic == "trs" and alert.surge is not None
+    assert alert.surge.stories == 5 and alert.surge.sources == 5 and abs(alert.surge.expected - 0.25) < 0.01
+    assert alert.surge.top[0].title.startswith("Headline 10") and alert.title.startswith("5 stories from 5 sources")
+    status = d.status(start + 40 * 60)[0]
+    assert status.state == "surge" and status.verdict.stories == 8
+
+
+def test_a_plateau_does_not_fire_again_and_a_larger_surge_does(redis_client: redis.Redis) -> None:
+    d = detector(redis_client)
+    start = quiet_baseline(d)
+    fired = burst(d, start, stories=12 * 24, every=HOUR / 6)  # 6 stories an hour for two days
+    assert fired.count(True) == 1
+    d2 = detector(redis_client)  # a window with twice the alerted stories, while the surge is on
+    more = burst(d2, start + 2 * DAY, stories=40, every=60, first=5000)
+    assert more.count(True) == 1 and len(surges(redis_client)) == 2
+
+
+def test_a_steady_high_rate_never_fires(redis_client: redis.Redis) -> None:
+    d = detector(redis_client)
+    fired = burst(d, T0, stories=4 * 24 * 4, every=HOUR / 4)  # 4 stories an hour for four days
+    assert fired.count(True) == 0 and surges(redis_client) == []
+    assert d.status(T0 + 4 * DAY)[0].state == "quiet"
+
+
+def test_copies_of_one_story_are_no_surge(redis_client: redis.Redis) -> None:
+    d = detector(redis_client)
+    start = quiet_baseline(d)
+    for i in range(20):  # one story carried by 20 outlets within the hour
+        at = start + i * 180
+        [o] = d.observe([seen(999, at, story="big-story", source=f"outlet{i}")], at)
+        assert not o.fired
+    assert o.verdict.stories == 1 and o.verdict.sources >= 20 and surges(redis_client) == []
+
+
+def test_too_little_history_says_so_and_stays_quiet(redis_client: redis.Redis) -> None:
+    d = detector(redis_client)
+    fired = burst(d, T0, stories=30, every=60)  # a burst on the first day of watching
+    status = d.status(T0 + HOUR)[0]
+    assert fired.count(True) == 0 and status.state == "learning" and status.verdict.learning
+
+
+def test_two_workers_sharing_redis_send_one_surge_alert(redis_client: redis.Redis, json_receiver) -> None:
+    first = detector(redis_client)
+    start = quiet_baseline(first)
+    path = redis_client.connection_pool.connection_kwargs["path"]
+    clients = [redis.Redis(unix_socket_path=path) for _ in range(2)]
+    workers = [detector(c) for c in clients]  # two processes' own connections to one Redis
+    gate = threading.Barrier(2)
+    fired: list[bool] = []
+
+    def work(w: int) -> None:
+        for i in range(10):  # each worker sees its own half of a 20-story burst, at the same moments
+            at = start + i * 120
+            gate.wait()
+            fired.extend(o.fired for o in workers[w].observe([seen(2000 + 2 * i + w, at)], at))
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert fired.count(True) == 1 and len(surges(redis_client)) == 1
+    outbox = Outbox(redis_client, Keys(), "w1")
+    outbox.ensure_group()
+    sender = Sender(outbox, {"desk": ChannelConfig(json_receiver.url)}, Path("/tmp"), RetryPolicy(3, 1, 1), 60)
+    assert asyncio.run(sender.drain()) == 1
+    [message] = json_receiver.received
+    assert message["title"].startswith("Surge: [Turkey–Russia–Syria escalation]")
+    assert "Top stories:" in message["message"] and "Headline 20" in message["message"]
