@@ -223,9 +223,9 @@ SURGE_MIN_HISTORY = 2 * DAY
 SURGE_MIN_STORIES = 3
 """Distinct stories a window needs before it can be a surge (copies of one story never are)."""
 
-SURGE_RATE_FLOOR = 1 / DAY
-"""Least usual rate assumed (stories a second: one a day), so a topic that was silent does
-not surge on its first two stories."""
+SURGE_PRIOR_STORIES = 1
+"""Stories added to those a topic's history counted when its usual rate is measured, so a
+history without stories is not read as a rate of zero (which any story would exceed)."""
 
 SURGE_AGAIN = 2.0
 """While a surge lasts, a window with this many times its alerted count alerts again."""

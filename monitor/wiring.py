@@ -84,11 +84,12 @@ def poll_config(loaded: Loaded) -> PollConfig:
     )
 
 
-def surge_configs(loaded: Loaded) -> dict[str, SurgeConfig]:
-    """The topics with `surge` on, each with its window, test and channels."""
+def surge_configs(loaded: Loaded, every_topic: bool = False) -> dict[str, SurgeConfig]:
+    """The topics with `surge` on (`every_topic`: all, for a replay), each with its window,
+    test and channels."""
     return {n: SurgeConfig(n, t.title, t.threshold, tuple(t.notify), t.surge_window, t.surge_min_sources,
                            t.surge_sensitivity, t.surge_baseline, loaded.settings.dedup.window)
-            for n, t in loaded.settings.topics.items() if t.surge}
+            for n, t in loaded.settings.topics.items() if t.surge or every_topic}
 
 
 def channel_policy(channel: Channel) -> ChannelPolicy:

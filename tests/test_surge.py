@@ -14,6 +14,7 @@ from monitor import codec
 from monitor.delivery.outbox import Outbox
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.keys import Keys
+from monitor.metrics import Metrics
 from monitor.surge.counter import Seen, SurgeCounter
 from monitor.surge.detector import SurgeDetector
 from monitor.surge.model import SurgeConfig
@@ -64,7 +65,8 @@ def test_quiet_baseline_then_burst_fires_once(redis_client: redis.Redis) -> None
     assert fired.count(True) == 1 and fired.index(True) == 4  # at the 5th: P(X >= 5) at 0.25 usual
     [alert] = surges(redis_client)
     assert alert.channel == "desk" and alert.topic == "trs" and alert.surge is not None
-    assert alert.surge.stories == 5 and alert.surge.sources == 5 and abs(alert.surge.expected - 0.25) < 0.01
+    assert alert.surge.stories == 5 and alert.surge.sources == 5
+    assert abs(alert.surge.expected - 0.28) < 0.01  # (9 + 1) stories in 3 days, per 2 hours
     assert alert.surge.top[0].title.startswith("Headline 10") and alert.title.startswith("5 stories from 5 sources")
     status = d.status(start + 40 * 60)[0]
     assert status.state == "surge" and status.verdict.stories == 8
@@ -95,6 +97,17 @@ def test_copies_of_one_story_are_no_surge(redis_client: redis.Redis) -> None:
         [o] = d.observe([seen(999, at, story="big-story", source=f"outlet{i}")], at)
         assert not o.fired
     assert o.verdict.stories == 1 and o.verdict.sources >= 20 and surges(redis_client) == []
+
+
+def test_metrics_count_each_topics_stories(redis_client: redis.Redis) -> None:
+    metrics = Metrics()
+    d = SurgeDetector(SurgeCounter(redis_client, Keys()), {"trs": CFG}, metrics)
+    start = quiet_baseline(d)  # 9 stories
+    d.observe([seen(1, start, story="copy-of-1", source="tass"), seen(1, start, story="copy-of-1")], start)
+    text = metrics.render().decode()
+    assert 'monitor_topic_stories_total{topic="trs"} 10.0' in text
+    assert 'monitor_surge_window_stories{topic="trs"} 1.0' in text
+    assert 'monitor_surge_expected_stories{topic="trs"} 0.285' in text
 
 
 def test_too_little_history_says_so_and_stays_quiet(redis_client: redis.Redis) -> None:

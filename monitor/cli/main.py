@@ -152,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
                    help="a target (fresh, unchanged, near-dup, peak) reported as missed without failing --check")
     p.add_argument("--json", action="store_true")
+    p = command("surge", cmd_surge, "replay dated items through the scorer and the surge detector")
+    p.add_argument("--replay", required=True, metavar="FILE.jsonl",
+                   help='JSON lines: {"text", "published"} (optional title, source, url, story, scores)')
+    p.add_argument("--topic", help="only this topic (default: every topic of the settings)")
+    p.add_argument("--plot", metavar="OUT.png", help="draw each topic's window and usual count (matplotlib)")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -245,6 +251,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     path = Path(args.settings) if args.settings else None
     return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
                                  args.known_miss, args.article_pages))
+
+
+def cmd_surge(args: argparse.Namespace) -> int:
+    from monitor.cli import surge_cmd
+
+    return surge_cmd.cmd_surge(args)
 
 
 def load(args: argparse.Namespace) -> Loaded:

@@ -44,9 +44,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     stories = [{"story": sid, "title": titles[sid], "languages": languages[sid],
                 "sources": [_source_row(s) for s in srcs]} for sid, srcs in sources]
     pages = article_stage.read_counts(store)  # short items and what their pages gave
+    from monitor.cli import surge_cmd
+    topics = surge_cmd.status_rows(loaded, store.redis, store.keys, time.time())  # rates against usual
     if args.json:
         print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories,
-                          "articles": pages}, indent=2, ensure_ascii=False))
+                          "articles": pages, "topics": topics}, indent=2, ensure_ascii=False))
         return 0
     print(f"{'feed':<20} {'last poll':<20} {'status':<14} {'items':>5} {'new':>6} {'alerts':>6} {'errors':>6}")
     for name, f in feeds.items():
@@ -56,6 +58,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
     print("pages of short items: " + ", ".join(f"{k} {v}" for k, v in pages.items())
           + " (page, cached: judged on the page; the rest fell back to the feed text)")
+    print("\n".join(surge_cmd.status_lines(topics)))
     for sid, srcs in sources[:10]:
         names = sorted({src.source for src in srcs})
         print(f"story: {titles[sid]} [{', '.join(languages[sid])}] ({len(names)} source(s): {', '.join(names)})")

@@ -81,6 +81,13 @@ class SurgeCounter:
             replies = pipelined(self.redis, build, [self._record])  # the record is safe to repeat
         return _counts(replies[1:], int(replies[0])) if seen else _counts(replies, 0)
 
+    def begin(self, cfg: SurgeConfig, now: float) -> None:
+        """Start the topic's history at `now` unless it began before (a replay starts every
+        topic at its first item; the service at each topic's first story)."""
+        with redis_errors(f"starting the history of topic '{cfg.topic}'"):
+            self.redis.hsetnx(self.keys.surge_state(cfg.topic), "since", repr(now))
+            self.redis.expire(self.keys.surge_state(cfg.topic), int(cfg.baseline + cfg.window))
+
     def read(self, cfg: SurgeConfig, now: float) -> Counts:
         return self.record_and_read(cfg, (), now)
 

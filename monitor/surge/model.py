@@ -5,7 +5,7 @@ copy's published time). The window is the last `surge_window` of buckets, the cu
 included; the baseline is the topic's own history before it, at most `surge_baseline` long,
 and only what this monitor watched (from the topic's first recorded story on). With `n`
 stories over a baseline of `T` seconds, the usual count of a window of `W` seconds is
-`expected = max(n / T, SURGE_RATE_FLOOR) * W`, and a window of `k` stories is a surge when
+`expected = (n + SURGE_PRIOR_STORIES) / T * W`, and a window of `k` stories is a surge when
 
     P(X >= k) <= surge_sensitivity  for X ~ Poisson(expected),
     k >= SURGE_MIN_STORIES and the window's distinct sources >= surge_min_sources.
@@ -47,7 +47,7 @@ class SurgeConfig:
     bucket: float = defaults.SURGE_BUCKET
     min_history: float = defaults.SURGE_MIN_HISTORY
     min_stories: int = defaults.SURGE_MIN_STORIES
-    rate_floor: float = defaults.SURGE_RATE_FLOOR
+    prior_stories: int = defaults.SURGE_PRIOR_STORIES
     again: float = defaults.SURGE_AGAIN
     top: int = defaults.SURGE_TOP
 
@@ -95,7 +95,7 @@ def assess(cfg: SurgeConfig, counts: Mapping[int, int], since: float | None, now
     if since is None or history < cfg.min_history:
         return Verdict(cfg.topic, now, k, sources, -1.0, 1.0, history, False, False)
     n = sum(c for b, c in counts.items() if start <= b < first)
-    expected = max(n / history, cfg.rate_floor) * cfg.window_buckets * cfg.bucket
+    expected = (n + cfg.prior_stories) / history * cfg.window_buckets * cfg.bucket
     p = tail(k, expected)
     big = k >= cfg.min_stories
     return Verdict(cfg.topic, now, k, sources, expected, p, history,

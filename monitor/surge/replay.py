@@ -1,0 +1,161 @@
+"""`monitor surge --replay`: dated items through the real scorer and surge detector, with the
+clock set to each item's date, in a Redis of the replay's own (never the monitor's state).
+
+An input line is `{"text", "published"}` with optional `title`, `source`, `url`, `id`,
+`story` (items sharing it are copies) and `scores` (`{topic: score}`: already scored, the
+model is not asked). Items without `story` are grouped into stories as the near-dup stage
+groups them: the same shingle test (dedup/index.py `similarity`) against the topic's
+stories of the last `[dedup] window`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.dedup.index import NearDupConfig, similarity
+from monitor.errors import InputError
+from monitor.items import SurgeStory
+from monitor.surge.alerts import top_stories
+from monitor.surge.counter import Seen
+from monitor.surge.detector import Observed, SurgeDetector
+
+Scorer = Callable[[Sequence[str]], list[dict[str, float]]]
+
+
+@dataclass(frozen=True)
+class Dated:
+    """One replayed item."""
+
+    id: str
+    time: float
+    text: str
+    title: str
+    source: str
+    url: str
+    story: str
+    scores: dict[str, float] | None
+
+
+@dataclass
+class Replay:
+    """What a replay saw: each topic's window at every moment it counted, and the surges."""
+
+    timeline: dict[str, list[tuple[float, int, float]]] = field(default_factory=dict)  # time, stories, usual
+    surges: list[Observed] = field(default_factory=list)
+    items: int = 0
+    on_topic: dict[str, int] = field(default_factory=dict)
+
+
+def read_items(path: Path) -> list[Dated]:
+    """The file's items, oldest first; a bad line is an InputError naming the file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    items = [_item(path, n, line) for n, line in enumerate(lines, 1) if line.strip()]
+    return sorted(items, key=lambda d: d.time)
+
+
+def _item(path: Path, n: int, line: str) -> Dated:
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        text, title = str(data.get("text", "")), str(data.get("title", ""))
+        if not (text or title):
+            raise ValueError('needs "text" (or "title")')
+        when = datetime.fromisoformat(str(data["published"]))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        scores = data.get("scores")
+        ref = str(data.get("id") or data.get("url") or hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16])
+        given = None if scores is None else {str(t): float(s) for t, s in scores.items()}
+        return Dated(ref, when.timestamp(), text, title, str(data.get("source", "replay")),
+                     str(data.get("url", "")), str(data.get("story", "")), given)
+    except KeyError as exc:
+        raise InputError(f"{path}:{n}: missing field {exc}") from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InputError(f"{path}:{n}: {exc}") from None
+
+
+def document(item: Dated) -> str:
+    return f"{item.title}\n{item.text}" if item.title and item.text else item.title or item.text
+
+
+def score_all(items: Sequence[Dated], scorer: Scorer) -> list[dict[str, float]]:
+    """Every item's scores: its own when given, else the model's (one batch)."""
+    todo = [i for i, item in enumerate(items) if item.scores is None]
+    scored = scorer([document(items[i]) for i in todo]) if todo else []
+    out = [item.scores or {} for item in items]
+    for i, scores in zip(todo, scored, strict=True):
+        out[i] = scores
+    return out
+
+
+class Stories:
+    """Story ids for one topic's replayed items: given, or by the near-dup test in the window."""
+
+    def __init__(self, cfg: NearDupConfig) -> None:
+        self.cfg = cfg
+        self.recent: list[tuple[float, str, str]] = []  # (time, story, document)
+
+    def story_of(self, item: Dated) -> str:
+        if item.story:
+            return item.story
+        self.recent = [r for r in self.recent if r[0] >= item.time - self.cfg.window_seconds]
+        doc = document(item)
+        story = next((s for _, s, d in self.recent if similarity(doc, d, self.cfg).duplicate), item.id)
+        self.recent.append((item.time, story, doc))
+        return story
+
+
+def replay(items: Sequence[Dated], scores: Sequence[dict[str, float]], detector: SurgeDetector,
+           neardup: NearDupConfig) -> Replay:
+    """Feed the items to the detector moment by moment (items of one moment together)."""
+    out = Replay(items=len(items))
+    stories = {topic: Stories(neardup) for topic in detector.configs}
+    for cfg in detector.configs.values():  # every topic is watched from the first item on
+        if items:
+            detector.counter.begin(cfg, items[0].time)
+    for moment, batch in _moments(items, scores):
+        seen = [Seen(t, stories[t].story_of(item), item.source, item.title or item.text[:120], item.url,
+                     item.time)
+                for item, s in batch for t, cfg in detector.configs.items() if s.get(t, 0.0) >= cfg.threshold]
+        for s in seen:
+            out.on_topic[s.topic] = out.on_topic.get(s.topic, 0) + 1
+        for observed in detector.observe(seen, moment):
+            v = observed.verdict
+            out.timeline.setdefault(v.topic, []).append((moment, v.stories, v.expected))
+            if observed.fired:
+                out.surges.append(observed)
+    return out
+
+
+def _moments(items: Sequence[Dated], scores: Sequence[dict[str, float]]
+             ) -> Iterable[tuple[float, list[tuple[Dated, dict[str, float]]]]]:
+    batch: list[tuple[Dated, dict[str, float]]] = []
+    for item, s in zip(items, scores, strict=True):
+        if batch and item.time != batch[0][0].time:
+            yield batch[0][0].time, batch
+            batch = []
+        batch.append((item, s))
+    if batch:
+        yield batch[0][0].time, batch
+
+
+def as_json(result: Replay) -> dict[str, Any]:
+    return {"items": result.items, "on_topic": result.on_topic, "surges": [
+        {"topic": o.verdict.topic, "time": datetime.fromtimestamp(o.verdict.now, tz=UTC).isoformat(),
+         "stories": o.verdict.stories, "sources": o.verdict.sources, "expected": round(o.verdict.expected, 3),
+         "p_value": o.verdict.p_value,
+         "top": [{"title": s.title, "sources": list(s.sources)} for s in _top(o)]}
+        for o in result.surges]}
+
+
+def _top(o: Observed, n: int = 5) -> list[SurgeStory]:
+    return list(top_stories(o.counts, n))
