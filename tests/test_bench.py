@@ -46,7 +46,7 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
     assert passes["fresh"]["outcomes"] == {"ok": 3} and passes["fresh"]["new"] == 15
     assert passes["unchanged"]["outcomes"] == {"not_modified": 3}  # the ETag was honoured
     assert passes["one_new"]["outcomes"] == {"ok": 3} and passes["one_new"]["new"] == 3
-    assert set(report["stages"]) == {"fetch", "parse", "seen", "classify", "neardup", "claim"}
+    assert set(report["stages"]) == {"fetch", "parse", "seen", "classify", "neardup", "claim", "surge"}
     assert report["stages"]["parse"]["items"] == 15 and report["stages"]["claim"]["items"] == 15
     assert report["anchors"]["feedparser"]["items"] == report["anchors"]["lxml"]["items"] == 15
     assert report["latency_ms"]["n"] == 15 and report["latency_ms"]["p99"] >= report["latency_ms"]["p50"] > 0

@@ -17,7 +17,7 @@ from monitor.keys import Keys
 from monitor.metrics import Metrics
 from monitor.surge.counter import Seen, SurgeCounter
 from monitor.surge.detector import SurgeDetector
-from monitor.surge.model import SurgeConfig
+from monitor.surge.model import SurgeConfig, sums
 
 HOUR, DAY = 3600.0, 86400.0
 T0 = 1_780_000_000.0  # a Monday in 2026; the baseline starts here
@@ -108,6 +108,19 @@ def test_metrics_count_each_topics_stories(redis_client: redis.Redis) -> None:
     assert 'monitor_topic_stories_total{topic="trs"} 10.0' in text
     assert 'monitor_surge_window_stories{topic="trs"} 1.0' in text
     assert 'monitor_surge_expected_stories{topic="trs"} 0.285' in text
+
+
+def test_redis_sums_the_window_and_baseline_as_the_model_does(redis_client: redis.Redis) -> None:
+    d = detector(redis_client)
+    at, n = T0, 0
+    for step in (7, 300, 1800, 3 * HOUR, 40, 11 * HOUR, 600) * 6:  # irregular arrivals over ~5 days
+        at += step
+        d.observe([seen(n, at), seen(n + 1, at - 20 * HOUR)], at)  # the second one a late, dated copy
+        n += 2
+    for now in (at, at + 5 * HOUR, at + 3 * DAY):
+        summary = d.counter.record(CFG, (), now)
+        assert (summary.stories, summary.baseline) == sums(CFG, d.counter.counts(CFG), summary.since, now)
+        assert summary.since == T0 + 7 and summary.baseline > 0
 
 
 def test_too_little_history_says_so_and_stays_quiet(redis_client: redis.Redis) -> None:

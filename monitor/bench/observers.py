@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES = ("fetch", "parse", "seen", "classify", "neardup", "claim")
+STAGES = ("fetch", "parse", "seen", "classify", "neardup", "claim", "surge")
 
 COUNTED_BY_PASS = frozenset({"fetch", "parse", "seen"})
 """Stages timed before their item count is known (`Runtime.timed` takes it at the start),

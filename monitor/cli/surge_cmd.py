@@ -85,12 +85,13 @@ def status_rows(loaded: Loaded, client: redis.Redis, keys: Keys, now: float) -> 
     rows = []
     for o in detector.status(now):
         cfg, v = configs[o.verdict.topic], o.verdict
+        counts = detector.counter.counts(cfg)
         rows.append({"topic": v.topic, "state": o.state if loaded.settings.topics[v.topic].surge else "off",
                      "window": duration(cfg.window_buckets * cfg.bucket), "stories": v.stories,
                      "sources": v.sources, "usual": None if v.learning else round(v.expected, 3),
                      "p_value": None if v.learning else float(f"{v.p_value:.3g}"),
                      "history_days": round(v.history / DAY, 2), "min_history_days": round(cfg.min_history / DAY, 2),
-                     "last_days": sparkline(o.counts.counts, cfg, now, SPARK_DAYS)})
+                     "last_days": sparkline(counts, cfg, now, SPARK_DAYS)})
     return rows
 
 

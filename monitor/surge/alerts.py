@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from monitor.delivery.surge_body import duration
 from monitor.items import Alert, SurgeFacts, SurgeStory
-from monitor.surge.counter import Counts
+from monitor.surge.counter import WindowStory
 from monitor.surge.model import SurgeConfig, Verdict
 
 
-def top_stories(counts: Counts, n: int) -> tuple[SurgeStory, ...]:
+def top_stories(stories: Mapping[str, WindowStory], n: int) -> tuple[SurgeStory, ...]:
     """The window's stories with the most sources first (then those first seen in it)."""
-    ranked = sorted(counts.stories.values(), key=lambda s: (len(s.sources), s.counted), reverse=True)
+    ranked = sorted(stories.values(), key=lambda s: (len(s.sources), s.counted), reverse=True)
     return tuple(SurgeStory(s.title, s.url, s.sources) for s in ranked[:n])
 
 
-def facts(cfg: SurgeConfig, verdict: Verdict, counts: Counts) -> SurgeFacts:
+def facts(cfg: SurgeConfig, verdict: Verdict, top: tuple[SurgeStory, ...]) -> SurgeFacts:
     return SurgeFacts(window=cfg.window_buckets * cfg.bucket, stories=verdict.stories,
-                      sources=len(counts.sources), expected=round(verdict.expected, 3),
-                      p_value=float(f"{verdict.p_value:.3g}"), top=top_stories(counts, cfg.top))
+                      sources=verdict.sources, expected=round(verdict.expected, 3),
+                      p_value=float(f"{verdict.p_value:.3g}"), top=top)
 
 
 def headline(f: SurgeFacts) -> str:
@@ -35,9 +36,9 @@ def summary(f: SurgeFacts) -> str:
     return "\n".join(lines)
 
 
-def surge_alerts(cfg: SurgeConfig, verdict: Verdict, counts: Counts) -> list[Alert]:
+def surge_alerts(cfg: SurgeConfig, verdict: Verdict, top: tuple[SurgeStory, ...]) -> list[Alert]:
     """The alerts of a surge, one per channel; their id is the same on every channel."""
-    f = facts(cfg, verdict, counts)
+    f = facts(cfg, verdict, top)
     short = hashlib.sha1(f"surge\0{cfg.topic}\0{verdict.now!r}\0{verdict.stories}".encode()).hexdigest()[:8]
     first = f.top[0] if f.top else SurgeStory("", "", ())
     moment = datetime.fromtimestamp(verdict.now, tz=UTC)

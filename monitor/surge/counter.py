@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
-from redis.client import Pipeline
 
 from monitor.keys import Keys
-from monitor.store import evalsha, pipelined, redis_errors
+from monitor.store import redis_errors, run_each
 from monitor.surge.lua import CLAIM_LUA, RECORD_LUA
 from monitor.surge.model import SurgeConfig, Verdict
 
-SLACK_BUCKETS = 8  # count fields kept past the baseline before pruning (prunes once per bucket)
+SLACK_BUCKETS = 8  # count fields kept past the baseline and window before pruning (prunes once per 2 hours)
 
 
 @dataclass(frozen=True)
@@ -43,15 +42,15 @@ class WindowStory:
 
 
 @dataclass(frozen=True)
-class Counts:
-    """What Redis holds of a topic: stories per bucket, its state, and the window's detail."""
+class Summary:
+    """What the record script sums of a topic at `now` (lua.py)."""
 
-    counts: dict[int, int]
-    since: float | None
+    stories: int  # distinct stories first seen in the window
+    baseline: int  # stories in the baseline before the window
+    since: float | None  # when the topic's history began (None: never)
     until: float  # the current surge is on until then (0: none)
-    peak: int
-    sources: frozenset[str]  # distinct sources in the window
-    stories: dict[str, WindowStory]  # the window's stories by story id
+    peak: int  # the surge's size, for a later, larger one
+    sources: int  # distinct sources in the window
     counted: int = 0  # stories this record counted (new to the topic)
 
     def active(self, now: float) -> bool:
@@ -65,21 +64,29 @@ class SurgeCounter:
         self._record = client.register_script(RECORD_LUA)
         self._claim = client.register_script(CLAIM_LUA)
 
-    def record_and_read(self, cfg: SurgeConfig, seen: Sequence[Seen], now: float) -> Counts:
-        """Count the items (copies of a story once), then read the topic back, in one round trip."""
-        window = self._window_keys(cfg, now)
-
-        def build(pipe: Pipeline) -> None:
-            if seen:
-                evalsha(pipe, self._record, *self._record_call(cfg, seen, now))
-            pipe.hgetall(self.keys.surge_counts(cfg.topic))
-            pipe.hgetall(self.keys.surge_state(cfg.topic))
-            for key in window:
-                pipe.hgetall(key)
-
+    def record(self, cfg: SurgeConfig, seen: Sequence[Seen], now: float) -> Summary:
+        """Count the items (copies of a story once) and sum the topic's window and baseline,
+        in one script run (no items: only the sums)."""
         with redis_errors(f"counting the stories of topic '{cfg.topic}'"):
-            replies = pipelined(self.redis, build, [self._record])  # the record is safe to repeat
-        return _counts(replies[1:], int(replies[0])) if seen else _counts(replies, 0)
+            reply = run_each(self.redis, self._record, [self._record_call(cfg, seen, now)])[0]
+        counted, stories, baseline, since, until, peak, sources = reply
+        return Summary(int(stories), int(baseline), float(since) if since else None, float(until), int(peak),
+                       int(sources), int(counted))
+
+    def _record_call(self, cfg: SurgeConfig, seen: Sequence[Seen], now: float) -> tuple[list[Any], list[Any]]:
+        keep = int(cfg.baseline // cfg.bucket) + cfg.window_buckets + SLACK_BUCKETS
+        current = cfg.bucket_of(now)
+        first = current - cfg.window_buckets + 1
+        keys = [self.keys.surge_counts(cfg.topic), self.keys.surge_state(cfg.topic),
+                *(self.keys.surge_bucket(cfg.topic, b) for b in range(first, current + 1))]
+        args: list[Any] = [repr(now), int(cfg.baseline + cfg.window), int(max(cfg.story_ttl, cfg.window)),
+                           int(cfg.window + cfg.bucket), keep, current - keep, repr(cfg.bucket), first, current,
+                           cfg.bucket_of(now - cfg.baseline), cfg.window_buckets]
+        for s in seen:
+            bucket = cfg.bucket_of(min(s.published, now))
+            keys += [self.keys.surge_story(cfg.topic, s.story), self.keys.surge_bucket(cfg.topic, bucket)]
+            args += [bucket, s.story, s.source, json.dumps({"t": s.title, "u": s.url}, ensure_ascii=False)]
+        return keys, args
 
     def begin(self, cfg: SurgeConfig, now: float) -> None:
         """Start the topic's history at `now` unless it began before (a replay starts every
@@ -88,23 +95,27 @@ class SurgeCounter:
             self.redis.hsetnx(self.keys.surge_state(cfg.topic), "since", repr(now))
             self.redis.expire(self.keys.surge_state(cfg.topic), int(cfg.baseline + cfg.window))
 
-    def read(self, cfg: SurgeConfig, now: float) -> Counts:
-        return self.record_and_read(cfg, (), now)
-
-    def _window_keys(self, cfg: SurgeConfig, now: float) -> list[str]:
+    def window(self, cfg: SurgeConfig, now: float) -> dict[str, WindowStory]:
+        """The window's stories by story id, with their sources (read for a surge's alert)."""
         current = cfg.bucket_of(now)
-        return [self.keys.surge_bucket(cfg.topic, b) for b in range(current - cfg.window_buckets + 1, current + 1)]
+        with redis_errors(f"reading the window of topic '{cfg.topic}'"):
+            pipe = self.redis.pipeline(transaction=False)
+            for b in range(current - cfg.window_buckets + 1, current + 1):
+                pipe.hgetall(self.keys.surge_bucket(cfg.topic, b))
+            buckets = cast(list[dict[bytes, bytes]], pipe.execute())
+        stories: dict[str, WindowStory] = {}
+        for bucket in buckets:
+            for field, value in bucket.items():
+                if field.startswith(b"s:"):
+                    sid = field[2:].decode()
+                    stories[sid] = _merge(stories.get(sid), json.loads(value))
+        return stories
 
-    def _record_call(self, cfg: SurgeConfig, seen: Sequence[Seen], now: float) -> tuple[list[Any], list[Any]]:
-        keep = int(cfg.baseline // cfg.bucket) + cfg.window_buckets + SLACK_BUCKETS
-        keys = [self.keys.surge_counts(cfg.topic), self.keys.surge_state(cfg.topic)]
-        args: list[Any] = [repr(now), int(cfg.baseline + cfg.window), int(max(cfg.story_ttl, cfg.window)),
-                           int(cfg.window + cfg.bucket), keep, cfg.bucket_of(now) - keep]
-        for s in seen:
-            bucket = cfg.bucket_of(min(s.published, now))
-            keys += [self.keys.surge_story(cfg.topic, s.story), self.keys.surge_bucket(cfg.topic, bucket)]
-            args += [bucket, s.story, s.source, json.dumps({"t": s.title, "u": s.url}, ensure_ascii=False)]
-        return keys, args
+    def counts(self, cfg: SurgeConfig) -> dict[int, int]:
+        """Stories per bucket over the topic's history (for `status`'s sparkline)."""
+        with redis_errors(f"reading the counts of topic '{cfg.topic}'"):
+            raw = cast(dict[bytes, bytes], self.redis.hgetall(self.keys.surge_counts(cfg.topic)))
+        return {int(b): int(c) for b, c in raw.items()}
 
     def claim(self, cfg: SurgeConfig, verdict: Verdict, payloads: Sequence[str]) -> bool:
         """Record the verdict in the topic's state; True when this call enqueued its alerts."""
@@ -114,23 +125,6 @@ class SurgeCounter:
             int(verdict.elevated), int(cfg.baseline + cfg.window), *payloads]
         with redis_errors(f"claiming a surge of topic '{cfg.topic}'"):
             return bool(self._claim(keys=[self.keys.surge_state(cfg.topic), self.keys.outbox], args=args))
-
-
-def _counts(replies: list[Any], counted: int) -> Counts:
-    counts_raw, state_raw, *buckets = cast(list[dict[bytes, bytes]], replies)
-    state = {k.decode(): v.decode() for k, v in state_raw.items()}
-    sources: set[str] = set()
-    stories: dict[str, WindowStory] = {}
-    for bucket in buckets:
-        for field, value in bucket.items():
-            name = field.decode()
-            if name.startswith("o:"):
-                sources.add(name[2:])
-            elif name.startswith("s:"):
-                stories[name[2:]] = _merge(stories.get(name[2:]), json.loads(value))
-    return Counts({int(b): int(c) for b, c in counts_raw.items()},
-                  float(state["since"]) if "since" in state else None,
-                  float(state.get("until", 0)), int(state.get("peak", 0)), frozenset(sources), stories, counted)
 
 
 def _merge(known: WindowStory | None, rec: dict[str, Any]) -> WindowStory:

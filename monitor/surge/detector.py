@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from monitor import codec
 from monitor.errors import StoreError
+from monitor.items import Alert, SurgeStory
 from monitor.metrics import Metrics
 from monitor.store import Claim
-from monitor.surge.alerts import surge_alerts
-from monitor.surge.counter import Counts, Seen, SurgeCounter
+from monitor.surge.alerts import surge_alerts, top_stories
+from monitor.surge.counter import Seen, Summary, SurgeCounter
 from monitor.surge.model import State, SurgeConfig, Verdict, assess, state
 
 if TYPE_CHECKING:
@@ -35,9 +36,10 @@ class Observed:
     """One topic's verdict after a record, and whether this call alerted its surge."""
 
     verdict: Verdict
-    counts: Counts
+    summary: Summary
     fired: bool
     state: State
+    top: tuple[SurgeStory, ...] = ()  # the surge's top stories, when it fired
 
 
 def seen_in(claims: Sequence[Claim], configs: Mapping[str, SurgeConfig]) -> list[Seen]:
@@ -45,11 +47,12 @@ def seen_in(claims: Sequence[Claim], configs: Mapping[str, SurgeConfig]) -> list
     an item reaches (its story: the near-dup stage's, else the item's own id)."""
     out = []
     for claim in claims:
-        rec = codec.recent_from_fields(claim.recent)
-        for topic, cfg in configs.items():
-            if rec.scores.get(topic, 0.0) >= cfg.threshold:
-                out.append(Seen(topic, rec.story or rec.id, rec.source, rec.title, rec.url,
-                                rec.published.timestamp()))
+        scores = claim.recent.get("scores", {})
+        topics = [t for t, cfg in configs.items() if scores.get(t, 0.0) >= cfg.threshold]
+        if topics:  # most items are on no topic: decoded only when on one
+            rec = codec.recent_from_fields(claim.recent)
+            out += [Seen(t, rec.story or rec.id, rec.source, rec.title, rec.url, rec.published.timestamp())
+                    for t in topics]
     return out
 
 
@@ -70,22 +73,26 @@ class SurgeDetector:
         return out
 
     def _topic(self, cfg: SurgeConfig, seen: Sequence[Seen], now: float) -> Observed:
-        counts = self.counter.record_and_read(cfg, seen, now)
-        verdict = assess(cfg, counts.counts, counts.since, now, len(counts.sources))
-        active, fired = counts.active(now), False
+        summary = self.counter.record(cfg, seen, now)
+        verdict = assess(cfg, summary.stories, summary.baseline, summary.since, now, summary.sources)
+        active, fired = summary.active(now), False
+        top: tuple[SurgeStory, ...] = ()
         if verdict.positive or (active and verdict.elevated):
-            alerts = surge_alerts(cfg, verdict, counts) if verdict.positive else []
+            alerts: list[Alert] = []
+            if verdict.positive:  # the window's stories are read only for an alert
+                top = top_stories(self.counter.window(cfg, now), cfg.top)
+                alerts = surge_alerts(cfg, verdict, top)
             fired = self.counter.claim(cfg, verdict, [codec.encode_alert(a) for a in alerts])
             active = active or fired
             if fired:
                 log.info("topic '%s': surge, %d stories from %d sources (usually %.1f, p=%.2g)", cfg.topic,
                          verdict.stories, verdict.sources, verdict.expected, verdict.p_value)
-        self._measure(cfg.topic, verdict, counts)
-        return Observed(verdict, counts, fired, state(verdict, active))
+        self._measure(cfg.topic, verdict, summary)
+        return Observed(verdict, summary, fired, state(verdict, active), top if fired else ())
 
-    def _measure(self, topic: str, verdict: Verdict, counts: Counts) -> None:
+    def _measure(self, topic: str, verdict: Verdict, summary: Summary) -> None:
         if self.metrics is not None:
-            self.metrics.topic_stories.labels(topic).inc(counts.counted)
+            self.metrics.topic_stories.labels(topic).inc(summary.counted)
             self.metrics.surge_window.labels(topic).set(verdict.stories)
             self.metrics.surge_expected.labels(topic).set(round(verdict.expected, 3))
 
@@ -93,9 +100,9 @@ class SurgeDetector:
         """Each topic's window now, read only (for `status`)."""
         out = []
         for cfg in self.configs.values():
-            counts = self.counter.read(cfg, now)
-            verdict = assess(cfg, counts.counts, counts.since, now, len(counts.sources))
-            out.append(Observed(verdict, counts, False, state(verdict, counts.active(now))))
+            s = self.counter.record(cfg, (), now)
+            verdict = assess(cfg, s.stories, s.baseline, s.since, now, s.sources)
+            out.append(Observed(verdict, s, False, state(verdict, s.active(now))))
         return out
 
 

@@ -83,18 +83,30 @@ def tail(k: int, expected: float) -> float:
     return 1.0 if k <= 0 else float(pdtrc(k - 1, expected))
 
 
-def assess(cfg: SurgeConfig, counts: Mapping[int, int], since: float | None, now: float,
-           sources: int) -> Verdict:
-    """The test of the window ending now; `counts` by bucket, `since` when the topic's
-    history began (None: never). Too little history: `expected` is -1 and nothing fires."""
+def _span(cfg: SurgeConfig, since: float | None, now: float) -> tuple[int, int, int]:
+    """(the baseline's first bucket, the window's first bucket, the current bucket)."""
     current = cfg.bucket_of(now)
     first = current - cfg.window_buckets + 1
-    k = sum(counts.get(b, 0) for b in range(first, current + 1))
-    start = cfg.bucket_of(max(since if since is not None else now, now - cfg.baseline))
+    start = max(cfg.bucket_of(since), cfg.bucket_of(now - cfg.baseline)) if since is not None else first
+    return start, first, current
+
+
+def sums(cfg: SurgeConfig, counts: Mapping[int, int], since: float | None, now: float) -> tuple[int, int]:
+    """(stories in the window, stories in the baseline before it) of counts by bucket, as
+    the record script (lua.py) sums them in Redis."""
+    start, first, current = _span(cfg, since, now)
+    return (sum(c for b, c in counts.items() if first <= b <= current),
+            sum(c for b, c in counts.items() if start <= b < first))
+
+
+def assess(cfg: SurgeConfig, k: int, n: int, since: float | None, now: float, sources: int) -> Verdict:
+    """The test of the window ending now: `k` stories in it, `n` in the baseline before it,
+    `since` when the topic's history began (None: never). Too little history: `expected`
+    is -1 and nothing fires."""
+    start, first, _ = _span(cfg, since, now)
     history = max(0.0, (first - start) * cfg.bucket)
     if since is None or history < cfg.min_history:
         return Verdict(cfg.topic, now, k, sources, -1.0, 1.0, history, False, False)
-    n = sum(c for b, c in counts.items() if start <= b < first)
     expected = (n + cfg.prior_stories) / history * cfg.window_buckets * cfg.bucket
     p = tail(k, expected)
     big = k >= cfg.min_stories

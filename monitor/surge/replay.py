@@ -20,8 +20,6 @@ from typing import Any
 
 from monitor.dedup.index import NearDupConfig, similarity
 from monitor.errors import InputError
-from monitor.items import SurgeStory
-from monitor.surge.alerts import top_stories
 from monitor.surge.counter import Seen
 from monitor.surge.detector import Observed, SurgeDetector
 
@@ -153,9 +151,5 @@ def as_json(result: Replay) -> dict[str, Any]:
         {"topic": o.verdict.topic, "time": datetime.fromtimestamp(o.verdict.now, tz=UTC).isoformat(),
          "stories": o.verdict.stories, "sources": o.verdict.sources, "expected": round(o.verdict.expected, 3),
          "p_value": o.verdict.p_value,
-         "top": [{"title": s.title, "sources": list(s.sources)} for s in _top(o)]}
+         "top": [{"title": s.title, "sources": list(s.sources)} for s in o.top]}
         for o in result.surges]}
-
-
-def _top(o: Observed, n: int = 5) -> list[SurgeStory]:
-    return list(top_stories(o.counts, n))

@@ -12,11 +12,15 @@ from monitor.delivery.policy import ChannelPolicy, decide, parse_quiet_hours
 from monitor.delivery.templates import Templates
 from monitor.errors import SettingsError
 from monitor.items import Alert, SurgeFacts, SurgeStory
-from monitor.surge.model import SurgeConfig, assess, sparkline, tail
+from monitor.surge.model import SurgeConfig, Verdict, assess, sparkline, sums, tail
 
 CFG = SurgeConfig("trs", "TRS", 0.6, ("desk",))
 NOW = 1_780_000_000.0 + 3 * 86400
 B = CFG.bucket_of(NOW)
+
+
+def judge(counts: dict[int, int], since: float, now: float, sources: int) -> Verdict:
+    return assess(CFG, *sums(CFG, counts, since, now), since, now, sources)
 
 
 def test_tail_is_the_poisson_upper_tail() -> None:
@@ -28,19 +32,19 @@ def test_tail_is_the_poisson_upper_tail() -> None:
 def test_a_window_is_tested_against_the_history_before_it() -> None:
     quiet = {B - 8 - 12 * i: 1 for i in range(24)}  # 24 stories in the 3 days before the window
     burst = {B - i: 2 for i in range(3)}  # 6 in the window
-    v = assess(CFG, {**quiet, **burst}, NOW - 3 * 86400, NOW, sources=4)
+    v = judge({**quiet, **burst}, NOW - 3 * 86400, NOW, sources=4)
     assert v.stories == 6 and v.expected == pytest.approx(25 / (3 * 86400 - 7200) * 7200, rel=0.02)
     assert v.positive and v.elevated
-    assert not assess(CFG, {**quiet, **burst}, NOW - 3 * 86400, NOW, sources=2).positive  # too few sources
-    assert not assess(CFG, quiet, NOW - 3 * 86400, NOW, sources=9).positive
+    assert not judge({**quiet, **burst}, NOW - 3 * 86400, NOW, sources=2).positive  # too few sources
+    assert not judge(quiet, NOW - 3 * 86400, NOW, sources=9).positive
 
 
 def test_too_little_history_does_not_fire_and_silence_is_no_zero_rate() -> None:
-    v = assess(CFG, {B: 9}, NOW - 86400, NOW, sources=9)
+    v = judge({B: 9}, NOW - 86400, NOW, sources=9)
     assert v.learning and not v.positive and v.history < CFG.min_history
-    silent = assess(CFG, {B: 2}, NOW - 10 * 86400, NOW, sources=9)  # two stories after ten silent days
+    silent = judge({B: 2}, NOW - 10 * 86400, NOW, sources=9)  # two stories after ten silent days
     assert not silent.positive and silent.expected == pytest.approx(7200 / (10 * 86400 - 7200), rel=0.01)
-    three = assess(CFG, {B: 3}, NOW - 10 * 86400, NOW, sources=3)  # three, from three outlets: news
+    three = judge({B: 3}, NOW - 10 * 86400, NOW, sources=3)  # three, from three outlets: news
     assert three.positive and three.p_value < 1e-6
 
 
