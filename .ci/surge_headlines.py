@@ -6,7 +6,7 @@ outlets). Prints every surge with its date, counts and top headlines; the judgem
 are real escalations is README's (Surge alerts). Fails only when the replay fails. ~20 s.
 
     .venv/bin/python .ci/surge_headlines.py [--corpora ../shared/corpora] [--topic T] [--plot OUT.png]
-        [--threshold X] [--min-sources N] [--sensitivity P]
+        [--threshold X] [--min-sources N] [--sensitivity P] [--window D]
 """
 
 from __future__ import annotations
@@ -67,9 +67,11 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, help="every topic's threshold (default: settings.toml's)")
     parser.add_argument("--min-sources", help=f"surge_min_sources (default {SURGE['surge_min_sources']})")
     parser.add_argument("--sensitivity", help="surge_sensitivity (default: the monitor's)")
+    parser.add_argument("--window", help='surge_window (default "1d")')
     args = parser.parse_args()
     surge = {**SURGE, **({"surge_min_sources": args.min_sources} if args.min_sources else {}),
-             **({"surge_sensitivity": args.sensitivity} if args.sensitivity else {})}
+             **({"surge_sensitivity": args.sensitivity} if args.sensitivity else {}),
+             **({"surge_window": f'"{args.window}"'} if args.window else {})}
     with tempfile.TemporaryDirectory(prefix="surge-headlines-") as tmp:
         data = Path(tmp) / "headlines.jsonl"
         data.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items(args.corpora)))

@@ -54,7 +54,7 @@ class Summary:
     counted: int = 0  # stories this record counted (new to the topic)
 
     def active(self, now: float) -> bool:
-        return self.until > now
+        return self.until >= now
 
 
 class SurgeCounter:

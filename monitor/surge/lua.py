@@ -79,7 +79,7 @@ return {counted, win, base, since or '', state[1] or '0', state[2] or '0', nsour
 #   Returns 1 when the alerts were enqueued here.
 CLAIM_LUA = """
 local now, k = tonumber(ARGV[1]), tonumber(ARGV[2])
-local active = tonumber(redis.call('HGET', KEYS[1], 'until') or '0') > now
+local active = tonumber(redis.call('HGET', KEYS[1], 'until') or '0') >= now
 local peak = tonumber(redis.call('HGET', KEYS[1], 'peak') or '0')
 local later = now >= tonumber(redis.call('HGET', KEYS[1], 'alerted') or '0') + tonumber(ARGV[4]) - now
 local fire = ARGV[5] == '1' and ((not active) or (later and k >= tonumber(ARGV[3]) * peak))
