@@ -79,7 +79,8 @@ class SurgeDetector:
         top: tuple[SurgeStory, ...] = ()
         if verdict.positive or (active and verdict.elevated):
             alerts: list[Alert] = []
-            if verdict.positive:  # the window's stories are read only for an alert
+            if verdict.positive and (not active or verdict.stories >= cfg.again * summary.peak):
+                # the window's stories are read only when the claim may send an alert
                 top = top_stories(self.counter.window(cfg, now), cfg.top)
                 alerts = surge_alerts(cfg, verdict, top)
             fired = self.counter.claim(cfg, verdict, [codec.encode_alert(a) for a in alerts])
