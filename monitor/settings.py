@@ -29,6 +29,7 @@ from monitor import defaults, settings_env, urls
 from monitor.delivery import policy, templates
 from monitor.errors import SettingsError
 from monitor.settings_env import ENV_RE
+from monitor.settings_surge import TopicSurge
 from monitor.settings_types import ArticlesMode, Duration, Name
 
 
@@ -117,15 +118,10 @@ class Feed(Strict):
         return self
 
 
-class Topic(Strict):
+class Topic(TopicSurge, Strict):  # TopicSurge: the surge_* keys (settings_surge.py)
     title: str
     threshold: float
     notify: list[Name] = []
-    surge: bool = defaults.SURGE
-    surge_window: Duration = Field(default=defaults.SURGE_WINDOW, ge=defaults.SURGE_BUCKET, le=7 * defaults.DAY)
-    surge_min_sources: int = Field(default=defaults.SURGE_MIN_SOURCES, ge=1)
-    surge_sensitivity: float = Field(default=defaults.SURGE_SENSITIVITY, gt=0.0, lt=0.5)
-    surge_baseline: Duration = Field(default=defaults.SURGE_BASELINE, ge=defaults.DAY, le=365 * defaults.DAY)
 
     @field_validator("threshold", mode="before")
     @classmethod
@@ -140,13 +136,6 @@ class Topic(Strict):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"must be between 0 and 1 (got {value})")
         return value
-
-    @model_validator(mode="after")
-    def _surge(self) -> Topic:
-        if self.surge_baseline < 4 * self.surge_window:
-            raise _KeyError("surge_baseline", "must be at least four times surge_window (the usual rate "
-                            "is measured over several windows)")
-        return self
 
 
 class Channel(Strict):
