@@ -134,12 +134,17 @@ def format_table(result: dict[str, dict[str, Any]]) -> str:
             f"{'F1':>6} {'FPR':>7} {'AP':>6}   tp/fp/fn/tn")
     lines = [head]
     for topic, m in result.items():
-        fpr = f"{m['fpr'] * 100:6.2f}%" if m["fpr"] is not None else f"{'-':>7}"
-        lines.append(f"{topic:24} {m['items']:6} {m['positives']:5} {m['threshold']:5.2f} "
-                     f"{_num(m['precision'])} {_num(m['recall'])} {_num(m['f1'])} {fpr} "
-                     f"{_num(m['average_precision'])}   "
-                     f"{m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
+        lines.append(_row(topic, m))
+        for lang, by in m.get("by_language", {}).items():
+            lines.append(_row(f"  [{lang}]", by))
     return "\n".join(lines)
+
+
+def _row(name: str, m: dict[str, Any]) -> str:
+    fpr = f"{m['fpr'] * 100:6.2f}%" if m["fpr"] is not None else f"{'-':>7}"
+    return (f"{name:24} {m['items']:6} {m['positives']:5} {m['threshold']:5.2f} "
+            f"{_num(m['precision'])} {_num(m['recall'])} {_num(m['f1'])} {fpr} "
+            f"{_num(m['average_precision'])}   {m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
 
 
 # -- similar ----------------------------------------------------------------------------
