@@ -197,3 +197,7 @@ HEALTH_TIMEOUT = 0.5
 
 HEALTH_CACHE = 1.0
 """How long one /healthz answer is reused, so frequent probes do not load Redis."""
+
+TUNE_MIN_HISTORY = 1 * HOUR
+"""`monitor tune` gives alerts a day from the recent items' scores only when they span at
+least this long (a count over minutes is no daily rate)."""

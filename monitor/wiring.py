@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from monitor import __version__, defaults
 from monitor.connection import connect
@@ -21,6 +22,7 @@ from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.delivery.templates import Templates
+from monitor.errors import ModelError
 from monitor.ingest.article import ArticleConfig
 from monitor.ingest.fetch import FetchLimits
 from monitor.keys import Keys
@@ -114,13 +116,26 @@ def topic_thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]
             for topic in classifier.topics}
 
 
+def load_classifier(loaded: Loaded) -> Classifier:
+    """The model named in settings; when it is missing, the error says where `model` was
+    looked for (relative to the settings file, not to the working directory)."""
+    path = loaded.model_path
+    if not path.exists():
+        raw = Path(loaded.settings.monitor.model)
+        beside_cwd = "" if raw.is_absolute() or not raw.exists() else (
+            f"; {raw} exists in the working directory: write its absolute path, {raw.resolve()}")
+        raise ModelError(f"{loaded.path}: monitor.model: {path}: model file not found (a relative path is "
+                         f"read from the settings file's folder{beside_cwd}; `monitor train` writes it)")
+    return Classifier.load(path)
+
+
 def store(loaded: Loaded) -> Store:
     return Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
 
 
 def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] = Runtime) -> Runtime:
     """The runtime of a poll: Redis, model and configs, with this process's worker name."""
-    classifier = classifier or Classifier.load(loaded.model_path)
+    classifier = classifier or load_classifier(loaded)
     classifier.require(loaded.settings.topics)
     state = store(loaded)
     worker = f"{socket.gethostname()}-{os.getpid()}"

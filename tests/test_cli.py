@@ -65,7 +65,7 @@ def test_check_and_notify_test(json_receiver, make_settings, monkeypatch) -> Non
     result = monitor("notify-test", "hook", settings=path)
     assert result.returncode == 0 and "channel hook: sent" in result.stdout
     assert json_receiver.received[0]["title"].startswith("Test: ")
-    assert monitor("notify-test", "nope", settings=path).returncode == 1
+    assert monitor("notify-test", "nope", settings=path).returncode == 2  # bad input
 
 
 @pytest.mark.slow
@@ -100,7 +100,8 @@ def test_feeds_add_remove_list_keep_comments(tmp_path: Path) -> None:
     assert 'name = "local"' in text and 'interval = "15m"' in text
     assert "# Secrets never go in this file" in text and "# empty: embedded Redis" in text
     listed = monitor("feeds", "list", settings=path).stdout
-    assert "local" in listed and "every 900s" in listed and "aljazeera" in listed
+    assert "local" in listed and "every 15m" in listed and "aljazeera" in listed
+    assert 'interval = "15m"\n\n[topics' in text  # a blank line after the added table
     duplicate = monitor("feeds", "add", "local", "https://example.org/x.xml", settings=path)
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
     bad = monitor("feeds", "add", "Bad Name", "https://example.org/x.xml", settings=path)

@@ -127,3 +127,41 @@ def test_a_hanging_channel_does_not_hold_up_the_others(feed_server, json_receive
     assert time.time() - started < 15 and json_receiver.received == []
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
+
+
+def test_a_model_retrained_at_the_same_path_is_reloaded(feed_server, make_settings, run_monitor,
+                                                        tmp_path: Path) -> None:
+    """Issue 18, item 1: `monitor train` writes the configured path; the service picks the new
+    model up (and /metrics' monitor_info names it) without a restart."""
+    import shutil
+
+    from monitor.model.classify import Classifier
+    from monitor.model.train import train
+
+    model = tmp_path / "topics.skops"
+    shutil.copy(ROOT / "models" / "topics.skops", model)
+    before = Classifier.load(model).version
+    port = free_port()
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")})
+    text = path.read_text().replace("[monitor]\n", f'[monitor]\nhttp = "127.0.0.1:{port}"\n', 1)
+    path.write_text(text.replace(str(ROOT / "models" / "topics.skops"), str(model)))
+    proc = run_monitor(path)
+
+    def metrics() -> str:
+        try:
+            return get(f"http://127.0.0.1:{port}/metrics")[1]
+        except urllib.error.URLError:  # not listening yet
+            return ""
+
+    wait_for(lambda: f'model="{before}"' in metrics())
+    data = tmp_path / "tiny.jsonl"
+    lines = (ROOT / "models" / "train.jsonl").read_text(encoding="utf-8").splitlines()[::60]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    after = train([data], model, folds=3).metadata["version"]
+    assert after != before
+    wait_for(lambda: f'model="{after}"' in metrics())
+    assert f'model="{before}"' not in metrics()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert "settings reloaded" in proc.stderr.read()

@@ -38,11 +38,12 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, in
     terms; a URL's page is read and its title + main text scored."""
     from monitor import wiring
     from monitor.defaults import TERMS_SHOWN
-    from monitor.model.classify import Classifier
 
     text, judged = (_page(loaded, file), "page") if file.startswith(("http://", "https://")) \
         else (read_input(file), "")
-    classifier = Classifier.load(loaded.model_path)
+    if not text.strip():
+        raise InputError(f"{file}: no text to score (empty)")
+    classifier = wiring.load_classifier(loaded)
     limits = wiring.topic_thresholds(loaded, classifier)
     scores = classifier.score([text], n_terms=TERMS_SHOWN, explain_min=0.0)[0]
     rows = {t: {"score": round(s.score, 4), "threshold": limits[t],
@@ -103,9 +104,10 @@ def format_report(report: TrainReport) -> str:
         lines.append(f"{topic:24} {m['documents']:5} {m['positives']:5} "
                      f"{m['average_precision']:6.3f} {row['threshold']:5.2f} "
                      f"{row['precision']:6.3f} {row['recall']:6.3f}"
-                     f"{'' if m.get('grouped') else ' *'}")
+                     f"{'' if row['recall'] >= RECALL_FLOOR else ' !'}{'' if m.get('grouped') else ' *'}")
     lines.append(f"(cross-validated; thr = suggested threshold: the highest keeping recall >= "
-                 f"{RECALL_FLOOR}; * = folds not grouped by story kind, optimistic)")
+                 f"{RECALL_FLOOR}; ! = no threshold keeps it, the best F1 is shown; "
+                 f"* = folds not grouped by story kind, optimistic)")
     return "\n".join(lines)
 
 
@@ -115,10 +117,9 @@ def format_report(report: TrainReport) -> str:
 def run_evaluate(loaded: Loaded, data: str, as_json: bool = False) -> tuple[str, int]:
     """`monitor evaluate DATA.jsonl [--json]` at the thresholds of settings.toml."""
     from monitor import wiring
-    from monitor.model.classify import Classifier
     from monitor.model.evaluate import evaluate
 
-    classifier = Classifier.load(loaded.model_path)
+    classifier = wiring.load_classifier(loaded)
     result = evaluate(classifier, Path(data), wiring.topic_thresholds(loaded, classifier))
     if as_json:
         return json.dumps(result, indent=2, sort_keys=True), 0

@@ -55,6 +55,7 @@ def add_feed(path: Path, name: str, url: str, interval: str | None = None) -> No
     table.add("url", url)
     if interval:
         table.add("interval", interval)
+    table.add(tomlkit.nl())  # a blank line between this table and the next, as written by hand
     feeds.append(table)
     _write(path, doc)
 

@@ -81,6 +81,7 @@ def _stdout_closed() -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     from monitor.cli import ops as commands
+    from monitor.cli import tuning
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     _global_options(parser, None, False)
@@ -135,9 +136,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="the alert id shown in the alert, or 'export'")
     p.add_argument("verdict", nargs="?", help="relevant or irrelevant (for export: the file to write)")
     p.add_argument("--topic", help="the topic the verdict is about (default: the alert's)")
-    p = command("tune", commands.cmd_tune, "threshold table per topic; --set writes settings.toml")
+    p = command("tune", tuning.cmd_tune, "threshold table per topic; --set writes settings.toml")
     p.add_argument("topic", nargs="?")
     p.add_argument("--set", type=float, help="write this threshold for TOPIC into settings.toml")
+    p.add_argument("--plot", action="store_true", help="also draw precision and recall by threshold")
     p = command("similar", cmd_similar, "near-duplicate measures and verdict for two texts")
     p.add_argument("a")
     p.add_argument("b")
