@@ -51,7 +51,7 @@ def test_poll_once_then_status(feed_server, json_receiver, make_settings) -> Non
     data = json.loads(status.stdout)
     assert data["feeds"]["a"]["last_status"] == "ok" and data["feeds"]["a"]["alerts"] == 1
     assert data["feeds"]["b"]["errors"] == 1 and data["feeds"]["b"]["last_error"] == "HTTP 503"
-    assert data["outbox"] == {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
+    assert data["outbox"] == {"queued": 0, "sending": 0, "retry": 0, "dead": 0, "held": 0}
     text = monitor("status", settings=path).stdout
     assert "HTTP 503" in text and "outbox: queued 0" in text
 
@@ -129,5 +129,5 @@ def test_label_export_tune_and_outbox(feed_server, json_receiver, make_settings,
     assert "<- current" in tune.stdout and "cv precision" in tune.stdout
     assert monitor("tune", "turkey_russia_syria", "--set", "0.7", settings=path).returncode == 0
     assert "threshold = 0.7" in path.read_text()
-    box = json.loads(monitor("outbox", settings=path).stdout)
-    assert box["dead"] == [] and box["depth"]["queued"] == 0
+    box = json.loads(monitor("outbox", "--json", settings=path).stdout)
+    assert box["alerts"] == [] and box["counts"]["queued"] == 0 and box["counts"]["dead"] == 0

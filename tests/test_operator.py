@@ -153,3 +153,30 @@ def test_loaded_model_path_errors_are_model_errors(make_settings) -> None:
                                              'model = "nothere.skops"'))
     with pytest.raises(ModelError, match="model file not found"):
         wiring.load_classifier(settings.load(path))
+
+
+@pytest.mark.slow
+def test_outbox_lists_held_and_retrying_alerts_with_when_they_go(feed_server, json_receiver, make_settings) -> None:
+    """Issue 18, item 2: alerts held by max_per_hour (and a channel that is down) were
+    invisible: `outbox` and `status` said queued 0."""
+    feed_server.set("/a.xml", rss([(f"t{i}", *article) for i, article in enumerate(ON_TOPIC)]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url, "down": "json://127.0.0.1:9/"})
+    text = path.read_text().replace(f'[channels.hook]\nurl = "{json_receiver.url}"\n',
+                                    f'[channels.hook]\nurl = "{json_receiver.url}"\nmax_per_hour = 1\n')
+    path.write_text(text)
+    assert monitor("poll", "--once", settings=path).returncode == 0
+    assert len(json_receiver.received) == 1  # the rate limit holds the other three
+    out = monitor("outbox", settings=path)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "outbox: queued 0, sending 0, held 3, retrying 4, dead 0"
+    assert lines[1].split() == ["state", "channel", "id", "topic", "score", "goes", "why", "title"]
+    held = [line for line in lines if line.startswith("held ")]
+    assert len(held) == 3 and all("rate limit of 1 per hour" in line and "in 60 min (" in line for line in held)
+    retrying = [line for line in lines if line.startswith("retrying ")]
+    assert len(retrying) == 4 and all(" down " in line for line in retrying)
+    raw = json.loads(monitor("outbox", "--json", settings=path).stdout)
+    assert raw["counts"]["held"] == 3 and {a["state"] for a in raw["alerts"]} == {"held", "retrying"}
+    assert all(a["due"] for a in raw["alerts"]) and raw["alerts"][0]["text"]
+    status = monitor("status", settings=path).stdout
+    assert "held 3" in status

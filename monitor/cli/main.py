@@ -81,7 +81,7 @@ def _stdout_closed() -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     from monitor.cli import ops as commands
-    from monitor.cli import tuning
+    from monitor.cli import outbox_view, tuning
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     _global_options(parser, None, False)
@@ -130,8 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--interval", help='poll interval, e.g. "5m"')
     remove = feeds.add_parser("remove", help="remove a feed", parents=[after])
     remove.add_argument("name")
-    p = command("outbox", commands.cmd_outbox, "show the outbox and dead letters, or resend the dead letters")
+    p = command("outbox", outbox_view.cmd_outbox,
+                "every waiting alert (queued, held, retrying, dead) with when it goes; retry resends the dead")
     p.add_argument("action", choices=["show", "retry"], nargs="?", default="show")
+    p.add_argument("--json", action="store_true", help="the raw records, with state and due time")
     p = command("label", commands.cmd_label, "record feedback on an alert: ID relevant|irrelevant; or export FILE")
     p.add_argument("id", help="the alert id shown in the alert, or 'export'")
     p.add_argument("verdict", nargs="?", help="relevant or irrelevant (for export: the file to write)")

@@ -19,6 +19,7 @@ from monitor import codec, settings, spans, urls
 from monitor.cli import table
 from monitor.cli.main import load
 from monitor.connection import EMBEDDED_DB, connect
+from monitor.delivery import waiting
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError, SettingsError
 from monitor.items import Alert, Queued, Recent, Source
@@ -35,7 +36,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     states = {feed.name: store.feed_state(feed.name) for feed in loaded.settings.feeds}
     feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}  # URLs masked
     box = Outbox(store.redis, store.keys, "status")
-    outbox = box.depth()
+    outbox = box.depth() | {"held": waiting.held_count(store.redis, store.keys, list(loaded.settings.channels))}
     letters = box.dead_letters()
     dead = [_dead_letter(q) for q in letters]
     recent = [r for r in store.recent(500) if r.story]
@@ -223,19 +224,6 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 # -- outbox and feedback ----------------------------------------------------------------
-
-
-def cmd_outbox(args: argparse.Namespace) -> int:
-    from monitor import wiring
-    loaded = load(args)
-    store = wiring.store(loaded)
-    outbox = Outbox(store.redis, store.keys, "cli")
-    if args.action == "retry":
-        print(f"moved {outbox.resend_dead()} dead letter(s) back to the outbox")
-        return 0
-    dead = [codec.queued_fields(q) for q in outbox.dead_letters()]
-    print(json.dumps({"depth": outbox.depth(), "dead": dead}, indent=2, ensure_ascii=False))
-    return 0
 
 
 def cmd_label(args: argparse.Namespace) -> int:
