@@ -193,7 +193,7 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
     ~0.5 ms per item, and meanwhile this process goes on parsing and scoring other feeds
     (each script is atomic, so concurrent checks of two feeds are safe, as they are between
     two workers)."""
-    wanted = [alerts.build_alerts(scored, rt.config.rules) for scored in batch]
+    wanted = [alerts.build_alerts(scored, rt.config.rules, rt.config.feed_gates) for scored in batch]
     stories: dict[int, StoryMatch] = {}
     if rt.neardup is not None and any(wanted):
         alerting = [i for i, found in enumerate(wanted) if found]

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor import defaults, settings_env, settings_errors, urls
+from monitor import defaults, rules, settings_env, settings_errors, urls
 from monitor.delivery import policy, templates
 from monitor.errors import SettingsError
 from monitor.settings_env import ENV_RE
@@ -108,6 +108,13 @@ class Feed(Strict):
     enabled: bool = True
     allow_private: bool = defaults.ALLOW_PRIVATE
     articles: ArticlesMode | None = None  # None: [monitor] articles
+    topics: list[Name] | None = None  # None: every topic (rules.py)
+    mute: list[str] = []  # words or /regexes/: a matching item alerts for no topic (rules.py)
+
+    @field_validator("mute")
+    @classmethod
+    def _mute(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
 
     @model_validator(mode="after")
     def _url(self) -> Feed:
@@ -122,6 +129,13 @@ class Topic(Strict):
     title: str
     threshold: float
     notify: list[Name] = []
+    require: list[str] = []  # words or /regexes/: at least one must match to alert (rules.py)
+    exclude: list[str] = []  # words or /regexes/: none may match (rules.py)
+
+    @field_validator("require", "exclude")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
 
     @field_validator("threshold", mode="before")
     @classmethod
@@ -194,6 +208,10 @@ class Settings(Strict):
             if feed.name in seen:
                 raise KeyProblem(f"feeds[{index}].name", f"duplicate feed name {feed.name!r}")
             seen.add(feed.name)
+        for index, feed in enumerate(self.feeds):
+            for wanted in feed.topics or []:
+                if wanted not in self.topics:
+                    raise KeyProblem(f"feeds[{index}].topics", f"topic {wanted!r} is not defined in [topics]")
         ops = self.monitor.ops_channel
         if ops and ops not in self.channels:
             raise KeyProblem("monitor.ops_channel", f"channel {ops!r} is not defined in [channels]")
@@ -204,6 +222,12 @@ class Settings(Strict):
                         f"topics.{name}.notify", f"channel {channel!r} is not defined in [channels]"
                     )
         return self
+
+
+def _patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        rules.compile_pattern(pattern)  # a bad one is refused at load, naming the key
+    return value
 
 
 @dataclass(frozen=True)

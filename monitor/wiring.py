@@ -27,8 +27,9 @@ from monitor.ingest.article import ArticleConfig
 from monitor.ingest.fetch import FetchLimits
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
+from monitor.rules import FeedGate, TopicGate, compile_all
 from monitor.runtime import FeedConfig, PollConfig, Runtime
-from monitor.settings import Channel, Loaded
+from monitor.settings import Channel, Loaded, Topic
 from monitor.store import Store
 
 
@@ -76,13 +77,24 @@ def poll_config(loaded: Loaded) -> PollConfig:
     s = loaded.settings
     return PollConfig(
         feeds=feeds(loaded), fetch=fetch_limits(loaded),
-        rules={n: TopicRule(t.title, t.threshold, tuple(t.notify)) for n, t in s.topics.items()},
+        rules={n: TopicRule(t.title, t.threshold, tuple(t.notify), topic_gate(t)) for n, t in s.topics.items()},
+        feed_gates=feed_gates(loaded),
         neardup=neardup_config(loaded) if s.dedup.near_duplicates else None,
         seen_ttl=s.dedup.seen_ttl, follow_up_sources=s.dedup.follow_up_sources,
         backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
         feed_alert_after=s.monitor.feed_alert_after, ops_channel=s.monitor.ops_channel,
         articles=article_config(loaded),
     )
+
+
+def topic_gate(topic: Topic) -> TopicGate:
+    return TopicGate(compile_all(topic.require), compile_all(topic.exclude))
+
+
+def feed_gates(loaded: Loaded) -> dict[str, FeedGate]:
+    """The feeds with rules of their own (topics or mute)."""
+    return {f.name: FeedGate(frozenset(f.topics) if f.topics is not None else None, compile_all(f.mute))
+            for f in loaded.settings.feeds if f.topics is not None or f.mute}
 
 
 def channel_policy(channel: Channel) -> ChannelPolicy:

@@ -180,3 +180,44 @@ def test_outbox_lists_held_and_retrying_alerts_with_when_they_go(feed_server, js
     assert all(a["due"] for a in raw["alerts"]) and raw["alerts"][0]["text"]
     status = monitor("status", settings=path).stdout
     assert "held 3" in status
+
+
+def test_rules_in_settings_are_checked_and_named(make_settings) -> None:
+    path = make_settings({"a": "https://example.org/a.xml"})
+    text = path.read_text()
+    path.write_text(text.replace('title = "Turkey–Russia–Syria escalation"',
+                                 'title = "Turkey–Russia–Syria escalation"\nexclude = ["/(bad/"]'))
+    result = monitor("check", settings=path)
+    assert result.returncode == 2
+    assert "topics.turkey_russia_syria.exclude: bad regular expression '/(bad/'" in result.stderr
+    path.write_text(text.replace('name = "a"', 'name = "a"\ntopics = ["nosuch"]'))
+    result = monitor("check", settings=path)
+    assert result.returncode == 2 and "feeds[0].topics: topic 'nosuch' is not defined in [topics]" in result.stderr
+
+
+def test_score_shows_which_rule_decided(make_settings) -> None:
+    path = make_settings({"a": "https://example.org/a.xml"}, threshold=0.5)
+    text = path.read_text().replace('title = "Turkey–Russia–Syria escalation"',
+                                    'title = "Turkey–Russia–Syria escalation"\nexclude = ["football"]')
+    path.write_text(text.replace('name = "a"', 'name = "a"\nmute = ["/sponsored/"]'))
+    article = "\n".join(ON_TOPIC[0])
+    plain = monitor("score", "-", settings=path, stdin=article)
+    assert plain.returncode == 0, plain.stderr
+    assert "decided by: classifier 0." in plain.stdout and ">= 0.50" in plain.stdout
+    excluded = json.loads(monitor("score", "-", "--json", settings=path, stdin=article + " Football too.").stdout)
+    assert excluded["topics"]["turkey_russia_syria"]["rule"] == "exclude 'football'"
+    muted = monitor("score", "-", "--feed", "a", settings=path, stdin="Sponsored: " + article)
+    assert "decided by: feed a mutes '/sponsored/' matched 'Sponsored'" in muted.stdout
+    assert monitor("score", "-", "--feed", "b", settings=path, stdin=article).returncode == 2
+
+
+@pytest.mark.slow
+def test_excluded_and_muted_items_do_not_alert(feed_server, json_receiver, make_settings) -> None:
+    feed_server.set("/a.xml", rss([("t0", *ON_TOPIC[0]), ("t1", ON_TOPIC[1][0], ON_TOPIC[1][1] + " Analysis."),
+                                   ("t2", *ON_TOPIC[2])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})
+    text = path.read_text().replace('title = "Turkey–Russia–Syria escalation"',
+                                    'title = "Turkey–Russia–Syria escalation"\nexclude = ["analysis"]')
+    path.write_text(text.replace('name = "a"', 'name = "a"\nmute = ["/aleppo countryside/"]'))  # t2's title
+    assert monitor("poll", "--once", settings=path).returncode == 0
+    assert [m["title"].split("] ", 1)[1] for m in json_receiver.received] == [ON_TOPIC[0][0]]

@@ -33,9 +33,10 @@ def read_input(path: str) -> str:
 # -- score ------------------------------------------------------------------------------
 
 
-def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, int]:
-    """`monitor score FILE|-|URL [--json]`: every topic's score, threshold, verdict and
-    terms; a URL's page is read and its title + main text scored."""
+def run_score(loaded: Loaded, file: str, as_json: bool = False, feed: str | None = None) -> tuple[str, int]:
+    """`monitor score FILE|-|URL [--json] [--feed NAME]`: every topic's score, threshold,
+    verdict, the rule that decided it (rules.py; a feed's own rules with --feed) and terms;
+    a URL's page is read and its title + main text scored."""
     from monitor import wiring
     from monitor.defaults import TERMS_SHOWN
 
@@ -46,8 +47,9 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, in
     classifier = wiring.load_classifier(loaded)
     limits = wiring.topic_thresholds(loaded, classifier)
     scores = classifier.score([text], n_terms=TERMS_SHOWN, explain_min=0.0)[0]
+    verdicts = _verdicts(loaded, feed, text, {t: s.score for t, s in scores.items()}, limits)
     rows = {t: {"score": round(s.score, 4), "threshold": limits[t],
-                "verdict": "alert" if s.score >= limits[t] else "no", "terms": list(s.terms)}
+                "verdict": "alert" if verdicts[t].alert else "no", "rule": verdicts[t].rule, "terms": list(s.terms)}
             for t, s in scores.items()}
     if as_json:
         page = {"judged_on": judged, "words": len(text.split())} if judged else {}
@@ -58,7 +60,22 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, in
     for topic, s in scores.items():
         lines.append(f"{topic:24} {round(s.score, 4):.3f}  threshold {limits[topic]:.2f}  "
                      f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
+        lines.append(f"{'':24} decided by: {verdicts[topic].rule}")
     return "\n".join(lines), 0
+
+
+def _verdicts(loaded: Loaded, feed: str | None, text: str, scores: dict[str, float],
+              limits: dict[str, float]) -> dict[str, Any]:
+    """Each topic's verdict through the rules of settings.toml (and of `feed`, if named)."""
+    from monitor import rules, wiring
+
+    topics = loaded.settings.topics
+    if feed is not None and feed not in {f.name for f in loaded.settings.feeds}:
+        raise InputError(f"score --feed {feed}: no such feed in {loaded.path}")
+    gate = wiring.feed_gates(loaded).get(feed or "", rules.OPEN_FEED)
+    return {t: rules.judge(t, score, limits[t], text,
+                           wiring.topic_gate(topics[t]) if t in topics else rules.NO_GATE, gate, feed or "")
+            for t, score in scores.items()}
 
 
 def _page(loaded: Loaded, url: str) -> str:

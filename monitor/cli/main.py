@@ -105,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="-",
                    help="a text file, - for standard input, or an http(s) URL whose page is read")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--feed", help="judge as an item of this feed (its topics and mute rules)")
     p = command("train", cmd_train, "train the topic model from models/ data and write it")
     p.add_argument("--with", dest="extra", action="append", default=[], metavar="FILE",
                    help="more labelled JSONL to train on (repeatable)")
@@ -217,7 +218,7 @@ def _emit(result: tuple[str, int]) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from monitor.cli import analysis
 
-    return _emit(analysis.run_score(load(args), args.file, args.json))
+    return _emit(analysis.run_score(load(args), args.file, args.json, args.feed))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
