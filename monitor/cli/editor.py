@@ -38,26 +38,41 @@ def _write(path: Path, doc: tomlkit.TOMLDocument) -> None:
     os.replace(tmp, path)
 
 
+def written_feeds(path: Path) -> list[tuple[str, str]]:
+    """(name, url) of each feed as settings.toml writes it (`${NAME}` unexpanded)."""
+    return [(str(feed.get("name")), str(feed.get("url"))) for feed in _read(path).get("feeds") or []]
+
+
 def list_feeds(path: Path) -> list[dict[str, Any]]:
     return [dict(feed) for feed in settings.load(path).settings.model_dump()["feeds"]]
 
 
 def add_feed(path: Path, name: str, url: str, interval: str | None = None) -> None:
+    add_feeds(path, [(name, url)], interval)
+
+
+def add_feeds(path: Path, new: list[tuple[str, str]], interval: str | None = None) -> None:
+    """Append feeds (name, url) in one validated, atomic write."""
     doc = _read(path)
     feeds = doc.get("feeds")
     if feeds is None:
         feeds = AoT([])
         doc.append("feeds", feeds)
-    if any(feed.get("name") == name for feed in feeds):
-        raise InputError(f"{path}: feeds: a feed named {name!r} already exists")
+    for name, url in new:
+        if any(feed.get("name") == name for feed in feeds):
+            raise InputError(f"{path}: feeds: a feed named {name!r} already exists")
+        feeds.append(_feed_table(name, url, interval))
+    _write(path, doc)
+
+
+def _feed_table(name: str, url: str, interval: str | None) -> tomlkit.items.Table:
     table = tomlkit.table()
     table.add("name", name)
     table.add("url", url)
     if interval:
         table.add("interval", interval)
     table.add(tomlkit.nl())  # a blank line between this table and the next, as written by hand
-    feeds.append(table)
-    _write(path, doc)
+    return table
 
 
 def remove_feed(path: Path, name: str) -> None:

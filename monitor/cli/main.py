@@ -131,6 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--interval", help='poll interval, e.g. "5m"')
     remove = feeds.add_parser("remove", help="remove a feed", parents=[after])
     remove.add_argument("name")
+    imports = feeds.add_parser("import", help="add the feeds of an OPML file (names derived, duplicates kept out)",
+                               parents=[after])
+    imports.add_argument("file", help="an OPML subscription list, e.g. exported by a feed reader")
+    feeds.add_parser("export", help="print the feeds as OPML 2.0", parents=[after])
     p = command("outbox", outbox_view.cmd_outbox,
                 "every waiting alert (queued, held, retrying, dead) with when it goes; retry resends the dead")
     p.add_argument("action", choices=["show", "retry"], nargs="?", default="show")

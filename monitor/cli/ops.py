@@ -210,6 +210,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     from monitor.cli import editor
 
     path = settings.load(args.settings).path  # refuse to edit a file that is already invalid
+    if args.action in ("import", "export"):
+
+        return opml_command(path, args)
     if args.action == "add":
         editor.add_feed(path, args.name, args.url, args.interval)
         print(f"added feed {args.name}")
@@ -220,6 +223,24 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         for feed in editor.list_feeds(path):
             every = f" every {spans.setting(feed['interval'])}" if feed["interval"] else ""
             print(f"{feed['name']:<24} {urls.masked(feed['url'])}{every}{'' if feed['enabled'] else ' (disabled)'}")
+    return 0
+
+
+def opml_command(path: Path, args: argparse.Namespace) -> int:
+    from monitor.cli import editor, opml
+
+    if args.action == "export":
+        print(opml.export(editor.written_feeds(path)), end="")
+        return 0
+    found = opml.plan(opml.read(Path(args.file)), editor.written_feeds(path))
+    if found.added:
+        editor.add_feeds(path, found.added)
+    for name, url in found.added:
+        print(f"added {name:<24} {urls.masked(url)}")
+    for line in found.refused:
+        print(f"skipped {line}")
+    print(f"{args.file}: {len(found.added)} feed(s) added, {len(found.present)} already present, "
+          f"{len(found.refused)} skipped")
     return 0
 
 
