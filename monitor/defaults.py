@@ -201,3 +201,6 @@ HEALTH_CACHE = 1.0
 TUNE_MIN_HISTORY = 1 * HOUR
 """`monitor tune` gives alerts a day from the recent items' scores only when they span at
 least this long (a count over minutes is no daily rate)."""
+
+ALERT_FEED_ITEMS = 50
+"""Alerts in `/alerts.atom` and `/alerts.json` (the newest; `?topic=` filters first)."""

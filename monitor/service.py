@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor import __version__, defaults, metrics, settings, systemd, wiring
+from monitor import __version__, alert_feed, defaults, metrics, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
@@ -198,7 +198,8 @@ async def serve(loaded: Loaded) -> int:
             show_info(rt, loaded)
             if loaded.settings.monitor.http:
                 http = await metrics.start_http(loaded.settings.monitor.http, rt.metrics,
-                                                service.unhealthy, service.refresh_metrics)
+                                                service.unhealthy, service.refresh_metrics,
+                                                alert_feed.routes(rt, lambda: list(service.loaded.settings.topics)))
             tasks = [asyncio.create_task(c) for c in
                      (service.sender.run(service.stop), service.watch(), service.watchdog())]
             systemd.ready()
