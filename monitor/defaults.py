@@ -204,3 +204,6 @@ least this long (a count over minutes is no daily rate)."""
 
 ALERT_FEED_ITEMS = 50
 """Alerts in `/alerts.atom` and `/alerts.json` (the newest; `?topic=` filters first)."""
+
+REVIEW_MARGIN = 0.15
+"""`monitor review` offers recent items whose score is within this of the topic's threshold."""

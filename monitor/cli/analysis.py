@@ -103,10 +103,21 @@ def run_train(loaded: Loaded, extra: list[str] | None = None, out: str | None = 
     from monitor.model.classify import Classifier
 
     model = Path(out) if out else loaded.model_path
-    paths = [loaded.model_path.parent / train.DEFAULT_DATA.name, *map(Path, extra or [])]
+    paths = [*training_files(loaded), *map(Path, extra or [])]
     report = train.train(paths, model)
     Classifier.load(report.path)  # what we ship must load
     return format_report(report), 0
+
+
+TOPICS_DIR = "topics"  # beside train.jsonl: one NAME.jsonl of examples per topic added by `monitor topic add`
+
+
+def training_files(loaded: Loaded) -> list[Path]:
+    """`train.jsonl` beside the model, then the example files of topics added without code."""
+    from monitor.model import train
+
+    folder = loaded.model_path.parent
+    return [folder / train.DEFAULT_DATA.name, *sorted((folder / TOPICS_DIR).glob("*.jsonl"))]
 
 
 def format_report(report: TrainReport) -> str:

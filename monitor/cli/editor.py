@@ -85,6 +85,23 @@ def remove_feed(path: Path, name: str) -> None:
     _write(path, doc)
 
 
+def add_topic(path: Path, name: str, title: str, threshold: float, notify: list[str]) -> None:
+    doc = _read(path)
+    topics = doc.get("topics")
+    if topics is None:
+        topics = tomlkit.table(is_super_table=True)
+        doc.append("topics", topics)
+    if name in topics:
+        raise InputError(f"{path}: topics.{name}: already exists")
+    table = tomlkit.table()
+    table.add("title", title)
+    table.add("threshold", round(threshold, 4))
+    table.add("notify", notify)
+    table.add(tomlkit.nl())
+    topics.append(name, table)
+    _write(path, doc)
+
+
 def set_threshold(path: Path, topic: str, value: float) -> None:
     doc = _read(path)
     topics = doc.get("topics") or {}

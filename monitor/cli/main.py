@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.defaults import REVIEW_MARGIN
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def _stdout_closed() -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     from monitor.cli import ops as commands
-    from monitor.cli import outbox_view, tuning
+    from monitor.cli import outbox_view, topics, tuning
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     _global_options(parser, None, False)
@@ -147,6 +148,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("topic", nargs="?")
     p.add_argument("--set", type=float, help="write this threshold for TOPIC into settings.toml")
     p.add_argument("--plot", action="store_true", help="also draw precision and recall by threshold")
+    p = command("topic", topics.cmd_topic, "add a topic without code: examples, training, threshold, settings")
+    p.add_argument("action", choices=["add"])
+    p.add_argument("name", help="the topic's name, [a-z0-9_-]+")
+    p.add_argument("--title", required=True, help="the topic's title in alerts")
+    p.add_argument("--positive", action="append", required=True, metavar="FILE",
+                   help="examples about the topic: JSON lines, a text file or a folder of .txt (repeatable)")
+    p.add_argument("--negative", action="append", default=[], metavar="FILE",
+                   help="examples near the topic but not about it (repeatable)")
+    p.add_argument("--notify", action="append", metavar="CHANNEL", help="channels to alert (default: all)")
+    p.add_argument("--threshold", type=float, help="instead of the cross-validated suggestion")
+    p = command("review", topics.cmd_review, "judge recent items scored near a threshold, one at a time")
+    p.add_argument("topic", nargs="?")
+    p.add_argument("-n", type=int, default=20, help="at most this many (default 20)")
+    p.add_argument("--margin", type=float, default=REVIEW_MARGIN,
+                   help=f"how near the threshold (default {REVIEW_MARGIN})")
     p = command("similar", cmd_similar, "near-duplicate measures and verdict for two texts")
     p.add_argument("a")
     p.add_argument("b")

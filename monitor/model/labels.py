@@ -45,6 +45,12 @@ def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: 
     return label
 
 
+def save(client: redis.Redis, keys: Keys, label: Label) -> None:
+    """Keep a verdict given without an alert (`monitor review`)."""
+    with redis_errors("recording a label"):
+        client.hset(keys.labels, label.id, codec.encode_label(label))
+
+
 def all_labels(client: redis.Redis, keys: Keys) -> list[Label]:
     with redis_errors("reading labels"):
         return [codec.decode_label(raw) for raw in client.hvals(keys.labels)]
