@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 import redis
 
-from monitor import codec
+from monitor import codec, spans
 from monitor.delivery.policy import ChannelPolicy, digest_due, in_quiet_hours
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
@@ -122,7 +122,7 @@ def hold_reason(policy: ChannelPolicy, now: float, sent_last_hour: int) -> str:
     if policy.mode == "digest":
         if policy.digest_at:
             return "digest at " + ", ".join(f"{m // 60:02d}:{m % 60:02d}" for m in policy.digest_at)
-        return f"digest every {policy.digest_every:g} s"
+        return f"digest every {spans.setting(policy.digest_every or 0)}"
     if in_quiet_hours(policy, now) and policy.quiet is not None:
         start, end = policy.quiet
         return f"quiet hours {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d} {policy.zone}"
