@@ -170,7 +170,7 @@ def test_outbox_lists_held_and_retrying_alerts_with_when_they_go(feed_server, js
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "outbox: queued 0, sending 0, held 3, retrying 4, dead 0"
-    assert lines[1].split() == ["state", "channel", "id", "topic", "score", "goes", "why", "title"]
+    assert lines[1].split() == ["state", "channel", "id", "topic", "score", "goes", "title", "why"]
     held = [line for line in lines if line.startswith("held ")]
     assert len(held) == 3 and all("rate limit of 1 per hour" in line and "in 60 min (" in line for line in held)
     retrying = [line for line in lines if line.startswith("retrying ")]

@@ -16,7 +16,8 @@ from monitor.delivery import waiting
 from monitor.delivery.outbox import Outbox
 from monitor.items import Alert
 
-TITLE_SHOWN = 60  # characters of a headline in the table
+TITLE_SHOWN = 50  # characters of a headline in the table
+WHY_SHOWN = 80  # characters of the reason (a failed send's can be long)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -35,7 +36,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         return 0
     print("outbox: " + ", ".join(f"{state} {counts[state]}" for state in waiting.STATES))
     if rows:
-        print("\n".join(table.render(("state", "channel", "id", "topic", "score", "goes", "why", "title"),
+        print("\n".join(table.render(("state", "channel", "id", "topic", "score", "goes", "title", "why"),
                                      [_row(w, now) for w in rows], right=(4,))))
     if counts["dead"]:
         print("resend the dead letters with `monitor outbox retry`")
@@ -52,7 +53,8 @@ def _row(w: waiting.Waiting, now: float) -> tuple[str, ...]:
     score = f"{alert.score:.2f}" if isinstance(alert, Alert) else ""
     title = waiting.title_of(w.queued)
     title = title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN - 1] + "…"
-    return (w.state, w.channel, alert.id, waiting.topic_of(w.queued), score, goes(w, now), w.why, title)
+    why = w.why if len(w.why) <= WHY_SHOWN else w.why[:WHY_SHOWN - 1] + "…"  # --json has it whole
+    return (w.state, w.channel, alert.id, waiting.topic_of(w.queued), score, goes(w, now), title, why)
 
 
 def goes(w: waiting.Waiting, now: float) -> str:
