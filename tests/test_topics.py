@@ -86,3 +86,16 @@ def test_review_records_verdicts_as_labels_for_training(feed_server, make_settin
     assert sorted(len(r["topics"]) for r in rows) == [0, 1] and all(r["only"] == ["turkey_russia_syria"] for r in rows)
     again = monitor("review", "turkey_russia_syria", "--margin", "1", settings=path, stdin="q\n")
     assert again.stdout.count("is it about") == 1  # the two judged are not offered again; the skipped one is
+
+
+def test_a_topic_added_to_settings_keeps_the_next_tables_comment_above_it(tmp_path: Path) -> None:
+    from monitor.cli import editor
+
+    path = tmp_path / "settings.toml"
+    original = (ROOT / "settings.toml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    editor.add_topic(path, "wildfires", "Wildfires", 0.55, ["console"])
+    text = path.read_text(encoding="utf-8")
+    added = '[topics.wildfires]\ntitle = "Wildfires"\nthreshold = 0.55\nnotify = ["console"]\n\n'
+    assert text.replace(added, "") == original
+    assert text.index(added) < text.index("# Zero set-up") < text.index("[channels.console]")

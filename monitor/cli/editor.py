@@ -98,8 +98,25 @@ def add_topic(path: Path, name: str, title: str, threshold: float, notify: list[
     table.add("threshold", round(threshold, 4))
     table.add("notify", notify)
     table.add(tomlkit.nl())
+    last = list(topics.values())[-1] if topics else None
+    for item in _trailing(last) if isinstance(last, tomlkit.items.Table) else []:
+        table.value.body.append((None, item))  # the next table's comment stays above it
     topics.append(name, table)
     _write(path, doc)
+
+
+def _trailing(table: tomlkit.items.Table) -> list[Any]:
+    """Take the comments and blank lines after a table's last key (tomlkit keeps the next
+    table's leading comment there), so a table added after it goes above them."""
+    body = table.value.body
+    cut = len(body)
+    while cut and body[cut - 1][0] is None:
+        cut -= 1
+    tail = [item for _, item in body[cut:]]
+    if not any(isinstance(item, tomlkit.items.Comment) for item in tail):
+        return []
+    del body[cut + 1:]  # keep one blank line after the table
+    return tail[1:]
 
 
 def set_threshold(path: Path, topic: str, value: float) -> None:
