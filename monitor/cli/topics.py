@@ -15,11 +15,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from monitor import defaults
 from monitor.cli.main import load
 from monitor.errors import InputError
 from monitor.settings_types import NAME_RE
+
+if TYPE_CHECKING:
+    from monitor.store import Store
 
 MIN_POSITIVES = 5  # cross-validation holds out a fifth: fewer positives leave a fold without one
 
@@ -125,11 +129,21 @@ def cmd_review(args: argparse.Namespace) -> int:
             break
         if answer in ("y", "n"):
             labels.save(store.redis, store.keys, Label(key, topic, answer == "y", time.time(), record.title,
-                                                       "", score))
+                                                       _alert_text(store, key), score))
             kept += 1
     print(f"\nkept {kept} verdict(s); train on them with: monitor label export labels.jsonl && "
           "monitor train --with labels.jsonl")
     return 0
+
+
+def _alert_text(store: Store, key: str) -> str:
+    """The text kept with the item's alert, when it alerted (a recent record keeps none)."""
+    from monitor import codec
+    from monitor.store import redis_errors
+
+    with redis_errors(f"reading alert {key}"):
+        raw = store.redis.get(store.keys.alert(key))
+    return codec.decode_alert(cast(bytes, raw)).text if raw else ""
 
 
 def _ask(prompt: str) -> str:
