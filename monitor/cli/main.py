@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic")
     p.add_argument("-n", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
-    p = command("feeds", commands.cmd_feeds, "list, add or remove feeds in settings.toml (comments kept)")
+    p = command("feeds", commands.cmd_feeds, "list, add, remove, import (OPML) or export feeds (comments kept)")
     feeds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     feeds.add_parser("list", help="list the feeds", parents=[after])
     add = feeds.add_parser("add", help="add a feed", parents=[after])
