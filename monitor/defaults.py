@@ -197,3 +197,13 @@ HEALTH_TIMEOUT = 0.5
 
 HEALTH_CACHE = 1.0
 """How long one /healthz answer is reused, so frequent probes do not load Redis."""
+
+TUNE_MIN_HISTORY = 1 * HOUR
+"""`monitor tune` gives alerts a day from the recent items' scores only when they span at
+least this long (a count over minutes is no daily rate)."""
+
+ALERT_FEED_ITEMS = 50
+"""Alerts in `/alerts.atom` and `/alerts.json` (the newest; `?topic=` filters first)."""
+
+REVIEW_MARGIN = 0.15
+"""`monitor review` offers recent items whose score is within this of the topic's threshold."""
