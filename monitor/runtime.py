@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
@@ -33,6 +33,7 @@ from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
 from monitor.redis_threads import Batched, RedisThreads
+from monitor.rules import FeedGate
 from monitor.store import FeedState, FeedUpdate, Store
 from monitor.surge.counter import SurgeCounter
 from monitor.surge.detector import SurgeDetector
@@ -73,6 +74,7 @@ class PollConfig:
     ops_channel: str = ""
     recent_max: int = defaults.RECENT_MAX
     articles: ArticleConfig = ArticleConfig()  # pages behind short items (default here: never)
+    feed_gates: Mapping[str, FeedGate] = field(default_factory=dict)  # per feed: topics and mute (rules.py)
     surges: dict[str, SurgeConfig] = field(default_factory=dict)  # topics with surge on
 
 

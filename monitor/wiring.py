@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from monitor import __version__, defaults
 from monitor.connection import connect
@@ -21,12 +22,14 @@ from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.delivery.templates import Templates
+from monitor.errors import ModelError
 from monitor.ingest.article import ArticleConfig
 from monitor.ingest.fetch import FetchLimits
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
+from monitor.rules import FeedGate, TopicGate, compile_all
 from monitor.runtime import FeedConfig, PollConfig, Runtime
-from monitor.settings import Channel, Loaded
+from monitor.settings import Channel, Loaded, Topic
 from monitor.store import Store
 from monitor.surge.model import SurgeConfig
 
@@ -75,13 +78,24 @@ def poll_config(loaded: Loaded) -> PollConfig:
     s = loaded.settings
     return PollConfig(
         feeds=feeds(loaded), fetch=fetch_limits(loaded),
-        rules={n: TopicRule(t.title, t.threshold, tuple(t.notify)) for n, t in s.topics.items()},
+        rules={n: TopicRule(t.title, t.threshold, tuple(t.notify), topic_gate(t)) for n, t in s.topics.items()},
+        feed_gates=feed_gates(loaded),
         neardup=neardup_config(loaded) if s.dedup.near_duplicates else None,
         seen_ttl=s.dedup.seen_ttl, follow_up_sources=s.dedup.follow_up_sources,
         backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
         feed_alert_after=s.monitor.feed_alert_after, ops_channel=s.monitor.ops_channel,
         articles=article_config(loaded), surges=surge_configs(loaded),
     )
+
+
+def topic_gate(topic: Topic) -> TopicGate:
+    return TopicGate(compile_all(topic.require), compile_all(topic.exclude))
+
+
+def feed_gates(loaded: Loaded) -> dict[str, FeedGate]:
+    """The feeds with rules of their own (topics or mute)."""
+    return {f.name: FeedGate(frozenset(f.topics) if f.topics is not None else None, compile_all(f.mute))
+            for f in loaded.settings.feeds if f.topics is not None or f.mute}
 
 
 def surge_configs(loaded: Loaded, every_topic: bool = False) -> dict[str, SurgeConfig]:
@@ -123,13 +137,26 @@ def topic_thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]
             for topic in classifier.topics}
 
 
+def load_classifier(loaded: Loaded) -> Classifier:
+    """The model named in settings; when it is missing, the error says where `model` was
+    looked for (relative to the settings file, not to the working directory)."""
+    path = loaded.model_path
+    if not path.exists():
+        raw = Path(loaded.settings.monitor.model)
+        beside_cwd = "" if raw.is_absolute() or not raw.exists() else (
+            f"; {raw} exists in the working directory: write its absolute path, {raw.resolve()}")
+        raise ModelError(f"{loaded.path}: monitor.model: {path}: model file not found (a relative path is "
+                         f"read from the settings file's folder{beside_cwd}; `monitor train` writes it)")
+    return Classifier.load(path)
+
+
 def store(loaded: Loaded) -> Store:
     return Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
 
 
 def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] = Runtime) -> Runtime:
     """The runtime of a poll: Redis, model and configs, with this process's worker name."""
-    classifier = classifier or Classifier.load(loaded.model_path)
+    classifier = classifier or load_classifier(loaded)
     classifier.require(loaded.settings.topics)
     state = store(loaded)
     worker = f"{socket.gethostname()}-{os.getpid()}"

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
 
-from monitor import codec
+from monitor import codec, rules
+from monitor.delivery.alerts import TopicRule
 from monitor.delivery.outbox import Outbox
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
+from monitor.items import Item, Scored, TopicScore
 from monitor.keys import Keys
 from monitor.metrics import Metrics
+from monitor.store import Claim
 from monitor.surge.counter import Seen, SurgeCounter
-from monitor.surge.detector import SurgeDetector
+from monitor.surge.detector import SurgeDetector, seen_in
 from monitor.surge.model import SurgeConfig, sums
 
 HOUR, DAY = 3600.0, 86400.0
@@ -121,6 +125,22 @@ def test_redis_sums_the_window_and_baseline_as_the_model_does(redis_client: redi
         summary = d.counter.record(CFG, (), now)
         assert (summary.stories, summary.baseline) == sums(CFG, d.counter.counts(CFG), summary.since, now)
         assert summary.since == T0 + 7 and summary.baseline > 0
+
+
+def scored_claim(n: int, score: float, story: str | None) -> tuple[Scored, Claim]:
+    item = Item(f"item{n}", "bbc", f"https://n.example/{n}", f"Headline {n}", "Strike near Idlib, football after",
+                datetime.fromtimestamp(T0, tz=UTC))
+    return Scored(item, {"trs": TopicScore("trs", score)}), Claim(item.id, {"story": story})
+
+
+def test_an_item_counts_for_a_topic_it_would_alert_with_its_story() -> None:
+    gates = {"trs": TopicRule("T", 0.6, (), rules.TopicGate(exclude=rules.compile_all(["football"])))}
+    claimed = [scored_claim(1, 0.9, "story-a"), scored_claim(2, 0.9, None), scored_claim(3, 0.3, "story-c")]
+    seen = seen_in(claimed, {"trs": CFG}, {"trs": TopicRule("T", 0.6, ())}, {})
+    assert [(s.story, s.source, s.published) for s in seen] == [("story-a", "bbc", T0), ("item2", "bbc", T0)]
+    assert seen_in(claimed, {"trs": CFG}, gates, {}) == []  # excluded by the topic's rules: not counted
+    muted = {"bbc": rules.FeedGate(mute=rules.compile_all(["idlib"]))}
+    assert seen_in(claimed, {"trs": CFG}, {"trs": TopicRule("T", 0.6, ())}, muted) == []
 
 
 def test_too_little_history_says_so_and_stays_quiet(redis_client: redis.Redis) -> None:

@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from monitor import codec
+from monitor import codec, rules
+from monitor.delivery.alerts import TopicRule
 from monitor.errors import StoreError
-from monitor.items import Alert, SurgeStory
+from monitor.items import Alert, Scored, SurgeStory
 from monitor.metrics import Metrics
 from monitor.store import Claim
 from monitor.surge.alerts import surge_alerts, top_stories
@@ -42,17 +43,22 @@ class Observed:
     top: tuple[SurgeStory, ...] = ()  # the surge's top stories, when it fired
 
 
-def seen_in(claims: Sequence[Claim], configs: Mapping[str, SurgeConfig]) -> list[Seen]:
-    """What the surge counter records of claimed items: one Seen per topic whose threshold
-    an item reaches (its story: the near-dup stage's, else the item's own id)."""
+def seen_in(claimed: Sequence[tuple[Scored, Claim]], configs: Mapping[str, SurgeConfig],
+            topics: Mapping[str, TopicRule], feeds: Mapping[str, rules.FeedGate]) -> list[Seen]:
+    """What the surge counter records of claimed items: one Seen per topic the item would
+    alert (its threshold and the rules beside it, rules.py), with its story: the near-dup
+    stage's, else the item's own id."""
     out = []
-    for claim in claims:
-        scores = claim.recent.get("scores", {})
-        topics = [t for t, cfg in configs.items() if scores.get(t, 0.0) >= cfg.threshold]
-        if topics:  # most items are on no topic: decoded only when on one
-            rec = codec.recent_from_fields(claim.recent)
-            out += [Seen(t, rec.story or rec.id, rec.source, rec.title, rec.url, rec.published.timestamp())
-                    for t in topics]
+    for scored, claim in claimed:
+        over = [t for t, cfg in configs.items() if t in scored.scores and scored.scores[t].score >= cfg.threshold]
+        if not over:  # most items are on no topic: nothing more is read of them
+            continue
+        item = scored.item
+        feed = feeds.get(item.source, rules.OPEN_FEED)
+        story = str(claim.recent.get("story") or item.id)
+        out += [Seen(t, story, item.source, item.title, item.url, item.published.timestamp()) for t in over
+                if rules.judge(t, scored.scores[t].score, configs[t].threshold, item.document,
+                               topics[t].gate if t in topics else rules.NO_GATE, feed, item.source).alert]
     return out
 
 
@@ -107,12 +113,12 @@ class SurgeDetector:
         return out
 
 
-async def observe_claims(rt: Runtime, claims: Sequence[Claim]) -> None:
+async def observe_claims(rt: Runtime, claimed: Sequence[tuple[Scored, Claim]]) -> None:
     """The poll's step: count the claimed items' stories and alert a surge, in a Redis
     thread. The items are claimed already: a Redis failure here is logged, not the poll's."""
     if rt.surge is None:
         return
-    seen = seen_in(claims, rt.surge.configs)
+    seen = seen_in(claimed, rt.surge.configs, rt.config.rules, rt.config.feed_gates)
     if not seen:
         return
     try:
