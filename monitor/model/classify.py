@@ -50,7 +50,8 @@ class Classifier:
         self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T),
                             np.ascontiguousarray(coef[:, n_word:].T)]
         # concept tokens (_c_turkey) carry weight but are not words of the text: not named
-        self._readable = ~np.char.startswith(features.names[:n_word].astype(str), MARK)
+        self._readable = np.fromiter((not name.startswith(MARK) for name in features.names[:n_word]),
+                                     dtype=bool, count=n_word)
         self.intercept = intercept  # (topics,)
         self.calib = calib  # (topics, 2 or 4): see calibrated
         self.metadata = metadata
@@ -138,7 +139,7 @@ class Classifier:
         keep = (contrib > 0) & self._readable[idx]
         idx, contrib = idx[keep], contrib[keep]
         order = np.argsort(-contrib, kind="stable")[:n]
-        return tuple(str(self.features.names[j]) for j in idx[order])
+        return tuple(self.features.names[j] for j in idx[order])
 
 
 def _check_shapes(values: dict[str, Any], arrays: dict[str, Header]) -> None:

@@ -143,7 +143,9 @@ class Features:
     counter: Counter
     word_idf: np.ndarray
     char_idf: np.ndarray
-    names: np.ndarray  # feature names, word block first; char names are kept too
+    # Feature names, word block first (char names too): the counter's own key strings, so
+    # they cost a list slot each (a fixed-width numpy array of them was 11 MB a process).
+    names: list[str]
     floors: tuple[float, ...] = (0.0, 0.0)  # length floor per block (see tfidf)
     tagger: Tagger | None = None  # adds concept tokens to each sentence (spec.concepts)
 
@@ -240,8 +242,9 @@ def combine(doc_margins: np.ndarray, passage_margins: np.ndarray,
 def build_features(spec: FeatureSpec, word_names: np.ndarray, word_idf: np.ndarray,
                    char_names: np.ndarray, char_idf: np.ndarray,
                    floors: Sequence[float] = (0.0, 0.0)) -> Features:
-    counter = Counter({str(t): i for i, t in enumerate(word_names)}, spec.word_ngrams,
-                      {str(t): i for i, t in enumerate(char_names)}, spec.char_ngrams)
-    names = np.concatenate([word_names.astype(str), char_names.astype(str)])
+    words = {str(t): i for i, t in enumerate(word_names)}
+    chars = {str(t): i for i, t in enumerate(char_names)}
+    counter = Counter(words, spec.word_ngrams, chars, spec.char_ngrams)
+    names = [*words, *chars]  # dicts keep insertion order: the index order
     tagger = Tagger(spec.concepts) if spec.concepts else None
     return Features(spec, counter, word_idf, char_idf, names, tuple(floors), tagger)

@@ -238,8 +238,10 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
                           "cv_folds": folds, "min_df": MIN_DF, "max_char_features": MAX_CHAR},
                 "cv": metrics}
     state = {"metadata": json.dumps(metadata, sort_keys=True),
-             "word_names": features.names[:features.n_word], "word_idf": features.word_idf,
-             "char_names": features.names[features.n_word:], "char_idf": features.char_idf,
+             "word_names": np.array(features.names[:features.n_word], dtype=str),
+             "word_idf": features.word_idf,
+             "char_names": np.array(features.names[features.n_word:], dtype=str),
+             "char_idf": features.char_idf,
              "coef": np.array(coefs, dtype=np.float32), "intercept": np.array(intercepts),
              "calib": np.array(calib), "floors": np.array(features.floors)}
     size = save(state, Path(out))
