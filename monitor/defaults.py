@@ -127,6 +127,15 @@ SEND_BACKOFF_BASE = 10.0
 SEND_BACKOFF_MAX = 1 * HOUR
 """Longest wait between two attempts at sending one alert."""
 
+DEAD_MAX = 10_000
+"""Dead letters kept at most; past it the oldest is dropped as a new one arrives."""
+
+DEAD_SHOWN = 100
+"""Dead letters `status` and `outbox` read and show (the oldest first)."""
+
+LABELS_MAX = 10_000
+"""Labels (alert verdicts) kept at most; past it the oldest is dropped as a new one arrives."""
+
 CLAIM_TIMEOUT = 2 * MINUTE
 """An alert taken by a sender that has not acknowledged it by then is taken over by another."""
 

@@ -150,7 +150,8 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
 
 async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
-    unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items])
+    unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items],
+                               rt.config.seen_ttl)
     fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
     rt.metrics.items.labels("fetched").inc(len(items))
     if not fresh:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor import __version__, defaults, metrics, settings, systemd, wiring
+from monitor import __version__, defaults, metrics, prune, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
@@ -109,6 +109,7 @@ class Service:
         systemd.reloading()
         try:
             self.apply(settings.load(self.loaded.path))
+            await self.prune()
         except MonitorError as exc:
             log.error("reload refused, keeping the previous settings: %s", exc)
             if str(exc) != self.reload_error:  # one ops alert per distinct failure
@@ -135,6 +136,17 @@ class Service:
                 self.reload.clear()
                 seen = current
                 await self.try_reload()
+
+    async def prune(self) -> None:
+        """Delete the state of feeds and channels no longer in the settings; report it
+        (a removed channel's folded alerts are named to the ops channel, never kept)."""
+        s = self.loaded.settings
+        pruned = await self.rt.io(prune.prune, self.rt.store.redis, self.rt.store.keys,
+                                  [f.name for f in s.feeds], list(s.channels))
+        if pruned:
+            log.warning("%s", pruned.report())
+            if pruned.folded:
+                await self.rt.tell_ops("Alerts of a removed channel dropped", pruned.report())
 
     # -- health ----------------------------------------------------------------------------
 
@@ -188,6 +200,7 @@ async def serve(loaded: Loaded) -> int:
     http = None
     async with rt:
         try:
+            await service.prune()
             for feed in rt.config.feeds:
                 service.schedule(feed)
             service.scheduler.start()

@@ -98,6 +98,8 @@ class AlertsSection(Strict):
     send_backoff_base: Duration = Field(default=defaults.SEND_BACKOFF_BASE, gt=0)
     send_backoff_max: Duration = Field(default=defaults.SEND_BACKOFF_MAX, gt=0)
     claim_timeout: Duration = Field(default=defaults.CLAIM_TIMEOUT, gt=0)
+    dead_max: int = Field(default=defaults.DEAD_MAX, ge=1)
+    labels_max: int = Field(default=defaults.LABELS_MAX, ge=1)
 
 
 class Feed(Strict):

@@ -124,7 +124,8 @@ def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runt
     classifier.require(loaded.settings.topics)
     state = store(loaded)
     worker = f"{socket.gethostname()}-{os.getpid()}"
-    return cls(poll_config(loaded), state, Outbox(state.redis, state.keys, worker), classifier, worker,
+    outbox = Outbox(state.redis, state.keys, worker, loaded.settings.alerts.dead_max)
+    return cls(poll_config(loaded), state, outbox, classifier, worker,
                score_workers=loaded.settings.monitor.score_workers)
 
 
@@ -137,5 +138,6 @@ def sender(loaded: Loaded, rt: Runtime, clock: Callable[[], float] = time.time) 
 def reconfigure(loaded: Loaded, rt: Runtime, send: Sender) -> None:
     """A reload: new configs for the poll and the sender, swapped in whole."""
     rt.configure(poll_config(loaded))
+    rt.outbox.dead_max = loaded.settings.alerts.dead_max
     d = delivery_config(loaded)
     send.set_channels(d.channels, loaded.data_dir, d.ops_channel)

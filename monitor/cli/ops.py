@@ -220,7 +220,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from monitor import wiring
     loaded = load(args)
     store = wiring.store(loaded)
-    outbox = Outbox(store.redis, store.keys, "cli")
+    outbox = Outbox(store.redis, store.keys, "cli", loaded.settings.alerts.dead_max)
     if args.action == "retry":
         print(f"moved {outbox.resend_dead()} dead letter(s) back to the outbox")
         return 0
@@ -243,7 +243,8 @@ def cmd_label(args: argparse.Namespace) -> int:
         return 0
     if not args.verdict:
         raise InputError("label: give a verdict, relevant or irrelevant")
-    label = labels.record(store.redis, store.keys, args.id, args.verdict, args.topic)
+    label = labels.record(store.redis, store.keys, args.id, args.verdict, args.topic,
+                          keep=loaded.settings.alerts.labels_max)
     print(f"alert {args.id}: {args.verdict} for {label.topic}")
     return 0
 
