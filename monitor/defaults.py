@@ -31,6 +31,10 @@ FEED_INTERVAL = 10 * MINUTE
 JITTER = 30.0
 """Random delay added to each scheduled poll so feeds do not all fire together."""
 
+SPREAD = True
+"""A feed new to the schedule is first due at a point spread evenly over its first
+interval (False: every new feed is due at once)."""
+
 SEEN_TTL = 30 * DAY
 """How long an item id is remembered as processed (never scored or alerted again)."""
 

@@ -280,4 +280,12 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
 
 
 async def poll_once(rt: Runtime, force: bool = False) -> list[PollResult]:
-    return list(await asyncio.gather(*(poll_feed(rt, f, force) for f in rt.config.feeds)))
+    """Every feed once, `concurrency` polls at a time: a feed's items are enqueued soon
+    after its own fetch, not after the whole pass's (each poll from lease to save)."""
+    slots = asyncio.Semaphore(rt.config.fetch.concurrency)
+
+    async def one(feed: FeedConfig) -> PollResult:
+        async with slots:
+            return await poll_feed(rt, feed, force)
+
+    return list(await asyncio.gather(*(one(f) for f in rt.config.feeds)))

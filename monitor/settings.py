@@ -44,6 +44,7 @@ class MonitorSection(Strict):
     http: str = ""
     interval: Duration = Field(default=defaults.FEED_INTERVAL, gt=0)
     jitter: Duration = defaults.JITTER
+    spread: bool = defaults.SPREAD
     concurrency: int = Field(default=defaults.CONCURRENCY, ge=1, le=1000)
     score_workers: int = Field(default=defaults.SCORE_WORKERS, ge=0, le=64)
     connect_timeout: Duration = Field(default=defaults.CONNECT_TIMEOUT, gt=0)

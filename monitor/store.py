@@ -167,6 +167,15 @@ class Store:
             raw = cast(dict[bytes, bytes], self.redis.hgetall(self.keys.feed(name)))  # replies are not decoded
         return FeedState.from_hash(raw)
 
+    def feed_states(self, names: Sequence[str]) -> dict[str, FeedState]:
+        """`feed_state` of many feeds in one pipelined round trip (metrics, status)."""
+        with redis_errors(f"reading the state of {len(names)} feed(s)"):
+            pipe = self.redis.pipeline(transaction=False)
+            for name in names:
+                pipe.hgetall(self.keys.feed(name))
+            raws = cast(list[dict[bytes, bytes]], pipe.execute())
+        return {name: FeedState.from_hash(raw) for name, raw in zip(names, raws, strict=True)}
+
     def update_feed(self, name: str, fields: dict[str, Any], counts: dict[str, int] | None = None,
                     release: str = "") -> None:
         """Set some of a feed's fields (None clears one) and add to its counters, all at

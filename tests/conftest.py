@@ -266,7 +266,7 @@ def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
             "[monitor]", f"allow_private = {json.dumps(allow_private)}",
             f'data_dir = "{tmp_path / "data"}"', f'redis_url = "{redis_url}"',
             f'model = "{MODEL}"', 'jitter = "0s"', 'read_timeout = "2s"', 'connect_timeout = "1s"',
-            'interval = "1h"', 'backoff_base = "1s"', f"score_workers = {score_workers}", "",
+            'interval = "1h"', "spread = false", 'backoff_base = "1s"', f"score_workers = {score_workers}", "",
             "[alerts]", 'send_backoff_base = "0.5s"', 'send_backoff_max = "1s"', 'claim_timeout = "5s"', "",
         ]
         for name, url in feeds.items():

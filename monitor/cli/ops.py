@@ -31,7 +31,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from monitor.ingest import article_stage
     loaded = load(args)
     store = wiring.store(loaded)
-    states = {feed.name: store.feed_state(feed.name) for feed in loaded.settings.feeds}
+    states = store.feed_states([feed.name for feed in loaded.settings.feeds])  # one round trip
     feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}  # URLs masked
     box = Outbox(store.redis, store.keys, "status")
     outbox = box.depth()

@@ -1,0 +1,106 @@
+"""The schedule shared through Redis: feeds taken once by one worker, spread first polls,
+and `poll --once` bounded by `concurrency`; on a real Redis and a real feed server."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+
+import pytest
+
+from monitor import settings, wiring
+from monitor.keys import Keys
+from monitor.pipeline import poll_once
+from monitor.schedule import Schedule
+from monitor.service import Service
+from tests.articles import OFF_TOPIC, rss
+
+
+def test_workers_take_each_due_feed_once_and_a_dead_workers_feeds_come_back(redis_client) -> None:
+    one, two = Schedule(redis_client, Keys("t:")), Schedule(redis_client, Keys("t:"))
+    one.sync([(f"f{n}", 100.0) for n in range(10)], [], now=1000.0, spread=True)
+    assert one.due_times() == {f"f{n}": 1000.0 + 10 * n for n in range(10)}  # spread over the interval
+    two.sync([(f"f{n}", 100.0) for n in range(12)], ["f9"], now=5000.0, spread=True)  # a later start
+    due = one.due_times()
+    assert due["f0"] == 1000.0 and "f9" not in due  # scheduled feeds keep their time; f9 is disabled
+    assert due["f10"] == pytest.approx(5000.0 + 100 * 10 / 12)  # a new one has its place in the spread
+    first = one.take(now=1045.0, hold=30, limit=3)
+    second = two.take(now=1045.0, hold=30, limit=10)
+    assert first == ["f0", "f1", "f2"] and second == ["f3", "f4"]  # none taken twice
+    assert one.take(now=1070.0, hold=30, limit=10) == ["f5", "f6", "f7"]
+    two.due_again([("f3", 1145.0), ("f99", 1.0)])  # f99 is not scheduled: it stays out
+    assert two.take(now=1076.0, hold=30, limit=10) == ["f0", "f1", "f2", "f4"]  # not done within the hold
+    assert "f99" not in one.due_times() and one.due_times()["f3"] == 1145.0
+
+
+@pytest.mark.slow  # three workers over two intervals of 2 s each: ~6 s
+def test_three_workers_poll_each_feed_once_an_interval_spread_over_it(feed_server, make_settings) -> None:
+    feeds = 12
+    for n in range(feeds):
+        feed_server.set(f"/f{n}.xml", rss([(f"https://news.example.org/f{n}/other", *OFF_TOPIC[n % 3])]))
+    path = make_settings({f"f{n}": feed_server.url(f"/f{n}.xml") for n in range(feeds)})
+    path.write_text(path.read_text().replace('interval = "1h"', 'interval = "2s"').replace(
+        "spread = false", "spread = true"))
+    loaded = settings.load(path)
+
+    async def three_workers() -> list[Service]:
+        services = []
+        for _ in range(3):
+            rt = wiring.runtime(loaded)
+            await rt.__aenter__()
+            services.append(Service(loaded, rt, wiring.sender(loaded, rt)))
+        for service in services:
+            await service.sync_schedule()
+            service.dispatcher = asyncio.create_task(service.dispatch())
+        await asyncio.sleep(5.0)
+        for service in services:
+            service.stop.set()
+        for service in services:
+            await service.dispatcher
+            await service.finish_polls()
+            await service.rt.__aexit__(None, None, None)
+        return services
+
+    started = time.time()
+    services = asyncio.run(three_workers())
+    times: dict[str, list[float]] = collections.defaultdict(list)
+    for request in feed_server.requests:
+        times[request["path"]].append(request["time"] - started)
+    assert len(times) == feeds and all(2 <= len(t) <= 3 for t in times.values()), times
+    for stamps in times.values():
+        assert all(b - a >= 0.8 * 2 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
+    firsts = sorted(t[0] for t in times.values())
+    assert firsts[-1] - firsts[0] >= 1.0  # spread over the first 2 s interval, not one burst
+    outcomes = collections.Counter()
+    for service in services:
+        for sample in service.rt.metrics.polls.collect()[0].samples:
+            if sample.name.endswith("_total"):
+                outcomes[sample.labels["outcome"]] += int(sample.value)
+    assert outcomes["leased"] == 0 and outcomes["ok"] + outcomes["not_modified"] == len(feed_server.requests)
+
+
+def test_poll_once_runs_at_most_concurrency_polls_at_once(feed_server, make_settings) -> None:
+    for n in range(8):
+        feed_server.set(f"/f{n}.xml", rss([(f"https://news.example.org/f{n}/x", *OFF_TOPIC[0])]), delay=0.3)
+    path = make_settings({f"f{n}": feed_server.url(f"/f{n}.xml") for n in range(8)})
+    path.write_text(path.read_text().replace("[monitor]\n", "[monitor]\nconcurrency = 2\n", 1))
+    loaded = settings.load(path)
+    leased: list[float] = []
+
+    async def run() -> None:
+        async with wiring.runtime(loaded) as rt:
+            real = rt.store.lease_many
+
+            def lease_many(leases, owner):  # records when each poll begins (real leases taken)
+                leased.extend(time.perf_counter() for _ in leases)
+                return real(leases, owner)
+
+            rt.store.lease_many = lease_many  # type: ignore[method-assign]
+            assert [r.outcome for r in await poll_once(rt)] == ["ok"] * 8
+
+    asyncio.run(run())
+    leased.sort()
+    # Two at a time through 0.3 s fetches: the last poll begins ~0.9 s after the first
+    # (all at once, as before: within a few ms).
+    assert leased[-1] - leased[0] >= 0.6
