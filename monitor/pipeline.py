@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -199,14 +199,17 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
                                     [batch[i].item for i in alerting])
         rt.metrics.items.labels("neardup").inc(len(alerting))
         stories = dict(zip(alerting, matches, strict=True))
-    return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time())
+    return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time(),
+                         rt.config.full_text_channels)
 
 
 def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], stories: Mapping[int, StoryMatch],
-                  follow_up_sources: int, now: float) -> list[Claim]:
+                  follow_up_sources: int, now: float, full_text: Collection[str] | None = None) -> list[Claim]:
     """The claim of each scored item (pure): its alerts as built, with the story set when
     it starts one; a later copy of a story already alerted claims only a follow-up, when
-    it brings the story's `follow_up_sources`-th source (0: never), else nothing."""
+    it brings the story's `follow_up_sources`-th source (0: never), else nothing. The
+    outbox carries an alert's text cut to what its channel prints, unless the channel is
+    in `full_text` (None: every channel); the whole alert is kept for labels."""
     claims = []
     for i, scored in enumerate(batch):
         story = stories.get(i)
@@ -216,9 +219,11 @@ def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], storie
         elif story is not None:
             follow = story.new_source and story.n_sources == follow_up_sources > 0
             found = [replace(a, kind="follow_up", story=story.story_id) for a in found] if follow else []
-        payloads = tuple((a.id, codec.encode_alert(a)) for a in found)
+        sent = [alerts.as_sent(a, full_text is None or a.channel in full_text) for a in found]
+        payloads = tuple((a.id, codec.encode_alert(a)) for a in sent)
+        kept = tuple(codec.encode_alert(a) for a in found) if sent != found else ()
         record = _recent_record(scored, story.story_id if story else None, now)
-        claims.append(Claim(scored.item.id, record, payloads))
+        claims.append(Claim(scored.item.id, record, payloads, kept))
     return claims
 
 

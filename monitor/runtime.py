@@ -70,6 +70,7 @@ class PollConfig:
     ops_channel: str = ""
     recent_max: int = defaults.RECENT_MAX
     articles: ArticleConfig = ArticleConfig()  # pages behind short items (default here: never)
+    full_text_channels: frozenset[str] | None = None  # channels printing `text` (None: all of them)
 
 
 class Observer(Protocol):

@@ -246,8 +246,10 @@ def default_path() -> Path:
     return Path(os.environ.get("MONITOR_SETTINGS", defaults.SETTINGS_FILE))
 
 
-def load(path: Path | str | None = None) -> Loaded:
-    """Read, validate and resolve settings; raise SettingsError with one line on any problem."""
+def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
+    """Read, validate and resolve settings; raise SettingsError with one line on any problem.
+    `channels=False` (commands that send nothing) leaves channel URLs unparsed by apprise,
+    so those commands do not import it."""
     path = Path(path) if path is not None else default_path()
     label = str(path)
     try:
@@ -261,7 +263,7 @@ def load(path: Path | str | None = None) -> Loaded:
     settings = validate(raw, label)
     return Loaded(
         settings, path.resolve(),
-        settings_env.channel_urls(((n, c.url) for n, c in settings.channels.items()), label),
+        settings_env.channel_urls(((n, c.url) for n, c in settings.channels.items()), label, check=channels),
         settings_env.redis_url(settings.monitor.redis_url, label),
         settings_env.feed_urls(((f.name, f.url) for f in settings.feeds), label),
     )

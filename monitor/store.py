@@ -92,7 +92,8 @@ class Claim:
 
     item_id: str
     recent: dict[str, Any]  # codec.recent_fields of its Recent record
-    alerts: tuple[tuple[str, str], ...] = ()  # (short id, codec.encode_alert of the alert)
+    alerts: tuple[tuple[str, str], ...] = ()  # (short id, codec.encode_alert of the alert as sent)
+    kept: tuple[str, ...] = ()  # each alert whole, for alert:<id> (labels); empty: as sent
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,9 @@ class Store:
             keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
             args += [len(claim.alerts), self.keys.seen(claim.item_id), *seen.record(claim.item_id),
                      json.dumps(claim.recent)]
-            args += [x for _, payload in claim.alerts for x in (payload, codec.compress(payload))]
+            kept = claim.kept or tuple(payload for _, payload in claim.alerts)
+            args += [x for (_, payload), whole in zip(claim.alerts, kept, strict=True)
+                     for x in (payload, codec.compress(whole))]
         with redis_errors(f"claiming {len(claims)} item(s)"):
             return [bool(done) for done in self._claim(keys=keys, args=args)]
 

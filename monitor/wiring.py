@@ -12,22 +12,23 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monitor import __version__, defaults
-from monitor.connection import connect
-from monitor.dedup.index import NearDupConfig
-from monitor.delivery.alerts import TopicRule
-from monitor.delivery.outbox import Outbox
-from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
-from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
-from monitor.delivery.templates import Templates
-from monitor.ingest.article import ArticleConfig
-from monitor.ingest.fetch import FetchLimits
 from monitor.keys import Keys
-from monitor.model.classify import Classifier
-from monitor.runtime import FeedConfig, PollConfig, Runtime
 from monitor.settings import Channel, Loaded
-from monitor.store import Store
+
+# The stages are imported by the functions that build them: a short command (`monitor
+# score` needs only topic_thresholds) then loads no Redis, aiohttp or apprise.
+if TYPE_CHECKING:
+    from monitor.dedup.index import NearDupConfig
+    from monitor.delivery.policy import ChannelPolicy
+    from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
+    from monitor.ingest.article import ArticleConfig
+    from monitor.ingest.fetch import FetchLimits
+    from monitor.model.classify import Classifier
+    from monitor.runtime import FeedConfig, PollConfig, Runtime
+    from monitor.store import Store
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class DeliveryConfig:
 
 
 def fetch_limits(loaded: Loaded) -> FetchLimits:
+    from monitor.ingest.fetch import FetchLimits
+
     m = loaded.settings.monitor
     return FetchLimits(
         connect_timeout=m.connect_timeout, read_timeout=m.read_timeout, max_bytes=m.max_bytes,
@@ -50,6 +53,8 @@ def fetch_limits(loaded: Loaded) -> FetchLimits:
 
 
 def neardup_config(loaded: Loaded) -> NearDupConfig:
+    from monitor.dedup.index import NearDupConfig
+
     d = loaded.settings.dedup
     return NearDupConfig(window_seconds=int(d.window), jaccard_threshold=d.jaccard,
                          containment_threshold=d.containment)
@@ -58,12 +63,16 @@ def neardup_config(loaded: Loaded) -> NearDupConfig:
 def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
     """The enabled feeds, each with its URL (environment expanded), interval and
     allow_private (the feed's own, or `[monitor]`'s) resolved."""
+    from monitor.runtime import FeedConfig
+
     everyone = loaded.settings.monitor.allow_private
     return tuple(FeedConfig(f.name, loaded.feed_urls[f.name], loaded.interval(f), everyone or f.allow_private)
                  for f in loaded.settings.feeds if f.enabled)
 
 
 def article_config(loaded: Loaded) -> ArticleConfig:
+    from monitor.ingest.article import ArticleConfig
+
     m = loaded.settings.monitor
     return ArticleConfig(mode=m.articles, below_words=m.article_below_words, bar=m.article_bar,
                          per_host=m.article_per_host, max_bytes=m.article_max_bytes,
@@ -71,6 +80,9 @@ def article_config(loaded: Loaded) -> ArticleConfig:
 
 
 def poll_config(loaded: Loaded) -> PollConfig:
+    from monitor.delivery.alerts import TopicRule, prints_text
+    from monitor.runtime import PollConfig
+
     s = loaded.settings
     return PollConfig(
         feeds=feeds(loaded), fetch=fetch_limits(loaded),
@@ -80,10 +92,14 @@ def poll_config(loaded: Loaded) -> PollConfig:
         backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
         feed_alert_after=s.monitor.feed_alert_after, ops_channel=s.monitor.ops_channel,
         articles=article_config(loaded),
+        full_text_channels=frozenset(n for n, c in s.channels.items()
+                                     if prints_text(c.title_template, c.body_template)),
     )
 
 
 def channel_policy(channel: Channel) -> ChannelPolicy:
+    from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
+
     return ChannelPolicy(
         mode=channel.mode, digest_every=channel.digest_every,
         digest_at=tuple(parse_time_of_day(t) for t in channel.digest_at), zone=channel.timezone,
@@ -94,6 +110,9 @@ def channel_policy(channel: Channel) -> ChannelPolicy:
 
 def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
     """Every channel with its resolved URL, policy and templates (compiled here, once)."""
+    from monitor.delivery.sender import ChannelConfig
+    from monitor.delivery.templates import Templates
+
     return {name: ChannelConfig(loaded.channel_urls[name], channel_policy(channel),
                                 Templates(channel.format, channel.title_template, channel.body_template),
                                 channel.throttle)
@@ -101,6 +120,8 @@ def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
 
 
 def delivery_config(loaded: Loaded) -> DeliveryConfig:
+    from monitor.delivery.sender import RetryPolicy
+
     a = loaded.settings.alerts
     return DeliveryConfig(channel_configs(loaded), RetryPolicy(a.send_attempts, a.send_backoff_base,
                                                                a.send_backoff_max),
@@ -115,11 +136,19 @@ def topic_thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]
 
 
 def store(loaded: Loaded) -> Store:
+    from monitor.connection import connect
+    from monitor.store import Store
+
     return Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
 
 
-def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] = Runtime) -> Runtime:
+def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] | None = None) -> Runtime:
     """The runtime of a poll: Redis, model and configs, with this process's worker name."""
+    from monitor.delivery.outbox import Outbox
+    from monitor.model.classify import Classifier
+    from monitor.runtime import Runtime
+
+    cls = cls or Runtime
     classifier = classifier or Classifier.load(loaded.model_path)
     classifier.require(loaded.settings.topics)
     state = store(loaded)
@@ -130,6 +159,8 @@ def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runt
 
 
 def sender(loaded: Loaded, rt: Runtime, clock: Callable[[], float] = time.time) -> Sender:
+    from monitor.delivery.sender import Sender
+
     d = delivery_config(loaded)
     return Sender(rt.outbox, d.channels, loaded.data_dir, d.retry, d.claim_timeout, rt.metrics,
                   d.ops_channel, clock, io=rt.io)  # the runtime's Redis threads

@@ -10,7 +10,6 @@ model unusable); 2 bad settings or bad input, with one line naming the file and 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import select
@@ -79,8 +78,21 @@ def _stdout_closed() -> bool:
         return False
 
 
+class _Ops:
+    """The handlers of cli/ops.py, each imported when it runs: building the parser then
+    loads no Redis client (a short command such as `score` never needs one)."""
+
+    def __getattr__(self, name: str) -> Handler:
+        def handler(args: argparse.Namespace) -> int:
+            from monitor.cli import ops
+
+            return int(getattr(ops, name)(args))
+
+        return handler
+
+
 def _parser() -> argparse.ArgumentParser:
-    from monitor.cli import ops as commands
+    commands = _Ops()
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     _global_options(parser, None, False)
@@ -179,10 +191,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load(args)
     if not args.verbose:
         logging.getLogger().setLevel(loaded.settings.monitor.log_level.upper())
+    import asyncio
+
     return asyncio.run(service.serve(loaded))
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
+    import asyncio
+
     from monitor import pipeline, wiring
 
     loaded = load(args)
@@ -213,7 +229,7 @@ def _emit(result: tuple[str, int]) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from monitor.cli import analysis
 
-    return _emit(analysis.run_score(load(args), args.file, args.json))
+    return _emit(analysis.run_score(load(args, channels=False), args.file, args.json))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -247,10 +263,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                  args.known_miss, args.article_pages))
 
 
-def load(args: argparse.Namespace) -> Loaded:
+def load(args: argparse.Namespace, channels: bool = True) -> Loaded:
+    """The settings; `channels=False` for a command that sends nothing (apprise not loaded)."""
     from monitor import settings
 
-    return settings.load(args.settings)
+    return settings.load(args.settings, channels=channels)
 
 
 if __name__ == "__main__":
