@@ -31,7 +31,7 @@ from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
 from monitor.ingest import article_stage, fetch, parse
 from monitor.items import Alert, Item, Recent, Scored, TopicScore
-from monitor.runtime import FeedConfig, Runtime
+from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
 from monitor.store import Claim, FeedState, FeedUpdate
 
 log = logging.getLogger("monitor")
@@ -285,9 +285,9 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
 
 
 async def poll_once(rt: Runtime, force: bool = False) -> list[PollResult]:
-    """Every feed once, `concurrency` polls at a time: a feed's items are enqueued soon
-    after its own fetch, not after the whole pass's (each poll from lease to save)."""
-    slots = asyncio.Semaphore(rt.config.fetch.concurrency)
+    """Every feed once, POLLS_PER_FETCH x `concurrency` polls at a time (each from lease
+    to save): a feed's items are enqueued soon after its own fetch, not after the pass's."""
+    slots = asyncio.Semaphore(POLLS_PER_FETCH * rt.config.fetch.concurrency)
 
     async def one(feed: FeedConfig) -> PollResult:
         async with slots:

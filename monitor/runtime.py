@@ -43,6 +43,12 @@ T = TypeVar("T")
 # it is well above what fills the scorer's batches and the fetch connections.
 POLLS_IN_FLIGHT = 100
 
+# Polls begun (lease to save) at once by `poll --once` and the service's dispatcher: this
+# many times `concurrency`. Bounded, so a feed's items are enqueued soon after its own
+# fetch whatever the number of feeds; not 1x, since a poll also waits on Redis round trips
+# (lease, seen, claim, save: ~5 of them) while its fetch slot could serve another feed.
+POLLS_PER_FETCH = 4
+
 
 @dataclass(frozen=True, slots=True)
 class FeedConfig:

@@ -30,7 +30,7 @@ from monitor.health import HealthProbe, probe_client
 from monitor.model.classify import Classifier
 from monitor.pipeline import LEASE_MAX, LEASE_MIN, poll_feed
 from monitor.redis_threads import Batched
-from monitor.runtime import FeedConfig, Runtime
+from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
 from monitor.schedule import Schedule
 from monitor.settings import Loaded
 
@@ -38,9 +38,11 @@ log = logging.getLogger("monitor")
 
 STOP_GRACE = 5.0  # seconds in-flight polls get to finish after SIGTERM before being abandoned
 WATCH_EVERY = 2.0  # seconds between checks of the settings file for changes
-MIN_GAP_SHARE = 0.8  # a feed polled by any worker within this share of its interval is skipped
+# A feed polled by any worker within this share of its interval is skipped: only a feed
+# taken twice (its hold ran out mid-poll) meets it, the schedule spaces polls a whole
+# interval apart, less the time a loaded worker takes to begin a poll it took.
+MIN_GAP_SHARE = 0.5
 TICK = 1.0  # seconds between two looks at the schedule for due feeds
-TAKE_SHARE = 2  # feeds taken and not yet done at most: this many times `concurrency`
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Service:
     async def dispatch(self) -> None:
         """Take due feeds from the shared schedule and poll them, a tick at a time."""
         while not self.stop.is_set():
-            room = TAKE_SHARE * self.rt.config.fetch.concurrency - len(self.polls)
+            room = POLLS_PER_FETCH * self.rt.config.fetch.concurrency - len(self.polls)
             try:
                 names = await self.rt.io(self.schedule.take, time.time(), self.hold(), room)
             except StoreError as exc:
