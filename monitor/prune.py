@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import cast
 
 import redis
 
@@ -52,6 +53,9 @@ def prune(client: redis.Redis, keys: Keys, feeds: Collection[str], channels: Col
     """Delete the keys of feeds and channels not in `feeds` / `channels`; what went."""
     with redis_errors("removing the state of feeds and channels no longer in the settings"):
         gone_feeds = _absent(client, keys, FEED_FAMILIES, set(feeds))
+        members = cast(list[bytes], client.zrange(keys.schedule, 0, -1))  # one per feed: bounded
+        scheduled = {_text(name) for name in members}
+        unscheduled = sorted(scheduled - set(feeds))
         gone_channels = _absent(client, keys, CHANNEL_FAMILIES, set(channels))
         folded, titles = {}, {}
         for channel in sorted(gone_channels):
@@ -65,8 +69,8 @@ def prune(client: redis.Redis, keys: Keys, feeds: Collection[str], channels: Col
         pipe = client.pipeline(transaction=True)
         for at in range(0, len(doomed), 500):
             pipe.delete(*doomed[at:at + 500])
-        if gone_feeds:
-            pipe.zrem(keys.schedule, *gone_feeds)
+        if unscheduled:
+            pipe.zrem(keys.schedule, *unscheduled)
         pipe.execute()
     return Pruned(tuple(sorted(gone_feeds)), tuple(sorted(gone_channels)), folded, titles)
 
@@ -80,6 +84,10 @@ def _absent(client: redis.Redis, keys: Keys, families: tuple[str, ...], wanted: 
             raw = key if isinstance(key, bytes) else str(key).encode()
             found.add(raw[len(head):].decode("utf-8", "replace"))
     return found - wanted
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
 def _title(raw: bytes | str) -> str:

@@ -137,6 +137,7 @@ def test_state_of_removed_feeds_and_channels_goes_at_start_and_on_reload(
 
     keys = Keys()
     redis_client.hset(keys.feed("gone"), "last_status", "ok")
+    redis_client.zadd(keys.schedule, {"gone": 1.0, "never-polled": 2.0})
     redis_client.hset(keys.channel("old"), "failures", 2)
     redis_client.zadd(keys.sent("old"), {"x": time.time()})
     redis_client.rpush(keys.digest("old"), codec.encode_alert(alert(1, channel="old")))
@@ -153,12 +154,13 @@ def test_state_of_removed_feeds_and_channels_goes_at_start_and_on_reload(
     assert not any(redis_client.exists(k) for k in (keys.feed("gone"), keys.channel("old"), keys.sent("old"),
                                                      keys.digest("old")))
     assert redis_client.exists(keys.feed("a")) and redis_client.exists(keys.feed("b"))
+    assert set(redis_client.zrange(keys.schedule, 0, -1)) == {b"a", b"b"}
     text = path.read_text()
     start = text.index("[[feeds]]\nname = \"b\"")
     path.write_text(text[:start] + text[text.index("[topics.", start):])  # feed b removed
     proc.send_signal(signal.SIGHUP)
     wait_for(lambda: not redis_client.exists(keys.feed("b")))
-    assert redis_client.exists(keys.feed("a"))
+    assert redis_client.exists(keys.feed("a")) and redis_client.zrange(keys.schedule, 0, -1) == [b"a"]
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     assert "state of 1 removed feed(s) deleted: b" in proc.stderr.read()
