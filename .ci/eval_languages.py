@@ -65,8 +65,10 @@ def known_misses() -> set[str]:
     return {k.strip() for k in os.environ.get("KNOWN_MISS", "").split(",") if k.strip()}
 
 
-def table(rows: list[tuple[str, set[str], dict]], thresholds: dict[str, float]) -> bool:
-    """Prints FPR and recall per language and topic; True if an FPR is above target."""
+def table(rows: list[tuple[str, set[str], dict]], thresholds: dict[str, float],
+          judged: bool = True) -> bool:
+    """Prints FPR and recall per language and topic; True if an FPR is above target (only
+    `judged` tables mark and count misses: the held-out items are reported without one)."""
     failed = False
     print(f"{'lang':4} {'topic':20} {'thr':>5} {'neg':>5} {'fp':>4} {'FPR':>7} {'pos':>4} {'tp':>4} recall")
     for lang in LANGS:
@@ -85,7 +87,8 @@ def table(rows: list[tuple[str, set[str], dict]], thresholds: dict[str, float]) 
             # A check named in KNOWN_MISS ("lang topic fpr", comma-separated) is printed as
             # MISSED and does not fail the run; it is measured every time.
             missed = fpr > FPR_TARGET and f"{lang} {topic} fpr" in known_misses()
-            mark = "" if fpr <= FPR_TARGET else "  MISSED (FPR > 1 %)" if missed else "  FAIL (FPR > 1 %)"
+            mark = "" if fpr <= FPR_TARGET or not judged else \
+                "  MISSED (FPR > 1 %)" if missed else "  FAIL (FPR > 1 %)"
             failed |= fpr > FPR_TARGET and not missed
             print(f"{lang:4} {topic:20} {thr:5.2f} {neg:5d} {fp:4d} {fpr:7.2%} {pos:4d} {tp:4d} {rec}{mark}")
     return failed
@@ -123,7 +126,8 @@ def main() -> int:
     held = [json.loads(line) for line in args.heldout.read_text(encoding="utf-8").splitlines()]
     print(f"\nheld-out items written for the project ({args.heldout.name}; reported, no target)")
     table([(r["lang"], set(r["topics"]), s) for r, s in
-           zip(held, clf.score([r["text"] for r in held], explain=False), strict=True)], thresholds)
+           zip(held, clf.score([r["text"] for r in held], explain=False), strict=True)],
+          thresholds, judged=False)
     return 1 if failed else 0
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SEED = 20261122
 PER_WEIGHT = 30  # documents per unit of a kind's @weight
-SHORT_PER_WEIGHT = 12  # further headline-only and headline + lead documents per unit of weight
+SHORT_PER_WEIGHT = 24  # further headline-only and headline + lead documents per unit of weight
 SLOT = re.compile(r"\{(\w+)\}")
 
 

@@ -92,7 +92,7 @@ scores ARTICLE_BAR for some topic), "always" (every short item) or "never"."""
 ARTICLE_BELOW_WORDS = 100
 """An item whose feed text has fewer words than this is short: its page may be read."""
 
-ARTICLE_BAR = 0.03
+ARTICLE_BAR = 0.02
 """With articles = "auto", the score (any topic) a short item's feed text needs before its
 page is read. Measured on FA-KES title + first sentence against AG News with the shipped
 model: at 0.03 every on-topic article is still fetched, for 1.7 % of AG News items."""
@@ -210,3 +210,13 @@ HEALTH_TIMEOUT = 0.5
 
 HEALTH_CACHE = 1.0
 """How long one /healthz answer is reused, so frequent probes do not load Redis."""
+
+TUNE_MIN_HISTORY = 1 * HOUR
+"""`monitor tune` gives alerts a day from the recent items' scores only when they span at
+least this long (a count over minutes is no daily rate)."""
+
+ALERT_FEED_ITEMS = 50
+"""Alerts in `/alerts.atom` and `/alerts.json` (the newest; `?topic=` filters first)."""
+
+REVIEW_MARGIN = 0.15
+"""`monitor review` offers recent items whose score is within this of the topic's threshold."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -51,9 +51,13 @@ class Metrics:
 Check = Callable[[], Awaitable[str | None]]  # None when healthy, else the reason
 
 
+Route = tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
+
+
 async def start_http(address: str, metrics: Metrics, health: Check,
-                     refresh: Callable[[], Awaitable[None]]) -> web.AppRunner:
-    """Serve /healthz and /metrics on host:port until the returned runner is cleaned up."""
+                     refresh: Callable[[], Awaitable[None]], routes: Sequence[Route] = ()) -> web.AppRunner:
+    """Serve /healthz and /metrics (and `routes`, GET) on host:port until the returned
+    runner is cleaned up."""
     host, _, port = address.rpartition(":")
 
     async def healthz(_: web.Request) -> web.Response:
@@ -68,6 +72,8 @@ async def start_http(address: str, metrics: Metrics, health: Check,
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
+    for path, view in routes:
+        app.router.add_get(path, view)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()

@@ -31,14 +31,17 @@ from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
 from monitor.ingest import article_stage, fetch, parse
 from monitor.items import Alert, Item, Recent, Scored, TopicScore
-from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
+from monitor.runtime import FeedConfig, Runtime
+from monitor.spans import next_try, span
 from monitor.store import Claim, FeedState, FeedUpdate
 
 log = logging.getLogger("monitor")
 
 LEASE_MAX = 60.0  # seconds a poll's lease lasts unless renewed (a dead worker's lease expires)
 LEASE_MIN = 5.0
-Outcome = Literal["ok", "not_modified", "error", "backoff", "leased", "store_error"]
+# leased: another worker holds the feed now; recent: it was polled within this interval
+# (by another worker, or by this service before a restart), so this turn is skipped.
+Outcome = Literal["ok", "not_modified", "error", "backoff", "leased", "recent", "store_error"]
 SAVED = {"ok", "not_modified", "error"}  # outcomes whose saved state released the lease too
 
 
@@ -102,7 +105,7 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
     if not force and state.retry_at > now:
         return PollResult(feed.name, "backoff", error=state.last_error)
     if min_gap and state.last_poll and now - state.last_poll < min_gap:
-        return PollResult(feed.name, "leased")  # another worker polled it this interval
+        return PollResult(feed.name, "recent")  # polled this interval (another worker, or before a restart)
     async with rt.in_flight:  # a poll holds its fetched items until claimed: memory is bounded
         return await _fetch_and_process(rt, feed, state, now)
 
@@ -191,7 +194,7 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
     ~0.5 ms per item, and meanwhile this process goes on parsing and scoring other feeds
     (each script is atomic, so concurrent checks of two feeds are safe, as they are between
     two workers)."""
-    wanted = [alerts.build_alerts(scored, rt.config.rules) for scored in batch]
+    wanted = [alerts.build_alerts(scored, rt.config.rules, rt.config.feed_gates) for scored in batch]
     stories: dict[int, StoryMatch] = {}
     if rt.neardup is not None and any(wanted):
         alerting = [i for i, found in enumerate(wanted) if found]
@@ -251,7 +254,8 @@ async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, r
     c = rt.config
     delay = fetch.backoff_delay(errors, retry_after, c.backoff_base, c.backoff_max)
     if state.last_status != "error" or state.last_error != error:  # once per change of state
-        log.warning("feed '%s': %s (retry in %.0fs; errors in a row: %d)", feed.name, error, delay, errors)
+        log.warning("feed '%s': %s (next try %s; errors in a row: %d)", feed.name, error,
+                    next_try(delay, feed.interval), errors)
     now = time.time()
     since = state.failing_since or now
     fields: dict[str, object] = {
@@ -260,7 +264,7 @@ async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, r
     }
     if not state.ops_told and now - since >= c.feed_alert_after:
         await rt.tell_ops(f"Feed '{feed.name}' is failing",
-                          f"Failing for {(now - since) / 3600:.1f} h ({errors} polls): {error}")
+                          f"Failing for {span(now - since)} ({errors} polls): {error}")
         fields["ops_told"] = 1
     await rt.save(FeedUpdate(feed.name, fields, release=rt.worker))
     return PollResult(feed.name, "error", error=error)
@@ -285,12 +289,6 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
 
 
 async def poll_once(rt: Runtime, force: bool = False) -> list[PollResult]:
-    """Every feed once, POLLS_PER_FETCH x `concurrency` polls at a time (each from lease
-    to save): a feed's items are enqueued soon after its own fetch, not after the pass's."""
-    slots = asyncio.Semaphore(POLLS_PER_FETCH * rt.config.fetch.concurrency)
-
-    async def one(feed: FeedConfig) -> PollResult:
-        async with slots:
-            return await poll_feed(rt, feed, force)
-
-    return list(await asyncio.gather(*(one(f) for f in rt.config.feeds)))
+    """Every feed once: leases taken together, then POLLS_PER_FETCH x `concurrency` polls
+    between fetch and save at a time (`rt.in_flight`)."""
+    return list(await asyncio.gather(*(poll_feed(rt, f, force) for f in rt.config.feeds)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
@@ -33,21 +33,20 @@ from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
 from monitor.redis_threads import Batched, RedisThreads
+from monitor.rules import FeedGate
 from monitor.store import FeedState, FeedUpdate, Store
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Polls between their fetch and their claim at once. Each holds its parsed items, so this
-# bounds the items waiting for the scorer (memory) when fetch and parse outrun scoring;
-# it is well above what fills the scorer's batches and the fetch connections.
-POLLS_IN_FLIGHT = 100
-
-# Polls begun (lease to save) at once by `poll --once` and the service's dispatcher: this
-# many times `concurrency`. Bounded, so a feed's items are enqueued soon after its own
-# fetch whatever the number of feeds; not 1x, since a poll also waits on Redis round trips
-# (lease, seen, claim, save: ~5 of them) while its fetch slot could serve another feed.
+# Polls between their fetch and their save at once: this many times `concurrency` (at most
+# POLLS_IN_FLIGHT). Each holds its parsed items, so this bounds the items waiting for the
+# scorer (memory); and a poll's fetch then starts soon after the poll does, so a feed's
+# items are enqueued soon after its own fetch whatever the number of feeds. Not 1x: a
+# poll also waits on Redis round trips (seen, claim, save) while its connection could
+# serve another feed. The service's dispatcher takes as many due feeds at most.
 POLLS_PER_FETCH = 4
+POLLS_IN_FLIGHT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +75,7 @@ class PollConfig:
     ops_channel: str = ""
     recent_max: int = defaults.RECENT_MAX
     articles: ArticleConfig = ArticleConfig()  # pages behind short items (default here: never)
+    feed_gates: Mapping[str, FeedGate] = field(default_factory=dict)  # per feed: topics and mute (rules.py)
     full_text_channels: frozenset[str] | None = None  # channels printing `text` (None: all of them)
 
 
@@ -104,7 +104,7 @@ class Runtime:
     io: RedisThreads = field(default_factory=RedisThreads)  # await rt.io(step, *args): Redis off the loop
     leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
     saves: Batched[FeedUpdate, None] = field(init=False)
-    in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_IN_FLIGHT, per event loop
+    in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_PER_FETCH x concurrency, per loop
     pages: HostGate = field(default_factory=HostGate)  # pages read per host at once (article.py)
 
     def __post_init__(self) -> None:
@@ -177,7 +177,7 @@ class Runtime:
         return self.open_session
 
     async def __aenter__(self) -> Runtime:
-        self.in_flight = asyncio.Semaphore(POLLS_IN_FLIGHT)
+        self.in_flight = asyncio.Semaphore(min(POLLS_IN_FLIGHT, POLLS_PER_FETCH * self.config.fetch.concurrency))
         self.session = fetch.make_session(self.config.fetch)
         await self.scorer.start()
         return self

@@ -23,11 +23,10 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from monitor import __version__, defaults, metrics, prune, settings, systemd, wiring
+from monitor import __version__, alert_feed, defaults, metrics, prune, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
-from monitor.model.classify import Classifier
 from monitor.pipeline import LEASE_MAX, LEASE_MIN, poll_feed
 from monitor.redis_threads import Batched
 from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
@@ -59,8 +58,10 @@ class Service:
     probe: HealthProbe = field(init=False)
     schedule: Schedule = field(init=False)
     due_again: Batched[tuple[str, float], None] = field(init=False)
+    model_stamp: tuple[float, int] = (0.0, 0)  # the loaded model file's mtime and size
 
     def __post_init__(self) -> None:
+        self.model_stamp = _stamp(self.loaded.model_path)
         client = probe_client(self.loaded.redis_url, self.rt.store.redis, defaults.HEALTH_TIMEOUT)
         self.probe = HealthProbe(client, self.rt.store.keys.health(self.rt.worker))
         self.schedule = Schedule(self.rt.store.redis, self.rt.store.keys)
@@ -118,10 +119,13 @@ class Service:
     def apply(self, new: Loaded) -> None:
         """Switch to validated new settings; feeds added start, feeds removed stop."""
         classifier = self.rt.classifier
-        if new.model_path != self.loaded.model_path:
-            classifier = Classifier.load(new.model_path)
+        # A retrained model is written over the same path: its file changing reloads it too.
+        if new.model_path != self.loaded.model_path or _stamp(new.model_path) != self.model_stamp:
+            classifier = wiring.load_classifier(new)
         classifier.require(new.settings.topics)
         self.rt.classifier = classifier
+        self.model_stamp = _stamp(new.model_path)
+        show_info(self.rt, new)
         wiring.reconfigure(new, self.rt, self.sender)
         self.loaded = new
         self.feeds = {feed.name: feed for feed in self.rt.config.feeds}
@@ -147,15 +151,15 @@ class Service:
             systemd.ready()
 
     async def watch(self) -> None:
-        """Reload on SIGHUP or when the settings file changes."""
+        """Reload on SIGHUP or when the settings file or the model file changes."""
         path = self.loaded.path
-        seen = _mtime(path)
+        seen = (_mtime(path), _stamp(self.loaded.model_path))
         while not self.stop.is_set():
             try:
                 await asyncio.wait_for(self.reload.wait(), timeout=WATCH_EVERY)
             except TimeoutError:
                 pass
-            current = _mtime(path)
+            current = (_mtime(path), _stamp(self.loaded.model_path))
             if self.reload.is_set() or current != seen:
                 self.reload.clear()
                 seen = current
@@ -228,10 +232,11 @@ async def serve(loaded: Loaded) -> int:
             await service.prune()
             await service.sync_schedule()
             service.dispatcher = asyncio.create_task(service.dispatch())
-            rt.metrics.info.labels(__version__, rt.classifier.version, str(_mtime(loaded.path))).set(1)
+            show_info(rt, loaded)
             if loaded.settings.monitor.http:
                 http = await metrics.start_http(loaded.settings.monitor.http, rt.metrics,
-                                                service.unhealthy, service.refresh_metrics)
+                                                service.unhealthy, service.refresh_metrics,
+                                                alert_feed.routes(rt, lambda: list(service.loaded.settings.topics)))
             tasks = [asyncio.create_task(c) for c in
                      (service.sender.run(service.stop), service.watch(), service.watchdog())]
             systemd.ready()
@@ -273,6 +278,20 @@ async def _save(rt: Runtime) -> None:
         await rt.io(rt.store.redis.bgsave)
     except Exception as exc:  # best effort: the append-only file already has the state
         log.debug("bgsave: %s", exc)
+
+
+def show_info(rt: Runtime, loaded: Loaded) -> None:
+    """`monitor_info`: one series, of the versions running now (a reload replaces it)."""
+    rt.metrics.info.clear()
+    rt.metrics.info.labels(__version__, rt.classifier.version, str(_mtime(loaded.path))).set(1)
+
+
+def _stamp(path: os.PathLike[str]) -> tuple[float, int]:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return (0.0, 0)
+    return (stat.st_mtime, stat.st_size)
 
 
 def _mtime(path: os.PathLike[str]) -> float:

@@ -25,10 +25,11 @@ from pydantic import (
     model_validator,
 )
 
-from monitor import defaults, settings_env, urls
+from monitor import defaults, rules, settings_env, settings_errors, urls
 from monitor.delivery import policy, templates
 from monitor.errors import SettingsError
 from monitor.settings_env import ENV_RE
+from monitor.settings_errors import KeyProblem
 from monitor.settings_types import ArticlesMode, Duration, Name
 
 
@@ -110,13 +111,20 @@ class Feed(Strict):
     enabled: bool = True
     allow_private: bool = defaults.ALLOW_PRIVATE
     articles: ArticlesMode | None = None  # None: [monitor] articles
+    topics: list[Name] | None = None  # None: every topic (rules.py)
+    mute: list[str] = []  # words or /regexes/: a matching item alerts for no topic (rules.py)
+
+    @field_validator("mute")
+    @classmethod
+    def _mute(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
 
     @model_validator(mode="after")
     def _url(self) -> Feed:
         # `${NAME}` stands for a value of the environment, checked again once expanded (load).
         problem = urls.problem(ENV_RE.sub("x", self.url))
         if problem:
-            raise _KeyError("url", f'feed "{self.name}": {problem}')
+            raise KeyProblem("url", f'feed "{self.name}": {problem}')
         return self
 
 
@@ -124,6 +132,13 @@ class Topic(Strict):
     title: str
     threshold: float
     notify: list[Name] = []
+    require: list[str] = []  # words or /regexes/: at least one must match to alert (rules.py)
+    exclude: list[str] = []  # words or /regexes/: none may match (rules.py)
+
+    @field_validator("require", "exclude")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
 
     @field_validator("threshold", mode="before")
     @classmethod
@@ -194,26 +209,28 @@ class Settings(Strict):
         seen: set[str] = set()
         for index, feed in enumerate(self.feeds):
             if feed.name in seen:
-                raise _KeyError(f"feeds[{index}].name", f"duplicate feed name {feed.name!r}")
+                raise KeyProblem(f"feeds[{index}].name", f"duplicate feed name {feed.name!r}")
             seen.add(feed.name)
+        for index, feed in enumerate(self.feeds):
+            for wanted in feed.topics or []:
+                if wanted not in self.topics:
+                    raise KeyProblem(f"feeds[{index}].topics", f"topic {wanted!r} is not defined in [topics]")
         ops = self.monitor.ops_channel
         if ops and ops not in self.channels:
-            raise _KeyError("monitor.ops_channel", f"channel {ops!r} is not defined in [channels]")
+            raise KeyProblem("monitor.ops_channel", f"channel {ops!r} is not defined in [channels]")
         for name, topic in self.topics.items():
             for channel in topic.notify:
                 if channel not in self.channels:
-                    raise _KeyError(
+                    raise KeyProblem(
                         f"topics.{name}.notify", f"channel {channel!r} is not defined in [channels]"
                     )
         return self
 
 
-class _KeyError(ValueError):
-    """A cross-field error that knows its own key path."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(reason)
-        self.path, self.reason = path, reason
+def _patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        rules.compile_pattern(pattern)  # a bad one is refused at load, naming the key
+    return value
 
 
 @dataclass(frozen=True)
@@ -255,7 +272,7 @@ def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SettingsError(f"{label}: file not found") from None
+        raise SettingsError(f"{label}: file not found{_where(path)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{label}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -269,32 +286,15 @@ def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
     )
 
 
+def _where(path: Path) -> str:
+    """Where a relative settings path was looked for, and how to name another."""
+    if path.is_absolute():
+        return ""
+    return f" in {Path.cwd()} (give --settings PATH or set MONITOR_SETTINGS)"
+
+
 def validate(raw: dict[str, Any], label: str = defaults.SETTINGS_FILE) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise SettingsError(_first_error(exc, label)) from None
-
-
-def _first_error(exc: ValidationError, label: str) -> str:
-    error = exc.errors()[0]
-    cause = (error.get("ctx") or {}).get("error")
-    path = _key_path(error["loc"])
-    if isinstance(cause, _KeyError):  # its path is relative to the table that raised it
-        return f"{label}: {cause.path if not error['loc'] else path + '.' + cause.path}: {cause.reason}"
-    if error["type"] == "extra_forbidden":
-        return f"{label}: {path}: unknown key"
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
-        message = "required key is missing"
-    return f"{label}: {path}: {message}"
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
-        elif not (str(part).startswith(("function-", "lax-", "strict-")) or "[" in str(part)):
-            parts.append(str(part))  # skip pydantic's validator and union branch labels
-    return ".".join(parts) or "(top level)"
+        raise SettingsError(settings_errors.describe(exc, label, Settings)) from None

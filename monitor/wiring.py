@@ -12,11 +12,14 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__, defaults
+from monitor.errors import ModelError
 from monitor.keys import Keys
-from monitor.settings import Channel, Loaded
+from monitor.rules import FeedGate, TopicGate, compile_all
+from monitor.settings import Channel, Loaded, Topic
 
 # The stages are imported by the functions that build them: a short command (`monitor
 # score` needs only topic_thresholds) then loads no Redis, aiohttp or apprise.
@@ -86,7 +89,8 @@ def poll_config(loaded: Loaded) -> PollConfig:
     s = loaded.settings
     return PollConfig(
         feeds=feeds(loaded), fetch=fetch_limits(loaded),
-        rules={n: TopicRule(t.title, t.threshold, tuple(t.notify)) for n, t in s.topics.items()},
+        rules={n: TopicRule(t.title, t.threshold, tuple(t.notify), topic_gate(t)) for n, t in s.topics.items()},
+        feed_gates=feed_gates(loaded),
         neardup=neardup_config(loaded) if s.dedup.near_duplicates else None,
         seen_ttl=s.dedup.seen_ttl, follow_up_sources=s.dedup.follow_up_sources,
         backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
@@ -95,6 +99,16 @@ def poll_config(loaded: Loaded) -> PollConfig:
         full_text_channels=frozenset(n for n, c in s.channels.items()
                                      if prints_text(c.title_template, c.body_template)),
     )
+
+
+def topic_gate(topic: Topic) -> TopicGate:
+    return TopicGate(compile_all(topic.require), compile_all(topic.exclude))
+
+
+def feed_gates(loaded: Loaded) -> dict[str, FeedGate]:
+    """The feeds with rules of their own (topics or mute)."""
+    return {f.name: FeedGate(frozenset(f.topics) if f.topics is not None else None, compile_all(f.mute))
+            for f in loaded.settings.feeds if f.topics is not None or f.mute}
 
 
 def channel_policy(channel: Channel) -> ChannelPolicy:
@@ -135,6 +149,21 @@ def topic_thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]
             for topic in classifier.topics}
 
 
+def load_classifier(loaded: Loaded) -> Classifier:
+    """The model named in settings; when it is missing, the error says where `model` was
+    looked for (relative to the settings file, not to the working directory)."""
+    path = loaded.model_path
+    if not path.exists():
+        raw = Path(loaded.settings.monitor.model)
+        beside_cwd = "" if raw.is_absolute() or not raw.exists() else (
+            f"; {raw} exists in the working directory: write its absolute path, {raw.resolve()}")
+        raise ModelError(f"{loaded.path}: monitor.model: {path}: model file not found (a relative path is "
+                         f"read from the settings file's folder{beside_cwd}; `monitor train` writes it)")
+    from monitor.model.classify import Classifier
+
+    return Classifier.load(path)
+
+
 def store(loaded: Loaded) -> Store:
     from monitor.connection import connect
     from monitor.store import Store
@@ -145,11 +174,10 @@ def store(loaded: Loaded) -> Store:
 def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] | None = None) -> Runtime:
     """The runtime of a poll: Redis, model and configs, with this process's worker name."""
     from monitor.delivery.outbox import Outbox
-    from monitor.model.classify import Classifier
     from monitor.runtime import Runtime
 
     cls = cls or Runtime
-    classifier = classifier or Classifier.load(loaded.model_path)
+    classifier = classifier or load_classifier(loaded)
     classifier.require(loaded.settings.topics)
     state = store(loaded)
     worker = f"{socket.gethostname()}-{os.getpid()}"

@@ -51,7 +51,7 @@ def test_poll_once_then_status(feed_server, json_receiver, make_settings) -> Non
     data = json.loads(status.stdout)
     assert data["feeds"]["a"]["last_status"] == "ok" and data["feeds"]["a"]["alerts"] == 1
     assert data["feeds"]["b"]["errors"] == 1 and data["feeds"]["b"]["last_error"] == "HTTP 503"
-    assert data["outbox"] == {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
+    assert data["outbox"] == {"queued": 0, "sending": 0, "retry": 0, "dead": 0, "held": 0}
     text = monitor("status", settings=path).stdout
     assert "HTTP 503" in text and "outbox: queued 0" in text
 
@@ -65,7 +65,7 @@ def test_check_and_notify_test(json_receiver, make_settings, monkeypatch) -> Non
     result = monitor("notify-test", "hook", settings=path)
     assert result.returncode == 0 and "channel hook: sent" in result.stdout
     assert json_receiver.received[0]["title"].startswith("Test: ")
-    assert monitor("notify-test", "nope", settings=path).returncode == 1
+    assert monitor("notify-test", "nope", settings=path).returncode == 2  # bad input
 
 
 @pytest.mark.slow
@@ -100,7 +100,8 @@ def test_feeds_add_remove_list_keep_comments(tmp_path: Path) -> None:
     assert 'name = "local"' in text and 'interval = "15m"' in text
     assert "# Secrets never go in this file" in text and "# empty: embedded Redis" in text
     listed = monitor("feeds", "list", settings=path).stdout
-    assert "local" in listed and "every 900s" in listed and "aljazeera" in listed
+    assert "local" in listed and "every 15m" in listed and "aljazeera" in listed
+    assert 'interval = "15m"\n\n[topics' in text  # a blank line after the added table
     duplicate = monitor("feeds", "add", "local", "https://example.org/x.xml", settings=path)
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
     bad = monitor("feeds", "add", "Bad Name", "https://example.org/x.xml", settings=path)
@@ -128,5 +129,5 @@ def test_label_export_tune_and_outbox(feed_server, json_receiver, make_settings,
     assert "<- current" in tune.stdout and "cv precision" in tune.stdout
     assert monitor("tune", "turkey_russia_syria", "--set", "0.7", settings=path).returncode == 0
     assert "threshold = 0.7" in path.read_text()
-    box = json.loads(monitor("outbox", settings=path).stdout)
-    assert box["dead"] == [] and box["depth"]["queued"] == 0
+    box = json.loads(monitor("outbox", "--json", settings=path).stdout)
+    assert box["alerts"] == [] and box["counts"]["queued"] == 0 and box["counts"]["dead"] == 0

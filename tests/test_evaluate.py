@@ -82,3 +82,33 @@ def test_bad_lines_are_refused(tmp_path: Path) -> None:
     empty.write_text("\n")
     with pytest.raises(InputError, match="no labelled lines"):
         evaluate(model, empty, {})
+
+
+def test_evaluate_reports_each_language(tmp_path: Path) -> None:
+    """Issue 14: a file in several languages gets the measures per language too, each
+    line's language from its "lang" or, without one, detected from its text."""
+    rows = [
+        ({"text": ROWS[0][0], "topics": [TOPIC]}),
+        ({"text": ROWS[3][0], "topics": []}),
+        ({"text": "Rusya ve Türkiye, İdlib'de ateşkes konusunda anlaştı; Türk ve Rus askerleri "
+                  "M4 karayolunda ortak devriye yapacak.", "topics": [TOPIC]}),
+        ({"text": "Belediye meclisi nehir boyunca yeni bir bisiklet yolunu onayladı.",
+          "topics": []}),
+        ({"text": "Short line", "topics": [], "lang": "ru"}),
+    ]
+    path = tmp_path / "multi.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    result = evaluate(Classifier.load(MODEL), path, {TOPIC: 0.5})
+    by = result[TOPIC]["by_language"]
+    assert set(by) == {"en", "tr", "ru"}
+    assert (by["en"]["items"], by["tr"]["items"], by["ru"]["items"]) == (2, 2, 1)
+    assert by["tr"]["positives"] == 1 and by["ru"]["positives"] == 0
+    assert sum(m["tp"] + m["fn"] for m in by.values()) == result[TOPIC]["positives"] == 2
+    table = format_table(result)
+    assert "  [tr]" in table and "  [en]" in table
+
+
+def test_one_language_has_no_breakdown(labelled: Path) -> None:
+    result = evaluate(Classifier.load(MODEL), labelled, {TOPIC: 0.5})
+    assert "by_language" not in result[TOPIC]

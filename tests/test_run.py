@@ -164,3 +164,66 @@ def test_state_of_removed_feeds_and_channels_goes_at_start_and_on_reload(
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     assert "state of 1 removed feed(s) deleted: b" in proc.stderr.read()
+
+
+def test_a_model_retrained_at_the_same_path_is_reloaded(feed_server, make_settings, run_monitor,
+                                                        tmp_path: Path) -> None:
+    """Issue 18, item 1: `monitor train` writes the configured path; the service picks the new
+    model up (and /metrics' monitor_info names it) without a restart."""
+    import shutil
+
+    from monitor.model.classify import Classifier
+    from monitor.model.train import train
+
+    model = tmp_path / "topics.skops"
+    shutil.copy(ROOT / "models" / "topics.skops", model)
+    before = Classifier.load(model).version
+    port = free_port()
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")})
+    text = path.read_text().replace("[monitor]\n", f'[monitor]\nhttp = "127.0.0.1:{port}"\n', 1)
+    path.write_text(text.replace(str(ROOT / "models" / "topics.skops"), str(model)))
+    proc = run_monitor(path)
+
+    def metrics() -> str:
+        try:
+            return get(f"http://127.0.0.1:{port}/metrics")[1]
+        except urllib.error.URLError:  # not listening yet
+            return ""
+
+    wait_for(lambda: f'model="{before}"' in metrics())
+    data = tmp_path / "tiny.jsonl"
+    lines = (ROOT / "models" / "train.jsonl").read_text(encoding="utf-8").splitlines()[::60]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    after = train([data], model, folds=3).metadata["version"]
+    assert after != before
+    wait_for(lambda: f'model="{after}"' in metrics())
+    assert f'model="{before}"' not in metrics()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert "settings reloaded" in proc.stderr.read()
+
+
+def test_alerts_are_served_as_atom_and_json_feed(feed_server, json_receiver, make_settings, run_monitor) -> None:
+    """Issue 18: with `[monitor] http` set, any feed reader can follow the monitor."""
+    import feedparser
+
+    port = free_port()
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0]), ("t2", *ON_TOPIC[1])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url})
+    path.write_text(path.read_text().replace("[monitor]\n", f'[monitor]\nhttp = "127.0.0.1:{port}"\n', 1))
+    proc = run_monitor(path)
+    wait_for(lambda: len(json_receiver.received) == 2)
+    base = f"http://127.0.0.1:{port}"
+    status, body = get(f"{base}/alerts.atom")
+    parsed = feedparser.parse(body)
+    assert status == 200 and parsed.version == "atom10"
+    assert sorted(e.title.split("] ", 1)[1] for e in parsed.entries) == sorted([ON_TOPIC[0][0], ON_TOPIC[1][0]])
+    status, body = get(f"{base}/alerts.json?topic=turkey_russia_syria")
+    items = json.loads(body)["items"]
+    assert status == 200 and len(items) == 2 and all(i["_monitor"]["score"] >= 0.5 for i in items)
+    assert {i["id"] for i in items} == {m["message"].rsplit("Alert id: ", 1)[1].strip() for m in json_receiver.received}
+    status, body = get(f"{base}/alerts.json?topic=nosuch")
+    assert status == 404 and "no topic 'nosuch'" in body
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0

@@ -6,6 +6,7 @@ import asyncio
 import email.header
 import json
 import logging
+import re
 import subprocess
 import sys
 import time
@@ -177,7 +178,7 @@ def test_same_item_in_two_feeds_alerts_once(copies, feed_server, json_receiver, 
     assert sent == 1 and len(json_receiver.received) == 1
 
 
-def test_feed_failing_too_long_tells_ops_once_then_recovery(feed_server, json_receiver, make_settings):
+def test_feed_failing_too_long_tells_ops_once_then_recovery(feed_server, json_receiver, make_settings, caplog):
     feed_server.set("/bad.xml", "down", status=500)
     path = make_settings({"bad": feed_server.url("/bad.xml")}, {"ops": json_receiver.url})
     after = 0.2  # seconds; the test sleeps just past it (any length proves the same)
@@ -190,6 +191,9 @@ def test_feed_failing_too_long_tells_ops_once_then_recovery(feed_server, json_re
         poll(path, force=True)
     assert [m["title"] for m in json_receiver.received] == ["Monitor: [Monitor health] Feed 'bad' is failing"]
     assert "HTTP 500" in json_receiver.received[0]["message"]
+    assert re.search(r"Failing for \d s \(2 polls\)", json_receiver.received[0]["message"])  # was "0.0 h"
+    # The next try is the next scheduled poll (interval 1h), not the 1 s backoff.
+    assert "(next try at the next scheduled poll, in 60 min; errors in a row: 1)" in caplog.text
     feed_server.set("/bad.xml", items(("o1", OFF_TOPIC[0])))
     time.sleep(after + 0.1)
     poll(path, force=True)

@@ -60,7 +60,8 @@ def test_defaults_and_durations(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "expected"), [
     (('data_dir = "data"', 'data_dir = "data"\ncolour = "red"'), "monitor.colour: unknown key"),
     (("threshold = 0.6", "threshold = 1.5"), "topics.turkey_russia_syria.threshold: must be between 0 and 1 (got 1.5)"),
-    (("threshold = 0.6", 'threshold = "high"'), "topics.turkey_russia_syria.threshold: Input should be a valid number"),
+    (("threshold = 0.6", 'threshold = "high"'),
+     "topics.turkey_russia_syria.threshold: must be a number, not the string 'high'"),
     (('data_dir = "data"', 'data_dir = "data"\ninterval = "5 parsecs"'), "monitor.interval: bad duration '5 parsecs'"),
     (('notify = ["console"]', 'notify = ["desk"]'), "topics.turkey_russia_syria.notify: channel 'desk' is not defined"),
     (('url = "console://"', 'url = "nosuchscheme://x"'), "channels.console.url: apprise cannot parse this URL"),

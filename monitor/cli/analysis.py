@@ -33,20 +33,23 @@ def read_input(path: str) -> str:
 # -- score ------------------------------------------------------------------------------
 
 
-def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, int]:
-    """`monitor score FILE|-|URL [--json]`: every topic's score, threshold, verdict and
-    terms; a URL's page is read and its title + main text scored."""
+def run_score(loaded: Loaded, file: str, as_json: bool = False, feed: str | None = None) -> tuple[str, int]:
+    """`monitor score FILE|-|URL [--json] [--feed NAME]`: every topic's score, threshold,
+    verdict, the rule that decided it (rules.py; a feed's own rules with --feed) and terms;
+    a URL's page is read and its title + main text scored."""
     from monitor import wiring
     from monitor.defaults import TERMS_SHOWN
-    from monitor.model.classify import Classifier
 
     text, judged = (_page(loaded, file), "page") if file.startswith(("http://", "https://")) \
         else (read_input(file), "")
-    classifier = Classifier.load(loaded.model_path)
+    if not text.strip():
+        raise InputError(f"{file}: no text to score (empty)")
+    classifier = wiring.load_classifier(loaded)
     limits = wiring.topic_thresholds(loaded, classifier)
     scores = classifier.score([text], n_terms=TERMS_SHOWN, explain_min=0.0)[0]
+    verdicts = _verdicts(loaded, feed, text, {t: s.score for t, s in scores.items()}, limits)
     rows = {t: {"score": round(s.score, 4), "threshold": limits[t],
-                "verdict": "alert" if s.score >= limits[t] else "no", "terms": list(s.terms)}
+                "verdict": "alert" if verdicts[t].alert else "no", "rule": verdicts[t].rule, "terms": list(s.terms)}
             for t, s in scores.items()}
     if as_json:
         page = {"judged_on": judged, "words": len(text.split())} if judged else {}
@@ -57,7 +60,22 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False) -> tuple[str, in
     for topic, s in scores.items():
         lines.append(f"{topic:24} {round(s.score, 4):.3f}  threshold {limits[topic]:.2f}  "
                      f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
+        lines.append(f"{'':24} decided by: {verdicts[topic].rule}")
     return "\n".join(lines), 0
+
+
+def _verdicts(loaded: Loaded, feed: str | None, text: str, scores: dict[str, float],
+              limits: dict[str, float]) -> dict[str, Any]:
+    """Each topic's verdict through the rules of settings.toml (and of `feed`, if named)."""
+    from monitor import rules, wiring
+
+    topics = loaded.settings.topics
+    if feed is not None and feed not in {f.name for f in loaded.settings.feeds}:
+        raise InputError(f"score --feed {feed}: no such feed in {loaded.path}")
+    gate = wiring.feed_gates(loaded).get(feed or "", rules.OPEN_FEED)
+    return {t: rules.judge(t, score, limits[t], text,
+                           wiring.topic_gate(topics[t]) if t in topics else rules.NO_GATE, gate, feed or "")
+            for t, score in scores.items()}
 
 
 def _page(loaded: Loaded, url: str) -> str:
@@ -85,10 +103,21 @@ def run_train(loaded: Loaded, extra: list[str] | None = None, out: str | None = 
     from monitor.model.classify import Classifier
 
     model = Path(out) if out else loaded.model_path
-    paths = [loaded.model_path.parent / train.DEFAULT_DATA.name, *map(Path, extra or [])]
+    paths = [*training_files(loaded), *map(Path, extra or [])]
     report = train.train(paths, model)
     Classifier.load(report.path)  # what we ship must load
     return format_report(report), 0
+
+
+TOPICS_DIR = "topics"  # beside train.jsonl: one NAME.jsonl of examples per topic added by `monitor topic add`
+
+
+def training_files(loaded: Loaded) -> list[Path]:
+    """`train.jsonl` beside the model, then the example files of topics added without code."""
+    from monitor.model import train
+
+    folder = loaded.model_path.parent
+    return [folder / train.DEFAULT_DATA.name, *sorted((folder / TOPICS_DIR).glob("*.jsonl"))]
 
 
 def format_report(report: TrainReport) -> str:
@@ -103,9 +132,10 @@ def format_report(report: TrainReport) -> str:
         lines.append(f"{topic:24} {m['documents']:5} {m['positives']:5} "
                      f"{m['average_precision']:6.3f} {row['threshold']:5.2f} "
                      f"{row['precision']:6.3f} {row['recall']:6.3f}"
-                     f"{'' if m.get('grouped') else ' *'}")
+                     f"{'' if row['recall'] >= RECALL_FLOOR else ' !'}{'' if m.get('grouped') else ' *'}")
     lines.append(f"(cross-validated; thr = suggested threshold: the highest keeping recall >= "
-                 f"{RECALL_FLOOR}; * = folds not grouped by story kind, optimistic)")
+                 f"{RECALL_FLOOR}; ! = no threshold keeps it, the best F1 is shown; "
+                 f"* = folds not grouped by story kind, optimistic)")
     return "\n".join(lines)
 
 
@@ -115,10 +145,9 @@ def format_report(report: TrainReport) -> str:
 def run_evaluate(loaded: Loaded, data: str, as_json: bool = False) -> tuple[str, int]:
     """`monitor evaluate DATA.jsonl [--json]` at the thresholds of settings.toml."""
     from monitor import wiring
-    from monitor.model.classify import Classifier
     from monitor.model.evaluate import evaluate
 
-    classifier = Classifier.load(loaded.model_path)
+    classifier = wiring.load_classifier(loaded)
     result = evaluate(classifier, Path(data), wiring.topic_thresholds(loaded, classifier))
     if as_json:
         return json.dumps(result, indent=2, sort_keys=True), 0
@@ -134,12 +163,17 @@ def format_table(result: dict[str, dict[str, Any]]) -> str:
             f"{'F1':>6} {'FPR':>7} {'AP':>6}   tp/fp/fn/tn")
     lines = [head]
     for topic, m in result.items():
-        fpr = f"{m['fpr'] * 100:6.2f}%" if m["fpr"] is not None else f"{'-':>7}"
-        lines.append(f"{topic:24} {m['items']:6} {m['positives']:5} {m['threshold']:5.2f} "
-                     f"{_num(m['precision'])} {_num(m['recall'])} {_num(m['f1'])} {fpr} "
-                     f"{_num(m['average_precision'])}   "
-                     f"{m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
+        lines.append(_row(topic, m))
+        for lang, by in m.get("by_language", {}).items():
+            lines.append(_row(f"  [{lang}]", by))
     return "\n".join(lines)
+
+
+def _row(name: str, m: dict[str, Any]) -> str:
+    fpr = f"{m['fpr'] * 100:6.2f}%" if m["fpr"] is not None else f"{'-':>7}"
+    return (f"{name:24} {m['items']:6} {m['positives']:5} {m['threshold']:5.2f} "
+            f"{_num(m['precision'])} {_num(m['recall'])} {_num(m['f1'])} {fpr} "
+            f"{_num(m['average_precision'])}   {m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
 
 
 # -- similar ----------------------------------------------------------------------------

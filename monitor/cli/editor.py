@@ -38,25 +38,41 @@ def _write(path: Path, doc: tomlkit.TOMLDocument) -> None:
     os.replace(tmp, path)
 
 
+def written_feeds(path: Path) -> list[tuple[str, str]]:
+    """(name, url) of each feed as settings.toml writes it (`${NAME}` unexpanded)."""
+    return [(str(feed.get("name")), str(feed.get("url"))) for feed in _read(path).get("feeds") or []]
+
+
 def list_feeds(path: Path) -> list[dict[str, Any]]:
     return [dict(feed) for feed in settings.load(path).settings.model_dump()["feeds"]]
 
 
 def add_feed(path: Path, name: str, url: str, interval: str | None = None) -> None:
+    add_feeds(path, [(name, url)], interval)
+
+
+def add_feeds(path: Path, new: list[tuple[str, str]], interval: str | None = None) -> None:
+    """Append feeds (name, url) in one validated, atomic write."""
     doc = _read(path)
     feeds = doc.get("feeds")
     if feeds is None:
         feeds = AoT([])
         doc.append("feeds", feeds)
-    if any(feed.get("name") == name for feed in feeds):
-        raise InputError(f"{path}: feeds: a feed named {name!r} already exists")
+    for name, url in new:
+        if any(feed.get("name") == name for feed in feeds):
+            raise InputError(f"{path}: feeds: a feed named {name!r} already exists")
+        feeds.append(_feed_table(name, url, interval))
+    _write(path, doc)
+
+
+def _feed_table(name: str, url: str, interval: str | None) -> tomlkit.items.Table:
     table = tomlkit.table()
     table.add("name", name)
     table.add("url", url)
     if interval:
         table.add("interval", interval)
-    feeds.append(table)
-    _write(path, doc)
+    table.add(tomlkit.nl())  # a blank line between this table and the next, as written by hand
+    return table
 
 
 def remove_feed(path: Path, name: str) -> None:
@@ -67,6 +83,40 @@ def remove_feed(path: Path, name: str) -> None:
         raise InputError(f"{path}: feeds: no feed named {name!r}")
     del feeds[index]
     _write(path, doc)
+
+
+def add_topic(path: Path, name: str, title: str, threshold: float, notify: list[str]) -> None:
+    doc = _read(path)
+    topics = doc.get("topics")
+    if topics is None:
+        topics = tomlkit.table(is_super_table=True)
+        doc.append("topics", topics)
+    if name in topics:
+        raise InputError(f"{path}: topics.{name}: already exists")
+    table = tomlkit.table()
+    table.add("title", title)
+    table.add("threshold", round(threshold, 4))
+    table.add("notify", notify)
+    table.add(tomlkit.nl())
+    last = list(topics.values())[-1] if topics else None
+    for item in _trailing(last) if isinstance(last, tomlkit.items.Table) else []:
+        table.value.body.append((None, item))  # the next table's comment stays above it
+    topics.append(name, table)
+    _write(path, doc)
+
+
+def _trailing(table: tomlkit.items.Table) -> list[Any]:
+    """Take the comments and blank lines after a table's last key (tomlkit keeps the next
+    table's leading comment there), so a table added after it goes above them."""
+    body = table.value.body
+    cut = len(body)
+    while cut and body[cut - 1][0] is None:
+        cut -= 1
+    tail = [item for _, item in body[cut:]]
+    if not any(isinstance(item, tomlkit.items.Comment) for item in tail):
+        return []
+    del body[cut + 1:]  # keep one blank line after the table
+    return tail[1:]
 
 
 def set_threshold(path: Path, topic: str, value: float) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.defaults import REVIEW_MARGIN
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
@@ -78,21 +79,25 @@ def _stdout_closed() -> bool:
         return False
 
 
-class _Ops:
-    """The handlers of cli/ops.py, each imported when it runs: building the parser then
-    loads no Redis client (a short command such as `score` never needs one)."""
+class _Lazy:
+    """The handlers of one command module (monitor.cli.NAME), each imported when it runs:
+    building the parser then loads no Redis client (a short command such as `score`
+    never needs one)."""
+
+    def __init__(self, module: str) -> None:
+        self.module = f"monitor.cli.{module}"
 
     def __getattr__(self, name: str) -> Handler:
         def handler(args: argparse.Namespace) -> int:
-            from monitor.cli import ops
+            import importlib
 
-            return int(getattr(ops, name)(args))
+            return int(getattr(importlib.import_module(self.module), name)(args))
 
         return handler
 
 
 def _parser() -> argparse.ArgumentParser:
-    commands = _Ops()
+    commands, outbox_view, topics, tuning = (_Lazy(m) for m in ("ops", "outbox_view", "topics", "tuning"))
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     _global_options(parser, None, False)
@@ -116,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="-",
                    help="a text file, - for standard input, or an http(s) URL whose page is read")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--feed", help="judge as an item of this feed (its topics and mute rules)")
     p = command("train", cmd_train, "train the topic model from models/ data and write it")
     p.add_argument("--with", dest="extra", action="append", default=[], metavar="FILE",
                    help="more labelled JSONL to train on (repeatable)")
@@ -132,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic")
     p.add_argument("-n", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
-    p = command("feeds", commands.cmd_feeds, "list, add or remove feeds in settings.toml (comments kept)")
+    p = command("feeds", commands.cmd_feeds, "list, add, remove, import (OPML) or export feeds (comments kept)")
     feeds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     feeds.add_parser("list", help="list the feeds", parents=[after])
     add = feeds.add_parser("add", help="add a feed", parents=[after])
@@ -141,15 +147,37 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--interval", help='poll interval, e.g. "5m"')
     remove = feeds.add_parser("remove", help="remove a feed", parents=[after])
     remove.add_argument("name")
-    p = command("outbox", commands.cmd_outbox, "show the outbox and dead letters, or resend the dead letters")
+    imports = feeds.add_parser("import", help="add the feeds of an OPML file (names derived, duplicates kept out)",
+                               parents=[after])
+    imports.add_argument("file", help="an OPML subscription list, e.g. exported by a feed reader")
+    feeds.add_parser("export", help="print the feeds as OPML 2.0", parents=[after])
+    p = command("outbox", outbox_view.cmd_outbox,
+                "every waiting alert (queued, held, retrying, dead) with when it goes; retry resends the dead")
     p.add_argument("action", choices=["show", "retry"], nargs="?", default="show")
+    p.add_argument("--json", action="store_true", help="the raw records, with state and due time")
     p = command("label", commands.cmd_label, "record feedback on an alert: ID relevant|irrelevant; or export FILE")
     p.add_argument("id", help="the alert id shown in the alert, or 'export'")
     p.add_argument("verdict", nargs="?", help="relevant or irrelevant (for export: the file to write)")
     p.add_argument("--topic", help="the topic the verdict is about (default: the alert's)")
-    p = command("tune", commands.cmd_tune, "threshold table per topic; --set writes settings.toml")
+    p = command("tune", tuning.cmd_tune, "threshold table per topic; --set writes settings.toml")
     p.add_argument("topic", nargs="?")
     p.add_argument("--set", type=float, help="write this threshold for TOPIC into settings.toml")
+    p.add_argument("--plot", action="store_true", help="also draw precision and recall by threshold")
+    p = command("topic", topics.cmd_topic, "add a topic without code: examples, training, threshold, settings")
+    p.add_argument("action", choices=["add"])
+    p.add_argument("name", help="the topic's name, [a-z0-9_-]+")
+    p.add_argument("--title", required=True, help="the topic's title in alerts")
+    p.add_argument("--positive", action="append", required=True, metavar="FILE",
+                   help="examples about the topic: JSON lines, a text file or a folder of .txt (repeatable)")
+    p.add_argument("--negative", action="append", default=[], metavar="FILE",
+                   help="examples near the topic but not about it (repeatable)")
+    p.add_argument("--notify", action="append", metavar="CHANNEL", help="channels to alert (default: all)")
+    p.add_argument("--threshold", type=float, help="instead of the cross-validated suggestion")
+    p = command("review", topics.cmd_review, "judge recent items scored near a threshold, one at a time")
+    p.add_argument("topic", nargs="?")
+    p.add_argument("-n", type=int, default=20, help="at most this many (default 20)")
+    p.add_argument("--margin", type=float, default=REVIEW_MARGIN,
+                   help=f"how near the threshold (default {REVIEW_MARGIN})")
     p = command("similar", cmd_similar, "near-duplicate measures and verdict for two texts")
     p.add_argument("a")
     p.add_argument("b")
@@ -229,7 +257,7 @@ def _emit(result: tuple[str, int]) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from monitor.cli import analysis
 
-    return _emit(analysis.run_score(load(args, channels=False), args.file, args.json))
+    return _emit(analysis.run_score(load(args, channels=False), args.file, args.json, args.feed))
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import codec, defaults, settings, urls
+from monitor import codec, settings, spans, urls
+from monitor.cli import table
 from monitor.cli.main import load
-from monitor.connection import connect
+from monitor.connection import EMBEDDED_DB, connect
+from monitor.delivery import waiting
 from monitor.delivery.outbox import Outbox
 from monitor.errors import InputError, MonitorError, SettingsError
 from monitor.items import Alert, Queued, Recent, Source
@@ -34,7 +36,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     states = store.feed_states([feed.name for feed in loaded.settings.feeds])  # one round trip
     feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}  # URLs masked
     box = Outbox(store.redis, store.keys, "status")
-    outbox = box.depth()
+    outbox = box.depth() | {"held": waiting.held_count(store.redis, store.keys, list(loaded.settings.channels))}
     letters = box.dead_letters()
     dead = [_dead_letter(q) for q in letters]
     recent = [r for r in store.recent(500) if r.story]
@@ -48,11 +50,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories,
                           "articles": pages}, indent=2, ensure_ascii=False))
         return 0
-    print(f"{'feed':<20} {'last poll':<20} {'status':<14} {'items':>5} {'new':>6} {'alerts':>6} {'errors':>6}")
-    for name, f in feeds.items():
-        when = _ago(states[name].last_poll)
-        print(f"{name:<20} {when:<20} {f['last_status']:<14} {f['items']:>5} {f['new_items']:>6} "
-              f"{f['alerts']:>6} {f['errors']:>6}" + (f"  {f['last_error']}" if f["last_error"] else ""))
+    rows = [(name, _ago(states[name].last_poll), f["last_status"], f["items"], f["new_items"], f["alerts"],
+             f["errors"], f["last_error"] or "") for name, f in feeds.items()]
+    print("\n".join(table.render(("feed", "last poll", "status", "items", "new", "alerts", "errors", "last error"),
+                                 rows, right=(3, 4, 5, 6))))
     print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
     print("pages of short items: " + ", ".join(f"{k} {v}" for k, v in pages.items())
           + " (page, cached: judged on the page; the rest fell back to the feed text)")
@@ -148,28 +149,37 @@ def _ago(ts: float | None) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from monitor.model.classify import Classifier
+    from monitor import wiring
 
     loaded = load(args)
     s = loaded.settings
     print(f"settings: {loaded.path}: ok ({len(s.feeds)} feeds, {len(s.topics)} topics, {len(s.channels)} channels)")
     failures = 0
     try:
-        model = Classifier.load(loaded.model_path)
+        model = wiring.load_classifier(loaded)
         model.require(s.topics)
         print(f"model: {loaded.model_path}: ok (version {model.version}, topics {', '.join(model.topics)})")
     except MonitorError as exc:
         print(f"model: {exc}")
         failures += 1
-    try:
-        connect(loaded.redis_url, loaded.data_dir)
-        print("redis: " + ("embedded, " + str(loaded.data_dir) if not loaded.redis_url else "external") + ": ok")
-    except MonitorError as exc:
-        print(f"redis: {exc}")
-        failures += 1
+    failures += not _check_redis(loaded)
     for name in loaded.channel_urls:  # parsed at load; URLs hold secrets, so never printed
         print(f"channel {name}: ok")
     return 1 if failures else 0
+
+
+def _check_redis(loaded: settings.Loaded) -> bool:
+    if not loaded.redis_url and not (loaded.data_dir / EMBEDDED_DB).exists():
+        # Starting the embedded server would create its files: `check` changes nothing.
+        print(f"redis: embedded, {loaded.data_dir}: not created yet (the first run starts it)")
+        return True
+    try:
+        connect(loaded.redis_url, loaded.data_dir)
+    except MonitorError as exc:
+        print(f"redis: {exc}")
+        return False
+    print("redis: " + ("embedded, " + str(loaded.data_dir) if not loaded.redis_url else "external") + ": ok")
+    return True
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
@@ -181,7 +191,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     names = [args.channel] if args.channel else list(loaded.channel_urls)
     unknown = [n for n in names if n not in loaded.channel_urls]
     if unknown:
-        raise MonitorError(f"{loaded.path}: channels.{unknown[0]}: no such channel") from None
+        raise InputError(f"{loaded.path}: channels.{unknown[0]}: no such channel") from None
     failed = 0
     configs = wiring.channel_configs(loaded)  # templates compiled once for every channel
     for name in names:
@@ -200,6 +210,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     from monitor.cli import editor
 
     path = settings.load(args.settings).path  # refuse to edit a file that is already invalid
+    if args.action in ("import", "export"):
+
+        return opml_command(path, args)
     if args.action == "add":
         editor.add_feed(path, args.name, args.url, args.interval)
         print(f"added feed {args.name}")
@@ -208,25 +221,30 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         print(f"removed feed {args.name}")
     else:
         for feed in editor.list_feeds(path):
-            every = f" every {feed['interval']:.0f}s" if feed["interval"] else ""
+            every = f" every {spans.setting(feed['interval'])}" if feed["interval"] else ""
             print(f"{feed['name']:<24} {urls.masked(feed['url'])}{every}{'' if feed['enabled'] else ' (disabled)'}")
     return 0
 
 
-# -- outbox and feedback ----------------------------------------------------------------
+def opml_command(path: Path, args: argparse.Namespace) -> int:
+    from monitor.cli import editor, opml
 
-
-def cmd_outbox(args: argparse.Namespace) -> int:
-    from monitor import wiring
-    loaded = load(args)
-    store = wiring.store(loaded)
-    outbox = Outbox(store.redis, store.keys, "cli", loaded.settings.alerts.dead_max)
-    if args.action == "retry":
-        print(f"moved {outbox.resend_dead()} dead letter(s) back to the outbox")
+    if args.action == "export":
+        print(opml.export(editor.written_feeds(path)), end="")
         return 0
-    dead = [codec.queued_fields(q) for q in outbox.dead_letters()]
-    print(json.dumps({"depth": outbox.depth(), "dead": dead}, indent=2, ensure_ascii=False))
+    found = opml.plan(opml.read(Path(args.file)), editor.written_feeds(path))
+    if found.added:
+        editor.add_feeds(path, found.added)
+    for name, url in found.added:
+        print(f"added {name:<24} {urls.masked(url)}")
+    for line in found.refused:
+        print(f"skipped {line}")
+    print(f"{args.file}: {len(found.added)} feed(s) added, {len(found.present)} already present, "
+          f"{len(found.refused)} skipped")
     return 0
+
+
+# -- outbox and feedback ----------------------------------------------------------------
 
 
 def cmd_label(args: argparse.Namespace) -> int:
@@ -243,47 +261,10 @@ def cmd_label(args: argparse.Namespace) -> int:
         return 0
     if not args.verdict:
         raise InputError("label: give a verdict, relevant or irrelevant")
+    if args.topic is not None and args.topic not in loaded.settings.topics:
+        raise InputError(f"label: --topic {args.topic}: no such topic in {loaded.path} "
+                         f"(topics: {', '.join(loaded.settings.topics)})")
     label = labels.record(store.redis, store.keys, args.id, args.verdict, args.topic,
                           keep=loaded.settings.alerts.labels_max)
     print(f"alert {args.id}: {args.verdict} for {label.topic}")
     return 0
-
-
-def cmd_tune(args: argparse.Namespace) -> int:
-    from monitor import wiring
-    from monitor.cli import editor
-    from monitor.model import labels
-    from monitor.model.classify import Classifier
-
-    loaded = load(args)
-    topics = [args.topic] if args.topic else list(loaded.settings.topics)
-    unknown = [t for t in topics if t not in loaded.settings.topics]
-    if unknown:
-        raise InputError(f"{loaded.path}: topics.{unknown[0]}: no such topic")
-    if args.set is not None:
-        if not args.topic or not 0 <= args.set <= 1:
-            raise InputError("tune --set: name one topic and a threshold between 0 and 1")
-        editor.set_threshold(loaded.path, args.topic, args.set)
-        print(f"topics.{args.topic}.threshold = {args.set}")
-        return 0
-    cv = Classifier.load(loaded.model_path).metadata.get("cv", {})
-    store = wiring.store(loaded)
-    recent = store.recent(defaults.RECENT_MAX)
-    verdicts = labels.all_labels(store.redis, store.keys)
-    for topic in topics:
-        scores = [(r.seen_at, r.scores.get(topic, 0.0)) for r in recent]
-        current = loaded.settings.topics[topic].threshold
-        labelled, relevant = labels.sent_precision(verdicts, topic)
-        sent = (f"{relevant / labelled:.2f} ({relevant} of {labelled} labelled alerts relevant)"
-                if labelled else "no labels yet")
-        print(f"{topic}: threshold {current}; precision of sent alerts: {sent}")
-        print(f"  {'threshold':>9} {'cv precision':>12} {'cv recall':>9} {'alerts/day':>10}")
-        for row in labels.tune_rows(cv.get(topic), scores):
-            mark = " <- current" if abs(row.threshold - current) < 1e-9 else ""
-            print(f"  {row.threshold:>9.2f} {_num(row.cv_precision):>12} {_num(row.cv_recall):>9} "
-                  f"{_num(row.alerts_per_day, 1):>10}{mark}")
-    return 0
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from monitor import rules
 from monitor.defaults import LEAD_CHARS, TEXT_KEPT
 from monitor.items import Alert, Scored
 
@@ -47,6 +48,7 @@ class TopicRule:
     title: str
     threshold: float
     notify: tuple[str, ...]
+    gate: rules.TopicGate = rules.NO_GATE  # require/exclude words beside the threshold
 
 
 def alert_id(item_id: str, topic: str) -> str:
@@ -54,13 +56,16 @@ def alert_id(item_id: str, topic: str) -> str:
     return hashlib.sha1(f"{item_id}\0{topic}".encode()).hexdigest()[:8]
 
 
-def build_alerts(scored: Scored, rules: Mapping[str, TopicRule]) -> list[Alert]:
-    """One alert per (topic over its threshold, channel that topic notifies)."""
+def build_alerts(scored: Scored, topics: Mapping[str, TopicRule],
+                 feeds: Mapping[str, rules.FeedGate] | None = None) -> list[Alert]:
+    """One alert per (topic over its threshold and through its rules, channel that topic notifies)."""
     item = scored.item
+    feed = (feeds or {}).get(item.source, rules.OPEN_FEED)
     out = []
-    for topic, rule in rules.items():
+    for topic, rule in topics.items():
         result = scored.scores.get(topic)
-        if result is None or result.score < rule.threshold:
+        if result is None or not rules.judge(topic, result.score, rule.threshold, item.document, rule.gate,
+                                             feed, item.source).alert:
             continue
         for channel in rule.notify:
             out.append(Alert(

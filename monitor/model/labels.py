@@ -4,7 +4,9 @@ threshold table `monitor tune` shows.
 Every alert carries a short id. `monitor label ID relevant|irrelevant` looks the alert up
 (kept for `[dedup] seen_ttl`) and records the verdict with the alert's text, so that
 `monitor label export FILE` can write `{"text", "topics"}` lines for `monitor train --with`.
-An irrelevant verdict is written with an empty topic list (a negative for every topic).
+A verdict speaks for the alert's topic alone: its line carries `"only": [topic]`, so
+training reads it as a positive (relevant) or a negative (irrelevant) for that topic and
+learns nothing from it for the others.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import redis
 
 from monitor import codec, defaults
+from monitor.defaults import TUNE_MIN_HISTORY
 from monitor.errors import InputError
 from monitor.items import Label
 from monitor.keys import Keys
@@ -53,10 +56,16 @@ def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: 
     alert = codec.decode_alert(raw)
     label = Label(id=short_id, topic=topic or alert.topic, relevant=VERDICTS[verdict], time=time.time(),
                   title=alert.title, text=alert.text, score=alert.score)
-    with redis_errors("recording a label"):
-        client.eval(RECORD_LUA, 2, keys.labels, keys.labels_order, short_id, codec.encode_label(label),
-                    label.time, keep)
+    save(client, keys, label, keep)
     return label
+
+
+def save(client: redis.Redis, keys: Keys, label: Label, keep: int = defaults.LABELS_MAX) -> None:
+    """Keep a verdict (also one given without an alert: `monitor review`), the oldest
+    going past `keep` labels."""
+    with redis_errors("recording a label"):
+        client.eval(RECORD_LUA, 2, keys.labels, keys.labels_order, label.id, codec.encode_label(label),
+                    label.time, keep)
 
 
 def all_labels(client: redis.Redis, keys: Keys) -> list[Label]:
@@ -72,7 +81,8 @@ def export(labels: Iterable[Label], out: Path) -> int:
         for label in labels:
             text = f"{label.title}\n{label.text}".strip()
             topics = [label.topic] if label.relevant else []
-            handle.write(json.dumps({"text": text, "topics": topics}, ensure_ascii=False) + "\n")
+            line = {"text": text, "topics": topics, "only": [label.topic]}
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             count += 1
     return count
 
@@ -109,6 +119,6 @@ def sent_precision(labels: Iterable[Label], topic: str) -> tuple[int, int]:
 
 
 def _span_days(times: list[float]) -> float:
-    if len(times) < 2:
-        return 1.0 if times else 0.0
-    return max((max(times) - min(times)) / 86400, 1.0)
+    """Days the recent items span; 0 (no rate) when shorter than TUNE_MIN_HISTORY."""
+    span = max(times) - min(times) if times else 0.0
+    return span / 86400 if span >= TUNE_MIN_HISTORY else 0.0

@@ -3,7 +3,8 @@
     monitor train [--with FILE ...] [--out models/topics.skops]
 
 Each input line is `{"text": "...", "topics": ["turkey_russia_syria"]}`; a document is a
-negative for every topic it does not list. Per topic: logistic regression on TF-IDF word
+negative for every topic it does not list (a line with `"only": [...]` speaks for those
+topics alone: label feedback on one alert's topic). Per topic: logistic regression on TF-IDF word
 and character n-grams, calibrated with a sigmoid fitted on held-out folds
 (CalibratedClassifierCV, ensemble=False, so one linear model and one sigmoid remain), then
 k-fold cross-validated precision and recall at each threshold, stored in the model.
@@ -25,7 +26,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from monitor.errors import InputError
@@ -41,14 +41,15 @@ from monitor.model.features import (
     length_of,
     sentences,
 )
+from monitor.model.thresholds import RECALL_FLOOR, THRESHOLDS, topic_metrics
 from monitor.normalise import normalise
+
+__all__ = ["RECALL_FLOOR", "THRESHOLDS", "TrainReport", "parse_line", "read_data", "train"]
 
 DEFAULT_DATA = Path("models/train.jsonl")
 DEFAULT_CONCEPTS = Path("models/concepts.toml")
-THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
 SEED = 0
 C = 30.0  # inverse regularisation of the logistic regression, chosen by measurement
-RECALL_FLOOR = 0.80  # the suggested threshold keeps at least this cross-validated recall
 MIN_DF = 2  # an n-gram seen in one document only is noise
 MAX_CHAR = 150_000  # caps the model size and the scoring cost
 
@@ -61,6 +62,7 @@ class Dataset:
     calibrate: np.ndarray  # bool per document: its held-out margin fits the calibration
     topics: tuple[str, ...]
     digest: str  # sha256 of the input files, in the order given
+    only: list[frozenset[str] | None]  # per document: the topics its line speaks for (None: all)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def read_data(paths: list[Path]) -> Dataset:
     labels: list[frozenset[str]] = []
     groups: list[str] = []
     calibrate: list[bool] = []
+    only: list[frozenset[str] | None] = []
     digest = hashlib.sha256()
     for path in paths:
         try:
@@ -90,11 +93,13 @@ def read_data(paths: list[Path]) -> Dataset:
                 texts.append(text)
                 labels.append(frozenset(named))
                 groups.append(group_of(line, f"{path}:{n}"))
-                calibrate.append(json.loads(line).get("calibrate") is not False)
+                row = json.loads(line)
+                calibrate.append(row.get("calibrate") is not False)
+                only.append(frozenset(row["only"]) if "only" in row else None)
     topics = tuple(sorted(set().union(*labels))) if labels else ()
     if not topics:
         raise InputError(f"{', '.join(map(str, paths))}: no labelled positives to train on")
-    return Dataset(texts, labels, groups, np.array(calibrate), topics, digest.hexdigest())
+    return Dataset(texts, labels, groups, np.array(calibrate), topics, digest.hexdigest(), only)
 
 
 def group_of(line: str, where: str) -> str:
@@ -144,14 +149,15 @@ def linear(c: float) -> LogisticRegression:
 
 
 def oof_margins(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.ndarray,
-                groups: list[str], folds: int, c: float) -> np.ndarray:
+                groups: list[str], folds: int, c: float, weight: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold combined (document + passage) margins for one topic."""
     out = np.zeros(len(y))
     if not grouped(groups, y, folds):  # too few kinds to hold whole ones out
         groups = [f"{g}#{i}" for i, g in enumerate(groups)]
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=SEED)
     for train_idx, test_idx in splitter.split(np.zeros(len(y)), y, groups):
-        model = linear(c).fit(xd[train_idx], y[train_idx])
+        model = linear(c).fit(xd[train_idx], y[train_idx],
+                              sample_weight=None if weight is None else weight[train_idx])
         coef, b = model.coef_[0], model.intercept_[0]
         combined = combine((xd @ coef + b)[:, None], (xp @ coef + b)[:, None], starts)[:, 0]
         out[test_idx] = combined[test_idx]
@@ -180,7 +186,7 @@ def platt(margins: np.ndarray, y: np.ndarray,
 
 def fit_topic(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.ndarray,
               groups: list[str], folds: int, lengths: np.ndarray,
-              c: float = C, calibrate: np.ndarray | None = None,
+              c: float = C, calibrate: np.ndarray | None = None, weight: np.ndarray | None = None,
               ) -> tuple[np.ndarray, float, tuple[float, ...], np.ndarray]:
     """One topic: weights and intercept on all data, sigmoid fitted on out-of-fold
     margins (of the documents marked `calibrate`, default all), and the out-of-fold
@@ -191,45 +197,12 @@ def fit_topic(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.nd
     language unseen, so its held-out margins are lower than the model's real margins there,
     and fitted in they moved the English sigmoid (FA-KES full text precision 0.86 -> 0.73
     at threshold 0.60; fitted without them 0.89)."""
-    held_out = oof_margins(xd, xp, starts, y, groups, folds, c)
-    fit = np.ones(len(y), dtype=bool) if calibrate is None else calibrate
+    held_out = oof_margins(xd, xp, starts, y, groups, folds, c, weight)
+    fit = (np.ones(len(y), dtype=bool) if calibrate is None else calibrate) & (weight is None or weight > 0)
     calib = platt(held_out[fit], y[fit], lengths[fit])
-    model = linear(c).fit(xd, y)
+    model = linear(c).fit(xd, y, sample_weight=weight)
     return model.coef_[0], float(model.intercept_[0]), calib, \
         calibrated(held_out, lengths, np.array(calib))
-
-
-def threshold_table(y: np.ndarray, probs: np.ndarray) -> list[dict[str, float]]:
-    """Precision, recall and false-positive rate at each threshold of THRESHOLDS."""
-    rows = []
-    for t in THRESHOLDS:
-        hit = probs >= t
-        tp, fp = int(np.sum(hit & (y == 1))), int(np.sum(hit & (y == 0)))
-        fn, tn = int(np.sum(~hit & (y == 1))), int(np.sum(~hit & (y == 0)))
-        rows.append({"threshold": t, "precision": tp / (tp + fp) if tp + fp else 1.0,
-                     "recall": tp / (tp + fn) if tp + fn else 0.0,
-                     "fpr": fp / (fp + tn) if fp + tn else 0.0})
-    return rows
-
-
-def topic_metrics(y: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
-    table = threshold_table(y, probs)
-    return {"positives": int(y.sum()), "documents": len(y),
-            "average_precision": round(float(average_precision_score(y, probs)), 4),
-            "suggested_threshold": suggest(table), "thresholds": table}
-
-
-def suggest(table: list[dict[str, float]]) -> float:
-    """The highest threshold whose cross-validated recall still reaches RECALL_FLOOR: the
-    most precise setting that keeps the recall target of issue 3 (else the best F1)."""
-    kept = [r["threshold"] for r in table if r["recall"] >= RECALL_FLOOR]
-    if kept:
-        return max(kept)
-
-    def f1(r: dict[str, float]) -> float:
-        p, q = r["precision"], r["recall"]
-        return 2 * p * q / (p + q) if p + q else 0.0
-    return max(table, key=lambda r: (round(f1(r), 4), r["threshold"]))["threshold"]
 
 
 def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
@@ -245,12 +218,14 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
     coefs, intercepts, calib, metrics = [], [], [], {}
     for topic in data.topics:
         y = np.array([topic in labels for labels in data.labels], dtype=int)
+        weight = np.array([o is None or topic in o for o in data.only], float)  # 0: silent on it
         coef, intercept, ab, probs = fit_topic(xd, xp, lay.starts, y, data.groups, folds,
-                                               lengths, c, data.calibrate)
+                                               lengths, c, data.calibrate, weight)
         coefs.append(coef)
         intercepts.append(intercept)
         calib.append(ab)
-        metrics[topic] = topic_metrics(y, probs) | {"grouped": grouped(data.groups, y, folds)}
+        said = weight > 0  # measured on the documents that speak for the topic
+        metrics[topic] = topic_metrics(y[said], probs[said]) | {"grouped": grouped(data.groups, y, folds)}
     trained = trained or datetime.now(UTC).date().isoformat()
     digest = inputs_digest(data.digest, spec)
     metadata = {"format": FORMAT, "topics": list(data.topics), "data_sha256": digest,

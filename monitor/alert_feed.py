@@ -1,0 +1,135 @@
+"""The recent alerts as a feed any reader can follow: `/alerts.atom` (Atom, written with
+feedgen) and `/alerts.json` (JSON Feed 1.1), served beside /healthz and /metrics when
+`[monitor] http` is set; `?topic=NAME` keeps one topic.
+
+Read-only: the recent items (the `recent` stream) name the alerts they started, whose
+records are kept under their short id for `[dedup] seen_ttl` (keys.alert); a story's
+sources come from the near-duplicate index. Nothing is written for the feed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from monitor import defaults
+from monitor.delivery.alerts import alert_id
+from monitor.items import Alert, Source
+from monitor.store import Store, redis_errors
+
+if TYPE_CHECKING:
+    from monitor.runtime import Runtime
+
+TITLE = "monitor alerts"
+
+
+@dataclass(frozen=True)
+class FeedAlert:
+    alert: Alert
+    sources: tuple[Source, ...]  # the story's outlets, first first (empty: no story)
+
+
+def recent_alerts(store: Store, topics: Iterable[str], limit: int = defaults.ALERT_FEED_ITEMS,
+                  topic: str | None = None, stories: Any = None) -> list[FeedAlert]:
+    """The newest `limit` alerts of the recent items (of `topic` alone, if given), newest first."""
+    from monitor import codec
+
+    wanted = [t for t in topics if topic is None or t == topic]
+    out: list[FeedAlert] = []
+    for record in store.recent(defaults.RECENT_MAX):
+        ids = [alert_id(record.id, t) for t in wanted]
+        with redis_errors("reading alerts"):
+            raws = cast(list[bytes | None], store.redis.mget([store.keys.alert(i) for i in ids]))
+        for raw in raws:
+            if raw is not None:
+                alert = codec.decode_alert(raw)
+                story = stories.story(alert.story) if stories is not None and alert.story else None
+                out.append(FeedAlert(alert, story.sources if story is not None else ()))
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def _summary(a: FeedAlert) -> str:
+    alert = a.alert
+    lines = [f"{alert.topic_title}: score {alert.score:.2f} (threshold {alert.threshold:.2f})",
+             f"Terms: {', '.join(alert.terms)}", f"Source: {alert.source}"]
+    if len(a.sources) > 1:
+        lines.append("Also from: " + ", ".join(f"{s.source} {s.url}" for s in a.sources[1:]))
+    if alert.text:
+        lines += ["", alert.text]
+    return "\n".join(lines)
+
+
+def atom(alerts: Sequence[FeedAlert], self_url: str, now: datetime | None = None) -> bytes:
+    """An Atom document of the alerts (feedgen escapes every value)."""
+    from feedgen.feed import FeedGenerator
+
+    gen = FeedGenerator()
+    gen.id(self_url)
+    gen.title(TITLE)
+    gen.link(href=self_url, rel="self")
+    gen.updated(alerts[0].alert.published if alerts else now or datetime.now(tz=UTC))
+    for a in reversed(alerts):  # feedgen prepends: add oldest first, the newest ends on top
+        alert, entry = a.alert, gen.add_entry()
+        entry.id(f"urn:monitor:alert:{alert.id}")
+        entry.title(f"[{alert.topic_title}] {alert.title}")
+        if alert.url.startswith(("http://", "https://")):
+            entry.link(href=alert.url)
+        entry.published(alert.published)
+        entry.updated(alert.published)
+        entry.author(name=alert.source)
+        entry.category(term=alert.topic, label=alert.topic_title)
+        entry.summary(_summary(a))
+    return cast(bytes, gen.atom_str(pretty=True))
+
+
+def json_feed(alerts: Sequence[FeedAlert], self_url: str) -> str:
+    """A JSON Feed 1.1 document; the monitor's own fields are in `_monitor` (its extension)."""
+    items = [{
+        "id": a.alert.id, "url": a.alert.url or None, "title": f"[{a.alert.topic_title}] {a.alert.title}",
+        "content_text": _summary(a), "date_published": a.alert.published.isoformat(),
+        "authors": [{"name": a.alert.source}], "tags": [a.alert.topic], "language": a.alert.language,
+        "_monitor": _extension(a),
+    } for a in alerts]
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": TITLE, "feed_url": self_url,
+                       "items": [{k: v for k, v in item.items() if v is not None} for item in items]},
+                      indent=2, ensure_ascii=False)
+
+
+def _extension(a: FeedAlert) -> Mapping[str, Any]:
+    alert = a.alert
+    return {"topic": alert.topic, "topic_title": alert.topic_title, "score": alert.score,
+            "threshold": alert.threshold, "terms": list(alert.terms), "kind": alert.kind,
+            "judged_on": alert.judged_on, "story": alert.story or None,
+            "sources": [{"source": s.source, "url": s.url, "published": s.published.isoformat()}
+                        for s in a.sources]}
+
+
+def routes(rt: Runtime, topics: Callable[[], Sequence[str]]) -> list[tuple[str, Any]]:
+    """The two feed views for metrics.start_http; `topics` gives the topics configured now
+    (a reload may change them). Redis is read in the runtime's threads, off the loop."""
+    from aiohttp import web
+
+    async def read(request: web.Request) -> list[FeedAlert] | web.Response:
+        topic = request.query.get("topic")
+        if topic is not None and topic not in topics():
+            return web.Response(status=404, text=f"no topic {topic!r}; topics: {', '.join(topics())}\n")
+        return await rt.io(recent_alerts, rt.store, topics(), defaults.ALERT_FEED_ITEMS, topic, rt.neardup)
+
+    async def atom_view(request: web.Request) -> web.Response:
+        found = await read(request)
+        if isinstance(found, web.Response):
+            return found
+        return web.Response(body=atom(found, str(request.url)), content_type="application/atom+xml", charset="utf-8")
+
+    async def json_view(request: web.Request) -> web.Response:
+        found = await read(request)
+        if isinstance(found, web.Response):
+            return found
+        return web.Response(text=json_feed(found, str(request.url)), content_type="application/feed+json")
+
+    return [("/alerts.atom", atom_view), ("/alerts.json", json_view)]

@@ -1,0 +1,98 @@
+"""Rules beside the classifier: words and patterns that gate a topic's verdict.
+
+Per topic, `require` (at least one must match) and `exclude` (none may match); per feed,
+`topics` (the only topics this feed alerts for) and `mute` (an item matching one alerts
+for no topic). Each pattern is a word or phrase, matched case-insensitively as whole words
+("Idlib", "air strike"), or a regular expression written between slashes
+("/erdo[gğ]an/"), searched case-insensitively. Patterns are matched on the title and the
+text the classifier read. Pure functions: the alert stage and `monitor score` call
+`judge`, which says whether the item alerts and which rule decided.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pattern:
+    source: str  # as written in settings.toml
+    regex: re.Pattern[str]
+
+
+def compile_pattern(text: str) -> re.Pattern[str]:
+    """A settings pattern; ValueError with the reason when it is not one."""
+    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
+        try:
+            return re.compile(text[1:-1], re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {text!r}: {exc}") from None
+    words = text.split()
+    if not words:
+        raise ValueError("an empty pattern matches everything: write a word, a phrase or /regex/")
+    return re.compile(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b", re.IGNORECASE)
+
+
+def compile_all(texts: Sequence[str]) -> tuple[Pattern, ...]:
+    return tuple(Pattern(t, compile_pattern(t)) for t in texts)
+
+
+@dataclass(frozen=True)
+class TopicGate:
+    require: tuple[Pattern, ...] = ()
+    exclude: tuple[Pattern, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedGate:
+    topics: frozenset[str] | None = None  # None: every topic
+    mute: tuple[Pattern, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    alert: bool
+    rule: str  # which rule decided, in words
+
+
+NO_GATE = TopicGate()
+OPEN_FEED = FeedGate()
+
+
+def judge(topic: str, score: float, threshold: float, document: str, gate: TopicGate = NO_GATE,
+          feed: FeedGate = OPEN_FEED, feed_name: str = "") -> Verdict:
+    """Whether an item alerts for `topic`: the feed's rules, the topic's exclusions, the
+    classifier's threshold, then the topic's requirements, first one that says no wins."""
+    if feed.topics is not None and topic not in feed.topics:
+        return Verdict(False, f"feed {feed_name} alerts only for {', '.join(sorted(feed.topics)) or 'no topic'}")
+    hit = _first(feed.mute, document)
+    if hit:
+        return Verdict(False, f"feed {feed_name} mutes {hit}")
+    hit = _first(gate.exclude, document)
+    if hit:
+        return Verdict(False, f"exclude {hit}")
+    classifier = f"classifier {score:.3f} {'>=' if score >= threshold else '<'} {threshold:.2f}"
+    if score < threshold:
+        return Verdict(False, classifier)
+    if gate.require:
+        hit = _first(gate.require, document)
+        if not hit:
+            return Verdict(False, f"{classifier}, but require: none of {_names(gate.require)} found")
+        return Verdict(True, f"{classifier}, require {hit}")
+    return Verdict(True, classifier)
+
+
+def _first(patterns: Sequence[Pattern], document: str) -> str:
+    """'<pattern>' matched '<text>' for the first pattern found in the document, else ''."""
+    for pattern in patterns:
+        found = pattern.regex.search(document)
+        if found:
+            text = found.group(0)
+            return repr(pattern.source) + ("" if text.lower() == pattern.source.lower() else f" matched {text!r}")
+    return ""
+
+
+def _names(patterns: Sequence[Pattern]) -> str:
+    return ", ".join(repr(p.source) for p in patterns)

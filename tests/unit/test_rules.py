@@ -1,0 +1,43 @@
+"""Rules beside the classifier (issue 18): require/exclude per topic, topics/mute per feed."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.rules import FeedGate, TopicGate, compile_all, compile_pattern, judge
+
+DOC = "Turkish soldiers killed in Idlib\nAnkara blamed Damascus for the air  strike near Saraqib."
+
+
+def test_words_match_whole_words_any_case_and_phrases_across_spaces() -> None:
+    assert compile_pattern("idlib").search(DOC) and compile_pattern("Air Strike").search(DOC)
+    assert not compile_pattern("lib").search(DOC)
+    assert compile_pattern("/sara[qk]ib/").search(DOC)
+    with pytest.raises(ValueError, match="bad regular expression"):
+        compile_pattern("/(unclosed/")
+
+
+def test_the_classifier_decides_without_rules() -> None:
+    assert judge("t", 0.7, 0.6, DOC).rule == "classifier 0.700 >= 0.60"
+    assert not judge("t", 0.5, 0.6, DOC).alert
+
+
+def test_exclude_wins_over_a_high_score_and_says_what_matched() -> None:
+    verdict = judge("t", 0.99, 0.6, DOC, TopicGate(exclude=compile_all(["air strike"])))
+    assert not verdict.alert and verdict.rule == "exclude 'air strike' matched 'air  strike'"
+
+
+def test_require_gates_a_score_over_the_threshold() -> None:
+    missing = judge("t", 0.9, 0.6, DOC, TopicGate(require=compile_all(["Moscow", "/kremlin/"])))
+    assert not missing.alert
+    assert missing.rule == "classifier 0.900 >= 0.60, but require: none of 'Moscow', '/kremlin/' found"
+    found = judge("t", 0.9, 0.6, DOC, TopicGate(require=compile_all(["ankara"])))
+    assert found.alert and found.rule == "classifier 0.900 >= 0.60, require 'ankara'"
+
+
+def test_a_feed_alerts_only_for_its_topics_and_not_for_muted_items() -> None:
+    only = FeedGate(topics=frozenset({"other"}))
+    assert judge("t", 0.99, 0.6, DOC, feed=only, feed_name="f").rule == "feed f alerts only for other"
+    muted = FeedGate(mute=compile_all(["/soldiers? killed/"]))
+    verdict = judge("t", 0.99, 0.6, DOC, feed=muted, feed_name="f")
+    assert not verdict.alert and verdict.rule == "feed f mutes '/soldiers? killed/' matched 'soldiers killed'"
