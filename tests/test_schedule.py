@@ -34,7 +34,7 @@ def test_workers_take_each_due_feed_once_and_a_dead_workers_feeds_come_back(redi
     assert "f99" not in one.due_times() and one.due_times()["f3"] == 1145.0
 
 
-@pytest.mark.slow  # three workers over two intervals of 2 s each: ~6 s
+@pytest.mark.slow  # three workers over three intervals of 2 s each: ~8 s
 def test_three_workers_poll_each_feed_once_an_interval_spread_over_it(feed_server, make_settings) -> None:
     feeds = 12
     for n in range(feeds):
@@ -44,32 +44,33 @@ def test_three_workers_poll_each_feed_once_an_interval_spread_over_it(feed_serve
         "spread = false", "spread = true"))
     loaded = settings.load(path)
 
-    async def three_workers() -> list[Service]:
+    async def three_workers() -> tuple[list[Service], float]:
         services = []
         for _ in range(3):
             rt = wiring.runtime(loaded)
             await rt.__aenter__()
             services.append(Service(loaded, rt, wiring.sender(loaded, rt)))
+        began = time.time()
         for service in services:
             await service.sync_schedule()
             service.dispatcher = asyncio.create_task(service.dispatch())
-        await asyncio.sleep(5.0)
+        await asyncio.sleep(6.5)
         for service in services:
             service.stop.set()
         for service in services:
             await service.dispatcher
             await service.finish_polls()
             await service.rt.__aexit__(None, None, None)
-        return services
+        return services, began
 
-    started = time.time()
-    services = asyncio.run(three_workers())
+    services, began = asyncio.run(three_workers())
     times: dict[str, list[float]] = collections.defaultdict(list)
     for request in feed_server.requests:
-        times[request["path"]].append(request["time"] - started)
-    assert len(times) == feeds and all(2 <= len(t) <= 3 for t in times.values()), times
-    for stamps in times.values():
-        assert all(b - a >= 0.8 * 2 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
+        times[request["path"]].append(request["time"] - began)
+    # Three intervals (a loaded machine may begin a poll late, never early).
+    assert len(times) == feeds and all(2 <= len(t) <= 4 for t in times.values()), times
+    for stamps in times.values():  # never twice within an interval (less a late poll's lag)
+        assert all(b - a >= 0.75 * 2 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
     firsts = sorted(t[0] for t in times.values())
     assert firsts[-1] - firsts[0] >= 1.0  # spread over the first 2 s interval, not one burst
     outcomes = collections.Counter()
