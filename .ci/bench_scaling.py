@@ -5,7 +5,10 @@ own) and fails when the unchanged-poll CPU per feed at LARGE exceeds RATIO times
 or when the peak RSS of the monitor's processes at LARGE exceeds RSS_MB. Each bench takes
 the cheapest of three unchanged passes, as its own target does. Prints both runs' figures.
 
-    .venv/bin/python .ci/bench_scaling.py [--small 200] [--large 2000]
+    .venv/bin/python .ci/bench_scaling.py [--small 200] [--large 2000] [--known-miss rss]
+
+`--known-miss cpu|rss` prints that check's miss as MISSED without failing (an open item,
+measured in every run), as `monitor bench --known-miss` does.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--large", type=int, default=2000)
+    parser.add_argument("--known-miss", action="append", default=[], choices=["cpu", "rss"])
     args = parser.parse_args()
     runs = {n: bench(n) for n in (args.small, args.large)}
     for n, r in runs.items():
@@ -41,13 +45,15 @@ def main() -> int:
               f"peak RSS {r['peak_rss_mb']:.0f} MB, Redis {m['used_memory_per_item']:.0f} B/item "
               f"(seen-set {m['seen_bytes_per_item']:.1f} B/item)")
     small, large = (runs[n]["passes"]["unchanged"]["cpu_ms_per_feed"] for n in (args.small, args.large))
-    checks = [(f"unchanged-poll CPU per feed {args.large} / {args.small} feeds", large / small, RATIO),
-              (f"peak RSS at {args.large} feeds (MB)", runs[args.large]["peak_rss_mb"], RSS_MB)]
+    checks = [("cpu", f"unchanged-poll CPU per feed {args.large} / {args.small} feeds", large / small, RATIO),
+              ("rss", f"peak RSS at {args.large} feeds (MB)", runs[args.large]["peak_rss_mb"], RSS_MB)]
     failed = False
-    for name, value, limit in checks:
+    for key, name, value, limit in checks:
         ok = value <= limit
-        failed |= not ok
-        print(f"  {'ok    ' if ok else 'MISSED'} {name}: {value:.3f} <= {limit}")
+        known = not ok and key in args.known_miss
+        failed |= not ok and not known
+        print(f"  {'ok    ' if ok else 'MISSED'} {name}: {value:.3f} <= {limit}"
+              + (" (known miss, not failing the run)" if known else ""))
     return 1 if failed else 0
 
 
