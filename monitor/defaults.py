@@ -31,6 +31,10 @@ FEED_INTERVAL = 10 * MINUTE
 JITTER = 30.0
 """Random delay added to each scheduled poll so feeds do not all fire together."""
 
+SPREAD = True
+"""A feed new to the schedule is first due at a point spread evenly over its first
+interval (False: every new feed is due at once)."""
+
 SEEN_TTL = 30 * DAY
 """How long an item id is remembered as processed (never scored or alerted again)."""
 
@@ -126,6 +130,15 @@ SEND_BACKOFF_BASE = 10.0
 
 SEND_BACKOFF_MAX = 1 * HOUR
 """Longest wait between two attempts at sending one alert."""
+
+DEAD_MAX = 10_000
+"""Dead letters kept at most; past it the oldest is dropped as a new one arrives."""
+
+DEAD_SHOWN = 100
+"""Dead letters `status` and `outbox` read and show (the oldest first)."""
+
+LABELS_MAX = 10_000
+"""Labels (alert verdicts) kept at most; past it the oldest is dropped as a new one arrives."""
 
 CLAIM_TIMEOUT = 2 * MINUTE
 """An alert taken by a sender that has not acknowledged it by then is taken over by another."""

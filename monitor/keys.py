@@ -1,7 +1,10 @@
-"""Every Redis key the monitor uses, in one place (nobody else builds key strings).
+"""Every Redis key the monitor uses, in one place (nobody else builds key strings), each
+with the bound that keeps it from growing without limit ("Bound:" in its docstring).
 
 All keys start with one prefix (`[monitor] key_prefix`, default "monitor:"), so several
 monitors can share a server and `redis-cli --scan --pattern 'monitor:*'` shows all state.
+State named after a feed or a channel (feed, lease, channel, digest, sent) goes when the
+feed or channel leaves the settings (prune.py, at start and on reload).
 """
 
 from __future__ import annotations
@@ -18,79 +21,115 @@ OUTBOX_GROUP = "senders"
 class Keys:
     prefix: str = defaults.KEY_PREFIX
 
+    @property
+    def seen_buckets(self) -> str:
+        """Prefix of the seen-set's strings, `<prefix>sb:<day>:<shard>` (seen.py): one
+        8-byte record per item processed that day (UTC) whose sha1 starts with the shard.
+        Bound: each expires `[dedup] seen_ttl` after its day ends; 256 a day."""
+        return f"{self.prefix}sb:"
+
     def seen(self, item_id: str) -> str:
-        """String, TTL `[dedup] seen_ttl`: present once the item was scored and its alerts enqueued."""
+        """String (written before the seen-set, still honoured, no longer written).
+        Bound: its TTL, `[dedup] seen_ttl` from when it was written."""
         return f"{self.prefix}seen:{item_id}"
 
     def article(self, ref: str) -> str:
-        """String, TTL `[dedup] seen_ttl`: the text extracted from the page at one canonical
-        URL (at most ARTICLE_CHARS characters; empty when the page was thin), so copies of
-        an item in other feeds read no page; `ref` is 16 hex digits of the URL's sha1."""
+        """String: the text extracted from the page at one canonical URL (at most
+        ARTICLE_CHARS characters; empty when the page was thin), so copies of an item in
+        other feeds read no page; `ref` is 16 hex digits of the URL's sha1.
+        Bound: TTL `[dedup] seen_ttl`, one per short item whose page was read."""
         return f"{self.prefix}article:{ref}"
 
     @property
     def article_counts(self) -> str:
-        """Hash, no TTL, one field per outcome (page, cached, and each reason for falling
-        back to the feed text): pages read for short items, for `status`."""
+        """Hash, one field per outcome (page, cached, and each reason for falling back to
+        the feed text): pages read for short items, for `status`.
+        Bound: one field per outcome, a fixed set."""
         return f"{self.prefix}articles"
 
     def feed(self, name: str) -> str:
-        """Hash, no TTL: a feed's HTTP validators (etag, last_modified), last poll, status,
-        error count, backoff deadline and item counts."""
+        """Hash: a feed's HTTP validators (etag, last_modified), last poll, status, error
+        count, backoff deadline and item counts.
+        Bound: one per feed in the settings (pruned when it leaves them), fixed fields."""
         return f"{self.prefix}feed:{name}"
 
+    @property
+    def schedule(self) -> str:
+        """Sorted set, score = when the feed is next due: the shared schedule every worker
+        takes due feeds from (schedule.py).
+        Bound: one member per feed in the settings (pruned with it)."""
+        return f"{self.prefix}due"
+
     def health(self, worker: str) -> str:
-        """String, TTL 60 s: written by each /healthz probe of a worker (a write, so a Redis
-        that answers but refuses writes is seen)."""
+        """String, written by each /healthz probe of a worker (a write, so a Redis that
+        answers but refuses writes is seen). Bound: TTL 60 s."""
         return f"{self.prefix}health:{worker}"
 
     def lease(self, name: str) -> str:
-        """String, TTL a poll's lease: the worker polling this feed now."""
+        """String: the worker polling this feed now. Bound: TTL a poll's lease (<= 60 s)."""
         return f"{self.prefix}lease:{name}"
 
     @property
     def outbox(self) -> str:
-        """Stream with consumer group `senders`: alerts waiting to be sent; an entry is
-        deleted once its send is acknowledged."""
+        """Stream with consumer group `senders`: alerts waiting to be sent.
+        Bound: an entry is deleted once its delivery ends (sent, retried, folded or
+        buried), and `trim_delivered` drops anything before the oldest entry still
+        unread or pending, so it holds only undelivered alerts; never MAXLEN (that would
+        drop undelivered ones)."""
         return f"{self.prefix}outbox"
 
     @property
     def retry(self) -> str:
-        """Sorted set, score = time due: alerts whose send failed, waiting for their retry."""
+        """Sorted set, score = time due: alerts whose send failed, waiting for their retry.
+        Bound: each alert is here at most `send_attempts` times before it is buried."""
         return f"{self.prefix}retry"
 
     @property
     def dead(self) -> str:
-        """List: alerts that failed `send_attempts` times (shown by status, resent by outbox retry)."""
+        """List: alerts that failed `send_attempts` times (shown by status, resent by
+        outbox retry, which reads it a batch at a time).
+        Bound: `[alerts] dead_max` entries, the oldest dropped (LTRIM) as one arrives."""
         return f"{self.prefix}dead"
 
     def channel(self, name: str) -> str:
-        """Hash, no TTL: a channel's failed sends in a row, time of its last digest, and
-        whether the ops channel was told it is failing."""
+        """Hash: a channel's failed sends in a row, time of its last digest, and whether
+        the ops channel was told it is failing.
+        Bound: one per channel in the settings (pruned when it leaves them), fixed fields."""
         return f"{self.prefix}channel:{name}"
 
     def digest(self, channel: str) -> str:
-        """List, no TTL: alerts folded into the channel's next digest (mode, rate limit or
-        quiet hours), oldest first; emptied atomically when the digest is enqueued."""
+        """List: alerts folded into the channel's next digest (mode, rate limit or quiet
+        hours), oldest first; emptied atomically when the digest is enqueued.
+        Bound: one digest period of the channel's alerts; a channel removed from the
+        settings has its folded alerts reported to the ops channel and the log, then
+        deleted (prune.py)."""
         return f"{self.prefix}digest:{channel}"
 
     def sent(self, channel: str) -> str:
-        """Sorted set, score = send time, trimmed to the last hour: the channel's sends, for
-        `max_per_hour`."""
+        """Sorted set, score = send time: the channel's sends, for `max_per_hour`.
+        Bound: trimmed to the last hour at each send; pruned with its channel."""
         return f"{self.prefix}sent:{channel}"
 
     @property
     def labels(self) -> str:
-        """Hash, no TTL: alert short id -> JSON verdict (relevant or not, topic, time, text)."""
+        """Hash: alert short id -> JSON verdict (relevant or not, topic, time, text).
+        Bound: `[alerts] labels_max` labels, the oldest dropped as one is recorded."""
         return f"{self.prefix}labels"
 
     @property
+    def labels_order(self) -> str:
+        """Sorted set, score = label time: the order in which labels go past `labels_max`.
+        Bound: as `labels`."""
+        return f"{self.prefix}labels:order"
+
+    @property
     def recent(self) -> str:
-        """Stream, capped at RECENT_MAX: recently scored items with their scores."""
+        """Stream: recently scored items with their scores. Bound: MAXLEN ~ RECENT_MAX."""
         return f"{self.prefix}recent"
 
     def alert(self, short_id: str) -> str:
-        """Hash, TTL `[dedup] seen_ttl`: an alert's fields by its short id (for labels, lookup)."""
+        """String: an alert by its short id, zlib-compressed JSON (for labels, lookup).
+        Bound: TTL `[dedup] seen_ttl`, one per alert enqueued."""
         return f"{self.prefix}alert:{short_id}"
 
     def neardup_item(self, ref: str) -> str:
@@ -130,3 +169,14 @@ class Keys:
         """String, TTL the larger of the topic's window and `[dedup] window`: present once a
         story was counted for the topic, so its later copies count once."""
         return f"{self.prefix}surge:s:{topic}:{story}"
+
+    # Near-dup keys above (nd:*) are bounded by their TTLs, `[dedup] window`.
+
+    def named(self, family: str) -> str:
+        """SCAN pattern of a per-name family ('feed:', 'lease:', 'channel:', 'digest:', 'sent:')."""
+        return f"{_glob(self.prefix)}{family}*"
+
+
+def _glob(text: str) -> str:
+    """`text` with SCAN's glob characters escaped."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -154,7 +154,8 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
 
 async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
-    unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items])
+    unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items],
+                               rt.config.seen_ttl)
     fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
     rt.metrics.items.labels("fetched").inc(len(items))
     if not fresh:
@@ -203,14 +204,17 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
                                     [batch[i].item for i in alerting])
         rt.metrics.items.labels("neardup").inc(len(alerting))
         stories = dict(zip(alerting, matches, strict=True))
-    return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time())
+    return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time(),
+                         rt.config.full_text_channels)
 
 
 def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], stories: Mapping[int, StoryMatch],
-                  follow_up_sources: int, now: float) -> list[Claim]:
+                  follow_up_sources: int, now: float, full_text: Collection[str] | None = None) -> list[Claim]:
     """The claim of each scored item (pure): its alerts as built, with the story set when
     it starts one; a later copy of a story already alerted claims only a follow-up, when
-    it brings the story's `follow_up_sources`-th source (0: never), else nothing."""
+    it brings the story's `follow_up_sources`-th source (0: never), else nothing. The
+    outbox carries an alert's text cut to what its channel prints, unless the channel is
+    in `full_text` (None: every channel); the whole alert is kept for labels."""
     claims = []
     for i, scored in enumerate(batch):
         story = stories.get(i)
@@ -220,9 +224,11 @@ def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], storie
         elif story is not None:
             follow = story.new_source and story.n_sources == follow_up_sources > 0
             found = [replace(a, kind="follow_up", story=story.story_id) for a in found] if follow else []
-        payloads = tuple((a.id, codec.encode_alert(a)) for a in found)
+        sent = [alerts.as_sent(a, full_text is None or a.channel in full_text) for a in found]
+        payloads = tuple((a.id, codec.encode_alert(a)) for a in sent)
+        kept = tuple(codec.encode_alert(a) for a in found) if sent != found else ()
         record = _recent_record(scored, story.story_id if story else None, now)
-        claims.append(Claim(scored.item.id, record, payloads))
+        claims.append(Claim(scored.item.id, record, payloads, kept))
     return claims
 
 
@@ -285,4 +291,6 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
 
 
 async def poll_once(rt: Runtime, force: bool = False) -> list[PollResult]:
+    """Every feed once: leases taken together, then POLLS_PER_FETCH x `concurrency` polls
+    between fetch and save at a time (`rt.in_flight`)."""
     return list(await asyncio.gather(*(poll_feed(rt, f, force) for f in rt.config.feeds)))

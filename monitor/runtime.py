@@ -42,9 +42,13 @@ from monitor.surge.model import SurgeConfig
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Polls between their fetch and their claim at once. Each holds its parsed items, so this
-# bounds the items waiting for the scorer (memory) when fetch and parse outrun scoring;
-# it is well above what fills the scorer's batches and the fetch connections.
+# Polls between their fetch and their save at once: this many times `concurrency` (at most
+# POLLS_IN_FLIGHT). Each holds its parsed items, so this bounds the items waiting for the
+# scorer (memory); and a poll's fetch then starts soon after the poll does, so a feed's
+# items are enqueued soon after its own fetch whatever the number of feeds. Not 1x: a
+# poll also waits on Redis round trips (seen, claim, save) while its connection could
+# serve another feed. The service's dispatcher takes as many due feeds at most.
+POLLS_PER_FETCH = 4
 POLLS_IN_FLIGHT = 100
 
 
@@ -76,6 +80,7 @@ class PollConfig:
     articles: ArticleConfig = ArticleConfig()  # pages behind short items (default here: never)
     feed_gates: Mapping[str, FeedGate] = field(default_factory=dict)  # per feed: topics and mute (rules.py)
     surges: dict[str, SurgeConfig] = field(default_factory=dict)  # topics with surge on
+    full_text_channels: frozenset[str] | None = None  # channels printing `text` (None: all of them)
 
 
 class Observer(Protocol):
@@ -104,7 +109,7 @@ class Runtime:
     io: RedisThreads = field(default_factory=RedisThreads)  # await rt.io(step, *args): Redis off the loop
     leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
     saves: Batched[FeedUpdate, None] = field(init=False)
-    in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_IN_FLIGHT, per event loop
+    in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_PER_FETCH x concurrency, per loop
     pages: HostGate = field(default_factory=HostGate)  # pages read per host at once (article.py)
 
     def __post_init__(self) -> None:
@@ -179,7 +184,7 @@ class Runtime:
         return self.open_session
 
     async def __aenter__(self) -> Runtime:
-        self.in_flight = asyncio.Semaphore(POLLS_IN_FLIGHT)
+        self.in_flight = asyncio.Semaphore(min(POLLS_IN_FLIGHT, POLLS_PER_FETCH * self.config.fetch.concurrency))
         self.session = fetch.make_session(self.config.fetch)
         await self.scorer.start()
         return self

@@ -1,6 +1,7 @@
 """`monitor run`: the long-running service around the poll pipeline.
 
-One APScheduler job per feed (interval and jitter, max_instances=1, coalescing), the
+A dispatcher that takes due feeds from the schedule shared by every worker in Redis
+(schedule.py: each feed polled once an interval, whatever the number of workers), the
 outbox sender, optional /healthz and /metrics, systemd readiness and watchdog, and reload
 of settings on SIGHUP or when the file changes. The loop is boring on purpose: signal
 handlers only set flags; shutdown lets in-flight polls finish (or abandons them before they
@@ -17,26 +18,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import signal
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-from monitor import __version__, alert_feed, defaults, metrics, settings, systemd, wiring
+from monitor import __version__, alert_feed, defaults, metrics, prune, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
-from monitor.pipeline import poll_feed
-from monitor.runtime import FeedConfig, Runtime
+from monitor.pipeline import LEASE_MAX, LEASE_MIN, poll_feed
+from monitor.redis_threads import Batched
+from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
+from monitor.schedule import Schedule
 from monitor.settings import Loaded
 
 log = logging.getLogger("monitor")
 
 STOP_GRACE = 5.0  # seconds in-flight polls get to finish after SIGTERM before being abandoned
 WATCH_EVERY = 2.0  # seconds between checks of the settings file for changes
-MIN_GAP_SHARE = 0.8  # a feed polled by any worker within this share of its interval is skipped
+# A feed polled by any worker within this share of its interval is skipped: only a feed
+# taken twice (its hold ran out mid-poll) meets it, the schedule spaces polls a whole
+# interval apart, less the time a loaded worker takes to begin a poll it took.
+MIN_GAP_SHARE = 0.5
+TICK = 1.0  # seconds between two looks at the schedule for due feeds
 
 
 @dataclass
@@ -44,46 +49,70 @@ class Service:
     loaded: Loaded
     rt: Runtime
     sender: Sender
-    scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
+    dispatcher: asyncio.Task[None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     reload: asyncio.Event = field(default_factory=asyncio.Event)
     polls: set[asyncio.Task[object]] = field(default_factory=set)
     feeds: dict[str, FeedConfig] = field(default_factory=dict)
     reload_error: str = ""
     probe: HealthProbe = field(init=False)
+    schedule: Schedule = field(init=False)
+    due_again: Batched[tuple[str, float], None] = field(init=False)
     model_stamp: tuple[float, int] = (0.0, 0)  # the loaded model file's mtime and size
 
     def __post_init__(self) -> None:
         self.model_stamp = _stamp(self.loaded.model_path)
         client = probe_client(self.loaded.redis_url, self.rt.store.redis, defaults.HEALTH_TIMEOUT)
         self.probe = HealthProbe(client, self.rt.store.keys.health(self.rt.worker))
+        self.schedule = Schedule(self.rt.store.redis, self.rt.store.keys)
+        self.due_again = Batched(self.rt.io, self.schedule.due_again)
 
     # -- scheduling ------------------------------------------------------------------------
 
-    def schedule(self, feed: FeedConfig) -> None:
-        self.scheduler.add_job(
-            self._poll_job, "interval", args=(feed.name,), id=feed.name, seconds=feed.interval,
-            jitter=int(self.loaded.settings.monitor.jitter) or None, max_instances=1,
-            coalesce=True, misfire_grace_time=None, replace_existing=True,
-            next_run_time=datetime.now(tz=UTC),
-        )
-        self.feeds[feed.name] = feed
+    async def sync_schedule(self) -> None:
+        """This worker's feeds from the settings; new ones enter the shared schedule."""
+        self.feeds = {feed.name: feed for feed in self.rt.config.feeds}
+        m = self.loaded.settings.monitor
+        disabled = [f.name for f in self.loaded.settings.feeds if f.name not in self.feeds]
+        await self.rt.io(self.schedule.sync, [(f.name, f.interval) for f in self.feeds.values()], disabled,
+                         time.time(), m.spread)
 
-    def unschedule(self, name: str) -> None:
-        self.scheduler.remove_job(name)
-        del self.feeds[name]
+    def hold(self) -> float:
+        """How long a taken feed is this worker's: its lease's time (pipeline.py) for the
+        shortest interval, so a dead worker's feeds are due again within half an interval."""
+        shortest = min((f.interval for f in self.feeds.values()), default=LEASE_MAX * 2)
+        return max(LEASE_MIN, min(LEASE_MAX, shortest / 2))
 
-    async def _poll_job(self, name: str) -> None:
-        feed = self.feeds.get(name)
-        if feed is None or self.stop.is_set():
-            return
-        task = asyncio.current_task()
-        assert task is not None
-        self.polls.add(task)
+    async def dispatch(self) -> None:
+        """Take due feeds from the shared schedule and poll them, a tick at a time."""
+        while not self.stop.is_set():
+            room = POLLS_PER_FETCH * self.rt.config.fetch.concurrency - len(self.polls)
+            try:
+                names = await self.rt.io(self.schedule.take, time.time(), self.hold(), room)
+            except StoreError as exc:
+                log.warning("schedule: %s", exc)
+                names = []
+            for name in names:
+                feed = self.feeds.get(name)
+                if feed is not None:  # else another worker's settings have it: its hold runs out
+                    task = asyncio.create_task(self._poll(feed))
+                    self.polls.add(task)
+                    task.add_done_callback(self.polls.discard)
+            if len(names) < room:  # nothing more due now
+                await sleep_or_stop(self.stop, TICK)
+            else:
+                await asyncio.sleep(0)
+
+    async def _poll(self, feed: FeedConfig) -> None:
+        started = time.time()
         try:
             await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * feed.interval)
         finally:
-            self.polls.discard(task)
+            jitter = random.uniform(0, self.loaded.settings.monitor.jitter)
+            try:
+                await self.due_again((feed.name, started + feed.interval + jitter))
+            except StoreError as exc:  # its hold runs out: due again then
+                log.warning("feed '%s': %s", feed.name, exc)
 
     # -- reload ----------------------------------------------------------------------------
 
@@ -99,13 +128,7 @@ class Service:
         show_info(self.rt, new)
         wiring.reconfigure(new, self.rt, self.sender)
         self.loaded = new
-        wanted = {f.name: f for f in self.rt.config.feeds}
-        for name in list(self.feeds):
-            if name not in wanted:
-                self.unschedule(name)
-        for name, feed in wanted.items():
-            if self.feeds.get(name) != feed:
-                self.schedule(feed)
+        self.feeds = {feed.name: feed for feed in self.rt.config.feeds}
         log.info("settings reloaded: %d feeds, %d topics, %d channels", len(self.feeds),
                  len(new.settings.topics), len(new.channel_urls))
 
@@ -113,6 +136,8 @@ class Service:
         systemd.reloading()
         try:
             self.apply(settings.load(self.loaded.path))
+            await self.sync_schedule()
+            await self.prune()
         except MonitorError as exc:
             log.error("reload refused, keeping the previous settings: %s", exc)
             if str(exc) != self.reload_error:  # one ops alert per distinct failure
@@ -140,13 +165,24 @@ class Service:
                 seen = current
                 await self.try_reload()
 
+    async def prune(self) -> None:
+        """Delete the state of feeds and channels no longer in the settings; report it
+        (a removed channel's folded alerts are named to the ops channel, never kept)."""
+        s = self.loaded.settings
+        pruned = await self.rt.io(prune.prune, self.rt.store.redis, self.rt.store.keys,
+                                  [f.name for f in s.feeds], list(s.channels))
+        if pruned:
+            log.warning("%s", pruned.report())
+            if pruned.folded:
+                await self.rt.tell_ops("Alerts of a removed channel dropped", pruned.report())
+
     # -- health ----------------------------------------------------------------------------
 
     async def unhealthy(self) -> str | None:
         """Why this worker cannot do its job now (None: it can), within a second: Redis
         must take a write (health.py), not only answer."""
-        if not self.scheduler.running:
-            return "scheduler is not running"
+        if self.dispatcher is None or self.dispatcher.done():
+            return "the dispatcher of due feeds is not running"
         return await self.probe.check()
 
     async def refresh_metrics(self) -> None:
@@ -164,7 +200,8 @@ class Service:
     def _read_metrics(self, feeds: list[str]) -> tuple[dict[str, int], dict[str, float | None]]:
         """The outbox depth and each feed's last success: blocking reads, run in a thread
         (one hop for the lot)."""
-        return self.rt.outbox.depth(), {name: self.rt.store.feed_state(name).last_success for name in feeds}
+        states = self.rt.store.feed_states(feeds)  # one pipelined round trip for every feed
+        return self.rt.outbox.depth(), {name: state.last_success for name, state in states.items()}
 
     async def watchdog(self) -> None:
         interval = systemd.watchdog_interval()
@@ -192,9 +229,9 @@ async def serve(loaded: Loaded) -> int:
     http = None
     async with rt:
         try:
-            for feed in rt.config.feeds:
-                service.schedule(feed)
-            service.scheduler.start()
+            await service.prune()
+            await service.sync_schedule()
+            service.dispatcher = asyncio.create_task(service.dispatch())
             show_info(rt, loaded)
             if loaded.settings.monitor.http:
                 http = await metrics.start_http(loaded.settings.monitor.http, rt.metrics,
@@ -208,7 +245,7 @@ async def serve(loaded: Loaded) -> int:
             await service.stop.wait()
             log.info("stopping")
             systemd.stopping()
-            service.scheduler.shutdown(wait=False)
+            await service.dispatcher
             await service.finish_polls()
             await asyncio.gather(*tasks, return_exceptions=True)
         finally:

@@ -46,6 +46,7 @@ class MonitorSection(Strict):
     http: str = ""
     interval: Duration = Field(default=defaults.FEED_INTERVAL, gt=0)
     jitter: Duration = defaults.JITTER
+    spread: bool = defaults.SPREAD
     concurrency: int = Field(default=defaults.CONCURRENCY, ge=1, le=1000)
     score_workers: int = Field(default=defaults.SCORE_WORKERS, ge=0, le=64)
     connect_timeout: Duration = Field(default=defaults.CONNECT_TIMEOUT, gt=0)
@@ -100,6 +101,8 @@ class AlertsSection(Strict):
     send_backoff_base: Duration = Field(default=defaults.SEND_BACKOFF_BASE, gt=0)
     send_backoff_max: Duration = Field(default=defaults.SEND_BACKOFF_MAX, gt=0)
     claim_timeout: Duration = Field(default=defaults.CLAIM_TIMEOUT, gt=0)
+    dead_max: int = Field(default=defaults.DEAD_MAX, ge=1)
+    labels_max: int = Field(default=defaults.LABELS_MAX, ge=1)
 
 
 class Feed(Strict):
@@ -261,8 +264,10 @@ def default_path() -> Path:
     return Path(os.environ.get("MONITOR_SETTINGS", defaults.SETTINGS_FILE))
 
 
-def load(path: Path | str | None = None) -> Loaded:
-    """Read, validate and resolve settings; raise SettingsError with one line on any problem."""
+def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
+    """Read, validate and resolve settings; raise SettingsError with one line on any problem.
+    `channels=False` (commands that send nothing) leaves channel URLs unparsed by apprise,
+    so those commands do not import it."""
     path = Path(path) if path is not None else default_path()
     label = str(path)
     try:
@@ -276,7 +281,7 @@ def load(path: Path | str | None = None) -> Loaded:
     settings = validate(raw, label)
     return Loaded(
         settings, path.resolve(),
-        settings_env.channel_urls(((n, c.url) for n, c in settings.channels.items()), label),
+        settings_env.channel_urls(((n, c.url) for n, c in settings.channels.items()), label, check=channels),
         settings_env.redis_url(settings.monitor.redis_url, label),
         settings_env.feed_urls(((f.name, f.url) for f in settings.feeds), label),
     )

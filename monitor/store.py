@@ -16,7 +16,7 @@ import redis
 from redis.client import Pipeline
 from redis.commands.core import Script
 
-from monitor import codec
+from monitor import codec, defaults, seen
 from monitor.connection import describe
 from monitor.errors import StoreError
 from monitor.items import Recent
@@ -92,7 +92,8 @@ class Claim:
 
     item_id: str
     recent: dict[str, Any]  # codec.recent_fields of its Recent record
-    alerts: tuple[tuple[str, str], ...] = ()  # (short id, codec.encode_alert of the alert)
+    alerts: tuple[tuple[str, str], ...] = ()  # (short id, codec.encode_alert of the alert as sent)
+    kept: tuple[str, ...] = ()  # each alert whole, for alert:<id> (labels); empty: as sent
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class Store:
         self._acquire = client.register_script(ACQUIRE_LUA)
         self._renew = client.register_script(RENEW_LUA)
         self._save = client.register_script(SAVE_LUA)
+        self._unseen = client.register_script(seen.UNSEEN_LUA)
 
     def ping(self) -> None:
         with redis_errors("checking the connection"):
@@ -165,6 +167,15 @@ class Store:
         with redis_errors(f"reading the state of feed '{name}'"):
             raw = cast(dict[bytes, bytes], self.redis.hgetall(self.keys.feed(name)))  # replies are not decoded
         return FeedState.from_hash(raw)
+
+    def feed_states(self, names: Sequence[str]) -> dict[str, FeedState]:
+        """`feed_state` of many feeds in one pipelined round trip (metrics, status)."""
+        with redis_errors(f"reading the state of {len(names)} feed(s)"):
+            pipe = self.redis.pipeline(transaction=False)
+            for name in names:
+                pipe.hgetall(self.keys.feed(name))
+            raws = cast(list[dict[bytes, bytes]], pipe.execute())
+        return {name: FeedState.from_hash(raw) for name, raw in zip(names, raws, strict=True)}
 
     def update_feed(self, name: str, fields: dict[str, Any], counts: dict[str, int] | None = None,
                     release: str = "") -> None:
@@ -206,26 +217,36 @@ class Store:
 
     # -- items ---------------------------------------------------------------------------
 
-    def unseen(self, item_ids: Sequence[str]) -> list[bool]:
-        """For each id, True when it was never processed (one round trip for the batch)."""
+    def unseen(self, item_ids: Sequence[str], ttl: float = defaults.SEEN_TTL) -> list[bool]:
+        """For each id, True when it was not processed within `ttl` (one round trip for
+        the batch; seen.py)."""
         if not item_ids:
             return []
-        with redis_errors("checking seen items"):  # one MGET: a fifth of the cost of EXISTS each
-            return [found is None for found in self.redis.mget([self.keys.seen(i) for i in item_ids])]
+        args = seen.lookup_args(self.keys.seen_buckets, [self.keys.seen(i) for i in item_ids], item_ids,
+                                time.time(), ttl)
+        with redis_errors("checking seen items"):
+            return [not found for found in self._unseen(args=args)]
 
     def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int) -> list[bool]:
         """Mark items seen, record them as recent and enqueue their alerts: one script
         run for the batch, so all or nothing (a crash before it leaves every item to be
         processed again). False for an item another worker claimed first (nothing was
-        enqueued for it).
+        enqueued for it). Each alert is kept under alert:<id> compressed (for labels).
         """
         if not claims:
             return []
+        now = time.time()
+        first, last = seen.days(now, ttl)
         keys = [self.keys.outbox, self.keys.recent]
-        args: list[str | int] = [max(1, int(ttl)), f"{time.time():.3f}", recent_max]
+        args: list[str | bytes | int] = [max(1, int(ttl)), f"{now:.3f}", recent_max, self.keys.seen_buckets,
+                                         first, last, seen.expires_at(last, ttl)]
         for claim in claims:
-            keys += [self.keys.seen(claim.item_id), *(self.keys.alert(short_id) for short_id, _ in claim.alerts)]
-            args += [len(claim.alerts), json.dumps(claim.recent), *(payload for _, payload in claim.alerts)]
+            keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
+            args += [len(claim.alerts), self.keys.seen(claim.item_id), *seen.record(claim.item_id),
+                     json.dumps(claim.recent)]
+            kept = claim.kept or tuple(payload for _, payload in claim.alerts)
+            args += [x for (_, payload), whole in zip(claim.alerts, kept, strict=True)
+                     for x in (payload, codec.compress(whole))]
         with redis_errors(f"claiming {len(claims)} item(s)"):
             return [bool(done) for done in self._claim(keys=keys, args=args)]
 

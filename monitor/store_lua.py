@@ -1,28 +1,37 @@
 """The Lua scripts of the store (store.py): each runs atomically in Redis, and the comment
 above each says which failure its order guards against."""
 
+from monitor.seen import SEEN_FUNCTION
+
 # Mark each item of a batch seen and enqueue its alerts, in one atomic step. The order
 # guards two failures: a crash before this script means nothing was marked, so the next
-# poll processes the items again (no alert lost); the SET NX means a second worker that
-# scored an item concurrently enqueues nothing for it (no alert sent twice).
-#   KEYS: outbox, recent, then per item: seen, alert:<id>...
-#   ARGV: ttl, now, recent_max, then per item: its alert count, recent_json, alert_json...
+# poll processes the items again (no alert lost); the seen check inside the same script
+# means a second worker that scored an item concurrently enqueues nothing for it (no
+# alert sent twice). An item is marked by appending its 8-byte record to its day's shard
+# string (seen.py), which expires when its last record is `ttl` old.
+#   KEYS: outbox, recent, then per item: alert:<id>...
+#   ARGV: ttl, now, recent_max, bucket prefix, first day, last day, expire-at, then per
+#         item: its alert count n, legacy seen key, shard, record, recent_json, then n
+#         pairs (alert_json for the outbox, the alert as kept under alert:<id>)
 #   Returns 1 per item claimed here, 0 per item claimed before.
-CLAIM_LUA = """
-local done, k, a = {}, 3, 4
+CLAIM_LUA = SEEN_FUNCTION + """
+local done, k, a = {}, 3, 8
+local prefix, first, last = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
-  if redis.call('SET', KEYS[k], ARGV[2], 'NX', 'EX', ARGV[1]) then
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[a + 1])
+  if not seen(prefix, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], first, last) then
+    local bucket = prefix .. last .. ':' .. ARGV[a + 2]
+    if redis.call('APPEND', bucket, ARGV[a + 3]) == 8 then redis.call('EXPIREAT', bucket, ARGV[7]) end
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[a + 4])
     for i = 1, n do
-      redis.call('XADD', KEYS[1], '*', 'alert', ARGV[a + 1 + i])
-      redis.call('SET', KEYS[k + i], ARGV[a + 1 + i], 'EX', ARGV[1])
+      redis.call('XADD', KEYS[1], '*', 'alert', ARGV[a + 3 + 2 * i])
+      redis.call('SET', KEYS[k + i - 1], ARGV[a + 4 + 2 * i], 'EX', ARGV[1])
     end
     done[#done + 1] = 1
   else
     done[#done + 1] = 0
   end
-  k, a = k + 1 + n, a + 2 + n
+  k, a = k + n, a + 5 + 2 * n
 end
 return done
 """

@@ -13,25 +13,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import __version__, defaults
-from monitor.connection import connect
-from monitor.dedup.index import NearDupConfig
-from monitor.delivery.alerts import TopicRule
-from monitor.delivery.outbox import Outbox
-from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
-from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
-from monitor.delivery.templates import Templates
 from monitor.errors import ModelError
-from monitor.ingest.article import ArticleConfig
-from monitor.ingest.fetch import FetchLimits
 from monitor.keys import Keys
-from monitor.model.classify import Classifier
 from monitor.rules import FeedGate, TopicGate, compile_all
-from monitor.runtime import FeedConfig, PollConfig, Runtime
 from monitor.settings import Channel, Loaded, Topic
-from monitor.store import Store
-from monitor.surge.model import SurgeConfig
+
+# The stages are imported by the functions that build them: a short command (`monitor
+# score` needs only topic_thresholds) then loads no Redis, aiohttp or apprise.
+if TYPE_CHECKING:
+    from monitor.dedup.index import NearDupConfig
+    from monitor.delivery.policy import ChannelPolicy
+    from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
+    from monitor.ingest.article import ArticleConfig
+    from monitor.ingest.fetch import FetchLimits
+    from monitor.model.classify import Classifier
+    from monitor.runtime import FeedConfig, PollConfig, Runtime
+    from monitor.store import Store
+    from monitor.surge.model import SurgeConfig
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class DeliveryConfig:
 
 
 def fetch_limits(loaded: Loaded) -> FetchLimits:
+    from monitor.ingest.fetch import FetchLimits
+
     m = loaded.settings.monitor
     return FetchLimits(
         connect_timeout=m.connect_timeout, read_timeout=m.read_timeout, max_bytes=m.max_bytes,
@@ -54,6 +57,8 @@ def fetch_limits(loaded: Loaded) -> FetchLimits:
 
 
 def neardup_config(loaded: Loaded) -> NearDupConfig:
+    from monitor.dedup.index import NearDupConfig
+
     d = loaded.settings.dedup
     return NearDupConfig(window_seconds=int(d.window), jaccard_threshold=d.jaccard,
                          containment_threshold=d.containment)
@@ -62,12 +67,16 @@ def neardup_config(loaded: Loaded) -> NearDupConfig:
 def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
     """The enabled feeds, each with its URL (environment expanded), interval and
     allow_private (the feed's own, or `[monitor]`'s) resolved."""
+    from monitor.runtime import FeedConfig
+
     everyone = loaded.settings.monitor.allow_private
     return tuple(FeedConfig(f.name, loaded.feed_urls[f.name], loaded.interval(f), everyone or f.allow_private)
                  for f in loaded.settings.feeds if f.enabled)
 
 
 def article_config(loaded: Loaded) -> ArticleConfig:
+    from monitor.ingest.article import ArticleConfig
+
     m = loaded.settings.monitor
     return ArticleConfig(mode=m.articles, below_words=m.article_below_words, bar=m.article_bar,
                          per_host=m.article_per_host, max_bytes=m.article_max_bytes,
@@ -75,6 +84,9 @@ def article_config(loaded: Loaded) -> ArticleConfig:
 
 
 def poll_config(loaded: Loaded) -> PollConfig:
+    from monitor.delivery.alerts import TopicRule, prints_text
+    from monitor.runtime import PollConfig
+
     s = loaded.settings
     return PollConfig(
         feeds=feeds(loaded), fetch=fetch_limits(loaded),
@@ -85,6 +97,8 @@ def poll_config(loaded: Loaded) -> PollConfig:
         backoff_base=s.monitor.backoff_base, backoff_max=s.monitor.backoff_max,
         feed_alert_after=s.monitor.feed_alert_after, ops_channel=s.monitor.ops_channel,
         articles=article_config(loaded), surges=surge_configs(loaded),
+        full_text_channels=frozenset(n for n, c in s.channels.items()
+                                     if prints_text(c.title_template, c.body_template)),
     )
 
 
@@ -101,12 +115,16 @@ def feed_gates(loaded: Loaded) -> dict[str, FeedGate]:
 def surge_configs(loaded: Loaded, every_topic: bool = False) -> dict[str, SurgeConfig]:
     """The topics with `surge` on (`every_topic`: all, for a replay), each with its window,
     test and channels."""
+    from monitor.surge.model import SurgeConfig
+
     return {n: SurgeConfig(n, t.title, t.threshold, tuple(t.notify), t.surge_window, t.surge_min_sources,
                            t.surge_sensitivity, t.surge_baseline, loaded.settings.dedup.window)
             for n, t in loaded.settings.topics.items() if t.surge or every_topic}
 
 
 def channel_policy(channel: Channel) -> ChannelPolicy:
+    from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours, parse_time_of_day
+
     return ChannelPolicy(
         mode=channel.mode, digest_every=channel.digest_every,
         digest_at=tuple(parse_time_of_day(t) for t in channel.digest_at), zone=channel.timezone,
@@ -117,6 +135,9 @@ def channel_policy(channel: Channel) -> ChannelPolicy:
 
 def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
     """Every channel with its resolved URL, policy and templates (compiled here, once)."""
+    from monitor.delivery.sender import ChannelConfig
+    from monitor.delivery.templates import Templates
+
     return {name: ChannelConfig(loaded.channel_urls[name], channel_policy(channel),
                                 Templates(channel.format, channel.title_template, channel.body_template),
                                 channel.throttle)
@@ -124,6 +145,8 @@ def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
 
 
 def delivery_config(loaded: Loaded) -> DeliveryConfig:
+    from monitor.delivery.sender import RetryPolicy
+
     a = loaded.settings.alerts
     return DeliveryConfig(channel_configs(loaded), RetryPolicy(a.send_attempts, a.send_backoff_base,
                                                                a.send_backoff_max),
@@ -147,24 +170,36 @@ def load_classifier(loaded: Loaded) -> Classifier:
             f"; {raw} exists in the working directory: write its absolute path, {raw.resolve()}")
         raise ModelError(f"{loaded.path}: monitor.model: {path}: model file not found (a relative path is "
                          f"read from the settings file's folder{beside_cwd}; `monitor train` writes it)")
+    from monitor.model.classify import Classifier
+
     return Classifier.load(path)
 
 
 def store(loaded: Loaded) -> Store:
+    from monitor.connection import connect
+    from monitor.store import Store
+
     return Store(connect(loaded.redis_url, loaded.data_dir), Keys(loaded.settings.monitor.key_prefix))
 
 
-def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] = Runtime) -> Runtime:
+def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] | None = None) -> Runtime:
     """The runtime of a poll: Redis, model and configs, with this process's worker name."""
+    from monitor.delivery.outbox import Outbox
+    from monitor.runtime import Runtime
+
+    cls = cls or Runtime
     classifier = classifier or load_classifier(loaded)
     classifier.require(loaded.settings.topics)
     state = store(loaded)
     worker = f"{socket.gethostname()}-{os.getpid()}"
-    return cls(poll_config(loaded), state, Outbox(state.redis, state.keys, worker), classifier, worker,
+    outbox = Outbox(state.redis, state.keys, worker, loaded.settings.alerts.dead_max)
+    return cls(poll_config(loaded), state, outbox, classifier, worker,
                score_workers=loaded.settings.monitor.score_workers)
 
 
 def sender(loaded: Loaded, rt: Runtime, clock: Callable[[], float] = time.time) -> Sender:
+    from monitor.delivery.sender import Sender
+
     d = delivery_config(loaded)
     return Sender(rt.outbox, d.channels, loaded.data_dir, d.retry, d.claim_timeout, rt.metrics,
                   d.ops_channel, clock, io=rt.io)  # the runtime's Redis threads
@@ -173,5 +208,6 @@ def sender(loaded: Loaded, rt: Runtime, clock: Callable[[], float] = time.time) 
 def reconfigure(loaded: Loaded, rt: Runtime, send: Sender) -> None:
     """A reload: new configs for the poll and the sender, swapped in whole."""
     rt.configure(poll_config(loaded))
+    rt.outbox.dead_max = loaded.settings.alerts.dead_max
     d = delivery_config(loaded)
     send.set_channels(d.channels, loaded.data_dir, d.ops_channel)

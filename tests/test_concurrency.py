@@ -264,12 +264,15 @@ def test_no_redis_command_leaves_from_the_event_loop(feed_server, json_receiver,
             assert [r.outcome for r in await poll_once(rt, force=True)] == ["ok", "error"]
             await rt.tell_ops("Test", "An operator alert.")
             assert await service.sender.drain() == 2
-            service.scheduler.start()
+            await service.sync_schedule()
+            service.dispatcher = asyncio.create_task(service.dispatch())  # takes both feeds, polled just now
             try:
                 assert await service.unhealthy() is None
                 await service.refresh_metrics()
             finally:
-                service.scheduler.shutdown(wait=False)
+                service.stop.set()
+                await service.dispatcher
+                await service.finish_polls()
             stop = asyncio.Event()
             running = asyncio.create_task(service.sender.run(stop))
             await asyncio.sleep(0.3)

@@ -129,6 +129,43 @@ def test_a_hanging_channel_does_not_hold_up_the_others(feed_server, json_receive
     assert proc.wait(timeout=10) == 0
 
 
+def test_state_of_removed_feeds_and_channels_goes_at_start_and_on_reload(
+        feed_server, json_receiver, second_receiver, make_settings, run_monitor, redis_client) -> None:
+    from monitor import codec
+    from monitor.keys import Keys
+    from tests.test_delivery import alert
+
+    keys = Keys()
+    redis_client.hset(keys.feed("gone"), "last_status", "ok")
+    redis_client.zadd(keys.schedule, {"gone": 1.0, "never-polled": 2.0})
+    redis_client.hset(keys.channel("old"), "failures", 2)
+    redis_client.zadd(keys.sent("old"), {"x": time.time()})
+    redis_client.rpush(keys.digest("old"), codec.encode_alert(alert(1, channel="old")))
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0])]))
+    feed_server.set("/b.xml", rss([("t2", *ON_TOPIC[2])]))
+    path = make_settings({"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")},
+                         {"hook": json_receiver.url, "ops": second_receiver.url}, notify=["hook"])
+    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\nops_channel = "ops"\n', 1))
+    proc = run_monitor(path)
+    wait_for(lambda: second_receiver.received)  # the folded alert is reported, not kept
+    message = second_receiver.received[0]["message"]
+    assert "1 alert(s) folded for removed channel 'old' were never sent" in message and "Story 1" in message
+    wait_for(lambda: len(json_receiver.received) == 2)
+    assert not any(redis_client.exists(k) for k in (keys.feed("gone"), keys.channel("old"), keys.sent("old"),
+                                                     keys.digest("old")))
+    assert redis_client.exists(keys.feed("a")) and redis_client.exists(keys.feed("b"))
+    assert set(redis_client.zrange(keys.schedule, 0, -1)) == {b"a", b"b"}
+    text = path.read_text()
+    start = text.index("[[feeds]]\nname = \"b\"")
+    path.write_text(text[:start] + text[text.index("[topics.", start):])  # feed b removed
+    proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: not redis_client.exists(keys.feed("b")))
+    assert redis_client.exists(keys.feed("a")) and redis_client.zrange(keys.schedule, 0, -1) == [b"a"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert "state of 1 removed feed(s) deleted: b" in proc.stderr.read()
+
+
 def test_a_model_retrained_at_the_same_path_is_reloaded(feed_server, make_settings, run_monitor,
                                                         tmp_path: Path) -> None:
     """Issue 18, item 1: `monitor train` writes the configured path; the service picks the new

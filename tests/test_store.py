@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monitor import seen
 from monitor.keys import Keys
 from monitor.store import Claim, Store
 
@@ -14,7 +15,8 @@ def test_claim_many_marks_once_and_survives_a_script_flush(redis_client) -> None
     assert store.claim_many(claims + [Claim("c", {"id": "c"})], 60, 100) == [False, False, True]
     assert redis_client.xlen("t:outbox") == 1 and redis_client.xlen("t:recent") == 3
     assert store.unseen(["a", "b", "c", "d"]) == [False, False, False, True]
-    assert 0 < redis_client.ttl("t:seen:a") <= 60
+    [bucket] = redis_client.keys("t:sb:*:" + seen.record("a")[0])  # a's day and shard
+    assert 0 < redis_client.ttl(bucket) <= 86400 + 60 + 1  # the rest of the day, then the ttl
 
 
 def test_lease_is_exclusive_reentrant_and_released_by_its_owner(redis_client) -> None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor.bench import memory
+
 RSS_FEEDS = 1000  # the peak-RSS target is stated for this many feeds
 NEARDUP_TARGET_ITEMS = 100_000  # the near-dup p99 target is stated at this index size
+SEEN_BYTES = 40.0  # Redis bytes per seen item, all in (a key per item cost ~165 B)
 
 STAGE_HEADER = (
     "stages of the fresh pass: items = items through the stage; wall s = time during which at",
@@ -39,7 +42,9 @@ def targets(r: dict[str, Any], feeds: int, neardup_items: int) -> list[dict[str,
                 f"wall time: {p['unchanged']['ms_per_feed'] / p['fresh']['ms_per_feed']:.3f}; CPU vs a poll "
                 f"with one new item: {p['unchanged']['cpu_ms_per_feed'] / p['one_new']['cpu_ms_per_feed']:.3f}"),
         _target("near-dup check+index p99", r["neardup"]["p99_ms"], 2.0, False, " ms", nd_note),
-        _target("peak RSS", r["peak_rss_mb"], 300.0, False, " MB", rss_note)]
+        _target("peak RSS", r["peak_rss_mb"], 300.0, False, " MB", rss_note),
+        _target("seen-set bytes per item", r["redis_memory"]["seen_bytes_per_item"], SEEN_BYTES, False, " B",
+                f"used_memory per item {r['redis_memory']['used_memory_per_item']:.0f} B")]
     a = r.get("articles")
     if a:  # measured only where the article-extraction corpus is
         found += [_target("article extraction token F1", a["f1"], 0.95, True, "",
@@ -91,7 +96,7 @@ def _figure_lines(r: dict[str, Any]) -> list[str]:
             f"{', '.join(f'{v:.3f}' for v in nd.get('round_p99_ms', []))} ms)",
             f"peak RSS {r['peak_rss_mb']:.0f} MB: service process {r['peak_rss_parts_mb']['service']:.0f} MB "
             f"+ scoring worker {r['peak_rss_parts_mb']['scoring_worker']:.0f} MB (the embedded Redis is "
-            "another process)"]
+            "another process)", memory.line(r["redis_memory"])]
 
 
 def _target_lines(r: dict[str, Any]) -> list[str]:

@@ -31,7 +31,7 @@ import redis
 from lxml import etree
 
 from monitor import pipeline, settings, wiring
-from monitor.bench import articles, report
+from monitor.bench import articles, memory, report
 from monitor.bench.neardup import bench_neardup
 from monitor.bench.observers import Intervals, Latencies
 from monitor.bench.usage import Usage, usage
@@ -104,7 +104,8 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         classifier = Classifier.load(loaded.model_path)
         model_seconds = time.perf_counter() - t0
         pages = (f"http://127.0.0.1:{server.port}/{{}}.html", article_pages)
-        passes, latencies, errors, rss, extraction = asyncio.run(_passes(loaded, classifier, workload, pages))
+        passes, latencies, errors, rss, extraction, redis_memory = asyncio.run(
+            _passes(loaded, classifier, workload, pages))
     figures: dict[str, Any] = {
         "workload": {"feeds": feeds, "items_per_feed": items, "items": feeds * items,
                      "bytes_per_item": bytes_per_item,
@@ -114,6 +115,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         "latency_ms": _percentiles(latencies),
         "anchors": anchors,
         "articles": extraction,  # None without the corpus
+        "redis_memory": redis_memory,
     }
     service, worker_rss = rss
     figures["peak_rss_mb"] = round(service + worker_rss, 1)
@@ -126,7 +128,8 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Workload,
                   pages: tuple[str, int | None],
-                  ) -> tuple[dict[str, Any], list[float], int, tuple[float, float], dict[str, Any] | None]:
+                  ) -> tuple[dict[str, Any], list[float], int, tuple[float, float], dict[str, Any] | None,
+                             dict[str, Any]]:
     """The fresh, unchanged and one-new passes; their fresh latencies, errors, the peak
     RSS of the service process and of its scoring worker; then the article part (after the
     RSS: it is the monitor's memory on items that need no page, as the target states)."""
@@ -137,6 +140,7 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
     errors = 0
     try:
         async with rt:
+            before = memory.used_memory(rt.store.redis)
             # The unchanged pass runs three times and the cheapest counts: at ~0.5 ms per feed
             # it is the most exposed to a busy machine (as the anchors, which run twice).
             for name in ("fresh", "unchanged", "unchanged", "unchanged", "one_new"):
@@ -148,13 +152,15 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
                     passes[name] = numbers
                 if name == "fresh":  # later passes add only their few new items
                     latencies = list(observed.seconds)
+                    redis_memory = memory.figures(rt.store.redis, rt.store.keys, before, numbers["new"],
+                                                  numbers["alerts"])
             # Read before the near-dup bench, whose 100,000 synthetic texts are not the
             # pipeline's. The monitor's memory: this (service) process and its scoring worker.
             rss = usage().peak_mb, (await _worker_usage(rt)).peak_mb
             extraction = await articles.bench_articles(rt, workload.root, *pages)
     finally:
         _clean(rt, loaded)
-    return passes, latencies, errors, rss, extraction
+    return passes, latencies, errors, rss, extraction, redis_memory
 
 
 async def _pass(rt: Runtime) -> dict[str, Any]:

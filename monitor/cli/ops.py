@@ -33,7 +33,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from monitor.ingest import article_stage
     loaded = load(args)
     store = wiring.store(loaded)
-    states = {feed.name: store.feed_state(feed.name) for feed in loaded.settings.feeds}
+    states = store.feed_states([feed.name for feed in loaded.settings.feeds])  # one round trip
     feeds = {feed.name: _feed_row(feed, states[feed.name]) for feed in loaded.settings.feeds}  # URLs masked
     box = Outbox(store.redis, store.keys, "status")
     outbox = box.depth() | {"held": waiting.held_count(store.redis, store.keys, list(loaded.settings.channels))}
@@ -267,6 +267,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     if args.topic is not None and args.topic not in loaded.settings.topics:
         raise InputError(f"label: --topic {args.topic}: no such topic in {loaded.path} "
                          f"(topics: {', '.join(loaded.settings.topics)})")
-    label = labels.record(store.redis, store.keys, args.id, args.verdict, args.topic)
+    label = labels.record(store.redis, store.keys, args.id, args.verdict, args.topic,
+                          keep=loaded.settings.alerts.labels_max)
     print(f"alert {args.id}: {args.verdict} for {label.topic}")
     return 0

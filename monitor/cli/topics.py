@@ -129,7 +129,8 @@ def cmd_review(args: argparse.Namespace) -> int:
             break
         if answer in ("y", "n"):
             labels.save(store.redis, store.keys, Label(key, topic, answer == "y", time.time(), record.title,
-                                                       _alert_text(store, key), score))
+                                                       _alert_text(store, key), score),
+                        keep=loaded.settings.alerts.labels_max)
             kept += 1
     print(f"\nkept {kept} verdict(s); train on them with: monitor label export labels.jsonl && "
           "monitor train --with labels.jsonl")

@@ -9,15 +9,36 @@ Besides topic alerts (`kind` "alert" or "follow_up") there are "test" alerts, op
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from monitor import rules
-from monitor.defaults import TEXT_KEPT
+from monitor.defaults import LEAD_CHARS, TEXT_KEPT
 from monitor.items import Alert, Scored
+
+SENT_TEXT_CHARS = LEAD_CHARS + 1
+"""Characters of an alert's text the outbox carries to a channel whose templates do not
+print `text`: the lead and a headline made from the text read no further (values.py)."""
+
+TEXT_FIELD_RE = re.compile(r"\btext\b")
+
+
+def prints_text(*templates: str) -> bool:
+    """Whether a channel's own templates may print the alert's whole text (a mention of
+    `text` anywhere counts: a false yes only keeps more)."""
+    return any(TEXT_FIELD_RE.search(t) for t in templates)
+
+
+def as_sent(alert: Alert, full_text: bool) -> Alert:
+    """The alert as the outbox carries it: its text cut to what delivery reads, unless
+    its channel's templates print the text (the whole alert stays under alert:<id>)."""
+    if full_text or len(alert.text) <= SENT_TEXT_CHARS:
+        return alert
+    return replace(alert, text=alert.text[:SENT_TEXT_CHARS])
 
 
 @dataclass(frozen=True)

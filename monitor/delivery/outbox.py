@@ -20,7 +20,7 @@ from typing import Any, cast
 import redis
 from redis.client import Pipeline
 
-from monitor import codec
+from monitor import codec, defaults
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
@@ -39,6 +39,7 @@ return #due
 
 
 HOUR = 3600.0
+RESEND_BATCH = 500  # dead letters moved back per transaction by `outbox retry`
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,11 @@ class Delivery:
 
 
 class Outbox:
-    def __init__(self, client: redis.Redis, keys: Keys, consumer: str) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, consumer: str, dead_max: int = defaults.DEAD_MAX) -> None:
         self.redis = client
         self.keys = keys
         self.consumer = consumer
+        self.dead_max = dead_max  # `[alerts] dead_max`: the oldest dead letters go past it
         self._release = client.register_script(RELEASE_LUA)
 
     def ensure_group(self) -> None:
@@ -197,6 +199,7 @@ class Outbox:
             pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
             pipe.xdel(self.keys.outbox, delivery.entry_id)
             pipe.rpush(self.keys.dead, codec.encode_queued(queued))
+            pipe.ltrim(self.keys.dead, -self.dead_max, -1)  # the list's bound (keys.py)
             pipe.execute()
 
     def release_due(self, now: float, limit: int = 500) -> int:
@@ -217,24 +220,62 @@ class Outbox:
                 pending = 0
         return {"queued": int(queued), "sending": int(pending), "retry": int(retry), "dead": int(dead)}
 
-    def dead_letters(self) -> list[Queued]:
+    def dead_letters(self, limit: int = defaults.DEAD_SHOWN) -> list[Queued]:
+        """The oldest `limit` dead letters (a bounded read, however long the list)."""
         with redis_errors("reading the dead letters"):
-            return [codec.decode_queued(raw) for raw in self.redis.lrange(self.keys.dead, 0, -1)]
+            return [codec.decode_queued(raw) for raw in self.redis.lrange(self.keys.dead, 0, limit - 1)]
 
-    def resend_dead(self) -> int:
-        """Put every dead letter back in the outbox with a fresh attempt count."""
-        # WATCH/MULTI: a crash or a concurrent resend can neither lose nor duplicate one.
+    def resend_dead(self, batch: int = RESEND_BATCH) -> int:
+        """Put every dead letter back in the outbox with a fresh attempt count, `batch` at
+        a time (so no read is unbounded); returns how many."""
+        # WATCH/MULTI per batch: a crash or a concurrent resend can neither lose nor duplicate one.
         def move(pipe: Pipeline) -> int:
-            dead = pipe.lrange(self.keys.dead, 0, -1)
+            dead = pipe.lrange(self.keys.dead, 0, batch - 1)
             pipe.multi()
             for raw in dead:  # the last error stays with it, as a note of what happened
                 again = replace(codec.decode_queued(raw), attempts=0)
                 pipe.xadd(self.keys.outbox, {"alert": codec.encode_queued(again)})
-            pipe.delete(self.keys.dead)
+            pipe.ltrim(self.keys.dead, len(dead), -1)
             return len(dead)
 
+        total = 0
         with redis_errors("resending dead letters"):
-            return _transaction(self.redis, move, self.keys.dead)
+            while moved := _transaction(self.redis, move, self.keys.dead):
+                total += moved
+        return total
+
+    def trim_delivered(self) -> int:
+        """Drop stream entries before the oldest one not yet ended (XTRIM MINID): entries
+        still pending or not yet read are never touched. Ended deliveries delete their own
+        entry (XDEL); this bounds what a crash between XACK and XDEL, or a writer outside
+        the group, could leave. Returns the entries removed."""
+        with redis_errors("trimming the outbox"):
+            try:
+                groups = self.redis.xinfo_groups(self.keys.outbox)
+                pending = self.redis.xpending(self.keys.outbox, OUTBOX_GROUP)
+            except redis.ResponseError:  # no stream or group yet: nothing to trim
+                return 0
+            group = next((g for g in groups if _text(g["name"]) == OUTBOX_GROUP), None)
+            if group is None:
+                return 0
+            floor = _next_id(_text(group["last-delivered-id"]))  # every entry at or after it is unread
+            if pending["pending"]:
+                floor = min(floor, _parse_id(_text(pending["min"])))
+            return int(self.redis.xtrim(self.keys.outbox, minid=f"{floor[0]}-{floor[1]}", approximate=False))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _parse_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _next_id(entry_id: str) -> tuple[int, int]:
+    ms, seq = _parse_id(entry_id)
+    return ms, seq + 1
 
 
 def _deliveries(entries: list[Any]) -> list[Delivery]:

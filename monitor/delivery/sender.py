@@ -205,6 +205,7 @@ class Sender:
                     await self.io(self.outbox.touch, list(self.inflight))
                     batch += [d for d in await self.io(self.outbox.reclaim, self.claim_timeout_ms)
                               if d.entry_id not in self.inflight]
+                    await self.io(self.outbox.trim_delivered)  # the stream keeps only undelivered
                     last_reclaim = time.monotonic()
                 first = False
             except StoreError as exc:

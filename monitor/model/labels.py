@@ -20,7 +20,7 @@ from typing import Any
 
 import redis
 
-from monitor import codec
+from monitor import codec, defaults
 from monitor.defaults import TUNE_MIN_HISTORY
 from monitor.errors import InputError
 from monitor.items import Label
@@ -29,8 +29,24 @@ from monitor.store import redis_errors
 
 VERDICTS = {"relevant": True, "irrelevant": False}
 
+# A label is stored with its time in the order set; past `keep` labels the oldest go, in
+# the same atomic step, so the labels hash stays within `[alerts] labels_max`.
+#   KEYS: labels, labels order   ARGV: short id, label JSON, time, keep
+RECORD_LUA = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if over > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, over - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
+  redis.call('HDEL', KEYS[1], unpack(old))
+end
+return over
+"""
 
-def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: str | None = None) -> Label:
+
+def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: str | None = None,
+           keep: int = defaults.LABELS_MAX) -> Label:
     if verdict not in VERDICTS:
         raise InputError(f"label: verdict must be 'relevant' or 'irrelevant', not {verdict!r}")
     with redis_errors(f"reading alert {short_id}"):
@@ -40,20 +56,22 @@ def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: 
     alert = codec.decode_alert(raw)
     label = Label(id=short_id, topic=topic or alert.topic, relevant=VERDICTS[verdict], time=time.time(),
                   title=alert.title, text=alert.text, score=alert.score)
-    with redis_errors("recording a label"):
-        client.hset(keys.labels, short_id, codec.encode_label(label))
+    save(client, keys, label, keep)
     return label
 
 
-def save(client: redis.Redis, keys: Keys, label: Label) -> None:
-    """Keep a verdict given without an alert (`monitor review`)."""
+def save(client: redis.Redis, keys: Keys, label: Label, keep: int = defaults.LABELS_MAX) -> None:
+    """Keep a verdict (also one given without an alert: `monitor review`), the oldest
+    going past `keep` labels."""
     with redis_errors("recording a label"):
-        client.hset(keys.labels, label.id, codec.encode_label(label))
+        client.eval(RECORD_LUA, 2, keys.labels, keys.labels_order, label.id, codec.encode_label(label),
+                    label.time, keep)
 
 
 def all_labels(client: redis.Redis, keys: Keys) -> list[Label]:
+    """Every label (at most `[alerts] labels_max`), read a few hundred at a time."""
     with redis_errors("reading labels"):
-        return [codec.decode_label(raw) for raw in client.hvals(keys.labels)]
+        return [codec.decode_label(raw) for _, raw in client.hscan_iter(keys.labels, count=500)]
 
 
 def export(labels: Iterable[Label], out: Path) -> int:

@@ -105,3 +105,23 @@ def test_a_batch_decides_each_item_by_its_own_match() -> None:
     assert [[a.kind for a in sent(c)] for c in claims] == [["alert", "alert"], [], [], ["follow_up", "follow_up"]]
     assert [recent(c).story for c in claims] == ["story-a", "story-a", None, "story-b"]
     assert recent(claims[0]).scores == {"syria": 0.8, "energy": 0.05}
+
+
+def test_the_outbox_carries_the_text_a_channel_prints_and_labels_keep_it_whole() -> None:
+    from monitor.defaults import TEXT_KEPT
+    from monitor.delivery.alerts import SENT_TEXT_CHARS, prints_text
+    from monitor.delivery.values import alert_values
+
+    long = " ".join(f"Sentence {n} about talks in Idlib between Ankara and Moscow." for n in range(80))
+    item = replace(scored(1, 0.9).item, text=long, title="")
+    batch = [Scored(item, scored(1, 0.9).scores)]
+    wanted = [build_alerts(s, RULES) for s in batch]
+    [claim] = decide_claims(batch, wanted, {}, FOLLOW_UP_AT, NOW, full_text={"mail"})
+    on = {a.channel: a for a in sent(claim)}
+    whole = {a.channel: a for a in (codec.decode_alert(k) for k in claim.kept)}
+    kept = long[:TEXT_KEPT]
+    assert len(on["hook"].text) == SENT_TEXT_CHARS and on["mail"].text == kept  # mail's templates print text
+    assert whole["hook"].text == kept and whole["mail"].text == kept
+    for field in ("lead", "title"):  # what the default templates print reads the same
+        assert alert_values(on["hook"])[field] == alert_values(whole["hook"])[field]
+    assert prints_text("", "{{ title }}: {{ text }}") and not prints_text("", "{{ lead }} {{ title }}")

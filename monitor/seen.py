@@ -1,0 +1,85 @@
+"""The seen-set: which item ids were processed, in ~10-16 bytes of Redis per item.
+
+A key per item (`seen:<id>`, TTL) cost ~165 B of `used_memory` each: the key, its
+object, the expiry entry. Here an item is 8 bytes appended to a string, one string per
+day and shard (keys.py `seen_bucket`): the first byte of sha1(id) picks one of 256
+shards, the next 8 bytes are the record. A lookup reads the item's shard of every day of
+the window and searches it for the record at an 8-byte boundary (Lua's plain find, in
+Redis), so it is exact up to a 64-bit collision (about 1 in 10^13 per lookup at 3 million
+items in the window), is shared by every worker and survives restarts like any key.
+
+Days are fixed (UTC, 86,400 s), whatever `seen_ttl` is, so changing the setting never
+loses a day: an item is remembered for `seen_ttl` at least and one day more at most (its
+day's string expires when the last of its items is due). Ids claimed before this layout
+(`seen:<id>` keys) are still honoured until they expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from monitor.defaults import DAY
+
+SHARDS = 256  # one per first byte of sha1(id): strings stay short (a lookup scans one)
+RECORD = 8  # bytes of an item's record
+
+
+def record(item_id: str) -> tuple[str, bytes]:
+    """(shard as two hex digits, the 8-byte record) of an item id."""
+    digest = hashlib.sha1(item_id.encode("utf-8")).digest()
+    return f"{digest[0]:02x}", digest[1:1 + RECORD]
+
+
+def days(now: float, ttl: float) -> tuple[int, int]:
+    """The first and last day numbers whose strings a lookup at `now` reads."""
+    return int((now - ttl) // DAY), int(now // DAY)
+
+
+def expires_at(day: int, ttl: float) -> int:
+    """When a day's string may go: its last item, claimed at the day's end, is then `ttl` old."""
+    return int((day + 1) * DAY + ttl) + 1
+
+
+# Shared by the lookup and the claim scripts: is this item in the seen-set? Keys are made
+# here from the prefix (a standalone Redis: every key of a monitor lives on one server),
+# since a lookup's keys depend on the window, not only on the items.
+#   seen(prefix, legacy_key, shard, record, first_day, last_day) -> true when seen
+SEEN_FUNCTION = """
+local function seen(prefix, legacy, shard, rec, first, last)
+  if redis.call('EXISTS', legacy) == 1 then return true end
+  for day = last, first, -1 do
+    local s = redis.call('GET', prefix .. day .. ':' .. shard)
+    if s then
+      local at = 1
+      while true do
+        local i = string.find(s, rec, at, true)
+        if not i then break end
+        if (i - 1) % 8 == 0 then return true end
+        at = i + 1
+      end
+    end
+  end
+  return false
+end
+"""
+
+# For each item (legacy key, shard, record triples after the window): 1 when seen.
+#   ARGV: bucket prefix, first day, last day, then per item: legacy key, shard, record
+UNSEEN_LUA = SEEN_FUNCTION + """
+local out = {}
+for a = 4, #ARGV, 3 do
+  out[#out + 1] = seen(ARGV[1], ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[2]), tonumber(ARGV[3])) and 1 or 0
+end
+return out
+"""
+
+
+def lookup_args(prefix: str, legacy: Sequence[str], item_ids: Sequence[str], now: float,
+                ttl: float) -> list[str | bytes | int]:
+    """ARGV of UNSEEN_LUA for these items (their legacy keys in the same order)."""
+    first, last = days(now, ttl)
+    args: list[str | bytes | int] = [prefix, first, last]
+    for key, item_id in zip(legacy, item_ids, strict=True):
+        args += [key, *record(item_id)]
+    return args
