@@ -40,6 +40,7 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
         # Only when judged on the page: alerts judged on their feed text read as before.
         **({"judged_on": alert.judged_on} if alert.judged_on != "feed" else {}),
         **_language_field(alert.language),
+        **({"sources": [source_fields(s) for s in alert.sources]} if alert.sources else {}),
     }
 
 
@@ -53,6 +54,7 @@ def alert_from_fields(data: Mapping[str, Any]) -> Alert:
         text=str(data.get("text", "")), kind=_kind(data.get("kind", "alert")),
         story=str(data.get("story") or ""), judged_on=_basis(data.get("judged_on", "feed")),
         language=_language(data.get("language")),  # absent from alerts stored before
+        sources=tuple(source_from_fields(s) for s in data.get("sources") or ()),
     ))
 
 
@@ -139,15 +141,23 @@ def decode_recent(raw: Raw) -> Recent:
 # a story's list as given, so this format is shared with it.
 
 
+def source_fields(source: Source) -> dict[str, str]:
+    return {"i": source.item_id, "s": source.source, "u": source.url,
+            "t": source.published.isoformat(), "l": source.language}
+
+
+def source_from_fields(data: Mapping[str, Any]) -> Source:
+    return _reading("story source", lambda: Source(
+        str(data["i"]), str(data["s"]), str(data["u"]), datetime.fromisoformat(data["t"]),
+        str(data.get("l") or "und")))
+
+
 def encode_source(source: Source) -> str:
-    return json.dumps({"i": source.item_id, "s": source.source, "u": source.url,
-                       "t": source.published.isoformat()})
+    return json.dumps(source_fields(source))
 
 
 def decode_source(raw: Raw) -> Source:
-    data = _object(raw, "story source")
-    return _reading("story source", lambda: Source(
-        str(data["i"]), str(data["s"]), str(data["u"]), datetime.fromisoformat(data["t"])))
+    return source_from_fields(_object(raw, "story source"))
 
 
 # -- labels ----------------------------------------------------------------------------------
