@@ -102,8 +102,9 @@ class Keys:
 
     def neardup_topic(self, topic: str) -> str:
         """List, TTL `[dedup] window` from its latest item, trimmed to NearDupConfig
-        topic_candidates: the 8-byte index refs of the newest items that alerted on a topic,
-        newest first (candidates for the rewording test)."""
+        topic_candidates: the newest items that alerted on a topic, newest first, each its
+        8-byte index ref, term sketch flags and names (terms.py; <= 57 bytes), so that the
+        rewording test reads the record only of those whose names agree."""
         return f"{self.prefix}nd:topic:{topic}"
 
     def neardup_lsh(self, time_slice: int) -> str:

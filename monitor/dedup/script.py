@@ -90,25 +90,29 @@ local function cutoff(myfull, mylast, theirfull, theirlast)
   return math.min(myfull and mylast or 65536, theirfull and theirlast or 65536)
 end
 
+-- Names share and names shared against `nn` names (u16) from byte `first` of `s`, `fl`
+-- the flags of their sketch.
+local myset = {}
+for i = 1, mnn do myset[mnames[i]] = true end
+local function names_of(s, first, nn, fl)
+  local cut = cutoff(bit.band(mflags, 2) > 0, mnames[mnn] or 0, bit.band(fl, 2) > 0,
+                     nn > 0 and u16(s, first + 2 * nn - 2) or 0)
+  local nb, na, shared = 0, 0, 0
+  for i = 1, nn do
+    local h = u16(s, first + 2 * i - 2)
+    if h <= cut then nb = nb + 1; if myset[h] then shared = shared + 1 end end
+  end
+  for i = 1, mnn do if mnames[i] <= cut then na = na + 1 end end
+  return (na > 0 and nb > 0) and shared / math.min(na, nb) or 0, shared
+end
+
 -- Rewording measures against a record whose term sketch starts after byte `at`:
 -- cosine (0 when the names disagree: not computed), names share, names shared.
 local function reword(value, at)
   local nt, nn, fl = string.byte(value, at + 1, at + 3)
-  local tnames = at + 3 + 3 * nt
-  local cut = cutoff(bit.band(mflags, 2) > 0, mnames[mnn] or 0, bit.band(fl, 2) > 0,
-                     nn > 0 and u16(value, tnames + 2 * nn - 1) or 0)
-  local theirs, nb, na, shared = {}, 0, 0, 0
-  for i = 1, nn do
-    local h = u16(value, tnames + 2 * i - 1)
-    if h <= cut then theirs[h] = true; nb = nb + 1 end
-  end
-  for i = 1, mnn do
-    local h = mnames[i]
-    if h <= cut then na = na + 1; if theirs[h] then shared = shared + 1 end end
-  end
-  local names = (na > 0 and nb > 0) and shared / math.min(na, nb) or 0
+  local names, shared = names_of(value, at + 4 + 3 * nt, nn, fl)
   if names < namet or shared < minnames then return 0, names, shared end
-  cut = cutoff(bit.band(mflags, 1) > 0, mhashes[mnt] or 0, bit.band(fl, 1) > 0,
+  local cut = cutoff(bit.band(mflags, 1) > 0, mhashes[mnt] or 0, bit.band(fl, 1) > 0,
                nt > 0 and u16(value, at + 3 + 3 * (nt - 1) + 1) or 0)
   local dot, n2a, n2b = 0, 0, 0
   for i = 1, nt do
@@ -162,10 +166,17 @@ if n > 0 then
 end
 table.sort(order, function(x, y) return hits[x] > hits[y] end)
 if #order > maxcand then for i = #order, maxcand + 1, -1 do order[i] = nil end end
--- Then the newest items of the item's topics that share no band (rewording test only).
-for t = 27, 26 + ntopics do
-  for _, r in ipairs(redis.call('LRANGE', ARGV[t], 0, keeptopic - 1)) do
-    if not hits[r] then hits[r] = 0; order[#order + 1] = r end
+-- Then the newest items of the item's topics that share no band (rewording test only),
+-- those whose names agree: a topic entry is the item's ref, sketch flags and names, so
+-- the others cost no read of their record. (An item with fewer names than a rewording
+-- needs shares them with none.)
+for t = 27, (mnn >= minnames) and 26 + ntopics or 0 do
+  for _, e in ipairs(redis.call('LRANGE', ARGV[t], 0, keeptopic - 1)) do
+    local r = string.sub(e, 1, 8)
+    if not hits[r] then
+      local names, shared = names_of(e, 10, (#e - 9) / 2, string.byte(e, 9))
+      if names >= namet and shared >= minnames then hits[r] = 0; order[#order + 1] = r end
+    end
   end
 end
 
@@ -218,8 +229,9 @@ local measures = {string.format('%.4f', bj), string.format('%.4f', bc),
 local rec = {n, ARGV[9], story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
              measures[4], nsrc}
 redis.call('SET', KEYS[1], sig .. ts .. table.concat(rec, '|'), 'EX', window)
+local entry = ref .. string.char(mflags) .. string.sub(ts, 4 + 3 * mnt)
 for t = 27, 26 + ntopics do
-  redis.call('LPUSH', ARGV[t], ref)
+  redis.call('LPUSH', ARGV[t], entry)
   redis.call('LTRIM', ARGV[t], 0, keeptopic - 1)
   redis.call('EXPIRE', ARGV[t], window)
 end
