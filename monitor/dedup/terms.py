@@ -25,9 +25,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import Counter
+import struct
 from dataclasses import dataclass
-from functools import lru_cache
 
 from monitor.dedup.shingles import canonical
 from monitor.normalise import normalise
@@ -55,8 +54,9 @@ yours said says say told according new one two three year years week monday tues
 wednesday thursday friday saturday sunday
 """.split())
 
-_TOKEN = re.compile(r"[^\W_]+|[.!?\n]")
-_SENTENCE_END = frozenset(".!?\n")
+# Sentences end at . ! ? or a line break; words are runs of letters and digits.
+_SENTENCES = re.compile(r"[.!?\n]")
+_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,43 +69,53 @@ class TermSketch:
 
     def encode(self) -> bytes:
         """Header (term count, name count, flags), then 3 bytes a term, 2 a name."""
-        out = bytearray((len(self.terms), len(self.names), self.flags))
-        for h, w in self.terms:
-            out += h.to_bytes(2, "little") + bytes((w,))
-        for h in self.names:
-            out += h.to_bytes(2, "little")
-        return bytes(out)
+        flat = [x for h, w in self.terms for x in (h, w)]
+        return struct.pack(f"<3B{'HB' * len(self.terms)}{len(self.names)}H", len(self.terms),
+                           len(self.names), self.flags, *flat, *self.names)
 
 
-@lru_cache(maxsize=200_000)
 def _hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=2).digest(), "little")
 
 
-def _words(text: str) -> tuple[Counter[str], set[str]]:
-    """Content words with their counts, and names and numbers, of a text."""
-    counts: Counter[str] = Counter()
-    names: set[str] = set()
-    opening = True
-    for token in _TOKEN.findall(text):
-        if token in _SENTENCE_END:
-            opening = True
-            continue
-        word = canonical(normalise(token))
-        if token.isdigit():
-            names.add(word)
-        elif token[0].isupper() and not opening and word not in STOP_WORDS:
-            names.add(word)
-        if len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS:
-            counts[word] += 1
-        opening = False
+_TOKENS: dict[str, tuple[int, int, bool]] = {}
+"""Raw token -> (content-word hash or -1, name hash or -1, may be a name: capitalised or a
+number); a plain dict, read once per token of every text (as shingles' _WORD_HASHES)."""
+_TOKENS_MAX = 200_000
+
+
+def _token(token: str) -> tuple[int, int, bool]:
+    if len(_TOKENS) >= _TOKENS_MAX:
+        _TOKENS.clear()
+    word = canonical(normalise(token))
+    content = len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS
+    nameable = token.isdigit() or (token[0].isupper() and word not in STOP_WORDS)
+    found = _TOKENS[token] = (_hash(word) if content else -1, _hash("#" + word), nameable)
+    return found
+
+
+def _words(text: str) -> tuple[dict[int, int], set[int]]:
+    """Content words (hashes) with their counts, and names and numbers (hashes), of a text:
+    a capitalised word names something unless it opens a sentence (a number always does)."""
+    counts: dict[int, int] = {}
+    names: set[int] = set()
+    known = _TOKENS.get
+    for sentence in _SENTENCES.split(text):
+        opening = True
+        for token in _WORD.findall(sentence):
+            content, name, nameable = known(token) or _token(token)
+            if nameable and (not opening or token[0].isdigit()):
+                names.add(name)
+            if content >= 0:
+                counts[content] = counts.get(content, 0) + 1
+            opening = False
     return counts, names
 
 
 def sketch(text: str) -> TermSketch:
     counts, names = _words(text)
-    terms = sorted({_hash(w): min(255, round((1 + math.log(c)) * WEIGHT_SCALE)) for w, c in counts.items()}.items())
-    hashed = sorted({_hash("#" + n) for n in names})
+    terms = sorted((h, min(255, round((1 + math.log(c)) * WEIGHT_SCALE))) for h, c in counts.items())
+    hashed = sorted(names)
     flags = (FULL_TERMS if len(terms) > TERMS else 0) | (FULL_NAMES if len(hashed) > NAMES else 0)
     return TermSketch(tuple(terms[:TERMS]), tuple(hashed[:NAMES]), flags)
 
