@@ -54,6 +54,7 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
         **({"judged_on": alert.judged_on} if alert.judged_on != "feed" else {}),
         **_language_field(alert.language),
         **({"surge": _surge_fields(alert.surge)} if alert.surge is not None else {}),
+        **({"sources": [source_fields(s) for s in alert.sources]} if alert.sources else {}),
     }
 
 
@@ -68,6 +69,7 @@ def alert_from_fields(data: Mapping[str, Any]) -> Alert:
         story=str(data.get("story") or ""), judged_on=_basis(data.get("judged_on", "feed")),
         language=_language(data.get("language")),  # absent from alerts stored before
         surge=_surge(data["surge"]) if data.get("surge") is not None else None,
+        sources=tuple(source_from_fields(s) for s in data.get("sources") or ()),
     ))
 
 
@@ -168,15 +170,23 @@ def decode_recent(raw: Raw) -> Recent:
 # a story's list as given, so this format is shared with it.
 
 
+def source_fields(source: Source) -> dict[str, str]:
+    return {"i": source.item_id, "s": source.source, "u": source.url,
+            "t": source.published.isoformat(), "l": source.language}
+
+
+def source_from_fields(data: Mapping[str, Any]) -> Source:
+    return _reading("story source", lambda: Source(
+        str(data["i"]), str(data["s"]), str(data["u"]), datetime.fromisoformat(data["t"]),
+        str(data.get("l") or "und")))
+
+
 def encode_source(source: Source) -> str:
-    return json.dumps({"i": source.item_id, "s": source.source, "u": source.url,
-                       "t": source.published.isoformat()})
+    return json.dumps(source_fields(source))
 
 
 def decode_source(raw: Raw) -> Source:
-    data = _object(raw, "story source")
-    return _reading("story source", lambda: Source(
-        str(data["i"]), str(data["s"]), str(data["u"]), datetime.fromisoformat(data["t"])))
+    return source_from_fields(_object(raw, "story source"))
 
 
 # -- labels ----------------------------------------------------------------------------------

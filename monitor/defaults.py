@@ -53,6 +53,15 @@ NEARDUP_JACCARD = 0.4
 NEARDUP_CONTAINMENT = 0.8
 """...or when this share of the shorter text's shingles is in the other (a copy with text appended)."""
 
+STORY_SOURCES_MAX = 50
+"""Sources a story keeps (its first ones; a later copy still joins it and counts as a source)."""
+
+NEARDUP_COSINE = 0.45
+"""...or, reworded, when their content words have this cosine and their names agree (`NEARDUP_NAMES`)."""
+
+NEARDUP_NAMES = 0.85
+"""Share of the names and numbers of the text with fewer found in the other (3 at least) for a rewording."""
+
 CONNECT_TIMEOUT = 10.0
 """Time allowed to open a connection to a feed server."""
 

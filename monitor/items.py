@@ -75,6 +75,17 @@ class SurgeFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """One outlet's copy of a near-duplicate story."""
+
+    item_id: str
+    source: str
+    url: str
+    published: datetime
+    language: str = "und"  # the item's ISO 639-1 code; "und" in entries stored before it was kept
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One item to send to one channel for one topic."""
 
@@ -96,6 +107,7 @@ class Alert:
     judged_on: Basis = "feed"  # scored on the page behind the link, or on the feed text
     language: str = "und"  # the item's ISO 639-1 code; "und" for health/test alerts and those stored before
     surge: SurgeFacts | None = None  # kind "surge" only
+    sources: tuple[Source, ...] = ()  # the story's copies up to this alert, first first (empty: not checked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +143,6 @@ class Recent:
     scores: Mapping[str, float]  # every topic's score, rounded
     terms: Mapping[str, tuple[str, ...]]  # every topic's strongest terms
     language: str = "und"  # ISO 639-1 code; "und" in records stored before languages were detected
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One outlet's copy of a near-duplicate story."""
-
-    item_id: str
-    source: str
-    url: str
-    published: datetime
 
 
 @dataclass(frozen=True, slots=True)

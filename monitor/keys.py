@@ -133,10 +133,18 @@ class Keys:
         return f"{self.prefix}alert:{short_id}"
 
     def neardup_item(self, ref: str) -> str:
-        """String, TTL `[dedup] window`: one indexed item's MinHash signature, shingle count,
-        index time, story id and the result its check returned (replayed on a repeat check);
-        `ref` is 16 hex digits of the item id's sha1."""
-        return f"{self.prefix}nd:item:{ref}"
+        """String, TTL `[dedup] window`: one indexed item's MinHash signature, term sketch,
+        shingle count, index time, story id and the result its check returned (replayed on
+        a repeat check); `ref` is 16 hex digits of the item id's sha1. (Named nd:item: before
+        the term sketch was added; those records are no longer read and expire.)"""
+        return f"{self.prefix}nd:rec:{ref}"
+
+    def neardup_topic(self, topic: str) -> str:
+        """List, TTL `[dedup] window` from its latest item, trimmed to NearDupConfig
+        topic_candidates: the newest items that alerted on a topic, newest first, each its
+        8-byte index ref, term sketch flags and names (terms.py; <= 57 bytes), so that the
+        rewording test reads the record only of those whose names agree."""
+        return f"{self.prefix}nd:topic:{topic}"
 
     def neardup_lsh(self, time_slice: int) -> str:
         """Hash, expires `[dedup] window` after its time slice ends: the LSH buckets of the
@@ -145,9 +153,15 @@ class Keys:
         return f"{self.prefix}nd:lsh:{time_slice}"
 
     def neardup_story(self, story_id: str) -> str:
-        """List, TTL `[dedup] window` from its latest copy: one story's sources, first item
-        first, each a JSON object (item id, source, url, published)."""
+        """List, TTL `[dedup] window` from its latest copy, capped at STORY_SOURCES_MAX (its
+        first sources): one story's sources, first item first, each a JSON object (item id,
+        source, url, published, language)."""
         return f"{self.prefix}nd:story:{story_id}"
+
+    def neardup_story_sources(self, story_id: str) -> str:
+        """Set, TTL `[dedup] window` from its latest copy, at most one member per feed: the
+        source names of one story's copies (whether a copy's source is new, and how many)."""
+        return f"{self.prefix}nd:srcs:{story_id}"
 
     def surge_counts(self, topic: str) -> str:
         """Hash, TTL the topic's `surge_baseline` from its latest story, fields pruned past it:

@@ -201,7 +201,8 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
     if rt.neardup is not None and any(wanted):
         alerting = [i for i, found in enumerate(wanted) if found]
         matches = await rt.timed_io("neardup", len(alerting), rt.neardup.check_and_add_many,
-                                    [batch[i].item for i in alerting])
+                                    [batch[i].item for i in alerting],
+                                    [[a.topic for a in wanted[i]] for i in alerting])
         rt.metrics.items.labels("neardup").inc(len(alerting))
         stories = dict(zip(alerting, matches, strict=True))
     return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time(),
@@ -220,10 +221,11 @@ def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], storie
         story = stories.get(i)
         found = wanted[i]
         if story is not None and story.is_new:
-            found = [replace(a, story=story.story_id) for a in found]
+            found = [replace(a, story=story.story_id, sources=story.sources) for a in found]
         elif story is not None:
             follow = story.new_source and story.n_sources == follow_up_sources > 0
-            found = [replace(a, kind="follow_up", story=story.story_id) for a in found] if follow else []
+            found = [replace(a, kind="follow_up", story=story.story_id, sources=story.sources)
+                     for a in found] if follow else []
         sent = [alerts.as_sent(a, full_text is None or a.channel in full_text) for a in found]
         payloads = tuple((a.id, codec.encode_alert(a)) for a in sent)
         kept = tuple(codec.encode_alert(a) for a in found) if sent != found else ()

@@ -94,6 +94,8 @@ class DedupSection(Strict):
     near_duplicates: bool = defaults.NEAR_DUPLICATES
     jaccard: float = Field(default=defaults.NEARDUP_JACCARD, gt=0.0, le=1.0)
     containment: float = Field(default=defaults.NEARDUP_CONTAINMENT, gt=0.0, le=1.0)
+    cosine: float = Field(default=defaults.NEARDUP_COSINE, gt=0.0, le=1.0)
+    names: float = Field(default=defaults.NEARDUP_NAMES, gt=0.0, le=1.0)
 
 
 class AlertsSection(Strict):

@@ -75,7 +75,7 @@ def test_digest_every_groups_by_topic_and_story(redis_client, json_receiver) -> 
     body = digest["message"]
     assert body.index("T2 (1)") < body.index("T1 (3)")  # topics by best score
     assert body.index("Story 3") < body.index("Story 1")  # stories by score within a topic
-    assert "Story 3 (feed, 2 alerts)" in body and "Story 4" not in body  # story s3 has two
+    assert "Story 3 (feed, 2 alerts; 1 source)" in body and "Story 4" not in body  # story s3 has two
     assert outbox.waiting("hook") == 0 and drain(s) == 0
 
 

@@ -183,6 +183,7 @@ def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | No
     """`monitor similar A B [--json]`: the measures and verdict, and exit code 0.
     `cfg` carries the user's [dedup] thresholds (the defaults when None)."""
     from monitor.dedup.index import NearDupConfig, similarity
+    from monitor.dedup.terms import MIN_SHARED_NAMES
 
     if path_a == "-" and path_b == "-":
         raise InputError("-: standard input can be only one of the two texts")
@@ -192,10 +193,13 @@ def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | No
         out: dict[str, Any] = {
             "jaccard": round(s.jaccard, 4), "containment": round(s.containment, 4),
             "shingles_a": s.shingles_a, "shingles_b": s.shingles_b, "shared": s.shared,
+            "cosine": round(s.cosine, 4), "names": round(s.names, 4), "shared_names": s.shared_names,
             "duplicate": s.duplicate, "reason": s.reason or None,
             "thresholds": {"jaccard": cfg.jaccard_threshold,
                            "containment": cfg.containment_threshold,
-                           "min_contained_shingles": cfg.min_contained_shingles},
+                           "min_contained_shingles": cfg.min_contained_shingles,
+                           "cosine": cfg.cosine_threshold, "names": cfg.names_threshold,
+                           "min_shared_names": MIN_SHARED_NAMES},
         }
         return json.dumps(out, indent=2), 0
     lines = [
@@ -205,6 +209,10 @@ def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | No
         f" >= {cfg.min_contained_shingles} shingles)",
         f"shingles     A {s.shingles_a}, B {s.shingles_b}, shared {s.shared}"
         f" (word {cfg.shingle_size}-shingles)",
+        f"cosine       {s.cosine:.3f}   reworded at >= {cfg.cosine_threshold:.2f} (content words)"
+        f" with names >= {cfg.names_threshold:.2f}",
+        f"names        {s.names:.3f}   share of the smaller set of names and numbers in the other"
+        f" ({s.shared_names} shared, >= {MIN_SHARED_NAMES} needed)",
         f"verdict      {'duplicate (' + s.reason + ')' if s.duplicate else 'not a duplicate'}",
     ]
     return "\n".join(lines), 0

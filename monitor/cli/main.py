@@ -138,6 +138,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic")
     p.add_argument("-n", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
+    from monitor.cli.stories import cmd_stories
+    p = command("stories", cmd_stories, "recent stories with their sources in time order")
+    p.add_argument("--topic")
+    p.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--json", action="store_true")
     p = command("feeds", commands.cmd_feeds, "list, add, remove, import (OPML) or export feeds (comments kept)")
     feeds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     feeds.add_parser("list", help="list the feeds", parents=[after])

@@ -1,11 +1,15 @@
 """Near-duplicate detection: one story per wire copy, however many outlets republish it.
 
 Each document becomes a set of word 3-shingles (monitor/dedup/shingles.py) and a 128-value
-MinHash signature. The index in Redis holds, per item, the signature and the shingle
-count, and LSH buckets (42 bands of 3 values) to find candidates; every candidate is then
-verified on its whole signature. A copy is a duplicate when the estimated Jaccard
-similarity is high (a lightly reworded copy) or when the shorter text is mostly contained
-in the longer one (a copy with other text appended, a new headline, boilerplate lines).
+MinHash signature, and a sketch of its content words and names (monitor/dedup/terms.py).
+The index in Redis holds, per item, the signature, the shingle count and the sketch, LSH
+buckets (42 bands of 3 values) to find candidates, and the newest items of each topic. A
+candidate is a duplicate when the estimated Jaccard similarity is high (a lightly edited
+copy), when the shorter text is mostly contained in the longer one (a copy with other text
+appended, a new headline, boilerplate lines), or when it is reworded: its content words
+alike (cosine) and its names and numbers the same (a spinner's synonyms, every sentence
+rephrased). Band candidates get both tests; topic candidates, which share no band, the
+rewording test only.
 
 The thresholds were chosen on the evaluation in .ci/eval_neardup.py; `monitor similar A B`
 prints the exact measures for two texts so users can check them on their own feeds.
@@ -25,7 +29,7 @@ import redis
 from redis.client import Pipeline
 
 from monitor import codec, defaults
-from monitor.dedup import shingles
+from monitor.dedup import shingles, terms
 from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
 from monitor.items import Item, Source
@@ -46,6 +50,8 @@ class NearDupConfig:
     window_seconds: int = int(defaults.DEDUP_WINDOW)  # the [dedup] settings' defaults
     jaccard_threshold: float = defaults.NEARDUP_JACCARD
     containment_threshold: float = defaults.NEARDUP_CONTAINMENT
+    cosine_threshold: float = defaults.NEARDUP_COSINE
+    names_threshold: float = defaults.NEARDUP_NAMES
     min_contained_shingles: int = MIN_CONTAINED_SHINGLES
     shingle_size: int = 3  # words: 2 merges more same-event articles, 5 misses reworded copies
     num_perm: int = 128  # signature length: estimate error ~0.04 at Jaccard 0.5
@@ -54,11 +60,14 @@ class NearDupConfig:
     slices: int = 3  # LSH time slices per window: memory is freed a slice at a time
     max_candidates: int = 50  # verified per check, most shared bands first (bounds latency)
     max_bucket: int = 4096  # records kept per LSH field (bounds boilerplate-only buckets)
+    topic_candidates: int = 50  # newest items of each topic given the rewording test (bounds latency)
 
     def __post_init__(self) -> None:
         if self.window_seconds < 1 or self.bands * self.rows > self.num_perm or self.bands > 256:
             raise ValueError("near-duplicate config: window >= 1 s, bands x rows <= num_perm")
-        if not (0 < self.jaccard_threshold <= 1 and 0 < self.containment_threshold <= 1):
+        thresholds = (self.jaccard_threshold, self.containment_threshold, self.cosine_threshold,
+                      self.names_threshold)
+        if not all(0 < t <= 1 for t in thresholds):
             raise ValueError("near-duplicate config: thresholds must be in (0, 1]")
 
 
@@ -69,8 +78,11 @@ class Similarity:
     shingles_a: int
     shingles_b: int
     shared: int
+    cosine: float  # of the content-word vectors (terms.py)
+    names: float  # share of the smaller set of names and numbers found in the other
+    shared_names: int
     duplicate: bool
-    reason: str  # "jaccard", "containment" or "" when not a duplicate
+    reason: str  # "jaccard", "containment", "rewording" or "" when not a duplicate
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,30 +104,39 @@ class Story:
 class StoryMatch:
     story_id: str
     first_item_id: str
-    sources: tuple[Source, ...]  # the story's sources up to and including this item
+    sources: tuple[Source, ...]  # the story's sources up to and including this item (its first STORY_SOURCES_MAX)
     is_new: bool  # this item starts the story: it alerts
     n_sources: int  # distinct sources up to and including this item
     new_source: bool = True  # this item's source was not on the story before it
     jaccard: float = 0.0  # estimated, against the matched earlier copy (0 when new)
     containment: float = 0.0
+    cosine: float = 0.0  # of the sketches; 0 when the names disagree (not computed)
+    names: float = 0.0
 
 
-def verdict(jaccard: float, containment: float, smaller: int, cfg: NearDupConfig) -> str:
-    """Why two texts are duplicates ("jaccard", "containment"), or "" if they are not."""
+def verdict(jaccard: float, containment: float, smaller: int, cfg: NearDupConfig,
+            reword: tuple[float, float, int] = (0.0, 0.0, 0)) -> str:
+    """Why two texts are duplicates ("jaccard", "containment", "rewording"), or "" if they
+    are not; `reword` is (cosine, names, names shared) of terms.compare."""
     if jaccard >= cfg.jaccard_threshold:
         return "jaccard"
     if containment >= cfg.containment_threshold and smaller >= cfg.min_contained_shingles:
         return "containment"
+    if terms.reworded(*reword, cfg.cosine_threshold, cfg.names_threshold):
+        return "rewording"
     return ""
 
 
 def similarity(a: str, b: str, cfg: NearDupConfig = NearDupConfig()) -> Similarity:
-    """Exact shingle measures of two texts and the verdict the index would give."""
+    """Exact shingle measures, the sketches' rewording measures of two texts, and the
+    verdict the index would give."""
     ha = shingles.shingle_hashes(a, cfg.shingle_size)
     hb = shingles.shingle_hashes(b, cfg.shingle_size)
     j, c, shared = shingles.exact(ha, hb)
-    reason = verdict(j, c, min(ha.size, hb.size), cfg)
-    return Similarity(j, c, int(ha.size), int(hb.size), shared, bool(reason), reason)
+    reword = terms.compare(terms.sketch(a), terms.sketch(b))
+    reason = verdict(j, c, min(ha.size, hb.size), cfg, reword)
+    return Similarity(j, c, int(ha.size), int(hb.size), shared, reword[0], reword[1], reword[2],
+                      bool(reason), reason)
 
 
 @lru_cache(maxsize=4)
@@ -129,12 +150,14 @@ def _ref(item_id: str) -> bytes:
     return hashlib.sha1(item_id.encode()).digest()[:8]
 
 
-def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: Any, c: Any) -> StoryMatch:
+def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: Any, c: Any, cos: Any,
+           names: Any, n_sources: int) -> StoryMatch:
     sources = tuple(codec.decode_source(e) for e in entries)
     return StoryMatch(
         story_id=story.decode(), first_item_id=sources[0].item_id, sources=sources,
-        is_new=bool(is_new), n_sources=len({s.source for s in sources}),
-        new_source=bool(new_source), jaccard=float(j), containment=float(c),
+        is_new=bool(is_new), n_sources=int(n_sources),
+        new_source=bool(new_source), jaccard=float(j), containment=float(c), cosine=float(cos),
+        names=float(names),
     )
 
 
@@ -154,7 +177,7 @@ class NearDupIndex:
         hashes = shingles.shingle_hashes(text, self._cfg.shingle_size)
         return self._hasher.signature(hashes).astype("<u2").tobytes(), int(hashes.size)
 
-    def _script_call(self, item: Item) -> tuple[list[str], list[Any]]:
+    def _script_call(self, item: Item, topics: Sequence[str] = ()) -> tuple[list[str], list[Any]]:
         """The keys and arguments of the check-and-add script for one item."""
         sig, n = self.sketch(item.document)
         cfg, now = self._cfg, time.time()
@@ -162,26 +185,34 @@ class NearDupIndex:
         oldest = int((now - cfg.window_seconds) // self._slice)
         ref = _ref(item.id)
         keys = [self._keys.neardup_item(ref.hex())]
-        entry = codec.encode_source(Source(item.id, item.source, item.url, item.published))
+        entry = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
         args: list[Any] = [
             self._keys.neardup_item(""), self._keys.neardup_story(""), ref,
             _ref(f"{item.id}@{now}").hex(), sig, n, entry, item.source, repr(now),
             cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
             cfg.bands, cfg.rows, cfg.jaccard_threshold, cfg.containment_threshold,
             cfg.min_contained_shingles, cfg.max_candidates, cfg.max_bucket,
+            terms.sketch(item.document).encode(), cfg.cosine_threshold, cfg.names_threshold,
+            terms.MIN_SHARED_NAMES, cfg.topic_candidates, len(topics),
+            self._keys.neardup_story_sources(""), defaults.STORY_SOURCES_MAX,
+            *(self._keys.neardup_topic(t) for t in topics),
         ]
         args += [self._keys.neardup_lsh(s) for s in range(current, oldest - 1, -1)]
         return keys, args
 
-    def check_and_add(self, item: Item) -> StoryMatch:
+    def check_and_add(self, item: Item, topics: Sequence[str] = ()) -> StoryMatch:
         """Attach the item to the story of an earlier copy in the window, or start a story.
         Checking one item id again returns the first answer (see neardup_script)."""
-        return self.check_and_add_many([item])[0]
+        return self.check_and_add_many([item], [topics])[0]
 
-    def check_and_add_many(self, items: Sequence[Item]) -> list[StoryMatch]:
-        """`check_and_add` for several items in one round trip. Each item's script is
-        atomic and they run in order, so a copy later in the batch finds an earlier one."""
-        calls = [self._script_call(item) for item in items]
+    def check_and_add_many(self, items: Sequence[Item],
+                           topics: Sequence[Sequence[str]] | None = None) -> list[StoryMatch]:
+        """`check_and_add` for several items in one round trip; `topics[i]` are the topics
+        item i alerts on (its copies among their newest items get the rewording test).
+        Each item's script is atomic and they run in order, so a copy later in the batch
+        finds an earlier one."""
+        per_item = topics if topics is not None else [()] * len(items)
+        calls = [self._script_call(item, sorted(set(t))) for item, t in zip(items, per_item, strict=True)]
 
         def build(pipe: Pipeline) -> None:
             for keys, args in calls:
@@ -194,9 +225,10 @@ class NearDupIndex:
         return [_match(*reply) for reply in replies]
 
     def story(self, story_id: str) -> Story | None:
-        """A story's sources, first item first; None once it has left the window."""
+        """A story's sources (its first STORY_SOURCES_MAX), first item first; None once it
+        has left the window."""
         try:
-            entries = self._redis.lrange(self._keys.neardup_story(story_id), 0, -1)
+            entries = self._redis.lrange(self._keys.neardup_story(story_id), 0, defaults.STORY_SOURCES_MAX - 1)
         except redis.RedisError as e:
             raise StoreError(f"near-duplicate index: {e}") from e
         if not entries:

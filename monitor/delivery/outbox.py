@@ -21,6 +21,7 @@ import redis
 from redis.client import Pipeline
 
 from monitor import codec, defaults
+from monitor.defaults import STORY_SOURCES_MAX
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
@@ -146,7 +147,7 @@ class Outbox:
         key = self.keys.digest(channel)
 
         def move(pipe: Pipeline) -> int:
-            waiting = tuple(codec.decode_alert(raw) for raw in pipe.lrange(key, 0, -1))
+            waiting = self._with_sources(pipe, [codec.decode_alert(raw) for raw in pipe.lrange(key, 0, -1)])
             pipe.multi()
             if waiting:
                 entry = Queued(Digest(digest_id, channel, waiting))
@@ -157,6 +158,14 @@ class Outbox:
 
         with redis_errors("enqueueing a digest"):
             return _transaction(self.redis, move, key)
+
+    def _with_sources(self, pipe: Pipeline, alerts: list[Alert]) -> tuple[Alert, ...]:
+        """The alerts with their stories' sources as they are now (copies that came after
+        an alert sent none of their own), read before the digest's transaction begins."""
+        stories = sorted({a.story for a in alerts if a.story})
+        lists = [pipe.lrange(self.keys.neardup_story(s), 0, STORY_SOURCES_MAX - 1) for s in stories]
+        now = {s: tuple(codec.decode_source(e) for e in found) for s, found in zip(stories, lists, strict=True)}
+        return tuple(replace(a, sources=now[a.story]) if now.get(a.story) else a for a in alerts)
 
     # -- channel health --------------------------------------------------------------------
 

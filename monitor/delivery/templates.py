@@ -29,7 +29,7 @@ from monitor.defaults import RENDER_MAX_CHARS
 from monitor.delivery.policy import group_digest
 from monitor.delivery.sandbox import BoundedSandbox
 from monitor.delivery.surge_body import SURGE_BODY, surge_values
-from monitor.delivery.values import Link, alert_values, strip_controls
+from monitor.delivery.values import Link, alert_values, source_values, story_sources, strip_controls
 from monitor.items import Alert, Digest
 
 FORMATS = ("text", "markdown", "html")
@@ -47,6 +47,8 @@ DEFAULT_BODY = {
         "Why: {{ terms }}\n"
         "{% if url %}{{ url }}\n{% endif %}"
         "{% if lead %}\n{{ lead }}\n\n{% endif %}"
+        "{% if kind == 'follow_up' %}Sources ({{ source_count }}):\n{% for s in sources %}- {{ s.name }} "
+        "({{ s.language }}) {{ s.time }}{% if s.link %} {{ s.link }}{% endif %}\n{% endfor %}\n{% endif %}"
         "Alert id: {{ id }}"
     ),
     "markdown": (
@@ -56,6 +58,8 @@ DEFAULT_BODY = {
         "Why: {{ terms }}\n\n"
         "{% if url %}<{{ url }}>\n\n{% endif %}"
         "{% if lead %}{{ lead }}\n\n{% endif %}"
+        "{% if kind == 'follow_up' %}Sources ({{ source_count }}):\n\n{% for s in sources %}- {{ s.name }} "
+        "({{ s.language }}) {{ s.time }}{% if s.link %} <{{ s.link }}>{% endif %}\n{% endfor %}\n{% endif %}"
         "Alert id: `{{ id }}`"
     ),
     "html": (
@@ -65,6 +69,9 @@ DEFAULT_BODY = {
         "<p>Why: {{ terms }}</p>"
         '{% if url %}<p><a href="{{ url }}">{{ url }}</a></p>{% endif %}'
         "{% if lead %}<p>{{ lead }}</p>{% endif %}"
+        "{% if kind == 'follow_up' %}<p>Sources ({{ source_count }}):</p><ul>{% for s in sources %}<li>"
+        '{% if s.link %}<a href="{{ s.link }}">{{ s.name }}</a>{% else %}{{ s.name }}{% endif %} '
+        "({{ s.language }}) {{ s.time }}</li>{% endfor %}</ul>{% endif %}"
         "<p>Alert id: <code>{{ id }}</code></p>"
     ),
 }
@@ -78,20 +85,30 @@ DIGEST_BODY = {
     "text": (
         "{% for topic in topics %}{{ topic.title }} ({{ topic.count }})\n"
         "{% for g in topic.groups %}- {{ g.score }} {{ g.title }} ({{ g.source }}"
-        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %})\n{% if g.url %}  {{ g.url }}\n{% endif %}"
+        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %}; {{ g.source_count }} source"
+        "{{ 's' if g.source_count != 1 else '' }})\n{% if g.url %}  {{ g.url }}\n{% endif %}"
+        "{% if g.source_count > 1 %}{% for s in g.sources %}  - {{ s.name }} {{ s.time }}"
+        "{% if s.link %} {{ s.link }}{% endif %}\n{% endfor %}{% endif %}"
         "{% endfor %}\n{% endfor %}"
     ),
     "markdown": (
         "{% for topic in topics %}**{{ topic.title }}** ({{ topic.count }})\n\n"
         "{% for g in topic.groups %}- {{ g.score }} {{ g.title }} ({{ g.source }}"
-        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %}){% if g.url %} <{{ g.url }}>{% endif %}\n"
+        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %}; {{ g.source_count }} source"
+        "{{ 's' if g.source_count != 1 else '' }}){% if g.url %} <{{ g.url }}>{% endif %}\n"
+        "{% if g.source_count > 1 %}{% for s in g.sources %}  - {{ s.name }} {{ s.time }}"
+        "{% if s.link %} <{{ s.link }}>{% endif %}\n{% endfor %}{% endif %}"
         "{% endfor %}\n{% endfor %}"
     ),
     "html": (
         "{% for topic in topics %}<h3>{{ topic.title }} ({{ topic.count }})</h3><ul>"
         "{% for g in topic.groups %}<li>{{ g.score }} "
         '{% if g.url %}<a href="{{ g.url }}">{{ g.title }}</a>{% else %}{{ g.title }}{% endif %} ({{ g.source }}'
-        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %})</li>{% endfor %}</ul>{% endfor %}"
+        "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %}; {{ g.source_count }} source"
+        "{{ 's' if g.source_count != 1 else '' }})"
+        "{% if g.source_count > 1 %}<ul>{% for s in g.sources %}<li>"
+        '{% if s.link %}<a href="{{ s.link }}">{{ s.name }}</a>{% else %}{{ s.name }}{% endif %} '
+        "{{ s.time }}</li>{% endfor %}</ul>{% endif %}</li>{% endfor %}</ul>{% endfor %}"
     ),
 }
 
@@ -195,11 +212,18 @@ class Templates:
     def render_digest(self, digest: Digest) -> tuple[str, str]:
         topics = [
             {"title": title, "count": count, "groups": [
-                {**alert_values(g.best), "count": len(g.alerts)} for g in groups]}
+                {**alert_values(g.best), "count": len(g.alerts), **_group_sources(g.alerts)} for g in groups]}
             for title, count, groups in group_digest(digest.alerts)
         ]
         return (render(self._digest_title, "digest title", {"count": len(digest.alerts)}),
                 render(self._digest_body, "digest body", {"topics": topics}))
+
+
+def _group_sources(alerts: tuple[Alert, ...]) -> dict[str, Any]:
+    """A digest group's sources: every source its alerts carry, once each, in time order."""
+    found = {s.item_id: s for a in alerts for s in story_sources(a)}
+    ordered = sorted(found.values(), key=lambda s: s.published)
+    return {"sources": [source_values(s) for s in ordered], "source_count": len({s.source for s in ordered})}
 
 
 def compile_templates(fmt: str, title: str, body: str) -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
 
 from monitor.defaults import LEAD_CHARS, TITLE_CHARS, UNTITLED_CHARS
-from monitor.items import Alert
+from monitor.items import Alert, Source
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional embeddings,
 # overrides and isolates (U+202A-U+202E, U+2066-U+2069).
@@ -83,18 +83,37 @@ def safe_link(url: str) -> Link:
 def alert_values(alert: Alert) -> dict[str, Any]:
     """What a template can print: the alert's fields, made readable."""
     plain = {f.name: getattr(alert, f.name) for f in fields(alert)}
+    sources = story_sources(alert)
     return {
         **{k: v for k, v in plain.items() if isinstance(v, str | int | float)},
         "title": headline(alert.title, alert.text),
         "source": one_line(alert.source),
         "url": safe_link(alert.url),
-        "published": alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "published": _time(alert.published),
         "score": f"{alert.score:.2f}",
         "threshold": f"{alert.threshold:.2f}",
         "terms": ", ".join(alert.terms) or "(no terms)",
         "lead": lead(alert.text),
         "prefix": PREFIXES.get(alert.kind, ""),
+        "sources": [source_values(s) for s in sources],
+        "source_count": len({s.source for s in sources}),
     }
+
+
+def story_sources(alert: Alert) -> tuple[Source, ...]:
+    """The alert's story's sources in time order (its own alone when it was checked for none)."""
+    found = alert.sources or (Source(alert.item_id, alert.source, alert.url, alert.published, alert.language),)
+    return tuple(sorted(found, key=lambda s: s.published))
+
+
+def source_values(source: Source) -> dict[str, Any]:
+    """What a template prints of one source: name, link, time and language."""
+    return {"name": one_line(source.source), "link": safe_link(source.url),
+            "time": _time(source.published), "language": source.language}
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def lead(text: str, limit: int = LEAD_CHARS) -> str:

@@ -48,10 +48,11 @@ def recent(claim: Claim) -> Recent:
 
 def test_a_new_story_alerts_every_channel_with_the_story_set() -> None:
     item = scored(1, 0.8)
-    [claim] = decide([item], {0: match("story-a", True, 1)})
+    story = match("story-a", True, 1)
+    [claim] = decide([item], {0: story})
     built = build_alerts(item, RULES)
     assert claim.item_id == "guid-1"
-    assert sent(claim) == [replace(a, story="story-a") for a in built]
+    assert sent(claim) == [replace(a, story="story-a", sources=story.sources) for a in built]
     assert [(a.channel, a.kind) for a in sent(claim)] == [("hook", "alert"), ("mail", "alert")]
     assert recent(claim).story == "story-a"
 
@@ -64,8 +65,12 @@ def test_a_later_copy_without_follow_up_claims_no_alert() -> None:
 
 def test_the_n_th_source_brings_a_follow_up() -> None:
     item = scored(3, 0.7)
-    [claim] = decide([item], {0: match("story-a", False, FOLLOW_UP_AT)})
-    assert sent(claim) == [replace(a, kind="follow_up", story="story-a") for a in build_alerts(item, RULES)]
+    story = match("story-a", False, FOLLOW_UP_AT)
+    [claim] = decide([item], {0: story})
+    assert sent(claim) == [replace(a, kind="follow_up", story="story-a", sources=story.sources)
+                           for a in build_alerts(item, RULES)]
+    # the story's sources, through the codec
+    assert [s.item_id for s in sent(claim)[0].sources] == ["guid-0", "guid-1", "guid-2"]
 
 
 def test_no_follow_up_before_or_after_the_n_th_source_or_from_a_known_source() -> None:

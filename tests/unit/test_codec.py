@@ -130,7 +130,7 @@ def test_digest_fields() -> None:
 def test_story_source_keeps_the_short_names_the_lua_reads() -> None:
     source = Source("item1", "feed", "https://news.example.org/1", datetime(2026, 3, 1, tzinfo=UTC))
     assert json.loads(codec.encode_source(source)) == {
-        "i": "item1", "s": "feed", "u": "https://news.example.org/1", "t": "2026-03-01T00:00:00+00:00"}
+        "i": "item1", "s": "feed", "u": "https://news.example.org/1", "t": "2026-03-01T00:00:00+00:00", "l": "und"}
 
 
 # -- what the previous version stored --------------------------------------------------------

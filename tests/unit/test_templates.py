@@ -129,9 +129,9 @@ def test_digest_title_and_body() -> None:
     title, body = Templates("text").render_digest(digest)
     assert title == "Digest: 4 alerts"
     assert body == (
-        "T2 (1)\n- 0.95 Story 2 (feed)\n  https://news.example.org/2\n\n"
-        "T1 (3)\n- 0.90 Story 3 (feed, 2 alerts)\n  https://news.example.org/3\n"
-        "- 0.70 Story 1 (feed)\n  https://news.example.org/1\n\n")
+        "T2 (1)\n- 0.95 Story 2 (feed; 1 source)\n  https://news.example.org/2\n\n"
+        "T1 (3)\n- 0.90 Story 3 (feed, 2 alerts; 1 source)\n  https://news.example.org/3\n"
+        "- 0.70 Story 1 (feed; 1 source)\n  https://news.example.org/1\n\n")
     assert Templates("text").render_digest(Digest("d2", "hook", (ALERT,)))[0] == "Digest: 1 alert"
     _, html = Templates("html").render_digest(replace(digest, alerts=(alert(5, 0.8, title=HOSTILE),)))
     assert html.startswith("<h3>T1 (1)</h3><ul><li>0.80 <a href=") and "<script>" not in html

@@ -1,0 +1,144 @@
+"""Content words and names of a text: the second near-duplicate test, for reworded copies.
+
+A copy that a spinner made (one content word in three swapped for a synonym) or that was
+rephrased sentence by sentence shares few word 3-shingles with its original, but it keeps
+most content words and every name, place and number. Two outlets' own reports of one event
+share the event's main names but not the rest: their quotes, officials, figures and
+wording differ. So a copy is reworded when both hold:
+
+- cosine of the two texts' content-word vectors (1 + ln tf, function words left out)
+  >= `[dedup] cosine`, and
+- the names and numbers (capitalised words not opening a sentence, and digit runs) of the
+  one with fewer are in the other, share >= `[dedup] names`, at least MIN_SHARED_NAMES.
+
+The sketch kept per indexed item is a consistent sample, so it stays small: the TERMS
+content words and NAMES names with the smallest 16-bit hashes. Two sketches are compared on
+the hashes below the lower of their cut-offs (the largest hash kept by a full sketch), so
+both sides are sampled alike. The Lua in script.py does the same arithmetic as `compare`.
+Chosen on .ci/eval_neardup.py (64 and 24: a smaller sample lost reheaded copies).
+
+No I/O; the hashes are blake2b, stable across processes as the shingles' are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import struct
+from dataclasses import dataclass
+
+from monitor.dedup.shingles import canonical
+from monitor.normalise import normalise
+
+TERMS = 64
+NAMES = 24
+MIN_SHARED_NAMES = 3
+WEIGHT_SCALE = 50  # 1 + ln tf stored as one byte: round(w x 50), at most 255 (tf ~ 160)
+FULL_TERMS, FULL_NAMES = 1, 2  # flag bits: more were found than the sketch keeps
+CUT_OFF = 1 << 16  # above every 16-bit hash: a sketch that is not full cuts nothing
+
+# Written for the project: English function words (sklearn's list would cost its 1.3 s
+# import to every command that checks texts). Words under 3 letters are left out anyway,
+# which drops most function words of other languages too.
+STOP_WORDS = frozenset("""
+about above after again against all also although among and another any are around
+because been before being below between both but can cannot could did does doing down
+during each either even ever every few for from further had has have having her here hers
+herself him himself his how however into its itself just least less many more most much
+must near neither nor not now off once only other our ours out over own per same several
+she should since some such than that the their theirs them themselves then there these
+they this those though through thus too toward under until upon very was were what when
+where whether which while who whom whose why will with within without would yet you your
+yours said says say told according new one two three year years week monday tuesday
+wednesday thursday friday saturday sunday
+""".split())
+
+# Sentences end at . ! ? or a line break; words are runs of letters and digits.
+_SENTENCES = re.compile(r"[.!?\n]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class TermSketch:
+    """A text's sampled content words (hash -> weight byte) and names (hashes), ascending."""
+
+    terms: tuple[tuple[int, int], ...]
+    names: tuple[int, ...]
+    flags: int = 0
+
+    def encode(self) -> bytes:
+        """Header (term count, name count, flags), then 3 bytes a term, 2 a name."""
+        flat = [x for h, w in self.terms for x in (h, w)]
+        return struct.pack(f"<3B{'HB' * len(self.terms)}{len(self.names)}H", len(self.terms),
+                           len(self.names), self.flags, *flat, *self.names)
+
+
+def _hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=2).digest(), "little")
+
+
+_TOKENS: dict[str, tuple[int, int, bool]] = {}
+"""Raw token -> (content-word hash or -1, name hash or -1, may be a name: capitalised or a
+number); a plain dict, read once per token of every text (as shingles' _WORD_HASHES)."""
+_TOKENS_MAX = 200_000
+
+
+def _token(token: str) -> tuple[int, int, bool]:
+    if len(_TOKENS) >= _TOKENS_MAX:
+        _TOKENS.clear()
+    word = canonical(normalise(token))
+    content = len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS
+    nameable = token.isdigit() or (token[0].isupper() and word not in STOP_WORDS)
+    found = _TOKENS[token] = (_hash(word) if content else -1, _hash("#" + word), nameable)
+    return found
+
+
+def _words(text: str) -> tuple[dict[int, int], set[int]]:
+    """Content words (hashes) with their counts, and names and numbers (hashes), of a text:
+    a capitalised word names something unless it opens a sentence (a number always does)."""
+    counts: dict[int, int] = {}
+    names: set[int] = set()
+    known = _TOKENS.get
+    for sentence in _SENTENCES.split(text):
+        opening = True
+        for token in _WORD.findall(sentence):
+            content, name, nameable = known(token) or _token(token)
+            if nameable and (not opening or token[0].isdigit()):
+                names.add(name)
+            if content >= 0:
+                counts[content] = counts.get(content, 0) + 1
+            opening = False
+    return counts, names
+
+
+def sketch(text: str) -> TermSketch:
+    counts, names = _words(text)
+    terms = sorted((h, min(255, round((1 + math.log(c)) * WEIGHT_SCALE))) for h, c in counts.items())
+    hashed = sorted(names)
+    flags = (FULL_TERMS if len(terms) > TERMS else 0) | (FULL_NAMES if len(hashed) > NAMES else 0)
+    return TermSketch(tuple(terms[:TERMS]), tuple(hashed[:NAMES]), flags)
+
+
+def _cut(a: TermSketch, b: TermSketch, bit: int, last_a: int, last_b: int) -> int:
+    return min(last_a if a.flags & bit else CUT_OFF, last_b if b.flags & bit else CUT_OFF)
+
+
+def compare(a: TermSketch, b: TermSketch) -> tuple[float, float, int]:
+    """(cosine of the content words, share of the smaller name set in the other, names
+    shared), each on the hashes both sketches sampled."""
+    cut = _cut(a, b, FULL_NAMES, a.names[-1] if a.names else 0, b.names[-1] if b.names else 0)
+    na = {h for h in a.names if h <= cut}
+    nb = {h for h in b.names if h <= cut}
+    shared = len(na & nb)
+    names = shared / min(len(na), len(nb)) if na and nb else 0.0
+    cut = _cut(a, b, FULL_TERMS, a.terms[-1][0] if a.terms else 0, b.terms[-1][0] if b.terms else 0)
+    ta = {h: w for h, w in a.terms if h <= cut}
+    tb = {h: w for h, w in b.terms if h <= cut}
+    dot = sum(w * tb[h] for h, w in ta.items() if h in tb)
+    norm = math.sqrt(sum(w * w for w in ta.values()) * sum(w * w for w in tb.values()))
+    return (dot / norm if norm else 0.0), names, shared
+
+
+def reworded(cosine: float, names: float, shared: int, cosine_threshold: float, names_threshold: float) -> bool:
+    return cosine >= cosine_threshold and names >= names_threshold and shared >= MIN_SHARED_NAMES
