@@ -153,13 +153,13 @@ class Service:
     async def watch(self) -> None:
         """Reload on SIGHUP or when the settings file or the model file changes."""
         path = self.loaded.path
-        seen = (_mtime(path), _stamp(self.loaded.model_path))
+        seen = (_stamp(path)[0], _stamp(self.loaded.model_path))
         while not self.stop.is_set():
             try:
                 await asyncio.wait_for(self.reload.wait(), timeout=WATCH_EVERY)
             except TimeoutError:
                 pass
-            current = (_mtime(path), _stamp(self.loaded.model_path))
+            current = (_stamp(path)[0], _stamp(self.loaded.model_path))
             if self.reload.is_set() or current != seen:
                 self.reload.clear()
                 seen = current
@@ -283,7 +283,7 @@ async def _save(rt: Runtime) -> None:
 def show_info(rt: Runtime, loaded: Loaded) -> None:
     """`monitor_info`: one series, of the versions running now (a reload replaces it)."""
     rt.metrics.info.clear()
-    rt.metrics.info.labels(__version__, rt.classifier.version, str(_mtime(loaded.path))).set(1)
+    rt.metrics.info.labels(__version__, rt.classifier.version, str(_stamp(loaded.path)[0])).set(1)
 
 
 def _stamp(path: os.PathLike[str]) -> tuple[float, int]:
@@ -293,9 +293,3 @@ def _stamp(path: os.PathLike[str]) -> tuple[float, int]:
         return (0.0, 0)
     return (stat.st_mtime, stat.st_size)
 
-
-def _mtime(path: os.PathLike[str]) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0

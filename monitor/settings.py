@@ -275,7 +275,7 @@ def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SettingsError(f"{label}: file not found{_where(path)}") from None
+        raise SettingsError(f"{label}: file not found{settings_errors.where(path)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{label}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -287,13 +287,6 @@ def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
         settings_env.redis_url(settings.monitor.redis_url, label),
         settings_env.feed_urls(((f.name, f.url) for f in settings.feeds), label),
     )
-
-
-def _where(path: Path) -> str:
-    """Where a relative settings path was looked for, and how to name another."""
-    if path.is_absolute():
-        return ""
-    return f" in {Path.cwd()} (give --settings PATH or set MONITOR_SETTINGS)"
 
 
 def validate(raw: dict[str, Any], label: str = defaults.SETTINGS_FILE) -> Settings:

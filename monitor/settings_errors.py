@@ -12,6 +12,7 @@ import difflib
 import types
 import typing
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -127,3 +128,10 @@ def key_path(loc: tuple[Any, ...]) -> str:
         elif not (str(part).startswith(("function-", "lax-", "strict-")) or "[" in str(part)):
             parts.append(str(part))  # skip pydantic's validator and union branch labels
     return ".".join(parts) or "(top level)"
+
+
+def where(path: Path) -> str:
+    """Where a relative settings path was looked for, and how to name another."""
+    if path.is_absolute():
+        return ""
+    return f" in {Path.cwd()} (give --settings PATH or set MONITOR_SETTINGS)"

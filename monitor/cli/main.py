@@ -15,7 +15,6 @@ import os
 import select
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
@@ -97,7 +96,8 @@ class _Lazy:
 
 
 def _parser() -> argparse.ArgumentParser:
-    commands, outbox_view, topics, tuning = (_Lazy(m) for m in ("ops", "outbox_view", "topics", "tuning"))
+    commands, outbox_view, topics, tuning, models = (
+        _Lazy(m) for m in ("ops", "outbox_view", "topics", "tuning", "model_cmds"))
 
     parser = argparse.ArgumentParser(prog="monitor", description="Streaming news monitor with alerts.")
     _global_options(parser, None, False)
@@ -117,16 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     p = command("poll", cmd_poll, "poll every feed once, process, send, exit")
     p.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     p.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
-    p = command("score", cmd_score, "score one article's text for every topic, with reasons")
+    p = command("score", models.cmd_score, "score one article's text for every topic, with reasons")
     p.add_argument("file", nargs="?", default="-",
                    help="a text file, - for standard input, or an http(s) URL whose page is read")
     p.add_argument("--json", action="store_true")
     p.add_argument("--feed", help="judge as an item of this feed (its topics and mute rules)")
-    p = command("train", cmd_train, "train the topic model from models/ data and write it")
+    p = command("train", models.cmd_train, "train the topic model from models/ data and write it")
     p.add_argument("--with", dest="extra", action="append", default=[], metavar="FILE",
                    help="more labelled JSONL to train on (repeatable)")
     p.add_argument("--out", help="where to write the model (default: the model in settings)")
-    p = command("evaluate", cmd_evaluate, "precision/recall per topic on labelled JSONL data")
+    p = command("evaluate", models.cmd_evaluate, "precision/recall per topic on labelled JSONL data")
     p.add_argument("data", help='JSON lines: {"text": ..., "topics": [...]}')
     p.add_argument("--json", action="store_true")
     command("check", commands.cmd_check, "validate settings, model, Redis and channels; change nothing")
@@ -183,11 +183,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=20, help="at most this many (default 20)")
     p.add_argument("--margin", type=float, default=REVIEW_MARGIN,
                    help=f"how near the threshold (default {REVIEW_MARGIN})")
-    p = command("similar", cmd_similar, "near-duplicate measures and verdict for two texts")
+    p = command("similar", models.cmd_similar, "near-duplicate measures and verdict for two texts")
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("--json", action="store_true")
-    p = command("bench", cmd_bench, "benchmark the pipeline on a synthetic workload, with targets")
+    p = command("bench", models.cmd_bench, "benchmark the pipeline on a synthetic workload, with targets")
     p.add_argument("--feeds", type=int, default=200, help="feeds (default 200)")
     p.add_argument("--items", type=int, default=20, help="items per feed (default 20)")
     p.add_argument("--neardup-items", type=int, default=100_000, help="near-dup index size (default 100000)")
@@ -197,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
                    help="a target (fresh, unchanged, near-dup, peak) reported as missed without failing --check")
     p.add_argument("--json", action="store_true")
-    p = command("surge", cmd_surge, "replay dated items through the scorer and the surge detector")
+    p = command("surge", models.cmd_surge, "replay dated items through the scorer and the surge detector")
     p.add_argument("--replay", required=True, metavar="FILE.jsonl",
                    help='JSON lines: {"text", "published"} (optional title, source, url, story, scores)')
     p.add_argument("--topic", help="only this topic (default: every topic of the settings)")
@@ -253,59 +253,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
         return 1 if any(r.outcome in ("error", "store_error") for r in results) else 0
 
     return asyncio.run(once())
-
-
-# -- classifier and near-duplicates -----------------------------------------------------
-
-
-def _emit(result: tuple[str, int]) -> int:
-    """Print what a command's run_* function made, and pass on its exit code."""
-    text, code = result
-    print(text)
-    return code
-
-
-def cmd_score(args: argparse.Namespace) -> int:
-    from monitor.cli import analysis
-
-    return _emit(analysis.run_score(load(args, channels=False), args.file, args.json, args.feed))
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from monitor.cli import analysis
-
-    return _emit(analysis.run_train(load(args), args.extra, args.out))
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from monitor.cli import analysis
-
-    return _emit(analysis.run_evaluate(load(args), args.data, args.json))
-
-
-def cmd_similar(args: argparse.Namespace) -> int:
-    from monitor import settings, wiring
-    from monitor.cli import analysis
-    from monitor.dedup.index import NearDupConfig
-
-    # The thresholds of settings.toml when there is one, so users tune what the service uses.
-    path = Path(args.settings) if args.settings else settings.default_path()
-    cfg = wiring.neardup_config(load(args)) if path.exists() else NearDupConfig()
-    return _emit(analysis.run_similar(args.a, args.b, args.json, cfg))
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from monitor.bench import run as bench
-
-    path = Path(args.settings) if args.settings else None
-    return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
-                                 args.known_miss, args.article_pages))
-
-
-def cmd_surge(args: argparse.Namespace) -> int:
-    from monitor.cli import surge_cmd
-
-    return surge_cmd.cmd_surge(args)
 
 
 def load(args: argparse.Namespace, channels: bool = True) -> Loaded:

@@ -1,0 +1,60 @@
+"""The classifier, near-duplicate, bench and surge commands: each parses nothing itself and
+hands the settings to its run_* function (monitor/cli/analysis.py and others), printing
+what that made."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from monitor.cli.main import load
+
+
+def _emit(result: tuple[str, int]) -> int:
+    """Print what a command's run_* function made, and pass on its exit code."""
+    text, code = result
+    print(text)
+    return code
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from monitor.cli import analysis
+
+    return _emit(analysis.run_score(load(args, channels=False), args.file, args.json, args.feed))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from monitor.cli import analysis
+
+    return _emit(analysis.run_train(load(args), args.extra, args.out))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from monitor.cli import analysis
+
+    return _emit(analysis.run_evaluate(load(args), args.data, args.json))
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from monitor import settings, wiring
+    from monitor.cli import analysis
+    from monitor.dedup.index import NearDupConfig
+
+    # The thresholds of settings.toml when there is one, so users tune what the service uses.
+    path = Path(args.settings) if args.settings else settings.default_path()
+    cfg = wiring.neardup_config(load(args)) if path.exists() else NearDupConfig()
+    return _emit(analysis.run_similar(args.a, args.b, args.json, cfg))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from monitor.bench import run as bench
+
+    path = Path(args.settings) if args.settings else None
+    return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
+                                 args.known_miss, args.article_pages))
+
+
+def cmd_surge(args: argparse.Namespace) -> int:
+    from monitor.cli import surge_cmd
+
+    return surge_cmd.cmd_surge(args)
