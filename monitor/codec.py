@@ -39,6 +39,11 @@ from monitor.items import (
 T = TypeVar("T")
 Raw = str | bytes
 
+
+def text(raw: Raw) -> str:
+    """A Redis reply's string (a name, a stream id): bytes decoded as UTF-8."""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
 # -- alerts and digests ----------------------------------------------------------------
 
 

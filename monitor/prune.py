@@ -54,7 +54,7 @@ def prune(client: redis.Redis, keys: Keys, feeds: Collection[str], channels: Col
     with redis_errors("removing the state of feeds and channels no longer in the settings"):
         gone_feeds = _absent(client, keys, FEED_FAMILIES, set(feeds))
         members = cast(list[bytes], client.zrange(keys.schedule, 0, -1))  # one per feed: bounded
-        scheduled = {_text(name) for name in members}
+        scheduled = {codec.text(name) for name in members}
         unscheduled = sorted(scheduled - set(feeds))
         gone_channels = _absent(client, keys, CHANNEL_FAMILIES, set(channels))
         folded, titles = {}, {}
@@ -84,10 +84,6 @@ def _absent(client: redis.Redis, keys: Keys, families: tuple[str, ...], wanted: 
             raw = key if isinstance(key, bytes) else str(key).encode()
             found.add(raw[len(head):].decode("utf-8", "replace"))
     return found - wanted
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
 def _title(raw: bytes | str) -> str:

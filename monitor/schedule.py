@@ -19,6 +19,7 @@ from typing import cast
 
 import redis
 
+from monitor import codec
 from monitor.keys import Keys
 from monitor.store import redis_errors
 
@@ -61,7 +62,7 @@ class Schedule:
             return []
         with redis_errors("taking due feeds"):
             names = self._take(keys=[self.keys.schedule], args=[now, now + hold, limit])
-        return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+        return [codec.text(n) for n in names]
 
     def due_again(self, due: Sequence[tuple[str, float]]) -> list[None]:
         """Set when feeds are next due (a feed removed from the schedule meanwhile stays out)."""

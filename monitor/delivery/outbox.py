@@ -22,6 +22,7 @@ from redis.client import Pipeline
 
 from monitor import codec, defaults
 from monitor.defaults import STORY_SOURCES_MAX
+from monitor.delivery.stream_trim import trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
@@ -36,7 +37,6 @@ for _, payload in ipairs(due) do
 end
 return #due
 """
-
 
 
 HOUR = 3600.0
@@ -254,37 +254,10 @@ class Outbox:
         return total
 
     def trim_delivered(self) -> int:
-        """Drop stream entries before the oldest one not yet ended (XTRIM MINID): entries
-        still pending or not yet read are never touched. Ended deliveries delete their own
-        entry (XDEL); this bounds what a crash between XACK and XDEL, or a writer outside
-        the group, could leave. Returns the entries removed."""
+        """Drop delivered entries from the stream, never an unread or pending one
+        (stream_trim.py); returns the entries removed."""
         with redis_errors("trimming the outbox"):
-            try:
-                groups = self.redis.xinfo_groups(self.keys.outbox)
-                pending = self.redis.xpending(self.keys.outbox, OUTBOX_GROUP)
-            except redis.ResponseError:  # no stream or group yet: nothing to trim
-                return 0
-            group = next((g for g in groups if _text(g["name"]) == OUTBOX_GROUP), None)
-            if group is None:
-                return 0
-            floor = _next_id(_text(group["last-delivered-id"]))  # every entry at or after it is unread
-            if pending["pending"]:
-                floor = min(floor, _parse_id(_text(pending["min"])))
-            return int(self.redis.xtrim(self.keys.outbox, minid=f"{floor[0]}-{floor[1]}", approximate=False))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _parse_id(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def _next_id(entry_id: str) -> tuple[int, int]:
-    ms, seq = _parse_id(entry_id)
-    return ms, seq + 1
+            return trim_before_unended(self.redis, self.keys.outbox, OUTBOX_GROUP)
 
 
 def _deliveries(entries: list[Any]) -> list[Delivery]:
