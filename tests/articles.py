@@ -61,8 +61,10 @@ OFF_TOPIC = [
 ]
 
 
-def rss(items: list[tuple[str, str, str]], title: str = "Test feed") -> str:
-    """RSS 2.0 with (guid, headline, text) items; the link is derived from the guid."""
+def rss(items: list[tuple[str, str, str]], title: str = "Test feed",
+        first: float = 1_700_000_000, step: float = 60) -> str:
+    """RSS 2.0 with (guid, headline, text) items; the link is derived from the guid. Item n
+    is published at `first + n * step` (seconds since the epoch)."""
     entries = []
     for n, (guid, headline, text) in enumerate(items):
         entries.append(
@@ -70,7 +72,7 @@ def rss(items: list[tuple[str, str, str]], title: str = "Test feed") -> str:
             f"<title>{escape(headline)}</title>"
             f"<link>https://news.example.org/{escape(guid)}?utm_source=rss</link>"
             f"<description>{escape('<p>' + text + '</p>')}</description>"
-            f"<pubDate>{formatdate(1_700_000_000 + n * 60, usegmt=True)}</pubDate></item>"
+            f"<pubDate>{formatdate(first + n * step, usegmt=True)}</pubDate></item>"
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'

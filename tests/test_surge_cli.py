@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
-from email.utils import formatdate
-from html import escape
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from monitor.keys import Keys
 from monitor.surge.counter import Seen, SurgeCounter
 from monitor.surge.detector import SurgeDetector
 from monitor.surge.model import SurgeConfig
-from tests.articles import ON_TOPIC
+from tests.articles import ON_TOPIC, rss
 from tests.test_cli import monitor
 
 TOPIC = "turkey_russia_syria"
@@ -26,14 +24,7 @@ HOUR, DAY = 3600.0, 86400.0
 
 def fresh_rss(items: list[tuple[str, str, str]]) -> str:
     """RSS 2.0 of (guid, headline, text) items published in the last minutes."""
-    now = time.time()
-    entries = "".join(
-        f'<item><guid isPermaLink="false">{escape(g)}</guid><title>{escape(h)}</title>'
-        f"<link>https://news.example.org/{escape(g)}</link><description>{escape(t)}</description>"
-        f"<pubDate>{formatdate(now - 60 * (n + 1), usegmt=True)}</pubDate></item>"
-        for n, (g, h, t) in enumerate(items))
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-            f"<link>https://news.example.org/</link><description>d</description>{entries}</channel></rss>")
+    return rss(items, first=time.time() - 60, step=-60)
 
 
 def seed_quiet_history(client: redis.Redis, days: float = 3.0) -> None:
