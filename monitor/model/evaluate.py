@@ -11,7 +11,6 @@ mean the same in every language, and this is where that is seen).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from sklearn.metrics import average_precision_score
 
 from monitor.errors import InputError
 from monitor.model.classify import Classifier
-from monitor.model.train import parse_line
+from monitor.model.train import parse_row
 
 BATCH = 256  # documents scored at once: bounds memory on large files
 
@@ -41,10 +40,10 @@ def read_labelled_langs(path: Path) -> tuple[list[str], list[set[str]], list[str
     langs: list[str | None] = []
     for n, line in enumerate(lines, 1):
         if line.strip():
-            text, topics = parse_line(line, f"{path}:{n}")
-            texts.append(text)
-            labels.append(set(topics))
-            lang = json.loads(line).get("lang")
+            row = parse_row(line, f"{path}:{n}")
+            texts.append(row["text"])
+            labels.append(set(row["topics"]))
+            lang = row.get("lang")
             langs.append(lang if isinstance(lang, str) and lang else None)
     if not texts:
         raise InputError(f"{path}: no labelled lines")

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,7 +44,7 @@ from monitor.model.features import (
 from monitor.model.thresholds import RECALL_FLOOR, THRESHOLDS, topic_metrics
 from monitor.normalise import normalise
 
-__all__ = ["RECALL_FLOOR", "THRESHOLDS", "TrainReport", "parse_line", "read_data", "train"]
+__all__ = ["RECALL_FLOOR", "THRESHOLDS", "TrainReport", "parse_row", "read_data", "train"]
 
 DEFAULT_DATA = Path("models/train.jsonl")
 DEFAULT_CONCEPTS = Path("models/concepts.toml")
@@ -89,11 +89,10 @@ def read_data(paths: list[Path]) -> Dataset:
         digest.update(raw)
         for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
             if line.strip():
-                text, named = parse_line(line, f"{path}:{n}")
-                texts.append(text)
-                labels.append(frozenset(named))
-                groups.append(group_of(line, f"{path}:{n}"))
-                row = json.loads(line)
+                row = parse_row(line, f"{path}:{n}")
+                texts.append(row["text"])
+                labels.append(frozenset(row["topics"]))
+                groups.append(group_of(row, f"{path}:{n}"))
                 calibrate.append(row.get("calibrate") is not False)
                 only.append(frozenset(row["only"]) if "only" in row else None)
     topics = tuple(sorted(set().union(*labels))) if labels else ()
@@ -102,16 +101,18 @@ def read_data(paths: list[Path]) -> Dataset:
     return Dataset(texts, labels, groups, np.array(calibrate), topics, digest.hexdigest(), only)
 
 
-def group_of(line: str, where: str) -> str:
+def group_of(row: dict[str, Any], where: str) -> str:
     """The optional `kind` of a line: generated documents of one story kind share
     sentences, so cross-validation keeps a kind within one fold (else it measures
     memory of sentences, not generalisation). Lines without one are their own group."""
-    kind = json.loads(line).get("kind")
+    kind = row.get("kind")
     return f"kind:{kind}" if isinstance(kind, str) else f"line:{where}"
 
 
-def parse_line(line: str, where: str) -> tuple[str, list[str]]:
-    """One `{"text", "topics"}` line, checked (shared with evaluation)."""
+def parse_row(line: str, where: str) -> dict[str, Any]:
+    """One line as its JSON object, its `text` and `topics` checked; the optional fields
+    (kind, calibrate, only, lang) are read by whoever needs them, from the one parse
+    (shared with evaluation)."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -120,7 +121,7 @@ def parse_line(line: str, where: str) -> tuple[str, list[str]]:
     if not isinstance(text, str) or not isinstance(topics, list) \
             or not all(isinstance(t, str) for t in topics):
         raise InputError(f'{where}: expected {{"text": str, "topics": [str, ...]}}')
-    return text, topics
+    return cast(dict[str, Any], row)
 
 
 def fit_features(texts: list[str], spec: FeatureSpec) -> Features:
