@@ -93,12 +93,8 @@ class Classifier:
         """Word features of the documents and combined document/passage margins
         (documents x topics). Block by block: stacking the blocks first costs a copy."""
         lay = layout(list(texts))
-        blocks = self.features.blocks(lay)
-        doc, pas = self.intercept, self.intercept
-        for (x, passages), weights in zip(blocks, self._block_coef, strict=False):
-            doc = doc + x @ weights
-            pas = pas + passages @ weights
-        return blocks[0][0], combine(np.asarray(doc), np.asarray(pas), lay.starts)
+        words, doc, pas = self.features.margins(lay, self._block_coef)
+        return words, combine(doc + self.intercept, pas + self.intercept, lay.starts)
 
     def probabilities(self, margins: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         return calibrated(margins, length_of(texts), self.calib)

@@ -90,6 +90,13 @@ def tfidf(counts: sp.csr_matrix, idf: np.ndarray, floor: float = 0.0) -> sp.csr_
     return x
 
 
+def _margin(counts: sp.csr_matrix, idf: np.ndarray, floor: float, coef: np.ndarray) -> np.ndarray:
+    """tfidf(counts, idf, floor) @ coef, dividing the product's rows rather than the entries."""
+    x = weighted(counts, idf)
+    norms = np.maximum(np.maximum(row_norms(x), floor), 1e-12)
+    return np.asarray(x @ coef) / norms[:, None]
+
+
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 WINDOW = 2  # sentences per passage
 TOP_PASSAGES = 2  # passages averaged into the passage part of the score
@@ -180,6 +187,28 @@ class Features:
             passages.data *= w
             out.append((docs, passages))
         return out
+
+    def margins(self, lay: Layout, weights: Sequence[np.ndarray]
+                ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The word features of every document, and the margins (without intercept) of
+        every document and passage for `weights` (one features x topics array per block).
+
+        What `blocks` then a product gives, without building the normalised matrices
+        that only feed the product: a row's length divides its product instead of its
+        entries (scoring ~1.3x faster on the bench's texts)."""
+        words: sp.csr_matrix | None = None
+        doc: np.ndarray | float = 0.0
+        pas: np.ndarray | float = 0.0
+        for (c, idf, w), floor, coef in zip(self.counts(lay), self.floors, weights, strict=False):
+            if words is None:  # the word block's documents are shown (explanations)
+                words = tfidf(lay.docs @ c, idf, floor)
+                words.data *= w
+                doc = doc + words @ coef
+            else:
+                doc = doc + _margin(lay.docs @ c, idf, floor, coef) * w
+            pas = pas + _margin(lay.passages @ c, idf, floor, coef) * w
+        assert words is not None
+        return words, np.asarray(doc), np.asarray(pas)
 
     def both(self, lay: Layout) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Features of every document and of every passage of the layout (blocks side by side)."""
