@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 from sklearn.feature_extraction.text import CountVectorizer
 
 from monitor.model import counting
 from monitor.model.counting import Counter, char_grams
-from monitor.model.features import normalise, sentences
+from monitor.model.features import normalise, row_norms, sentences
 from tests.articles import OFF_TOPIC, ON_TOPIC
+from tests.conftest import MODEL
 
 TEXTS = [f"{title}\n{text}" for title, text in ON_TOPIC + OFF_TOPIC] + [
     "Turkish-backed rebels, Russian (military) police: a-b c.d e_f 42 x",
@@ -54,3 +59,29 @@ def test_a_pair_is_counted_only_within_a_sentence_and_between_adjacent_tokens() 
 def test_word_ngrams_other_than_one_or_two_are_refused() -> None:
     with pytest.raises(ValueError, match="word n-grams"):
         Counter({"a b c": 0}, (1, 3), {}, (3, 5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=6),
+              elements=st.sampled_from([0.0, 0.0, 1.0, 2.5, 3.0])))
+def test_row_lengths_match_dense_norms_with_empty_rows_anywhere(dense: np.ndarray) -> None:
+    # Rows are summed per run of entries (np.add.reduceat), which mishandles empty rows
+    # unless guarded: first, middle and last empty rows, and no entries at all.
+    x = sp.csr_matrix(dense)
+    assert np.allclose(row_norms(x), np.linalg.norm(dense, axis=1))
+
+
+def test_scoring_margins_equal_the_training_features_product() -> None:
+    # Scoring divides each row's product by its length instead of building the normalised
+    # matrix (Features.margins); training builds it (Features.blocks). Same numbers.
+    from monitor.model.classify import Classifier
+    from monitor.model.features import layout
+
+    clf = Classifier.load(MODEL)
+    texts = [*TEXTS[:6], "", "Idlib", "x"]
+    lay = layout(texts)
+    words, doc, pas = clf.features.margins(lay, clf._block_coef)
+    blocks = clf.features.blocks(lay)
+    assert np.allclose(doc, sum(x @ w for (x, _), w in zip(blocks, clf._block_coef, strict=True)))
+    assert np.allclose(pas, sum(p @ w for (_, p), w in zip(blocks, clf._block_coef, strict=True)))
+    assert (words != blocks[0][0]).nnz == 0

@@ -58,20 +58,31 @@ class FeatureSpec:
             min_df=min_df, max_features=max_features, dtype=np.float64)
 
 
+def _weights(counts: sp.csr_matrix, idf: np.ndarray) -> np.ndarray:
+    """Sublinear tf times idf of each entry (counts with one entry per n-gram and row)."""
+    data = np.log(counts.data)
+    data += 1.0
+    data *= idf[counts.indices]
+    return data
+
+
 def weighted(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear tf times idf (of counts with one entry per n-gram and row)."""
-    data = (np.log(counts.data) + 1.0) * idf[counts.indices]
-    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+    """Sublinear tf times idf, as a matrix."""
+    return sp.csr_matrix((_weights(counts, idf), counts.indices, counts.indptr), shape=counts.shape)
 
 
-def _row_of_entries(x: sp.csr_matrix) -> np.ndarray:
-    return np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+def _lengths(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Euclidean length of each row of a CSR matrix's entries (a sum per run of entries:
+    ~10x cheaper than labelling each entry with its row and counting them)."""
+    squares = np.append(data * data, 0.0)  # a last empty row starts at the padding
+    sums = np.add.reduceat(squares, indptr[:-1]) if len(indptr) > 1 else np.zeros(0)
+    sums[indptr[:-1] == indptr[1:]] = 0.0  # reduceat gives an empty row the next entry
+    return np.sqrt(sums)
 
 
-def row_norms(x: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
-    """Euclidean length of each row; `rows` (the row of each entry) if already at hand."""
-    rows = _row_of_entries(x) if rows is None else rows
-    return np.sqrt(np.bincount(rows, x.data * x.data, minlength=x.shape[0]))
+def row_norms(x: sp.csr_matrix) -> np.ndarray:
+    """Euclidean length of each row."""
+    return _lengths(x.data, x.indptr)
 
 
 def tfidf(counts: sp.csr_matrix, idf: np.ndarray, floor: float = 0.0) -> sp.csr_matrix:
@@ -85,16 +96,16 @@ def tfidf(counts: sp.csr_matrix, idf: np.ndarray, floor: float = 0.0) -> sp.csr_
     products with diagonal matrices cost 3x as much.
     """
     x = weighted(counts, idf)
-    rows = _row_of_entries(x)
-    x.data /= np.maximum(np.maximum(row_norms(x, rows), floor), 1e-12)[rows]
+    x.data /= np.repeat(np.maximum(np.maximum(row_norms(x), floor), 1e-12), np.diff(x.indptr))
     return x
 
 
 def _margin(counts: sp.csr_matrix, idf: np.ndarray, floor: float, coef: np.ndarray) -> np.ndarray:
-    """tfidf(counts, idf, floor) @ coef, dividing the product's rows rather than the entries."""
-    x = weighted(counts, idf)
-    norms = np.maximum(np.maximum(row_norms(x), floor), 1e-12)
-    return np.asarray(x @ coef) / norms[:, None]
+    """tfidf(counts, idf, floor) @ coef, dividing the product's rows rather than the entries.
+    `counts` is spent: its entries become the weights (it is a product made for this call)."""
+    counts.data = _weights(counts, idf)
+    norms = np.maximum(np.maximum(_lengths(counts.data, counts.indptr), floor), 1e-12)
+    return np.asarray(counts @ coef) / norms[:, None]
 
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
