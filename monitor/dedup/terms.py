@@ -27,6 +27,7 @@ import math
 import re
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.dedup.shingles import canonical
 from monitor.normalise import normalise
@@ -70,8 +71,13 @@ class TermSketch:
     def encode(self) -> bytes:
         """Header (term count, name count, flags), then 3 bytes a term, 2 a name."""
         flat = [x for h, w in self.terms for x in (h, w)]
-        return struct.pack(f"<3B{'HB' * len(self.terms)}{len(self.names)}H", len(self.terms),
-                           len(self.names), self.flags, *flat, *self.names)
+        return _layout(len(self.terms), len(self.names)).pack(len(self.terms), len(self.names), self.flags,
+                                                              *flat, *self.names)
+
+
+@lru_cache(maxsize=(TERMS + 1) * (NAMES + 1))
+def _layout(terms: int, names: int) -> struct.Struct:
+    return struct.Struct(f"<3B{'HB' * terms}{names}H")
 
 
 def _hash(word: str) -> int:
@@ -112,12 +118,20 @@ def _words(text: str) -> tuple[dict[int, int], set[int]]:
     return counts, names
 
 
+def _weight(count: int) -> int:
+    """1 + ln tf as a byte (WEIGHT_SCALE), at most 255 (from tf 61 up)."""
+    return _WEIGHTS[count] if count < len(_WEIGHTS) else 255
+
+
+_WEIGHTS = [0] + [min(255, round((1 + math.log(c)) * WEIGHT_SCALE)) for c in range(1, 64)]
+
+
 def sketch(text: str) -> TermSketch:
     counts, names = _words(text)
-    terms = sorted((h, min(255, round((1 + math.log(c)) * WEIGHT_SCALE))) for h, c in counts.items())
+    kept = sorted(counts)  # the consistent sample: the smallest hashes
     hashed = sorted(names)
-    flags = (FULL_TERMS if len(terms) > TERMS else 0) | (FULL_NAMES if len(hashed) > NAMES else 0)
-    return TermSketch(tuple(terms[:TERMS]), tuple(hashed[:NAMES]), flags)
+    flags = (FULL_TERMS if len(kept) > TERMS else 0) | (FULL_NAMES if len(hashed) > NAMES else 0)
+    return TermSketch(tuple((h, _weight(counts[h])) for h in kept[:TERMS]), tuple(hashed[:NAMES]), flags)
 
 
 def _cut(a: TermSketch, b: TermSketch, bit: int, last_a: int, last_b: int) -> int:
