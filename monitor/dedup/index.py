@@ -214,9 +214,9 @@ class NearDupIndex:
         ref = _ref(item.id)
         entry = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
         args: list[Any] = [
-            keys.neardup_records(""), keys.neardup_refs(""), keys.neardup_lsh(""), keys.neardup_segments(""),
-            keys.neardup_story(""), keys.neardup_story_sources(""), ref, _story_id(ref, current), sig, n, entry,
-            item.source, f"{now:.3f}", cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
+            keys.neardup_records(""), keys.neardup_refs(""), keys.neardup_lsh(""), keys.neardup_story(""),
+            keys.neardup_story_sources(""), ref, _story_id(ref, current), sig, n, entry,
+            item.source, str(int(now)), cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
             band_hashes, cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_contained_shingles,
             cfg.max_candidates, cfg.max_bucket, terms.sketch(item.document).encode(), cfg.cosine_threshold,
             cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,

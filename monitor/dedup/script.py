@@ -5,17 +5,18 @@ story checked at the same moment by two workers cannot both become new stories (
 second script runs after the first has indexed its item), and an item is never half
 indexed (bands written but no record) if a worker dies mid-way.
 
-ARGV      [1-6] key prefixes: records, refs, LSH, segments, story, story sources (Keys);
-          [7] item ref (6 bytes), [8] new story id, [9] signature (shingles.packed),
-          [10] shingle count, [11] story entry (JSON), [12] source name, [13] now (s),
-          [14] window (s), [15] expiry time of the current slice's keys, [16] band hashes
-          (shingles.band_hashes, 8 bytes a band), [17] Jaccard threshold, [18] containment
-          threshold, [19] min shingles for containment, [20] max candidates, [21] max
-          records per LSH field, [22] term sketch (terms.TermSketch.encode), [23] cosine
-          threshold, [24] names threshold, [25] min shared names, [26] topic candidates
-          kept per topic, [27] sources kept per story, [28] current slice, [29] oldest
-          slice of the window, [30] field bits of a new index's first segment, [31] records per field
-          a segment is sized for, [32] the number T of topic lists, then the T topic lists.
+ARGV      [1-5] key prefixes: records, refs, LSH, story, story sources (Keys);
+          [6] item ref (6 bytes), [7] new story id, [8] signature (shingles.packed),
+          [9] shingle count, [10] story entry (JSON), [11] source name, [12] now (s),
+          [13] window (s), [14] expiry time of the current slice's keys, [15] band hashes
+          (shingles.band_hashes, 8 bytes a band), [16] Jaccard threshold, [17] containment
+          threshold, [18] min shingles for containment, [19] max candidates, [20] max
+          records per LSH field, [21] term sketch (terms.TermSketch.encode), [22] cosine
+          threshold, [23] names threshold, [24] min shared names, [25] topic candidates
+          kept per topic, [26] sources kept per story, [27] current slice, [28] oldest
+          slice of the window, [29] field bits of a new index's first segment, [30] records
+          per field a segment is sized for, [31] the number T of topic lists, then the T
+          topic lists.
 
 Candidates: items sharing at least one LSH band (verified by both tests: shingles, then
 rewording), and the newest items of the item's topics (rewording only: a rephrased copy
@@ -30,7 +31,8 @@ and, once it holds that many items, the next one has 4x the fields (B + 2), so a
 reads a bounded number of records per band whatever the index size (issue 16: with 2-byte
 fields, 64 records per field at 100,000 items, 640 at 1,000,000). A slice's first segment
 takes the smallest size that held the previous slice's items, so a steady stream fills one
-segment a slice, 1/4 to all of it. The segments' bits and the last one's item count are the slice's `seg` string.
+segment a slice, 1/4 to all of it. The segments' bits and the last one's item count are
+field '#' of the slice's records hash.
 Candidate keys are built here from prefixes, so the script needs one Redis server, not a
 Cluster.
 
@@ -49,30 +51,30 @@ from __future__ import annotations
 from monitor.dedup.script_terms import RECORD_AND_REWORD
 
 HEAD = r"""
-local P_REC, P_REFS, P_LSH, P_SEG, P_STORY, P_SRCS = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local ref, sig, n, ts = ARGV[7], ARGV[9], tonumber(ARGV[10]), ARGV[22]
-local now, window = tonumber(ARGV[13]), tonumber(ARGV[14])
+local P_REC, P_REFS, P_LSH, P_STORY, P_SRCS = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local ref, sig, n, ts = ARGV[6], ARGV[8], tonumber(ARGV[9]), ARGV[21]
+local now, window = tonumber(ARGV[12]), tonumber(ARGV[13])
 """
 
 BODY = r"""
-local bh = ARGV[16]
+local bh = ARGV[15]
 local bands = #bh / 8
-local jt, ct, minc = tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
-local maxcand, maxrecords = tonumber(ARGV[20]), tonumber(ARGV[21])
-local cost, namet, minnames = tonumber(ARGV[23]), tonumber(ARGV[24]), tonumber(ARGV[25])
-local keeptopic, keepsources = tonumber(ARGV[26]), tonumber(ARGV[27])
-local current, oldest = tonumber(ARGV[28]), tonumber(ARGV[29])
-local bits0, perfield, ntopics = tonumber(ARGV[30]), tonumber(ARGV[31]), tonumber(ARGV[32])
+local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
+local maxcand, maxrecords = tonumber(ARGV[19]), tonumber(ARGV[20])
+local cost, namet, minnames = tonumber(ARGV[22]), tonumber(ARGV[23]), tonumber(ARGV[24])
+local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
+local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
+local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
 
-local function find_record(r)  -- an item's record and slice, searching the window's slices
-  for s = current, oldest, -1 do
-    local v = redis.call('HGET', P_REC .. s, r)
-    if v then return v, s end
-  end
+-- Each slice's records hash also holds, in field '#', its LSH segments: the field bits of
+-- each (a byte each) and the item count of the last. Read with this item's record, so
+-- the repeat check and the segments cost one call a slice.
+local metas, prev = {}, nil
+for s = current, oldest, -1 do
+  local found = redis.call('HMGET', P_REC .. s, ref, '#')
+  prev, metas[s] = prev or found[1], found[2]
 end
-
-local prev = find_record(ref)
 if prev then
   -- Idempotent: a crash after this script but before the item was marked seen replays it.
   local _, f, entry = record(prev)
@@ -81,9 +83,15 @@ if prev then
   return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11])}
 end
 
--- A slice's segments: the field bits of each, and the item count of the last.
-local function segments(s)
-  local meta, bits = redis.call('GET', P_SEG .. s), {}
+local function find_record(r)  -- an item's record, searching the window's slices
+  for s = current, oldest, -1 do
+    local v = redis.call('HGET', P_REC .. s, r)
+    if v then return v end
+  end
+end
+
+local function segments(s)  -- a slice's segments: their field bits, the last one's items
+  local meta, bits = metas[s], {}
   if not meta then return bits, 0 end
   local i = 1
   while string.byte(meta, i) < 48 do bits[i] = string.byte(meta, i); i = i + 1 end
@@ -112,7 +120,7 @@ local segs, count, last, before = {}, 0, {}, nil
 if n > 0 then
   for s = current, oldest, -1 do
     local bits, c = segments(s)
-    if s == current then segs, count = bits, c elseif s == current - 1 then before = {bits, c} end
+    if s == current then segs, count = bits, c elseif s == current - 1 and #bits > 0 then before = {bits, c} end
     for g = 1, #bits do
       local found = redis.call('HMGET', P_LSH .. s .. ':' .. g, unpack(fields(bits[g])))
       if s == current and g == #bits then last = found end  -- appended to below
@@ -151,7 +159,7 @@ end
 -- those whose names agree: a topic entry is the item's ref, sketch flags and names, so
 -- the others cost no read of their record. (An item with fewer names than a rewording
 -- needs shares them with none.)
-for t = 33, (mnn >= minnames) and 32 + ntopics or 0 do
+for t = 32, (mnn >= minnames) and 31 + ntopics or 0 do
   for _, e in ipairs(redis.call('LRANGE', ARGV[t], 0, keeptopic - 1)) do
     local r = string.sub(e, 1, REF)
     if not seen[r] then
@@ -194,16 +202,16 @@ TAIL = r"""
 local story, isnew, newsrc, nsrc, pos = best, 0, 1, 1, 1
 local skey, names = P_STORY .. (best or ''), P_SRCS .. (best or '')
 if not best then
-  story, isnew = ARGV[8], 1
+  story, isnew = ARGV[7], 1
 else
   if redis.call('EXISTS', skey) == 0 and bentry ~= '' then
     redis.call('RPUSH', skey, bentry)
     redis.call('SADD', names, cjson.decode(bentry).s)
   end
-  newsrc = redis.call('SADD', names, ARGV[12])
+  newsrc = redis.call('SADD', names, ARGV[11])
   nsrc = redis.call('SCARD', names)
   pos = redis.call('LLEN', skey)
-  if pos < keepsources then pos = redis.call('RPUSH', skey, ARGV[11]) end
+  if pos < keepsources then pos = redis.call('RPUSH', skey, ARGV[10]) end
   redis.call('EXPIRE', skey, window)
   redis.call('EXPIRE', names, window)
 end
@@ -211,13 +219,12 @@ end
 -- Index the item (copies too: a third copy may resemble the second more than the first).
 local function measure(x) return x == 0 and '0' or string.format('%.4f', x) end
 local measures = {measure(bj), measure(bc), measure(bcos), measure(bnames)}
-local rec = {n, ARGV[13], story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
-             measures[4], nsrc, isnew == 1 and ARGV[11] or ''}
-local expires = tonumber(ARGV[15])
-redis.call('HSET', P_REC .. current, ref, sig .. ts .. table.concat(rec, '|'))
-redis.call('EXPIREAT', P_REC .. current, expires)
+local rec = {n, ARGV[12], story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
+             measures[4], nsrc, isnew == 1 and ARGV[10] or ''}
+local expires = tonumber(ARGV[14])
+local value = sig .. ts .. table.concat(rec, '|')
 local entry = ref .. string.char(mflags) .. string.sub(ts, 4 + 3 * mnt)
-for t = 33, 32 + ntopics do
+for t = 32, 31 + ntopics do
   redis.call('LPUSH', ARGV[t], entry)
   redis.call('LTRIM', ARGV[t], 0, keeptopic - 1)
   redis.call('EXPIRE', ARGV[t], window)
@@ -251,15 +258,20 @@ if n > 0 then
   end
   local flat = {}
   for k, v in pairs(updates) do flat[#flat + 1] = k; flat[#flat + 1] = v end
-  local lsh, meta = P_LSH .. current .. ':' .. #segs, P_SEG .. current
+  local lsh = P_LSH .. current .. ':' .. #segs
   redis.call('HSET', lsh, unpack(flat))
-  redis.call('SET', meta, string.char(unpack(segs)) .. (count + 1))
-  for _, k in ipairs({lsh, meta, P_REFS .. current}) do redis.call('EXPIREAT', k, expires) end
+  if count == 0 then redis.call('EXPIREAT', lsh, expires) end  -- a new segment
+  if seq == 0 then redis.call('EXPIREAT', P_REFS .. current, expires) end
+  redis.call('HSET', P_REC .. current, ref, value, '#', string.char(unpack(segs)) .. (count + 1))
+else
+  redis.call('HSET', P_REC .. current, ref, value)
 end
+-- A slice's keys all expire at its end + window: set once, by its first item.
+if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
 -- This script leaves garbage (bucket strings); a small collection step per call keeps
 -- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
 if collectgarbage then collectgarbage('step', 0) end
-local entries = isnew == 1 and {ARGV[11]} or redis.call('LRANGE', skey, 0, pos - 1)
+local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', skey, 0, pos - 1)
 return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc}
 """
 
