@@ -98,6 +98,10 @@ local function segments(s)  -- a slice's segments: their field bits, the last on
   return bits, tonumber(string.sub(meta, i))
 end
 local function capacity(b) return math.floor(2 ^ b * perfield / bands) end
+local function items_in(bits, c)  -- a slice's items: its full segments' and the last's
+  for g = 1, #bits - 1 do c = c + capacity(bits[g]) end
+  return c
+end
 
 -- Band b's field in a segment of B bits (the first B bits of its hash), and its check bytes.
 local fields_of, check = {}, {}
@@ -229,14 +233,14 @@ for t = 32, 31 + ntopics do
   redis.call('LTRIM', ARGV[t], 0, keeptopic - 1)
   redis.call('EXPIRE', ARGV[t], window)
 end
-if n > 0 then
+-- (A slice holds at most 2**24 items in its LSH: a sequence number is 3 bytes.)
+if n > 0 and items_in(segs, count) < 16777216 then
   -- The segment written to: the current slice's last, or a new one once that is full
   -- (the first of a slice sized for the previous slice's items).
   if #segs == 0 then
     local B = bits0
     if before then  -- the smallest that held the previous slice's items (fills 1/4 to all)
-      local total = before[2]
-      for g = 1, #before[1] - 1 do total = total + capacity(before[1][g]) end
+      local total = items_in(before[1], before[2])
       B = 8
       while capacity(B) < total and B < 30 do B = B + 2 end
     end
