@@ -93,7 +93,8 @@ def test_near_dup_targets_compare_the_larger_index_with_the_stated_size() -> Non
         return {"items_indexed": items, "p99_ms": p99, "bytes_per_item": size}
 
     one = bench_report._neardup_targets({"neardup": nd(100_000, 1.5, 700.0)})
-    assert [(t["name"], t["ok"]) for t in one] == [("near-dup bytes per indexed item", True)]
+    assert [(t["name"], t["key"], t["ok"]) for t in one] == [("near-dup bytes per indexed item", "near-dup-memory",
+                                                               True)]
     base = nd(100_000, 1.5, 700.0)
     both = bench_report._neardup_targets({"neardup": nd(1_000_000, 2.0, 900.0), "neardup_base": base})
     assert [t["ok"] for t in both] == [False, False]  # 900 B > 800 B; 2.0 / 1.5 = 1.33x > 1.3x
