@@ -187,7 +187,8 @@ def source_from_fields(data: Mapping[str, Any]) -> Source:
 
 
 def encode_source(source: Source) -> str:
-    return json.dumps(source_fields(source))
+    """Compact (no spaces): one is kept per story's first item in the near-dup index."""
+    return json.dumps(source_fields(source), ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_source(raw: Raw) -> Source:

@@ -132,30 +132,43 @@ class Keys:
         Bound: TTL `[dedup] seen_ttl`, one per alert enqueued."""
         return f"{self.prefix}alert:{short_id}"
 
-    def neardup_item(self, ref: str) -> str:
-        """String, TTL `[dedup] window`: one indexed item's MinHash signature, term sketch,
-        shingle count, index time, story id and the result its check returned (replayed on
-        a repeat check); `ref` is 16 hex digits of the item id's sha1. (Named nd:item: before
-        the term sketch was added; those records are no longer read and expire.)"""
-        return f"{self.prefix}nd:rec:{ref}"
+    # Near-dup index, layout 2 (issue 16): the keys of layout 1 (nd:rec:*, nd:lsh:*,
+    # nd:topic:*; 16-bit signatures, 8-byte refs, 2-byte LSH fields) are no longer read and
+    # expire within one `[dedup] window`; the story lists and source sets keep their names
+    # and format. `slice` below is a time slice of NearDupConfig (window / slices seconds).
+
+    def neardup_records(self, time_slice: str) -> str:
+        """Hash, expires `[dedup] window` after its time slice ends: the records of the items
+        indexed in one slice (field: the item's 6-byte ref; value: its packed MinHash
+        signature, term sketch, shingle count, index time, story id, the result its check
+        returned, replayed on a repeat check, and for a story's first item its story entry);
+        field '#': the slice's LSH segments (the field bits of each, the last one's items)."""
+        return f"{self.prefix}nd:rec2:{time_slice}"
+
+    def neardup_refs(self, time_slice: str) -> str:
+        """String, expires with its slice's records: the 6-byte refs of the slice's items in
+        the order indexed (an LSH record names an item by its place here)."""
+        return f"{self.prefix}nd:refs2:{time_slice}"
+
+    def neardup_lsh(self, segment: str) -> str:
+        """Hash `<slice>:<n>`, expires with its slice's records: the LSH buckets of the n-th
+        segment of a slice's items (field: the first bits of a band's hash; value: 5-byte
+        records of 2 check bytes and the item's sequence number). Bound: each field holds
+        at most NearDupConfig max_bucket records, a segment a fixed number of items."""
+        return f"{self.prefix}nd:lsh2:{segment}"
 
     def neardup_topic(self, topic: str) -> str:
         """List, TTL `[dedup] window` from its latest item, trimmed to NearDupConfig
         topic_candidates: the newest items that alerted on a topic, newest first, each its
-        8-byte index ref, term sketch flags and names (terms.py; <= 57 bytes), so that the
-        rewording test reads the record only of those whose names agree."""
-        return f"{self.prefix}nd:topic:{topic}"
-
-    def neardup_lsh(self, time_slice: int) -> str:
-        """Hash, expires `[dedup] window` after its time slice ends: the LSH buckets of the
-        items indexed in one slice of time (field: 2 bytes of a band; value: 15-byte
-        records of band number, band values and item ref)."""
-        return f"{self.prefix}nd:lsh:{time_slice}"
+        6-byte index ref, term sketch flags and names (terms.py; <= 55 bytes), so that the
+        rewording test reads only the records of those whose names agree."""
+        return f"{self.prefix}nd:topic2:{topic}"
 
     def neardup_story(self, story_id: str) -> str:
         """List, TTL `[dedup] window` from its latest copy, capped at STORY_SOURCES_MAX (its
         first sources): one story's sources, first item first, each a JSON object (item id,
-        source, url, published, language)."""
+        source, url, published, language). Made when the story's first copy arrives: a
+        story of one item has none (its entry is in the item's record)."""
         return f"{self.prefix}nd:story:{story_id}"
 
     def neardup_story_sources(self, story_id: str) -> str:

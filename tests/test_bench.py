@@ -53,7 +53,8 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
     assert report["neardup"]["items_indexed"] == 300
     names = [t["name"] for t in report["targets"]]
     pages = report["articles"]  # the article part, where the article-extraction corpus is
-    assert len(names) == (7 if pages else 5) and all("ok" in t and "value" in t for t in report["targets"])
+    assert len(names) == (8 if pages else 6) and all("ok" in t and "value" in t for t in report["targets"])
+    assert "near-dup bytes per indexed item" in names and report["neardup"]["bytes_per_item"] > 0
     if pages:
         assert pages["pages"] == 8 and pages["failed"] == 0 and 0.5 < pages["f1"] <= 1.0
         assert "article extraction token F1" in names and pages["bare"]["pages_per_second"] > 0
@@ -85,6 +86,20 @@ def test_bench_text_names_each_target_and_explains_the_stage_columns(report: dic
     line = next(line.split() for line in text.splitlines() if line.startswith("  fetch "))
     assert line == ["fetch", "15", f"{fetch['wall_seconds']:.3f}", f"{fetch['busy_seconds']:.3f}",
                     f"{fetch['items_per_wall_second']:.0f}"]
+
+
+def test_near_dup_targets_compare_the_larger_index_with_the_stated_size() -> None:
+    def nd(items: int, p99: float, size: float) -> dict[str, Any]:
+        return {"items_indexed": items, "p99_ms": p99, "bytes_per_item": size}
+
+    one = bench_report._neardup_targets({"neardup": nd(100_000, 1.5, 700.0)})
+    assert [(t["name"], t["key"], t["ok"]) for t in one] == [("near-dup bytes per indexed item", "near-dup-memory",
+                                                               True)]
+    base = nd(100_000, 1.5, 700.0)
+    both = bench_report._neardup_targets({"neardup": nd(1_000_000, 2.0, 900.0), "neardup_base": base})
+    assert [t["ok"] for t in both] == [False, False]  # 900 B > 800 B; 2.0 / 1.5 = 1.33x > 1.3x
+    assert both[1]["value"] == round(2.0 / 1.5, 4) and both[1]["key"] == "near-dup"
+    assert bench_report._neardup_targets({"neardup": nd(1_000_000, 1.9, 700.0), "neardup_base": base})[1]["ok"]
 
 
 def test_wall_time_is_the_union_of_a_stages_intervals() -> None:

@@ -122,6 +122,8 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     figures["peak_rss_parts_mb"] = {"service": round(service, 1), "scoring_worker": round(worker_rss, 1)}
     client = redis.Redis.from_url(loaded.redis_url) if loaded.redis_url else None
     samples = min(2000, max(200, neardup_items))
+    if neardup_items > report.NEARDUP_TARGET_ITEMS:  # the size the cost must stay flat from
+        figures["neardup_base"] = bench_neardup(report.NEARDUP_TARGET_ITEMS, samples=samples, client=client)
     figures["neardup"] = bench_neardup(neardup_items, samples=samples, client=client)
     return figures
 

@@ -61,10 +61,14 @@ class NearDupConfig:
     max_candidates: int = 50  # verified per check, most shared bands first (bounds latency)
     max_bucket: int = 4096  # records kept per LSH field (bounds boilerplate-only buckets)
     topic_candidates: int = 50  # newest items of each topic given the rewording test (bounds latency)
+    field_bits: int = 14  # LSH fields of a new index's first segment (later ones sized by the last slice)
+    records_per_field: int = 128  # a segment holds 2**bits x this / bands items, then the next has 4x the fields
 
     def __post_init__(self) -> None:
-        if self.window_seconds < 1 or self.bands * self.rows > self.num_perm or self.bands > 256:
-            raise ValueError("near-duplicate config: window >= 1 s, bands x rows <= num_perm")
+        if (self.window_seconds < 1 or self.bands * self.rows > self.num_perm or self.bands > 256
+                or not 8 <= self.field_bits <= 30 or self.num_perm % 2):
+            raise ValueError("near-duplicate config: window >= 1 s, bands x rows <= num_perm (even), "
+                             "field bits 8-30")
         thresholds = (self.jaccard_threshold, self.containment_threshold, self.cosine_threshold,
                       self.names_threshold)
         if not all(0 < t <= 1 for t in thresholds):
@@ -144,10 +148,32 @@ def _hasher(num_perm: int) -> shingles.MinHasher:
     return shingles.MinHasher(num_perm)
 
 
+REF_BYTES = 6
+"""Bytes naming an item in the index: 48 bits, so two items of a 1,000,000-item window
+clash once in ~560 windows (they would share a record: the second gets the first's answer)."""
+
+
 def _ref(item_id: str) -> bytes:
-    """8 bytes naming an item in the index (fixed width: buckets concatenate them; 64 bits,
-    so two items of a 100,000-item window clash once in 10**9 windows)."""
-    return hashlib.sha1(item_id.encode()).digest()[:8]
+    return hashlib.sha1(item_id.encode()).digest()[:REF_BYTES]
+
+
+def _story_id(ref: bytes, time_slice: int) -> str:
+    """A new story's id names its first item and the slice its record is in (so the story
+    can be read before it has a list: most stories never get a copy)."""
+    return f"{ref.hex()}-{time_slice:x}"
+
+
+def _first_source(value: bytes, story_id: str, now: float, cfg: NearDupConfig) -> Source | None:
+    """The story entry of a story's first item from its record (script_terms.py's layout),
+    or None when the record is not that story's first item or has left the window."""
+    at = cfg.num_perm * shingles.BITS // 8
+    at += 3 + 3 * value[at] + 2 * value[at + 1]
+    fields = value[at:].split(b"|", 11)
+    if len(fields) < 12 or fields[2].decode() != story_id or not fields[11]:
+        return None
+    if now - float(fields[1]) > cfg.window_seconds:
+        return None
+    return codec.decode_source(fields[11])
 
 
 def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: Any, c: Any, cos: Any,
@@ -172,33 +198,32 @@ class NearDupIndex:
         self._slice = max(1, math.ceil(cfg.window_seconds / cfg.slices))
         self.script = redis.register_script(CHECK_AND_ADD)
 
-    def sketch(self, text: str) -> tuple[bytes, int]:
-        """The signature (little-endian uint16 bytes) and shingle count of a text."""
+    def sketch(self, text: str) -> tuple[bytes, bytes, int]:
+        """The packed signature, the band hashes and the shingle count of a text."""
         hashes = shingles.shingle_hashes(text, self._cfg.shingle_size)
-        return self._hasher.signature(hashes).astype("<u2").tobytes(), int(hashes.size)
+        minima = self._hasher.minima(hashes)
+        return (shingles.packed(minima), shingles.band_hashes(minima, self._cfg.bands, self._cfg.rows),
+                int(hashes.size))
 
     def _script_call(self, item: Item, topics: Sequence[str] = ()) -> tuple[list[str], list[Any]]:
         """The keys and arguments of the check-and-add script for one item."""
-        sig, n = self.sketch(item.document)
-        cfg, now = self._cfg, time.time()
+        sig, band_hashes, n = self.sketch(item.document)
+        cfg, keys, now = self._cfg, self._keys, time.time()
         current = int(now // self._slice)
         oldest = int((now - cfg.window_seconds) // self._slice)
         ref = _ref(item.id)
-        keys = [self._keys.neardup_item(ref.hex())]
         entry = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
         args: list[Any] = [
-            self._keys.neardup_item(""), self._keys.neardup_story(""), ref,
-            _ref(f"{item.id}@{now}").hex(), sig, n, entry, item.source, repr(now),
-            cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
-            cfg.bands, cfg.rows, cfg.jaccard_threshold, cfg.containment_threshold,
-            cfg.min_contained_shingles, cfg.max_candidates, cfg.max_bucket,
-            terms.sketch(item.document).encode(), cfg.cosine_threshold, cfg.names_threshold,
-            terms.MIN_SHARED_NAMES, cfg.topic_candidates, len(topics),
-            self._keys.neardup_story_sources(""), defaults.STORY_SOURCES_MAX,
-            *(self._keys.neardup_topic(t) for t in topics),
+            keys.neardup_records(""), keys.neardup_refs(""), keys.neardup_lsh(""), keys.neardup_story(""),
+            keys.neardup_story_sources(""), ref, _story_id(ref, current), sig, n, entry,
+            item.source, str(int(now)), cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
+            band_hashes, cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_contained_shingles,
+            cfg.max_candidates, cfg.max_bucket, terms.sketch(item.document).encode(), cfg.cosine_threshold,
+            cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,
+            current, oldest, cfg.field_bits, cfg.records_per_field, len(topics),
+            *(keys.neardup_topic(t) for t in topics),
         ]
-        args += [self._keys.neardup_lsh(s) for s in range(current, oldest - 1, -1)]
-        return keys, args
+        return [], args
 
     def check_and_add(self, item: Item, topics: Sequence[str] = ()) -> StoryMatch:
         """Attach the item to the story of an earlier copy in the window, or start a story.
@@ -229,8 +254,18 @@ class NearDupIndex:
         has left the window."""
         try:
             entries = self._redis.lrange(self._keys.neardup_story(story_id), 0, defaults.STORY_SOURCES_MAX - 1)
+            if not entries:  # a story of one item has no list yet: its record holds its entry
+                return self._single(story_id)
         except redis.RedisError as e:
             raise StoreError(f"near-duplicate index: {e}") from e
-        if not entries:
-            return None
         return Story(story_id, tuple(codec.decode_source(e) for e in entries))
+
+    def _single(self, story_id: str) -> Story | None:
+        ref, _, time_slice = story_id.partition("-")
+        try:
+            key, field = self._keys.neardup_records(str(int(time_slice, 16))), bytes.fromhex(ref)
+        except ValueError:
+            return None  # not an id this index made
+        value = self._redis.hget(key, field)
+        first = isinstance(value, bytes) and _first_source(value, story_id, time.time(), self._cfg)
+        return Story(story_id, (first,)) if first else None

@@ -3,38 +3,43 @@
 One script, so the whole step is atomic with respect to other workers: two copies of one
 story checked at the same moment by two workers cannot both become new stories (the
 second script runs after the first has indexed its item), and an item is never half
-indexed (bands written but no item hash) if a worker dies mid-way.
+indexed (bands written but no record) if a worker dies mid-way.
 
-KEYS[1]   the item's record (Keys.neardup_item); present = this item id was checked before
-ARGV      item key prefix, story key prefix, item ref (8 bytes), new story id, signature
-          (uint16 little-endian), shingle count, story entry (JSON), source name, now (s),
-          window (s), expiry time of the current slice's LSH hash, bands, rows, Jaccard
-          threshold, containment threshold, min shingles for containment, max candidates,
-          max records per LSH field, [19] term sketch (terms.TermSketch.encode), cosine
-          threshold, names threshold, min shared names, topic candidates kept per topic,
-          [24] the number T of topic lists, [25] story sources key prefix, [26] sources kept
-          per story, the T topic lists (Keys.neardup_topic), then the
-          LSH hash of each time slice overlapping the window, the current slice first
-          (Keys.neardup_lsh).
+ARGV      [1-5] key prefixes: records, refs, LSH, story, story sources (Keys);
+          [6] item ref (6 bytes), [7] new story id, [8] signature (shingles.packed),
+          [9] shingle count, [10] story entry (JSON), [11] source name, [12] now (s),
+          [13] window (s), [14] expiry time of the current slice's keys, [15] band hashes
+          (shingles.band_hashes, 8 bytes a band), [16] Jaccard threshold, [17] containment
+          threshold, [18] min shingles for containment, [19] max candidates, [20] max
+          records per LSH field, [21] term sketch (terms.TermSketch.encode), [22] cosine
+          threshold, [23] names threshold, [24] min shared names, [25] topic candidates
+          kept per topic, [26] sources kept per story, [27] current slice, [28] oldest
+          slice of the window, [29] field bits of a new index's first segment, [30] records
+          per field a segment is sized for, [31] the number T of topic lists, then the T
+          topic lists.
 
 Candidates: items sharing at least one LSH band (verified by both tests: shingles, then
 rewording), and the newest items of the item's topics (rewording only: a rephrased copy
 shares too few shingles for any band; terms.py says why its names and words tell it apart).
 
-LSH layout: one hash per time slice; band b of an item is a 15-byte record (band number,
-its 3 values, the item's ref) appended to the field named by the band's first value (2
-bytes, so at most 65,536 fields). Reading is one HMGET per slice and writing one HSET, and
-a band costs 15 bytes, where a field or a key per bucket would cost ~80 bytes and one
-Redis call per band (measured: 5x slower). Candidate item keys are built here from a
-prefix, so the script needs one Redis server, not a Cluster.
+Layout, per time slice (Keys.neardup_*): a hash of item records (field: the 6-byte ref);
+a string of the refs in the order indexed (6 bytes each: an item's sequence number is its
+place there); and the LSH, in segments. A segment is a hash whose fields are the first B
+bits of a band's hash, each field's value 5-byte records (2 more bits of the band hash to
+check, the item's 3-byte sequence number). A segment is sized for `[31]` records per field
+and, once it holds that many items, the next one has 4x the fields (B + 2), so a lookup
+reads a bounded number of records per band whatever the index size (issue 16: with 2-byte
+fields, 64 records per field at 100,000 items, 640 at 1,000,000). A slice's first segment
+takes the smallest size that held the previous slice's items, so a steady stream fills one
+segment a slice, 1/4 to all of it. The segments' bits and the last one's item count are
+field '#' of the slice's records hash.
+Candidate keys are built here from prefixes, so the script needs one Redis server, not a
+Cluster.
 
-An item's record is one string, the signature, the term sketch, then
-"n|time|story|new|newsrc|pos|j|c|cos|names" (a hash would hold the 256-byte signature in
-its large encoding: twice the memory).
-
-A story's list keeps its first sources only (so a copy reads at most that many entries);
-a set of its source names, one SADD per copy, says whether the copy's source is new and
-how many there are.
+A story's list and source set are made when its first copy arrives (most stories have
+one item: its entry stays in its record); the list keeps its first sources only (a copy
+reads at most that many entries), the set says whether the copy's source is new and how
+many there are.
 
 Returns   {story id, is new (0/1), new source (0/1), story entries up to this item (at most
            the kept sources), Jaccard, containment, cosine, names, distinct sources}; a
@@ -43,216 +48,235 @@ Returns   {story id, is new (0/1), new source (0/1), story entries up to this it
 
 from __future__ import annotations
 
-CHECK_AND_ADD = r"""
-local sig = ARGV[5]
-local siglen = #sig
+from monitor.dedup.script_terms import RECORD_AND_REWORD
 
-local function sketch_len(value, at)  -- bytes of the term sketch that starts after `at`
-  local nt, nn = string.byte(value, at + 1, at + 2)
-  return 3 + 3 * nt + 2 * nn
+HEAD = r"""
+local P_REC, P_REFS, P_LSH, P_STORY, P_SRCS = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local ref, sig, n, ts = ARGV[6], ARGV[8], tonumber(ARGV[9]), ARGV[21]
+local now, window = tonumber(ARGV[12]), tonumber(ARGV[13])
+"""
+
+BODY = r"""
+local bh = ARGV[15]
+local bands = #bh / 8
+local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
+local maxcand, maxrecords = tonumber(ARGV[19]), tonumber(ARGV[20])
+local cost, namet, minnames = tonumber(ARGV[22]), tonumber(ARGV[23]), tonumber(ARGV[24])
+local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
+local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
+local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
+local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
+
+-- Each slice's records hash also holds, in field '#', its LSH segments: the field bits of
+-- each (a byte each) and the item count of the last. Read with this item's record, so
+-- the repeat check and the segments cost one call a slice.
+local metas, prev = {}, nil
+for s = current, oldest, -1 do
+  local found = redis.call('HMGET', P_REC .. s, ref, '#')
+  prev, metas[s] = prev or found[1], found[2]
 end
-
-local function record(value)  -- an item's record: signature, term sketch and its fields
-  local f = {}
-  local rest = siglen + sketch_len(value, siglen)
-  for x in string.gmatch(string.sub(value, rest + 1), '[^|]+') do f[#f + 1] = x end
-  return string.sub(value, 1, siglen), f
-end
-
-local prev = redis.call('GET', KEYS[1])
 if prev then
   -- Idempotent: a crash after this script but before the item was marked seen replays it.
-  local _, f = record(prev)
-  local entries = redis.call('LRANGE', ARGV[2] .. f[3], 0, tonumber(f[6]) - 1)
+  local _, f, entry = record(prev)
+  local pos = tonumber(f[6])
+  local entries = pos > 1 and redis.call('LRANGE', P_STORY .. f[3], 0, pos - 1) or {entry}
   return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11])}
 end
-local ref, n = ARGV[3], tonumber(ARGV[6])
-local now, window = tonumber(ARGV[9]), tonumber(ARGV[10])
-local bands, width = tonumber(ARGV[12]), tonumber(ARGV[13]) * 2
-local jt, ct, minc = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
-local maxcand, maxrecords = tonumber(ARGV[17]), tonumber(ARGV[18])
-local ts, cost, namet, minnames = ARGV[19], tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
-local keeptopic, ntopics = tonumber(ARGV[23]), tonumber(ARGV[24])
-local keepsources = tonumber(ARGV[26])
-local firstslice = 27 + ntopics
 
--- This item's term sketch (terms.py): content words hash -> weight, names, flags.
-local function u16(s, at) local lo, hi = string.byte(s, at, at + 1); return lo + 256 * hi end
-local mnt, mnn, mflags = string.byte(ts, 1, 3)
-local mterms, mhashes, mnames = {}, {}, {}
-for i = 1, mnt do
-  local h = u16(ts, 4 + 3 * (i - 1))
-  mhashes[i], mterms[h] = h, string.byte(ts, 6 + 3 * (i - 1))
-end
-for i = 1, mnn do mnames[i] = u16(ts, 4 + 3 * mnt + 2 * (i - 1)) end
-
-local function cutoff(myfull, mylast, theirfull, theirlast)
-  return math.min(myfull and mylast or 65536, theirfull and theirlast or 65536)
-end
-
--- Names share and names shared against `nn` names (u16) from byte `first` of `s`, `fl`
--- the flags of their sketch.
-local myset = {}
-for i = 1, mnn do myset[mnames[i]] = true end
-local function names_of(s, first, nn, fl)
-  local cut = cutoff(bit.band(mflags, 2) > 0, mnames[mnn] or 0, bit.band(fl, 2) > 0,
-                     nn > 0 and u16(s, first + 2 * nn - 2) or 0)
-  local nb, na, shared = 0, 0, 0
-  for i = 1, nn do
-    local h = u16(s, first + 2 * i - 2)
-    if h <= cut then nb = nb + 1; if myset[h] then shared = shared + 1 end end
+local function find_record(r)  -- an item's record, searching the window's slices
+  for s = current, oldest, -1 do
+    local v = redis.call('HGET', P_REC .. s, r)
+    if v then return v end
   end
-  for i = 1, mnn do if mnames[i] <= cut then na = na + 1 end end
-  return (na > 0 and nb > 0) and shared / math.min(na, nb) or 0, shared
 end
 
--- Rewording measures against a record whose term sketch starts after byte `at`:
--- cosine (0 when the names disagree: not computed), names share, names shared.
-local function reword(value, at)
-  local nt, nn, fl = string.byte(value, at + 1, at + 3)
-  local names, shared = names_of(value, at + 4 + 3 * nt, nn, fl)
-  if names < namet or shared < minnames then return 0, names, shared end
-  local cut = cutoff(bit.band(mflags, 1) > 0, mhashes[mnt] or 0, bit.band(fl, 1) > 0,
-               nt > 0 and u16(value, at + 3 + 3 * (nt - 1) + 1) or 0)
-  local dot, n2a, n2b = 0, 0, 0
-  for i = 1, nt do
-    local p = at + 4 + 3 * (i - 1)
-    local h = u16(value, p)
-    if h <= cut then
-      local w = string.byte(value, p + 2)
-      n2b = n2b + w * w
-      if mterms[h] then dot = dot + w * mterms[h] end
-    end
+local function segments(s)  -- a slice's segments: their field bits, the last one's items
+  local meta, bits = metas[s], {}
+  if not meta then return bits, 0 end
+  local i = 1
+  while string.byte(meta, i) < 48 do bits[i] = string.byte(meta, i); i = i + 1 end
+  return bits, tonumber(string.sub(meta, i))
+end
+local function capacity(b) return math.floor(2 ^ b * perfield / bands) end
+local function items_in(bits, c)  -- a slice's items: its full segments' and the last's
+  for g = 1, #bits - 1 do c = c + capacity(bits[g]) end
+  return c
+end
+
+-- Band b's field in a segment of B bits (the first B bits of its hash), and its check bytes.
+local fields_of, check = {}, {}
+for b = 1, bands do check[b] = string.sub(bh, 8 * b - 1, 8 * b) end
+local function fields(B)
+  if fields_of[B] then return fields_of[B] end
+  local f, full, rest = {}, math.floor(B / 8), B % 8
+  for b = 1, bands do
+    local at = 8 * (b - 1)
+    f[b] = string.sub(bh, at + 1, at + full)
+    if rest > 0 then f[b] = f[b] .. string.char(bit.band(string.byte(bh, at + full + 1), 256 - 2 ^ (8 - rest))) end
   end
-  for i = 1, mnt do
-    local h = mhashes[i]
-    if h <= cut then n2a = n2a + mterms[h] * mterms[h] end
-  end
-  local cos = (n2a > 0 and n2b > 0) and dot / math.sqrt(n2a * n2b) or 0
-  return cos, names, shared
-end
-
--- Band b of this item: `keys[b]` (band number and its 3 values, 7 bytes) is filed under
--- `fields[b]` (its first value, 2 bytes) of the slice's LSH hash, as a 15-byte record
--- key .. ref appended to that field's value.
-local keys, fields = {}, {}
-for b = 1, bands do
-  local values = string.sub(sig, (b - 1) * width + 1, b * width)
-  keys[b], fields[b] = string.char(b - 1) .. values, string.sub(values, 1, 2)
-end
-
-local function hex(raw)  -- of an 8-byte ref
-  return string.format('%02x%02x%02x%02x%02x%02x%02x%02x', string.byte(raw, 1, 8))
+  fields_of[B] = f
+  return f
 end
 
 -- Candidates: items sharing at least one band, most shared bands first.
-local hits, order, current = {}, {}, {}
+local hits, order, at_slice, at_seq = {}, {}, {}, {}
+local segs, count, last, before = {}, 0, {}, nil
 if n > 0 then
-  for k = firstslice, #ARGV do
-    local found = redis.call('HMGET', ARGV[k], unpack(fields))
-    for b = 1, bands do
-      local records = found[b]
-      if k == firstslice then current[b] = records or '' end  -- the current slice: appended to below
-      local at = records and string.find(records, keys[b], 1, true)
-      while at do
-        if (at - 1) % 15 == 0 then  -- a whole record, not bytes straddling two
-          local r = string.sub(records, at + 7, at + 14)
-          if hits[r] then hits[r] = hits[r] + 1 else hits[r] = 1; order[#order + 1] = r end
+  for s = current, oldest, -1 do
+    local bits, c = segments(s)
+    if s == current then segs, count = bits, c elseif s == current - 1 and #bits > 0 then before = {bits, c} end
+    for g = 1, #bits do
+      local found = redis.call('HMGET', P_LSH .. s .. ':' .. g, unpack(fields(bits[g])))
+      if s == current and g == #bits then last = found end  -- appended to below
+      for b = 1, bands do
+        local records = found[b]
+        local at = records and string.find(records, check[b], 1, true)
+        while at do
+          if (at - 1) % RECORD == 0 then  -- a whole record, not bytes straddling two
+            local seq = string.sub(records, at + 2, at + 4)
+            local h = s .. ':' .. seq
+            if hits[h] then hits[h] = hits[h] + 1 else
+              hits[h] = 1; order[#order + 1] = h; at_slice[h], at_seq[h] = s, seq
+            end
+          end
+          at = string.find(records, check[b], at + 1, true)
         end
-        at = string.find(records, keys[b], at + 1, true)
       end
     end
   end
 end
 table.sort(order, function(x, y) return hits[x] > hits[y] end)
-if #order > maxcand then for i = #order, maxcand + 1, -1 do order[i] = nil end end
+
+-- Their records: the sequence number gives the ref, the ref the record.
+local cands, seen = {}, {}
+for i = 1, math.min(#order, maxcand) do
+  local h = order[i]
+  local s, q = at_slice[h], at_seq[h]
+  local at = REF * ((string.byte(q, 1) * 256 + string.byte(q, 2)) * 256 + string.byte(q, 3))
+  local r = redis.call('GETRANGE', P_REFS .. s, at, at + REF - 1)
+  if #r == REF and not seen[r] then
+    seen[r] = true
+    cands[#cands + 1] = {redis.call('HGET', P_REC .. s, r), true}
+  end
+end
 -- Then the newest items of the item's topics that share no band (rewording test only),
 -- those whose names agree: a topic entry is the item's ref, sketch flags and names, so
 -- the others cost no read of their record. (An item with fewer names than a rewording
 -- needs shares them with none.)
-for t = 27, (mnn >= minnames) and 26 + ntopics or 0 do
+for t = 32, (mnn >= minnames) and 31 + ntopics or 0 do
   for _, e in ipairs(redis.call('LRANGE', ARGV[t], 0, keeptopic - 1)) do
-    local r = string.sub(e, 1, 8)
-    if not hits[r] then
-      local names, shared = names_of(e, 10, (#e - 9) / 2, string.byte(e, 9))
-      if names >= namet and shared >= minnames then hits[r] = 0; order[#order + 1] = r end
+    local r = string.sub(e, 1, REF)
+    if not seen[r] then
+      seen[r] = true
+      local names, shared = names_of(e, REF + 2, (#e - REF - 1) / 2, string.byte(e, REF + 1))
+      if names >= namet and shared >= minnames then cands[#cands + 1] = {find_record(r), false} end
     end
   end
 end
 
 -- Verify each candidate; keep the most similar that passes (a shingle match first).
-local m = siglen / 2
-local mine = {string.byte(sig, 1, siglen)}
-local best, bj, bc, bcos, bnames, bscore = nil, 0, 0, 0, 0, -1
-for i = 1, #order do
-  local value = order[i] ~= ref and redis.call('GET', ARGV[1] .. hex(order[i]))
+local best, bentry, bj, bc, bcos, bnames, bscore = nil, nil, 0, 0, 0, 0, -1
+for _, cand in ipairs(cands) do
+  local value = cand[1]
   if value then
-    local other, f = record(value)
+    local other, f, entry = record(value)
     if now - tonumber(f[2]) <= window then
       local j, c, pass = 0, 0, false
-      if hits[order[i]] > 0 then
-        -- bytes compared from two tables (string.sub per value made verifying 20x slower)
-        local theirs, eq = {string.byte(other, 1, siglen)}, 0
-        for p = 1, siglen, 2 do
-          if mine[p] == theirs[p] and mine[p + 1] == theirs[p + 1] then eq = eq + 1 end
-        end
+      if cand[2] then
         local nc = tonumber(f[1])
         local small = math.min(n, nc)
-        j = eq / m
+        j = jaccard(other)
         c = small > 0 and math.min(1, j * (n + nc) / ((1 + j) * small)) or 0
         pass = j >= jt or (c >= ct and small >= minc)
       end
-      local cos, names, shared = reword(value, siglen)
+      local cos, names, shared = reword(value, siglen, namet, minnames)
       local score = pass and 2 + math.max(j, c) or cos
       pass = pass or (cos >= cost and names >= namet and shared >= minnames)
       if pass and score > bscore then
-        best, bj, bc, bcos, bnames, bscore = f[3], j, c, cos, names, score
+        best, bentry, bj, bc, bcos, bnames, bscore = f[3], entry, j, c, cos, names, score
       end
     end
   end
 end
+"""
 
--- Record the item on its story (a new one, or the earlier copy's).
-local story, isnew, newsrc = best, 0, 1
-if not best then story, isnew = ARGV[4], 1 end
-local skey, names = ARGV[2] .. story, ARGV[25] .. story
-newsrc = redis.call('SADD', names, ARGV[8])
-local nsrc = redis.call('SCARD', names)
-local pos = redis.call('LLEN', skey)
-if pos < keepsources then pos = redis.call('RPUSH', skey, ARGV[7]) end
-redis.call('EXPIRE', skey, window)
-redis.call('EXPIRE', names, window)
+TAIL = r"""
+-- Record the item on its story: a new one, or the earlier copy's (whose list and source
+-- set start now if that copy was the story's only item).
+local story, isnew, newsrc, nsrc, pos = best, 0, 1, 1, 1
+local skey, names = P_STORY .. (best or ''), P_SRCS .. (best or '')
+if not best then
+  story, isnew = ARGV[7], 1
+else
+  if redis.call('EXISTS', skey) == 0 and bentry ~= '' then
+    redis.call('RPUSH', skey, bentry)
+    redis.call('SADD', names, cjson.decode(bentry).s)
+  end
+  newsrc = redis.call('SADD', names, ARGV[11])
+  nsrc = redis.call('SCARD', names)
+  pos = redis.call('LLEN', skey)
+  if pos < keepsources then pos = redis.call('RPUSH', skey, ARGV[10]) end
+  redis.call('EXPIRE', skey, window)
+  redis.call('EXPIRE', names, window)
+end
 
 -- Index the item (copies too: a third copy may resemble the second more than the first).
-local measures = {string.format('%.4f', bj), string.format('%.4f', bc),
-                  string.format('%.4f', bcos), string.format('%.4f', bnames)}
-local rec = {n, ARGV[9], story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
-             measures[4], nsrc}
-redis.call('SET', KEYS[1], sig .. ts .. table.concat(rec, '|'), 'EX', window)
+local function measure(x) return x == 0 and '0' or string.format('%.4f', x) end
+local measures = {measure(bj), measure(bc), measure(bcos), measure(bnames)}
+local rec = {n, ARGV[12], story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
+             measures[4], nsrc, isnew == 1 and ARGV[10] or ''}
+local expires = tonumber(ARGV[14])
+local value = sig .. ts .. table.concat(rec, '|')
 local entry = ref .. string.char(mflags) .. string.sub(ts, 4 + 3 * mnt)
-for t = 27, 26 + ntopics do
+for t = 32, 31 + ntopics do
   redis.call('LPUSH', ARGV[t], entry)
   redis.call('LTRIM', ARGV[t], 0, keeptopic - 1)
   redis.call('EXPIRE', ARGV[t], window)
 end
-if n > 0 then
-  local updates = {}
+-- (A slice holds at most 2**24 items in its LSH: a sequence number is 3 bytes.)
+if n > 0 and items_in(segs, count) < 16777216 then
+  -- The segment written to: the current slice's last, or a new one once that is full
+  -- (the first of a slice sized for the previous slice's items).
+  if #segs == 0 then
+    local B = bits0
+    if before then  -- the smallest that held the previous slice's items (fills 1/4 to all)
+      local total = items_in(before[1], before[2])
+      B = 8
+      while capacity(B) < total and B < 30 do B = B + 2 end
+    end
+    segs, count, last = {B}, 0, {}
+  elseif count >= capacity(segs[#segs]) then
+    segs[#segs + 1], count, last = math.min(30, segs[#segs] + 2), 0, {}
+  end
+  local seq = redis.call('APPEND', P_REFS .. current, ref) / REF - 1
+  local q = string.char(math.floor(seq / 65536) % 256, math.floor(seq / 256) % 256, seq % 256)
+  local f, updates = fields(segs[#segs]), {}
   for b = 1, bands do
-    -- One field shared by very many items (boilerplate-only texts) keeps its newest records.
-    local records = current[b]
-    if #records >= maxrecords * 15 then records = string.sub(records, 16) end
-    -- Two bands of this item may share a field: append to what the first one wrote.
-    if updates[fields[b]] then records = updates[fields[b]] end
-    updates[fields[b]] = records .. keys[b] .. ref
+    local records = updates[f[b]]  -- two bands of this item may share a field
+    if not records then
+      records = last[b] or ''
+      -- One field shared by very many items (boilerplate-only texts) keeps its newest records.
+      if #records >= maxrecords * RECORD then records = string.sub(records, RECORD + 1) end
+    end
+    updates[f[b]] = records .. check[b] .. q
   end
   local flat = {}
-  for f, v in pairs(updates) do flat[#flat + 1] = f; flat[#flat + 1] = v end
-  redis.call('HSET', ARGV[firstslice], unpack(flat))
-  redis.call('EXPIREAT', ARGV[firstslice], tonumber(ARGV[11]))
+  for k, v in pairs(updates) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+  local lsh = P_LSH .. current .. ':' .. #segs
+  redis.call('HSET', lsh, unpack(flat))
+  if count == 0 then redis.call('EXPIREAT', lsh, expires) end  -- a new segment
+  if seq == 0 then redis.call('EXPIREAT', P_REFS .. current, expires) end
+  redis.call('HSET', P_REC .. current, ref, value, '#', string.char(unpack(segs)) .. (count + 1))
+else
+  redis.call('HSET', P_REC .. current, ref, value)
 end
--- This script leaves ~100 KB of garbage (bucket strings); a small collection step per call
--- keeps Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
+-- A slice's keys all expire at its end + window: set once, by its first item.
+if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
+-- This script leaves garbage (bucket strings); a small collection step per call keeps
+-- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
 if collectgarbage then collectgarbage('step', 0) end
-return {story, isnew, newsrc, redis.call('LRANGE', skey, 0, pos - 1), measures[1], measures[2],
-        measures[3], measures[4], nsrc}
+local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', skey, 0, pos - 1)
+return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc}
 """
+
+CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + BODY + TAIL

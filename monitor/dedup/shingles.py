@@ -65,18 +65,19 @@ def tokens(text: str) -> list[str]:
     return [canonical(w) for w in words(text)]
 
 
-_WORD_HASHES: dict[str, int] = {}
-"""Raw word -> hash of its canonical form; a plain dict because it is read ~300 times per
-text (an lru_cache call costs several times a dict lookup). Cleared when it grows too big."""
+class _WordHashes(dict[str, int]):
+    """Raw word -> hash of its canonical form, computed on first sight; read with map()
+    about 300 times per text (a Python call per word cost several times the lookup).
+    Cleared between texts when it grows too big."""
+
+    def __missing__(self, word: str) -> int:
+        digest = hashlib.blake2b(canonical(word).encode(), digest_size=8).digest()
+        h = self[word] = int.from_bytes(digest, "little")
+        return h
+
+
+_WORD_HASHES = _WordHashes()
 _WORD_HASHES_MAX = 100_000
-
-
-def _word_hash(word: str) -> int:
-    if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
-        _WORD_HASHES.clear()
-    digest = hashlib.blake2b(canonical(word).encode(), digest_size=8).digest()
-    h = _WORD_HASHES[word] = int.from_bytes(digest, "little")
-    return h
 
 
 def _fmix(h: Hashes) -> Hashes:
@@ -94,8 +95,9 @@ def shingle_hashes(text: str, k: int) -> Hashes:
     ws = words(text)
     if not ws:
         return np.zeros(0, dtype=np.uint64)
-    known = _WORD_HASHES.get
-    th = np.array([known(w) or _word_hash(w) for w in ws], dtype=np.uint64)
+    if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
+        _WORD_HASHES.clear()
+    th = np.fromiter(map(_WORD_HASHES.__getitem__, ws), dtype=np.uint64, count=len(ws))
     n = max(1, len(ws) - k + 1)
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
@@ -107,22 +109,63 @@ def shingle_hashes(text: str, k: int) -> Hashes:
 class MinHasher:
     """MinHash with `num_perm` multiply-add-shift hash functions of the 64-bit shingle
     hashes (vectorised: one numpy product per text, not one Python call per shingle).
-    Each minimum is rehashed and cut to 16 bits: two different minima then agree by chance
-    once in 65,536, a negligible bias for half the memory of 32 bits. (Rehashed because a
-    minimum's own top bits are mostly zeros.)"""
+    Each minimum is rehashed (a minimum's own top bits are mostly zeros) and kept whole for
+    the LSH bands; the index stores only its low BITS bits (b-bit MinHash, see `packed`)."""
 
     def __init__(self, num_perm: int, seed: int = 1) -> None:
         rng = np.random.default_rng(seed)
         self.a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self.b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
 
-    def signature(self, hashes: Hashes) -> Signature:
-        """The minimum of each hash function over the shingles (all ones for no shingles)."""
+    def minima(self, hashes: Hashes) -> Hashes:
+        """The rehashed minimum of each hash function over the shingles (all ones for none)."""
         if hashes.size == 0:
-            return np.full(self.a.size, 0xFFFF, dtype=np.uint16)
+            return np.full(self.a.size, 2**64 - 1, dtype=np.uint64)
         with np.errstate(over="ignore"):
             mixed = hashes[:, None] * self.a[None, :] + self.b[None, :]
-            return (_fmix(mixed.min(axis=0)) & np.uint64(0xFFFF)).astype(np.uint16)
+            return _fmix(mixed.min(axis=0))
+
+    def signature(self, hashes: Hashes) -> Signature:
+        """The minima cut to 16 bits (what `estimate` compares)."""
+        return (self.minima(hashes) & np.uint64(0xFFFF)).astype(np.uint16)
+
+
+BITS = 4
+"""Bits of each minimum the index stores (b-bit MinHash, Li and Koenig 2010): two different
+minima then agree by chance once in 16, which `packed_estimate` subtracts. The estimate's
+standard error at Jaccard 0.4 over 128 values is 0.047, against 0.043 with 16 bits, for a
+quarter of the bytes (64 B a signature)."""
+
+
+def packed(minima: Hashes) -> bytes:
+    """The low BITS bits of each minimum, two to a byte (value 2i low, 2i + 1 high)."""
+    low = (minima & np.uint64(0xF)).astype(np.uint8)
+    return (low[0::2] | (low[1::2] << np.uint8(4))).tobytes()
+
+
+def packed_estimate(a: bytes, b: bytes, n_a: int, n_b: int) -> tuple[float, float]:
+    """Jaccard and containment from two `packed` signatures, corrected for chance agreement
+    (P(equal) = J + (1 - J) / 16); the same arithmetic as the Redis script."""
+    x, y = np.frombuffer(a, dtype=np.uint8), np.frombuffer(b, dtype=np.uint8)
+    equal = np.count_nonzero((x & 0xF) == (y & 0xF)) + np.count_nonzero((x >> 4) == (y >> 4))
+    chance = 1.0 / (1 << BITS)
+    j = max(0.0, (equal / (2 * x.size) - chance) / (1.0 - chance))
+    smaller = min(n_a, n_b)
+    if smaller == 0:
+        return 0.0, 0.0
+    return j, min(1.0, j * (n_a + n_b) / ((1.0 + j) * smaller))
+
+
+def band_hashes(minima: Hashes, bands: int, rows: int) -> bytes:
+    """8 bytes (big-endian) a band: a hash of the band's number and its `rows` whole minima.
+    The LSH files band b under its first bits and checks 2 more, so two items share a band
+    key by chance once in 2**40 or so, whatever the index size."""
+    m = minima[: bands * rows].reshape(bands, rows)
+    with np.errstate(over="ignore"):
+        h = np.arange(1, bands + 1, dtype=np.uint64) * _MIX[rows % len(_MIX)]
+        for r in range(rows):
+            h += m[:, r] * _MIX[r % len(_MIX)]
+        return _fmix(h).astype(">u8").tobytes()
 
 
 def exact(a: Hashes, b: Hashes) -> tuple[float, float, int]:

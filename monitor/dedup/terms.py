@@ -26,7 +26,9 @@ import hashlib
 import math
 import re
 import struct
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.dedup.shingles import canonical
 from monitor.normalise import normalise
@@ -54,9 +56,10 @@ yours said says say told according new one two three year years week monday tues
 wednesday thursday friday saturday sunday
 """.split())
 
-# Sentences end at . ! ? or a line break; words are runs of letters and digits.
-_SENTENCES = re.compile(r"[.!?\n]")
+# Sentences end at . ! ? or a line break; words are runs of letters and digits; a
+# sentence's opening word is its first.
 _WORD = re.compile(r"[^\W_]+")
+_OPENING = re.compile(r"(?:\A|[.!?\n])[^.!?\n]*?([^\W_]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,54 +73,73 @@ class TermSketch:
     def encode(self) -> bytes:
         """Header (term count, name count, flags), then 3 bytes a term, 2 a name."""
         flat = [x for h, w in self.terms for x in (h, w)]
-        return struct.pack(f"<3B{'HB' * len(self.terms)}{len(self.names)}H", len(self.terms),
-                           len(self.names), self.flags, *flat, *self.names)
+        return _layout(len(self.terms), len(self.names)).pack(len(self.terms), len(self.names), self.flags,
+                                                              *flat, *self.names)
+
+
+@lru_cache(maxsize=(TERMS + 1) * (NAMES + 1))
+def _layout(terms: int, names: int) -> struct.Struct:
+    return struct.Struct(f"<3B{'HB' * terms}{names}H")
 
 
 def _hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=2).digest(), "little")
 
 
-_TOKENS: dict[str, tuple[int, int, bool]] = {}
-"""Raw token -> (content-word hash or -1, name hash or -1, may be a name: capitalised or a
-number); a plain dict, read once per token of every text (as shingles' _WORD_HASHES)."""
+class _Tokens(dict[str, int]):
+    """Raw token -> its content-word hash (-1: not a content word), computed on first
+    sight; `names` holds the name hash of the tokens that may be names (capitalised, or a
+    number). Plain dicts read with map() (per token of every text: a call per token cost
+    more than the rest of the sketch). Cleared between texts when they grow too big."""
+
+    names: dict[str, int] = {}
+
+    def __missing__(self, token: str) -> int:
+        word = canonical(normalise(token))
+        content = len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS
+        if token.isdigit() or (token[0].isupper() and word not in STOP_WORDS):
+            self.names[token] = _hash("#" + word)
+        found = self[token] = _hash(word) if content else -1
+        return found
+
+
+_TOKENS = _Tokens()
 _TOKENS_MAX = 200_000
-
-
-def _token(token: str) -> tuple[int, int, bool]:
-    if len(_TOKENS) >= _TOKENS_MAX:
-        _TOKENS.clear()
-    word = canonical(normalise(token))
-    content = len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS
-    nameable = token.isdigit() or (token[0].isupper() and word not in STOP_WORDS)
-    found = _TOKENS[token] = (_hash(word) if content else -1, _hash("#" + word), nameable)
-    return found
 
 
 def _words(text: str) -> tuple[dict[int, int], set[int]]:
     """Content words (hashes) with their counts, and names and numbers (hashes), of a text:
-    a capitalised word names something unless it opens a sentence (a number always does)."""
-    counts: dict[int, int] = {}
-    names: set[int] = set()
-    known = _TOKENS.get
-    for sentence in _SENTENCES.split(text):
-        opening = True
-        for token in _WORD.findall(sentence):
-            content, name, nameable = known(token) or _token(token)
-            if nameable and (not opening or token[0].isdigit()):
-                names.add(name)
-            if content >= 0:
-                counts[content] = counts.get(content, 0) + 1
-            opening = False
+    a capitalised word names something unless it opens a sentence (a number always does),
+    so a name is a nameable token found more often than it opens a sentence."""
+    if len(_TOKENS) >= _TOKENS_MAX:
+        _TOKENS.clear()
+        _TOKENS.names.clear()
+    tokens = _WORD.findall(text)
+    counts = Counter(map(_TOKENS.__getitem__, tokens))
+    counts.pop(-1, None)
+    named = _TOKENS.names
+    nameable = Counter(t for t in tokens if t in named)
+    if not nameable:
+        return counts, set()
+    opening = Counter(m.group(1) for m in _OPENING.finditer(text))
+    names = {named[t] for t, n in nameable.items() if t[0].isdigit() or n > opening[t]}
     return counts, names
+
+
+def _weight(count: int) -> int:
+    """1 + ln tf as a byte (WEIGHT_SCALE), at most 255 (from tf 61 up)."""
+    return _WEIGHTS[count] if count < len(_WEIGHTS) else 255
+
+
+_WEIGHTS = [0] + [min(255, round((1 + math.log(c)) * WEIGHT_SCALE)) for c in range(1, 64)]
 
 
 def sketch(text: str) -> TermSketch:
     counts, names = _words(text)
-    terms = sorted((h, min(255, round((1 + math.log(c)) * WEIGHT_SCALE))) for h, c in counts.items())
+    kept = sorted(counts)  # the consistent sample: the smallest hashes
     hashed = sorted(names)
-    flags = (FULL_TERMS if len(terms) > TERMS else 0) | (FULL_NAMES if len(hashed) > NAMES else 0)
-    return TermSketch(tuple(terms[:TERMS]), tuple(hashed[:NAMES]), flags)
+    flags = (FULL_TERMS if len(kept) > TERMS else 0) | (FULL_NAMES if len(hashed) > NAMES else 0)
+    return TermSketch(tuple((h, _weight(counts[h])) for h in kept[:TERMS]), tuple(hashed[:NAMES]), flags)
 
 
 def _cut(a: TermSketch, b: TermSketch, bit: int, last_a: int, last_b: int) -> int:
