@@ -293,6 +293,17 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
 
 
 async def poll_once(rt: Runtime, force: bool = False) -> list[PollResult]:
-    """Every feed once: leases taken together, then POLLS_PER_FETCH x `concurrency` polls
-    between fetch and save at a time (`rt.in_flight`)."""
-    return list(await asyncio.gather(*(poll_feed(rt, f, force) for f in rt.config.feeds)))
+    """Every feed once, in the settings' order, `rt.polls_at_once` polls at a time (as the
+    service's dispatcher runs them): leases of polls that start in the same turn share a
+    round trip, and what a pass holds (tasks, leases, their renewals) is bounded by that
+    number, not by the number of feeds."""
+    feeds = rt.config.feeds
+    results: list[PollResult | None] = [None] * len(feeds)
+    todo = iter(range(len(feeds)))
+
+    async def lane() -> None:
+        for i in todo:  # one iterator shared by every lane: each feed is taken once
+            results[i] = await poll_feed(rt, feeds[i], force)
+
+    await asyncio.gather(*(lane() for _ in range(min(len(feeds), rt.polls_at_once))))
+    return [r for r in results if r is not None]
