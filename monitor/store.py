@@ -5,7 +5,6 @@ connection itself is `connection.py`'s. Key names come from `keys.py` only.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -231,7 +230,8 @@ class Store:
         """Mark items seen, record them as recent and enqueue their alerts: one script
         run for the batch, so all or nothing (a crash before it leaves every item to be
         processed again). False for an item another worker claimed first (nothing was
-        enqueued for it). Each alert is kept under alert:<id> compressed (for labels).
+        enqueued for it). The recent record, each alert enqueued and each alert kept under
+        alert:<id> (for labels) are stored compressed (codec.compress).
         """
         if not claims:
             return []
@@ -243,10 +243,10 @@ class Store:
         for claim in claims:
             keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
             args += [len(claim.alerts), self.keys.seen(claim.item_id), *seen.record(claim.item_id),
-                     json.dumps(claim.recent)]
+                     codec.stored_recent(claim.recent)]
             kept = claim.kept or tuple(payload for _, payload in claim.alerts)
             args += [x for (_, payload), whole in zip(claim.alerts, kept, strict=True)
-                     for x in (payload, codec.compress(whole))]
+                     for x in (codec.compress(payload), codec.compress(whole))]
         with redis_errors(f"claiming {len(claims)} item(s)"):
             return [bool(done) for done in self._claim(keys=keys, args=args)]
 
