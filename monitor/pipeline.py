@@ -154,6 +154,7 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
 
 async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
+    checked = time.time()  # the claim's own seen check reads only the days since (seen.claim_days)
     unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items],
                                rt.config.seen_ttl)
     fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
@@ -165,7 +166,7 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     claims = await _decide(rt, scored)
     rt.metrics.items.labels("new").inc(len(fresh))
     claimed = await rt.timed_io("claim", len(fresh), rt.store.claim_many, claims,
-                                rt.config.seen_ttl, rt.config.recent_max)
+                                rt.config.seen_ttl, rt.config.recent_max, checked)
     enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
     await observe_claims(rt, [(s, c) for s, c, ok in zip(scored, claims, claimed, strict=True) if ok])  # surges
     rt.metrics.items.labels("alerted").inc(enqueued)

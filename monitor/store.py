@@ -226,17 +226,20 @@ class Store:
         with redis_errors("checking seen items"):
             return [not found for found in self._unseen(args=args)]
 
-    def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int) -> list[bool]:
+    def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int,
+                   checked_at: float | None = None) -> list[bool]:
         """Mark items seen, record them as recent and enqueue their alerts: one script
         run for the batch, so all or nothing (a crash before it leaves every item to be
         processed again). False for an item another worker claimed first (nothing was
         enqueued for it). The recent record, each alert enqueued and each alert kept under
-        alert:<id> (for labels) are stored compressed (codec.compress).
+        alert:<id> (for labels) are stored compressed (codec.compress). `checked_at`: when
+        `unseen` found these items new, so that the claim's own check reads only the days
+        since (seen.claim_days); None: every day of the window.
         """
         if not claims:
             return []
         now = time.time()
-        first, last = seen.days(now, ttl)
+        first, last = seen.claim_days(now, ttl, checked_at)
         keys = [self.keys.outbox, self.keys.recent]
         args: list[str | bytes | int] = [max(1, int(ttl)), f"{now:.3f}", recent_max, self.keys.seen_buckets,
                                          first, last, seen.expires_at(last, ttl)]
