@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -184,8 +185,8 @@ async def _detect_and_score(rt: Runtime, items: list[Item]) -> tuple[list[Item],
                                                  rt.scorer.score(documents))  # the scorer times itself
     else:
         languages, scores = language.detect_many(documents), await rt.scorer.score(documents)
-    for lang in languages:
-        rt.metrics.languages.labels(lang).inc()
+    for lang, count in Counter(languages).items():  # a metric's labels() per language, not per item
+        rt.metrics.languages.labels(lang).inc(count)
     return [replace(item, language=lang) for item, lang in zip(items, languages, strict=True)], scores
 
 
