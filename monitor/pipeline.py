@@ -166,10 +166,15 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     scored = await article_stage.judge(rt, fresh, scores)  # short items: on the page behind the link
     claims = await _decide(rt, scored)
     rt.metrics.items.labels("new").inc(len(fresh))
-    claimed = await rt.timed_io("claim", len(fresh), rt.store.claim_many, claims,
-                                rt.config.seen_ttl, rt.config.recent_max, checked)
+
+    def claim_and_count() -> list[bool]:  # one thread hop for both steps
+        with rt.timed("claim", len(fresh)):
+            claimed = rt.store.claim_many(claims, rt.config.seen_ttl, rt.config.recent_max, checked)
+        observe_claims(rt, [(s, c) for s, c, ok in zip(scored, claims, claimed, strict=True) if ok])  # surges
+        return claimed
+
+    claimed = await rt.io(claim_and_count)
     enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
-    await observe_claims(rt, [(s, c) for s, c, ok in zip(scored, claims, claimed, strict=True) if ok])  # surges
     rt.metrics.items.labels("alerted").inc(enqueued)
     return len(fresh), enqueued
 
