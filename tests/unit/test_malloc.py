@@ -46,3 +46,27 @@ def heaps(mode: str) -> int:
 def test_threads_allocating_at_once_share_two_arenas_once_capped() -> None:
     assert heaps("capped") <= 2
     assert heaps("plain") > 2  # the case the cap is for: without it, threads get arenas of their own
+
+
+def test_start_up_objects_are_frozen_and_later_garbage_still_collected() -> None:
+    import gc
+    import weakref
+
+    from monitor.malloc import freeze_startup
+
+    class Node:
+        pass
+
+    kept = Node()
+    kept.me = kept  # type: ignore[attr-defined]  # a cycle alive at start-up
+    try:
+        freeze_startup()
+        assert gc.get_freeze_count() > 0 and not gc.is_finalized(kept)
+        later = Node()
+        later.me = later  # type: ignore[attr-defined]
+        gone = weakref.ref(later)
+        del later
+        gc.collect()
+        assert gone() is None  # made after the freeze: collected as before
+    finally:
+        gc.unfreeze()
