@@ -21,17 +21,18 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from monitor import codec, language, urls
+from monitor import language, urls
+from monitor.claims import decide_claims
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
 from monitor.ingest import article_stage, fetch, parse
-from monitor.items import Alert, Item, Recent, Scored, TopicScore
+from monitor.items import Item, Scored, TopicScore
 from monitor.runtime import FeedConfig, Runtime
 from monitor.spans import next_try, span
 from monitor.store import Claim, FeedState, FeedUpdate
@@ -216,48 +217,12 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
                          rt.config.full_text_channels)
 
 
-def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], stories: Mapping[int, StoryMatch],
-                  follow_up_sources: int, now: float, full_text: Collection[str] | None = None) -> list[Claim]:
-    """The claim of each scored item (pure): its alerts as built, with the story set when
-    it starts one; a later copy of a story already alerted claims only a follow-up, when
-    it brings the story's `follow_up_sources`-th source (0: never), else nothing. The
-    outbox carries an alert's text cut to what its channel prints, unless the channel is
-    in `full_text` (None: every channel); the whole alert is kept for labels."""
-    claims = []
-    for i, scored in enumerate(batch):
-        story = stories.get(i)
-        found = wanted[i]
-        if story is not None and story.is_new:
-            found = [replace(a, story=story.story_id, sources=story.sources) for a in found]
-        elif story is not None:
-            follow = story.new_source and story.n_sources == follow_up_sources > 0
-            found = [replace(a, kind="follow_up", story=story.story_id, sources=story.sources)
-                     for a in found] if follow else []
-        sent = [alerts.as_sent(a, full_text is None or a.channel in full_text) for a in found]
-        payloads = tuple((a.id, codec.encode_alert(a)) for a in sent)
-        kept = tuple(codec.encode_alert(a) for a in found) if sent != found else ()
-        record = _recent_record(scored, story.story_id if story else None, now)
-        claims.append(Claim(scored.item.id, record, payloads, kept))
-    return claims
-
-
 def _unique(items: list[Item]) -> list[Item]:
     """A feed may list one item twice; score and claim it once."""
     seen: dict[str, Item] = {}
     for item in items:
         seen.setdefault(item.id, item)
     return list(seen.values())
-
-
-def _recent_record(scored: Scored, story_id: str | None, now: float) -> dict[str, Any]:
-    """What `recent` keeps of an item, as the JSON fields the claim stores."""
-    item = scored.item
-    return codec.recent_fields(Recent(
-        id=item.id, source=item.source, title=item.title, url=item.url, published=item.published,
-        story=story_id, seen_at=round(now, 3),
-        scores={t: round(s.score, 4) for t, s in scored.scores.items()},
-        terms={t: s.terms for t, s in scored.scores.items()}, language=item.language,
-    ))
 
 
 async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:
