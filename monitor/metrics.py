@@ -14,6 +14,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from monitor.feed_metrics import PerFeed
+
 log = logging.getLogger("monitor.metrics")
 
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -25,7 +27,8 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
-        self.polls = Counter("monitor_polls", "Feed polls by feed and outcome", ["feed", "outcome"], registry=r)
+        # Series per feed: plain numbers (feed_metrics.py), not a prometheus_client child each.
+        self.polls = PerFeed("counter", "monitor_polls", "Feed polls by feed and outcome", ["feed", "outcome"], r)
         self.items = Counter("monitor_items", "Items by stage: fetched, new, neardup (checked), alerted",
                              ["stage"], registry=r)
         self.languages = Counter("monitor_items_by_language", "New items by the language detected "
@@ -37,10 +40,10 @@ class Metrics:
                                        ["stage"], buckets=STAGE_BUCKETS, registry=r)
         self.outbox = Gauge("monitor_outbox_alerts", "Alerts in the outbox by state", ["state"], registry=r)
         self.sends = Counter("monitor_sends", "Alert sends by channel and result", ["channel", "result"], registry=r)
-        self.last_success = Gauge("monitor_feed_last_success_timestamp_seconds",
-                                  "Time of each feed's last successful poll", ["feed"], registry=r)
-        self.staleness = Gauge("monitor_feed_staleness_seconds",
-                               "Seconds since each feed's last successful poll", ["feed"], registry=r)
+        self.last_success = PerFeed("gauge", "monitor_feed_last_success_timestamp_seconds",
+                                    "Time of each feed's last successful poll", ["feed"], r)
+        self.staleness = PerFeed("gauge", "monitor_feed_staleness_seconds",
+                                 "Seconds since each feed's last successful poll", ["feed"], r)
         self.topic_stories = Counter("monitor_topic_stories", "Distinct stories over each topic's threshold "
                                      "(copies counted once), as the surge detector counts them", ["topic"], registry=r)
         self.surge_window = Gauge("monitor_surge_window_stories", "Distinct stories of each topic in its "

@@ -20,17 +20,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from monitor import codec, language, urls
+from monitor import language, urls
+from monitor.claims import decide_claims
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
 from monitor.ingest import article_stage, fetch, parse
-from monitor.items import Alert, Item, Recent, Scored, TopicScore
+from monitor.items import Item, Scored, TopicScore
 from monitor.runtime import FeedConfig, Runtime
 from monitor.spans import next_try, span
 from monitor.store import Claim, FeedState, FeedUpdate
@@ -154,6 +156,7 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
 
 async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
+    checked = time.time()  # the claim's own seen check reads only the days since (seen.claim_days)
     unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items],
                                rt.config.seen_ttl)
     fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
@@ -164,10 +167,15 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
     scored = await article_stage.judge(rt, fresh, scores)  # short items: on the page behind the link
     claims = await _decide(rt, scored)
     rt.metrics.items.labels("new").inc(len(fresh))
-    claimed = await rt.timed_io("claim", len(fresh), rt.store.claim_many, claims,
-                                rt.config.seen_ttl, rt.config.recent_max)
+
+    def claim_and_count() -> list[bool]:  # one thread hop for both steps
+        with rt.timed("claim", len(fresh)):
+            claimed = rt.store.claim_many(claims, rt.config.seen_ttl, rt.config.recent_max, checked)
+        observe_claims(rt, [(s, c) for s, c, ok in zip(scored, claims, claimed, strict=True) if ok])  # surges
+        return claimed
+
+    claimed = await rt.io(claim_and_count)
     enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
-    await observe_claims(rt, [(s, c) for s, c, ok in zip(scored, claims, claimed, strict=True) if ok])  # surges
     rt.metrics.items.labels("alerted").inc(enqueued)
     return len(fresh), enqueued
 
@@ -183,8 +191,8 @@ async def _detect_and_score(rt: Runtime, items: list[Item]) -> tuple[list[Item],
                                                  rt.scorer.score(documents))  # the scorer times itself
     else:
         languages, scores = language.detect_many(documents), await rt.scorer.score(documents)
-    for lang in languages:
-        rt.metrics.languages.labels(lang).inc()
+    for lang, count in Counter(languages).items():  # a metric's labels() per language, not per item
+        rt.metrics.languages.labels(lang).inc(count)
     return [replace(item, language=lang) for item, lang in zip(items, languages, strict=True)], scores
 
 
@@ -209,48 +217,12 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
                          rt.config.full_text_channels)
 
 
-def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], stories: Mapping[int, StoryMatch],
-                  follow_up_sources: int, now: float, full_text: Collection[str] | None = None) -> list[Claim]:
-    """The claim of each scored item (pure): its alerts as built, with the story set when
-    it starts one; a later copy of a story already alerted claims only a follow-up, when
-    it brings the story's `follow_up_sources`-th source (0: never), else nothing. The
-    outbox carries an alert's text cut to what its channel prints, unless the channel is
-    in `full_text` (None: every channel); the whole alert is kept for labels."""
-    claims = []
-    for i, scored in enumerate(batch):
-        story = stories.get(i)
-        found = wanted[i]
-        if story is not None and story.is_new:
-            found = [replace(a, story=story.story_id, sources=story.sources) for a in found]
-        elif story is not None:
-            follow = story.new_source and story.n_sources == follow_up_sources > 0
-            found = [replace(a, kind="follow_up", story=story.story_id, sources=story.sources)
-                     for a in found] if follow else []
-        sent = [alerts.as_sent(a, full_text is None or a.channel in full_text) for a in found]
-        payloads = tuple((a.id, codec.encode_alert(a)) for a in sent)
-        kept = tuple(codec.encode_alert(a) for a in found) if sent != found else ()
-        record = _recent_record(scored, story.story_id if story else None, now)
-        claims.append(Claim(scored.item.id, record, payloads, kept))
-    return claims
-
-
 def _unique(items: list[Item]) -> list[Item]:
     """A feed may list one item twice; score and claim it once."""
     seen: dict[str, Item] = {}
     for item in items:
         seen.setdefault(item.id, item)
     return list(seen.values())
-
-
-def _recent_record(scored: Scored, story_id: str | None, now: float) -> dict[str, Any]:
-    """What `recent` keeps of an item, as the JSON fields the claim stores."""
-    item = scored.item
-    return codec.recent_fields(Recent(
-        id=item.id, source=item.source, title=item.title, url=item.url, published=item.published,
-        story=story_id, seen_at=round(now, 3),
-        scores={t: round(s.score, 4) for t, s in scored.scores.items()},
-        terms={t: s.terms for t, s in scored.scores.items()}, language=item.language,
-    ))
 
 
 async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:
@@ -293,6 +265,17 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
 
 
 async def poll_once(rt: Runtime, force: bool = False) -> list[PollResult]:
-    """Every feed once: leases taken together, then POLLS_PER_FETCH x `concurrency` polls
-    between fetch and save at a time (`rt.in_flight`)."""
-    return list(await asyncio.gather(*(poll_feed(rt, f, force) for f in rt.config.feeds)))
+    """Every feed once, in the settings' order, `rt.polls_at_once` polls at a time (as the
+    service's dispatcher runs them): leases of polls that start in the same turn share a
+    round trip, and what a pass holds (tasks, leases, their renewals) is bounded by that
+    number, not by the number of feeds."""
+    feeds = rt.config.feeds
+    results: list[PollResult | None] = [None] * len(feeds)
+    todo = iter(range(len(feeds)))
+
+    async def lane() -> None:
+        for i in todo:  # one iterator shared by every lane: each feed is taken once
+            results[i] = await poll_feed(rt, feeds[i], force)
+
+    await asyncio.gather(*(lane() for _ in range(min(len(feeds), rt.polls_at_once))))
+    return [r for r in results if r is not None]

@@ -183,8 +183,13 @@ class Runtime:
             self.open_session = fetch.make_session(self.config.fetch, allow_private=True)
         return self.open_session
 
+    @property
+    def polls_at_once(self) -> int:
+        """Polls between their fetch and their save at once (`in_flight`'s size)."""
+        return min(POLLS_IN_FLIGHT, POLLS_PER_FETCH * self.config.fetch.concurrency)
+
     async def __aenter__(self) -> Runtime:
-        self.in_flight = asyncio.Semaphore(min(POLLS_IN_FLIGHT, POLLS_PER_FETCH * self.config.fetch.concurrency))
+        self.in_flight = asyncio.Semaphore(self.polls_at_once)
         self.session = fetch.make_session(self.config.fetch)
         await self.scorer.start()
         return self

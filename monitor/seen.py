@@ -10,7 +10,8 @@ items in the window), is shared by every worker and survives restarts like any k
 
 Days are fixed (UTC, 86,400 s), whatever `seen_ttl` is, so changing the setting never
 loses a day: an item is remembered for `seen_ttl` at least and one day more at most (its
-day's string expires when the last of its items is due). Ids claimed before this layout
+day's string expires when the last of its items is due). The claim checks again, atomically
+with marking, but only the days since its lookup (`claim_days`): 1-2 strings, not 31. Ids claimed before this layout
 (`seen:<id>` keys) are still honoured until they expire.
 """
 
@@ -34,6 +35,20 @@ def record(item_id: str) -> tuple[str, bytes]:
 def days(now: float, ttl: float) -> tuple[int, int]:
     """The first and last day numbers whose strings a lookup at `now` reads."""
     return int((now - ttl) // DAY), int(now // DAY)
+
+
+CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (NTP: < 1 s)
+
+
+def claim_days(now: float, ttl: float, checked_at: float | None) -> tuple[int, int]:
+    """The days a claim's own seen check reads. Items found unseen at `checked_at` can have
+    been claimed since only by another worker, whose record then went to the string of a
+    day from then on (by its clock): those days are read, usually one, not the window's 31.
+    None (when they were checked is not known): the whole window."""
+    first, last = days(now, ttl)
+    if checked_at is None:
+        return first, last
+    return max(first, min(last, int((checked_at - CLOCK_SKEW) // DAY))), last
 
 
 def expires_at(day: int, ttl: float) -> int:

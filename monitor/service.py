@@ -27,6 +27,7 @@ from monitor import __version__, alert_feed, defaults, metrics, prune, settings,
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
+from monitor.malloc import freeze_startup
 from monitor.pipeline import LEASE_MAX, LEASE_MIN, poll_feed
 from monitor.redis_threads import Batched
 from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
@@ -228,6 +229,7 @@ async def serve(loaded: Loaded) -> int:
     _install_signals(service)
     http = None
     async with rt:
+        freeze_startup()  # malloc.py: full collections then walk only what polls make
         try:
             await service.prune()
             await service.sync_schedule()

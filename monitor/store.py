@@ -5,7 +5,6 @@ connection itself is `connection.py`'s. Key names come from `keys.py` only.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -227,26 +226,30 @@ class Store:
         with redis_errors("checking seen items"):
             return [not found for found in self._unseen(args=args)]
 
-    def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int) -> list[bool]:
+    def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int,
+                   checked_at: float | None = None) -> list[bool]:
         """Mark items seen, record them as recent and enqueue their alerts: one script
         run for the batch, so all or nothing (a crash before it leaves every item to be
         processed again). False for an item another worker claimed first (nothing was
-        enqueued for it). Each alert is kept under alert:<id> compressed (for labels).
+        enqueued for it). The recent record, each alert enqueued and each alert kept under
+        alert:<id> (for labels) are stored compressed (codec.compress). `checked_at`: when
+        `unseen` found these items new, so that the claim's own check reads only the days
+        since (seen.claim_days); None: every day of the window.
         """
         if not claims:
             return []
         now = time.time()
-        first, last = seen.days(now, ttl)
+        first, last = seen.claim_days(now, ttl, checked_at)
         keys = [self.keys.outbox, self.keys.recent]
         args: list[str | bytes | int] = [max(1, int(ttl)), f"{now:.3f}", recent_max, self.keys.seen_buckets,
                                          first, last, seen.expires_at(last, ttl)]
         for claim in claims:
             keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
             args += [len(claim.alerts), self.keys.seen(claim.item_id), *seen.record(claim.item_id),
-                     json.dumps(claim.recent)]
+                     codec.stored_recent(claim.recent)]
             kept = claim.kept or tuple(payload for _, payload in claim.alerts)
             args += [x for (_, payload), whole in zip(claim.alerts, kept, strict=True)
-                     for x in (payload, codec.compress(whole))]
+                     for x in (codec.compress(payload), codec.compress(whole))]
         with redis_errors(f"claiming {len(claims)} item(s)"):
             return [bool(done) for done in self._claim(keys=keys, args=args)]
 

@@ -11,8 +11,8 @@ from monitor.seen import SEEN_FUNCTION
 # string (seen.py), which expires when its last record is `ttl` old.
 #   KEYS: outbox, recent, then per item: alert:<id>...
 #   ARGV: ttl, now, recent_max, bucket prefix, first day, last day, expire-at, then per
-#         item: its alert count n, legacy seen key, shard, record, recent_json, then n
-#         pairs (alert_json for the outbox, the alert as kept under alert:<id>)
+#         item: its alert count n, legacy seen key, shard, record, recent record, then n
+#         pairs (the alert for the outbox, the alert as kept under alert:<id>), each zlib
 #   Returns 1 per item claimed here, 0 per item claimed before.
 CLAIM_LUA = SEEN_FUNCTION + """
 local done, k, a = {}, 3, 8

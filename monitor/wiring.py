@@ -186,8 +186,10 @@ def store(loaded: Loaded) -> Store:
 def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runtime] | None = None) -> Runtime:
     """The runtime of a poll: Redis, model and configs, with this process's worker name."""
     from monitor.delivery.outbox import Outbox
+    from monitor.malloc import cap_arenas
     from monitor.runtime import Runtime
 
+    cap_arenas()  # before the runtime's Redis threads start (malloc.py)
     cls = cls or Runtime
     classifier = classifier or load_classifier(loaded)
     classifier.require(loaded.settings.topics)

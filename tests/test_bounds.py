@@ -57,6 +57,24 @@ def test_seen_window_and_ids_claimed_before_the_seen_set(redis_client) -> None:
     assert store.unseen(["long-ago"], 5 * defaults.DAY) == [False]
 
 
+def test_a_claim_rechecks_only_the_days_since_its_items_were_found_unseen(redis_client) -> None:
+    store, keys = Store(redis_client, Keys("t:")), Keys("t:")
+    now = time.time()
+    ttl = 30 * defaults.DAY
+    assert store.unseen(["raced", "old"], ttl) == [True, True]
+    # Another worker claims "raced" after this one's check: the claim's own check sees it.
+    assert store.claim_many([Claim("raced", {"id": "r"})], ttl, 10, checked_at=now) == [True]
+    assert store.claim_many([Claim("raced", {"id": "r"})], ttl, 10, checked_at=now) == [False]
+    # A record three days old was the lookup's to find; the claim reads today (and the day
+    # before, within CLOCK_SKEW of midnight), not the window's 31 days.
+    shard, rec = seen.record("old")
+    _, today = seen.days(now, ttl)
+    redis_client.set(f"{keys.seen_buckets}{today - 3}:{shard}", rec)
+    assert seen.claim_days(now, ttl, now)[0] >= today - 1
+    assert store.claim_many([Claim("old", {"id": "o"})], ttl, 10, checked_at=now) == [True]
+    assert store.claim_many([Claim("old", {"id": "o"})], ttl, 10) == [False]  # the window, without checked_at
+
+
 def test_dead_letters_are_capped_and_resent_in_batches(redis_client) -> None:
     outbox = Outbox(redis_client, Keys(), "w1", dead_max=5)
     outbox.ensure_group()

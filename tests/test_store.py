@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from monitor import seen
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from monitor import codec, seen
+from monitor.items import Alert, Recent
 from monitor.keys import Keys
 from monitor.store import Claim, Store
 
@@ -46,3 +50,23 @@ def test_saving_a_feed_sets_clears_counts_and_releases_only_its_own_lease(redis_
     assert store.lease_and_state("g", "w2", 10) is None  # still w1's
     store.update_feed("g", {"items": 4}, release="w1")
     assert store.lease_and_state("g", "w2", 10) is not None and store.feed_state("g").items == 4
+
+
+def test_a_claim_keeps_its_recent_record_and_alerts_compressed_and_reads_them_back(redis_client) -> None:
+    store = Store(redis_client, Keys("t:"))
+    record = Recent(id="i1", source="feed", title="Talks in Sochi", url="https://news.example.org/1",
+                    published=datetime(2026, 3, 1, 6, 30, tzinfo=UTC), story=None, seen_at=1772346600.123,
+                    scores={"t1": 0.8123, "t2": 0.0, "t3": 0.0}, terms={"t1": ("sochi", "talks"), "t2": (), "t3": ()},
+                    language="en")
+    alert = Alert(id="3f2a9c1d", channel="hook", topic="t1", topic_title="T1", score=0.8123, threshold=0.5,
+                  terms=("sochi",), item_id="i1", source="feed", title="Talks in Sochi", url=record.url,
+                  published=record.published, text="Turkish and Russian officials met in Sochi. " * 20)
+    payload = codec.encode_alert(alert)
+    assert store.claim_many([Claim("i1", codec.recent_fields(record), (("3f2a9c1d", payload),))], 60, 100) == [True]
+    [(_, stored)] = redis_client.xrange("t:recent")
+    [(_, queued)] = redis_client.xrange("t:outbox")
+    # Zero scores and empty term lists are left out: read back as 0 and none.
+    assert store.recent(1) == [replace(record, scores={"t1": 0.8123}, terms={"t1": ("sochi", "talks")})]
+    assert len(stored[b"item"]) < 0.6 * len(codec.encode_recent(record).encode())  # 48 % on the bench's
+    assert codec.decode_alert(queued[b"alert"]) == alert
+    assert queued[b"alert"][:1] == b"x" and len(queued[b"alert"]) * 3 < len(payload)  # zlib

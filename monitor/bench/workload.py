@@ -173,9 +173,6 @@ class Workload:
     def path(self, name: str) -> Path:
         return self.root / f"{name}.xml"
 
-    def bodies(self) -> list[bytes]:
-        return [self.path(name).read_bytes() for name in self.names]
-
 
 def _item(link: str, art: Article, n: int, total: int) -> str:
     date = format_datetime(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=total - n))

@@ -69,6 +69,11 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+def has_words(text: str, n: int) -> bool:
+    """At least `n` words: split no further than that (a long item's text is not cut up)."""
+    return n <= 0 or len(text.split(maxsplit=n - 1)) >= n
+
+
 def extract(body: bytes, url: str, max_chars: int) -> str:
     """The page's main text, whitespace collapsed and cut at a word boundary (runs where
     scoring runs: in the scoring worker, else in a thread). Comments are left out: they are

@@ -41,7 +41,7 @@ def wants_page(config: ArticleConfig, item: Item, scores: dict[str, TopicScore],
     mode = config.mode_for(item.source)
     if mode == "never" or not item.url.startswith(("http://", "https://")):
         return False
-    if article.words(item.text) >= config.below_words:
+    if article.has_words(item.text, config.below_words):
         return False
     return mode == "always" or any(s.score >= config.bar for t, s in scores.items() if t in topics)
 

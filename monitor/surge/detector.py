@@ -5,7 +5,7 @@ tested against its usual rate, and a surge is claimed and enqueued once (counter
 
 Runs after the claim, so each item is counted by the worker that claimed it (a crash between
 the claim and this step loses that item's count, never adds one). Blocking: the service
-runs it in a Redis thread (pipeline.py).
+runs it in the claim's Redis thread (pipeline.py).
 """
 
 from __future__ import annotations
@@ -113,15 +113,17 @@ class SurgeDetector:
         return out
 
 
-async def observe_claims(rt: Runtime, claimed: Sequence[tuple[Scored, Claim]]) -> None:
-    """The poll's step: count the claimed items' stories and alert a surge, in a Redis
-    thread. The items are claimed already: a Redis failure here is logged, not the poll's."""
+def observe_claims(rt: Runtime, claimed: Sequence[tuple[Scored, Claim]]) -> None:
+    """The poll's step: count the claimed items' stories and alert a surge. Blocking: the
+    pipeline runs it in the claim's Redis thread, right after the claim (one thread hop for
+    both). The items are claimed already: a Redis failure here is logged, not the poll's."""
     if rt.surge is None:
         return
     seen = seen_in(claimed, rt.surge.configs, rt.config.rules, rt.config.feed_gates)
     if not seen:
         return
     try:
-        await rt.timed_io("surge", len(seen), rt.surge.observe, seen, time.time())
+        with rt.timed("surge", len(seen)):
+            rt.surge.observe(seen, time.time())
     except StoreError as exc:
         log.warning("surge counts not updated: %s", exc)
