@@ -151,7 +151,8 @@ def main() -> int:
            zip(held, clf.score([r["text"] for r in held], explain=False), strict=True)],
           thresholds, judged=False)
     rows = [json.loads(line) for line in args.parallel.read_text(encoding="utf-8").splitlines()]
-    # Stories s..: written before the last lexicon change; t..: after it (clean evidence).
+    # Stories s..: written before the last lexicon change; t..: after it (clean evidence for
+    # that model); u..: written before the training data of session 5 (clean evidence for it).
     for group in sorted({r["story"][0] for r in rows}):
         print(f"\nthe same stories in four languages ({args.parallel.name}, stories {group}..: "
               f"headlines and leads, turkey_russia_syria at {thresholds['turkey_russia_syria']:.2f}; "
