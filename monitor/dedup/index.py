@@ -218,7 +218,7 @@ class NearDupIndex:
             keys.neardup_story_sources(""), ref, _story_id(ref, current), sig, n, entry,
             item.source, str(int(now)), cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
             band_hashes, cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_contained_shingles,
-            cfg.max_candidates, cfg.max_bucket, terms.sketch(item.document).encode(), cfg.cosine_threshold,
+            cfg.max_candidates, cfg.max_bucket, terms.encoded(item.document), cfg.cosine_threshold,
             cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,
             current, oldest, cfg.field_bits, cfg.records_per_field, len(topics),
             *(keys.neardup_topic(t) for t in topics),

@@ -22,7 +22,6 @@ import numpy.typing as npt
 from monitor.normalise import words
 
 Hashes = npt.NDArray[np.uint64]
-Signature = npt.NDArray[np.uint16]
 
 # British -> American, first matching rule wins; only words of 5+ letters are touched.
 _SPELLING = tuple(
@@ -103,7 +102,17 @@ def shingle_hashes(text: str, k: int) -> Hashes:
     with np.errstate(over="ignore"):
         for j in range(min(k, len(ws))):
             h += th[j : j + n] * _MIX[j % len(_MIX)]
-        return np.unique(_fmix(h))
+        return _distinct(_fmix(h))
+
+
+def _distinct(h: Hashes) -> Hashes:
+    """np.unique of a few hundred values, 4x faster (numpy 2's hash-based unique costs
+    ~20 us on 300 values, a sort ~5 us)."""
+    h.sort()
+    keep = np.empty(h.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(h[1:], h[:-1], out=keep[1:])
+    return h[keep]
 
 
 class MinHasher:
@@ -122,12 +131,9 @@ class MinHasher:
         if hashes.size == 0:
             return np.full(self.a.size, 2**64 - 1, dtype=np.uint64)
         with np.errstate(over="ignore"):
-            mixed = hashes[:, None] * self.a[None, :] + self.b[None, :]
+            mixed = hashes[:, None] * self.a[None, :]
+            mixed += self.b  # in place: one array of shingles x num_perm, not two
             return _fmix(mixed.min(axis=0))
-
-    def signature(self, hashes: Hashes) -> Signature:
-        """The minima cut to 16 bits (what `estimate` compares)."""
-        return (self.minima(hashes) & np.uint64(0xFFFF)).astype(np.uint16)
 
 
 BITS = 4
@@ -174,13 +180,3 @@ def exact(a: Hashes, b: Hashes) -> tuple[float, float, int]:
     union = a.size + b.size - shared
     smaller = min(a.size, b.size)
     return (shared / union if union else 0.0, shared / smaller if smaller else 0.0, shared)
-
-
-def estimate(sig_a: Signature, sig_b: Signature, n_a: int, n_b: int) -> tuple[float, float]:
-    """Jaccard and min-side containment estimated from two signatures and the set sizes
-    (|A and B| = J (|A| + |B|) / (1 + J)); the same arithmetic as the Redis script."""
-    j = float(np.count_nonzero(sig_a == sig_b)) / sig_a.size
-    smaller = min(n_a, n_b)
-    if smaller == 0:
-        return 0.0, 0.0
-    return j, min(1.0, j * (n_a + n_b) / ((1.0 + j) * smaller))

@@ -30,6 +30,9 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
+
 from monitor.dedup.shingles import canonical
 from monitor.normalise import normalise
 
@@ -59,6 +62,9 @@ wednesday thursday friday saturday sunday
 # Sentences end at . ! ? or a line break; words are runs of letters and digits; a
 # sentence's opening word is its first.
 _WORD = re.compile(r"[^\W_]+")
+# The same words in ASCII text (letters and digits are all its word characters but "_"),
+# found 3x faster by str.translate and split than by the regex.
+_ASCII_SPACES = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 _OPENING = re.compile(r"(?:\A|[.!?\n])[^.!?\n]*?([^\W_]+)")
 
 
@@ -107,39 +113,59 @@ _TOKENS = _Tokens()
 _TOKENS_MAX = 200_000
 
 
-def _words(text: str) -> tuple[dict[int, int], set[int]]:
-    """Content words (hashes) with their counts, and names and numbers (hashes), of a text:
-    a capitalised word names something unless it opens a sentence (a number always does),
-    so a name is a nameable token found more often than it opens a sentence."""
+def _tokens(text: str) -> list[str]:
+    """The text's words as written (runs of letters and digits)."""
+    return text.translate(_ASCII_SPACES).split() if text.isascii() else _WORD.findall(text)
+
+
+def _words(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[int]]:
+    """Content words (distinct hashes, ascending) with their counts, and names and numbers
+    (hashes, ascending) of a text: a capitalised word names something unless it opens a
+    sentence (a number always does), so a name is a nameable token found more often than
+    it opens a sentence. Counted with numpy (sorted once) rather than a Counter: this runs
+    on every checked item."""
     if len(_TOKENS) >= _TOKENS_MAX:
         _TOKENS.clear()
         _TOKENS.names.clear()
-    tokens = _WORD.findall(text)
-    counts = Counter(map(_TOKENS.__getitem__, tokens))
-    counts.pop(-1, None)
+    tokens = _tokens(text)
+    hashes = np.fromiter(map(_TOKENS.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    hashes.sort()
+    hashes = hashes[np.searchsorted(hashes, 0):]  # -1: not a content word
+    starts = np.flatnonzero(np.diff(hashes, prepend=-1))
+    counts = np.diff(starts, append=hashes.size)
     named = _TOKENS.names
-    nameable = Counter(t for t in tokens if t in named)
+    nameable = Counter(filter(named.__contains__, tokens))
     if not nameable:
-        return counts, set()
-    opening = Counter(m.group(1) for m in _OPENING.finditer(text))
-    names = {named[t] for t, n in nameable.items() if t[0].isdigit() or n > opening[t]}
-    return counts, names
+        return hashes[starts], counts, []
+    opening = Counter(_OPENING.findall(text))
+    names = sorted({named[t] for t, n in nameable.items() if t[0].isdigit() or n > opening[t]})
+    return hashes[starts], counts, names
 
 
-def _weight(count: int) -> int:
-    """1 + ln tf as a byte (WEIGHT_SCALE), at most 255 (from tf 61 up)."""
-    return _WEIGHTS[count] if count < len(_WEIGHTS) else 255
+# 1 + ln tf as a byte (WEIGHT_SCALE) by tf, at most 255 (from tf 61 up; index 64: tf >= 64).
+_WEIGHTS = np.array([0] + [min(255, round((1 + math.log(c)) * WEIGHT_SCALE)) for c in range(1, 64)] + [255],
+                    dtype=np.uint8)
+_TERM = np.dtype([("h", "<u2"), ("w", "u1")])  # a term as TermSketch.encode writes it
 
 
-_WEIGHTS = [0] + [min(255, round((1 + math.log(c)) * WEIGHT_SCALE)) for c in range(1, 64)]
+def _sample(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], list[int], int]:
+    """The consistent sample (the smallest hashes): content words, their weights, names, flags."""
+    hashes, counts, names = _words(text)
+    flags = (FULL_TERMS if hashes.size > TERMS else 0) | (FULL_NAMES if len(names) > NAMES else 0)
+    return hashes[:TERMS], _WEIGHTS[np.minimum(counts[:TERMS], _WEIGHTS.size - 1)], names[:NAMES], flags
 
 
 def sketch(text: str) -> TermSketch:
-    counts, names = _words(text)
-    kept = sorted(counts)  # the consistent sample: the smallest hashes
-    hashed = sorted(names)
-    flags = (FULL_TERMS if len(kept) > TERMS else 0) | (FULL_NAMES if len(hashed) > NAMES else 0)
-    return TermSketch(tuple((h, _weight(counts[h])) for h in kept[:TERMS]), tuple(hashed[:NAMES]), flags)
+    hashes, weights, names, flags = _sample(text)
+    return TermSketch(tuple(zip(hashes.tolist(), weights.tolist(), strict=True)), tuple(names), flags)
+
+
+def encoded(text: str) -> bytes:
+    """`sketch(text).encode()`, without the tuples (the index's path: every checked item)."""
+    hashes, weights, names, flags = _sample(text)
+    terms = np.empty(hashes.size, dtype=_TERM)
+    terms["h"], terms["w"] = hashes, weights
+    return bytes((hashes.size, len(names), flags)) + terms.tobytes() + np.array(names, dtype="<u2").tobytes()
 
 
 def _cut(a: TermSketch, b: TermSketch, bit: int, last_a: int, last_b: int) -> int:

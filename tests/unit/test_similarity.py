@@ -153,16 +153,16 @@ def test_shingle_hashes() -> None:
     assert np.array_equal(folded, shingles.shingle_hashes("library flooded", 3))
 
 
-def test_estimate_from_signatures() -> None:
-    same = np.array([1, 2, 3, 4], dtype=np.uint16)
-    other = np.array([5, 6, 7, 8], dtype=np.uint16)
-    half = np.array([1, 2, 7, 8], dtype=np.uint16)
-    assert shingles.estimate(same, same, 100, 100) == (1.0, 1.0)
-    assert shingles.estimate(same, other, 100, 100) == (0.0, 0.0)
-    assert shingles.estimate(same, same, 0, 100) == (0.0, 0.0)
-    j, c = shingles.estimate(same, half, 100, 100)  # |A and B| = 0.5 * 200 / 1.5
-    assert j == 0.5 and c == pytest.approx(2 / 3)
-    assert shingles.estimate(same, same, 10, 1000) == (1.0, 1.0)  # containment is capped at 1
+def test_estimate_from_packed_signatures() -> None:
+    same = bytes([0x21, 0x43])  # the values 1, 2, 3, 4, two to a byte (low nibble first)
+    half = bytes([0x21, 0x87])  # 1, 2, 7, 8: half of them equal
+    other = bytes(b ^ 0x11 for b in same)  # every value differs
+    assert shingles.packed_estimate(same, same, 100, 100) == (1.0, 1.0)
+    assert shingles.packed_estimate(same, other, 100, 100) == (0.0, 0.0)
+    assert shingles.packed_estimate(same, same, 0, 100) == (0.0, 0.0)
+    j, c = shingles.packed_estimate(same, half, 100, 100)  # (0.5 - 1/16) / (15/16) = 7/15
+    assert j == pytest.approx(7 / 15) and c == pytest.approx(2 * j / (1 + j))  # |A and B| = J (|A| + |B|) / (1 + J)
+    assert shingles.packed_estimate(same, same, 10, 1000) == (1.0, 1.0)  # containment is capped at 1
 
 
 @pytest.mark.parametrize("other", [REPORT, f"{HEADLINE}\n{REPORT}", APPENDED, UNRELATED])
@@ -170,17 +170,19 @@ def test_minhash_estimate_is_close_to_the_exact_measures(other: str) -> None:
     hasher = shingles.MinHasher(CFG.num_perm)
     a, b = shingles.shingle_hashes(REPORT, CFG.shingle_size), shingles.shingle_hashes(other, CFG.shingle_size)
     jaccard, containment, _ = shingles.exact(a, b)
-    est_j, est_c = shingles.estimate(hasher.signature(a), hasher.signature(b), a.size, b.size)
-    # 128 values: the Jaccard estimate's standard error is at most 0.045; containment is
-    # derived from it and the set sizes, which widens the error when the sizes differ.
+    sig_a, sig_b = shingles.packed(hasher.minima(a)), shingles.packed(hasher.minima(b))
+    est_j, est_c = shingles.packed_estimate(sig_a, sig_b, a.size, b.size)
+    # 128 values of 4 bits: the Jaccard estimate's standard error is at most 0.05; containment
+    # is derived from it and the set sizes, which widens the error when the sizes differ.
     assert est_j == pytest.approx(jaccard, abs=0.15) and est_c == pytest.approx(containment, abs=0.2)
 
 
-def test_signatures_are_stable_and_the_empty_text_has_all_ones() -> None:
+def test_minima_are_stable_and_the_empty_text_has_all_ones() -> None:
     a, b = shingles.MinHasher(CFG.num_perm), shingles.MinHasher(CFG.num_perm)
     h = shingles.shingle_hashes(REPORT, CFG.shingle_size)
-    assert np.array_equal(a.signature(h), b.signature(h))
-    assert (a.signature(shingles.shingle_hashes("", 3)) == 0xFFFF).all()
+    assert np.array_equal(a.minima(h), b.minima(h)) and shingles.packed(a.minima(h)) == shingles.packed(b.minima(h))
+    empty = a.minima(shingles.shingle_hashes("", 3))
+    assert (empty == 2**64 - 1).all() and shingles.packed(empty) == b"\xff" * (CFG.num_perm // 2)
 
 
 # -- properties ----------------------------------------------------------------------------------
