@@ -14,7 +14,8 @@ A poll's new items also need their language (language.py), detected where scorin
 one call per batch (a call per poll for detection cost a second copy of every text, a
 round trip through the pool per poll, and queued behind the scoring batches). Scores
 come back as plain tuples and are made TopicScores here: pickling a slotted dataclass
-calls `dataclasses.fields` per object, ~25 µs a text on each side.
+calls `dataclasses.fields` per object: 58 ms to pickle and 48 ms to unpickle the scores
+of 4,000 texts (four topics), 2 + 2 ms as tuples, and 23 ms to make the TopicScores again.
 """
 
 from __future__ import annotations
