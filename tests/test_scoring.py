@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 
+from monitor import language
 from monitor.model import scoring
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
@@ -77,3 +78,27 @@ def test_waiting_polls_are_scored_in_batches_of_at_most_worker_max_texts(monkeyp
     results = asyncio.run(go())
     assert results == [score(r) for r in requests]
     assert sizes == [10, 10, 10, 5, 15]  # two polls of 5 per call; the 15 are not split
+
+
+def test_detect_and_score_gives_languages_and_scores_from_one_batch_in_the_worker_or_on_the_loop() -> None:
+    model = Classifier.load(MODEL)
+    texts = [*TEXTS, "Türk askerleri İdlib'de Rus devriyesiyle birlikte görev yaptı, dedi yetkililer.", "42"]
+    calls: list[int] = []
+    with_worker = BatchScorer(lambda: model, workers=1, observe=lambda started, ended, n: calls.append(n))
+    without = BatchScorer(lambda: model, workers=0)
+
+    async def go() -> tuple[list, list, list]:
+        await with_worker.start()
+        calls.clear()  # the warm-up's call
+        both, scores_only = await asyncio.gather(with_worker.detect_and_score(texts), with_worker.score(texts[:2]))
+        return list(both), scores_only, list(await without.detect_and_score(texts))
+
+    try:
+        (languages, scores), scores_only, (loop_languages, loop_scores) = asyncio.run(go())
+    finally:
+        with_worker.close()
+    assert calls == [len(texts) + 2]  # both requests in one call to the worker
+    assert languages == loop_languages == language.detect_many(texts)
+    assert languages[0] == "en" and languages[-2] == "tr" and languages[-1] == language.UNDETERMINED
+    assert scores == loop_scores == model.score(texts)
+    assert scores_only == model.score(texts[:2])

@@ -62,10 +62,13 @@ def build_alerts(scored: Scored, topics: Mapping[str, TopicRule],
     item = scored.item
     feed = (feeds or {}).get(item.source, rules.OPEN_FEED)
     out = []
+    document = ""  # built once, and only for a score that reaches a threshold
     for topic, rule in topics.items():
         result = scored.scores.get(topic)
-        if result is None or not rules.judge(topic, result.score, rule.threshold, item.document, rule.gate,
-                                             feed, item.source).alert:
+        if result is None or result.score < rule.threshold:  # what judge() would say: no alert
+            continue
+        document = document or item.document
+        if not rules.judge(topic, result.score, rule.threshold, document, rule.gate, feed, item.source).alert:
             continue
         for channel in rule.notify:
             out.append(Alert(
