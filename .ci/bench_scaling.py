@@ -6,8 +6,8 @@ LARGE exceeds RATIO times SMALL's, or when the peak RSS of the monitor's process
 exceeds RSS_MB. Each bench's figure is the median of its unchanged passes, which together
 poll at least 6,000 feeds at either size (monitor/bench/run.py). A whole run can be slowed
 by the machine (three processes share two cores: medians of 0.335-0.453 ms per feed across
-runs of the same code at 2,000 feeds), so each size counts its cheaper round, and the RSS
-check its larger one. Prints every run's figures.
+runs of the same code at 2,000 feeds), so each size counts its cheapest round, and the RSS
+check its largest one. Prints every run's figures.
 
     .venv/bin/python .ci/bench_scaling.py [--small 200] [--large 2000] [--known-miss rss]
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 RATIO = 1.2  # unchanged-poll CPU per feed, LARGE over SMALL
 RSS_MB = 300.0  # peak RSS (service process + scoring worker) at LARGE
-ROUNDS = 2  # runs per size, alternating small and large
+ROUNDS = 3  # runs per size, alternating small and large
 MONITOR = Path(sys.executable).with_name("monitor")
 
 
@@ -56,8 +56,8 @@ def main() -> int:
     small, large = (min(r["passes"]["unchanged"]["cpu_ms_per_feed"] for r in runs[n])
                     for n in (args.small, args.large))
     checks = [("cpu", f"unchanged-poll CPU per feed {args.large} / {args.small} feeds "
-                      f"({large:.3f} / {small:.3f}, each the cheaper of {ROUNDS} runs)", large / small, RATIO),
-              ("rss", f"peak RSS at {args.large} feeds (MB, the larger of {ROUNDS} runs)",
+                      f"({large:.3f} / {small:.3f}, each the cheapest of {ROUNDS} runs)", large / small, RATIO),
+              ("rss", f"peak RSS at {args.large} feeds (MB, the largest of {ROUNDS} runs)",
                max(r["peak_rss_mb"] for r in runs[args.large]), RSS_MB)]
     failed = False
     for key, name, value, limit in checks:
