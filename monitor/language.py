@@ -13,7 +13,6 @@ runs there (no worker).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -43,11 +42,6 @@ def detect(text: str) -> str:
         if len(code) == 2:  # ISO 639-1; lid.176 also has 3-letter codes for languages without one
             return code
     return UNDETERMINED
-
-
-def detect_many(texts: Sequence[str]) -> list[str]:
-    """Each text's language (a module-level function, so a scoring worker process can run it)."""
-    return [detect(text) for text in texts]
 
 
 def warm() -> None:

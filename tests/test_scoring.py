@@ -98,7 +98,7 @@ def test_detect_and_score_gives_languages_and_scores_from_one_batch_in_the_worke
     finally:
         with_worker.close()
     assert calls == [len(texts) + 2]  # both requests in one call to the worker
-    assert languages == loop_languages == language.detect_many(texts)
+    assert languages == loop_languages == [language.detect(text) for text in texts]
     assert languages[0] == "en" and languages[-2] == "tr" and languages[-1] == language.UNDETERMINED
     assert scores == loop_scores == model.score(texts)
     assert scores_only == model.score(texts[:2])
