@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 
 from monitor.bench import report as bench_report
+from monitor.bench.neardup import _texts
 from monitor.bench.observers import Interval, Intervals, wall_seconds
 from monitor.bench.usage import usage
+from monitor.dedup import terms
 
 pytestmark = pytest.mark.slow  # one whole bench run (~12 s)
 
@@ -135,8 +137,5 @@ def test_usage_reads_this_process_cpu_and_peak_rss() -> None:
 def test_the_near_dup_bench_texts_carry_enough_names_for_the_rewording_test() -> None:
     # The script runs the rewording test only with MIN_SHARED_NAMES names on each side;
     # texts without names (the bench's until 2026-11-28) timed a check that skipped it.
-    from monitor.bench.neardup import _texts
-    from monitor.dedup import terms
-
     sketches = [terms.sketch(text) for text in _texts(50, seed=3)]
     assert min(len(s.names) for s in sketches) >= terms.MIN_SHARED_NAMES

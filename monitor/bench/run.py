@@ -99,8 +99,9 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
 def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
              neardup_items: int, article_pages: int | None) -> dict[str, Any]:
     workload = Workload(tmp / "feeds", feeds, items)
-    bytes_per_item = round(sum(workload.path(n).stat().st_size for n in workload.names) / max(1, feeds * items))
-    anchors = _anchors_apart([str(workload.path(n)) for n in workload.names])
+    paths = [workload.path(n) for n in workload.names]
+    bytes_per_item = round(sum(path.stat().st_size for path in paths) / max(1, feeds * items))
+    anchors = _anchors_apart([str(path) for path in paths])
     with FeedServer(workload.root) as server:
         loaded = settings.load(_settings_file(tmp, base, server, workload.names))
         t0 = time.perf_counter()
