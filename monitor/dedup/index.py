@@ -61,11 +61,12 @@ class NearDupConfig:
     max_candidates: int = 50  # verified per check, most shared bands first (bounds latency)
     max_bucket: int = 4096  # records kept per LSH field (bounds boilerplate-only buckets)
     topic_candidates: int = 50  # newest items of each topic given the rewording test (bounds latency)
-    # LSH fields of a new index's first segment (later ones sized by the last slice): 15 bits
-    # hold 99,864 items at 128 records a field; at 14 the next segment (16 bits) was half
-    # full at 100,000 items, 32 records a field: 816 B of Redis per item instead of 784 and
-    # twice the fields read per check (bench at 100,000 items, 2026-11-28)
-    field_bits: int = 15
+    # LSH fields of a new index's first segment (later ones sized by the last slice). 16 bits
+    # hold 199,728 items at 128 records a field, and a whole byte count makes the script's
+    # field names cheap; the next (18 bits) takes the index to 1,000,000 items, so it reads 2
+    # segments there and 1 at 100,000. At 14 bits the second segment was a quarter full at
+    # 100,000 items (816 B of Redis per item instead of 789) and 1,000,000 read 3 segments.
+    field_bits: int = 16
     records_per_field: int = 128  # a segment holds 2**bits x this / bands items, then the next has 4x the fields
 
     def __post_init__(self) -> None:
