@@ -28,11 +28,12 @@ place there); and the LSH, in segments. A segment is a hash whose fields are the
 bits of a band's hash, each field's value 5-byte records (2 more bits of the band hash to
 check, the item's 3-byte sequence number). A segment is sized for `[31]` records per field
 and, once it holds that many items, the next one has 4x the fields (B + 2), so a lookup
-reads a bounded number of records per band whatever the index size (issue 16: with 2-byte
-fields, 64 records per field at 100,000 items, 640 at 1,000,000). A slice's first segment
-takes the smallest size that held the previous slice's items, so a steady stream fills one
-segment a slice, 1/4 to all of it. The segments' bits and the last one's item count are
-field '#' of the slice's records hash.
+reads a bounded number of records per band whatever the index size (issue 16: layout 1's
+2-byte fields held 64 records per field at 100,000 items, 640 at 1,000,000). A slice's
+first segment takes the smallest size that held the previous slice's items, so a steady
+stream fills one segment a slice, 1/4 to all of it; a new index's first slice starts at
+`[29]` bits (16: one segment to read up to 199,728 items, two to 998,643). The segments'
+bits and the last one's item count are field '#' of the slice's records hash.
 Candidate keys are built here from prefixes, so the script needs one Redis server, not a
 Cluster.
 
