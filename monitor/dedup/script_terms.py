@@ -52,26 +52,30 @@ local function cutoff(myfull, mylast, theirfull, theirlast)
   return math.min(myfull and mylast or 65536, theirfull and theirlast or 65536)
 end
 
--- Names share and names shared against `nn` names (u16) from byte `first` of `s`, `fl`
--- the flags of their sketch.
 local myset = {}
 for i = 1, mnn do myset[mnames[i]] = true end
--- (Run on every entry of a topic's list at every check: the loops are inlined and stop at
--- the cut-off, as both name lists are ascending.)
-local function names_of(s, first, nn, fl)
+
+-- How many names of each side are under the cut-off both sketches sampled alike: ours
+-- (of mnames) and theirs (of `nn` names (u16) from byte `first` of `s`, `fl` the flags of
+-- their sketch). Both lists are ascending, so each count is a prefix.
+local function names_under_cut(s, first, nn, fl)
   local cut = cutoff(bit.band(mflags, 2) > 0, mnames[mnn] or 0, bit.band(fl, 2) > 0,
                      nn > 0 and u16(s, first + 2 * nn - 2) or 0)
-  local nb, na, shared, byte = 0, mnn, 0, string.byte
-  for p = first, first + 2 * nn - 2, 2 do
-    local lo, hi = byte(s, p, p + 1)
-    local h = lo + 256 * hi
-    if h > cut then break end
-    nb = nb + 1
-    if myset[h] then shared = shared + 1 end
-  end
+  local na, nb = mnn, nn
   if cut < 65536 then
-    na = 0
-    for i = 1, mnn do if mnames[i] > cut then break end; na = na + 1 end
+    while nb > 0 and u16(s, first + 2 * nb - 2) > cut do nb = nb - 1 end
+    while na > 0 and mnames[na] > cut do na = na - 1 end
+  end
+  return na, nb
+end
+
+-- Names share and names shared against their names (arguments as names_under_cut).
+local function names_of(s, first, nn, fl)
+  local na, nb = names_under_cut(s, first, nn, fl)
+  local shared, byte = 0, string.byte
+  for p = first, first + 2 * nb - 2, 2 do
+    local lo, hi = byte(s, p, p + 1)
+    if myset[lo + 256 * hi] then shared = shared + 1 end
   end
   return (na > 0 and nb > 0) and shared / math.min(na, nb) or 0, shared
 end
@@ -81,15 +85,9 @@ end
 -- few names with this item, so the walk stops once more of theirs are missing from ours
 -- than a pass allows. Never false where names_of would pass.
 local function names_may_agree(s, first, nn, fl, namet, minnames)
-  local cut = cutoff(bit.band(mflags, 2) > 0, mnames[mnn] or 0, bit.band(fl, 2) > 0,
-                     nn > 0 and u16(s, first + 2 * nn - 2) or 0)
-  local nb, na, byte = nn, mnn, string.byte
-  if cut < 65536 then
-    while nb > 0 and u16(s, first + 2 * nb - 2) > cut do nb = nb - 1 end
-    while na > 0 and mnames[na] > cut do na = na - 1 end
-  end
+  local na, nb = names_under_cut(s, first, nn, fl)
   if na == 0 or nb == 0 then return false end
-  local misses = nb - math.max(minnames, math.ceil(namet * math.min(na, nb) - 1e-9))
+  local misses, byte = nb - math.max(minnames, math.ceil(namet * math.min(na, nb) - 1e-9)), string.byte
   if misses < 0 then return false end
   for p = first, first + 2 * nb - 2, 2 do
     local lo, hi = byte(s, p, p + 1)
