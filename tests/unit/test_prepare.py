@@ -1,0 +1,46 @@
+"""prepare.sketches, the index's one pass over a text, gives exactly what shingles.py and
+terms.py give it word by word (the index's records must not depend on which path ran)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.dedup import prepare, shingles, terms
+
+# Words that fold (British spellings, function words, a number) and names, and every
+# character the one-pass path treats specially: apostrophes, typographic punctuation,
+# sentence ends, and a letter that sends a text down the Unicode path.
+PIECES = ["Syria", "syria", "SYRIA", "Erdogan", "organisation", "centre", "defence", "the", "Said", "2024",
+          "O", "s", "'", "`", "\u2019", "\u2018", "\u00b4", "\u201c", "\u201d", "\u2013", "\u2014",
+          "\u2026", "\u00a0", ".", "!", "?", "\n", " ", "-", "_", "\u0130stanbul", "\u02bc", "x1"]
+texts = st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
+
+
+def one_by_one(text: str) -> tuple[shingles.Hashes, bytes]:
+    return shingles.shingle_hashes(text, 3), terms.encoded(text)
+
+
+@settings(max_examples=400)
+@given(text=texts | st.text(max_size=120))
+def test_the_one_pass_gives_what_each_module_gives(text: str) -> None:
+    (hashes, sketch), (expected_hashes, expected_sketch) = prepare.sketches(text, 3), one_by_one(text)
+    assert np.array_equal(hashes, expected_hashes) and sketch == expected_sketch
+
+
+def test_typographic_punctuation_takes_the_one_pass_and_means_what_plain_punctuation_does() -> None:
+    curly = "Turkey\u2019s army \u201cfired\u201d \u2014 Erdogan\u2019s office said\u2026 Syria\u2019s Idlib."
+    plain = "Turkey's army \"fired\" - Erdogan's office said  Syria's Idlib."
+    before = len(prepare._CACHE)
+    assert prepare.sketches(curly, 3)[1] == prepare.sketches(plain, 3)[1] == terms.encoded(curly)
+    assert len(prepare._CACHE) > before  # its tokens went through the one-pass cache
+
+
+def test_the_cache_is_cleared_before_it_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prepare, "MAX_TOKENS", 64)
+    for n in range(6):  # 20 tokens each, none seen before: the cache fills every other text
+        text = " ".join(f"Word{n}x{i} said. Other{n}x{i}'s" for i in range(5))
+        assert prepare.sketches(text, 3)[1] == terms.encoded(text)
+        assert len(prepare._CACHE) <= 64
