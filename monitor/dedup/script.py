@@ -162,22 +162,27 @@ for i = 1, math.min(#order, maxcand) do
   end
 end
 -- Then the newest items of the item's topics that share no band (rewording test only),
--- those whose names agree: a topic entry is the item's ref, sketch flags and names, so
--- the others cost no read of their record. (An item with fewer names than a rewording
--- needs shares them with none.)
-for t = 32, (mnn >= minnames) and 31 + ntopics or 0 do
-  for _, e in ipairs(redis.call('LRANGE', ARGV[t], 0, keeptopic - 1)) do
-    local r = string.sub(e, 1, REF)
-    if not seen[r] then
-      seen[r] = true
-      local nn, fl = (#e - REF - 1) / 2, string.byte(e, REF + 1)
-      local names, shared = 0, 0
-      if names_may_agree(e, REF + 2, nn, fl, namet, minnames) then names, shared = names_of(e, REF + 2, nn, fl) end
-      if names >= namet and shared >= minnames then
+-- those whose names agree: a topic's list is one string of entries, newest first, each
+-- its count of names, the item's ref, sketch flags and names, so the others cost no read
+-- of their record (nor a Lua string of their own: one GET, not a LRANGE of 50). (An item
+-- with fewer names than a rewording needs shares them with none.)
+local lists, ENTRY = {}, REF + 2  -- an entry's bytes before its names
+for t = 32, 31 + ntopics do
+  local list = redis.call('GET', ARGV[t]) or ''
+  lists[t] = list
+  local at, kept = 1, 0
+  while mnn >= minnames and at < #list and kept < keeptopic do
+    local nn, fl = string.byte(list, at), string.byte(list, at + REF + 1)
+    if names_may_agree(list, at + ENTRY, nn, fl, namet, minnames) then
+      local names, shared = names_of(list, at + ENTRY, nn, fl)
+      local r = string.sub(list, at + 1, at + REF)
+      if names >= namet and shared >= minnames and not seen[r] then
+        seen[r] = true
         local v, s = find_record(r)
         cands[#cands + 1] = {v, false, r, s}
       end
     end
+    at, kept = at + ENTRY + 2 * nn, kept + 1
   end
 end
 
@@ -234,11 +239,11 @@ local rec = {n, ARGV[12], isnew == 1 and '' or story, isnew, newsrc, pos, measur
              measures[4], nsrc, isnew == 1 and ARGV[10] or ''}
 local expires = tonumber(ARGV[14])
 local value = sig .. ts .. table.concat(rec, '|')
-local entry = ref .. string.char(mflags) .. string.sub(ts, 4 + 3 * mnt)
-for t = 32, 31 + ntopics do
-  redis.call('LPUSH', ARGV[t], entry)
-  redis.call('LTRIM', ARGV[t], 0, keeptopic - 1)
-  redis.call('EXPIRE', ARGV[t], window)
+local entry = string.char(mnn) .. ref .. string.char(mflags) .. string.sub(ts, 4 + 3 * mnt)
+for t = 32, 31 + ntopics do  -- this item first, then the newest keeptopic - 1 of the list
+  local list, at, kept = lists[t], 1, 1
+  while at < #list and kept < keeptopic do at, kept = at + ENTRY + 2 * string.byte(list, at), kept + 1 end
+  redis.call('SET', ARGV[t], entry .. string.sub(list, 1, at - 1), 'EX', window)
 end
 -- (A slice holds at most 2**24 items in its LSH: a sequence number is 3 bytes.)
 if n > 0 and items_in(segs, count) < 16777216 then
