@@ -16,6 +16,8 @@ takes this path; other text needs Unicode normalisation per word and takes their
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import numpy.typing as npt
 
@@ -103,21 +105,19 @@ def sketches(text: str, k: int) -> tuple[shingles.Hashes, bytes]:
 def _names(values: npt.NDArray[np.int64], plain: str) -> list[int]:
     """terms._words's names: a name hash is kept when it is a number's or its tokens are
     found more often than they open a sentence. (Per hash, as terms does per token: the
-    same, since a token opens a sentence at most as often as it is found.)"""
-    names = (values >> 17) & _FIELD
-    named = names > 0
-    if not named.any():
+    same, since a token opens a sentence at most as often as it is found.) A few dozen
+    values: a Counter is twice as fast as numpy here."""
+    names = values >> 17  # name hash + 1, and bit 17 for a number
+    named = names[names > 0]
+    if not named.size:
         return []
-    found, digits = names[named], (values[named] & _DIGIT) > 0
-    opening = [_CACHE[t] for t in _opening_words(plain)]
-    opens = (_CACHE.packed[opening] >> 17) & _FIELD if opening else np.zeros(0, dtype=np.int64)
-    hashes, counts = _runs(found)
-    opened = np.zeros(hashes.size, dtype=np.int64)
-    opens = opens[opens > 0]
-    np.add.at(opened, np.searchsorted(hashes, opens), 1)
-    numbers = np.zeros(hashes.size, dtype=bool)
-    numbers[np.searchsorted(hashes, found[digits])] = True
-    return ((hashes[(counts > opened) | numbers]) - 1).tolist()
+    found = Counter(named.tolist())
+    packed = _CACHE.packed
+    for word in _opening_words(plain):
+        opens = int(packed[_CACHE[word]]) >> 17
+        if opens:
+            found[opens] -= 1
+    return sorted({(h & _FIELD) - 1 for h, n in found.items() if n > 0 or h >> 17})
 
 
 def _opening_words(plain: str) -> list[str]:
@@ -125,9 +125,3 @@ def _opening_words(plain: str) -> list[str]:
     pieces = plain.translate(_SENTENCES).split("\x00")
     return [piece.split(None, 1)[0] for piece in pieces if piece and not piece.isspace()]
 
-
-def _runs(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """np.unique(values, return_counts=True) of a few dozen values, without its overhead."""
-    values = np.sort(values)
-    starts = np.flatnonzero(np.diff(values, prepend=-1))
-    return values[starts], np.diff(starts, append=values.size)
