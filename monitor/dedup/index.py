@@ -1,7 +1,8 @@
 """Near-duplicate detection: one story per wire copy, however many outlets republish it.
 
 Each document becomes a set of word 3-shingles (monitor/dedup/shingles.py) and a 128-value
-MinHash signature, and a sketch of its content words and names (monitor/dedup/terms.py).
+MinHash signature, and a sketch of its content words and names (monitor/dedup/terms.py),
+both read from one pass over its tokens (monitor/dedup/prepare.py).
 The index in Redis holds, per item, the signature, the shingle count and the sketch, LSH
 buckets (42 bands of 3 values) to find candidates, and the newest items of each topic. A
 candidate is a duplicate when the estimated Jaccard similarity is high (a lightly edited
