@@ -84,10 +84,10 @@ def sketches(text: str, k: int) -> tuple[shingles.Hashes, bytes]:
     """`(shingles.shingle_hashes(text, k), terms.encoded(text))`."""
     plain = text.translate(_PLAIN)
     if not plain.isascii():
-        return shingles.shingle_hashes(text, k), terms.encoded(text)
+        return _word_by_word(text, k)
     tokens = plain.translate(_SPACES).split()
     if 2 * len(tokens) >= MAX_TOKENS:  # a book, not an article: never seen in a feed
-        return shingles.shingle_hashes(text, k), terms.encoded(text)
+        return _word_by_word(text, k)
     if len(_CACHE) + 2 * len(tokens) >= MAX_TOKENS:  # room for its tokens and its sentences' first words
         _CACHE.clear()
         _CACHE.pieces.clear()
@@ -100,6 +100,11 @@ def sketches(text: str, k: int) -> tuple[shingles.Hashes, bytes]:
         values = np.concatenate((values[~pieces], np.array(spread, dtype=np.int64)))
     content, counts = terms.counted((values & _FIELD) - 1)
     return shingles.from_words(words, k), terms.encode_words(content, counts, _names(values, plain))
+
+
+def _word_by_word(text: str, k: int) -> tuple[shingles.Hashes, bytes]:
+    """The same through each module's own path (text that needs Unicode normalisation)."""
+    return shingles.shingle_hashes(text, k), terms.encoded(text)
 
 
 def _names(values: npt.NDArray[np.int64], plain: str) -> list[int]:

@@ -91,8 +91,6 @@ def shingle_hashes(text: str, k: int) -> Hashes:
     """The distinct 64-bit hashes of the text's word k-shingles (a text shorter than k
     words is one shingle; an empty text has none)."""
     ws = words(text)
-    if not ws:
-        return np.zeros(0, dtype=np.uint64)
     if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
         _WORD_HASHES.clear()
     return from_words(np.fromiter(map(_WORD_HASHES.__getitem__, ws), dtype=np.uint64, count=len(ws)), k)

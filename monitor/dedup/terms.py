@@ -153,7 +153,7 @@ def opening_words(text: str) -> list[str]:
 
 def counted(hashes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The distinct content-word hashes (ascending) of a text's tokens and their counts
-    (-1, not a content word, left out)."""
+    (-1, not a content word, left out). Sorts `hashes` in place."""
     hashes.sort()
     hashes = hashes[np.searchsorted(hashes, 0):]
     starts = np.flatnonzero(np.diff(hashes, prepend=-1))
