@@ -161,9 +161,10 @@ def topic_thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]
             for topic in classifier.topics}
 
 
-def load_classifier(loaded: Loaded) -> Classifier:
+def load_classifier(loaded: Loaded, lazy: bool = False) -> Classifier:
     """The model named in settings; when it is missing, the error says where `model` was
-    looked for (relative to the settings file, not to the working directory)."""
+    looked for (relative to the settings file, not to the working directory). `lazy`: its
+    weights are read on first use (Classifier.load_lazily)."""
     path = loaded.model_path
     if not path.exists():
         raw = Path(loaded.settings.monitor.model)
@@ -173,7 +174,7 @@ def load_classifier(loaded: Loaded) -> Classifier:
                          f"read from the settings file's folder{beside_cwd}; `monitor train` writes it)")
     from monitor.model.classify import Classifier
 
-    return Classifier.load(path)
+    return Classifier.load_lazily(path) if lazy else Classifier.load(path)
 
 
 def store(loaded: Loaded) -> Store:
@@ -191,7 +192,8 @@ def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runt
 
     cap_arenas()  # before the runtime's Redis threads start (malloc.py)
     cls = cls or Runtime
-    classifier = classifier or load_classifier(loaded)
+    # Scoring in worker processes: this process needs the model's topics and version only.
+    classifier = classifier or load_classifier(loaded, lazy=loaded.settings.monitor.score_workers > 0)
     classifier.require(loaded.settings.topics)
     state = store(loaded)
     worker = f"{socket.gethostname()}-{os.getpid()}"

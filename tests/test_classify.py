@@ -179,6 +179,27 @@ def test_load_refuses_missing_garbage_and_unsafe_files(tmp_path: Path) -> None:
         Classifier.load(wrong)
 
 
+def test_a_lazy_model_reads_its_weights_on_first_use_and_scores_the_same(model: Classifier,
+                                                                         tmp_path: Path) -> None:
+    lazy = Classifier.load_lazily(MODEL)
+    assert (lazy.topics, lazy.version, lazy.path) == (model.topics, model.version, MODEL)
+    lazy.require(["turkey_russia_syria"])
+    assert lazy.suggested_threshold("turkey_russia_syria") == model.suggested_threshold("turkey_russia_syria")
+    assert "features" not in vars(lazy)  # metadata only, so far
+    assert lazy.score([ON_TOPIC, OFF_TOPIC]) == model.score([ON_TOPIC, OFF_TOPIC])
+    assert "features" in vars(lazy) and np.array_equal(lazy.coef, model.coef)
+    with pytest.raises(AttributeError):
+        lazy.no_such_attribute  # noqa: B018
+    garbage = tmp_path / "garbage.skops"  # refused up front, as an eager load refuses it
+    garbage.write_bytes(b"not a zip at all")
+    with pytest.raises(ModelError, match="garbage.skops"):
+        Classifier.load_lazily(garbage)
+    wrong = tmp_path / "wrong.skops"
+    sio.dump({"metadata": json.dumps({"format": "other"})}, wrong, compression=zipfile.ZIP_DEFLATED)
+    with pytest.raises(ModelError, match="not a valid topic model"):
+        Classifier.load_lazily(wrong)
+
+
 def test_passages_are_overlapping_sentence_pairs() -> None:
     lay = layout(["One. Two. Three.", "Only one"])
     assert lay.sentences == ["One.", "Two.", "Three.", "Only one"]

@@ -45,10 +45,10 @@ class Classifier:
     def __init__(self, features: Features, coef: np.ndarray, intercept: np.ndarray,
                  calib: np.ndarray, metadata: dict[str, Any], path: Path | None = None):
         self.features = features
-        self.coef = coef  # (topics, features)
-        n_word = features.n_word  # the weights of each block, features x topics, contiguous
-        self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T),
-                            np.ascontiguousarray(coef[:, n_word:].T)]
+        n_word = features.n_word  # the weights of each block, features x topics, contiguous:
+        # the only copy of the weights kept (a model file stores them as float32)
+        self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T, dtype=np.float64),
+                            np.ascontiguousarray(coef[:, n_word:].T, dtype=np.float64)]
         # concept tokens (_c_turkey) carry weight but are not words of the text: not named
         self._readable = np.fromiter((not name.startswith(MARK) for name in features.names[:n_word]),
                                      dtype=bool, count=n_word)
@@ -69,13 +69,26 @@ class Classifier:
                                float(meta["spec"]["char_weight"]),
                                tuple((str(k), tuple(map(str, v)))  # concept lexicon, if any
                                      for k, v in meta["spec"].get("concepts", {}).items()))
-            features = build_features(spec, state["word_names"], state["word_idf"],
-                                      state["char_names"], state["char_idf"],
+            # popped: the fixed-width string arrays (~10 MB) are freed once the vocabularies are built
+            features = build_features(spec, state.pop("word_names"), state["word_idf"],
+                                      state.pop("char_names"), state["char_idf"],
                                       state["floors"].tolist())
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelError(f"{path}: not a valid topic model: {exc}") from exc
-        return cls(features, state["coef"].astype(np.float64), state["intercept"], state["calib"], meta,
-                   Path(path))
+        return cls(features, state["coef"], state["intercept"], state["calib"], meta, Path(path))
+
+    @property
+    def coef(self) -> np.ndarray:
+        """The weights, topics x features (rebuilt from the blocks: for tests and tools)."""
+        return np.hstack([block.T for block in self._block_coef])
+
+    @classmethod
+    def load_lazily(cls, path: Path) -> Classifier:
+        """The model's metadata now (the file checked as `load` checks it, from its JSON and
+        its arrays' headers), its weights on first use. For a process that names the model
+        but scores in worker processes: the service's own process would otherwise hold a
+        second copy of the vocabularies (~50 MB with four languages) it never scores with."""
+        return _Lazy(Path(path))
 
     def suggested_threshold(self, topic: str) -> float:
         """The threshold cross-validation suggested for a topic (FALLBACK_THRESHOLD if none)."""
@@ -131,11 +144,27 @@ class Classifier:
         topic's margin up most. Character n-grams and concept tokens also carry weight but
         mean nothing to a reader, so only word n-grams are named.
         """
-        contrib = self.coef[topic, idx] * val
+        contrib = self._block_coef[0][idx, topic] * val  # idx: word features
         keep = (contrib > 0) & self._readable[idx]
         idx, contrib = idx[keep], contrib[keep]
         order = np.argsort(-contrib, kind="stable")[:n]
         return tuple(self.features.names[j] for j in idx[order])
+
+
+class _Lazy(Classifier):
+    """A Classifier whose weights are read when something first asks for them."""
+
+    def __init__(self, path: Path) -> None:  # the parent's weights are not set: see __getattr__
+        meta = json.loads(str(read_state(path, _check_shapes, arrays=False)["metadata"]))
+        self.metadata, self.path = meta, path
+        self.topics, self.version = tuple(meta["topics"]), str(meta["version"])
+
+    def __getattr__(self, name: str) -> Any:  # called only for attributes not set yet
+        if name.startswith("__") or "features" in self.__dict__:
+            raise AttributeError(name)
+        assert self.path is not None
+        self.__dict__.update(vars(Classifier.load(self.path)))
+        return getattr(self, name)
 
 
 def _check_shapes(values: dict[str, Any], arrays: dict[str, Header]) -> None:

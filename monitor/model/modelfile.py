@@ -56,9 +56,11 @@ Check = Callable[[dict[str, Any], dict[str, Header]], None]
 """Given the file's JSON values and its arrays' headers, raises ValueError to refuse it."""
 
 
-def read_state(path: Path, check: Check | None = None, limits: Limits = Limits()) -> dict[str, Any]:
+def read_state(path: Path, check: Check | None = None, limits: Limits = Limits(),
+               arrays: bool = True) -> dict[str, Any]:
     """The model file's dict, each value checked before it is read; ModelError naming the
-    file when it is missing, too large, unsafe or not what `check` expects."""
+    file when it is missing, too large, unsafe or not what `check` expects. With
+    `arrays=False`, only its JSON values (the arrays' headers are still checked)."""
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (run `monitor train`)")
     try:
@@ -71,6 +73,8 @@ def read_state(path: Path, check: Check | None = None, limits: Limits = Limits()
             headers = {key: _header(archive, node["file"]) for key, node in content.items() if key not in values}
             if check is not None:
                 check(values, headers)
+            if not arrays:
+                return values
             return values | {key: _array(archive, content[key]["file"]) for key in headers}
     except ModelError as exc:
         raise ModelError(f"{path}: {exc}") from None
