@@ -239,10 +239,16 @@ def second_story(frags: Fragments, rng: random.Random) -> str:
     return f"{rng.choice(['Read more:', 'Related:', 'Also in the news', 'More stories'])}\n{head}\n{lead}"
 
 
+# A kind of another language than English is named z?_<lang>_... (zl_tr_trs, zm_ar_gaza_war).
+KIND_LANG = re.compile(r"z[a-z]_(tr|ru|ar)_")
+
+
 def row(text: str, kind: Kind, name: str) -> dict[str, object]:
     out: dict[str, object] = {"text": text, "topics": kind.topics, "kind": name}
     if kind.calibrate == "no":
         out["calibrate"] = False
+    if match := KIND_LANG.match(name):  # training balances each language's topic rates (train.py)
+        out["lang"] = match.group(1)
     return out
 
 
