@@ -19,6 +19,8 @@ import io
 import json
 import multiprocessing
 import random
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -104,9 +106,9 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     anchors = _anchors_apart([str(path) for path in paths])
     with FeedServer(workload.root) as server:
         loaded = settings.load(_settings_file(tmp, base, server, workload.names))
-        t0 = time.perf_counter()
-        classifier = Classifier.load(loaded.model_path)
-        model_seconds = time.perf_counter() - t0
+        model_seconds = _load_seconds(loaded.model_path)
+        # as the service loads it: metadata only here when scoring runs in a worker
+        classifier = wiring.load_classifier(loaded, lazy=loaded.settings.monitor.score_workers > 0)
         pages = (f"http://127.0.0.1:{server.port}/{{}}.html", article_pages)
         passes, latencies, errors, rss, extraction, redis_memory = asyncio.run(
             _passes(loaded, classifier, workload, pages))
@@ -130,6 +132,16 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         figures["neardup_base"] = bench_neardup(report.NEARDUP_TARGET_ITEMS, samples=samples, client=client)
     figures["neardup"] = bench_neardup(neardup_items, samples=samples, client=client)
     return figures
+
+
+def _load_seconds(path: Path) -> float:
+    """Seconds to load the model, timed in a process of its own: loaded here, its peak
+    would count in the service's peak RSS, which the service itself never reaches when it
+    scores in workers (wiring.runtime)."""
+    code = ("import sys, time; from pathlib import Path; from monitor.model.classify import Classifier; "
+            "t = time.perf_counter(); Classifier.load(Path(sys.argv[1])); print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    return float(out.stdout)
 
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Workload,
