@@ -122,7 +122,7 @@ class Service:
         classifier = self.rt.classifier
         # A retrained model is written over the same path: its file changing reloads it too.
         if new.model_path != self.loaded.model_path or _stamp(new.model_path) != self.model_stamp:
-            classifier = wiring.load_classifier(new, lazy=new.settings.monitor.score_workers > 0)
+            classifier = wiring.polling_classifier(new)
         classifier.require(new.settings.topics)
         self.rt.classifier = classifier
         self.model_stamp = _stamp(new.model_path)

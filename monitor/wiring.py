@@ -177,6 +177,13 @@ def load_classifier(loaded: Loaded, lazy: bool = False) -> Classifier:
     return Classifier.load_lazily(path) if lazy else Classifier.load(path)
 
 
+def polling_classifier(loaded: Loaded) -> Classifier:
+    """The model as a polling process holds it: when scoring runs in worker processes
+    (`score_workers`), this process needs only its topics and version, so its weights are
+    read on first use, which then never comes."""
+    return load_classifier(loaded, lazy=loaded.settings.monitor.score_workers > 0)
+
+
 def store(loaded: Loaded) -> Store:
     from monitor.connection import connect
     from monitor.store import Store
@@ -192,8 +199,7 @@ def runtime(loaded: Loaded, classifier: Classifier | None = None, cls: type[Runt
 
     cap_arenas()  # before the runtime's Redis threads start (malloc.py)
     cls = cls or Runtime
-    # Scoring in worker processes: this process needs the model's topics and version only.
-    classifier = classifier or load_classifier(loaded, lazy=loaded.settings.monitor.score_workers > 0)
+    classifier = classifier or polling_classifier(loaded)
     classifier.require(loaded.settings.topics)
     state = store(loaded)
     worker = f"{socket.gethostname()}-{os.getpid()}"

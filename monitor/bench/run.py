@@ -107,8 +107,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     with FeedServer(workload.root) as server:
         loaded = settings.load(_settings_file(tmp, base, server, workload.names))
         model_seconds = _load_seconds(loaded.model_path)
-        # as the service loads it: metadata only here when scoring runs in a worker
-        classifier = wiring.load_classifier(loaded, lazy=loaded.settings.monitor.score_workers > 0)
+        classifier = wiring.polling_classifier(loaded)  # as the service holds it
         pages = (f"http://127.0.0.1:{server.port}/{{}}.html", article_pages)
         passes, latencies, errors, rss, extraction, redis_memory = asyncio.run(
             _passes(loaded, classifier, workload, pages))

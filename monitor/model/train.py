@@ -113,7 +113,7 @@ def language_balance(y: np.ndarray, langs: list[str | None]) -> np.ndarray:
     weights = np.ones(len(y))
     tags = np.array([lang or "" for lang in langs])
     ref = tags == ""
-    ref_pos, ref_neg = int(y[ref].sum()), int((~y[ref].astype(bool)).sum())
+    ref_pos, ref_neg = int((y[ref] == 1).sum()), int((y[ref] == 0).sum())
     for lang in set(tags[~ref]) if ref_pos and ref_neg else ():
         pos, neg = (tags == lang) & (y == 1), (tags == lang) & (y == 0)
         if pos.any() and neg.any():
