@@ -29,3 +29,23 @@ def test_a_short_first_piece_takes_the_next_sentence_and_forms_are_as_named() ->
     assert convert.first_sentence(TITLE, f"Video. {LEAD}") == f"Video. {LEAD}"
     forms = convert.forms(TITLE, f"{LEAD} More.", LEAD)
     assert forms == {"full": f"{TITLE}\n{LEAD} More.", "lead": f"{TITLE}\n{LEAD}", "title": TITLE}
+
+
+def test_agnews_labels_are_ids_and_verdicts_only_and_doubtful_rows_measure_nothing(tmp_path: Path) -> None:
+    labels = convert.agnews_labels()
+    verdicts = list(labels.values())
+    assert verdicts.count(["israel_gaza"]) == 44 and verdicts.count(["iran_nuclear"]) == 38
+    assert verdicts.count(None) == 16 and all(0 <= rid < 7600 for rid in labels)
+    for line in convert.AGNEWS_LABELS.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):  # no corpus text: an id and a verdict
+            rid, verdict = line.split("\t")
+            assert rid.isdigit() and verdict in ("-", "?", "israel_gaza", "iran_nuclear"), line
+
+    bad = tmp_path / "labels.tsv"
+    bad.write_text("# a comment\n12\tiran_nuclear\nheadline text\n", encoding="utf-8")
+    try:
+        convert.agnews_labels(bad)
+    except SystemExit as e:
+        assert str(e) == f"{bad}:3: expected id<TAB>topics"
+    else:
+        raise AssertionError("a line without a verdict was accepted")
