@@ -41,8 +41,9 @@ from pathlib import Path
 tmp = Path(sys.argv[1])
 topic = "turkey_russia_syria"
 names = {"full": "title + full text", "lead": "title + first sentence", "title": "title alone"}
-res = {(c, f): json.loads((tmp / f"{c}-{f}.json").read_text())[topic]
-       for c in ("fakes", "agnews") for f in names}
+every = {(c, f): json.loads((tmp / f"{c}-{f}.json").read_text())  # every topic's measures
+         for c in ("fakes", "agnews") for f in names}
+res = {key: by_topic[topic] for key, by_topic in every.items()}
 targets = [  # (corpus, form, measure, op, target)
     ("fakes", "full", "recall", ">=", 0.85), ("fakes", "full", "precision", ">=", 0.84),
     ("fakes", "lead", "recall", ">=", 0.78), ("fakes", "lead", "precision", ">=", 0.75),
@@ -51,12 +52,12 @@ targets = [  # (corpus, form, measure, op, target)
     *[("agnews", f, "fpr", "<=", 0.005) for f in names],
 ]
 fmt = lambda v: "   -  " if v is None else f"{v:6.3f}"
+cells = lambda m: (f"{fmt(m['recall'])} {fmt(m['precision'])} {fmt(m['average_precision'])} "
+                   f"{fmt(m['fpr'])}  {m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
 print(f"\n{topic} at threshold {res['fakes', 'full']['threshold']}:")
 print(f"  {'corpus':7} {'form':23} {'recall':>6} {'prec':>6} {'AP':>6} {'FPR':>6}  tp/fp/fn/tn")
 for (corpus, form), m in res.items():
-    print(f"  {corpus:7} {names[form]:23} {fmt(m['recall'])} {fmt(m['precision'])} "
-          f"{fmt(m['average_precision'])} {fmt(m['fpr'])}  "
-          f"{m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
+    print(f"  {corpus:7} {names[form]:23} {cells(m)}")
 known = {k.strip() for k in os.environ.get("KNOWN_MISS", "").split(",") if k.strip()}
 failed = False
 for corpus, form, measure, op, target in targets:
@@ -70,9 +71,7 @@ print("\nthe other topics on AG News (title + description of 2004; a report, no 
 print(f"  {'topic':20} {'form':23} {'thr':>5} {'recall':>6} {'prec':>6} {'AP':>6} {'FPR':>6}  tp/fp/fn/tn")
 for other in ("israel_gaza", "iran_nuclear", "russia_ukraine_war"):
     for form in names:
-        m = json.loads((tmp / f"agnews-{form}.json").read_text())[other]
-        print(f"  {other:20} {names[form]:23} {m['threshold']:5.2f} {fmt(m['recall'])} "
-              f"{fmt(m['precision'])} {fmt(m['average_precision'])} {fmt(m['fpr'])}  "
-              f"{m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}")
+        m = every["agnews", form][other]
+        print(f"  {other:20} {names[form]:23} {m['threshold']:5.2f} {cells(m)}")
 sys.exit(1 if failed else 0)
 PY
