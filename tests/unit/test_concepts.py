@@ -41,6 +41,17 @@ def test_forms_are_normalised_and_stars_match_word_starts_only() -> None:
     assert tagger.concepts(normalise("Syrian refugees and the army")) == ["syria"]  # not in a row
 
 
+def test_the_shipped_lexicon_names_the_syrian_regimes_air_force_not_every_regime() -> None:
+    """"Regime warplanes" (and its Turkish and Arabic forms) is the Syrian government's air
+    force as opposition outlets name it; "regime" alone names other governments too."""
+    tagger = Tagger(read_lexicon(ROOT / "models" / "concepts.toml"))
+    for text in ("Russian and regime warplanes struck an aid convoy", "Rus ve rejim uçakları konvoyu vurdu",
+                 "طيران النظام يقصف قافلة"):
+        assert "damascus" in tagger.concepts(normalise(text)), text
+    for text in ("The Iranian regime cracked down on protests", "Regime change is not our aim"):
+        assert "damascus" not in tagger.concepts(normalise(text)), text
+
+
 def test_concept_tokens_get_no_character_ngrams() -> None:
     """Concept tokens are words of the word block: their letters must not add character
     n-grams that real words share ("_c_russia" holds "russ")."""
