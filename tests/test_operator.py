@@ -206,6 +206,12 @@ def test_score_shows_which_rule_decided(make_settings) -> None:
     assert "decided by: classifier 0." in plain.stdout and ">= 0.50" in plain.stdout
     excluded = json.loads(monitor("score", "-", "--json", settings=path, stdin=article + " Football too.").stdout)
     assert excluded["topics"]["turkey_russia_syria"]["rule"] == "exclude 'football'"
+    # The topic's line and its rule show one number: rounding the score to 4 places first put
+    # 0.923 beside "classifier 0.924" for this headline (0.92353 with model 012a0283247a).
+    headline = monitor("score", "-", settings=path,
+                       stdin="Rus ve rejim uçakları İdlib'de yardım konvoyunu vurdu: 20 ölü")
+    for line, rule in zip(*[iter(headline.stdout.splitlines()[1:])] * 2, strict=True):
+        assert line.split()[1] == rule.split("classifier ")[1].split()[0], headline.stdout
     muted = monitor("score", "-", "--feed", "a", settings=path, stdin="Sponsored: " + article)
     assert "decided by: feed a mutes '/sponsored/' matched 'Sponsored'" in muted.stdout
     assert monitor("score", "-", "--feed", "b", settings=path, stdin=article).returncode == 2

@@ -58,7 +58,7 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False, feed: str | None
     if judged:
         lines.append(f"judged on the page: {text.splitlines()[0][:100]!r} + {len(text.split())} words")
     for topic, s in scores.items():
-        lines.append(f"{topic:24} {round(s.score, 4):.3f}  threshold {limits[topic]:.2f}  "
+        lines.append(f"{topic:24} {s.score:.3f}  threshold {limits[topic]:.2f}  "
                      f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
         lines.append(f"{'':24} decided by: {verdicts[topic].rule}")
     return "\n".join(lines), 0
