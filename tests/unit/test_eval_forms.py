@@ -49,3 +49,20 @@ def test_agnews_labels_are_ids_and_verdicts_only_and_doubtful_rows_measure_nothi
         assert str(e) == f"{bad}:3: expected id<TAB>topics"
     else:
         raise AssertionError("a line without a verdict was accepted")
+
+
+def test_every_parallel_held_out_set_has_each_story_once_per_language_with_one_label() -> None:
+    """`.ci/eval_languages.py` sets each language's score of a story against the English one:
+    a story missing a language, written twice, or labelled differently across languages
+    would compare nothing or compare unlike items."""
+    import json
+
+    for name in ("heldout_parallel.jsonl", "heldout_feeds.jsonl", "heldout_feeds2.jsonl"):
+        rows = [json.loads(line) for line in (ROOT / "models" / name).read_text(encoding="utf-8").splitlines()]
+        by_story: dict[str, dict[str, tuple[str, ...]]] = {}
+        for r in rows:
+            langs = by_story.setdefault(r["story"], {})
+            assert r["lang"] not in langs and r["text"].strip(), (name, r["story"], r["lang"])
+            langs[r["lang"]] = tuple(sorted(r["topics"]))
+        for story, langs in by_story.items():
+            assert set(langs) == {"en", "tr", "ru", "ar"} and len(set(langs.values())) == 1, (name, story)
