@@ -101,6 +101,11 @@ def table(rows: list[tuple[str, set[str], dict]], thresholds: dict[str, float],
     return failed
 
 
+def jsonl(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file (the held-out sets)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def parallel(rows: list[dict], clf: Classifier, thresholds: dict[str, float]) -> None:
     """One threshold, one meaning: the same stories written in each language, scored, and
     each language's scores set against the English item of the same story."""
@@ -155,18 +160,18 @@ def main() -> int:
     on = labels(args.labels)
     print("SemEval-2022 task 8 (target: FPR <= 1 % per language and topic)")
     failed = table([(docs[i][0], on.get(i, set()), s) for i, s in zip(ids, scores, strict=True)], thresholds)
-    held = [json.loads(line) for line in args.heldout.read_text(encoding="utf-8").splitlines()]
+    held = jsonl(args.heldout)
     print(f"\nheld-out items written for the project ({args.heldout.name}; reported, no target)")
     table([(r["lang"], set(r["topics"]), s) for r, s in
            zip(held, clf.score([r["text"] for r in held], explain=False), strict=True)],
           thresholds, judged=False)
-    every = [json.loads(line) for line in args.topics.read_text(encoding="utf-8").splitlines()]
+    every = jsonl(args.topics)
     print(f"\nthe same stories in four languages, every topic ({args.topics.name}: headlines and "
           "leads of the other three topics and their look-alikes; reported, no target)")
     table([(r["lang"], set(r["topics"]), s) for r, s in
            zip(every, clf.score([r["text"] for r in every], explain=False), strict=True)],
           thresholds, judged=False, langs=("en", *LANGS))
-    rows = [json.loads(line) for line in args.parallel.read_text(encoding="utf-8").splitlines()]
+    rows = jsonl(args.parallel)
     # Stories s..: written before the last lexicon change; t..: after it (clean evidence for
     # that model); u..: written before the training data of session 5 (clean evidence for it).
     for group in sorted({r["story"][0] for r in rows}):
@@ -178,7 +183,7 @@ def main() -> int:
     # stories) after 012a0283247a, each by a hand that read only topics.md: feed items (headline
     # and description, with datelines and feed clutter) as each language's outlets word them.
     for path in args.feeds:
-        feeds = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        feeds = jsonl(path)
         on = len({r["story"] for r in feeds if "turkey_russia_syria" in r["topics"]})
         print(f"\nfeed items of the same stories in four languages ({path.name}: headline + "
               f"description as each language's outlets word them, {on} on topic, "

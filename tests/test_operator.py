@@ -210,7 +210,8 @@ def test_score_shows_which_rule_decided(make_settings) -> None:
     # 0.923 beside "classifier 0.924" for this headline (0.92353 with model 012a0283247a).
     headline = monitor("score", "-", settings=path,
                        stdin="Rus ve rejim uçakları İdlib'de yardım konvoyunu vurdu: 20 ölü")
-    for line, rule in zip(*[iter(headline.stdout.splitlines()[1:])] * 2, strict=True):
+    shown = headline.stdout.splitlines()[1:]  # per topic: its line, then "decided by: ..."
+    for line, rule in zip(shown[::2], shown[1::2], strict=True):
         assert line.split()[1] == rule.split("classifier ")[1].split()[0], headline.stdout
     muted = monitor("score", "-", "--feed", "a", settings=path, stdin="Sponsored: " + article)
     assert "decided by: feed a mutes '/sponsored/' matched 'Sponsored'" in muted.stdout

@@ -4,6 +4,7 @@ written here: what a feed description would carry, not the page's date line or t
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,8 +56,6 @@ def test_every_parallel_held_out_set_has_each_story_once_per_language_with_one_l
     """`.ci/eval_languages.py` sets each language's score of a story against the English one:
     a story missing a language, written twice, or labelled differently across languages
     would compare nothing or compare unlike items."""
-    import json
-
     for name in ("heldout_parallel.jsonl", "heldout_feeds.jsonl", "heldout_feeds2.jsonl"):
         rows = [json.loads(line) for line in (ROOT / "models" / name).read_text(encoding="utf-8").splitlines()]
         by_story: dict[str, dict[str, tuple[str, ...]]] = {}
