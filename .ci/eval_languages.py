@@ -14,9 +14,9 @@ Then models/heldout_topics.jsonl: the same 30 stories (israel_gaza, iran_nuclear
 russia_ukraine_war and look-alikes of them) as headlines and leads in English, Turkish,
 Russian and Arabic, written apart from the training text: recall and false positives per
 language and topic. And models/heldout_parallel.jsonl, turkey_russia_syria per language
-against the English item of the same story, and models/heldout_feeds.jsonl and
-heldout_feeds2.jsonl the same way: feed items (headline + description) of 24 other stories
-each, worded as each language's outlets word them.
+against the English item of the same story, and models/heldout_feeds.jsonl,
+heldout_feeds2.jsonl and heldout_feeds3.jsonl the same way: feed items (headline +
+description) of 24 other stories each, worded as each language's outlets word them.
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -136,7 +136,7 @@ def main() -> int:
     ap.add_argument("--parallel", type=Path, default=ROOT / "models" / "heldout_parallel.jsonl")
     ap.add_argument("--topics", type=Path, default=ROOT / "models" / "heldout_topics.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
-                    default=[ROOT / "models" / "heldout_feeds.jsonl", ROOT / "models" / "heldout_feeds2.jsonl"])
+                    default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3")])
     ap.add_argument("--candidates", choices=LANGS)
     args = ap.parse_args()
     args.corpora = next((p for p in (args.corpora, ROOT.parent / "shared" / "corpora",
@@ -180,8 +180,10 @@ def main() -> int:
               "reported, no target)")
         parallel([r for r in rows if r["story"][0] == group], clf, thresholds)
     # heldout_feeds.jsonl was written after model 34307b2aa3b1, heldout_feeds2.jsonl (other
-    # stories) after 012a0283247a, each by a hand that read only topics.md: feed items (headline
-    # and description, with datelines and feed clutter) as each language's outlets word them.
+    # stories) after 012a0283247a, heldout_feeds3.jsonl (others again) after 012a0283247a and
+    # before the training kinds of models/fragments/zr_*.txt, each by a hand that read only
+    # topics.md: feed items (headline and description, with datelines and feed clutter) as
+    # each language's outlets word them.
     for path in args.feeds:
         feeds = jsonl(path)
         on = len({r["story"] for r in feeds if "turkey_russia_syria" in r["topics"]})

@@ -56,7 +56,8 @@ def test_every_parallel_held_out_set_has_each_story_once_per_language_with_one_l
     """`.ci/eval_languages.py` sets each language's score of a story against the English one:
     a story missing a language, written twice, or labelled differently across languages
     would compare nothing or compare unlike items."""
-    for name in ("heldout_parallel.jsonl", "heldout_feeds.jsonl", "heldout_feeds2.jsonl"):
+    for name in ("heldout_parallel.jsonl", "heldout_feeds.jsonl", "heldout_feeds2.jsonl",
+                 "heldout_feeds3.jsonl"):
         rows = [json.loads(line) for line in (ROOT / "models" / name).read_text(encoding="utf-8").splitlines()]
         by_story: dict[str, dict[str, tuple[str, ...]]] = {}
         for r in rows:
