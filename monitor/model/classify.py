@@ -15,18 +15,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from monitor.defaults import TERMS_SHOWN
 from monitor.errors import ModelError
 from monitor.items import TopicScore
 from monitor.model.concepts import MARK
-from monitor.model.features import Features, FeatureSpec, build_features, calibrated, combine, layout, length_of
 from monitor.model.modelfile import TRUSTED as TRUSTED  # re-exported: tests read files with skops
 from monitor.model.modelfile import Header, read_state
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from monitor.model.features import Features
+
+# The features module (and scipy.sparse under it, ~37 MB and 0.12 s) is imported where a
+# model is loaded or scores, not where one is only named: the service's own process holds a
+# lazily loaded model (load_lazily) and scores in worker processes.
 
 FORMAT = "monitor-topics/1"
 """Written into every model file; a file with another format is refused."""
@@ -61,15 +68,17 @@ class Classifier:
 
     @classmethod
     def load(cls, path: Path) -> Classifier:
-        state = read_state(Path(path), _check_shapes)  # refuses a file that is not a model before reading its arrays
+        # refuses a file that is not a model before reading its arrays; the names as lists
+        state = read_state(Path(path), _check_shapes, as_lists=("word_names", "char_names"))
         try:
             meta = json.loads(str(state["metadata"]))
+            from monitor.model.features import FeatureSpec, build_features
             spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),
                                tuple(meta["spec"]["char_ngrams"]),
                                float(meta["spec"]["char_weight"]),
                                tuple((str(k), tuple(map(str, v)))  # concept lexicon, if any
                                      for k, v in meta["spec"].get("concepts", {}).items()))
-            # popped: the fixed-width string arrays (~10 MB) are freed once the vocabularies are built
+            # popped: the lists are freed once the vocabularies hold their strings
             features = build_features(spec, state.pop("word_names"), state["word_idf"],
                                       state.pop("char_names"), state["char_idf"],
                                       state["floors"].tolist())
@@ -105,11 +114,13 @@ class Classifier:
     def margins(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """Word features of the documents and combined document/passage margins
         (documents x topics). Block by block: stacking the blocks first costs a copy."""
+        from monitor.model.features import combine, layout
         lay = layout(list(texts))
         words, doc, pas = self.features.margins(lay, self._block_coef)
         return words, combine(doc + self.intercept, pas + self.intercept, lay.starts)
 
     def probabilities(self, margins: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        from monitor.model.features import calibrated, length_of
         return calibrated(margins, length_of(texts), self.calib)
 
     def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = TERMS_SHOWN,

@@ -279,8 +279,8 @@ def combine(doc_margins: np.ndarray, passage_margins: np.ndarray,
     return (doc_margins + top) / 2
 
 
-def build_features(spec: FeatureSpec, word_names: np.ndarray, word_idf: np.ndarray,
-                   char_names: np.ndarray, char_idf: np.ndarray,
+def build_features(spec: FeatureSpec, word_names: Sequence[str], word_idf: np.ndarray,
+                   char_names: Sequence[str], char_idf: np.ndarray,
                    floors: Sequence[float] = (0.0, 0.0)) -> Features:
     words = {str(t): i for i, t in enumerate(word_names)}
     chars = {str(t): i for i, t in enumerate(char_names)}

@@ -57,10 +57,11 @@ Check = Callable[[dict[str, Any], dict[str, Header]], None]
 
 
 def read_state(path: Path, check: Check | None = None, limits: Limits = Limits(),
-               arrays: bool = True) -> dict[str, Any]:
+               arrays: bool = True, as_lists: tuple[str, ...] = ()) -> dict[str, Any]:
     """The model file's dict, each value checked before it is read; ModelError naming the
     file when it is missing, too large, unsafe or not what `check` expects. With
-    `arrays=False`, only its JSON values (the arrays' headers are still checked)."""
+    `arrays=False`, only its JSON values (the arrays' headers are still checked). The
+    string arrays named in `as_lists` come as lists of str, read a slice at a time."""
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (run `monitor train`)")
     try:
@@ -75,7 +76,8 @@ def read_state(path: Path, check: Check | None = None, limits: Limits = Limits()
                 check(values, headers)
             if not arrays:
                 return values
-            return values | {key: _array(archive, content[key]["file"]) for key in headers}
+            return values | {key: _strings(archive, content[key]["file"]) if key in as_lists
+                             else _array(archive, content[key]["file"]) for key in headers}
     except ModelError as exc:
         raise ModelError(f"{path}: {exc}") from None
     except (OSError, zipfile.BadZipFile, ValueError, TypeError, KeyError, AttributeError,
@@ -157,6 +159,29 @@ def _array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
     """Streamed from the member into the array (no copy of the member's bytes first)."""
     with archive.open(name) as f:
         return np.lib.format.read_array(f, allow_pickle=False)
+
+
+STRING_ROWS = 8192  # rows of a string array converted at a time (see _strings)
+
+
+def _strings(archive: zipfile.ZipFile, name: str) -> list[str]:
+    """A 1-D string array as a list of str, converted a slice at a time: the array whole
+    is fixed-width (4 bytes a character, every name as long as the longest: 14 MB for the
+    word names of a four-language model) and was the peak of loading, not the strings."""
+    out: list[str] = []
+    with archive.open(name) as f:
+        shape, dtype = _read_header(f)
+        if len(shape) != 1 or dtype.kind != "U":
+            raise ValueError(f"{name}: expected a 1-D array of strings, found {dtype} {shape}")
+        left = shape[0]
+        while left:
+            rows = min(STRING_ROWS, left)
+            data = f.read(rows * dtype.itemsize)
+            if len(data) != rows * dtype.itemsize:
+                raise ValueError(f"{name}: the member ends before its data")
+            out.extend(np.frombuffer(data, dtype=dtype).tolist())
+            left -= rows
+    return out
 
 
 def _one_line(exc: BaseException) -> str:

@@ -157,8 +157,8 @@ def fit_features(texts: list[str], spec: FeatureSpec) -> Features:
         counts = fitter.fit_transform(normalised).tocsc()
         df = np.diff(counts.indptr)  # documents in which each n-gram occurs
         idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
-        fitted.append((fitter.get_feature_names_out().astype(str), idf))
-    char_names, char_idf = fitted[1] if len(fitted) > 1 else (np.array([], str), np.array([]))
+        fitted.append((fitter.get_feature_names_out().astype(str).tolist(), idf))
+    char_names, char_idf = fitted[1] if len(fitted) > 1 else ([], np.array([]))
     features = build_features(spec, fitted[0][0], fitted[0][1], char_names, char_idf)
     return features.fit_floors(layout(texts))
 
