@@ -23,8 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.special import pdtrc
-
 from monitor import defaults
 
 State = Literal["learning", "quiet", "elevated", "surge", "off"]
@@ -78,9 +76,33 @@ class Verdict:
         return self.expected < 0
 
 
+TAIL_EPS = 1e-17  # a series stops when its next term adds less than this share
+
+
 def tail(k: int, expected: float) -> float:
-    """P(X >= k) for X ~ Poisson(expected)."""
-    return 1.0 if k <= 0 else float(pdtrc(k - 1, expected))
+    """P(X >= k) for X ~ Poisson(expected), to double precision (tests hold it to scipy's
+    pdtrc). Worked out here because scipy.special was the only import of scipy in the
+    service's own process: 26 MB of its memory and 0.16 s of its start."""
+    if k <= 0:
+        return 1.0
+    if expected <= 0:
+        return 0.0
+    if expected < k + 1:  # the tail is the smaller part: its series, P(X = k) x sum of ratios
+        term = total = 1.0
+        n = 0
+        while term > total * TAIL_EPS:
+            n += 1
+            term *= expected / (k + n)
+            total += term
+        return min(1.0, math.exp(k * math.log(expected) - expected - math.lgamma(k + 1)) * total)
+    # else 1 - P(X < k): P(X = k - 1), P(X = k - 2) ... fall from the mode downwards
+    term = total = math.exp((k - 1) * math.log(expected) - expected - math.lgamma(k))
+    i = k - 1
+    while i > 0 and term > total * TAIL_EPS:
+        term *= i / expected
+        i -= 1
+        total += term
+    return max(0.0, 1.0 - total)
 
 
 def _span(cfg: SurgeConfig, since: float | None, now: float) -> tuple[int, int, int]:

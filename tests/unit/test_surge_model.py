@@ -6,6 +6,10 @@ import math
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
+from scipy.special import pdtrc
 
 from monitor import codec, settings
 from monitor.delivery.policy import ChannelPolicy, decide, parse_quiet_hours
@@ -27,6 +31,17 @@ def test_tail_is_the_poisson_upper_tail() -> None:
     assert tail(0, 2.0) == 1.0
     assert tail(1, 2.0) == pytest.approx(1 - math.exp(-2))
     assert tail(3, 0.25) == pytest.approx(1 - math.exp(-0.25) * (1 + 0.25 + 0.25 ** 2 / 2))
+    assert tail(5, 0.0) == 0.0
+
+
+@settings_h(max_examples=2000, deadline=None)
+@given(st.integers(0, 3000), st.floats(1e-6, 3000, allow_nan=False))
+def test_tail_agrees_with_scipy_everywhere(k: int, expected: float) -> None:
+    """scipy's Poisson tail is the reference (the service's own tail spares its process
+    scipy): the same to 1e-9 relative, or both below 1e-300."""
+    want = 1.0 if k <= 0 else float(pdtrc(k - 1, expected))
+    got = tail(k, expected)
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-300)
 
 
 def test_a_window_is_tested_against_the_history_before_it() -> None:
