@@ -213,11 +213,12 @@ def fit_topic(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.nd
     margins (of the documents marked `calibrate`, default all), and the out-of-fold
     probabilities (the cross-validated evidence).
 
-    Documents with `"calibrate": false` (the Turkish, Russian and Arabic kinds, one or two
-    per label and language) train the weights only: holding such a kind out leaves its
-    language unseen, so its held-out margins are lower than the model's real margins there,
-    and fitted in they moved the English sigmoid (FA-KES full text precision 0.86 -> 0.73
-    at threshold 0.60; fitted without them 0.89)."""
+    Documents with `"calibrate": false` train the weights only: for a kind whose fold would
+    hold out a language the model then has never seen (the first Turkish, Russian and Arabic
+    kinds, one or two per label and language, were so until 2026-11-29: fitted in, they
+    moved the English sigmoid, FA-KES full text precision 0.86 -> 0.73). With seven
+    turkey_russia_syria kinds per language every document fits it, and fitted out they let
+    the English scale drift (first-sentence recall 0.784 -> 0.730; MODEL_CARD.md)."""
     held_out = oof_margins(xd, xp, starts, y, groups, folds, c, weight)
     fit = (np.ones(len(y), dtype=bool) if calibrate is None else calibrate) & (weight is None or weight > 0)
     calib = platt(held_out[fit], y[fit], lengths[fit])
