@@ -154,6 +154,9 @@ def test_model_file_reads_as_skops_reads_it_without_importing_scikit_learn() -> 
             assert ours[key].dtype == value.dtype and np.array_equal(ours[key], value), key
         else:
             assert ours[key] == value, key
+    names = _read_state(MODEL, as_lists=("word_names", "char_names"))  # read a slice at a time
+    for key in ("word_names", "char_names"):
+        assert names[key] == theirs[key].tolist() and len(names[key]) > 8192, key
     code = ("import sys; from pathlib import Path; from monitor.model.classify import Classifier; "
             f"Classifier.load(Path({str(MODEL)!r})).score(['Turkish troops entered Idlib.']); "
             "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))")

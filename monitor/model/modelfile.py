@@ -76,7 +76,7 @@ def read_state(path: Path, check: Check | None = None, limits: Limits = Limits()
                 check(values, headers)
             if not arrays:
                 return values
-            return values | {key: _strings(archive, content[key]["file"]) if key in as_lists
+            return values | {key: _strings(archive, content[key]["file"], key) if key in as_lists
                              else _array(archive, content[key]["file"]) for key in headers}
     except ModelError as exc:
         raise ModelError(f"{path}: {exc}") from None
@@ -164,7 +164,7 @@ def _array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
 STRING_ROWS = 8192  # rows of a string array converted at a time (see _strings)
 
 
-def _strings(archive: zipfile.ZipFile, name: str) -> list[str]:
+def _strings(archive: zipfile.ZipFile, name: str, key: str) -> list[str]:
     """A 1-D string array as a list of str, converted a slice at a time: the array whole
     is fixed-width (4 bytes a character, every name as long as the longest: 14 MB for the
     word names of a four-language model) and was the peak of loading, not the strings."""
@@ -172,13 +172,13 @@ def _strings(archive: zipfile.ZipFile, name: str) -> list[str]:
     with archive.open(name) as f:
         shape, dtype = _read_header(f)
         if len(shape) != 1 or dtype.kind != "U":
-            raise ValueError(f"{name}: expected a 1-D array of strings, found {dtype} {shape}")
+            raise ValueError(f"{key}: expected a 1-D array of strings, found {dtype} {shape}")
         left = shape[0]
         while left:
             rows = min(STRING_ROWS, left)
             data = f.read(rows * dtype.itemsize)
             if len(data) != rows * dtype.itemsize:
-                raise ValueError(f"{name}: the member ends before its data")
+                raise ValueError(f"{key}: the member ends before its data")
             out.extend(np.frombuffer(data, dtype=dtype).tolist())
             left -= rows
     return out

@@ -121,3 +121,15 @@ def test_object_arrays_and_large_schemas_are_refused(tmp_path: Path) -> None:
         read_state(MODEL, limits=Limits(schema=1000))
     with pytest.raises(ModelError, match=r"refusing to load: the file is [\d,]+ bytes"):
         read_state(MODEL, limits=Limits(file=1000))
+
+
+
+def test_feature_names_that_are_not_strings_are_refused_in_one_line(tmp_path: Path) -> None:
+    """Attack: the word names as numbers, as many as the weights expect (so every shape
+    check passes): the names are read a slice at a time as strings, and numbers are refused."""
+    words = read_state(MODEL)["word_idf"].shape[0]
+    path = rewrite(tmp_path / "numbers.skops", "word_names", zeros((words,), "<f8"))
+    with pytest.raises(ModelError) as err:
+        Classifier.load(path)
+    assert str(err.value) == (f"{path}: cannot read model file: word_names: expected a 1-D "
+                              f"array of strings, found float64 ({words},)")
