@@ -11,7 +11,6 @@ on Redis, and the GIL lets one run Python at a time).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import sys
 
@@ -25,7 +24,7 @@ def cap_arenas(arenas: int = ARENAS) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the process's own symbols (no ldconfig child, as find_library runs)
         mallopt = libc.mallopt  # glibc's; musl has none
     except (OSError, AttributeError):
         return False

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import signal
@@ -75,7 +74,9 @@ def _die_with_parent() -> None:
     either was set up is seen by its pid: ours is no longer its.
     """
     if sys.platform == "linux":
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        # the process's own symbols, libc's among them: find_library runs ldconfig in a
+        # child process, a fork of this one counted twice by memory tests while it lives
+        libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     parent = multiprocessing.parent_process()
     if parent is None:  # not started by multiprocessing: nothing to watch
