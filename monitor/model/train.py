@@ -109,7 +109,7 @@ def language_balance(y: np.ndarray, langs: list[str | None]) -> np.ndarray:
     language's odds for the topic. Without them a language's own rate is a prior the model
     learns from its words: Arabic documents 8 % on turkey_russia_syria against English 29 %
     scored Arabic stories lower for being Arabic (held-out Arabic recall 8/10 -> 5/10), and
-    calibration, fitted on English, cannot see it. Weights only positives, never to 0."""
+    one sigmoid for every language cannot see it. Weights only positives, never to 0."""
     weights = np.ones(len(y))
     tags = np.array([lang or "" for lang in langs])
     ref = tags == ""
