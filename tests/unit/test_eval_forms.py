@@ -66,3 +66,17 @@ def test_every_parallel_held_out_set_has_each_story_once_per_language_with_one_l
             langs[r["lang"]] = tuple(sorted(r["topics"]))
         for story, langs in by_story.items():
             assert set(langs) == {"en", "tr", "ru", "ar"} and len(set(langs.values())) == 1, (name, story)
+
+
+def test_the_held_out_articles_are_labelled_for_one_topic_in_three_languages() -> None:
+    """`.ci/eval_languages.py` reports heldout_articles.jsonl for turkey_russia_syria alone:
+    a line of another language or labelled for another topic would be counted wrongly."""
+    rows = [json.loads(line) for line in
+            (ROOT / "models" / "heldout_articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    counts: dict[tuple[str, bool], int] = {}
+    for r in rows:
+        assert r["lang"] in ("tr", "ru", "ar") and set(r["topics"]) <= {"turkey_russia_syria"}, r["story"]
+        assert len(r["text"].split()) >= 150, r["story"]  # whole articles, not feed items
+        key = (r["lang"], bool(r["topics"]))
+        counts[key] = counts.get(key, 0) + 1
+    assert len({r["story"] for r in rows}) == len(rows) and set(counts.values()) == {4}, counts
