@@ -107,6 +107,12 @@ def jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def scored(rows: list[dict], clf: Classifier) -> list[tuple[str, set[str], dict]]:
+    """(language, labels, scores) of each held-out row, as `table` takes them."""
+    return [(r["lang"], set(r["topics"]), s) for r, s in
+            zip(rows, clf.score([r["text"] for r in rows], explain=False), strict=True)]
+
+
 def parallel(rows: list[dict], clf: Classifier, thresholds: dict[str, float]) -> None:
     """One threshold, one meaning: the same stories written in each language, scored, and
     each language's scores set against the English item of the same story."""
@@ -164,24 +170,18 @@ def main() -> int:
     failed = table([(docs[i][0], on.get(i, set()), s) for i, s in zip(ids, scores, strict=True)], thresholds)
     held = jsonl(args.heldout)
     print(f"\nheld-out items written for the project ({args.heldout.name}; reported, no target)")
-    table([(r["lang"], set(r["topics"]), s) for r, s in
-           zip(held, clf.score([r["text"] for r in held], explain=False), strict=True)],
-          thresholds, judged=False)
+    table(scored(held, clf), thresholds, judged=False)
     # Whole articles as a page extractor returns them (the text a short item is judged on
     # once its page is read), 8 stories a language, written after model 3fece73bebc2 by a
     # hand that read only topics.md; only turkey_russia_syria is labelled.
     articles = jsonl(args.articles)
     print(f"\nwhole articles written for the project ({args.articles.name}: 4 on topic and 4 "
           "look-alikes a language, each in its outlets' voice; reported, no target)")
-    table([(r["lang"], set(r["topics"]), s) for r, s in
-           zip(articles, clf.score([r["text"] for r in articles], explain=False), strict=True)],
-          {"turkey_russia_syria": thresholds["turkey_russia_syria"]}, judged=False)
+    table(scored(articles, clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]}, judged=False)
     every = jsonl(args.topics)
     print(f"\nthe same stories in four languages, every topic ({args.topics.name}: headlines and "
           "leads of the other three topics and their look-alikes; reported, no target)")
-    table([(r["lang"], set(r["topics"]), s) for r, s in
-           zip(every, clf.score([r["text"] for r in every], explain=False), strict=True)],
-          thresholds, judged=False, langs=("en", *LANGS))
+    table(scored(every, clf), thresholds, judged=False, langs=("en", *LANGS))
     rows = jsonl(args.parallel)
     # Stories s..: written before the last lexicon change; t..: after it (clean evidence for
     # that model); u..: written before the training data of session 5 (clean evidence for it).

@@ -123,7 +123,6 @@ def test_object_arrays_and_large_schemas_are_refused(tmp_path: Path) -> None:
         read_state(MODEL, limits=Limits(file=1000))
 
 
-
 def test_feature_names_that_are_not_strings_are_refused_in_one_line(tmp_path: Path) -> None:
     """Attack: the word names as numbers, as many as the weights expect (so every shape
     check passes): the names are read a slice at a time as strings, and numbers are refused."""

@@ -52,13 +52,17 @@ def test_agnews_labels_are_ids_and_verdicts_only_and_doubtful_rows_measure_nothi
         raise AssertionError("a line without a verdict was accepted")
 
 
+def held_out(name: str) -> list[dict]:
+    return [json.loads(line) for line in (ROOT / "models" / name).read_text(encoding="utf-8").splitlines()]
+
+
 def test_every_parallel_held_out_set_has_each_story_once_per_language_with_one_label() -> None:
     """`.ci/eval_languages.py` sets each language's score of a story against the English one:
     a story missing a language, written twice, or labelled differently across languages
     would compare nothing or compare unlike items."""
     for name in ("heldout_parallel.jsonl", "heldout_feeds.jsonl", "heldout_feeds2.jsonl",
                  "heldout_feeds3.jsonl"):
-        rows = [json.loads(line) for line in (ROOT / "models" / name).read_text(encoding="utf-8").splitlines()]
+        rows = held_out(name)
         by_story: dict[str, dict[str, tuple[str, ...]]] = {}
         for r in rows:
             langs = by_story.setdefault(r["story"], {})
@@ -71,8 +75,7 @@ def test_every_parallel_held_out_set_has_each_story_once_per_language_with_one_l
 def test_the_held_out_articles_are_labelled_for_one_topic_in_three_languages() -> None:
     """`.ci/eval_languages.py` reports heldout_articles.jsonl for turkey_russia_syria alone:
     a line of another language or labelled for another topic would be counted wrongly."""
-    rows = [json.loads(line) for line in
-            (ROOT / "models" / "heldout_articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = held_out("heldout_articles.jsonl")
     counts: dict[tuple[str, bool], int] = {}
     for r in rows:
         assert r["lang"] in ("tr", "ru", "ar") and set(r["topics"]) <= {"turkey_russia_syria"}, r["story"]
