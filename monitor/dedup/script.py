@@ -27,13 +27,17 @@ a string of the refs in the order indexed (6 bytes each: an item's sequence numb
 place there); and the LSH, in segments. A segment is a hash whose fields are the first B
 bits of a band's hash, each field's value 5-byte records (2 more bits of the band hash to
 check, the item's 3-byte sequence number). A segment is sized for `[31]` records per field
-and, once it holds that many items, the next one has 4x the fields (B + 2), so a lookup
+and, once it holds that many items, the next one has 8x the fields (B + 3), so a lookup
 reads a bounded number of records per band whatever the index size (issue 16: layout 1's
 2-byte fields held 64 records per field at 100,000 items, 640 at 1,000,000). A slice's
 first segment takes the smallest size that held the previous slice's items, so a steady
 stream fills one segment a slice, 1/4 to all of it; a new index's first slice starts at
-`[29]` bits (16: one segment to read up to 199,728 items, two to 998,643). The segments'
-bits and the last one's item count are field '#' of the slice's records hash.
+`[29]` bits (16: one segment to read up to 199,728 items, two to 1,797,558). The segments'
+bits and the last one's item count are field '#' of the slice's records hash. (Until
+2026-11-29 the next segment had 4x the fields: at 1,000,000 items a lookup read two full
+segments, 256 records a band, and a third just begun, and reading one full segment is
+55-60 us of the script. At 8x it reads 128 + 64 records; 16x would read 128 + 32, but its
+fields' own overhead takes an item past 800 B of Redis.)
 Candidate keys are built here from prefixes, so the script needs one Redis server, not a
 Cluster.
 
@@ -258,7 +262,7 @@ if n > 0 and items_in(segs, count) < 16777216 then
     end
     segs, count, last = {B}, 0, {}
   elseif count >= capacity(segs[#segs]) then
-    segs[#segs + 1], count, last = math.min(30, segs[#segs] + 2), 0, {}
+    segs[#segs + 1], count, last = math.min(30, segs[#segs] + 3), 0, {}
   end
   local seq = redis.call('APPEND', P_REFS .. current, ref) / REF - 1
   local q = string.char(math.floor(seq / 65536) % 256, math.floor(seq / 256) % 256, seq % 256)
