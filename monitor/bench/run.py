@@ -38,7 +38,7 @@ from lxml import etree
 
 from monitor import pipeline, settings, wiring
 from monitor.bench import articles, memory, report
-from monitor.bench.neardup import bench_sizes
+from monitor.bench.neardup import bench_neardup, bench_sizes
 from monitor.bench.observers import Intervals, Latencies
 from monitor.bench.usage import Usage, usage
 from monitor.bench.workload import FeedServer, Workload
@@ -129,12 +129,11 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     figures["peak_rss_parts_mb"] = {"service": round(service, 1), "scoring_worker": round(worker_rss, 1)}
     client = redis.Redis.from_url(loaded.redis_url) if loaded.redis_url else None
     samples = min(2000, max(200, neardup_items))
-    sizes = [neardup_items]
     if neardup_items > report.NEARDUP_TARGET_ITEMS:  # the size the cost must stay flat from
-        sizes.insert(0, report.NEARDUP_TARGET_ITEMS)
-    *stated, figures["neardup"] = bench_sizes(sizes, samples=samples, client=client)
-    if stated:
-        figures["neardup_base"] = stated[0]
+        figures["neardup_base"], figures["neardup"] = bench_sizes(
+            [report.NEARDUP_TARGET_ITEMS, neardup_items], samples=samples, client=client)
+    else:
+        figures["neardup"] = bench_neardup(neardup_items, samples=samples, client=client)
     return figures
 
 

@@ -36,8 +36,8 @@ stream fills one segment a slice, 1/4 to all of it; a new index's first slice st
 bits and the last one's item count are field '#' of the slice's records hash. (Until
 2026-11-29 the next segment had 4x the fields: at 1,000,000 items a lookup read two full
 segments, 256 records a band, and a third just begun, and reading one full segment is
-55-60 us of the script. At 8x it reads 128 + 64 records; 16x would read 128 + 32, but its
-fields' own overhead takes an item past 800 B of Redis.)
+55-60 us of the script. At 8x it reads 128 + 64 records; 16x would read 128 + 32, but by
+estimate (not measured) its fields' own overhead, ~50 B a field, takes an item past 800 B.)
 Candidate keys are built here from prefixes, so the script needs one Redis server, not a
 Cluster.
 
