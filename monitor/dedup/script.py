@@ -24,20 +24,8 @@ shares too few shingles for any band; terms.py says why its names and words tell
 
 Layout, per time slice (Keys.neardup_*): a hash of item records (field: the 6-byte ref);
 a string of the refs in the order indexed (6 bytes each: an item's sequence number is its
-place there); and the LSH, in segments. A segment is a hash whose fields are the first B
-bits of a band's hash, each field's value 5-byte records (2 more bits of the band hash to
-check, the item's 3-byte sequence number). A segment is sized for `[31]` records per field
-and, once it holds that many items, the next one has 8x the fields (B + 3), so a lookup
-reads a bounded number of records per band whatever the index size (issue 16: layout 1's
-2-byte fields held 64 records per field at 100,000 items, 640 at 1,000,000). A slice's
-first segment takes the smallest size that held the previous slice's items, so a steady
-stream fills one segment a slice, 1/4 to all of it; a new index's first slice starts at
-`[29]` bits (16: one segment to read up to 199,728 items, two to 1,797,558). The segments'
-bits and the last one's item count are field '#' of the slice's records hash. (Until
-2026-11-29 the next segment had 4x the fields: at 1,000,000 items a lookup read two full
-segments, 256 records a band, and a third just begun, and reading one full segment is
-55-60 us of the script. At 8x it reads 128 + 64 records; 16x would read 128 + 32, but by
-estimate (not measured) its fields' own overhead, ~50 B a field, takes an item past 800 B.)
+place there); and the LSH, in segments that grow with the slice and move a full one's
+records into the next, so a lookup reads one segment a slice (script_lsh.py).
 Candidate keys are built here from prefixes, so the script needs one Redis server, not a
 Cluster.
 
@@ -53,6 +41,7 @@ Returns   {story id, is new (0/1), new source (0/1), story entries up to this it
 
 from __future__ import annotations
 
+from monitor.dedup.script_lsh import LSH
 from monitor.dedup.script_terms import RECORD_AND_REWORD
 
 HEAD = r"""
@@ -61,7 +50,7 @@ local ref, sig, n, ts = ARGV[6], ARGV[8], tonumber(ARGV[9]), ARGV[21]
 local now, window = tonumber(ARGV[12]), tonumber(ARGV[13])
 """
 
-BODY = r"""
+LOCALS = r"""
 local bh = ARGV[15]
 local bands = #bh / 8
 local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
@@ -71,13 +60,14 @@ local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
+"""
 
--- Each slice's records hash also holds, in field '#', its LSH segments: the field bits of
--- each (a byte each) and the item count of the last. Read with this item's record, so
--- the repeat check and the segments cost one call a slice.
+BODY = r"""
+-- Each slice's records hash also holds, in field '%', its LSH segments (script_lsh.py).
+-- Read with this item's record, so the repeat check and the segments cost one call a slice.
 local metas, prev, prevslice = {}, nil, nil
 for s = current, oldest, -1 do
-  local found = redis.call('HMGET', P_REC .. s, ref, '#')
+  local found = redis.call('HMGET', P_REC .. s, ref, '%')
   if found[1] and not prev then prev, prevslice = found[1], s end
   metas[s] = found[2]
 end
@@ -96,44 +86,17 @@ local function find_record(r)  -- an item's record and its slice, searching the 
   end
 end
 
-local function segments(s)  -- a slice's segments: their field bits, the last one's items
-  local meta, bits = metas[s], {}
-  if not meta then return bits, 0 end
-  local i = 1
-  while string.byte(meta, i) < 48 do bits[i] = string.byte(meta, i); i = i + 1 end
-  return bits, tonumber(string.sub(meta, i))
-end
-local function capacity(b) return math.floor(2 ^ b * perfield / bands) end
-local function items_in(bits, c)  -- a slice's items: its full segments' and the last's
-  for g = 1, #bits - 1 do c = c + capacity(bits[g]) end
-  return c
-end
-
--- Band b's field in a segment of B bits (the first B bits of its hash), and its check bytes.
-local fields_of, check = {}, {}
-for b = 1, bands do check[b] = string.sub(bh, 8 * b - 1, 8 * b) end
-local function fields(B)
-  if fields_of[B] then return fields_of[B] end
-  local f, full, rest = {}, math.floor(B / 8), B % 8
-  for b = 1, bands do
-    local at = 8 * (b - 1)
-    f[b] = string.sub(bh, at + 1, at + full)
-    if rest > 0 then f[b] = f[b] .. string.char(bit.band(string.byte(bh, at + full + 1), 256 - 2 ^ (8 - rest))) end
-  end
-  fields_of[B] = f
-  return f
-end
-
 -- Candidates: items sharing at least one band, most shared bands first.
 local hits, order, at_slice, at_seq = {}, {}, {}, {}
-local segs, count, last, before = {}, 0, {}, nil
+local segs, T, S, P, last, before = {}, 0, 0, nil, {}, nil
 if n > 0 then
   for s = current, oldest, -1 do
-    local bits, c = segments(s)
-    if s == current then segs, count = bits, c elseif s == current - 1 and #bits > 0 then before = {bits, c} end
-    for g = 1, #bits do
-      local found = redis.call('HMGET', P_LSH .. s .. ':' .. g, unpack(fields(bits[g])))
-      if s == current and g == #bits then last = found end  -- appended to below
+    local sg, t, st, p = parse_meta(metas[s])
+    if s == current then segs, T, S, P = sg, t, st, p elseif s == current - 1 and t > 0 then before = t end
+    for g = 1, #sg do
+      local found = redis.call('HMGET', P_LSH .. s .. ':' .. sg[g][1], unpack(fields(sg[g][1])))
+      local check = checks(sg[g][2])
+      if s == current and g == #sg then last = found end  -- appended to below
       for b = 1, bands do
         local records = found[b]
         local at = records and string.find(records, check[b], 1, true)
@@ -250,23 +213,30 @@ for t = 32, 31 + ntopics do  -- this item first, then the newest keeptopic - 1 o
   redis.call('SET', ARGV[t], entry .. string.sub(list, 1, at - 1), 'EX', window)
 end
 -- (A slice holds at most 2**24 items in its LSH: a sequence number is 3 bytes.)
-if n > 0 and items_in(segs, count) < 16777216 then
+if n > 0 and T < 16777216 then
   -- The segment written to: the current slice's last, or a new one once that is full
   -- (the first of a slice sized for the previous slice's items).
-  if #segs == 0 then
+  local fresh = #segs == 0
+  if fresh then
     local B = bits0
     if before then  -- the smallest that held the previous slice's items (fills 1/4 to all)
-      local total = items_in(before[1], before[2])
       B = 8
-      while capacity(B) < total and B < 30 do B = B + 2 end
+      while capacity(B) < before and B < 30 do B = B + 2 end
     end
-    segs, count, last = {B}, 0, {}
-  elseif count >= capacity(segs[#segs]) then
-    segs[#segs + 1], count, last = math.min(30, segs[#segs] + 3), 0, {}
+    segs, S = {{B, B}}, T
+  elseif T - S >= capacity(segs[#segs][1]) and not P then
+    local top = segs[#segs]
+    fresh, last = true, {}
+    if top[1] == top[2] and top[1] <= 27 then  -- a lineage's first: its records move on
+      segs[#segs + 1], P = {top[1] + 3, top[2]}, 0
+    else  -- a new lineage
+      segs[#segs + 1], S = {math.min(30, top[1] + 3), math.min(30, top[1] + 3)}, T
+    end
   end
+  local top = segs[#segs]
   local seq = redis.call('APPEND', P_REFS .. current, ref) / REF - 1
   local q = string.char(math.floor(seq / 65536) % 256, math.floor(seq / 256) % 256, seq % 256)
-  local f, updates = fields(segs[#segs]), {}
+  local f, check, updates = fields(top[1]), checks(top[2]), {}
   for b = 1, bands do
     local records = updates[f[b]]  -- two bands of this item may share a field
     if not records then
@@ -278,11 +248,15 @@ if n > 0 and items_in(segs, count) < 16777216 then
   end
   local flat = {}
   for k, v in pairs(updates) do flat[#flat + 1] = k; flat[#flat + 1] = v end
-  local lsh = P_LSH .. current .. ':' .. #segs
+  local lsh = P_LSH .. current .. ':' .. top[1]
   redis.call('HSET', lsh, unpack(flat))
-  if count == 0 then redis.call('EXPIREAT', lsh, expires) end  -- a new segment
+  if fresh then redis.call('EXPIREAT', lsh, expires) end
   if seq == 0 then redis.call('EXPIREAT', P_REFS .. current, expires) end
-  redis.call('HSET', P_REC .. current, ref, value, '#', string.char(unpack(segs)) .. (count + 1))
+  if P then  -- after this item's write, which read its fields before they moved
+    P = migrate(current, segs[#segs - 1], top, P)
+    if not P then table.remove(segs, #segs - 1) end
+  end
+  redis.call('HSET', P_REC .. current, ref, value, '%', meta_of(segs, T + 1, S, P))
 else
   redis.call('HSET', P_REC .. current, ref, value)
 end
@@ -295,4 +269,4 @@ local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', skey, 0, pos -
 return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc}
 """
 
-CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + BODY + TAIL
+CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + BODY + TAIL
