@@ -102,12 +102,14 @@ local function migrate(slice, old, new, p)
   local names = {}
   for f = p, last do names[#names + 1] = encode(f, old[1]) end
   local vals, groups, targets = redis.call('HMGET', okey, unpack(names)), {}, {}
+  local byte, sub, floor = string.byte, string.sub, math.floor
   for i = 1, #names do
-    local v = vals[i]
+    local v, base = vals[i], (p + i - 1) * 8
     for at = 1, v and #v or 0, RECORD do
-      local g = (p + i - 1) * 8 + math.floor(string.byte(v, at) / 32)
-      local r = string.sub(v, at, at + RECORD - 1)
-      if groups[g] then table.insert(groups[g], r) else groups[g] = {r}; targets[#targets + 1] = g end
+      local g = base + floor(byte(v, at) / 32)
+      local t = groups[g]
+      if not t then t = {}; groups[g] = t; targets[#targets + 1] = g end
+      t[#t + 1] = sub(v, at, at + RECORD - 1)
     end
   end
   if #targets > 0 then
