@@ -224,13 +224,14 @@ if n > 0 and T < 16777216 then
       while capacity(B) < before and B < 30 do B = B + 2 end
     end
     segs, S = {{B, B}}, T
-  elseif T - S >= capacity(segs[#segs][1]) and not P then
+  elseif T - S >= capacity(segs[#segs][1]) and not P and segs[#segs][1] < 30 then
     local top = segs[#segs]
     fresh, last = true, {}
     if top[1] == top[2] and top[1] <= 27 then  -- a lineage's first: its records move on
       segs[#segs + 1], P = {top[1] + 3, top[2]}, 0
-    else  -- a new lineage
-      segs[#segs + 1], S = {math.min(30, top[1] + 3), math.min(30, top[1] + 3)}, T
+    else  -- a new lineage (segment keys are named by their bits, so bits only grow)
+      local B = math.min(30, top[1] + 3)
+      segs[#segs + 1], S = {B, B}, T
     end
   end
   local top = segs[#segs]
