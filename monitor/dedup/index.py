@@ -64,10 +64,10 @@ class NearDupConfig:
     topic_candidates: int = 50  # newest items of each topic given the rewording test (bounds latency)
     # LSH fields of a new index's first segment (later ones sized by the last slice). 16 bits
     # hold 199,728 items at 128 records a field, and a whole byte count makes the script's
-    # field names cheap; the next (19 bits, 8x the fields) takes the index to 1,797,558 items,
-    # so it reads 2 segments at 1,000,000 (the first full, the second half) and 1 at 100,000.
-    # At 14 bits the second segment was a quarter full at 100,000 items (816 B of Redis per
-    # item instead of 789) and 1,000,000 read 3 segments.
+    # field names cheap; the next (19 bits, 8x the fields) takes the first's records as it
+    # fills (script_lsh.py) and holds 1,597,830 in all, so a lookup reads 1 segment at 100,000
+    # items and at 1,000,000. At 14 bits the second segment was a quarter full at 100,000 items
+    # (816 B of Redis per item instead of 789) and 1,000,000 read 3 segments.
     field_bits: int = 16
     records_per_field: int = 128  # a segment holds 2**bits x this / bands items, then the next has 8x the fields
 
