@@ -8,11 +8,14 @@ of three atomic steps ends that delivery:
   - failed `send_attempts` times: XACK + XDEL + RPUSH dead
 A sender that dies holding an alert leaves it pending; another sender (or itself after a
 restart) takes it over with XAUTOCLAIM after `claim_timeout`. The only way to send twice
-is a crash between a successful send and its XACK, and then the copy is sent once more.
+is a crash between a successful send and its XACK (or Redis refusing that XACK for longer
+than `claim_timeout`: the sender keeps trying until then), and then the copy is sent once
+more. An entry this version cannot decode goes to the dead letters as it is.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, cast
@@ -26,6 +29,8 @@ from monitor.delivery.stream_trim import trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
+
+log = logging.getLogger("monitor.outbox")
 
 # Move every retry that is due back into the stream, atomically, so that two workers
 # releasing at once cannot both re-enqueue the same alert.
@@ -87,7 +92,7 @@ class Outbox:
                 count=count, block=block_ms,
             )
         streams = cast(list[tuple[bytes, list[Any]]], reply or [])  # [(stream, entries)]
-        return [d for _, entries in streams for d in _deliveries(entries)]
+        return self._readable([entry for _, entries in streams for entry in entries])
 
     def reclaim(self, min_idle_ms: int, count: int = 100) -> list[Delivery]:
         """Alerts another sender took and did not end within min_idle_ms (it died)."""
@@ -95,7 +100,25 @@ class Outbox:
             reply = self.redis.xautoclaim(
                 self.keys.outbox, OUTBOX_GROUP, self.consumer, min_idle_ms, "0-0", count=count
             )
-        return list(_deliveries(reply[1]))
+        return self._readable(reply[1])
+
+    def _readable(self, entries: list[Any]) -> list[Delivery]:
+        """The entries as deliveries; one this version cannot read (written by a newer one
+        during an upgrade, or by hand) goes to the dead letters as it is, with the reason,
+        so that it neither stops the sender nor comes back to it at every take."""
+        deliveries, unreadable = _deliveries(entries)
+        if unreadable:
+            with redis_errors("moving unreadable alerts to the dead letters"):
+                pipe = self.redis.pipeline(transaction=True)
+                for entry_id, payload, _ in unreadable:
+                    pipe.xack(self.keys.outbox, OUTBOX_GROUP, entry_id)
+                    pipe.xdel(self.keys.outbox, entry_id)
+                    pipe.rpush(self.keys.dead, payload)
+                pipe.ltrim(self.keys.dead, -self.dead_max, -1)
+                pipe.execute()
+            for entry_id, _, error in unreadable:
+                log.error("outbox entry %s cannot be read (%s): moved to the dead letters", entry_id.decode(), error)
+        return deliveries
 
     def touch(self, entry_ids: list[bytes]) -> None:
         """Reset the idle time of alerts this sender still holds, so nobody takes them over."""
@@ -232,7 +255,8 @@ class Outbox:
     def dead_letters(self, limit: int = defaults.DEAD_SHOWN) -> list[Queued]:
         """The oldest `limit` dead letters (a bounded read, however long the list)."""
         with redis_errors("reading the dead letters"):
-            return [codec.decode_queued(raw) for raw in self.redis.lrange(self.keys.dead, 0, limit - 1)]
+            raws = self.redis.lrange(self.keys.dead, 0, limit - 1)
+        return [q for q in map(_readable_or_none, raws) if q is not None]  # depth() counts them all
 
     def resend_dead(self, batch: int = RESEND_BATCH) -> int:
         """Put every dead letter back in the outbox with a fresh attempt count, `batch` at
@@ -242,8 +266,9 @@ class Outbox:
             dead = pipe.lrange(self.keys.dead, 0, batch - 1)
             pipe.multi()
             for raw in dead:  # the last error stays with it, as a note of what happened
-                again = replace(codec.decode_queued(raw), attempts=0)
-                pipe.xadd(self.keys.outbox, {"alert": codec.encode_queued(again)})
+                queued = _readable_or_none(raw)  # one this version cannot read goes back as it is
+                again = raw if queued is None else codec.encode_queued(replace(queued, attempts=0))
+                pipe.xadd(self.keys.outbox, {"alert": again})
             pipe.ltrim(self.keys.dead, len(dead), -1)
             return len(dead)
 
@@ -260,12 +285,23 @@ class Outbox:
             return trim_before_unended(self.redis, self.keys.outbox, OUTBOX_GROUP)
 
 
-def _deliveries(entries: list[Any]) -> list[Delivery]:
-    out = []
+def _deliveries(entries: list[Any]) -> tuple[list[Delivery], list[tuple[bytes, bytes, str]]]:
+    """The entries that decode, and (id, payload, why) of those that do not."""
+    out, unreadable = [], []
     for entry_id, fields in entries:
         if fields and b"alert" in fields:  # a deleted entry shows as (id, None) in XPENDING reads
-            out.append(Delivery(entry_id, codec.decode_queued(fields[b"alert"])))
-    return out
+            try:
+                out.append(Delivery(entry_id, codec.decode_queued(fields[b"alert"])))
+            except ValueError as exc:
+                unreadable.append((entry_id, fields[b"alert"], str(exc)))
+    return out, unreadable
+
+
+def _readable_or_none(raw: codec.Raw) -> Queued | None:
+    try:
+        return codec.decode_queued(raw)
+    except ValueError:  # written by another version (see Outbox._readable)
+        return None
 
 
 def _transaction(client: redis.Redis, move: Callable[[Pipeline], int], key: str) -> int:

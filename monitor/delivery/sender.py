@@ -8,6 +8,9 @@ A channel that answers 429 (or 503) with `Retry-After` is paused for that long, 
 it: its alerts are put back in the outbox until then (no attempt counted), while the other
 channels' tasks keep sending (transport.py reads the header).
 
+No error in one delivery ends its channel's task, and a stop waits (up to STOP_GRACE) for
+the sends under way, so that an alert handed to apprise is also recorded as sent.
+
 Every outbox call runs in a thread (`self.io`: the runtime's pool of Redis threads in the
 service, `asyncio.to_thread` when none is given), never on the event loop, so a slow
 Redis holds up only the send that waits for it, not the polls sharing the loop.
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -31,6 +33,7 @@ from monitor.delivery import channels, transport
 from monitor.delivery.alerts import health_alert
 from monitor.delivery.outbox import Delivery, Outbox
 from monitor.delivery.policy import ChannelPolicy, decide, digest_due
+from monitor.delivery.retry import RetryPolicy, sleep_or_stop
 from monitor.delivery.templates import TemplateFailed, Templates
 from monitor.delivery.transport import Outcome, notify  # notify: a name here, so tests can stand in
 from monitor.errors import StoreError
@@ -42,19 +45,9 @@ log = logging.getLogger("monitor.sender")
 
 TAKE_BATCH = 100
 IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
+STOP_GRACE = 10.0  # seconds a stop waits for sends under way (deploy/monitor.service stops after 15)
+ACK_WAIT_MAX = 30.0  # seconds between two tries to record a sent alert while Redis fails
 POLICY_KINDS = ("alert", "follow_up", "surge")  # test, health and digest entries are sent as they come
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int
-    base: float
-    cap: float
-
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter in its upper half (attempt counts from 1)."""
-        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 @dataclass(frozen=True)
@@ -111,7 +104,7 @@ class Sender:
         if self.metrics is not None:
             self.metrics.sends.labels(channel, "ok" if outcome.ok else "failed").inc()
         if outcome.ok:
-            await self.io(self.outbox.done, delivery, channel, now)
+            await self._acknowledge(delivery, channel, now)
             await self._recovered(channel)
             return True
         if outcome.retry_after is not None:
@@ -120,6 +113,22 @@ class Sender:
                         "keep sending", channel, outcome.retry_after)
         await self._failed(delivery, channel, outcome.reason, outcome.retry_after or 0.0)
         return False
+
+    async def _acknowledge(self, delivery: Delivery, channel: str, now: float) -> None:
+        """Record a sent alert. Given up on, the alert would be taken again and sent twice, so
+        a Redis error is retried (the alert stays this sender's: `touch` renews it) for up to
+        the claim timeout, after which another sender may take it over anyway."""
+        deadline, wait = time.monotonic() + self.claim_timeout_ms / 1000, 0.5
+        while True:
+            try:
+                await self.io(self.outbox.done, delivery, channel, now)
+                return
+            except StoreError as exc:
+                if time.monotonic() + wait > deadline:
+                    raise
+                log.error("sender: alert %s was sent, but %s; trying again in %.1fs", delivery.alert.id, exc, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, ACK_WAIT_MAX)
 
     async def _notify(self, channel: str, config: ChannelConfig | None, delivery: Delivery) -> Outcome:
         if config is None:
@@ -181,16 +190,33 @@ class Sender:
         batch = await self.io(self.outbox.take, TAKE_BATCH, own_pending=True)
         batch += await self.io(self.outbox.reclaim, self.claim_timeout_ms)
         batch += await self.io(self.outbox.take, TAKE_BATCH)
-        total = 0
-        while batch:
-            total += sum(await self._send_by_channel(batch))
-            batch = await self.io(self.outbox.take, TAKE_BATCH)
+        total, sending = 0, asyncio.Event()
+        keeper = asyncio.create_task(self._keep_held(sending))  # a slow channel's batch stays ours
+        try:
+            while batch:
+                self.inflight.update(d.entry_id for d in batch)
+                total += sum(await self._send_by_channel(batch))
+                batch = await self.io(self.outbox.take, TAKE_BATCH)
+        finally:
+            sending.set()
+            await keeper
         return total
+
+    async def _keep_held(self, done: asyncio.Event) -> None:
+        """Until done, renew the claim on every alert this sender holds, so that no other
+        sender takes over (and sends again) what a slow channel is still sending."""
+        while not done.is_set():
+            await sleep_or_stop(done, self.claim_timeout_ms / 3000)
+            if self.inflight and not done.is_set():
+                try:
+                    await self.io(self.outbox.touch, list(self.inflight))
+                except StoreError as exc:
+                    log.error("sender: %s", exc)
 
     async def run(self, stop: asyncio.Event) -> None:
         """The service's send loop: until stop, keep every channel's queue moving."""
         await self.io(self.outbox.ensure_group)
-        queues: dict[str, asyncio.Queue[Delivery]] = {}
+        queues: dict[str, asyncio.Queue[Delivery | None]] = {}
         workers: list[asyncio.Task[None]] = []
         first, last_reclaim = True, 0.0
         while not stop.is_set():
@@ -211,6 +237,9 @@ class Sender:
             except StoreError as exc:
                 log.error("sender: %s", exc)
                 await sleep_or_stop(stop, 1.0)
+            except Exception:  # noqa: BLE001 - a fault in one round must not end all sending
+                log.exception("sender: reading the outbox failed")
+                await sleep_or_stop(stop, 1.0)
             for delivery in batch:
                 channel = delivery.alert.channel
                 if channel not in queues:
@@ -220,19 +249,47 @@ class Sender:
                 queues[channel].put_nowait(delivery)
             if not batch:
                 await sleep_or_stop(stop, IDLE_SLEEP)
-        for worker in workers:
-            worker.cancel()
+        await self._stop_workers(queues, workers)
+
+    async def _stop_workers(self, queues: Mapping[str, asyncio.Queue[Delivery | None]],
+                            workers: list[asyncio.Task[None]]) -> None:
+        """Let the sends under way finish and be recorded (cancelled, an alert already
+        handed to apprise would be sent again by the next sender); alerts not started stay
+        pending for the next start, which takes its own first."""
+        for queue in queues.values():
+            while not queue.empty():
+                left = queue.get_nowait()
+                if left is not None:
+                    self.inflight.discard(left.entry_id)
+            queue.put_nowait(None)  # the worker's signal to end
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=STOP_GRACE)
+            for worker in late:
+                worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
 
-    async def _channel_worker(self, queue: asyncio.Queue[Delivery]) -> None:
-        while True:
-            delivery = await queue.get()
+    async def _channel_worker(self, queue: asyncio.Queue[Delivery | None]) -> None:
+        while (delivery := await queue.get()) is not None:
             try:
-                await self.send(delivery)
-            except StoreError as exc:  # stays pending; reclaimed after claim_timeout
-                log.error("sender: %s", exc)
+                await self._send_one(delivery)
             finally:
                 self.inflight.discard(delivery.entry_id)
+
+    async def _send_one(self, delivery: Delivery) -> bool:
+        """Send one delivery; no error ends the channel's worker. A Redis error leaves the
+        alert pending (taken over after claim_timeout); any other counts as a failed attempt,
+        so an alert that keeps failing reaches the dead letters rather than looping."""
+        try:
+            return await self.send(delivery)
+        except StoreError as exc:
+            log.error("sender: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in one delivery must not silence its channel
+            log.exception("sender: alert %s failed unexpectedly", delivery.alert.id)
+            try:
+                await self._failed(delivery, delivery.alert.channel, f"sender error {type(exc).__name__}: {exc}")
+            except Exception:  # noqa: BLE001 - left pending, as after a Redis error
+                log.exception("sender: cannot record the failure of alert %s", delivery.alert.id)
+        return False
 
     async def _send_by_channel(self, batch: list[Delivery]) -> list[int]:
         groups: dict[str, list[Delivery]] = {}
@@ -240,14 +297,12 @@ class Sender:
             groups.setdefault(delivery.alert.channel, []).append(delivery)
 
         async def one_channel(deliveries: list[Delivery]) -> int:
-            return sum([await self.send(d) for d in deliveries])
+            sent = 0
+            for delivery in deliveries:
+                try:
+                    sent += await self._send_one(delivery)
+                finally:
+                    self.inflight.discard(delivery.entry_id)
+            return sent
 
         return list(await asyncio.gather(*(one_channel(g) for g in groups.values())))
-
-
-async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    """Wait `seconds`, or less when `stop` is set meanwhile."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

@@ -1,0 +1,148 @@
+"""The sender under faults, on a real Redis and a real receiver: an entry it cannot read, an
+unexpected error in one delivery, a stop while a send is under way, a slow batch in
+`poll --once`, a Redis error when recording a send. In each, no alert is lost, none is sent
+twice, and the sender keeps sending."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+
+from monitor import codec
+from monitor.delivery import sender
+from monitor.delivery.outbox import Outbox
+from monitor.delivery.retry import RetryPolicy
+from monitor.delivery.sender import ChannelConfig, Sender
+from monitor.errors import StoreError
+from monitor.items import Queued
+from monitor.keys import Keys
+from tests.test_delivery import alert, make_sender
+
+EMPTY = {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
+
+
+def run_until(s: Sender, done, timeout: float = 20.0) -> None:
+    """Run the service's send loop until `done()` holds (or the timeout), then stop it."""
+    async def go() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(s.run(stop))
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline and not task.done():
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task  # a sender that died would raise here
+
+    asyncio.run(go())
+
+
+def newer_kind(n: int) -> bytes:
+    """An alert as a newer version might write it: a kind this version does not know."""
+    data = json.loads(codec.encode_queued(Queued(alert(n))))
+    data["kind"] = "escalation"
+    return json.dumps(data).encode()
+
+
+def test_an_unreadable_entry_goes_to_the_dead_letters_and_the_rest_are_sent(redis_client, json_receiver) -> None:
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+    payload = newer_kind(1)
+    redis_client.xadd(Keys().outbox, {"alert": payload})
+    outbox.enqueue(alert(2))
+    outbox.enqueue(alert(3))
+    run_until(s, lambda: len(json_receiver.received) == 2)
+    assert sorted(m["title"] for m in json_receiver.received) == ["[T1] Story 2", "[T1] Story 3"]
+    assert outbox.depth() == EMPTY | {"dead": 1}
+    assert redis_client.lrange(Keys().dead, 0, -1) == [payload]  # kept as written, for the version that reads it
+    assert outbox.dead_letters() == []  # what this version can show
+    assert outbox.resend_dead() == 1
+    assert redis_client.xrange(Keys().outbox)[0][1][b"alert"] == payload
+
+
+def test_backoff_after_a_thousand_failures_stays_within_its_cap() -> None:
+    retry = RetryPolicy(attempts=5000, base=10.0, cap=60.0)  # seconds, as settings give them
+    assert all(30 <= retry.delay(attempt) <= 60 for attempt in (1025, 1100, 4999))
+
+
+def test_an_unexpected_error_fails_one_attempt_and_its_channel_keeps_sending(
+        redis_client, json_receiver, monkeypatch) -> None:
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+    real_decide, calls = sender.decide, []
+
+    def decide(*args, **kwargs):  # the fault: the first alert's policy check raises
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("injected")
+        return real_decide(*args, **kwargs)
+
+    monkeypatch.setattr(sender, "decide", decide)
+    outbox.enqueue(alert(1))
+    outbox.enqueue(alert(2))
+    run_until(s, lambda: len(json_receiver.received) == 1 and outbox.depth()["retry"] == 1)
+    assert [m["title"] for m in json_receiver.received] == ["[T1] Story 2"]
+    [(queued, _)] = redis_client.zrange(Keys().retry, 0, -1, withscores=True)
+    failed = codec.decode_queued(queued)
+    assert (failed.alert.id, failed.attempts) == ("a0000001", 1)
+    assert "sender error RuntimeError: injected" in failed.last_error
+
+
+def test_a_stop_lets_the_send_under_way_finish_and_be_recorded(redis_client, json_receiver) -> None:
+    configs = {"hook": ChannelConfig(json_receiver.url)}
+    s, outbox = make_sender(redis_client, configs, claim_timeout=0.2)
+    json_receiver.delay = 1.0  # the stop comes while the receiver is still answering
+    outbox.enqueue(alert(1))
+    taken: list[float] = []
+
+    def under_way() -> bool:  # taken 0.4 s ago: its worker is waiting on the receiver
+        if not taken and outbox.depth()["sending"] == 1:
+            taken.append(time.monotonic())
+        return bool(taken) and time.monotonic() - taken[0] > 0.4
+
+    run_until(s, under_way, timeout=5)
+    assert len(json_receiver.received) == 1
+    assert outbox.depth() == EMPTY
+    json_receiver.delay = 0.0
+    time.sleep(0.3)  # past the claim timeout: nothing is left to take over
+    later, _ = make_sender(redis_client, configs, consumer="w2", claim_timeout=0.2)
+    assert asyncio.run(later.drain()) == 0
+    assert len(json_receiver.received) == 1
+
+
+def test_a_slow_poll_once_keeps_its_claim_so_no_other_sender_sends_again(redis_client, json_receiver) -> None:
+    configs = {"hook": ChannelConfig(json_receiver.url)}
+    slow, outbox = make_sender(redis_client, configs, consumer="cron", claim_timeout=0.6)
+    json_receiver.delay = 0.4  # 6 alerts take 2.4 s, four claim timeouts
+    for n in range(6):
+        outbox.enqueue(alert(n))
+    first = threading.Thread(target=lambda: asyncio.run(slow.drain()))
+    first.start()
+    time.sleep(1.2)  # the batch is well past its first claim timeout
+    other, _ = make_sender(redis_client, configs, consumer="service", claim_timeout=0.6)
+    assert asyncio.run(other.drain()) == 0  # nothing idle to take over
+    first.join(timeout=30)
+    titles = [m["title"] for m in json_receiver.received]
+    assert sorted(titles) == sorted(f"[T1] Story {n}" for n in range(6))
+    assert outbox.depth() == EMPTY
+
+
+@pytest.mark.parametrize("failures", [1, 3])
+def test_a_redis_error_recording_a_send_is_retried_and_the_alert_is_not_sent_again(
+        redis_client, json_receiver, monkeypatch, failures) -> None:
+    configs = {"hook": ChannelConfig(json_receiver.url)}
+    s, outbox = make_sender(redis_client, configs, claim_timeout=30)
+    real_done, calls = Outbox.done, []
+
+    def done(self, *args, **kwargs):  # the fault: Redis refuses the first acknowledgements
+        calls.append(1)
+        if len(calls) <= failures:
+            raise StoreError("Redis error acknowledging a sent alert: injected")
+        return real_done(self, *args, **kwargs)
+
+    monkeypatch.setattr(Outbox, "done", done)
+    outbox.enqueue(alert(1))
+    assert asyncio.run(s.drain()) == 1
+    assert asyncio.run(s.drain()) == 0
+    assert len(json_receiver.received) == 1 and len(calls) == failures + 1
+    assert outbox.depth() == EMPTY
