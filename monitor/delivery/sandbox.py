@@ -26,7 +26,10 @@ from monitor.defaults import RENDER_MAX_CHARS
 
 INT_MAX_BITS = 4096  # a score or count needs a few; 4096 bits is a 1,233-digit number
 # Widths and precisions in a %-format (`%999d`, `%.999f`) and in a format spec (`{:>999}`).
-FORMAT_WIDTH_RE = re.compile(r"%[-#0 +]*(\d*)(?:\.(\d+))?|\{[^{}]*:[^{}\d]*(\d*)(?:\.(\d+))?[^{}]*\}")
+FORMAT_WIDTH_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d*)(?:\.(\d+))?|\{[^{}]*:[^{}\d]*(\d*)(?:\.(\d+))?[^{}]*\}")
+# A width or precision taken from an argument (`'%*d' % (w, 1)`, `'{:>{w}}'.format(x, w=w)`),
+# which the format itself does not show: refused, as no alert template needs one.
+FORMAT_ARG_WIDTH_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d*\.\*)|\{[^{}]*:[^{}]*\{")
 # Filters and str methods whose integer arguments are a width or a count of what they make.
 SIZING_FILTERS = frozenset({"center", "indent", "wordwrap", "batch", "slice", "truncate"})
 SIZING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
@@ -59,6 +62,9 @@ def check_args(args: tuple[Any, ...], kwargs: dict[str, Any], what: str) -> None
 
 def _check_format(fmt: str, what: str) -> None:
     """`'%999999999d' % 1` or `'{:>999999999}'.format(1)`: a width in the format itself."""
+    if FORMAT_ARG_WIDTH_RE.search(fmt):
+        raise SecurityError(f"template value too large: {what} takes a width from an argument "
+                            "('*' or a nested '{...}'), which templates may not")
     widest = max((int(n) for m in FORMAT_WIDTH_RE.findall(fmt) for n in m if n), default=0)
     if widest > RENDER_MAX_CHARS:
         _refuse(what, widest)
