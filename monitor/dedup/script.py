@@ -76,7 +76,11 @@ if prev then
   local _, f, entry = record(prev, ref, prevslice)
   local pos = tonumber(f[6])
   local entries = pos > 1 and redis.call('LRANGE', P_STORY .. f[3], 0, pos - 1) or {entry}
-  return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11])}
+  -- A record outlives its story's list by up to a slice: past the window, or with the list
+  -- gone, there is no answer to repeat, and the item is checked afresh.
+  if #entries > 0 and entries[1] ~= '' and now - tonumber(f[2]) <= window then
+    return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11])}
+  end
 end
 
 local function find_record(r)  -- an item's record and its slice, searching the window's

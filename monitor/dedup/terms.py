@@ -26,6 +26,7 @@ import hashlib
 import math
 import re
 import struct
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,6 +66,8 @@ _WORD = re.compile(r"[^\W_]+")
 # The same words in ASCII text (letters and digits are all its word characters but "_"),
 # found 3x faster by str.translate and split than by the regex.
 _ASCII_SPACES = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+# ʼ (U+02BC) is a letter to the regex, the other apostrophes are not: as ' it splits alike
+_MODIFIER_APOSTROPHE = str.maketrans({"\u02bc": "'"})
 _OPENING = re.compile(r"(?:\A|[.!?\n])[^.!?\n]*?([^\W_]+)")
 
 
@@ -135,6 +138,8 @@ def _words(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], lis
     if len(_TOKENS) >= _TOKENS_MAX:
         _TOKENS.clear()
         _TOKENS.names.clear()
+    if not text.isascii():  # decomposed accents would cut words apart (Erdog + an)
+        text = unicodedata.normalize("NFC", text).translate(_MODIFIER_APOSTROPHE)
     tokens = _tokens(text)
     distinct, counts = counted(np.fromiter(map(_TOKENS.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
     named = _TOKENS.names

