@@ -71,6 +71,11 @@ READ_TIMEOUT = 30.0
 MAX_BYTES = 5_000_000
 """Feed responses larger than this are refused (after decompression)."""
 
+FEEDPARSER_MAX_MARKUP = 200_000
+"""Most tags and references ("<" and "&") in a body lxml cannot read that feedparser is then
+given; past it the feed is refused. feedparser is pure Python and its time grows with the
+markup, not the bytes: ~11 µs a tag (2 s at this cap), 0.1 s for a 5 MB CDATA description."""
+
 ITEM_HTML_CHARS = 200_000
 """Characters of an item's title or body read from the feed; the rest is dropped before cleaning."""
 
@@ -130,6 +135,10 @@ BACKOFF_BASE = 1 * MINUTE
 
 BACKOFF_MAX = 6 * HOUR
 """Longest wait between attempts at a failing feed."""
+
+RETRY_AFTER_CEILING = 1 * DAY
+"""Longest pause a feed's 429/503 `Retry-After` can impose (or backoff_max if longer), and an
+article host's: past it the header is a server's mistake, not a plan (a year-9999 date)."""
 
 SEND_ATTEMPTS = 10
 """Send attempts before an alert is moved to the dead-letter list."""

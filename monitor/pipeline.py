@@ -142,9 +142,7 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
         await _succeeded(rt, feed, state, fetched.validators, "not modified", state.items)
         return PollResult(feed.name, "not_modified", items=state.items)
     try:
-        with rt.timed("parse"):
-            items = parse.parse_feed(fetched.body or b"", fetched.content_type, feed.name,
-                                     datetime.fromtimestamp(now, tz=UTC), base_url=urls.link_base(feed.url))
+        items = await _parse(rt, feed, fetched, now)
     except ParseError as exc:
         return await _failed(rt, feed, state, str(exc), None)
     validators = fetched.validators
@@ -152,6 +150,21 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
     new, alerted = await process_items(rt, items)
     await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted)
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
+
+
+async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now: float) -> list[Item]:
+    """The fetched body's items, parsed in a thread: a broken feed goes to feedparser (pure
+    Python, up to seconds of CPU) and the event loop must go on with the other feeds.
+    Relative links are the served feed's: after a redirect, its final URL's."""
+    base = urls.link_base(fetched.final_url or feed.url)
+    fetched_at = datetime.fromtimestamp(now, tz=UTC)
+
+    def timed() -> list[Item]:  # timed in the thread: its own time, not its wait for one
+        with rt.timed("parse"):
+            return parse.parse_feed(fetched.body or b"", fetched.content_type, feed.name, fetched_at,
+                                    base_url=base)
+
+    return await asyncio.to_thread(timed)
 
 
 async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:

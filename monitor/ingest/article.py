@@ -142,6 +142,7 @@ class HostGate:
 
     def rest(self, host: str, seconds: float) -> None:
         now = time.monotonic()
+        seconds = min(seconds, defaults.RETRY_AFTER_CEILING)  # a Retry-After of years is a mistake
         self._until = {h: t for h, t in self._until.items() if t > now}  # drop the expired
         self._until[host] = max(self._until.get(host, 0.0), now + seconds)
 

@@ -22,7 +22,8 @@ import aiohttp
 import yarl
 from aiohttp.abc import AbstractResolver
 
-from monitor import retry_after, urls
+from monitor import defaults, retry_after, urls
+from monitor.ingest import deadline
 from monitor.ingest.addresses import Guard, GuardedResolver, Refused
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -37,7 +38,7 @@ CHUNK = 64 * 1024
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
     connect_timeout: float  # seconds to open a connection (waiting for a pool slot excluded)
-    read_timeout: float  # seconds for the response, from request sent to last byte
+    read_timeout: float  # seconds for the response, from request sent to last byte (deadline.py)
     max_bytes: int  # body size cap, after decompression
     max_redirects: int
     concurrency: int  # connections in flight at once, for the whole session
@@ -67,6 +68,7 @@ class FetchResult:
     error: str | None  # one line, e.g. "HTTP 500", "timeout after 30s"
     retry_after: float | None  # seconds, from Retry-After on 429/503
     elapsed: float
+    final_url: str | None = None  # where the answer came from after redirects, no userinfo
 
 
 class _TooLarge(Exception):
@@ -80,7 +82,8 @@ def make_session(limits: FetchLimits, allow_private: bool = False, guard: Guard 
 
     `sock_connect` rather than `connect` so time queued for a free connection does not
     count against a feed: with 1,000 feeds and 20 connections most of them wait a while.
-    `resolver` replaces aiohttp's own (tests resolve names of their choosing).
+    `resolver` replaces aiohttp's own (tests resolve names of their choosing). Its trace
+    runs each fetch's read clock (deadline.py): `sock_read` alone bounds one read, not all.
     """
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
@@ -91,6 +94,7 @@ def make_session(limits: FetchLimits, allow_private: bool = False, guard: Guard 
         headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
         auto_decompress=True,
         raise_for_status=False,
+        trace_configs=[deadline.trace()],
     )
 
 
@@ -118,6 +122,7 @@ class _Answer:
     validators: Validators | None = None  # None: keep the ones we sent
     error: str | None = None
     retry_after: float | None = None
+    final_url: str | None = None
 
 
 # aiohttp >= 3.10 tells a connect timeout apart; older versions report it as a read timeout.
@@ -145,6 +150,7 @@ async def fetch(
         error=answer.error,
         retry_after=answer.retry_after,
         elapsed=time.monotonic() - started,
+        final_url=answer.final_url,
     )
 
 
@@ -174,28 +180,38 @@ async def _get(
     headers = _conditional_headers(validators)
     # aiohttp counts the final response against max_redirects, and reads 0 as "no limit".
     follow = limits.max_redirects > 0
-    async with session.get(
-        url, headers=headers, allow_redirects=follow, max_redirects=limits.max_redirects + 1
-    ) as resp:
-        status = resp.status
-        if status == 304:
-            return _Answer("not_modified", status, validators=_merge(validators, resp.headers))
-        if status in REDIRECT_STATUSES and not follow:
-            return _Answer("error", status, error="too many redirects")
-        if status >= 300:
-            wait = retry_after.seconds(resp.headers.get("Retry-After")) if status in RETRY_AFTER_STATUSES else None
-            return _Answer("error", status, error=f"HTTP {status}", retry_after=wait)
-        # The whole body must arrive within read_timeout: sock_read alone would let a
-        # server that drips one byte every few seconds hold the connection forever.
-        async with asyncio.timeout(limits.read_timeout):
-            body = await _read_capped(resp, limits.max_bytes)
-        return _Answer(
-            "ok",
-            status,
-            body=body,
-            content_type=resp.headers.get("Content-Type"),
-            validators=Validators(resp.headers.get("ETag"), resp.headers.get("Last-Modified")),
-        )
+    # One clock from request sent to last byte: status line, headers and body together
+    # (a server dripping any of them a byte at a time would pass sock_read forever).
+    async with asyncio.timeout(None) as timeout:
+        clock = deadline.Clock(limits.read_timeout, timeout)
+        async with session.get(url, headers=headers, allow_redirects=follow,
+                               max_redirects=limits.max_redirects + 1, trace_request_ctx=clock) as resp:
+            clock.ensure_started()
+            return await _answer(resp, validators, limits, follow)
+
+
+async def _answer(resp: aiohttp.ClientResponse, validators: Validators, limits: FetchLimits,
+                  follow: bool) -> _Answer:
+    status = resp.status
+    # The base for the feed's relative links: credentials never travel on into them.
+    final_url = str(resp.url.with_user(None).with_fragment(None))
+    if status == 304:
+        return _Answer("not_modified", status, validators=_merge(validators, resp.headers),
+                       final_url=final_url)
+    if status in REDIRECT_STATUSES and not follow:
+        return _Answer("error", status, error="too many redirects")
+    if status >= 300:
+        wait = retry_after.seconds(resp.headers.get("Retry-After")) if status in RETRY_AFTER_STATUSES else None
+        return _Answer("error", status, error=f"HTTP {status}", retry_after=wait)
+    body = await _read_capped(resp, limits.max_bytes)
+    return _Answer(
+        "ok",
+        status,
+        body=body,
+        content_type=resp.headers.get("Content-Type"),
+        validators=Validators(resp.headers.get("ETag"), resp.headers.get("Last-Modified")),
+        final_url=final_url,
+    )
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
@@ -251,7 +267,10 @@ def _one_line(exc: BaseException) -> str:
 
 def backoff_delay(errors: int, retry_after: float | None, base: float, cap: float) -> float:
     """Seconds before the next attempt at a feed that failed `errors` times in a row:
-    base, 2*base, 4*base... up to cap, and never sooner than the server asked."""
+    base, 2*base, 4*base... up to cap, and never sooner than the server asked, unless it
+    asked for longer than cap and RETRY_AFTER_CEILING both: one 503 must not park a feed
+    for years."""
     delay = min(cap, base * 2 ** (errors - 1)) if errors > 0 else 0.0
-    return max(delay, retry_after or 0.0)
+    asked = min(retry_after or 0.0, max(cap, defaults.RETRY_AFTER_CEILING))
+    return max(delay, asked)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 from monitor.errors import ParseError
@@ -42,9 +43,12 @@ def _json_entry(item: dict[str, Any]) -> Raw:
     return Raw(
         guid=str(guid) if isinstance(guid, str | int) and not isinstance(guid, bool) else None,
         link=_str(item.get("url")) or _str(item.get("external_url")) or None,
-        title=_str(item.get("title")),
+        # Plain text (JSON Feed 1.1): "a<b" is no tag. Yet many feeds escape titles as
+        # HTML ("&amp;", WordPress's "&#8217;"): references are decoded, nothing else.
+        title=unescape(_str(item.get("title"))),
         body=body,
         date=parse_date(date),
+        title_html=False,
         body_html=bool(html),
     )
 

@@ -6,7 +6,8 @@ Three readers produce the same raw entries, and one function turns them into ite
   faster than feedparser even with its sanitiser off (see `monitor bench`), and feed
   parsing is the pipeline's hottest stage;
 - anything else that looks like XML (not well-formed, odd encodings, RSS 0.90, CDF...)
-  falls back to feedparser, whose lenient parser is the reference for what a feed is;
+  falls back to feedparser, whose lenient parser is the reference for what a feed is, up
+  to FEEDPARSER_MAX_MARKUP (it is pure Python, and slow on hostile markup);
 - JSON Feed 1.x through a small adapter.
 
 The HTTP content type's charset wins over the XML declaration (RFC 7303), in both readers.
@@ -18,13 +19,13 @@ import io
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 from lxml import etree
 
-from monitor.defaults import ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
+from monitor.defaults import FEEDPARSER_MAX_MARKUP, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.errors import ParseError
 from monitor.ingest.dates import parse_date
 from monitor.ingest.jsonfeed import json_entries
@@ -143,9 +144,9 @@ def _is_json(body: bytes, content_type: str | None) -> bool:
 # --- lxml fast path -----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
 def _xml_parser(charset: str | None) -> etree.XMLParser:
-    # No entity expansion, no network, no huge trees: feeds are untrusted input.
+    # No entity expansion, no network, no huge trees: feeds are untrusted input. One (~1 µs)
+    # per document: its error_log is that document's (an exception's is the thread's last 100).
     return etree.XMLParser(
         encoding=charset, resolve_entities=False, no_network=True, remove_comments=True
     )
@@ -156,12 +157,10 @@ def _lxml_entries(body: bytes, content_type: str | None, source: str = "") -> li
     else, so the caller falls back to feedparser."""
     _, charset = _media_type(content_type)
     try:
-        root = etree.fromstring(body, _xml_parser(charset))
-    except etree.XMLSyntaxError as exc:
-        if exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT:  # e.g. nested 257+ deep: no feed
-            # is, and feedparser would spend ~17 s of CPU on 5 MB of such tags
-            reason = collapse(exc.msg or "").split(",")[0][:120]
-            raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed (beyond a parser limit: {reason})") from None
+        parser = _xml_parser(charset)  # LookupError: a charset lxml does not know
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:
+        _refuse_beyond_limit(parser.error_log, source)
         return None
     except (LookupError, ValueError):
         return None
@@ -174,6 +173,18 @@ def _lxml_entries(body: bytes, content_type: str | None, source: str = "") -> li
     if root.tag == f"{ATOM}feed":
         return [_atom_entry(entry) for entry in root.iterfind(f"{ATOM}entry")]
     return None
+
+
+def _refuse_beyond_limit(errors: etree._ListErrorLog, source: str) -> None:
+    """ParseError when lxml hit a resource limit (e.g. nested 257+ deep): no feed does, and
+    feedparser would spend ~17 s of CPU on 5 MB of such tags. Any error, not the first only:
+    libxml2 reads on after a bare "&" and meets the limit later (it keeps 100 errors at
+    most; past them FEEDPARSER_MAX_MARKUP bounds the cost)."""
+    limit = etree.ErrorTypes.ERR_RESOURCE_LIMIT
+    hit = next((e for e in errors if e.type == limit), None)
+    if hit is not None:
+        reason = collapse(hit.message or "").split(",")[0][:120]
+        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed (beyond a parser limit: {reason})") from None
 
 
 def _rss_entry(item: etree._Element, ns: str = "") -> Raw:
@@ -200,11 +211,21 @@ def _atom_entry(entry: etree._Element) -> Raw:
 
 
 def _atom_link(el: etree._Element) -> str | None:
-    """The href of the first rel="alternate" (or rel-less) atom:link."""
+    """The href of the first rel="alternate" (or rel-less) atom:link, against its xml:base."""
     for link in el.iterfind(f"{ATOM}link"):
-        if link.get("rel", "alternate") == "alternate" and link.get("href"):
-            return link.get("href")
+        href = link.get("href")
+        if link.get("rel", "alternate") == "alternate" and href:
+            return _based(link, href)
     return None
+
+
+def _based(el: etree._Element, href: str) -> str:
+    """`href` against the element's xml:base, inherited (lxml joins nested ones), as feedparser
+    reads it; a relative result is resolved against the feed's URL later."""
+    try:
+        return urljoin(el.base, href) if el.base else href
+    except ValueError:  # a base such as "http://[::1" (urllib raises): the href alone
+        return href
 
 
 def _atom_text(el: etree._Element | None) -> tuple[str, bool]:
@@ -222,6 +243,10 @@ def _atom_text(el: etree._Element | None) -> tuple[str, bool]:
 
 
 def _feedparser_entries(body: bytes, content_type: str | None, source: str) -> list[Raw]:
+    markup = body.count(b"<") + body.count(b"&")  # feedparser's time grows with it: see the default
+    if markup > FEEDPARSER_MAX_MARKUP:
+        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed that lxml reads, and too much markup "
+                         f"for feedparser ({markup} tags and references, at most {FEEDPARSER_MAX_MARKUP})")
     # A BytesIO, never the bytes: feedparser treats a bytes or str argument that names a
     # file or URL as something to open, which would let a feed body read local files.
     headers = {"content-type": content_type} if content_type else {}
