@@ -32,12 +32,18 @@ def record(item_id: str) -> tuple[str, bytes]:
     return f"{digest[0]:02x}", digest[1:1 + RECORD]
 
 
-def days(now: float, ttl: float) -> tuple[int, int]:
-    """The first and last day numbers whose strings a lookup at `now` reads."""
-    return int((now - ttl) // DAY), int(now // DAY)
-
-
 CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (NTP: < 1 s)
+
+
+def days(now: float, ttl: float) -> tuple[int, int]:
+    """The first and last day numbers whose strings a lookup at `now` reads: the last is
+    tomorrow's just before midnight, where a worker whose clock is ahead writes."""
+    return int((now - ttl) // DAY), int((now + CLOCK_SKEW) // DAY)
+
+
+def today(now: float) -> int:
+    """The day whose string an item claimed at `now` goes to."""
+    return int(now // DAY)
 
 
 def claim_days(now: float, ttl: float, checked_at: float | None) -> tuple[int, int]:

@@ -241,8 +241,9 @@ class Store:
         now = time.time()
         first, last = seen.claim_days(now, ttl, checked_at)
         keys = [self.keys.outbox, self.keys.recent]
+        day = seen.today(now)
         args: list[str | bytes | int] = [max(1, int(ttl)), f"{now:.3f}", recent_max, self.keys.seen_buckets,
-                                         first, last, seen.expires_at(last, ttl)]
+                                         first, last, day, seen.expires_at(day, ttl)]
         for claim in claims:
             keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
             args += [len(claim.alerts), self.keys.seen(claim.item_id), *seen.record(claim.item_id),

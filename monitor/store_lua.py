@@ -8,20 +8,24 @@ from monitor.seen import SEEN_FUNCTION
 # poll processes the items again (no alert lost); the seen check inside the same script
 # means a second worker that scored an item concurrently enqueues nothing for it (no
 # alert sent twice). An item is marked by appending its 8-byte record to its day's shard
-# string (seen.py), which expires when its last record is `ttl` old.
+# string (seen.py), which expires when its last record is `ttl` old: the expiry only moves
+# later (a raised seen_ttl must cover the day's items claimed after the change).
 #   KEYS: outbox, recent, then per item: alert:<id>...
-#   ARGV: ttl, now, recent_max, bucket prefix, first day, last day, expire-at, then per
+#   ARGV: ttl, now, recent_max, bucket prefix, first day, last day read, today, expire-at, then per
 #         item: its alert count n, legacy seen key, shard, record, recent record, then n
 #         pairs (the alert for the outbox, the alert as kept under alert:<id>), each zlib
 #   Returns 1 per item claimed here, 0 per item claimed before.
 CLAIM_LUA = SEEN_FUNCTION + """
-local done, k, a = {}, 3, 8
+local done, k, a = {}, 3, 9
 local prefix, first, last = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local expire, left = tonumber(ARGV[8]), tonumber(ARGV[8]) - math.floor(tonumber(ARGV[2]))
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
   if not seen(prefix, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], first, last) then
-    local bucket = prefix .. last .. ':' .. ARGV[a + 2]
-    if redis.call('APPEND', bucket, ARGV[a + 3]) == 8 then redis.call('EXPIREAT', bucket, ARGV[7]) end
+    local bucket = prefix .. ARGV[7] .. ':' .. ARGV[a + 2]
+    if redis.call('APPEND', bucket, ARGV[a + 3]) == 8 or redis.call('TTL', bucket) < left - 1 then
+      redis.call('EXPIREAT', bucket, expire)
+    end
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[a + 4])
     for i = 1, n do
       redis.call('XADD', KEYS[1], '*', 'alert', ARGV[a + 3 + 2 * i])

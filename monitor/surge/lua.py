@@ -23,7 +23,9 @@ local now, hist, keep = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[5])
 local size, first, current, lo, nw = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]),
   tonumber(ARGV[10]), tonumber(ARGV[11])
 local k, a, counted = 3 + nw, 12, 0
-if a <= #ARGV then redis.call('HSETNX', KEYS[2], 'since', now) end
+-- The state's first write sets its expiry too: made by a copy of a story counted before
+-- (nothing counted now, so no EXPIRE below), it would otherwise never expire.
+if a <= #ARGV and redis.call('HSETNX', KEYS[2], 'since', now) == 1 then redis.call('EXPIRE', KEYS[2], hist) end
 while a <= #ARGV do
   local bucket, story, source = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local new = redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[3]) and 1 or 0
