@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from monitor.errors import SettingsError
 from monitor.feed_metrics import PerFeed
 
 log = logging.getLogger("monitor.metrics")
@@ -66,7 +67,7 @@ Route = tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 async def start_http(address: str, metrics: Metrics, health: Check,
                      refresh: Callable[[], Awaitable[None]], routes: Sequence[Route] = ()) -> web.AppRunner:
     """Serve /healthz and /metrics (and `routes`, GET) on host:port until the returned
-    runner is cleaned up."""
+    runner is cleaned up; SettingsError (`monitor.http: ...`) when it cannot listen there."""
     host, _, port = address.rpartition(":")
 
     async def healthz(_: web.Request) -> web.Response:
@@ -85,6 +86,10 @@ async def start_http(address: str, metrics: Metrics, health: Check,
         app.router.add_get(path, view)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
+    try:
+        await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
+    except OSError as exc:  # the port taken, the host unknown or not this machine's
+        await runner.cleanup()
+        raise SettingsError(f"monitor.http: cannot listen on {address}: {exc.strerror or exc}") from None
     log.info("health and metrics on http://%s/healthz and /metrics", address)
     return runner

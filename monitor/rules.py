@@ -29,6 +29,9 @@ def compile_pattern(text: str) -> re.Pattern[str]:
             return re.compile(text[1:-1], re.IGNORECASE)
         except re.error as exc:
             raise ValueError(f"bad regular expression {text!r}: {exc}") from None
+        except (OverflowError, RecursionError) as exc:  # a huge repeat count, or nesting too deep
+            reason = exc if isinstance(exc, OverflowError) else "nested too deeply"
+            raise ValueError(f"bad regular expression {text[:60]!r}: {reason}") from None
     words = text.split()
     if not words:
         raise ValueError("an empty pattern matches everything: write a word, a phrase or /regex/")

@@ -139,11 +139,14 @@ class Service:
             self.apply(settings.load(self.loaded.path))
             await self.sync_schedule()
             await self.prune()
-        except MonitorError as exc:
-            log.error("reload refused, keeping the previous settings: %s", exc)
-            if str(exc) != self.reload_error:  # one ops alert per distinct failure
-                await self.rt.tell_ops("Settings reload refused", f"Keeping the previous settings: {exc}")
-            self.reload_error = str(exc)
+        except Exception as exc:  # any failure, a bug too: the watcher must live for the next reload
+            expected = isinstance(exc, MonitorError)
+            reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+            log.error("reload refused, keeping the previous settings: %s", reason)
+            log.debug("reload refused", exc_info=not expected)  # a bug's traceback (a RecursionError's is long)
+            if reason != self.reload_error:  # one ops alert per distinct failure
+                await self.rt.tell_ops("Settings reload refused", f"Keeping the previous settings: {reason}")
+            self.reload_error = reason
         else:
             if self.reload_error:
                 await self.rt.tell_ops("Settings reload succeeded", "The settings file loads again.")

@@ -75,8 +75,13 @@ class MonitorSection(Strict):
     @field_validator("http")
     @classmethod
     def _http(cls, value: str) -> str:
-        if value and not re.match(r"^[\w.\-\[\]:]+:\d{1,5}$", value):
+        if not value:
+            return value
+        if not re.match(r"^[\w.\-\[\]:]+:\d{1,5}$", value):
             raise ValueError("must be empty (off) or host:port, e.g. \"127.0.0.1:9464\"")
+        port = int(value.rpartition(":")[2])
+        if not 1 <= port <= 65535:  # else an OverflowError when the service binds it
+            raise ValueError(f"port {port} is not a number from 1 to 65535")
         return value
 
     @field_validator("log_level")

@@ -3,6 +3,7 @@ names (`[a-z0-9_-]+`), parsed and checked where pydantic validates each field.""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -26,6 +27,8 @@ def parse_duration(value: Any) -> float:
                 f"bad duration {value!r}: use a number and a unit, e.g. \"90s\", \"5m\", \"2h\", \"30d\""
             )
         seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    if not math.isfinite(seconds):  # TOML's inf and nan, or digits past a float's range
+        raise ValueError(f"bad duration {value!r}: must be a finite number of seconds or a duration such as \"5m\"")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds

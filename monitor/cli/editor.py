@@ -1,9 +1,10 @@
 """Edit settings.toml in place keeping its comments and layout (tomlkit), for operator
 commands: `monitor feeds add|remove` and `monitor tune --set`.
 
-Every edit is validated as a whole file before it is written, and written atomically (a
-temporary file renamed over the old one), so a running service that reloads on change
-never sees half a file, and an edit that would make the settings invalid is refused.
+Every edit is validated as a whole file (feed URLs with their `${NAME}` expanded, as load
+does) before it is written, and written atomically (a temporary file renamed over the old
+one), so a running service that reloads on change never sees half a file, and an edit that
+would make the settings invalid is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT
 
-from monitor import settings
+from monitor import settings, settings_env
 from monitor.errors import InputError, SettingsError
 
 
@@ -31,7 +32,9 @@ def _read(path: Path) -> tomlkit.TOMLDocument:
 
 def _write(path: Path, doc: tomlkit.TOMLDocument) -> None:
     text = tomlkit.dumps(doc)
-    settings.validate(tomlkit.parse(text).unwrap(), str(path))
+    checked = settings.validate(tomlkit.parse(text).unwrap(), str(path))
+    # As load will: a feed URL's `${NAME}` unset would make the file refuse to load.
+    settings_env.feed_urls(((f.name, f.url) for f in checked.feeds), str(path))
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.defaults import REVIEW_MARGIN
-from monitor.errors import MonitorError
+from monitor.errors import InputError, MonitorError, SettingsError
 
 if TYPE_CHECKING:
     from monitor.settings import Loaded
@@ -136,12 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = command("recent", commands.cmd_recent, "recently scored items with their scores")
     p.add_argument("--topic")
-    p.add_argument("-n", type=int, default=20, help="how many (default 20)")
+    p.add_argument("-n", type=positive_int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
     from monitor.cli.stories import cmd_stories
     p = command("stories", cmd_stories, "recent stories with their sources in time order")
     p.add_argument("--topic")
-    p.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    p.add_argument("-n", type=positive_int, default=10, help="how many (default 10)")
     p.add_argument("--json", action="store_true")
     p = command("feeds", commands.cmd_feeds, "list, add, remove, import (OPML) or export feeds (comments kept)")
     feeds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -207,6 +207,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count of things to show)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _global_options(parser: argparse.ArgumentParser, settings: object, verbose: object) -> None:
     parser.add_argument("--settings", default=settings,
                         help="settings file (default: settings.toml or $MONITOR_SETTINGS)")
@@ -233,7 +244,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(loaded.settings.monitor.log_level.upper())
     import asyncio
 
-    return asyncio.run(service.serve(loaded))
+    try:
+        return asyncio.run(service.serve(loaded))
+    except SettingsError as exc:  # raised at start (monitor.http cannot listen): name the file too
+        raise SettingsError(f"{loaded.path}: {exc}") from None
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -261,6 +275,13 @@ def load(args: argparse.Namespace, channels: bool = True) -> Loaded:
     from monitor import settings
 
     return settings.load(args.settings, channels=channels)
+
+
+def known_topic(loaded: Loaded, topic: str | None) -> None:
+    """InputError for a --topic the settings do not define (a typo would otherwise filter nothing)."""
+    if topic is not None and topic not in loaded.settings.topics:
+        raise InputError(f"--topic {topic}: no such topic in {loaded.path} "
+                         f"(topics: {', '.join(loaded.settings.topics) or 'none'})")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Reading uses listparser (OPML 1.0/2.0 subscription lists, nested folders, the qu
 real exports); writing is OPML 2.0 from the standard library. A feed's name is derived
 from its outline's title (`[a-z0-9_-]+`, as settings names are) and made unique against
 the feeds already in settings.toml; a URL already there is kept as it is, not added twice.
+A URL holding `${` is skipped: settings.toml would fill it from the monitor's environment.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from monitor import urls
 from monitor.errors import InputError
 
 NAME_CHARS = 40  # a derived name is cut to this many characters
+# settings.toml fills `${NAME}` in a feed URL from the environment: a list from elsewhere
+# holding one could have the monitor send a secret (`${SMTP_PASSWORD}`) to its host.
+ENV_PROBLEM = "holds ${…}, which settings.toml fills from the environment (add such a feed by hand)"
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def plan(outlines: Iterable[tuple[str, str]], existing: Sequence[tuple[str, str]
     refused: list[str] = []
     for title, url in outlines:
         url = url.strip()
-        problem = urls.problem(url)
+        problem = ENV_PROBLEM if "${" in url and url not in known else urls.problem(url)
         if problem:
             refused.append(f"{urls.masked(url)}: {problem}")
         elif url in known:

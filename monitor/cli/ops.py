@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor import codec, settings, spans, urls
 from monitor.cli import table
-from monitor.cli.main import load
+from monitor.cli.main import known_topic, load
 from monitor.connection import EMBEDDED_DB, connect
 from monitor.delivery import waiting
 from monitor.delivery.outbox import Outbox
@@ -91,10 +91,11 @@ def _dead_letter(queued: Queued) -> dict[str, Any]:
 def cmd_recent(args: argparse.Namespace) -> int:
     from monitor import wiring
     loaded = load(args)
+    known_topic(loaded, args.topic)
     store = wiring.store(loaded)
     records = store.recent(max(args.n * 5, 100) if args.topic else args.n)
     if args.topic:
-        threshold = loaded.settings.topics[args.topic].threshold if args.topic in loaded.settings.topics else 0
+        threshold = loaded.settings.topics[args.topic].threshold
         records = [r for r in records if r.scores.get(args.topic, 0) >= threshold][: args.n]
     stories = _stories(store, loaded, records)
     if args.json:

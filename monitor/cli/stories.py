@@ -13,7 +13,7 @@ import argparse
 import json
 from typing import Any
 
-from monitor.cli.main import load
+from monitor.cli.main import known_topic, load
 from monitor.items import Recent, Source
 
 
@@ -22,11 +22,11 @@ def cmd_stories(args: argparse.Namespace) -> int:
     from monitor.dedup.index import NearDupIndex
 
     loaded = load(args)
+    known_topic(loaded, args.topic)
     store = wiring.store(loaded)
     records = [r for r in store.recent(max(args.n * 20, 500)) if r.story]
     if args.topic:
-        rule = loaded.settings.topics.get(args.topic)
-        threshold = rule.threshold if rule else 0.0
+        threshold = loaded.settings.topics[args.topic].threshold
         records = [r for r in records if r.scores.get(args.topic, 0.0) >= threshold]
     index = NearDupIndex(store.redis, store.keys, wiring.neardup_config(loaded))
     stories = [_story(story_id, items, index) for story_id, items in _grouped(records)[: args.n]]

@@ -44,8 +44,8 @@ def parse_quiet_hours(value: str) -> tuple[int, int] | None:
 def parse_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as \"Europe/Istanbul\")") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder ("Europe"), a name too long
+        raise ValueError(f"unknown time zone {name[:60]!r} (use an IANA name such as \"Europe/Istanbul\")") from None
 
 
 @dataclass(frozen=True)

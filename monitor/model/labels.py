@@ -6,7 +6,8 @@ Every alert carries a short id. `monitor label ID relevant|irrelevant` looks the
 `monitor label export FILE` can write `{"text", "topics"}` lines for `monitor train --with`.
 A verdict speaks for the alert's topic alone: its line carries `"only": [topic]`, so
 training reads it as a positive (relevant) or a negative (irrelevant) for that topic and
-learns nothing from it for the others.
+learns nothing from it for the others. Verdicts are kept per (item, topic): one given with
+`--topic` for another topic stands beside the one for the alert's own.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import redis
 
 from monitor import codec, defaults
 from monitor.defaults import TUNE_MIN_HISTORY
+from monitor.delivery.alerts import alert_id
 from monitor.errors import InputError
-from monitor.items import Label
+from monitor.items import Alert, Label
 from monitor.keys import Keys
 from monitor.store import redis_errors
 
@@ -54,10 +56,19 @@ def record(client: redis.Redis, keys: Keys, short_id: str, verdict: str, topic: 
     if raw is None:
         raise InputError(f"label: no alert with id {short_id!r} (alerts are kept for [dedup] seen_ttl)")
     alert = codec.decode_alert(raw)
-    label = Label(id=short_id, topic=topic or alert.topic, relevant=VERDICTS[verdict], time=time.time(),
-                  title=alert.title, text=alert.text, score=alert.score)
+    label = Label(id=label_key(short_id, alert, topic), topic=topic or alert.topic, relevant=VERDICTS[verdict],
+                  time=time.time(), title=alert.title, text=alert.text, score=alert.score)
     save(client, keys, label, keep)
     return label
+
+
+def label_key(short_id: str, alert: Alert, topic: str | None) -> str:
+    """Where a verdict is kept: one per (item, topic), as `monitor review` keys them, so a
+    verdict for another topic (`--topic`) keeps the one for the alert's own. The alert's own
+    topic keeps its short id (what labels recorded before were keyed by)."""
+    if topic is None or topic == alert.topic or not alert.item_id:
+        return short_id
+    return alert_id(alert.item_id, topic)
 
 
 def save(client: redis.Redis, keys: Keys, label: Label, keep: int = defaults.LABELS_MAX) -> None:
@@ -75,15 +86,19 @@ def all_labels(client: redis.Redis, keys: Keys) -> list[Label]:
 
 
 def export(labels: Iterable[Label], out: Path) -> int:
-    """Write labels as training lines; returns how many."""
+    """Write labels as training lines; returns how many. InputError naming `out` when it
+    cannot be written (no such folder, a folder, no permission, disk full)."""
     count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for label in labels:
-            text = f"{label.title}\n{label.text}".strip()
-            topics = [label.topic] if label.relevant else []
-            line = {"text": text, "topics": topics, "only": [label.topic]}
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-            count += 1
+    try:
+        with out.open("w", encoding="utf-8") as handle:
+            for label in labels:
+                text = f"{label.title}\n{label.text}".strip()
+                topics = [label.topic] if label.relevant else []
+                line = {"text": text, "topics": topics, "only": [label.topic]}
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                count += 1
+    except OSError as exc:
+        raise InputError(f"label export: {out}: cannot write: {exc.strerror or exc}") from None
     return count
 
 
