@@ -123,6 +123,12 @@ ARTICLE_MAX_BYTES = 2_000_000
 of the article-extraction benchmark is 1.5 MB; extraction time grows with a page's text
 (a hostile 4.5 MB page of paragraphs takes ~35 s), and it runs in the scoring worker."""
 
+ARTICLE_MAX_TAGS = 30_000
+"""Pages with more tags than this ("<") are not extracted (thin: the feed text is judged).
+trafilatura's time grows with the square of a page's elements on some layouts (2 MB of
+`<p>word.</p>`: 19 s in the scoring worker); the benchmark's 181 real pages have 3,229 at
+most."""
+
 ARTICLE_MIN_WORDS = 40
 """A page whose extracted text has fewer words than this (or than the feed text) is
 thin (paywalled, a video, an error page): the item is judged on its feed text."""

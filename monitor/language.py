@@ -34,7 +34,8 @@ def _detector() -> Any:
 
 def detect(text: str) -> str:
     """The language of `text`, from its first CHARS characters."""
-    head = " ".join(text[:CHARS].split())  # fastText reads one line
+    # fastText reads one line of valid UTF-8 (a lone surrogate raised TypeError)
+    head = " ".join(text[:CHARS].encode("utf-8", "replace").decode("utf-8").split())
     if sum(ch.isalpha() for ch in head) < MIN_LETTERS:
         return UNDETERMINED
     for found in _detector().detect(head, model="lite", k=RANKS):

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.dedup.shingles import canonical
-from monitor.normalise import normalise
+from monitor.normalise import cap_mark_runs, normalise
 
 TERMS = 64
 NAMES = 24
@@ -139,7 +139,7 @@ def _words(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], lis
         _TOKENS.clear()
         _TOKENS.names.clear()
     if not text.isascii():  # decomposed accents would cut words apart (Erdog + an)
-        text = unicodedata.normalize("NFC", text).translate(_MODIFIER_APOSTROPHE)
+        text = unicodedata.normalize("NFC", cap_mark_runs(text)).translate(_MODIFIER_APOSTROPHE)
     tokens = _tokens(text)
     distinct, counts = counted(np.fromiter(map(_TOKENS.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
     named = _TOKENS.names

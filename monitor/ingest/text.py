@@ -25,8 +25,9 @@ _BLOCKS = tuple(
     "p div br li ul ol h1 h2 h3 h4 h5 h6 tr td th table blockquote pre hr section article "
     "header footer figure figcaption dd dt dl aside nav img".split()
 )
+# huge_tree: libxml2 otherwise stops at ~255 levels of nesting and the rest of the text is lost
 _HTML_PARSER = etree.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, default_doctype=False
+    remove_comments=True, remove_pis=True, no_network=True, default_doctype=False, huge_tree=True
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Characters XML cannot hold: C0 controls but tab, newline and carriage return, lone surrogates

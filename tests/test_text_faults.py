@@ -1,0 +1,56 @@
+"""Hostile text a feed or a page can deliver, on the real normaliser, language detector,
+HTML cleaner and extractor: long runs of combining marks, a lone surrogate, nesting past
+libxml2's default depth, and a page of endless tiny elements."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from monitor import defaults, language
+from monitor.ingest import article
+from monitor.ingest.text import html_to_text
+from monitor.normalise import MARK_RUN_MAX, cap_mark_runs, normalise
+
+ZALGO = "Turkish troops a" + "\u0301\u0316" * 50_000 + " entered Idlib"
+
+
+def longest_mark_run(text: str) -> int:
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if unicodedata.combining(ch) else 0
+        longest = max(longest, run)
+    return longest
+
+
+def test_runs_of_combining_marks_are_cut_before_normalising() -> None:
+    """Unicode normalisation reorders a run of marks in time that grows with its square:
+    200 KB of alternating marks took 23 s to score. Runs are cut to Unicode's stream-safe 30."""
+    capped = cap_mark_runs(ZALGO)
+    assert longest_mark_run(ZALGO) == 100_000 and longest_mark_run(capped) == MARK_RUN_MAX
+    assert capped.startswith("Turkish troops a") and capped.endswith(" entered Idlib")
+    assert normalise(ZALGO) == "turkish troops a entered idlib"
+    ordinary = "Erdoğan'ın açıklaması: " + "ş" * 3_000  # precomposed letters are no run of marks
+    assert cap_mark_runs(ordinary) == ordinary
+
+
+def test_a_lone_surrogate_does_not_fail_language_detection() -> None:
+    """fastText refused a string holding a lone surrogate (TypeError)."""
+    assert language.detect("\ud800 Turkish troops entered Idlib on Monday, the ministry said.") == "en"
+
+
+def test_text_nested_past_255_levels_is_kept() -> None:
+    """libxml2 stops at ~255 levels unless asked for huge trees: the rest of the item was lost."""
+    nested = "<span>" * 300 + "Turkish troops entered Syria." + "</span>" * 300
+    html = f"<p>Intro.</p>{nested}<p>Moscow talks ended.</p>"
+    assert html_to_text(html) == "Intro. Turkish troops entered Syria. Moscow talks ended."
+
+
+def test_a_page_of_endless_tiny_elements_is_not_extracted() -> None:
+    """trafilatura took 19 s on 2 MB of `<p>word.</p>` in the scoring worker; past
+    ARTICLE_MAX_TAGS a page is thin and the item is judged on its feed text."""
+    story = "<p>" + "Turkish and Russian officers met in Ankara to discuss the Idlib ceasefire. " * 20 + "</p>"
+    ordinary = f"<html><body><article><h1>Talks</h1>{story}</article></body></html>".encode()
+    assert "Idlib ceasefire" in article.extract(ordinary, "https://news.example/a", 20_000)
+    flood = ordinary.replace(b"</article>", b"<p>word.</p>" * defaults.ARTICLE_MAX_TAGS + b"</article>")
+    assert article.extract(flood, "https://news.example/a", 20_000) == ""
+    assert article.extract_titled(flood, "https://news.example/a", 20_000) == ("", "")
