@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monitor.runtime import Runtime
 
 TITLE = "monitor alerts"
+READ_CHUNK = 250  # recent records whose alerts one MGET reads
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,11 @@ def recent_alerts(store: Store, topics: Iterable[str], limit: int = defaults.ALE
 
     wanted = [t for t in topics if topic is None or t == topic]
     out: list[FeedAlert] = []
-    for record in store.recent(defaults.RECENT_MAX):
-        ids = [alert_id(record.id, t) for t in wanted]
+    records = store.recent(defaults.RECENT_MAX)
+    # The alerts of READ_CHUNK records a round trip: one MGET a record made a request for a
+    # quiet topic 5,000 round trips, on the Redis threads that polls and sends share.
+    for start in range(0, len(records) if wanted else 0, READ_CHUNK):
+        ids = [alert_id(r.id, t) for r in records[start:start + READ_CHUNK] for t in wanted]
         with redis_errors("reading alerts"):
             raws = cast(list[bytes | None], store.redis.mget([store.keys.alert(i) for i in ids]))
         for raw in raws:

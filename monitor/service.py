@@ -43,6 +43,7 @@ WATCH_EVERY = 2.0  # seconds between checks of the settings file for changes
 # interval apart, less the time a loaded worker takes to begin a poll it took.
 MIN_GAP_SHARE = 0.5
 TICK = 1.0  # seconds between two looks at the schedule for due feeds
+RESYNC = 300.0  # seconds between two re-entries of this worker's feeds in the shared schedule
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Service:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     reload: asyncio.Event = field(default_factory=asyncio.Event)
     polls: set[asyncio.Task[object]] = field(default_factory=set)
+    polling: set[str] = field(default_factory=set)  # feeds this process is polling now
     feeds: dict[str, FeedConfig] = field(default_factory=dict)
     reload_error: str = ""
     probe: HealthProbe = field(init=False)
@@ -85,17 +87,27 @@ class Service:
         return max(LEASE_MIN, min(LEASE_MAX, shortest / 2))
 
     async def dispatch(self) -> None:
-        """Take due feeds from the shared schedule and poll them, a tick at a time."""
+        """Take due feeds from the shared schedule and poll them, a tick at a time. Every
+        RESYNC, and after the schedule could not be read, this worker's feeds are entered
+        in it again (a Redis that came back empty, a reload made while it was away, would
+        otherwise leave them out for good; entering is NX: their times stay)."""
+        synced = time.monotonic()
         while not self.stop.is_set():
             room = POLLS_PER_FETCH * self.rt.config.fetch.concurrency - len(self.polls)
             try:
+                if time.monotonic() - synced > RESYNC:
+                    await self.sync_schedule()
+                    synced = time.monotonic()
                 names = await self.rt.io(self.schedule.take, time.time(), self.hold(), room)
             except StoreError as exc:
                 log.warning("schedule: %s", exc)
-                names = []
+                names, synced = [], 0.0  # entered again once Redis answers
             for name in names:
                 feed = self.feeds.get(name)
-                if feed is not None:  # else another worker's settings have it: its hold runs out
+                # Not a feed of this worker's settings: another worker's, whose hold runs out.
+                # One this process still polls (past its hold: a slow server) is not polled twice.
+                if feed is not None and name not in self.polling:
+                    self.polling.add(name)
                     task = asyncio.create_task(self._poll(feed))
                     self.polls.add(task)
                     task.add_done_callback(self.polls.discard)
@@ -109,6 +121,7 @@ class Service:
         try:
             await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * feed.interval)
         finally:
+            self.polling.discard(feed.name)
             jitter = random.uniform(0, self.loaded.settings.monitor.jitter)
             try:
                 await self.due_again((feed.name, started + feed.interval + jitter))

@@ -236,6 +236,8 @@ class Sender:
                 first = False
             except StoreError as exc:
                 log.error("sender: %s", exc)
+                if "NOGROUP" in str(exc):  # Redis came back empty: its group is made again
+                    await self._ensure_group()
                 await sleep_or_stop(stop, 1.0)
             except Exception:  # noqa: BLE001 - a fault in one round must not end all sending
                 log.exception("sender: reading the outbox failed")
@@ -250,6 +252,12 @@ class Sender:
             if not batch:
                 await sleep_or_stop(stop, IDLE_SLEEP)
         await self._stop_workers(queues, workers)
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.io(self.outbox.ensure_group)
+        except StoreError as exc:
+            log.error("sender: %s", exc)
 
     async def _stop_workers(self, queues: Mapping[str, asyncio.Queue[Delivery | None]],
                             workers: list[asyncio.Task[None]]) -> None:

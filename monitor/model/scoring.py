@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -30,12 +31,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TypeVar
 
 from monitor import language
 from monitor.items import TopicScore
 from monitor.model.classify import Classifier
+
+log = logging.getLogger("monitor.scoring")
 
 BATCH_WINDOW = 0.005  # seconds the first waiting texts wait for others to join their batch
 WORKER_MAX = 200  # texts per worker call at most (the classifier's CHUNK: as fast per text as
@@ -180,19 +184,35 @@ class BatchScorer:
         module-level function). With several workers, one of them runs it."""
         if self._pool is None:
             return None
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        return await self._in_pool(fn)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """`fn(*args)` where scoring runs: in a scoring worker when there is one, else in a
         thread; never on the event loop (`fn` must pickle: a module-level function). Page
         extraction (ingest/article.py) runs here."""
-        model = self.classifier()
-        if self._pool is None and self.workers and model.path is not None:
-            self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init)
-        if self._pool is None:
+        if not self.workers or self.classifier().path is None:
             return await asyncio.to_thread(fn, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        return await self._in_pool(fn, *args)
+
+    async def _in_pool(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` in the worker pool. A worker that died (killed, out of memory) breaks
+        the whole pool, and every later call would fail: it is replaced, and the call made
+        once more (a call that kills its worker twice fails its polls alone)."""
+        for attempt in (1, 2):
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
+                                                 initializer=_worker_init)
+            pool = self._pool
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            except BrokenProcessPool:
+                log.error("a scoring worker died (attempt %d of this call): starting new ones", attempt)
+                if self._pool is pool:
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def start(self) -> None:
         """Start the workers and load the model and the language detector in them now,
@@ -204,12 +224,7 @@ class BatchScorer:
         model = self.classifier()
         if not self.workers or model.path is None:  # on the event loop, detection too
             return _languages(texts, detect), model.score(texts)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init)
-        loop = asyncio.get_running_loop()
-        languages, packed = await loop.run_in_executor(self._pool, _score_in_worker, str(model.path),
-                                                       model.version, texts, detect)
+        languages, packed = await self._in_pool(_score_in_worker, str(model.path), model.version, texts, detect)
         return languages, _unpack(packed)
 
     def close(self) -> None:

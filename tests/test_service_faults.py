@@ -1,0 +1,128 @@
+"""The service under faults a review found, on a real Redis, feed server and receiver: a
+scoring worker killed, a feed slower than its hold, the schedule or the outbox's consumer
+group lost with Redis's data, and an alert-feed request over a quiet topic."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monitor import alert_feed, service, settings, wiring
+from monitor.delivery.sender import ChannelConfig
+from monitor.keys import Keys
+from monitor.model.classify import Classifier
+from monitor.model.scoring import BatchScorer
+from monitor.service import Service
+from monitor.store import Claim, Store
+from tests.articles import OFF_TOPIC, rss
+from tests.test_delivery import alert, make_sender
+
+MODEL = Path(__file__).resolve().parent.parent / "models" / "topics.skops"
+
+
+def test_a_killed_scoring_worker_is_replaced() -> None:
+    """A worker killed (out of memory, a segfault) broke the process pool: every later batch
+    raised BrokenProcessPool and no feed was scored again until a restart."""
+    async def go() -> list[int]:
+        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1)
+        try:
+            await scorer.start()
+            assert len(await scorer.score(["Erdogan and Putin discuss Idlib"])) == 1
+            for pid in list(scorer._pool._processes):  # type: ignore[union-attr]
+                os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.3)
+            return [len(await scorer.score(["Russian strikes on Idlib"])) for _ in range(2)]
+        finally:
+            scorer.close()
+
+    assert asyncio.run(go()) == [1, 1]
+
+
+def run_service(path: Path, seconds: float, during: Callable[[Service], None] | None = None) -> None:
+    """One worker's dispatcher on the settings for `seconds` (`during` runs after 1 s)."""
+    loaded = settings.load(path)
+
+    async def go() -> None:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await svc.sync_schedule()
+            svc.dispatcher = asyncio.create_task(svc.dispatch())
+            await asyncio.sleep(1.0)
+            if during is not None:
+                during(svc)
+            await asyncio.sleep(seconds - 1.0)
+            svc.stop.set()
+            await svc.dispatcher
+            await svc.finish_polls()
+
+    asyncio.run(go())
+
+
+@pytest.mark.slow  # ~8 s: a poll that outlasts its 5 s hold
+def test_a_feed_slower_than_its_hold_is_not_polled_twice_at_once(feed_server, make_settings) -> None:
+    """The dispatcher took a feed again once its hold (half its interval, 5 s at least)
+    ran out, and the lease let the same worker in: two fetches of one feed at once."""
+    feed_server.set("/slow.xml", rss([("https://news.example.org/slow/1", *OFF_TOPIC[0])]), delay=6.0)
+    path = make_settings({"slow": feed_server.url("/slow.xml")})
+    path.write_text(path.read_text().replace('interval = "1h"', 'interval = "10s"')
+                    .replace('read_timeout = "2s"', 'read_timeout = "20s"'))
+    run_service(path, 8.0)
+    assert len(feed_server.hits("/slow.xml")) == 1
+
+
+def test_feeds_lost_from_the_schedule_are_entered_again(feed_server, make_settings, redis_client,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Feeds entered the shared schedule only at start and on reload: after Redis came back
+    without its data, none was polled again until a restart."""
+    monkeypatch.setattr(service, "RESYNC", 0.5)
+    feed_server.set("/a.xml", rss([("https://news.example.org/a/1", *OFF_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")})
+    run_service(path, 3.0, during=lambda _: redis_client.delete(Keys().schedule))
+    assert redis_client.zscore(Keys().schedule, "a") is not None  # due again (its min gap holds the fetch)
+    assert len(feed_server.hits("/a.xml")) == 1
+
+
+def test_the_sender_makes_its_group_again_when_redis_lost_it(redis_client, json_receiver) -> None:
+    """The outbox's consumer group was made once, at start: after Redis lost its data every
+    read failed with NOGROUP and no alert was sent again until a restart."""
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(s.run(stop))
+        await asyncio.sleep(0.5)
+        redis_client.delete(Keys().outbox)  # the stream and its group, gone
+        outbox.enqueue(alert(1))  # a new stream, without the group
+        deadline = time.monotonic() + 10
+        while not json_receiver.received and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        stop.set()
+        await task
+
+    asyncio.run(go())
+    assert [m["title"] for m in json_receiver.received] == ["[T1] Story 1"]
+
+
+def test_the_alert_feed_reads_alerts_in_a_few_round_trips(redis_client) -> None:
+    """One request over a topic with no recent alert sent an MGET per recent record (5,000
+    round trips on the Redis threads polls and sends share)."""
+    store = Store(redis_client, Keys())
+    store.claim_many([Claim(f"item{n}", _recent(n)) for n in range(1_000)], 3600, 5_000)
+    before = _mgets(redis_client)
+    assert alert_feed.recent_alerts(store, ["turkey_russia_syria"]) == []
+    assert _mgets(redis_client) - before <= 1_000 / alert_feed.READ_CHUNK
+
+
+def _recent(n: int) -> dict[str, object]:
+    return {"id": f"item{n}", "source": "s", "title": "t", "url": "https://news.example.org/x",
+            "published": "2026-01-01T00:00:00+00:00", "story": None, "seen_at": 0, "scores": {}, "terms": {}}
+
+
+def _mgets(client) -> int:
+    return int(client.info("commandstats").get("cmdstat_mget", {}).get("calls", 0))
