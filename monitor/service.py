@@ -56,6 +56,7 @@ class Service:
     reload: asyncio.Event = field(default_factory=asyncio.Event)
     polls: set[asyncio.Task[object]] = field(default_factory=set)
     polling: set[str] = field(default_factory=set)  # feeds this process is polling now
+    resync_at: float = 0.0  # monotonic time of the next re-entry of the feeds (dispatch)
     feeds: dict[str, FeedConfig] = field(default_factory=dict)
     reload_error: str = ""
     probe: HealthProbe = field(init=False)
@@ -91,17 +92,17 @@ class Service:
         RESYNC, and after the schedule could not be read, this worker's feeds are entered
         in it again (a Redis that came back empty, a reload made while it was away, would
         otherwise leave them out for good; entering is NX: their times stay)."""
-        synced = time.monotonic()
+        self.resync_at = time.monotonic() + RESYNC
         while not self.stop.is_set():
             room = POLLS_PER_FETCH * self.rt.config.fetch.concurrency - len(self.polls)
             try:
-                if time.monotonic() - synced > RESYNC:
+                if time.monotonic() >= self.resync_at:
                     await self.sync_schedule()
-                    synced = time.monotonic()
+                    self.resync_at = time.monotonic() + RESYNC
                 names = await self.rt.io(self.schedule.take, time.time(), self.hold(), room)
             except StoreError as exc:
                 log.warning("schedule: %s", exc)
-                names, synced = [], 0.0  # entered again once Redis answers
+                names, self.resync_at = [], 0.0  # entered again once Redis answers
             for name in names:
                 feed = self.feeds.get(name)
                 # Not a feed of this worker's settings: another worker's, whose hold runs out.
@@ -150,8 +151,6 @@ class Service:
         systemd.reloading()
         try:
             self.apply(settings.load(self.loaded.path))
-            await self.sync_schedule()
-            await self.prune()
         except Exception as exc:  # any failure, a bug too: the watcher must live for the next reload
             expected = isinstance(exc, MonitorError)
             reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
@@ -164,8 +163,20 @@ class Service:
             if self.reload_error:
                 await self.rt.tell_ops("Settings reload succeeded", "The settings file loads again.")
             self.reload_error = ""
+            await self._after_reload()
         finally:
             systemd.ready()
+
+    async def _after_reload(self) -> None:
+        """The new settings are in force: enter their feeds in the schedule and prune what
+        they dropped. Redis failing here does not undo the reload: the dispatcher enters the
+        feeds once Redis answers, and the next start or reload prunes."""
+        try:
+            await self.sync_schedule()
+            await self.prune()
+        except StoreError as exc:
+            log.warning("settings reloaded, but %s (the schedule is updated when Redis answers)", exc)
+            self.resync_at = 0.0
 
     async def watch(self) -> None:
         """Reload on SIGHUP or when the settings file or the model file changes."""

@@ -15,9 +15,11 @@ import pytest
 
 from monitor import alert_feed, service, settings, wiring
 from monitor.delivery.sender import ChannelConfig
+from monitor.errors import StoreError
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
+from monitor.schedule import Schedule
 from monitor.service import Service
 from monitor.store import Claim, Store
 from tests.articles import OFF_TOPIC, rss
@@ -126,3 +128,38 @@ def _recent(n: int) -> dict[str, object]:
 
 def _mgets(client) -> int:
     return int(client.info("commandstats").get("cmdstat_mget", {}).get("calls", 0))
+
+
+def test_a_reload_while_redis_fails_enters_its_feeds_once_it_answers(feed_server, make_settings, redis_client,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reload adding a feed while Redis failed switched to the new settings, then said it
+    kept the old ones; the new feed never entered the schedule and was never polled."""
+    for name in ("a", "b"):
+        feed_server.set(f"/{name}.xml", rss([(f"https://news.example.org/{name}/1", *OFF_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")})
+    loaded = settings.load(path)
+    real_sync, failures = Schedule.sync, [1]
+
+    def sync(self, *args, **kwargs):  # the fault: Redis fails the reload's schedule update
+        if failures:
+            failures.pop()
+            raise StoreError("Redis unavailable while updating the schedule: injected")
+        return real_sync(self, *args, **kwargs)
+
+    async def go() -> None:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await svc.sync_schedule()
+            svc.dispatcher = asyncio.create_task(svc.dispatch())
+            make_settings({"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")})
+            monkeypatch.setattr(Schedule, "sync", sync)
+            await svc.try_reload()
+            assert not failures and set(svc.feeds) == {"a", "b"}
+            await asyncio.sleep(2.0)
+            svc.stop.set()
+            await svc.dispatcher
+            await svc.finish_polls()
+
+    asyncio.run(go())
+    assert redis_client.zscore(Keys().schedule, "b") is not None
+    assert len(feed_server.hits("/b.xml")) == 1
