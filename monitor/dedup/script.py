@@ -65,7 +65,7 @@ local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
 BODY = r"""
 -- Each slice's records hash also holds, in field '%', its LSH segments (script_lsh.py).
 -- Read with this item's record, so the repeat check and the segments cost one call a slice.
-local metas, prev, prevslice = {}, nil, nil
+local metas, prev, prevslice, stale = {}, nil, nil, false
 for s = current, oldest, -1 do
   local found = redis.call('HMGET', P_REC .. s, ref, '%')
   if found[1] and not prev then prev, prevslice = found[1], s end
@@ -81,6 +81,7 @@ if prev then
   if #entries > 0 and entries[1] ~= '' and now - tonumber(f[2]) <= window then
     return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11])}
   end
+  stale = true  -- its own old record is no candidate (it would match itself)
 end
 
 local function find_record(r)  -- an item's record and its slice, searching the window's
@@ -122,6 +123,7 @@ table.sort(order, function(x, y) return hits[x] > hits[y] end)
 
 -- Their records: the sequence number gives the ref, the ref the record.
 local cands, seen = {}, {}
+if stale then seen[ref] = true end
 for i = 1, math.min(#order, maxcand) do
   local h = order[i]
   local s, q = at_slice[h], at_seq[h]

@@ -283,13 +283,16 @@ class Sender:
             finally:
                 self.inflight.discard(delivery.entry_id)
 
-    async def _send_one(self, delivery: Delivery) -> bool:
+    async def _send_one(self, delivery: Delivery, redis_ends: bool = False) -> bool:
         """Send one delivery; no error ends the channel's worker. A Redis error leaves the
-        alert pending (taken over after claim_timeout); any other counts as a failed attempt,
-        so an alert that keeps failing reaches the dead letters rather than looping."""
+        alert pending (taken over after claim_timeout), and with `redis_ends` is raised (a
+        batch must not go on sending what it cannot record); any other counts as a failed
+        attempt, so an alert that keeps failing reaches the dead letters rather than looping."""
         try:
             return await self.send(delivery)
         except StoreError as exc:
+            if redis_ends:
+                raise
             log.error("sender: %s", exc)
         except Exception as exc:  # noqa: BLE001 - a bug in one delivery must not silence its channel
             log.exception("sender: alert %s failed unexpectedly", delivery.alert.id)
@@ -306,11 +309,16 @@ class Sender:
 
         async def one_channel(deliveries: list[Delivery]) -> int:
             sent = 0
-            for delivery in deliveries:
-                try:
-                    sent += await self._send_one(delivery)
-                finally:
-                    self.inflight.discard(delivery.entry_id)
+            try:
+                for delivery in deliveries:  # Redis failing: the rest stay pending, unsent
+                    sent += await self._send_one(delivery, redis_ends=True)
+            finally:
+                self.inflight.difference_update(d.entry_id for d in deliveries)
             return sent
 
-        return list(await asyncio.gather(*(one_channel(g) for g in groups.values())))
+        # Every channel's sends end (and are recorded) before a Redis error is raised.
+        results = await asyncio.gather(*(one_channel(g) for g in groups.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if isinstance(r, int)]
