@@ -32,10 +32,16 @@ def _detector() -> Any:
     return LangDetector(LangDetectConfig(max_input_length=CHARS, model="lite"))
 
 
+# Full-width digits and Latin letters to ASCII; CJK full-width punctuation is left as written.
+_FULL_WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+               for c in range(r[0], r[1] + 1)}
+
+
 def detect(text: str) -> str:
     """The language of `text`, from its first CHARS characters."""
-    # fastText reads one line of valid UTF-8 (a lone surrogate raised TypeError)
-    head = " ".join(text[:CHARS].encode("utf-8", "replace").decode("utf-8").split())
+    # fastText reads one line of valid UTF-8 (a lone surrogate raised TypeError), and knows
+    # full-width Latin letters ("Ｔｕｒｋｅｙ", read as Norwegian) only as ASCII ones
+    head = " ".join(text[:CHARS].encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH).split())
     if sum(ch.isalpha() for ch in head) < MIN_LETTERS:
         return UNDETERMINED
     for found in _detector().detect(head, model="lite", k=RANKS):

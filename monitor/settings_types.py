@@ -14,6 +14,9 @@ DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+DURATION_MAX = 100 * 365 * 86_400.0  # seconds; no setting means more
+
+
 def parse_duration(value: Any) -> float:
     """'90s', '5m', '2h', '30d' (or a bare number of seconds) -> seconds."""
     if isinstance(value, bool):
@@ -29,6 +32,8 @@ def parse_duration(value: Any) -> float:
         seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
     if not math.isfinite(seconds):  # TOML's inf and nan, or digits past a float's range
         raise ValueError(f"bad duration {value!r}: must be a finite number of seconds or a duration such as \"5m\"")
+    if seconds > DURATION_MAX:  # past it an expiry time overflows Redis (every claim would fail)
+        raise ValueError(f"bad duration {value!r}: at most 100 years")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds

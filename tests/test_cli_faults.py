@@ -140,6 +140,13 @@ def test_a_duration_must_be_finite(tmp_path: Path, key: str, value: str) -> None
     one_line_error(monitor("check", settings=path), f"{path}: {key}: bad duration", "finite")
 
 
+def test_a_duration_past_a_century_is_refused(tmp_path: Path) -> None:
+    """A finite but huge seen_ttl passed `check`, and its expiry time would have failed every
+    claim in Redis."""
+    path = settings_file(tmp_path, '[dedup]\nseen_ttl = "99999999999999999999d"\n')
+    one_line_error(monitor("check", settings=path), f"{path}: dedup.seen_ttl: bad duration", "at most 100 years")
+
+
 # -- 5: the health and metrics address ---------------------------------------------------
 
 

@@ -40,6 +40,11 @@ def test_a_lone_surrogate_does_not_fail_language_detection() -> None:
     assert language.detect("\ud800 Turkish troops entered Idlib on Monday, the ministry said.") == "en"
 
 
+def test_full_width_latin_is_read_as_its_letters() -> None:
+    """fastText read full-width Latin ("Ｔｕｒｋｅｙ ｓｈｅｌｌｓ …") as Norwegian."""
+    assert language.detect("Ｔｕｒｋｅｙ ｓｈｅｌｌｓ ｓｙｒｉａｎ ａｒｍｙ ｐｏｓｉｔｉｏｎｓ ｉｎ ｉｄｌｉｂ") == "en"
+
+
 def test_text_nested_past_255_levels_is_kept() -> None:
     """libxml2 stops at ~255 levels unless asked for huge trees: the rest of the item was lost."""
     nested = "<span>" * 300 + "Turkish troops entered Syria." + "</span>" * 300
