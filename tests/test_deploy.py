@@ -85,7 +85,8 @@ def test_unit_has_readiness_watchdog_restart_and_hardening() -> None:
     required = {
         "Type": "notify", "NotifyAccess": "main", "WatchdogSec": "60", "Restart": "on-failure",
         "RestartSec": "5", "KillSignal": "SIGTERM", "TimeoutStopSec": "15", "User": "monitor",
-        "Group": "monitor", "StateDirectory": "monitor", "ProtectSystem": "strict",
+        "Group": "monitor", "StateDirectory": "monitor monitor/tmp", "ProtectSystem": "strict",
+        "KillMode": "mixed",
         "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes",
         "NoNewPrivileges": "yes", "ProtectKernelTunables": "yes", "ProtectKernelModules": "yes",
         "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
@@ -95,6 +96,8 @@ def test_unit_has_readiness_watchdog_restart_and_hardening() -> None:
     assert d["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
     assert d["EnvironmentFile"] == ["-/etc/monitor/monitor.env"]
     assert "MONITOR_SETTINGS=/etc/monitor/settings.toml" in d["Environment"]
+    # the embedded Redis's socket where operator commands outside the unit's /tmp find it
+    assert "TMPDIR=/var/lib/monitor/tmp" in d["Environment"]
 
 
 def test_unit_command_and_state_dir_match_the_service_settings() -> None:
@@ -106,7 +109,7 @@ def test_unit_command_and_state_dir_match_the_service_settings() -> None:
     assert settings_path == "/etc/monitor/settings.toml"
     data_dir = raw_toml(DEPLOY / "settings.service.toml")["monitor"]["data_dir"]
     # The only writable place under ProtectSystem=strict must be where the state goes.
-    assert data_dir == "/var/lib/" + d["StateDirectory"][0]
+    assert data_dir == "/var/lib/" + d["StateDirectory"][0].split()[0]
     assert data_dir in d["ReadWritePaths"][0].split()
 
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +26,9 @@ from monitor.model.scoring import BatchScorer
 from monitor.schedule import Schedule
 from monitor.service import Service
 from monitor.store import Claim, Store
-from tests.articles import OFF_TOPIC, rss
+from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 from tests.test_delivery import alert, make_sender
+from tests.test_run import wait_for
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "topics.skops"
 
@@ -163,3 +168,36 @@ def test_a_reload_while_redis_fails_enters_its_feeds_once_it_answers(feed_server
     asyncio.run(go())
     assert redis_client.zscore(Keys().schedule, "b") is not None
     assert len(feed_server.hits("/b.xml")) == 1
+
+
+@pytest.mark.slow  # ~15 s: a send blocked on an SMTP server that answers a line every 12 s
+def test_a_stop_does_not_wait_for_a_send_blocked_on_its_channel(feed_server, make_settings, redis_client) -> None:
+    """SIGTERM while apprise waited on a slow SMTP server: `monitor run` logged "stopped"
+    after 10 s and then took 80 s to exit (Python joined apprise's thread), past systemd's 15 s."""
+    tarpit = socket.socket()
+    tarpit.bind(("127.0.0.1", 0))
+    tarpit.listen()
+
+    def drip() -> None:  # a greeting a byte every 5 s: within every socket timeout, never done
+        while True:
+            conn, _ = tarpit.accept()
+            threading.Thread(target=lambda c=conn: [c.sendall(b"2") or time.sleep(5) for _ in range(60)],
+                             daemon=True).start()
+
+    threading.Thread(target=drip, daemon=True).start()
+    port = tarpit.getsockname()[1]
+    mail = f"mailto://127.0.0.1:{port}?to=desk@example.org&from=monitor@example.org&secure=no&smtp=127.0.0.1"
+    feed_server.set("/a.xml", rss([("https://news.example.org/a/1", *ON_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"mail": mail})
+    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "run"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: redis_client.exists(Keys().outbox) and redis_client.xlen(Keys().outbox))
+        time.sleep(3)  # the send is under way, waiting for the server's greeting
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        proc.wait(timeout=60)
+        assert time.monotonic() - started < 14  # STOP_GRACE (10 s) and the rest of the stop
+    finally:
+        proc.kill()
+    assert redis_client.xlen(Keys().outbox) == 1  # not recorded as sent: sent at the next start

@@ -33,7 +33,7 @@ from monitor.delivery import channels, transport
 from monitor.delivery.alerts import health_alert
 from monitor.delivery.outbox import Delivery, Outbox
 from monitor.delivery.policy import ChannelPolicy, decide, digest_due
-from monitor.delivery.retry import RetryPolicy, sleep_or_stop
+from monitor.delivery.retry import RetryPolicy, SendThreads, sleep_or_stop
 from monitor.delivery.templates import TemplateFailed, Templates
 from monitor.delivery.transport import Outcome, notify  # notify: a name here, so tests can stand in
 from monitor.errors import StoreError
@@ -46,6 +46,7 @@ log = logging.getLogger("monitor.sender")
 TAKE_BATCH = 100
 IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
 STOP_GRACE = 10.0  # seconds a stop waits for sends under way (deploy/monitor.service stops after 15)
+SENDS = SendThreads()  # apprise's blocking sends, off the loop and never holding up exit
 ACK_WAIT_MAX = 30.0  # seconds between two tries to record a sent alert while Redis fails
 POLICY_KINDS = ("alert", "follow_up", "surge")  # test, health and digest entries are sent as they come
 
@@ -134,7 +135,8 @@ class Sender:
         if config is None:
             return Outcome(False, "not configured")
         try:
-            return await asyncio.to_thread(notify, self.apprises[channel], config.templates, delivery.queued)
+            return await asyncio.get_running_loop().run_in_executor(
+                SENDS, notify, self.apprises[channel], config.templates, delivery.queued)
         except TemplateFailed as exc:  # a template that fails to render is a failed send, retried
             log.error("channel '%s': cannot render alert %s: %s", channel, delivery.alert.id, exc)
             return Outcome(False, f"cannot render: {exc}")
