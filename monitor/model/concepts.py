@@ -34,6 +34,7 @@ MARK = "_c_"  # concept tokens start with this; no normalised word of real text 
 MEMO = 50_000  # words whose concepts are remembered; the memo starts afresh when full
 _TOKEN = re.compile(r"\w+")
 _FORM = re.compile(r"\w+\*?|\w+(?: \w+)+")  # a word (prefix*) or a phrase of whole words
+_NORMAL = re.compile(r"\w+(?: \w+)*")  # a form once normalised: still words, single spaces
 
 Lexicon = tuple[tuple[str, tuple[str, ...]], ...]  # (concept, forms) pairs, sorted
 
@@ -50,12 +51,25 @@ def read_lexicon(path: Path) -> Lexicon:
     for name, forms in sorted(table.items()):
         if not re.fullmatch(r"[a-z][a-z0-9]*", name):
             raise InputError(f"{path}: concept {name!r}: names are lower-case letters and digits")
-        if not isinstance(forms, list) or not forms or not all(
-                isinstance(f, str) and _FORM.fullmatch(f) for f in forms):
+        if not isinstance(forms, list) or not forms or not all(isinstance(f, str) for f in forms):
             raise InputError(f"{path}: concept {name!r}: expected a list of words or phrases "
                              f"(words of letters and digits, a phrase's words separated by spaces)")
+        for form in forms:
+            _check_form(path, name, form)
         out.append((name, tuple(forms)))
     return tuple(out)
+
+
+def _check_form(path: Path, name: str, form: str) -> None:
+    """A form must be words before and after normalising, as the Tagger reads it: "ـ*" (a
+    tatweel) is a word character but normalises to nothing, an empty prefix tagging every word."""
+    where = f"{path}: concept {name!r}: form {form!r}"
+    if not _FORM.fullmatch(form):
+        raise InputError(f"{where}: expected a word, a prefix* or a phrase (words of letters and "
+                         f"digits, separated by single spaces)")
+    normal = normalise(form.removesuffix("*"))
+    if not _NORMAL.fullmatch(normal):
+        raise InputError(f"{where}: is {normal!r} once normalised as the text is, not a word or phrase")
 
 
 class Tagger:

@@ -1,16 +1,20 @@
 """Measure a loaded classifier on labelled JSON lines, at given per-topic thresholds.
 
 Each line is `{"text": "...", "topics": [...]}`; a line is a negative for every topic it
-does not list (an empty list: negative for all). Per topic: items, positives, confusion
-counts, precision, recall, F1, false-positive rate at the threshold, and average precision
-(threshold-free; undefined when the data holds no positive). When the file holds more than
-one language (a line's optional "lang", else monitor/language.py's guess), each topic also
-gets the same measures per language under "by_language" (issue 14: one threshold should
-mean the same in every language, and this is where that is seen).
+does not list (an empty list: negative for all), except that a line with `"only": [...]`
+counts for those topics alone, as in training. A topic the model lacks is refused. Per
+topic: items, positives, confusion counts, precision, recall, F1, false-positive rate at
+the threshold, and average precision (threshold-free; undefined when the data holds no
+positive). When the file holds more than one language (a line's optional "lang", else
+monitor/language.py's guess), each topic also gets the same measures per language under
+"by_language" (issue 14: one threshold should mean the same in every language, and this
+is where that is seen).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,35 +23,43 @@ from sklearn.metrics import average_precision_score
 
 from monitor.errors import InputError
 from monitor.model.classify import Classifier
-from monitor.model.train import parse_row
+from monitor.model.train import parse_row, text_lines
 
 BATCH = 256  # documents scored at once: bounds memory on large files
 
 
-def read_labelled(path: Path) -> tuple[list[str], list[set[str]]]:
-    texts, labels, _ = read_labelled_langs(path)
-    return texts, labels
+@dataclass(frozen=True)
+class Labelled:
+    """A labelled file's lines: text, topics, optional "lang" and "only" (None: absent)."""
+
+    texts: list[str]
+    labels: list[set[str]]
+    langs: list[str | None]
+    only: list[frozenset[str] | None]
 
 
-def read_labelled_langs(path: Path) -> tuple[list[str], list[set[str]], list[str | None]]:
-    """Texts, labels and each line's "lang" if it gives one."""
+def read_labelled(path: Path, topics: Sequence[str]) -> Labelled:
+    """The file's lines; InputError naming file:line for a bad line or one that names a
+    topic not among `topics` (the model's): a misspelt name would count for nothing."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
-    texts: list[str] = []
-    labels: list[set[str]] = []
-    langs: list[str | None] = []
-    for n, line in enumerate(lines, 1):
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    out = Labelled([], [], [], [])
+    for n, line in enumerate(text_lines(raw, path), 1):
         if line.strip():
             row = parse_row(line, f"{path}:{n}")
-            texts.append(row["text"])
-            labels.append(set(row["topics"]))
-            lang = row.get("lang")
-            langs.append(lang if isinstance(lang, str) and lang else None)
-    if not texts:
+            unknown = sorted(set(row["topics"]).union(row.get("only", ())) - set(topics))
+            if unknown:
+                raise InputError(f"{path}:{n}: topic {unknown[0]!r} is not one of the model's "
+                                 f"({', '.join(topics)})")
+            out.texts.append(row["text"])
+            out.labels.append(set(row["topics"]))
+            out.langs.append(row.get("lang") or None)
+            out.only.append(frozenset(row["only"]) if "only" in row else None)
+    if not out.texts:
         raise InputError(f"{path}: no labelled lines")
-    return texts, labels, langs
+    return out
 
 
 def scores_of(classifier: Classifier, texts: list[str]) -> np.ndarray:
@@ -74,19 +86,21 @@ def metrics(y: np.ndarray, probs: np.ndarray, threshold: float) -> dict[str, Any
 
 def evaluate(classifier: Classifier, path: Path,
              thresholds: dict[str, float]) -> dict[str, dict[str, Any]]:
-    """Metrics per topic of the model on the labelled file at the given thresholds."""
-    texts, labels, given = read_labelled_langs(path)
-    probs = scores_of(classifier, texts)
-    langs = np.array(languages(texts, given))
+    """Metrics per topic of the model on the labelled file at the given thresholds; a line
+    with "only" counts for those topics alone, as in training (label feedback on one topic)."""
+    data = read_labelled(path, classifier.topics)
+    probs = scores_of(classifier, data.texts)
+    langs = np.array(languages(data.texts, data.langs))
     result = {}
     for t, topic in enumerate(classifier.topics):
-        y = np.array([topic in lab for lab in labels], dtype=bool)
+        said = np.array([o is None or topic in o for o in data.only], dtype=bool)
+        y = np.array([topic in lab for lab in data.labels], dtype=bool)[said]
+        p, lang = probs[said, t], langs[said]
         threshold = thresholds.get(topic, classifier.suggested_threshold(topic))
-        result[topic] = metrics(y, probs[:, t], threshold)
+        result[topic] = metrics(y, p, threshold)
         if len(set(langs)) > 1:
-            result[topic]["by_language"] = {
-                str(lang): metrics(y[langs == lang], probs[langs == lang, t], threshold)
-                for lang in sorted(set(langs))}
+            result[topic]["by_language"] = {str(code): metrics(y[lang == code], p[lang == code], threshold)
+                                            for code in sorted(set(lang))}
     return result
 
 

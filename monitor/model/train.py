@@ -13,24 +13,25 @@ Everything is seeded, so the same data gives the same model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import io
 import json
 import time
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
-from monitor.errors import InputError
-from monitor.model.classify import FORMAT
+from monitor.errors import InputError, ModelError
+from monitor.model.classify import FORMAT, Classifier
 from monitor.model.concepts import Lexicon, Tagger, read_lexicon
+from monitor.model.dataset import Dataset, check_positives, parse_row, read_data, text_lines
 from monitor.model.features import (
     Features,
     FeatureSpec,
@@ -44,7 +45,8 @@ from monitor.model.features import (
 from monitor.model.thresholds import RECALL_FLOOR, THRESHOLDS, topic_metrics
 from monitor.normalise import normalise
 
-__all__ = ["RECALL_FLOOR", "THRESHOLDS", "TrainReport", "parse_row", "read_data", "train"]
+__all__ = ["RECALL_FLOOR", "THRESHOLDS", "Dataset", "TrainReport", "check_positives", "parse_row", "read_data",
+           "text_lines", "train"]
 
 DEFAULT_DATA = Path("models/train.jsonl")
 DEFAULT_CONCEPTS = Path("models/concepts.toml")
@@ -55,53 +57,11 @@ MAX_CHAR = 150_000  # caps the model size and the scoring cost
 
 
 @dataclass(frozen=True)
-class Dataset:
-    texts: list[str]
-    labels: list[frozenset[str]]
-    groups: list[str]  # documents made from the same fragments share a group
-    calibrate: np.ndarray  # bool per document: its held-out margin fits the calibration
-    topics: tuple[str, ...]
-    digest: str  # sha256 of the input files, in the order given
-    only: list[frozenset[str] | None]  # per document: the topics its line speaks for (None: all)
-    langs: list[str | None]  # per document: its `lang` (None: the reference language, English)
-
-
-@dataclass(frozen=True)
 class TrainReport:
     path: Path
     metadata: dict[str, Any]
     seconds: float
     size_bytes: int
-
-
-def read_data(paths: list[Path]) -> Dataset:
-    """Read JSON-lines training files; a bad line is an InputError naming file and line."""
-    texts: list[str] = []
-    labels: list[frozenset[str]] = []
-    groups: list[str] = []
-    calibrate: list[bool] = []
-    only: list[frozenset[str] | None] = []
-    langs: list[str | None] = []
-    digest = hashlib.sha256()
-    for path in paths:
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read training data: {exc.strerror}") from exc
-        digest.update(raw)
-        for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
-            if line.strip():
-                row = parse_row(line, f"{path}:{n}")
-                texts.append(row["text"])
-                labels.append(frozenset(row["topics"]))
-                groups.append(group_of(row, f"{path}:{n}"))
-                calibrate.append(row.get("calibrate") is not False)
-                only.append(frozenset(row["only"]) if "only" in row else None)
-                langs.append(row["lang"] if row.get("lang") not in (None, "en") else None)
-    topics = tuple(sorted(set().union(*labels))) if labels else ()
-    if not topics:
-        raise InputError(f"{', '.join(map(str, paths))}: no labelled positives to train on")
-    return Dataset(texts, labels, groups, np.array(calibrate), topics, digest.hexdigest(), only, langs)
 
 
 def language_balance(y: np.ndarray, langs: list[str | None]) -> np.ndarray:
@@ -119,29 +79,6 @@ def language_balance(y: np.ndarray, langs: list[str | None]) -> np.ndarray:
         if pos.any() and neg.any():
             weights[pos] = ref_pos / ref_neg * neg.sum() / pos.sum()
     return weights
-
-
-def group_of(row: dict[str, Any], where: str) -> str:
-    """The optional `kind` of a line: generated documents of one story kind share
-    sentences, so cross-validation keeps a kind within one fold (else it measures
-    memory of sentences, not generalisation). Lines without one are their own group."""
-    kind = row.get("kind")
-    return f"kind:{kind}" if isinstance(kind, str) else f"line:{where}"
-
-
-def parse_row(line: str, where: str) -> dict[str, Any]:
-    """One line as its JSON object, its `text` and `topics` checked; the optional fields
-    (kind, calibrate, only, lang) are read by whoever needs them, from the one parse
-    (shared with evaluation)."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: not JSON: {exc.msg}") from exc
-    text, topics = (row.get("text"), row.get("topics")) if isinstance(row, dict) else (0, 0)
-    if not isinstance(text, str) or not isinstance(topics, list) \
-            or not all(isinstance(t, str) for t in topics):
-        raise InputError(f'{where}: expected {{"text": str, "topics": [str, ...]}}')
-    return cast(dict[str, Any], row)
 
 
 def fit_features(texts: list[str], spec: FeatureSpec) -> Features:
@@ -231,7 +168,10 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
           folds: int = 5, trained: str | None = None, c: float = C) -> TrainReport:
     """Train on the files, cross-validate, write the model to `out`, return the report."""
     started = time.perf_counter()
+    if Path(out).is_dir():  # before training, which takes minutes
+        raise InputError(f"{out}: is a folder; name the model file to write")
     data = read_data(data_paths)
+    check_positives(data, folds)
     spec = spec or FeatureSpec(concepts=lexicon_beside(data_paths[0]))
     features = fit_features(data.texts, spec)
     lay = layout(data.texts)
@@ -286,14 +226,31 @@ def lexicon_beside(data: Path) -> Lexicon:
 
 
 def save(state: dict[str, Any], out: Path) -> int:
-    """Write atomically (a reader never sees half a model); return the size in bytes."""
+    """Write beside `out`, load the copy as the service will, and only then replace `out`
+    (atomically: a reader never sees half a model): a model the loader refuses (one long
+    word can widen the vocabulary past its cap) never takes the live one's place.
+    Returns the size in bytes; InputError naming `out` when it cannot be written."""
     import skops.io as sio
 
-    buffer = io.BytesIO(sio.dumps(state, compression=zipfile.ZIP_DEFLATED, compresslevel=9))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    data = sio.dumps(state, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        Classifier.load(tmp)
+        tmp.replace(out)
+    except ModelError as exc:
+        _discard(tmp)
+        reason = str(exc).removeprefix(f"{tmp}: ")
+        raise InputError(f"{out}: not written, the trained model would not load: {reason}") from None
+    except OSError as exc:
+        _discard(tmp)
+        raise InputError(f"{out}: cannot write the model: {exc.strerror or exc}") from None
     return out.stat().st_size
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(OSError):  # the error that brought us here is the one to report
+        tmp.unlink(missing_ok=True)
 
 
