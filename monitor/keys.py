@@ -15,6 +15,11 @@ from monitor import defaults
 
 OUTBOX_GROUP = "senders"
 """Consumer group of the outbox stream: each alert is delivered to one sender."""
+LAST_DIGEST = "last_digest"
+"""Field of a channel's hash: when its last digest was enqueued (its digest clock)."""
+DIGEST_SINCE = "digest_since"
+"""Field of a channel's hash: when its waiting alerts began to wait (the fold that found
+its digest empty); deleted with them when the digest is enqueued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +97,9 @@ class Keys:
         return f"{self.prefix}dead"
 
     def channel(self, name: str) -> str:
-        """Hash: a channel's failed sends in a row, time of its last digest, and whether
-        the ops channel was told it is failing.
+        """Hash: a channel's failed sends in a row, time of its last digest (LAST_DIGEST),
+        since when its digest's alerts wait (DIGEST_SINCE), and whether the ops channel was
+        told it is failing.
         Bound: one per channel in the settings (pruned when it leaves them), fixed fields."""
         return f"{self.prefix}channel:{name}"
 
@@ -106,7 +112,9 @@ class Keys:
         return f"{self.prefix}digest:{channel}"
 
     def sent(self, channel: str) -> str:
-        """Sorted set, score = send time: the channel's sends, for `max_per_hour`.
+        """Sorted set of outbox entry ids, score = send time: the channel's sends, for
+        `max_per_hour`; a digest counts from when it is enqueued, and an alert from when a
+        rate-limited channel reserves its room (a failed send gives the room back).
         Bound: trimmed to the last hour at each send; pruned with its channel."""
         return f"{self.prefix}sent:{channel}"
 
@@ -197,8 +205,8 @@ class Keys:
 
     def surge_bucket(self, topic: str, bucket: int) -> str:
         """Hash, TTL a window past the bucket's end: the stories seen in one time bucket
-        (`s:<story>` -> title, link, sources) and its sources (`o:<source>`), for the window's
-        distinct sources and top stories."""
+        (`s:<story>` -> title, link, sources, and `n` 1 when the story was first counted in
+        this bucket), for the window's distinct sources and top stories."""
         return f"{self.prefix}surge:b:{topic}:{bucket}"
 
     def surge_story(self, topic: str, story: str) -> str:

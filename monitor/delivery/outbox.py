@@ -16,7 +16,6 @@ more. An entry this version cannot decode goes to the dead letters as it is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -24,7 +23,7 @@ import redis
 from redis.client import Pipeline
 
 from monitor import codec, defaults
-from monitor.defaults import STORY_SOURCES_MAX
+from monitor.delivery.outbox_digest import HOUR, DigestParts, transaction
 from monitor.delivery.stream_trim import trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
@@ -43,8 +42,21 @@ end
 return #due
 """
 
+# Take one of the hour's `max_per_hour` places for an alert before it is sent, so two
+# senders cannot both see room for one (the place is the entry id `done` records; a held
+# place is kept, as after a crash between reserving and sending).
+#   KEYS: sent   ARGV: entry id, now, max_per_hour   Returns 1 when the alert may be sent.
+RESERVE_LUA = """
+local hour = tonumber(ARGV[2]) - 3600
+local mine = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if mine and tonumber(mine) >= hour then return 1 end
+if redis.call('ZCOUNT', KEYS[1], hour, '+inf') >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', hour)
+return 1
+"""
 
-HOUR = 3600.0
+
 RESEND_BATCH = 500  # dead letters moved back per transaction by `outbox retry`
 
 
@@ -64,13 +76,14 @@ class Delivery:
         return self.queued.attempts
 
 
-class Outbox:
+class Outbox(DigestParts):
     def __init__(self, client: redis.Redis, keys: Keys, consumer: str, dead_max: int = defaults.DEAD_MAX) -> None:
         self.redis = client
         self.keys = keys
         self.consumer = consumer
         self.dead_max = dead_max  # `[alerts] dead_max`: the oldest dead letters go past it
         self._release = client.register_script(RELEASE_LUA)
+        self._reserve = client.register_script(RESERVE_LUA)
 
     def ensure_group(self) -> None:
         with redis_errors("creating the outbox consumer group"):
@@ -142,53 +155,15 @@ class Outbox:
         with redis_errors("counting recent sends"):
             return int(self.redis.zcount(self.keys.sent(channel), now - HOUR, "+inf"))
 
-    # -- digests ---------------------------------------------------------------------------
+    def reserve(self, delivery: Delivery, channel: str, now: float, max_per_hour: int) -> bool:
+        """Take a place in the channel's hour for this alert, atomically; False: none left."""
+        with redis_errors("reserving a send"):
+            return bool(self._reserve(keys=[self.keys.sent(channel)], args=[delivery.entry_id, now, max_per_hour]))
 
-    def fold(self, delivery: Delivery, channel: str, now: float) -> None:
-        """Move an alert from the stream into the channel's next digest, atomically."""
-        if not isinstance(delivery.alert, Alert):
-            raise TypeError(f"only an alert folds into a digest, not {delivery.alert.kind} {delivery.alert.id}")
-        with redis_errors("folding an alert into a digest"):
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
-            pipe.xdel(self.keys.outbox, delivery.entry_id)
-            pipe.rpush(self.keys.digest(channel), codec.encode_alert(delivery.alert))
-            pipe.hsetnx(self.keys.channel(channel), "last_digest", now)  # the digest clock starts
-            pipe.execute()
-
-    def waiting(self, channel: str) -> int:
-        with redis_errors("measuring a digest"):
-            return int(self.redis.llen(self.keys.digest(channel)))
-
-    def last_digest(self, channel: str, now: float) -> float:
-        with redis_errors("reading a channel's state"):
-            raw = self.redis.hget(self.keys.channel(channel), "last_digest")
-        return float(raw) if raw else now
-
-    def flush_digest(self, channel: str, now: float, digest_id: str) -> int:
-        """Enqueue the channel's waiting alerts as one digest entry; returns how many."""
-        key = self.keys.digest(channel)
-
-        def move(pipe: Pipeline) -> int:
-            waiting = self._with_sources(pipe, [codec.decode_alert(raw) for raw in pipe.lrange(key, 0, -1)])
-            pipe.multi()
-            if waiting:
-                entry = Queued(Digest(digest_id, channel, waiting))
-                pipe.xadd(self.keys.outbox, {"alert": codec.encode_queued(entry)})
-                pipe.delete(key)
-            pipe.hset(self.keys.channel(channel), "last_digest", now)
-            return len(waiting)
-
-        with redis_errors("enqueueing a digest"):
-            return _transaction(self.redis, move, key)
-
-    def _with_sources(self, pipe: Pipeline, alerts: list[Alert]) -> tuple[Alert, ...]:
-        """The alerts with their stories' sources as they are now (copies that came after
-        an alert sent none of their own), read before the digest's transaction begins."""
-        stories = sorted({a.story for a in alerts if a.story})
-        lists = [pipe.lrange(self.keys.neardup_story(s), 0, STORY_SOURCES_MAX - 1) for s in stories]
-        now = {s: tuple(codec.decode_source(e) for e in found) for s, found in zip(stories, lists, strict=True)}
-        return tuple(replace(a, sources=now[a.story]) if now.get(a.story) else a for a in alerts)
+    def unreserve(self, delivery: Delivery, channel: str) -> None:
+        """Give back the place of an alert whose send failed."""
+        with redis_errors("releasing a reserved send"):
+            self.redis.zrem(self.keys.sent(channel), delivery.entry_id)
 
     # -- channel health --------------------------------------------------------------------
 
@@ -274,7 +249,7 @@ class Outbox:
 
         total = 0
         with redis_errors("resending dead letters"):
-            while moved := _transaction(self.redis, move, self.keys.dead):
+            while moved := transaction(self.redis, move, self.keys.dead):
                 total += moved
         return total
 
@@ -302,9 +277,3 @@ def _readable_or_none(raw: codec.Raw) -> Queued | None:
         return codec.decode_queued(raw)
     except ValueError:  # written by another version (see Outbox._readable)
         return None
-
-
-def _transaction(client: redis.Redis, move: Callable[[Pipeline], int], key: str) -> int:
-    """WATCH `key`, run `move` (which calls MULTI), retry on a concurrent change; its count.
-    redis-py types the callable as returning None, though value_from_callable returns it."""
-    return cast(int, client.transaction(cast(Callable[[Pipeline], None], move), key, value_from_callable=True))

@@ -5,7 +5,9 @@ together every `digest_every` or at the `digest_at` times of day). On any channe
 folds into the next digest instead of being sent when the channel already sent
 `max_per_hour` messages in the last hour, or during `quiet_hours` unless its score is at
 least `urgent_score`. Nothing is dropped: a folded alert waits in the channel's digest.
-An immediate channel's folded alerts go out as one digest as soon as it may send again.
+An immediate channel's folded alerts go out as one digest as soon as it may send again; a
+digest channel's digest, when it is due and the hour has room (`max_per_hour` counts
+digests too).
 """
 
 from __future__ import annotations
@@ -80,20 +82,31 @@ def decide(policy: ChannelPolicy, score: float, now: float, sent_last_hour: int,
     urgent = urgent or (policy.urgent_score is not None and score >= policy.urgent_score)
     if in_quiet_hours(policy, now) and not urgent:
         return "fold", "quiet hours"
-    if policy.max_per_hour and sent_last_hour >= policy.max_per_hour:
+    if hour_full(policy, sent_last_hour):
         return "fold", f"rate limit of {policy.max_per_hour} per hour"
     return "send", "immediate"
 
 
-def digest_due(policy: ChannelPolicy, now: float, last_digest: float, sent_last_hour: int) -> bool:
-    """Whether the channel's waiting alerts should go out now as one digest."""
-    if in_quiet_hours(policy, now):
+def digest_due(policy: ChannelPolicy, now: float, last_digest: float, sent_last_hour: int,
+               waiting_since: float | None = None) -> bool:
+    """Whether the channel's waiting alerts should go out now as one digest. A digest is a
+    message too, so it waits for room in the hour. `waiting_since`: when the alerts now
+    waiting began to wait (the fold that started this digest). A `digest_at` time before
+    it passed with nothing to send and does not make this digest due (after a quiet spell
+    `last_digest` is days old); one since then that was missed (the service was down) does."""
+    if in_quiet_hours(policy, now) or hour_full(policy, sent_last_hour):
         return False
     if policy.mode == "immediate":  # folded by the rate limit or quiet hours: send when allowed
-        return not policy.max_per_hour or sent_last_hour < policy.max_per_hour
+        return True
     if policy.digest_every and now - last_digest >= policy.digest_every:
         return True
-    return any(last_digest < t <= now for t in _scheduled(policy, last_digest, now))
+    since = last_digest if waiting_since is None else max(last_digest, waiting_since)
+    return any(since <= t <= now and t > last_digest for t in _scheduled(policy, since, now))
+
+
+def hour_full(policy: ChannelPolicy, sent_last_hour: int) -> bool:
+    """The channel sent its `max_per_hour` messages (alerts and digests) in the last hour."""
+    return bool(policy.max_per_hour) and sent_last_hour >= policy.max_per_hour
 
 
 def _scheduled(policy: ChannelPolicy, start: float, end: float) -> Iterable[float]:

@@ -97,6 +97,8 @@ class Sender:
         if config is not None and isinstance(alert, Alert) and alert.kind in POLICY_KINDS:
             verdict, why = decide(config.policy, alert.score, now,
                                   await self._sent_last_hour(channel, config, now), urgent=alert.kind == "surge")
+            if verdict == "send" and not await self._reserve(delivery, config, now):
+                verdict, why = "fold", f"rate limit of {config.policy.max_per_hour} per hour (taken meanwhile)"
             if verdict == "fold":
                 await self.io(self.outbox.fold, delivery, channel, now)
                 log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)
@@ -112,6 +114,8 @@ class Sender:
             self.paused[channel] = self.clock() + outcome.retry_after
             log.warning("channel '%s': asked to wait %.0fs (Retry-After); its alerts wait, other channels "
                         "keep sending", channel, outcome.retry_after)
+        if config is not None and config.policy.max_per_hour:  # its place in the hour goes back
+            await self.io(self.outbox.unreserve, delivery, channel)
         await self._failed(delivery, channel, outcome.reason, outcome.retry_after or 0.0)
         return False
 
@@ -148,6 +152,13 @@ class Sender:
         needs it (the policy looks at it for nothing else), sparing a round trip per alert."""
         return await self.io(self.outbox.sent_last_hour, channel, now) if config.policy.max_per_hour else 0
 
+    async def _reserve(self, delivery: Delivery, config: ChannelConfig, now: float) -> bool:
+        """Take the alert's place in a rate-limited channel's hour, atomically, so that two
+        senders that both saw room cannot both send (outbox.RESERVE_LUA)."""
+        if not config.policy.max_per_hour:
+            return True
+        return await self.io(self.outbox.reserve, delivery, delivery.alert.channel, now, config.policy.max_per_hour)
+
     async def _failed(self, delivery: Delivery, channel: str, reason: str, wait: float = 0.0) -> None:
         error = f"channel '{channel}': {reason} (alert {delivery.alert.id})"
         attempt = delivery.attempts + 1
@@ -179,9 +190,10 @@ class Sender:
         for name, config in self.configs.items():
             if not await self.io(self.outbox.waiting, name):
                 continue
-            last = await self.io(self.outbox.last_digest, name, now)
-            if digest_due(config.policy, now, last, await self._sent_last_hour(name, config, now)):
-                made += bool(await self.io(self.outbox.flush_digest, name, now, uuid.uuid4().hex[:8]))
+            last, since = await self.io(self.outbox.digest_clock, name, now)
+            if digest_due(config.policy, now, last, await self._sent_last_hour(name, config, now), since):
+                made += bool(await self.io(self.outbox.flush_digest, name, now, uuid.uuid4().hex[:8],
+                                           config.policy.max_per_hour))
         return made
 
     async def drain(self) -> int:

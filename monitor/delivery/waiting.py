@@ -17,9 +17,9 @@ from typing import Any, Literal, cast
 import redis
 
 from monitor import codec, spans
-from monitor.delivery.policy import ChannelPolicy, digest_due, in_quiet_hours
+from monitor.delivery.policy import ChannelPolicy, digest_due, hour_full, in_quiet_hours
 from monitor.items import Alert, Digest, Queued
-from monitor.keys import OUTBOX_GROUP, Keys
+from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
 
 State = Literal["queued", "sending", "held", "retrying", "dead"]
@@ -98,20 +98,21 @@ def _held(client: redis.Redis, keys: Keys, channel: str, policy: ChannelPolicy, 
     raws = client.lrange(keys.digest(channel), 0, READ_MAX - 1)
     if not raws:
         return []
-    last = client.hget(keys.channel(channel), "last_digest")
+    last, since = client.hmget(keys.channel(channel), [LAST_DIGEST, DIGEST_SINCE])  # as outbox.digest_clock
     sends = [float(s) for _, s in cast(list[tuple[bytes, float]],
                                        client.zrangebyscore(keys.sent(channel), now - 3600, "+inf", withscores=True))]
-    due = next_send(policy, now, float(last) if last else now, sends)
+    due = next_send(policy, now, float(last) if last else now, sends, float(since) if since else None)
     why = hold_reason(policy, now, len(sends))
     return [Waiting("held", Queued(codec.decode_alert(raw)), channel, due, why) for raw in raws]
 
 
-def next_send(policy: ChannelPolicy, now: float, last_digest: float, sends: Sequence[float]) -> float | None:
+def next_send(policy: ChannelPolicy, now: float, last_digest: float, sends: Sequence[float],
+              waiting_since: float | None = None) -> float | None:
     """When the channel's held alerts go out as a digest (None: not within LOOK_AHEAD)."""
     moment = now
     while moment <= now + LOOK_AHEAD:
-        in_hour = sum(1 for s in sends if s > moment - 3600)
-        if digest_due(policy, moment, last_digest, in_hour):
+        in_hour = sum(1 for s in sends if s >= moment - 3600)  # as Outbox.sent_last_hour counts
+        if digest_due(policy, moment, last_digest, in_hour, waiting_since):
             return moment
         moment += STEP
     return None
@@ -120,13 +121,14 @@ def next_send(policy: ChannelPolicy, now: float, last_digest: float, sends: Sequ
 def hold_reason(policy: ChannelPolicy, now: float, sent_last_hour: int) -> str:
     """Why a channel holds its alerts now, in the words of its settings."""
     if policy.mode == "digest":
+        full = f"; rate limit of {policy.max_per_hour} per hour" if hour_full(policy, sent_last_hour) else ""
         if policy.digest_at:
-            return "digest at " + ", ".join(f"{m // 60:02d}:{m % 60:02d}" for m in policy.digest_at)
-        return f"digest every {spans.setting(policy.digest_every or 0)}"
+            return "digest at " + ", ".join(f"{m // 60:02d}:{m % 60:02d}" for m in policy.digest_at) + full
+        return f"digest every {spans.setting(policy.digest_every or 0)}{full}"
     if in_quiet_hours(policy, now) and policy.quiet is not None:
         start, end = policy.quiet
         return f"quiet hours {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d} {policy.zone}"
-    if policy.max_per_hour and sent_last_hour >= policy.max_per_hour:
+    if hour_full(policy, sent_last_hour):
         return f"rate limit of {policy.max_per_hour} per hour"
     return "folded earlier; the digest goes at the sender's next turn"
 

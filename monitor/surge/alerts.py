@@ -13,8 +13,10 @@ from monitor.surge.model import SurgeConfig, Verdict
 
 
 def top_stories(stories: Mapping[str, WindowStory], n: int) -> tuple[SurgeStory, ...]:
-    """The window's stories with the most sources first (then those first seen in it)."""
-    ranked = sorted(stories.values(), key=lambda s: (len(s.sources), s.counted), reverse=True)
+    """The stories first counted in the window (those the surge is made of), most sources
+    first; an older story re-carried in the window is not part of it."""
+    fresh = [s for s in stories.values() if s.counted]
+    ranked = sorted(fresh, key=lambda s: len(s.sources), reverse=True)
     return tuple(SurgeStory(s.title, s.url, s.sources) for s in ranked[:n])
 
 

@@ -14,7 +14,9 @@ and ~0.3 ms to add up in Redis.
         bucket, window buckets, then per item: bucket, story, source, {"t", "u"} as JSON
   Returns {stories counted now, window stories, baseline stories, since, until, peak,
   window sources}. Each bucket hash keeps per story `n` (1 when first counted there) and `o`
-  (its sources), and `o:<source>` per source.
+  (its sources). The window's sources are those of the stories first counted in it: an
+  older story's copies in the window (outlets re-carrying it) add none, so one outlet's
+  burst stays one source however many others re-carry yesterday's news.
 """
 
 
@@ -39,7 +41,7 @@ while a <= #ARGV do
   for _, s in ipairs(src) do if s == source then known = true end end
   if not known then src[#src + 1] = source end
   rec['o'] = src
-  redis.call('HSET', KEYS[k + 1], field, cjson.encode(rec), 'o:' .. source, '1')
+  redis.call('HSET', KEYS[k + 1], field, cjson.encode(rec))
   redis.call('EXPIRE', KEYS[k + 1], ARGV[4])
   k, a = k + 2, a + 4
 end
@@ -61,10 +63,23 @@ for i = 1, #flat, 2 do
   local b, c = tonumber(flat[i]), tonumber(flat[i + 1])
   if b >= first and b <= current then win = win + c elseif b >= start and b < first then base = base + c end
 end
-local sources, nsources = {}, 0
+local recs, fresh = {}, {}
 for i = 3, 2 + nw do
-  for _, f in ipairs(redis.call('HKEYS', KEYS[i])) do
-    if string.sub(f, 1, 2) == 'o:' and not sources[f] then sources[f] = true nsources = nsources + 1 end
+  local h = redis.call('HGETALL', KEYS[i])
+  for j = 1, #h, 2 do
+    if string.sub(h[j], 1, 2) == 's:' then
+      local rec = cjson.decode(h[j + 1])
+      recs[#recs + 1] = {h[j], rec['o'] or {}}
+      if (tonumber(rec['n']) or 0) > 0 then fresh[h[j]] = true end
+    end
+  end
+end
+local sources, nsources = {}, 0
+for _, r in ipairs(recs) do
+  if fresh[r[1]] then
+    for _, s in ipairs(r[2]) do
+      if not sources[s] then sources[s] = true nsources = nsources + 1 end
+    end
   end
 end
 local state = redis.call('HMGET', KEYS[2], 'until', 'peak')

@@ -1,0 +1,102 @@
+"""The digest half of the outbox (outbox.py's Outbox inherits it): alerts folded into a
+channel's digest, when its clock started, and the digest enqueued as one entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, cast
+
+import redis
+from redis.client import Pipeline
+
+from monitor import codec
+from monitor.defaults import STORY_SOURCES_MAX
+from monitor.items import Alert, Digest, Queued
+from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
+from monitor.store import redis_errors
+
+if TYPE_CHECKING:
+    from monitor.delivery.outbox import Delivery
+
+HOUR = 3600.0
+
+# Enqueue a digest and count it against its channel's hour under its entry id, which `done`
+# records again when it is sent (one member: counted once). Counted when enqueued, so an
+# alert taken before the digest is sent sees the room taken (a failed send of a rate-limited
+# channel gives it back, `unreserve`). Run inside flush_digest's MULTI.
+#   KEYS: outbox, sent   ARGV: digest payload, now
+ENQUEUE_DIGEST_LUA = """
+local id = redis.call('XADD', KEYS[1], '*', 'alert', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], id)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - 3600)
+return id
+"""
+
+
+
+class DigestParts:
+    redis: redis.Redis
+    keys: Keys
+
+    def fold(self, delivery: Delivery, channel: str, now: float) -> None:
+        """Move an alert from the stream into the channel's next digest, atomically."""
+        if not isinstance(delivery.alert, Alert):
+            raise TypeError(f"only an alert folds into a digest, not {delivery.alert.kind} {delivery.alert.id}")
+        with redis_errors("folding an alert into a digest"):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
+            pipe.xdel(self.keys.outbox, delivery.entry_id)
+            pipe.rpush(self.keys.digest(channel), codec.encode_alert(delivery.alert))
+            pipe.hsetnx(self.keys.channel(channel), LAST_DIGEST, now)  # the digest clock starts
+            # The fold that starts this digest (flush_digest deletes the field with the list):
+            # a `digest_at` time before it is no reason to send (policy.digest_due).
+            pipe.hsetnx(self.keys.channel(channel), DIGEST_SINCE, now)
+            pipe.execute()
+
+    def waiting(self, channel: str) -> int:
+        with redis_errors("measuring a digest"):
+            return int(self.redis.llen(self.keys.digest(channel)))
+
+    def digest_clock(self, channel: str, now: float) -> tuple[float, float | None]:
+        """(last digest, since when the waiting alerts wait): now and None when unknown."""
+        with redis_errors("reading a channel's state"):
+            last, since = self.redis.hmget(self.keys.channel(channel), [LAST_DIGEST, DIGEST_SINCE])
+        return float(last) if last else now, float(since) if since else None
+
+    def flush_digest(self, channel: str, now: float, digest_id: str, max_per_hour: int = 0) -> int:
+        """Enqueue the channel's waiting alerts as one digest entry, unless its hour is full
+        (`max_per_hour`, checked under WATCH: a send reserved meanwhile makes it look
+        again); returns how many."""
+        key, sent, state = self.keys.digest(channel), self.keys.sent(channel), self.keys.channel(channel)
+
+        def move(pipe: Pipeline) -> int:
+            full = max_per_hour and int(pipe.zcount(sent, now - HOUR, "+inf")) >= max_per_hour
+            raws = [] if full else pipe.lrange(key, 0, -1)
+            waiting = self._with_sources(pipe, [codec.decode_alert(raw) for raw in raws])
+            pipe.multi()
+            if waiting:
+                entry = Queued(Digest(digest_id, channel, waiting))
+                pipe.eval(ENQUEUE_DIGEST_LUA, 2, self.keys.outbox, sent, codec.encode_queued(entry), now)
+                pipe.delete(key)
+                pipe.hdel(state, DIGEST_SINCE)
+            if not full:
+                pipe.hset(state, LAST_DIGEST, now)
+            return len(waiting)
+
+        with redis_errors("enqueueing a digest"):
+            return transaction(self.redis, move, key, sent)
+
+    def _with_sources(self, pipe: Pipeline, alerts: list[Alert]) -> tuple[Alert, ...]:
+        """The alerts with their stories' sources as they are now (copies that came after
+        an alert sent none of their own), read before the digest's transaction begins."""
+        stories = sorted({a.story for a in alerts if a.story})
+        lists = [pipe.lrange(self.keys.neardup_story(s), 0, STORY_SOURCES_MAX - 1) for s in stories]
+        now = {s: tuple(codec.decode_source(e) for e in found) for s, found in zip(stories, lists, strict=True)}
+        return tuple(replace(a, sources=now[a.story]) if now.get(a.story) else a for a in alerts)
+
+
+def transaction(client: redis.Redis, move: Callable[[Pipeline], int], *keys: str) -> int:
+    """WATCH `keys`, run `move` (which calls MULTI), retry on a concurrent change; its count.
+    redis-py types the callable as returning None, though value_from_callable returns it."""
+    return cast(int, client.transaction(cast(Callable[[Pipeline], None], move), *keys, value_from_callable=True))
