@@ -5,6 +5,7 @@ group lost with Redis's data, and an alert-feed request over a quiet topic."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -178,11 +179,17 @@ def test_a_stop_does_not_wait_for_a_send_blocked_on_its_channel(feed_server, mak
     tarpit.bind(("127.0.0.1", 0))
     tarpit.listen()
 
-    def drip() -> None:  # a greeting a byte every 5 s: within every socket timeout, never done
-        while True:
-            conn, _ = tarpit.accept()
-            threading.Thread(target=lambda c=conn: [c.sendall(b"2") or time.sleep(5) for _ in range(60)],
-                             daemon=True).start()
+    def greet(conn: socket.socket) -> None:  # a byte every 5 s: within every socket timeout, never done
+        with contextlib.suppress(OSError), conn:  # the monitor hangs up when it exits
+            for _ in range(60):
+                conn.sendall(b"2")
+                time.sleep(5)
+
+    def drip() -> None:
+        with contextlib.suppress(OSError):  # closed at the test's end
+            while True:
+                conn, _ = tarpit.accept()
+                threading.Thread(target=greet, args=(conn,), daemon=True).start()
 
     threading.Thread(target=drip, daemon=True).start()
     port = tarpit.getsockname()[1]
@@ -200,6 +207,8 @@ def test_a_stop_does_not_wait_for_a_send_blocked_on_its_channel(feed_server, mak
         assert time.monotonic() - started < 14  # STOP_GRACE (10 s) and the rest of the stop
     finally:
         proc.kill()
+        proc.wait()
+        tarpit.close()
     assert redis_client.xlen(Keys().outbox) == 1  # not recorded as sent: sent at the next start
 
 
