@@ -12,14 +12,19 @@ The title is escaped for the channel's format as the body is: apprise blends it 
 body of services without a title field (converting it from that format). Every printed
 value loses control, C1 and bidirectional-override characters; links are printed only for
 http and https; the sandbox (sandbox.py) bounds what a template can build, and a render
-stops at RENDER_MAX_CHARS.
+stops at RENDER_MAX_CHARS or after RENDER_SECONDS.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from types import FrameType
 from typing import Any
 
 from jinja2 import Template, TemplateError
@@ -37,6 +42,7 @@ ZERO_WIDTH = "\u200b"
 MENTION_RE = re.compile(r"([@＠])(?=(channel|everyone|here|all|room)\b)", re.I)
 SLACK_SPECIAL_RE = re.compile(r"<(?=[!@#])")
 MARKDOWN_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+RENDER_SECONDS = 2.0  # a render stops here: loops that print nothing are not cut by the output cap
 
 DEFAULT_TITLE = "{{ prefix }}[{{ topic_title }}] {{ title }}"
 DEFAULT_BODY = {
@@ -162,16 +168,46 @@ def render(template: Template, name: str, values: dict[str, Any], limit: int = R
     there, cut with an ellipsis), without control characters a value may have brought."""
     chunks, size = [], 0
     try:
-        for chunk in template.generate(values):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                break
+        with _time_limit(RENDER_SECONDS):
+            for chunk in template.generate(values):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    break
     except Exception as exc:  # noqa: BLE001 - whatever a template raises is its failure
         reason = exc.message if isinstance(exc, TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
         raise TemplateFailed(f"{name}: {reason}") from None
     text = "".join(chunks)
     return strip_controls(text if size <= limit else text[: limit - 1] + "…")
+
+
+class RenderTooSlow(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"template ran past {seconds:.0f} s")
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise RenderTooSlow in the template's own code once `seconds` have passed: nested
+    `{% for %}` loops that print nothing ran for minutes in a send thread (the sandbox counts
+    what a template builds, not its steps). Only frames of compiled templates are traced
+    line by line, so the rest of a render runs at full speed."""
+    deadline = time.monotonic() + seconds
+
+    def lines(frame: FrameType, event: str, arg: object) -> Any:
+        if time.monotonic() > deadline:
+            raise RenderTooSlow(seconds)
+        return lines
+
+    def calls(frame: FrameType, event: str, arg: object) -> Any:
+        return lines if frame.f_code.co_filename == "<template>" else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,16 @@ def test_a_template_that_prints_forever_is_cut_at_the_limit() -> None:
     assert len(text) == defaults.RENDER_MAX_CHARS and text.endswith("x…")
 
 
+def test_a_template_that_loops_without_printing_is_stopped() -> None:
+    """Nested loops that print nothing (10^10 steps) ran for minutes in a send thread: the
+    output cap never came. A render now stops after RENDER_SECONDS."""
+    body = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}ok"
+    started = time.monotonic()
+    with pytest.raises(TemplateFailed, match="^body_template: RenderTooSlow: template ran past 2 s"):
+        Templates("text", body=body).render_alert(alert(1))
+    assert time.monotonic() - started < 20  # 2 s, with room for a loaded CI
+
+
 def test_ordinary_templates_still_work() -> None:
     """The bounds leave ordinary formatting alone (numbers, widths, joins, concatenation)."""
     body = ("{{ '%d'|format(1700000000) }} {{ '{:.1f}'.format(0.25) }} {{ title|center(12) }}|"
