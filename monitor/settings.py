@@ -10,7 +10,6 @@ never echoed back in an error, and a URL is shown only masked (urls.masked).
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from monitor.errors import SettingsError
 from monitor.settings_env import ENV_RE
 from monitor.settings_errors import KeyProblem
 from monitor.settings_surge import TopicSurge
-from monitor.settings_types import ArticlesMode, Duration, Name
+from monitor.settings_types import Address, ArticlesMode, Duration, Name
 
 
 class Strict(BaseModel):
@@ -43,7 +42,7 @@ class MonitorSection(Strict):
     redis_url: str = ""
     key_prefix: str = defaults.KEY_PREFIX
     model: str = defaults.MODEL
-    http: str = ""
+    http: Address = ""
     interval: Duration = Field(default=defaults.FEED_INTERVAL, gt=0)
     jitter: Duration = defaults.JITTER
     spread: bool = defaults.SPREAD
@@ -70,18 +69,6 @@ class MonitorSection(Strict):
     def _redis_url(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://", "${")):
             raise ValueError("must be empty (embedded Redis) or a redis://, rediss:// or unix:// URL")
-        return value
-
-    @field_validator("http")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value:
-            return value
-        if not re.match(r"^[\w.\-\[\]:]+:\d{1,5}$", value):
-            raise ValueError("must be empty (off) or host:port, e.g. \"127.0.0.1:9464\"")
-        port = int(value.rpartition(":")[2])
-        if not 1 <= port <= 65535:  # else an OverflowError when the service binds it
-            raise ValueError(f"port {port} is not a number from 1 to 65535")
         return value
 
     @field_validator("log_level")

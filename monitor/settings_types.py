@@ -1,5 +1,6 @@
-"""The value types of settings.toml's fields: durations ("90s", "5m", "2h", "30d") and
-names (`[a-z0-9_-]+`), parsed and checked where pydantic validates each field."""
+"""The value types of settings.toml's fields: durations ("90s", "5m", "2h", "30d"), names
+(`[a-z0-9_-]+`) and host:port addresses, parsed and checked where pydantic validates each
+field."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import AfterValidator, BeforeValidator
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+ADDRESS_RE = re.compile(r"^[\w.\-\[\]:]+:\d{1,5}$")
 
 
 DURATION_MAX = 100 * 365 * 86_400.0  # seconds; no setting means more
@@ -45,6 +47,19 @@ def _check_name(value: str) -> str:
     return value
 
 
+def _check_address(value: str) -> str:
+    """`[monitor] http`: empty (off) or host:port with a port that can be bound."""
+    if not value:
+        return value
+    if not ADDRESS_RE.match(value):
+        raise ValueError("must be empty (off) or host:port, e.g. \"127.0.0.1:9464\"")
+    port = int(value.rpartition(":")[2])
+    if not 1 <= port <= 65535:  # else an OverflowError when the service binds it
+        raise ValueError(f"port {port} is not a number from 1 to 65535")
+    return value
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Address = Annotated[str, AfterValidator(_check_address)]
 Name = Annotated[str, AfterValidator(_check_name)]
 ArticlesMode = Literal["auto", "always", "never"]  # when to read the page behind a short item
