@@ -11,6 +11,7 @@ import pytest
 
 from monitor.errors import ParseError
 from monitor.ingest import parse
+from monitor.ingest.fallback import feedparser_entries
 from monitor.ingest.parse import canonical_url, html_to_text, item_id, parse_feed
 from monitor.items import Item
 
@@ -154,7 +155,7 @@ def test_fast_path_and_feedparser_agree(name: str) -> None:
     body, content_type = (DATA / name).read_bytes(), XML_FIXTURES[name]
     fast = parse._lxml_entries(body, content_type)
     assert fast is not None
-    slow = parse._feedparser_entries(body, content_type, "wire")
+    slow = feedparser_entries(body, content_type, "wire")
     base = "https://news.example.org/world/"
     to_items = [parse._to_item(r, "wire", FETCHED, base) for r in fast]
     assert to_items == [parse._to_item(r, "wire", FETCHED, base) for r in slow]
@@ -179,7 +180,7 @@ def _dated_feed(dates: list[str]) -> bytes:
 def test_odd_dates_are_read_as_feedparser_reads_them() -> None:
     body = _dated_feed(list(ODD_DATES))
     fast = parse._lxml_entries(body, "application/rss+xml")
-    slow = parse._feedparser_entries(body, "application/rss+xml", "wire")
+    slow = feedparser_entries(body, "application/rss+xml", "wire")
     assert fast is not None
     assert [r.date for r in fast] == [r.date for r in slow] == list(ODD_DATES.values())
 

@@ -15,26 +15,22 @@ The HTTP content type's charset wins over the XML declaration (RFC 7303), in bot
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urljoin
 
-import feedparser
 from lxml import etree
 
-from monitor.defaults import FEEDPARSER_MAX_MARKUP, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
+from monitor.defaults import ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.errors import ParseError
 from monitor.ingest.dates import parse_date
+from monitor.ingest.fallback import feedparser_entries
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import (
     canonical_url,
     clean_chars,
     collapse,
-    drop_bad_charrefs_bytes,
     html_to_text,
     item_id,
     item_url,
@@ -51,7 +47,6 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 _GLOBAL_GUID = ("://", "urn:", "tag:")
 # An XML declaration: feedparser decodes its encoding name as UTF-8 and raises on a bad byte.
-_XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>")
 
 
 def parse_feed(
@@ -70,7 +65,7 @@ def parse_feed(
         raws: Iterable[Raw] = json_entries(body, source)
     else:
         fast = _lxml_entries(body, content_type, source)
-        raws = fast if fast is not None else _feedparser_entries(body, content_type, source)
+        raws = fast if fast is not None else feedparser_entries(body, content_type, source)
     items: dict[str, Item] = {}
     for raw in raws:
         item = _to_item(raw, source, fetched_at, base_url)
@@ -237,68 +232,3 @@ def _atom_text(el: etree._Element | None) -> tuple[str, bool]:
         inner = (el.text or "") + "".join(etree.tostring(c, encoding=str) for c in el)
         return inner, True
     return el.text or "", "html" in kind
-
-
-# --- feedparser fallback ------------------------------------------------------------------
-
-
-def _feedparser_entries(body: bytes, content_type: str | None, source: str) -> list[Raw]:
-    markup = body.count(b"<") + body.count(b"&")  # feedparser's time grows with it: see the default
-    if markup > FEEDPARSER_MAX_MARKUP:
-        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed that lxml reads, and too much markup "
-                         f"for feedparser ({markup} tags and references, at most {FEEDPARSER_MAX_MARKUP})")
-    # A BytesIO, never the bytes: feedparser treats a bytes or str argument that names a
-    # file or URL as something to open, which would let a feed body read local files.
-    headers = {"content-type": content_type} if content_type else {}
-    declaration = _XML_DECLARATION.match(body)
-    if declaration and not declaration[0].isascii():
-        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed (a byte that is not ASCII "
-                         "in the XML declaration)")
-    try:
-        result = feedparser.parse(
-            io.BytesIO(drop_bad_charrefs_bytes(body)),  # feedparser raises on "&#xD800;"
-            response_headers=headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except Exception as exc:  # feedparser promises a "bozo" flag, never an exception, yet its
-        # loose parser raises KeyError, ValueError... on some broken markup (found by
-        # tests/hostile/test_fuzz.py): whatever escapes it is this document's error.
-        detail = collapse(str(exc))[:120]
-        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed ({type(exc).__name__}: {detail})") from None
-    if not result.get("version") and not result.entries:
-        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed ({_bozo(result)})")
-    return [_fp_entry(entry) for entry in result.entries]
-
-
-def _bozo(result: Any) -> str:
-    exc = result.get("bozo_exception")
-    detail = collapse(str(exc)) if exc else "no feed elements found"
-    return detail[:120] or type(exc).__name__
-
-
-def _fp_entry(entry: Any) -> Raw:
-    title, title_html = _fp_text(entry.get("title_detail"), entry.get("title", ""))
-    content = entry.get("content") or []
-    if content and content[0].get("value"):
-        body, body_html = _fp_text(content[0], "")
-    else:
-        body, body_html = _fp_text(entry.get("summary_detail"), entry.get("summary", ""))
-    # The date as written, read as the fast path reads it (feedparser's own reading may
-    # shift an impossible date: see dates.py).
-    date = entry.get("published") or entry.get("updated")
-    return Raw(
-        guid=entry.get("id"),
-        link=entry.get("link"),
-        title=title,
-        body=body,
-        date=parse_date(date),
-        title_html=title_html,
-        body_html=body_html,
-    )
-
-
-def _fp_text(detail: Any, default: str) -> tuple[str, bool]:
-    if not detail:
-        return default or "", True
-    return detail.get("value") or "", "plain" not in (detail.get("type") or "text/html")

@@ -1,0 +1,82 @@
+"""The parse stage's fallback (parse.py): a body lxml cannot read as a feed (not
+well-formed, odd encodings, RSS 0.90, CDF...) read by feedparser, whose lenient parser is
+the reference for what a feed is, up to FEEDPARSER_MAX_MARKUP (it is pure Python, and slow
+on hostile markup)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import feedparser
+
+from monitor.defaults import FEEDPARSER_MAX_MARKUP
+from monitor.errors import ParseError
+from monitor.ingest.dates import parse_date
+from monitor.ingest.raw import Raw
+from monitor.ingest.text import collapse, drop_bad_charrefs_bytes
+
+_XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>")
+
+
+def feedparser_entries(body: bytes, content_type: str | None, source: str) -> list[Raw]:
+    markup = body.count(b"<") + body.count(b"&")  # feedparser's time grows with it: see the default
+    if markup > FEEDPARSER_MAX_MARKUP:
+        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed that lxml reads, and too much markup "
+                         f"for feedparser ({markup} tags and references, at most {FEEDPARSER_MAX_MARKUP})")
+    # A BytesIO, never the bytes: feedparser treats a bytes or str argument that names a
+    # file or URL as something to open, which would let a feed body read local files.
+    headers = {"content-type": content_type} if content_type else {}
+    declaration = _XML_DECLARATION.match(body)
+    if declaration and not declaration[0].isascii():
+        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed (a byte that is not ASCII "
+                         "in the XML declaration)")
+    try:
+        result = feedparser.parse(
+            io.BytesIO(drop_bad_charrefs_bytes(body)),  # feedparser raises on "&#xD800;"
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser promises a "bozo" flag, never an exception, yet its
+        # loose parser raises KeyError, ValueError... on some broken markup (found by
+        # tests/hostile/test_fuzz.py): whatever escapes it is this document's error.
+        detail = collapse(str(exc))[:120]
+        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed ({type(exc).__name__}: {detail})") from None
+    if not result.get("version") and not result.entries:
+        raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed ({_bozo(result)})")
+    return [_fp_entry(entry) for entry in result.entries]
+
+
+def _bozo(result: Any) -> str:
+    exc = result.get("bozo_exception")
+    detail = collapse(str(exc)) if exc else "no feed elements found"
+    return detail[:120] or type(exc).__name__
+
+
+def _fp_entry(entry: Any) -> Raw:
+    title, title_html = _fp_text(entry.get("title_detail"), entry.get("title", ""))
+    content = entry.get("content") or []
+    if content and content[0].get("value"):
+        body, body_html = _fp_text(content[0], "")
+    else:
+        body, body_html = _fp_text(entry.get("summary_detail"), entry.get("summary", ""))
+    # The date as written, read as the fast path reads it (feedparser's own reading may
+    # shift an impossible date: see dates.py).
+    date = entry.get("published") or entry.get("updated")
+    return Raw(
+        guid=entry.get("id"),
+        link=entry.get("link"),
+        title=title,
+        body=body,
+        date=parse_date(date),
+        title_html=title_html,
+        body_html=body_html,
+    )
+
+
+def _fp_text(detail: Any, default: str) -> tuple[str, bool]:
+    if not detail:
+        return default or "", True
+    return detail.get("value") or "", "plain" not in (detail.get("type") or "text/html")
