@@ -3,9 +3,10 @@
 A dispatcher that takes due feeds from the schedule shared by every worker in Redis
 (schedule.py: each feed polled once an interval, whatever the number of workers), the
 outbox sender, optional /healthz and /metrics, systemd readiness and watchdog, and reload
-of settings on SIGHUP or when the file changes. The loop is boring on purpose: signal
-handlers only set flags; shutdown lets in-flight polls finish (or abandons them before they
-mark anything) and cleans up in `finally`; a second SIGTERM/SIGINT exits at once.
+of settings on SIGHUP or when the file changes; serve.py runs it as a process. The loop is
+boring on purpose: signal handlers only set flags; shutdown lets in-flight polls finish (or
+abandons them before they mark anything) and cleans up in `finally`; a second SIGTERM/SIGINT
+exits at once.
 
 Redis is called one way in this process: the synchronous Store and Outbox (the command
 line's too) run in the runtime's pool of threads (`rt.io`, redis_threads.py), shared by
@@ -19,15 +20,13 @@ import asyncio
 import logging
 import os
 import random
-import signal
 import time
 from dataclasses import dataclass, field
 
-from monitor import __version__, alert_feed, defaults, health, metrics, prune, settings, systemd, wiring
+from monitor import __version__, defaults, health, prune, settings, systemd, wiring
 from monitor.delivery.sender import Sender, sleep_or_stop
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
-from monitor.malloc import freeze_startup
 from monitor.pipeline import LEASE_MAX, LEASE_MIN, poll_feed
 from monitor.redis_threads import Batched
 from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
@@ -254,67 +253,6 @@ class Service:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def serve(loaded: Loaded) -> int:
-    """Poll on schedule and send until SIGTERM/SIGINT; 0 on a clean stop."""
-    rt = wiring.runtime(loaded)  # connects before anything runs on the loop: it blocks nothing
-    service = Service(loaded, rt, wiring.sender(loaded, rt))
-    _install_signals(service)
-    http = None
-    async with rt:
-        freeze_startup()  # malloc.py: full collections then walk only what polls make
-        try:
-            await service.prune()
-            await service.sync_schedule()
-            service.dispatcher = asyncio.create_task(service.dispatch())
-            show_info(rt, loaded)
-            if loaded.settings.monitor.http:
-                http = await metrics.start_http(loaded.settings.monitor.http, rt.metrics,
-                                                service.unhealthy, service.refresh_metrics,
-                                                alert_feed.routes(rt, lambda: list(service.loaded.settings.topics)))
-            tasks = [asyncio.create_task(c) for c in
-                     (service.sender.run(service.stop), service.watch(), service.watchdog(),
-                      service.embedded_guard())]
-            systemd.ready()
-            log.info("monitor %s running: %d feeds, %d topics, model %s", __version__,
-                     len(service.feeds), len(rt.config.rules), rt.classifier.version)
-            await service.stop.wait()
-            log.info("stopping")
-            systemd.stopping()
-            await service.dispatcher
-            await service.finish_polls()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        finally:
-            if http is not None:
-                await http.cleanup()
-            service.probe.close()
-            await _save(rt)
-    log.info("stopped")
-    return service.exit_code
-
-
-def _install_signals(service: Service) -> None:
-    loop = asyncio.get_running_loop()
-
-    def stop(signum: int) -> None:
-        if service.stop.is_set():  # a second signal: stop at once
-            log.warning("second %s: exiting now", signal.Signals(signum).name)
-            os._exit(1)
-        log.info("received %s", signal.Signals(signum).name)
-        service.stop.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop, signum)
-    loop.add_signal_handler(signal.SIGHUP, service.reload.set)
-
-
-async def _save(rt: Runtime) -> None:
-    """Ask Redis for a snapshot, so the embedded server restarts from a fresh one too."""
-    try:
-        await rt.io(rt.store.redis.bgsave)
-    except Exception as exc:  # best effort: the append-only file already has the state
-        log.debug("bgsave: %s", exc)
 
 
 def show_info(rt: Runtime, loaded: Loaded) -> None:

@@ -237,7 +237,7 @@ def _logging(verbose: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monitor import service
+    from monitor import serve
 
     loaded = load(args)
     if not args.verbose:
@@ -245,32 +245,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
     try:
-        code = asyncio.run(service.serve(loaded))
+        code = asyncio.run(serve.serve(loaded))
     except SettingsError as exc:  # raised at start (monitor.http cannot listen): name the file too
         raise SettingsError(f"{loaded.path}: {exc}") from None
-    _exit_past_stuck_sends(code)
+    serve.exit_past_stuck_sends(code)
     return code
-
-
-def _exit_past_stuck_sends(code: int) -> None:
-    """After a clean stop, exit now even when a send is still blocked on its channel:
-    Python would wait for its thread (apprise's own pool: 80 s for an SMTP server that
-    answers a line every 12 s, past systemd's 15 s). Unrecorded, that alert is sent again
-    at the next start, as after a crash."""
-    import threading
-
-    # A send's own thread is a daemon, but the pool apprise starts in it is joined at exit.
-    stuck = [t for t in threading.enumerate()
-             if t is not threading.main_thread() and (not t.daemon or t.name == "monitor-send")]
-    if not stuck:
-        return
-    logging.getLogger("monitor").warning("exiting while %d thread(s) still wait on a channel or Redis; "
-                                         "what they send is sent again at the next start", len(stuck))
-    _stop_embedded_redis()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 def cmd_poll(args: argparse.Namespace) -> int:

@@ -1,0 +1,99 @@
+"""`monitor run`'s process around the Service (service.py): start-up, signal handlers,
+the orderly stop, and an exit that does not wait on a send blocked on its channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+
+from monitor import __version__, alert_feed, connection, metrics, systemd, wiring
+from monitor.malloc import freeze_startup
+from monitor.runtime import Runtime
+from monitor.service import Service, show_info
+from monitor.settings import Loaded
+
+log = logging.getLogger("monitor")
+
+
+async def serve(loaded: Loaded) -> int:
+    """Poll on schedule and send until SIGTERM/SIGINT; 0 on a clean stop."""
+    rt = wiring.runtime(loaded)  # connects before anything runs on the loop: it blocks nothing
+    service = Service(loaded, rt, wiring.sender(loaded, rt))
+    _install_signals(service)
+    http = None
+    async with rt:
+        freeze_startup()  # malloc.py: full collections then walk only what polls make
+        try:
+            await service.prune()
+            await service.sync_schedule()
+            service.dispatcher = asyncio.create_task(service.dispatch())
+            show_info(rt, loaded)
+            if loaded.settings.monitor.http:
+                http = await metrics.start_http(loaded.settings.monitor.http, rt.metrics,
+                                                service.unhealthy, service.refresh_metrics,
+                                                alert_feed.routes(rt, lambda: list(service.loaded.settings.topics)))
+            tasks = [asyncio.create_task(c) for c in
+                     (service.sender.run(service.stop), service.watch(), service.watchdog(),
+                      service.embedded_guard())]
+            systemd.ready()
+            log.info("monitor %s running: %d feeds, %d topics, model %s", __version__,
+                     len(service.feeds), len(rt.config.rules), rt.classifier.version)
+            await service.stop.wait()
+            log.info("stopping")
+            systemd.stopping()
+            await service.dispatcher
+            await service.finish_polls()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            if http is not None:
+                await http.cleanup()
+            service.probe.close()
+            await _save(rt)
+    log.info("stopped")
+    return service.exit_code
+
+
+def _install_signals(service: Service) -> None:
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int) -> None:
+        if service.stop.is_set():  # a second signal: stop at once
+            log.warning("second %s: exiting now", signal.Signals(signum).name)
+            os._exit(1)
+        log.info("received %s", signal.Signals(signum).name)
+        service.stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)
+    loop.add_signal_handler(signal.SIGHUP, service.reload.set)
+
+
+async def _save(rt: Runtime) -> None:
+    """Ask Redis for a snapshot, so the embedded server restarts from a fresh one too."""
+    try:
+        await rt.io(rt.store.redis.bgsave)
+    except Exception as exc:  # best effort: the append-only file already has the state
+        log.debug("bgsave: %s", exc)
+
+
+def exit_past_stuck_sends(code: int) -> None:
+    """After a clean stop, exit now even when a send is still blocked on its channel:
+    Python would wait for its thread (apprise's own pool: 80 s for an SMTP server that
+    answers a line every 12 s, past systemd's 15 s). Unrecorded, that alert is sent again
+    at the next start, as after a crash."""
+    # A send's own thread is a daemon, but the pool apprise starts in it is joined at exit.
+    stuck = [t for t in threading.enumerate()
+             if t is not threading.main_thread() and (not t.daemon or t.name == "monitor-send")]
+    if not stuck:
+        return
+    log.warning("exiting while %d thread(s) still wait on a channel or Redis; "
+                "what they send is sent again at the next start", len(stuck))
+    connection.stop_embedded()  # as main's finally would have
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
