@@ -24,7 +24,8 @@ import time
 from dataclasses import dataclass, field
 
 from monitor import __version__, defaults, health, prune, settings, systemd, wiring
-from monitor.delivery.sender import Sender, sleep_or_stop
+from monitor.delivery.retry import sleep_or_stop
+from monitor.delivery.sender import Sender
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
 from monitor.pipeline import LEASE_MAX, LEASE_MIN, poll_feed

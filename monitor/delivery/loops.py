@@ -1,0 +1,184 @@
+"""The sender's loops (sender.py's Sender inherits them): `run`, the service's, with a
+queue and a task per channel, so a channel that is slow or down delays only its own alerts;
+and `drain`, `poll --once`'s, which sends what is due once and returns. Both keep the claim
+on what they hold, so no other sender takes over (and sends again) what a slow channel is
+still sending, and neither lets one delivery's error end its channel's sending."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from monitor.delivery.outbox import Delivery, Outbox
+from monitor.delivery.retry import sleep_or_stop
+from monitor.errors import StoreError
+from monitor.redis_threads import Offload
+
+log = logging.getLogger("monitor.sender")
+
+TAKE_BATCH = 100
+IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
+STOP_GRACE = 10.0  # seconds a stop waits for sends under way (deploy/monitor.service stops after 15)
+
+
+class SendLoops:
+    """What the loops need of the Sender: its outbox and offload, the entries it holds, its
+    claim timeout and clock, and its one-delivery steps."""
+
+    outbox: Outbox
+    io: Offload
+    inflight: set[bytes]  # entry ids queued or being sent by this sender
+    claim_timeout_ms: int
+    clock: Callable[[], float]
+
+    async def send(self, delivery: Delivery) -> bool:
+        raise NotImplementedError  # Sender's
+
+    async def flush_digests(self) -> int:
+        raise NotImplementedError  # Sender's
+
+    async def _failed(self, delivery: Delivery, channel: str, reason: str, wait: float = 0.0) -> None:
+        raise NotImplementedError  # Sender's
+
+    async def drain(self) -> int:
+        """Send what is due now (own unfinished alerts first), once each; for `poll --once`."""
+        await self.io(self.outbox.ensure_group)
+        await self.flush_digests()
+        await self.io(self.outbox.release_due, self.clock())
+        batch = await self.io(self.outbox.take, TAKE_BATCH, own_pending=True)
+        batch += await self.io(self.outbox.reclaim, self.claim_timeout_ms)
+        batch += await self.io(self.outbox.take, TAKE_BATCH)
+        total, sending = 0, asyncio.Event()
+        keeper = asyncio.create_task(self._keep_held(sending))  # a slow channel's batch stays ours
+        try:
+            while batch:
+                self.inflight.update(d.entry_id for d in batch)
+                total += sum(await self._send_by_channel(batch))
+                batch = await self.io(self.outbox.take, TAKE_BATCH)
+        finally:
+            sending.set()
+            await keeper
+        return total
+
+    async def _keep_held(self, done: asyncio.Event) -> None:
+        """Until done, renew the claim on every alert this sender holds, so that no other
+        sender takes over (and sends again) what a slow channel is still sending."""
+        while not done.is_set():
+            await sleep_or_stop(done, self.claim_timeout_ms / 3000)
+            if self.inflight and not done.is_set():
+                try:
+                    await self.io(self.outbox.touch, list(self.inflight))
+                except StoreError as exc:
+                    log.error("sender: %s", exc)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The service's send loop: until stop, keep every channel's queue moving."""
+        await self.io(self.outbox.ensure_group)
+        queues: dict[str, asyncio.Queue[Delivery | None]] = {}
+        workers: list[asyncio.Task[None]] = []
+        first, last_reclaim = True, 0.0
+        while not stop.is_set():
+            batch: list[Delivery] = []
+            try:
+                await self.flush_digests()
+                await self.io(self.outbox.release_due, self.clock())
+                batch = await self.io(self.outbox.take, TAKE_BATCH, own_pending=first)
+                if time.monotonic() - last_reclaim > self.claim_timeout_ms / 3000:
+                    # Held alerts stay ours (a slow channel is not a dead sender); then take
+                    # over what dead senders left behind.
+                    await self.io(self.outbox.touch, list(self.inflight))
+                    batch += [d for d in await self.io(self.outbox.reclaim, self.claim_timeout_ms)
+                              if d.entry_id not in self.inflight]
+                    await self.io(self.outbox.trim_delivered)  # the stream keeps only undelivered
+                    last_reclaim = time.monotonic()
+                first = False
+            except StoreError as exc:
+                log.error("sender: %s", exc)
+                if "NOGROUP" in str(exc):  # Redis came back empty: its group is made again
+                    await self._ensure_group()
+                await sleep_or_stop(stop, 1.0)
+            except Exception:  # noqa: BLE001 - a fault in one round must not end all sending
+                log.exception("sender: reading the outbox failed")
+                await sleep_or_stop(stop, 1.0)
+            for delivery in batch:
+                channel = delivery.alert.channel
+                if channel not in queues:
+                    queues[channel] = asyncio.Queue()
+                    workers.append(asyncio.create_task(self._channel_worker(queues[channel])))
+                self.inflight.add(delivery.entry_id)
+                queues[channel].put_nowait(delivery)
+            if not batch:
+                await sleep_or_stop(stop, IDLE_SLEEP)
+        await self._stop_workers(queues, workers)
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.io(self.outbox.ensure_group)
+        except StoreError as exc:
+            log.error("sender: %s", exc)
+
+    async def _stop_workers(self, queues: Mapping[str, asyncio.Queue[Delivery | None]],
+                            workers: list[asyncio.Task[None]]) -> None:
+        """Let the sends under way finish and be recorded (cancelled, an alert already
+        handed to apprise would be sent again by the next sender); alerts not started stay
+        pending for the next start, which takes its own first."""
+        for queue in queues.values():
+            while not queue.empty():
+                left = queue.get_nowait()
+                if left is not None:
+                    self.inflight.discard(left.entry_id)
+            queue.put_nowait(None)  # the worker's signal to end
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=STOP_GRACE)
+            for worker in late:
+                worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _channel_worker(self, queue: asyncio.Queue[Delivery | None]) -> None:
+        while (delivery := await queue.get()) is not None:
+            try:
+                await self._send_one(delivery)
+            finally:
+                self.inflight.discard(delivery.entry_id)
+
+    async def _send_one(self, delivery: Delivery, redis_ends: bool = False) -> bool:
+        """Send one delivery; no error ends the channel's worker. A Redis error leaves the
+        alert pending (taken over after claim_timeout), and with `redis_ends` is raised (a
+        batch must not go on sending what it cannot record); any other counts as a failed
+        attempt, so an alert that keeps failing reaches the dead letters rather than looping."""
+        try:
+            return await self.send(delivery)
+        except StoreError as exc:
+            if redis_ends:
+                raise
+            log.error("sender: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in one delivery must not silence its channel
+            log.exception("sender: alert %s failed unexpectedly", delivery.alert.id)
+            try:
+                await self._failed(delivery, delivery.alert.channel, f"sender error {type(exc).__name__}: {exc}")
+            except Exception:  # noqa: BLE001 - left pending, as after a Redis error
+                log.exception("sender: cannot record the failure of alert %s", delivery.alert.id)
+        return False
+
+    async def _send_by_channel(self, batch: list[Delivery]) -> list[int]:
+        groups: dict[str, list[Delivery]] = {}
+        for delivery in batch:
+            groups.setdefault(delivery.alert.channel, []).append(delivery)
+
+        async def one_channel(deliveries: list[Delivery]) -> int:
+            sent = 0
+            try:
+                for delivery in deliveries:  # Redis failing: the rest stay pending, unsent
+                    sent += await self._send_one(delivery, redis_ends=True)
+            finally:
+                self.inflight.difference_update(d.entry_id for d in deliveries)
+            return sent
+
+        # Every channel's sends end (and are recorded) before a Redis error is raised.
+        results = await asyncio.gather(*(one_channel(g) for g in groups.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if isinstance(r, int)]
