@@ -110,6 +110,9 @@ class Runtime:
     leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
     saves: Batched[FeedUpdate, None] = field(init=False)
     in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_PER_FETCH x concurrency, per loop
+    # One feed parsed at a time, as on the event loop before (pipeline._parse): parses are
+    # CPU under the GIL, and four 5 MB feeds parsed at once went past 300 MB of RSS.
+    parsing: asyncio.Semaphore = field(init=False, repr=False)
     pages: HostGate = field(default_factory=HostGate)  # pages read per host at once (article.py)
 
     def __post_init__(self) -> None:
@@ -190,6 +193,7 @@ class Runtime:
 
     async def __aenter__(self) -> Runtime:
         self.in_flight = asyncio.Semaphore(self.polls_at_once)
+        self.parsing = asyncio.Semaphore(1)
         self.session = fetch.make_session(self.config.fetch)
         await self.scorer.start()
         return self
