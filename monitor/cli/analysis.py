@@ -45,16 +45,11 @@ def read_input(path: str) -> str:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from e
     if len(text) <= ITEM_TEXT_CHARS:
         return text
+    from monitor.ingest.text import cut_at_word  # lxml with it: only for long input
+
     print(f"{path}: read the first {ITEM_TEXT_CHARS:,} characters, as the monitor keeps of an item's text",
           file=sys.stderr)
-    return cut(text, ITEM_TEXT_CHARS)
-
-
-def cut(text: str, keep: int) -> str:
-    """`text` cut to `keep` characters at a word's end, as the feed parser cuts an item's
-    text (monitor/ingest/parse.py `_clean`), or mid-word when no word ends in its second half."""
-    head, space, _ = text[:keep + 1].rpartition(" ")
-    return head if space and len(head) >= keep // 2 else text[:keep]
+    return cut_at_word(text, ITEM_TEXT_CHARS)
 
 
 # -- score ------------------------------------------------------------------------------

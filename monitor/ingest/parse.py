@@ -31,6 +31,7 @@ from monitor.ingest.text import (
     canonical_url,
     clean_chars,
     collapse,
+    cut_at_word,
     html_to_text,
     item_id,
     item_url,
@@ -95,11 +96,7 @@ def _clean(value: str, is_html: bool, keep: int) -> str:
     """A title or body as plain text: read up to ITEM_HTML_CHARS (a cut tag or entity is
     dropped by the lenient HTML parser), then cut to `keep` characters at a word's end."""
     value = value[:ITEM_HTML_CHARS]
-    text = html_to_text(value) if is_html else plain_text(value)
-    if len(text) <= keep:
-        return text
-    head, space, _ = text[:keep + 1].rpartition(" ")
-    return head if space and len(head) >= keep // 2 else text[:keep]
+    return cut_at_word(html_to_text(value) if is_html else plain_text(value), keep)
 
 
 def _scoped_guid(guid: str | None, source: str) -> str | None:

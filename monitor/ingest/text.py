@@ -78,6 +78,15 @@ def _bad_code(digits: str, base: int) -> bool:
     return code > 0x10FFFF or _NOT_XML_CHAR.match(chr(code)) is not None
 
 
+def cut_at_word(text: str, keep: int) -> str:
+    """`text` cut to `keep` characters at a word's end, or mid-word when no word ends in
+    its second half (an item's title and text; `monitor score`'s input, cut alike)."""
+    if len(text) <= keep:
+        return text
+    head, space, _ = text[:keep + 1].rpartition(" ")
+    return head if space and len(head) >= keep // 2 else text[:keep]
+
+
 def plain_text(text: str) -> str:
     """A feed's plain-text value, clean and one-spaced."""
     return collapse(clean_chars(text))
