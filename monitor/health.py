@@ -13,6 +13,7 @@ for `cache` seconds, so a busy prober does not become load.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -22,6 +23,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from monitor import defaults
+from monitor.delivery.retry import sleep_or_stop
+
+log = logging.getLogger("monitor")
 
 KEY_TTL = 60.0  # seconds the health key outlives its last probe (it is only ever overwritten)
 
@@ -106,8 +110,6 @@ async def wait_until_lost(probe: HealthProbe, stop: asyncio.Event, lost: float =
     memory ran out), and polls and sends would fail until someone stepped in; the monitor
     then stops with exit code 1, so the service manager (systemd's Restart=, compose's
     restart:) starts both again."""
-    import logging
-
     failing_since: float | None = None
     while not stop.is_set():
         reason = await probe.check()
@@ -116,12 +118,8 @@ async def wait_until_lost(probe: HealthProbe, stop: asyncio.Event, lost: float =
         elif failing_since is None:
             failing_since = time.monotonic()
         elif time.monotonic() - failing_since >= lost:
-            logging.getLogger("monitor").error(
-                "the embedded Redis has failed for %.0f s (%s): exiting to be restarted with it",
-                time.monotonic() - failing_since, reason)
+            log.error("the embedded Redis has failed for %.0f s (%s): exiting to be restarted with it",
+                      time.monotonic() - failing_since, reason)
             return True
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
+        await sleep_or_stop(stop, every)
     return False
