@@ -45,13 +45,19 @@ def goes_when_shown(s: Sender, clock: Clock, due: float | None) -> None:
 DAILY = ChannelPolicy(mode="digest", digest_at=(8 * 60,), zone="UTC")
 
 
-def test_a_digest_at_channel_waits_for_its_next_time_after_a_quiet_spell(redis_client, json_receiver) -> None:
+def daily_digest_sent(redis_client, json_receiver) -> tuple[Clock, Sender, Outbox]:
+    """A DAILY channel whose Mar 2 08:00 digest (one alert) has just been sent."""
     clock = Clock(utc(3, 2, 7))
     s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url, DAILY)}, clock)
     outbox.enqueue(alert(1))
     drain(s)
     clock.now = utc(3, 2, 8, 0, 30)
-    assert drain(s) == 1  # the 08:00 digest; then nothing for three days
+    assert drain(s) == 1
+    return clock, s, outbox
+
+
+def test_a_digest_at_channel_waits_for_its_next_time_after_a_quiet_spell(redis_client, json_receiver) -> None:
+    clock, s, outbox = daily_digest_sent(redis_client, json_receiver)  # then nothing for three days
     clock.now = utc(3, 5, 14)
     outbox.enqueue(alert(2))
     assert drain(s) == 0
@@ -64,12 +70,7 @@ def test_a_digest_at_channel_waits_for_its_next_time_after_a_quiet_spell(redis_c
 
 
 def test_a_digest_at_time_missed_while_the_service_was_down_goes_at_once(redis_client, json_receiver) -> None:
-    clock = Clock(utc(3, 2, 7))
-    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url, DAILY)}, clock)
-    outbox.enqueue(alert(1))
-    drain(s)
-    clock.now = utc(3, 2, 8, 0, 30)
-    assert drain(s) == 1  # the last digest, Mar 2 08:00
+    clock, s, outbox = daily_digest_sent(redis_client, json_receiver)  # the last digest, Mar 2 08:00
     clock.now = utc(3, 5, 14)
     outbox.enqueue(alert(2))
     assert drain(s) == 0
