@@ -11,8 +11,8 @@ from hypothesis.extra.numpy import array_shapes, arrays
 from sklearn.feature_extraction.text import CountVectorizer
 
 from monitor.model import counting
-from monitor.model.counting import Counter, char_grams
-from monitor.model.features import normalise, row_norms, sentences
+from monitor.model.counting import Counter, char_grams, word_grams
+from monitor.model.features import FeatureSpec, normalise, row_norms, sentences
 from tests.articles import OFF_TOPIC, ON_TOPIC
 from tests.conftest import MODEL
 
@@ -54,6 +54,16 @@ def test_a_pair_is_counted_only_within_a_sentence_and_between_adjacent_tokens() 
     got, chars = counter.count(["russian troops", "russian xyzzy troops", "russian", "troops"])
     assert got.toarray().tolist() == [[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 1, 0]]
     assert chars.shape == (4, 0)
+
+
+def test_word_grams_are_scikit_learns_within_one_sentence() -> None:
+    analyse = CountVectorizer(lowercase=False, ngram_range=(1, 2)).build_analyzer()
+    for sent in _sentences():
+        assert sorted(word_grams(sent, 1, 2)) == sorted(analyse(sent))
+    # training gives the vocabulary learner a document as its sentences, one a line
+    learn = FeatureSpec().word_vectorizer().build_analyzer()
+    assert learn("turkish troops\nthe idlib") == ["turkish", "troops", "turkish troops",
+                                                  "the", "idlib", "the idlib"]
 
 
 def test_word_ngrams_other_than_one_or_two_are_refused() -> None:

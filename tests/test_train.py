@@ -11,8 +11,11 @@ import skops.io as sio
 
 from monitor.cli.analysis import format_report
 from monitor.errors import InputError
+from monitor.model import train as train_module
 from monitor.model.classify import TRUSTED, Classifier
-from monitor.model.train import THRESHOLDS, train
+from monitor.model.concepts import read_lexicon
+from monitor.model.features import FeatureSpec, layout
+from monitor.model.train import THRESHOLDS, fit_features, inputs_digest, train
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "models" / "train.jsonl"
@@ -70,6 +73,29 @@ def test_trained_model_carries_metadata_and_learns(small: Path, tmp_path: Path) 
     scores = model.score([on, off])
     assert scores[0]["turkey_russia_syria"].score > scores[1]["turkey_russia_syria"].score
     assert "turkey_russia_syria" in format_report(report)
+
+
+def test_every_word_feature_is_one_that_scoring_counts(smaller: Path) -> None:
+    # The vocabulary was once learnt from whole documents, so it held pairs across a
+    # sentence's end ("_c_russia_turkey the") that scoring, which counts within sentences,
+    # never sees: 13 % of the shipped model's word features.
+    rows = [json.loads(line) for line in smaller.read_text(encoding="utf-8").splitlines()]
+    texts = [row["text"] for row in rows]
+    features = fit_features(texts, FeatureSpec(concepts=read_lexicon(ROOT / "models" / "concepts.toml")))
+    docs, _ = features.both(layout(texts))
+    counted = np.asarray((docs[:, :features.n_word] != 0).sum(axis=0)).ravel()
+    never = [name for name, n in zip(features.names, counted, strict=False) if n == 0]
+    assert features.n_word > 1000 and never == []
+
+
+def test_a_change_of_method_is_a_new_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the scoring workers keep a model by its version: a model retrained by other code from
+    # the same data must not share the old one's
+    spec = FeatureSpec(concepts=read_lexicon(ROOT / "models" / "concepts.toml"))
+    before = inputs_digest("data", spec)
+    monkeypatch.setattr(train_module, "METHOD", "next")
+    assert inputs_digest("data", spec) != before
+    assert inputs_digest("data", FeatureSpec()) != inputs_digest("data", spec)
 
 
 def test_bad_training_line_names_file_and_line(tmp_path: Path) -> None:

@@ -31,6 +31,13 @@ def char_grams(word: str, low: int, high: int) -> list[str]:
     return [padded[i:i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
 
 
+def word_grams(sentence: str, low: int, high: int) -> list[str]:
+    """Word n-grams of one normalised sentence (its tokens, then runs of them joined by a
+    space), as scikit-learn's word analyzer forms them and Counter counts them."""
+    tokens = TOKEN.findall(sentence)
+    return [" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)]
+
+
 class Ragged:
     """A growing table of id lists: list k is flat[starts[k]:starts[k] + lengths[k]]."""
 

@@ -54,6 +54,9 @@ SEED = 0
 C = 30.0  # inverse regularisation of the logistic regression, chosen by measurement
 MIN_DF = 2  # an n-gram seen in one document only is noise
 MAX_CHAR = 150_000  # caps the model size and the scoring cost
+# How features are learnt, in the model's version: change it with the method. "2": the word
+# vocabulary is learnt within sentences (features.FeatureSpec.word_vectorizer).
+METHOD = "2"
 
 
 @dataclass(frozen=True)
@@ -211,12 +214,11 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
 
 
 def inputs_digest(data_digest: str, spec: FeatureSpec) -> str:
-    """The training data's digest or, with a concept lexicon, a digest of both: a lexicon
-    edit retrains into another model, which must not share its version."""
-    if not spec.concepts:
-        return data_digest
+    """A digest of the training data, the concept lexicon and the training method: a
+    lexicon edit, or a change in how features are learnt, retrains into another model,
+    which must not share its version (the scoring workers keep a model by its version)."""
     lexicon = json.dumps([[name, list(forms)] for name, forms in spec.concepts])
-    return hashlib.sha256(f"{data_digest}\n{lexicon}".encode()).hexdigest()
+    return hashlib.sha256(f"{data_digest}\n{METHOD}\n{lexicon}".encode()).hexdigest()
 
 
 def lexicon_beside(data: Path) -> Lexicon:
