@@ -15,8 +15,9 @@ russia_ukraine_war and look-alikes of them) as headlines and leads in English, T
 Russian and Arabic, written apart from the training text: recall and false positives per
 language and topic. And models/heldout_parallel.jsonl, turkey_russia_syria per language
 against the English item of the same story, and models/heldout_feeds.jsonl,
-heldout_feeds2.jsonl and heldout_feeds3.jsonl the same way: feed items (headline +
-description) of 24 other stories each, worded as each language's outlets word them. And
+heldout_feeds2.jsonl, heldout_feeds3.jsonl and heldout_feeds4.jsonl the same way: feed
+items (headline + description) of 24 other stories each, worded as each language's outlets
+word them. And
 models/heldout_articles.jsonl: whole Turkish, Russian and Arabic articles, turkey_russia_syria.
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
@@ -144,7 +145,7 @@ def main() -> int:
     ap.add_argument("--topics", type=Path, default=ROOT / "models" / "heldout_topics.jsonl")
     ap.add_argument("--articles", type=Path, default=ROOT / "models" / "heldout_articles.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
-                    default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3")])
+                    default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4")])
     ap.add_argument("--candidates", choices=LANGS)
     args = ap.parse_args()
     args.corpora = next((p for p in (args.corpora, ROOT.parent / "shared" / "corpora",
@@ -194,7 +195,9 @@ def main() -> int:
     # stories) after 012a0283247a, heldout_feeds3.jsonl (others again) after 012a0283247a and
     # before the training kinds of models/fragments/zr_*.txt, each by a hand that read only
     # topics.md: feed items (headline and description, with datelines and feed clutter) as
-    # each language's outlets word them.
+    # each language's outlets word them. heldout_feeds4.jsonl (stories m..) was written after
+    # model 60cc17af6b2c and before the kinds of models/fragments/zs_*.txt, by a hand that
+    # read only topics.md and the format of the first lines of heldout_feeds3.jsonl.
     for path in args.feeds:
         feeds = jsonl(path)
         on = len({r["story"] for r in feeds if "turkey_russia_syria" in r["topics"]})
