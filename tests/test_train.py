@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skops.io as sio
+from sklearn.model_selection import StratifiedGroupKFold
 
 from monitor.cli.analysis import format_report
 from monitor.errors import InputError
@@ -111,3 +112,22 @@ def test_bad_training_line_names_file_and_line(tmp_path: Path) -> None:
     empty.write_text('{"text": "x", "topics": []}\n')
     with pytest.raises(InputError, match="no labelled positives"):
         train([empty], tmp_path / "m.skops")
+
+
+def test_folds_spread_a_languages_on_topic_kinds() -> None:
+    # Two Arabic on-topic kinds among 20 English ones: stratified on the label alone, some
+    # shuffles put both Arabic kinds in one fold, whose model has then never seen the topic
+    # in Arabic; stratified on the label within each language, none does.
+    kinds = [(f"en{k}", None, 1) for k in range(20)] + [(f"en_neg{k}", None, 0) for k in range(40)] \
+        + [("ar_a", "ar", 1), ("ar_b", "ar", 1)] + [(f"ar_neg{k}", "ar", 0) for k in range(6)]
+    groups = [name for name, _, _ in kinds for _ in range(10)]
+    langs = [lang for _, lang, _ in kinds for _ in range(10)]
+    y = np.array([label for _, _, label in kinds for _ in range(10)])
+
+    def together(strata: np.ndarray, seed: int) -> bool:
+        splitter = StratifiedGroupKFold(5, shuffle=True, random_state=seed)
+        return any({"ar_a", "ar_b"} <= {groups[i] for i in test}
+                   for _, test in splitter.split(np.zeros(len(y)), strata, groups))
+
+    assert any(together(y, seed) for seed in range(20))
+    assert not any(together(train_module.strata(y, langs), seed) for seed in range(20))
