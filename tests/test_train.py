@@ -131,3 +131,14 @@ def test_folds_spread_a_languages_on_topic_kinds() -> None:
 
     assert any(together(y, seed) for seed in range(20))
     assert not any(together(train_module.strata(y, langs), seed) for seed in range(20))
+
+
+def test_a_language_with_fewer_documents_of_a_label_than_folds_joins_its_largest_stratum() -> None:
+    # scikit-learn warns of (and cannot spread) a stratum smaller than the folds: a few
+    # Arabic positives in a small --with file or a slice of the data
+    y = np.array([1] * 10 + [0] * 10 + [1] * 2 + [0] * 6)
+    langs: list[str | None] = [None] * 20 + ["ar"] * 8
+    got = train_module.strata(y, langs, folds=5)
+    assert got[20] == got[21] == got[0]  # with the English positives
+    assert len(set(got[:10])) == 1 and len(set(got[10:20])) == 1 and len(set(got[22:])) == 1
+    assert len(set(got)) == 3  # English positives, English negatives, Arabic negatives
