@@ -10,6 +10,7 @@ from typing import Any
 from monitor.errors import ParseError
 from monitor.ingest.dates import parse_date
 from monitor.ingest.raw import Raw
+from monitor.ingest.text import drop_bad_charrefs
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
 
@@ -44,8 +45,9 @@ def _json_entry(item: dict[str, Any]) -> Raw:
         guid=str(guid) if isinstance(guid, str | int) and not isinstance(guid, bool) else None,
         link=_str(item.get("url")) or _str(item.get("external_url")) or None,
         # Plain text (JSON Feed 1.1): "a<b" is no tag. Yet many feeds escape titles as
-        # HTML ("&amp;", WordPress's "&#8217;"): references are decoded, nothing else.
-        title=unescape(_str(item.get("title"))),
+        # HTML ("&amp;", WordPress's "&#8217;"): references are decoded, nothing else; a
+        # numeric one no text can hold goes first (5,000 digits made unescape raise).
+        title=unescape(drop_bad_charrefs(_str(item.get("title")))),
         body=body,
         date=parse_date(date),
         title_html=False,
