@@ -95,3 +95,28 @@ def test_scoring_margins_equal_the_training_features_product() -> None:
     assert np.allclose(doc, sum(x @ w for (x, _), w in zip(blocks, clf._block_coef, strict=True)))
     assert np.allclose(pas, sum(p @ w for (_, p), w in zip(blocks, clf._block_coef, strict=True)))
     assert (words != blocks[0][0]).nnz == 0
+
+
+def test_the_memo_of_long_words_stays_bounded_and_changes_no_count() -> None:
+    # A feed's words are as long as it makes them. 20,000-character words of the topic's
+    # letters held ~38,000 ids each, and the memo started afresh only after 50,000 words:
+    # ~8 GB. Now it starts afresh past CACHE_CHARS or CACHE_IDS as well.
+    from monitor.model.classify import Classifier
+
+    counter = Classifier.load(MODEL).features.counter
+    fresh = Classifier.load(MODEL).features.counter
+    rng = np.random.default_rng(0)
+    parts = np.array(["idlib", "russia", "turkey", "syria", "ankara"])
+    most = 0
+    for i in range(150):
+        word = "".join(rng.choice(parts, 4000))[:20_000]
+        batch = [f"headline {i}", f"{word} and troops"]
+        got = counter.count(batch)
+        most = max(most, counter._char_ids.used + counter._token_ids.used)
+        if i % 50 == 0:  # the memo's counts are a fresh counter's
+            want = fresh.count(batch)
+            fresh._forget()
+            assert all((g != w).nnz == 0 for g, w in zip(got, want, strict=True))
+    # ~16 MB of ids, and one such item's (~40,000) added after the check
+    assert most <= 4_000_000 + 60_000
+    assert sum(map(len, counter._words)) <= 2_000_000 + 20_100

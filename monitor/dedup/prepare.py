@@ -44,6 +44,9 @@ _DIGIT = 1 << 34
 _PIECES = -1  # a token with apostrophes: its pieces' values are in `_Cache.pieces`
 
 MAX_TOKENS = 100_000  # the cache is cleared (between texts) when it holds this many
+# ...or tokens of this many characters in all: a token is as long as a feed makes it, and
+# 100,000 of 20,000 characters would be 2 GB of keys.
+MAX_CHARS = 4_000_000
 
 
 def _packed(piece: str) -> int:
@@ -61,9 +64,16 @@ class _Cache(dict[str, int]):
         self.packed = np.zeros(MAX_TOKENS, dtype=np.int64)
         self.has_word = np.zeros(MAX_TOKENS, dtype=bool)
         self.pieces: dict[int, list[int]] = {}
+        self.chars = 0  # characters of the tokens held
+
+    def forget(self) -> None:
+        self.clear()
+        self.pieces.clear()
+        self.chars = 0
 
     def __missing__(self, token: str) -> int:
         row = self[token] = len(self)
+        self.chars += len(token)
         word = token.lower()
         if any(a in token for a in _APOSTROPHES):
             pieces = token.replace("`", "'").split("'")
@@ -88,9 +98,8 @@ def sketches(text: str, k: int) -> tuple[shingles.Hashes, bytes]:
     tokens = plain.translate(_SPACES).split()
     if 2 * len(tokens) >= MAX_TOKENS:  # a book, not an article: never seen in a feed
         return _word_by_word(text, k)
-    if len(_CACHE) + 2 * len(tokens) >= MAX_TOKENS:  # room for its tokens and its sentences' first words
-        _CACHE.clear()
-        _CACHE.pieces.clear()
+    if len(_CACHE) + 2 * len(tokens) >= MAX_TOKENS or _CACHE.chars + 2 * len(plain) >= MAX_CHARS:
+        _CACHE.forget()  # room for its tokens and its sentences' first words
     rows = np.fromiter(map(_CACHE.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     words, values = _CACHE.words[rows], _CACHE.packed[rows]
     pieces = values == _PIECES

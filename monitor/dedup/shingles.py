@@ -45,9 +45,22 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                  0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53], dtype=np.uint64)
 
 
-@lru_cache(maxsize=200_000)
 def canonical(word: str) -> str:
-    """One lower-case token with British spelling folded onto American."""
+    """One lower-case token with British spelling folded onto American. Words of up to
+    CACHED_WORD characters are remembered (a feed's word can be 20,000 characters, and
+    200,000 of those would be 4 GB)."""
+    return _canonical(word) if len(word) <= CACHED_WORD else _fold(word)
+
+
+CACHED_WORD = 64
+
+
+@lru_cache(maxsize=200_000)
+def _canonical(word: str) -> str:
+    return _fold(word)
+
+
+def _fold(word: str) -> str:
     if word in _WORDS:
         return _WORDS[word]
     if len(word) < 5 or word.isdigit():

@@ -32,6 +32,9 @@ from monitor.normalise import normalise
 
 MARK = "_c_"  # concept tokens start with this; no normalised word of real text does
 MEMO = 50_000  # words whose concepts are remembered; the memo starts afresh when full
+# A prefix form matches the rest of its word ("idlib*"), as long as a feed makes it: longer
+# matches are worked out each time, not remembered (50,000 of 20,000 characters: 1 GB).
+MEMO_MATCH = 64
 _TOKEN = re.compile(r"\w+")
 _FORM = re.compile(r"\w+\*?|\w+(?: \w+)+")  # a word (prefix*) or a phrase of whole words
 _NORMAL = re.compile(r"\w+(?: \w+)*")  # a form once normalised: still words, single spaces
@@ -128,7 +131,9 @@ class Tagger:
         for match in self._forms.findall(sentence):
             hit = memo.get(match)
             if hit is None:
-                hit = memo[match] = self._of_match(match)
+                hit = self._of_match(match)
+                if len(match) <= MEMO_MATCH:
+                    memo[match] = hit
             found.update(hit)
         return sorted(found)
 

@@ -22,6 +22,11 @@ import scipy.sparse as sp
 from monitor.model.concepts import is_concept
 
 CACHE = 50_000  # words whose ids are remembered (~12 MB); the memo starts afresh when full
+# ...or when the words it holds, or their ids, pass these: a word is as long as a feed makes
+# it, and 20,000-character words (base64, a hostile feed's runs) held ~38,000 ids each, so
+# 50,000 of them would have held ~8 GB before the memo started afresh.
+CACHE_CHARS = 2_000_000  # ~20 chars a word at CACHE
+CACHE_IDS = 4_000_000  # ~16 MB of character and token ids (int32)
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 
 
@@ -131,6 +136,7 @@ class Counter:
         self._words = _Numbers()  # every word seen, numbered: the rows of the two tables
         self._char_ids = Ragged()  # a word's character n-gram ids
         self._token_ids = Ragged()  # a word's tokens' numbers (unknown: T)
+        self._held_chars = 0  # characters of the words remembered
 
     def _learn(self, words: list[str]) -> None:
         chars, unknown, (low, high) = self.chars, len(self.tokens), self.char_ngrams
@@ -149,10 +155,12 @@ class Counter:
             split = sentence.split()
             words.extend(split)
             lengths.append(len(split))
-        if len(self._words) >= CACHE:
+        if (len(self._words) >= CACHE or self._held_chars >= CACHE_CHARS
+                or self._char_ids.used + self._token_ids.used >= CACHE_IDS):
             self._forget()  # a memo only: bounded memory matters more than hits
         keys = np.fromiter(map(self._words.__getitem__, words), dtype=np.int64, count=len(words))
         self._learn(self._words.new)
+        self._held_chars += sum(map(len, self._words.new))
         self._words.new = []
         rows = np.repeat(np.arange(len(sentences)), lengths)
         chars, char_rows = self._char_ids.gather(keys, rows)

@@ -41,6 +41,16 @@ def test_forms_are_normalised_and_stars_match_word_starts_only() -> None:
     assert tagger.concepts(normalise("Syrian refugees and the army")) == ["syria"]  # not in a row
 
 
+def test_long_matches_are_tagged_but_not_remembered() -> None:
+    """A prefix form matches the rest of its word however long a feed makes it: such a
+    match is tagged like any other, and the memo keeps only words of MEMO_MATCH or fewer."""
+    tagger = Tagger(LEXICON)
+    for i in range(50):
+        long = "russia" + "x" * 20_000 + str(i)
+        assert tagger.concepts(f"{long} and turkey") == ["russia", "turkey"]
+    assert max(map(len, tagger._memo)) <= 64
+
+
 def test_the_shipped_lexicon_names_the_syrian_regimes_air_force_not_every_regime() -> None:
     """"Regime warplanes" (and its Turkish and Arabic forms) is the Syrian government's air
     force as opposition outlets name it; "regime" alone names other governments too."""

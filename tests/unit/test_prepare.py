@@ -44,3 +44,17 @@ def test_the_cache_is_cleared_before_it_overflows(monkeypatch: pytest.MonkeyPatc
         text = " ".join(f"Word{n}x{i} said. Other{n}x{i}'s" for i in range(5))
         assert prepare.sketches(text, 3)[1] == terms.encoded(text)
         assert len(prepare._CACHE) <= 64
+
+
+def test_long_tokens_keep_the_caches_bounded() -> None:
+    # A token is as long as a feed makes it: 20,000-character ones would have held 2 GB in
+    # the one-pass cache (100,000 tokens) and 4 GB in canonical's (200,000 words).
+    cached = getattr(shingles, "_canonical", shingles.canonical)  # the lru_cache
+    start = cached.cache_info().currsize
+    for n in range(300):
+        long = "x" * 20_000 + f"{n}organisation"
+        text = f"Erdogan said {long} in Idlib."
+        assert prepare.sketches(text, 3)[1] == terms.encoded(text)
+        assert shingles.canonical(long) == long.replace("organisation", "organization")
+    assert sum(map(len, prepare._CACHE)) <= 4_000_000 + 2 * 20_100
+    assert cached.cache_info().currsize - start <= 6  # the short words only
