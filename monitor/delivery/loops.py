@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 
 from monitor.delivery.outbox import Delivery, Outbox
@@ -23,9 +24,9 @@ IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
 STOP_GRACE = 10.0  # seconds a stop waits for sends under way (deploy/monitor.service stops after 15)
 
 
-class SendLoops:
+class SendLoops(ABC):
     """What the loops need of the Sender: its outbox and offload, the entries it holds, its
-    claim timeout and clock, and its one-delivery steps."""
+    claim timeout and clock, and its one-delivery steps (abstract here, Sender's)."""
 
     outbox: Outbox
     io: Offload
@@ -33,14 +34,14 @@ class SendLoops:
     claim_timeout_ms: int
     clock: Callable[[], float]
 
-    async def send(self, delivery: Delivery) -> bool:
-        raise NotImplementedError  # Sender's
+    @abstractmethod
+    async def send(self, delivery: Delivery) -> bool: ...
 
-    async def flush_digests(self) -> int:
-        raise NotImplementedError  # Sender's
+    @abstractmethod
+    async def flush_digests(self) -> int: ...
 
-    async def _failed(self, delivery: Delivery, channel: str, reason: str, wait: float = 0.0) -> None:
-        raise NotImplementedError  # Sender's
+    @abstractmethod
+    async def _failed(self, delivery: Delivery, channel: str, reason: str, wait: float = 0.0) -> None: ...
 
     async def drain(self) -> int:
         """Send what is due now (own unfinished alerts first), once each; for `poll --once`."""
