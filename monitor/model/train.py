@@ -123,9 +123,10 @@ def oof_margins(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.
     out = np.zeros((REPEATS, len(y)))
     if not grouped(groups, y, folds):  # too few kinds to hold whole ones out
         groups = [f"{g}#{i}" for i, g in enumerate(groups)]
+    kept = strata(y, langs, folds)  # the same for every shuffle
     for run in range(REPEATS):
         splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=SEED + run)
-        for train_idx, test_idx in splitter.split(np.zeros(len(y)), strata(y, langs, folds), groups):
+        for train_idx, test_idx in splitter.split(np.zeros(len(y)), kept, groups):
             model = linear(c).fit(xd[train_idx], y[train_idx],
                                   sample_weight=None if weight is None else weight[train_idx])
             coef, b = model.coef_[0], model.intercept_[0]
