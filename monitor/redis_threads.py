@@ -17,8 +17,8 @@ import asyncio
 import contextvars
 import functools
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Generic, ParamSpec, Protocol, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,19 +49,33 @@ class RedisThreads:
     def __init__(self, threads: int = REDIS_THREADS) -> None:
         self.threads = threads
         self._pool: ThreadPoolExecutor | None = None
+        self._running: set[Future[Any]] = set()  # calls under way, their callers gone or not
 
     async def __call__(self, step: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         if self._pool is None:  # threads start on demand, up to `threads`
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="monitor-redis")
         call = functools.partial(contextvars.copy_context().run, step, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        future = self._pool.submit(call)
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+        return await asyncio.wrap_future(future)
 
-    async def close(self) -> None:
-        """Let running calls end (waited for off the loop) and stop the threads; a call
-        after this starts a new pool."""
+    async def close(self, within: float | None = None) -> bool:
+        """Let running calls end and stop the threads; a call after this starts a new pool.
+        With `within`, wait at most that many seconds: a call still blocked then (on a frozen
+        Redis, until its socket timeout) is left to its thread, which the caller must not
+        wait for (serve.py exits past it). True when every call ended."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        if pool is None:
+            return True
+        running = [asyncio.wrap_future(f) for f in list(self._running)]
+        if running:
+            await asyncio.wait(running, timeout=within)
+        if self._running:
+            pool.shutdown(wait=False, cancel_futures=True)
+            return False
+        await asyncio.to_thread(pool.shutdown, wait=True)  # idle threads: at once
+        return True
 
 
 class Batched(Generic[A, R]):

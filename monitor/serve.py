@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from typing import Any
 
 from monitor import __version__, alert_feed, connection, metrics, systemd, wiring
 from monitor.malloc import freeze_startup
@@ -17,6 +18,10 @@ from monitor.service import Service, show_info
 from monitor.settings import Loaded
 
 log = logging.getLogger("monitor")
+# Seconds from SIGTERM to the end of the orderly stop. systemd (TimeoutStopSec) and compose
+# (stop_grace_period) kill at 15; with Redis frozen every step would wait out its socket
+# timeout (10 s each: 19 s measured), so each step gets what is left of this budget.
+STOP_WITHIN = 12.0
 
 
 async def serve(loaded: Loaded) -> int:
@@ -25,6 +30,7 @@ async def serve(loaded: Loaded) -> int:
     service = Service(loaded, rt, wiring.sender(loaded, rt))
     _install_signals(service)
     http = None
+    deadline: float | None = None  # loop time the stop must be done by, once it has begun
     async with rt:
         freeze_startup()  # malloc.py: full collections then walk only what polls make
         try:
@@ -45,14 +51,17 @@ async def serve(loaded: Loaded) -> int:
             await service.stop.wait()
             log.info("stopping")
             systemd.stopping()
-            await service.dispatcher
-            await service.finish_polls()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            deadline = asyncio.get_running_loop().time() + STOP_WITHIN
+            await _end(_left(deadline), service.dispatcher)
+            await service.finish_polls(_left(deadline))
+            await _end(_left(deadline), *tasks)
         finally:
             if http is not None:
                 await http.cleanup()
             service.probe.close()
-            await _save(rt)
+            await _save(rt, _left(deadline))
+            if not await rt.io.close(within=_left(deadline)):
+                log.warning("stop: Redis did not answer within %.0f s of the signal", STOP_WITHIN)
     log.info("stopped")
     return service.exit_code
 
@@ -72,12 +81,28 @@ def _install_signals(service: Service) -> None:
     loop.add_signal_handler(signal.SIGHUP, service.reload.set)
 
 
-async def _save(rt: Runtime) -> None:
+def _left(deadline: float | None) -> float | None:
+    """Seconds left before `deadline` (loop time), never below zero; None: no bound (a
+    start-up that failed before any stop began)."""
+    return None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _end(within: float | None, *tasks: asyncio.Task[Any]) -> None:
+    """Let the tasks end within so many seconds; cancel those that have not."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=within)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _save(rt: Runtime, within: float | None) -> None:
     """Ask Redis for a snapshot, so the embedded server restarts from a fresh one too."""
     try:
-        await rt.io(rt.store.redis.bgsave)
+        await asyncio.wait_for(rt.io(rt.store.redis.bgsave), within)
     except Exception as exc:  # best effort: the append-only file already has the state
-        log.debug("bgsave: %s", exc)
+        log.debug("bgsave: %r", exc)
 
 
 def exit_past_stuck_sends(code: int) -> None:

