@@ -63,8 +63,10 @@ def _fp_entry(entry: Any) -> Raw:
     else:
         body, body_html = _fp_text(entry.get("summary_detail"), entry.get("summary", ""))
     # The date as written, read as the fast path reads it (feedparser's own reading may
-    # shift an impossible date: see dates.py).
-    date = entry.get("published") or entry.get("updated")
+    # shift an impossible date: see dates.py). Read as a plain dict: feedparser's `get`
+    # maps a missing "updated" to "published" with a DeprecationWarning (a "<pubDate?"
+    # left "published" empty and the fallback asked for "updated").
+    date = dict.get(entry, "published") or dict.get(entry, "updated")
     return Raw(
         guid=entry.get("id"),
         link=entry.get("link"),

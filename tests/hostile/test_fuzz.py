@@ -135,14 +135,18 @@ def check(body: bytes, content_type: str | None) -> None:
 @settings(max_examples=FUZZ_EXAMPLES, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated())
 # Inputs the fuzzer found, kept as examples: an RFC 822 year of 2222222024 (OverflowError in
-# email.utils), a "<link" cut by "</item>" (KeyError inside feedparser's loose parser) and a
-# JSON Feed title holding a 5,000-digit character reference (ValueError in html.unescape).
+# email.utils), a "<link" cut by "</item>" (KeyError inside feedparser's loose parser), a
+# JSON Feed title holding a 5,000-digit character reference (ValueError in html.unescape),
+# and a "<pubDate?" that left feedparser's "published" empty (its DeprecationWarning when
+# the fallback then asked for "updated").
 @example((b'<rss version="2.0"><channel><item><title>&eacute;</title>'
           b"<pubDate>Mon, 01 Jan 2222222024 00:00:00 GMT</pubDate></item></channel></rss>", None))
 @example((b'<rss version="0.91"><channel><title>t</title><item><title>Border</title>'
           b"<link</item>>http://x/</link></item></channel></rss>", None))
 @example((b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "title": "&#'
           + b"7" * 5000 + b';"}]}', "application/feed+json"))
+@example((b'<rss version="2.0"><channel><item><title>t</title>'
+          b"<pubDate?Tue, 02 Jan 2024 03:04:05 +0200</pubDate></item></channel></rss>", "application/rss+xml"))
 def test_parsing_a_mutated_feed_gives_items_or_a_parse_error(document: tuple[bytes, str | None]) -> None:
     """Attack: any feed document a server can send, from real feeds mutated with hostile
     fragments. Before: RecursionError, ValueError, UnicodeEncodeError, UnicodeDecodeError
