@@ -37,6 +37,7 @@ from monitor.ingest.text import (
     item_url,
     plain_text,
 )
+from monitor.ingest.trailers import drop_trailers
 from monitor.items import Item
 
 __all__ = ["canonical_url", "html_to_text", "item_id", "parse_feed"]
@@ -78,7 +79,7 @@ def parse_feed(
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
     title = _clean(raw.title, raw.title_html, ITEM_TITLE_CHARS)
-    text = _clean(raw.body, raw.body_html, ITEM_TEXT_CHARS)
+    text = drop_trailers(_clean(raw.body, raw.body_html, ITEM_TEXT_CHARS))  # "Read more", Yoast's footer
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))
