@@ -55,8 +55,21 @@ _TRAILER = re.compile(
     re.IGNORECASE | re.VERBOSE)
 
 
+# Words of every trailer: a text whose end holds none is left at once (the regular
+# expression tries each branch at each of the tail's positions: ~100 µs an item, ~1 µs so).
+# A link's words end the text; another story's headline, or Yoast's, may follow the rest.
+_END_CHARS = 40
+_ENDS = ("read", "continue", "story", "[…]", "[...]", "→", "»", "›", ">>", "devam", "tıklayın",
+         "чита", "подробнее", "далее", "المزيد", "التفاصيل", "اقرأ", "إقرأ", "اقرا")
+_TAILS = ("read also", "also read", "related", "lgili haber", "yazısı ilk", "читайте также",
+          "appeared first", "сначала на", "أيضا", "أيضاً", "أولاً على", "أولا على", "اولا على")
+
+
 def drop_trailers(text: str) -> str:
     """The text without the feed boilerplate at its end (a trailer after a trailer too)."""
+    end = text[-_END_CHARS:].lower()
+    if not any(key in end for key in _ENDS) and not any(key in text[-TAIL_CHARS:].lower() for key in _TAILS):
+        return text
     for _ in range(3):
         found = _TRAILER.search(text, max(0, len(text) - TAIL_CHARS))
         if found is None:
