@@ -66,10 +66,10 @@ def _fp_entry(entry: Any) -> Raw:
     # shift an impossible date: see dates.py). Read as a plain dict: feedparser's `get`
     # maps a missing "updated" to "published" with a DeprecationWarning (a "<pubDate?"
     # left "published" empty and the fallback asked for "updated").
-    date = dict.get(entry, "published") or dict.get(entry, "updated")
+    date = _string(dict.get(entry, "published")) or _string(dict.get(entry, "updated"))
     return Raw(
-        guid=entry.get("id"),
-        link=entry.get("link"),
+        guid=_string(entry.get("id")),
+        link=_string(entry.get("link")),
         title=title,
         body=body,
         date=parse_date(date),
@@ -78,7 +78,13 @@ def _fp_entry(entry: Any) -> Raw:
     )
 
 
+def _string(value: object) -> str | None:
+    """A value feedparser promises as text, when it is: a "<links>" element before "<link>"
+    made its "link" a dict of the link's attributes (found by tests/hostile/test_fuzz.py)."""
+    return value if isinstance(value, str) else None
+
+
 def _fp_text(detail: Any, default: str) -> tuple[str, bool]:
-    if not detail:
-        return default or "", True
-    return detail.get("value") or "", "plain" not in (detail.get("type") or "text/html")
+    if not isinstance(detail, dict):
+        return _string(default) or "", True
+    return _string(detail.get("value")) or "", "plain" not in (_string(detail.get("type")) or "text/html")

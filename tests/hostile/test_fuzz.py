@@ -137,8 +137,9 @@ def check(body: bytes, content_type: str | None) -> None:
 # Inputs the fuzzer found, kept as examples: an RFC 822 year of 2222222024 (OverflowError in
 # email.utils), a "<link" cut by "</item>" (KeyError inside feedparser's loose parser), a
 # JSON Feed title holding a 5,000-digit character reference (ValueError in html.unescape),
-# and a "<pubDate?" that left feedparser's "published" empty (its DeprecationWarning when
-# the fallback then asked for "updated").
+# a "<pubDate?" that left feedparser's "published" empty (its DeprecationWarning when the
+# fallback then asked for "updated"), and a "<links" element that made feedparser's "link"
+# a dict (TypeError in the cleanup of text).
 @example((b'<rss version="2.0"><channel><item><title>&eacute;</title>'
           b"<pubDate>Mon, 01 Jan 2222222024 00:00:00 GMT</pubDate></item></channel></rss>", None))
 @example((b'<rss version="0.91"><channel><title>t</title><item><title>Border</title>'
@@ -147,6 +148,8 @@ def check(body: bytes, content_type: str | None) -> None:
           + b"7" * 5000 + b';"}]}', "application/feed+json"))
 @example((b'<rss version="2.0"><channel><item><title>t</title>'
           b"<pubDate?Tue, 02 Jan 2024 03:04:05 +0200</pubDate></item></channel></rss>", "application/rss+xml"))
+@example((b'<rss version="2.0"><channel><item><title>t</title><links/1.1/">'
+          b"<link>http://x/</link></item></channel></rss>", "application/rss+xml"))
 def test_parsing_a_mutated_feed_gives_items_or_a_parse_error(document: tuple[bytes, str | None]) -> None:
     """Attack: any feed document a server can send, from real feeds mutated with hostile
     fragments. Before: RecursionError, ValueError, UnicodeEncodeError, UnicodeDecodeError
