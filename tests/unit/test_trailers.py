@@ -28,6 +28,8 @@ LEAD = "Turkish troops returned fire after Syrian army shelling killed a soldier
     "Сообщение Турция ответила на обстрел появились сначала на Время.",
     "اقرأ المزيد", "اقرأ أيضا: استئناف مفاوضات وقف إطلاق النار في غزة",
     "ظهرت المقالة تركيا ترد على القصف.. وأنقرة تحذر أولاً على عنب بلدي.",
+    "Photo: AFP", "Photo credit: Reuters/Khalil Ashawi", "(Reuters)", "Fotoğraf: AA",
+    "Фото: РИА Новости", "الصورة: رويترز",
 ])
 def test_a_trailer_at_the_end_is_dropped(trailer: str) -> None:
     assert drop_trailers(f"{LEAD} {trailer}") == LEAD
@@ -43,6 +45,7 @@ def test_trailers_after_trailers_and_without_a_full_stop_before_them() -> None:
     "Анкара ответила. Далее президент отметил, что ситуация стабильна.",
     "The issues related: none", "Read more about it in our guide", "This is the post office",
     "Officials said the talks would continue reading the draft line by line.",
+    "The Syrian Democratic Forces (SDF)", "Erdogan met Putin (in Sochi)",
 ])
 def test_prose_that_looks_like_a_trailer_is_kept(prose: str) -> None:
     assert drop_trailers(prose) == prose
