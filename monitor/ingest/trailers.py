@@ -43,12 +43,12 @@ _KINDS = (
     # a link to the page
     (re.compile(rf"\[(?:…|\.\.\.)\]{_END}|(?:{_LINKS}){_ARROW}{_END}"
                 rf"|{_AFTER_SENTENCE}(?:{_WORDS}){_ARROW}{_END}", re.IGNORECASE), 60,
-     ("[", "read", "ead", "story", "continue", "devam", "tıklayın", "чита", "подробнее",
+     ("[", "read", "story", "continue", "devam", "tıklayın", "чита", "подробнее",
       "далее", "المزيد", "التفاصيل")),
     # a photo's credit, or the agency's in brackets, as a sentence of its own
     (re.compile(rf"{_AFTER_SENTENCE}(?:photo|photograph|image|picture|fotoğraf|foto|фото|الصورة|صورة)"
                 rf"(?:\s+credits?)?\s*:\s*[^\n]{{1,80}}?{_END}|{_AFTER_SENTENCE}\([^()\n]{{1,30}}\){_END}",
-                re.IGNORECASE), 120, ("photo", "image", "picture", "fotoğraf", "foto", "фото", "صورة", ")")),
+                re.IGNORECASE), 120, ("photo", "image", "picture", "foto", "фото", "صورة", ")")),
     # a link to another story: its headline is not this item's
     (re.compile(r"(?:read\ also|also\ read|ilgili\ haber|читайте\ также|اقرأ\ أيضا|اقرأ\ أيضاً)"
                 rf"\s*:[^\n]{{0,300}}{_END}|{_AFTER_SENTENCE}related\s*:[^\n]{{0,300}}{_END}",
