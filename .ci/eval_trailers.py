@@ -1,0 +1,87 @@
+"""What the boilerplate feeds append to a description costs a short item, and what the
+parse stage's dropping of it (monitor/ingest/trailers.py) gives back (a report: no target).
+
+    python .ci/eval_trailers.py [--corpora ../shared/corpora] [--model models/topics.skops]
+
+turkey_russia_syria at the threshold of settings.toml, on FA-KES's title + first sentence
+(the form of most feeds) and on the held-out feed items written for the project
+(models/heldout_feeds*.jsonl, headline + description in four languages), each as written,
+with one trailer appended, and with that trailer dropped as the parse stage drops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora_to_jsonl import TOPIC, first_sentence, read_fakes  # noqa: E402
+
+from monitor.ingest.trailers import drop_trailers  # noqa: E402
+from monitor.model.classify import Classifier  # noqa: E402
+from monitor.model.evaluate import scores_of  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKES_TRAILERS = (" Read more", " Photo: AFP", " (Reuters)", " Read also: Gaza ceasefire talks resume in Cairo")
+# written for this report: a link to the page, another story's link, a Yoast footer
+FEED_TRAILERS = {
+    "en": ("Read more", "Read also: Gaza ceasefire talks resume in Cairo",
+           "The post {title} appeared first on Enab Baladi."),
+    "tr": ("Devamı için tıklayın", "İlgili haber: Gazze'de ateşkes görüşmeleri yeniden başladı",
+           "{title} yazısı ilk önce Haber Sitesi üzerinde ortaya çıktı."),
+    "ru": ("Читать далее", "Читайте также: Переговоры о перемирии в Газе возобновились",
+           "Сообщение {title} появились сначала на Время."),
+    "ar": ("اقرأ المزيد", "اقرأ أيضا: استئناف مفاوضات وقف إطلاق النار في غزة",
+           "ظهرت المقالة {title} أولاً على عنب بلدي."),
+}
+
+
+def as_parsed(document: str) -> str:
+    """The title line kept, the trailer dropped from the text after it (parse.py's order)."""
+    title, newline, text = document.partition("\n")
+    return f"{title}\n{drop_trailers(text)}" if newline else drop_trailers(document)
+
+
+def counts(on: np.ndarray, scores: np.ndarray, threshold: float) -> str:
+    hit = scores >= threshold
+    return f"{(hit & on).sum():3d}/{on.sum()} found, {(hit & ~on).sum():2d} false"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
+    ap.add_argument("--model", type=Path, default=ROOT / "models" / "topics.skops")
+    args = ap.parse_args()
+    clf = Classifier.load(args.model)
+    topic = list(clf.topics).index(TOPIC)
+    threshold = tomllib.loads((ROOT / "settings.toml").read_text())["topics"][TOPIC]["threshold"]
+
+    def report(name: str, texts: list[str], on: np.ndarray, trailers: tuple[str, ...]) -> None:
+        print(f"{name}: as written {counts(on, scores_of(clf, texts)[:, topic], threshold)}")
+        for trailer in trailers:
+            kept = [text + (" " if trailer[0] != " " else "") + trailer.format(title=text.partition("\n")[0])
+                    for text in texts]
+            dropped = [as_parsed(text) for text in kept]
+            print(f"  + {trailer.strip()[:40]!r:44} kept {counts(on, scores_of(clf, kept)[:, topic], threshold)}"
+                  f"   dropped {counts(on, scores_of(clf, dropped)[:, topic], threshold)}")
+
+    rows = read_fakes(args.corpora)
+    report(f"FA-KES title + first sentence, {TOPIC} at {threshold}",
+           [f"{title}\n{first_sentence(title, text)}" for _, title, text, _ in rows],
+           np.array([on for *_, on in rows]), FAKES_TRAILERS)
+    items = [json.loads(line) for path in sorted((ROOT / "models").glob("heldout_feeds*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for lang, trailers in FEED_TRAILERS.items():
+        mine = [item for item in items if item["lang"] == lang]
+        report(f"held-out feed items, {lang}", [item["text"] for item in mine],
+               np.array([TOPIC in item["topics"] for item in mine]), trailers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
