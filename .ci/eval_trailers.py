@@ -1,5 +1,6 @@
 """What the boilerplate feeds append to a description costs a short item, and what the
-parse stage's dropping of it (monitor/ingest/trailers.py) gives back (a report: no target).
+parse stage's dropping of it (monitor/ingest/trailers.py) gives back (a report: no target);
+and the same for a description that only repeats the title (ingest/text.py, repeats_title).
 
     python .ci/eval_trailers.py [--corpora ../shared/corpora] [--model models/topics.skops]
 
@@ -22,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora_to_jsonl import TOPIC, first_sentence, read_fakes  # noqa: E402
 
+from monitor.ingest.text import repeats_title  # noqa: E402
 from monitor.ingest.trailers import drop_trailers  # noqa: E402
 from monitor.model.classify import Classifier  # noqa: E402
 from monitor.model.evaluate import scores_of  # noqa: E402
@@ -71,6 +73,13 @@ def main() -> int:
                   f"   dropped {counts(on, scores_of(clf, dropped)[:, topic], threshold)}")
 
     rows = read_fakes(args.corpora)
+    titles = [title for _, title, _, _ in rows]
+    on = np.array([label for *_, label in rows])
+    doubled = [f"{title}\n{title}" for title in titles]
+    parsed = [title if repeats_title(title, title) else text for title, text in zip(titles, doubled, strict=True)]
+    print(f"FA-KES titles, {TOPIC} at {threshold}: alone {counts(on, scores_of(clf, titles)[:, topic], threshold)}"
+          f"   repeated as the description {counts(on, scores_of(clf, doubled)[:, topic], threshold)}"
+          f"   as parsed {counts(on, scores_of(clf, parsed)[:, topic], threshold)}")
     report(f"FA-KES title + first sentence, {TOPIC} at {threshold}",
            [f"{title}\n{first_sentence(title, text)}" for _, title, text, _ in rows],
            np.array([on for *_, on in rows]), FAKES_TRAILERS)
