@@ -1,6 +1,7 @@
 """What the boilerplate feeds append to a description costs a short item, and what the
 parse stage's dropping of it (monitor/ingest/trailers.py) gives back (a report: no target);
-and the same for a description that only repeats the title (ingest/text.py, repeats_title).
+and the same for a description that repeats the title, whole or before its first sentence
+(ingest/text.py, beyond_title).
 
     python .ci/eval_trailers.py [--corpora ../shared/corpora] [--model models/topics.skops]
 
@@ -23,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora_to_jsonl import TOPIC, first_sentence, read_fakes  # noqa: E402
 
-from monitor.ingest.text import repeats_title  # noqa: E402
+from monitor.ingest.text import beyond_title  # noqa: E402
 from monitor.ingest.trailers import drop_trailers  # noqa: E402
 from monitor.model.classify import Classifier  # noqa: E402
 from monitor.model.evaluate import scores_of  # noqa: E402
@@ -47,6 +48,12 @@ def as_parsed(document: str) -> str:
     """The title line kept, the trailer dropped from the text after it (parse.py's order)."""
     title, newline, text = document.partition("\n")
     return f"{title}\n{drop_trailers(text)}" if newline else drop_trailers(document)
+
+
+def as_item(title: str, text: str) -> str:
+    """The document the parse stage makes of a title and a description (Item.document)."""
+    text = beyond_title(title, text)
+    return f"{title}\n{text}" if text else title
 
 
 def counts(on: np.ndarray, scores: np.ndarray, threshold: float) -> str:
@@ -76,10 +83,18 @@ def main() -> int:
     titles = [title for _, title, _, _ in rows]
     on = np.array([label for *_, label in rows])
     doubled = [f"{title}\n{title}" for title in titles]
-    parsed = [title if repeats_title(title, title) else text for title, text in zip(titles, doubled, strict=True)]
+    parsed = [as_item(title, title) for title in titles]
     print(f"FA-KES titles, {TOPIC} at {threshold}: alone {counts(on, scores_of(clf, titles)[:, topic], threshold)}"
           f"   repeated as the description {counts(on, scores_of(clf, doubled)[:, topic], threshold)}"
           f"   as parsed {counts(on, scores_of(clf, parsed)[:, topic], threshold)}")
+    leads = [first_sentence(title, text) for _, title, text, _ in rows]
+    pairs = list(zip(titles, leads, strict=True))
+    written = [f"{title}\n{lead}" for title, lead in pairs]
+    again = [f"{title}\n{title}. {lead}" for title, lead in pairs]
+    again_parsed = [as_item(title, f"{title}. {lead}") for title, lead in pairs]
+    print(f"FA-KES title + first sentence: as written {counts(on, scores_of(clf, written)[:, topic], threshold)}"
+          f"   the title again before the sentence {counts(on, scores_of(clf, again)[:, topic], threshold)}"
+          f"   as parsed {counts(on, scores_of(clf, again_parsed)[:, topic], threshold)}")
     report(f"FA-KES title + first sentence, {TOPIC} at {threshold}",
            [f"{title}\n{first_sentence(title, text)}" for _, title, text, _ in rows],
            np.array([on for *_, on in rows]), FAKES_TRAILERS)

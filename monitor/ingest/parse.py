@@ -28,6 +28,7 @@ from monitor.ingest.fallback import feedparser_entries
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import (
+    beyond_title,
     canonical_url,
     clean_chars,
     collapse,
@@ -36,7 +37,6 @@ from monitor.ingest.text import (
     item_id,
     item_url,
     plain_text,
-    repeats_title,
 )
 from monitor.ingest.trailers import drop_trailers
 from monitor.items import Item
@@ -81,8 +81,7 @@ def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
     title = _clean(raw.title, raw.title_html, ITEM_TITLE_CHARS)
     text = drop_trailers(_clean(raw.body, raw.body_html, ITEM_TEXT_CHARS))  # "Read more", Yoast's footer
-    if repeats_title(title, text):  # it says nothing more, and doubled a headline reads surer
-        text = ""
+    text = beyond_title(title, text)  # a headline said twice reads surer than once
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))

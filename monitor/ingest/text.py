@@ -125,19 +125,38 @@ def html_to_text(html: str) -> str:
 # Words a description may add to the title it repeats and still say nothing more (Google
 # News's "<title> <source>", a site's name): at most this many, and a third of the title's.
 REPEAT_EXTRA_WORDS = 3
+# A title this long, at the start of the description, is the headline again, not its first words
+REPEAT_MIN_WORDS = 4
+_WORD = re.compile(r"[^\W_]+")
+_QUOTES = " \"'«»“”‘’„-–—|"
 
 
-def repeats_title(title: str, text: str) -> bool:
-    """Whether the text only repeats the title (give or take a source's name). Scored as
-    "title\ntitle", a headline is read as a longer text with the same evidence, and the
-    length-aware calibration grows sure of it: FA-KES titles so doubled had 15 false
-    alerts at 0.60 where the titles alone had 4."""
-    if not title or not text or len(text) > len(title) + 80:
-        return False
-    said, told = words(title), words(text)
-    short, long_ = sorted((said, told), key=len)
-    extra = min(REPEAT_EXTRA_WORDS, len(short) // 3)  # "Idlib" and "Idlib burns" differ
-    return bool(short) and long_[:len(short)] == short and len(long_) - len(short) <= extra
+def _opening(text: str) -> str:
+    return text.lstrip(_QUOTES)[:2].lower()
+
+
+def beyond_title(title: str, text: str) -> str:
+    """The text without what only repeats the title: all of it when it says nothing more
+    (give or take a source's name), or the title at its start ("<b>Title</b>. Lead…").
+    Scored as "title\ntitle", a headline is read as a longer text with the same evidence
+    and the length-aware calibration grows sure of it: FA-KES titles so doubled had 15 false
+    alerts at 0.60 where the titles alone had 4; with the title again before the first
+    sentence, recall fell from 59 to 54 of 74."""
+    if _opening(title) != _opening(text):  # most texts: words() is ~10 µs on other scripts
+        return text
+    said = words(title)
+    if not said:
+        return text
+    head = words(text[:len(title) + 80])
+    short, long_ = sorted((said, head), key=len)
+    if len(text) <= len(title) + 80 and long_[:len(short)] == short \
+            and len(long_) - len(short) <= min(REPEAT_EXTRA_WORDS, len(short) // 3):
+        return ""  # the title again ("Idlib" and "Idlib burns" differ: a third of a word is none)
+    if len(said) >= REPEAT_MIN_WORDS and head[:len(said)] == said:
+        for match in _WORD.finditer(text, 0, len(title) + 80):  # where the repeated title ends
+            if words(text[:match.end()]) == said:
+                return text[match.end():].lstrip(" .:;,-–—|")
+    return text
 
 
 def canonical_url(url: str) -> str:

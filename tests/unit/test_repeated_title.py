@@ -1,4 +1,4 @@
-"""A description that only repeats its item's title (monitor/ingest/text.py, repeats_title)."""
+"""A description that repeats its item's title, whole or at its start (ingest/text.py, beyond_title)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.ingest.parse import parse_feed
-from monitor.ingest.text import repeats_title
+from monitor.ingest.text import beyond_title
 from monitor.model.classify import Classifier
 from monitor.model.evaluate import scores_of
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ("Путин и Эрдоган обсудили Идлиб", "Путин и Эрдоган обсудили Идлиб."),
 ])
 def test_a_repeat_of_the_title_give_or_take_a_source_says_nothing_more(title: str, text: str) -> None:
-    assert repeats_title(title, text)
+    assert beyond_title(title, text) == ""
 
 
 @pytest.mark.parametrize(("title", "text"), [
@@ -32,9 +32,23 @@ def test_a_repeat_of_the_title_give_or_take_a_source_says_nothing_more(title: st
     ("Turkey sends reinforcements", "Turkey sends reinforcements to Idlib"),
     ("Turkey sends reinforcements to Idlib", "Convoys crossed the border overnight."),
     ("Turkey sends reinforcements to Idlib", ""),
+    ("Turkey hits back", "Turkey hits back at Syrian army after shelling"),  # too short to be a repeat
 ])
 def test_a_text_that_says_more_is_kept(title: str, text: str) -> None:
-    assert not repeats_title(title, text)
+    assert beyond_title(title, text) == text
+
+
+@pytest.mark.parametrize(("title", "text", "lead"), [
+    ("Turkey sends reinforcements to Idlib", "Turkey sends reinforcements to Idlib. Convoys crossed overnight.",
+     "Convoys crossed overnight."),
+    ("Erdoğan'dan İdlib açıklaması: karşılık veririz",
+     "ERDOĞAN'DAN İDLİB AÇIKLAMASI: KARŞILIK VERİRİZ - Cumhurbaşkanı Erdoğan saldırıya yanıt verdi.",
+     "Cumhurbaşkanı Erdoğan saldırıya yanıt verdi."),
+    ("«Путин и Эрдоган обсудили Идлиб»", "Путин и Эрдоган обсудили Идлиб: стороны договорились о перемирии.",
+     "стороны договорились о перемирии."),
+])
+def test_the_title_again_before_the_lead_is_dropped(title: str, text: str, lead: str) -> None:
+    assert beyond_title(title, text) == lead
 
 
 def test_an_item_whose_description_repeats_its_title_is_scored_on_the_title() -> None:
