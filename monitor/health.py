@@ -23,7 +23,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from monitor import defaults
-from monitor.delivery.retry import sleep_or_stop
+from monitor.stopping import sleep_or_stop
 
 log = logging.getLogger("monitor")
 

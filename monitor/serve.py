@@ -9,13 +9,13 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
 
 from monitor import __version__, alert_feed, connection, metrics, systemd, wiring
 from monitor.malloc import freeze_startup
 from monitor.runtime import Runtime
 from monitor.service import Service, show_info
 from monitor.settings import Loaded
+from monitor.stopping import end_within
 
 log = logging.getLogger("monitor")
 # Seconds from SIGTERM to the end of the orderly stop. systemd (TimeoutStopSec) and compose
@@ -52,9 +52,9 @@ async def serve(loaded: Loaded) -> int:
             log.info("stopping")
             systemd.stopping()
             deadline = asyncio.get_running_loop().time() + STOP_WITHIN
-            await _end(_left(deadline), service.dispatcher)
+            await end_within(_left(deadline), [service.dispatcher])
             await service.finish_polls(_left(deadline))
-            await _end(_left(deadline), *tasks)
+            await end_within(_left(deadline), tasks)
         finally:
             if http is not None:
                 await http.cleanup()
@@ -85,16 +85,6 @@ def _left(deadline: float | None) -> float | None:
     """Seconds left before `deadline` (loop time), never below zero; None: no bound (a
     start-up that failed before any stop began)."""
     return None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
-
-
-async def _end(within: float | None, *tasks: asyncio.Task[Any]) -> None:
-    """Let the tasks end within so many seconds; cancel those that have not."""
-    if not tasks:
-        return
-    _, late = await asyncio.wait(tasks, timeout=within)
-    for task in late:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _save(rt: Runtime, within: float | None) -> None:

@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass, field
 
 from monitor import __version__, defaults, health, prune, settings, systemd, wiring
-from monitor.delivery.retry import sleep_or_stop
 from monitor.delivery.sender import Sender
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
@@ -33,6 +32,7 @@ from monitor.redis_threads import Batched
 from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
 from monitor.schedule import Schedule
 from monitor.settings import Loaded
+from monitor.stopping import end_within, sleep_or_stop
 
 log = logging.getLogger("monitor")
 
@@ -250,12 +250,7 @@ class Service:
     async def finish_polls(self, within: float | None = None) -> None:
         """Let in-flight polls finish (within STOP_GRACE, or less when the stop has less
         left); cancel the rest (a cancelled poll has marked nothing)."""
-        if self.polls:
-            grace = STOP_GRACE if within is None else min(STOP_GRACE, within)
-            _, pending = await asyncio.wait(set(self.polls), timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await end_within(STOP_GRACE if within is None else min(STOP_GRACE, within), self.polls)
 
 
 def show_info(rt: Runtime, loaded: Loaded) -> None:

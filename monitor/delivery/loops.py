@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 
 from monitor.delivery.outbox import Delivery, Outbox
-from monitor.delivery.retry import sleep_or_stop
 from monitor.errors import StoreError
 from monitor.redis_threads import Offload
+from monitor.stopping import end_within, sleep_or_stop
 
 log = logging.getLogger("monitor.sender")
 
@@ -131,11 +131,7 @@ class SendLoops(ABC):
                 if left is not None:
                     self.inflight.discard(left.entry_id)
             queue.put_nowait(None)  # the worker's signal to end
-        if workers:
-            _, late = await asyncio.wait(workers, timeout=STOP_GRACE)
-            for worker in late:
-                worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await end_within(STOP_GRACE, workers)
 
     async def _channel_worker(self, queue: asyncio.Queue[Delivery | None]) -> None:
         while (delivery := await queue.get()) is not None:

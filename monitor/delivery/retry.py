@@ -3,7 +3,6 @@ and where a send runs while it waits on its channel."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import threading
 from collections.abc import Callable
@@ -25,14 +24,6 @@ class RetryPolicy:
         # 2**60 times any base is past any cap; a larger power of two overflows a float
         ceiling = min(self.cap, self.base * 2.0 ** min(attempt - 1, 60))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    """Wait `seconds`, or less when `stop` is set meanwhile."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 class SendThreads(Executor):
