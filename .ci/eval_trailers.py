@@ -24,8 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora_to_jsonl import TOPIC, first_sentence, read_fakes  # noqa: E402
 
-from monitor.ingest.text import beyond_title  # noqa: E402
-from monitor.ingest.trailers import drop_trailers  # noqa: E402
+from monitor.ingest.parse import feed_text  # noqa: E402
 from monitor.model.classify import Classifier  # noqa: E402
 from monitor.model.evaluate import scores_of  # noqa: E402
 
@@ -44,16 +43,16 @@ FEED_TRAILERS = {
 }
 
 
-def as_parsed(document: str) -> str:
-    """The title line kept, the trailer dropped from the text after it (parse.py's order)."""
-    title, newline, text = document.partition("\n")
-    return f"{title}\n{drop_trailers(text)}" if newline else drop_trailers(document)
-
-
 def as_item(title: str, text: str) -> str:
     """The document the parse stage makes of a title and a description (Item.document)."""
-    text = beyond_title(title, text)
+    text = feed_text(title, text)
     return f"{title}\n{text}" if text else title
+
+
+def as_parsed(document: str) -> str:
+    """A "title\ntext" document as the parse stage would have made it."""
+    title, newline, text = document.partition("\n")
+    return as_item(title, text) if newline else as_item("", document)
 
 
 def counts(on: np.ndarray, scores: np.ndarray, threshold: float) -> str:

@@ -37,7 +37,7 @@ _LATIN = r"a-z\u00df-\u02af\u1d00-\u1dbf\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
 _MARKS = re.compile("[\u0300-\u036f]")  # most text has none: then the slower pattern is skipped
 _DROPPED_MARKS = re.compile(rf"(?<=[{_LATIN}])[\u0300-\u036f]+|(?<=\u0435)\u0308+")
 # Words: runs of letters and digits of any script; anything else ends a word.
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 _ASCII_WORDS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()} | dict.fromkeys("'`"))
 
 
@@ -88,4 +88,4 @@ def words(text: str) -> list[str]:
     """The normalised text's words: runs of letters and digits ("Erdoğan'ın" -> ["erdoganin"])."""
     if text.isascii():  # the common case, 3x faster than the regex
         return text.lower().translate(_ASCII_WORDS).split()
-    return _WORD.findall(normalise(text))
+    return WORD.findall(normalise(text))

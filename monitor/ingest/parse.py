@@ -80,8 +80,7 @@ def parse_feed(
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
     title = _clean(raw.title, raw.title_html, ITEM_TITLE_CHARS)
-    text = drop_trailers(_clean(raw.body, raw.body_html, ITEM_TEXT_CHARS))  # "Read more", Yoast's footer
-    text = beyond_title(title, text)  # a headline said twice reads surer than once
+    text = feed_text(title, _clean(raw.body, raw.body_html, ITEM_TEXT_CHARS))
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))
@@ -93,6 +92,13 @@ def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item
         text=text,
         published=raw.date or fetched_at,
     )
+
+
+def feed_text(title: str, text: str) -> str:
+    """What an item keeps of its description: not the boilerplate at its end ("Read more",
+    Yoast's footer: trailers.py), nor a repeat of the title (a headline said twice reads
+    surer than once: text.beyond_title)."""
+    return beyond_title(title, drop_trailers(text))
 
 
 def _clean(value: str, is_html: bool, keep: int) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from monitor.normalise import words
+from monitor.normalise import WORD, words
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})
 """Query parameters that identify a campaign or a click, not the page (plus every utm_*)."""
@@ -127,7 +127,6 @@ def html_to_text(html: str) -> str:
 REPEAT_EXTRA_WORDS = 3
 # A title this long, at the start of the description, is the headline again, not its first words
 REPEAT_MIN_WORDS = 4
-_WORD = re.compile(r"[^\W_]+")
 _QUOTES = " \"'«»“”‘’„-–—|"
 
 
@@ -153,7 +152,7 @@ def beyond_title(title: str, text: str) -> str:
             and len(long_) - len(short) <= min(REPEAT_EXTRA_WORDS, len(short) // 3):
         return ""  # the title again ("Idlib" and "Idlib burns" differ: a third of a word is none)
     if len(said) >= REPEAT_MIN_WORDS and head[:len(said)] == said:
-        for match in _WORD.finditer(text, 0, len(title) + 80):  # where the repeated title ends
+        for match in WORD.finditer(text, 0, len(title) + 80):  # where the repeated title ends
             if words(text[:match.end()]) == said:
                 return text[match.end():].lstrip(" .:;,-–—|")
     return text
