@@ -92,13 +92,30 @@ def test_explanation_terms_are_the_strongest_positive_contributions(model: Class
     contrib = {names[j]: model.coef[t, j] * v for j, v in zip(x.indices, x.data, strict=True)
                if j < model.features.n_word}
     assert any(n.startswith("_c_") and c > 0 for n, c in contrib.items())  # concepts weigh in
-    contrib = {n: c for n, c in contrib.items() if not n.startswith("_c_")}  # but are not named
+    contrib = {n: c for n, c in contrib.items() if "_c_" not in n}  # but are not named
     assert all(contrib[term] > 0 for term in terms)
     assert [contrib[term] for term in terms] == sorted((contrib[t] for t in terms), reverse=True)
     best_rest = max((c for n, c in contrib.items() if n not in terms), default=0.0)
     assert min(contrib[term] for term in terms) >= best_rest
     assert all(word in normalise(ON_TOPIC) for term in terms for word in term.split())
     assert model.score([ON_TOPIC], explain=False)[0]["turkey_russia_syria"].terms == ()
+
+
+@pytest.mark.parametrize("text", [
+    "Russian jets destroy a training camp in Syria",
+    "Турецкие военные ответили на обстрел в Идлибе",
+    "Rus uçakları İdlib'de muhaliflerin mevzilerini vurdu",
+    "غارات روسية على ريف إدلب الجنوبي",
+])
+def test_no_explanation_names_a_concept_token(model: Classifier, text: str) -> None:
+    """A sentence's concept tokens follow its last word, so the word model also holds pairs
+    of that word with a token ("syria _c_russia"): they weigh in, but a reader is shown words."""
+    x = model.features.transform([text])
+    names = model.features.names
+    assert any("_c_" in names[j] and " " in names[j] for j in x.indices if j < model.features.n_word)
+    scored = model.score([text], n_terms=20)[0]
+    terms = [term for topic in model.topics for term in scored[topic].terms]
+    assert terms and not [term for term in terms if "_c_" in term]
 
 
 def test_spelling_variants_score_alike(model: Classifier) -> None:

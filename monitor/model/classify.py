@@ -56,8 +56,9 @@ class Classifier:
         # the only copy of the weights kept (a model file stores them as float32)
         self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T, dtype=np.float64),
                             np.ascontiguousarray(coef[:, n_word:].T, dtype=np.float64)]
-        # concept tokens (_c_turkey) carry weight but are not words of the text: not named
-        self._readable = np.fromiter((not name.startswith(MARK) for name in features.names[:n_word]),
+        # concept tokens (_c_turkey) carry weight but are not words of the text: not named,
+        # nor the pairs of a sentence's last word with the first of them ("syria _c_russia")
+        self._readable = np.fromiter((MARK not in name for name in features.names[:n_word]),
                                      dtype=bool, count=n_word)
         self.intercept = intercept  # (topics,)
         self.calib = calib  # (topics, 2 or 4): see calibrated
