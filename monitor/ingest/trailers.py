@@ -36,6 +36,7 @@ _END = r"\s*[.!]?\s*\Z"
 _TITLE = r"[^\n]{1,500}?"  # a post's title, after a prefix that says where it starts
 _FIRST = r"(?:(?![.!?]\s)[^\n]){1,500}?"  # ...or, with none, from the last sentence's end
 _SITE = r"[^\n]{1,200}?"
+_CREDIT = r"(?:[^\s.!?]+[ \t]+){0,5}[^\s.!?]+"  # up to six words, no sentence's end among them
 
 # (regular expression, characters of the end it can take, words one of which it needs there,
 # in lower case)
@@ -45,9 +46,12 @@ _KINDS = (
                 rf"|{_AFTER_SENTENCE}(?:{_WORDS}){_ARROW}{_END}", re.IGNORECASE), 60,
      ("[", "read", "story", "continue", "devam", "tıklayın", "чита", "подробнее",
       "далее", "المزيد", "التفاصيل")),
-    # a photo's credit, or the agency's in brackets, as a sentence of its own
+    # a photo's credit (a name or two, an agency: six words at most, so that a caption or a
+    # story that starts "Photo:" is not taken for one), or the agency's in brackets, as a
+    # sentence of its own
     (re.compile(rf"{_AFTER_SENTENCE}(?:photo|photograph|image|picture|fotoğraf|foto|фото|الصورة|صورة)"
-                rf"(?:\s+credits?)?\s*:\s*[^\n]{{1,80}}?{_END}|{_AFTER_SENTENCE}\([^()\n]{{1,30}}\){_END}",
+                rf"(?:\s+credits?)?\s*:\s*(?=[^\n]{{1,80}}{_END}){_CREDIT}{_END}"
+                rf"|{_AFTER_SENTENCE}\([^()\n]{{1,30}}\){_END}",
                 re.IGNORECASE), 120, ("photo", "image", "picture", "foto", "фото", "صورة", ")")),
     # a link to another story: its headline is not this item's
     (re.compile(r"(?:read\ also|also\ read|ilgili\ haber|читайте\ также|اقرأ\ أيضا|اقرأ\ أيضاً)"

@@ -29,7 +29,7 @@ LEAD = "Turkish troops returned fire after Syrian army shelling killed a soldier
     "اقرأ المزيد", "اقرأ أيضا: استئناف مفاوضات وقف إطلاق النار في غزة",
     "ظهرت المقالة تركيا ترد على القصف.. وأنقرة تحذر أولاً على عنب بلدي.",
     "Photo: AFP", "Photo credit: Reuters/Khalil Ashawi", "(Reuters)", "Fotoğraf: AA",
-    "Фото: РИА Новости", "الصورة: رويترز",
+    "Фото: РИА Новости", "الصورة: رويترز", "Photo: Omar Haj Kadour / AFP", "Фото: Сергей Бобылев / ТАСС",
 ])
 def test_a_trailer_at_the_end_is_dropped(trailer: str) -> None:
     assert drop_trailers(f"{LEAD} {trailer}") == LEAD
@@ -46,6 +46,10 @@ def test_trailers_after_trailers_and_without_a_full_stop_before_them() -> None:
     "The issues related: none", "Read more about it in our guide", "This is the post office",
     "Officials said the talks would continue reading the draft line by line.",
     "The Syrian Democratic Forces (SDF)", "Erdogan met Putin (in Sochi)",
+    # a credit the HTML joined to the story, and captions: the story is not a credit's name
+    "Fotoğraf: AA Turkish artillery hit Syrian army positions near Saraqib.",
+    "Photo: Turkish troops fire on Syrian army positions near Saraqib",
+    f"{LEAD} Image: the Kremlin says talks with Ankara on Idlib will go on.",
 ])
 def test_prose_that_looks_like_a_trailer_is_kept(prose: str) -> None:
     assert drop_trailers(prose) == prose
