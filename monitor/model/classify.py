@@ -22,7 +22,7 @@ import numpy as np
 from monitor.defaults import TERMS_SHOWN
 from monitor.errors import ModelError
 from monitor.items import TopicScore
-from monitor.model.concepts import MARK
+from monitor.model.concepts import MARK, label, named_in
 from monitor.model.modelfile import TRUSTED as TRUSTED  # re-exported: tests read files with skops
 from monitor.model.modelfile import Header, read_state
 
@@ -41,6 +41,7 @@ FORMAT = "monitor-topics/1"
 FALLBACK_THRESHOLD = 0.5
 """The threshold of a topic the model suggests none for (settings.toml may set one)."""
 
+CONCEPTS_SHOWN = 4  # concepts named in the one term that names them
 EXPLAIN_MIN = 0.05  # below this score a topic's terms are not computed (see score)
 CHUNK = 200  # texts per classifier pass (measured on the bench's texts: 200 at a time score
 # as fast as 800, with a quarter of the memory: ~25 MB at the peak instead of ~100 MB)
@@ -57,9 +58,12 @@ class Classifier:
         self._block_coef = [np.ascontiguousarray(coef[:, :n_word].T, dtype=np.float64),
                             np.ascontiguousarray(coef[:, n_word:].T, dtype=np.float64)]
         # concept tokens (_c_turkey) carry weight but are not words of the text: not named,
-        # nor the pairs of a sentence's last word with the first of them ("syria _c_russia")
+        # nor the pairs of a sentence's last word with the first of them ("syria _c_russia");
+        # the concepts they stand for are named together, as one term (see _terms)
         self._readable = np.fromiter((MARK not in name for name in features.names[:n_word]),
                                      dtype=bool, count=n_word)
+        self._named = {j: named for j, name in enumerate(features.names[:n_word])
+                       if MARK in name and (named := named_in(name))}
         self.intercept = intercept  # (topics,)
         self.calib = calib  # (topics, 2 or 4): see calibrated
         self.metadata = metadata
@@ -152,15 +156,27 @@ class Classifier:
         return out
 
     def _terms(self, idx: np.ndarray, val: np.ndarray, topic: int, n: int) -> tuple[str, ...]:
-        """Word features (`idx`, `val`: a document's) whose weight x value pushed this
-        topic's margin up most. Character n-grams and concept tokens also carry weight but
-        mean nothing to a reader, so only word n-grams are named.
+        """The terms whose weight x value (`idx`, `val`: a document's word features) pushed
+        this topic's margin up most. Character n-grams carry weight too but mean nothing to a
+        reader. Concept tokens are named together as one term, "[Northwest + Turkey]": the
+        concepts their positive weight came from, strongest first, ranked by its sum. In a
+        Russian or Arabic item that term is often most of the reason, and an analyst who
+        does not read the language can read it.
         """
         contrib = self._block_coef[0][idx, topic] * val  # idx: word features
-        keep = (contrib > 0) & self._readable[idx]
-        idx, contrib = idx[keep], contrib[keep]
-        order = np.argsort(-contrib, kind="stable")[:n]
-        return tuple(self.features.names[j] for j in idx[order])
+        up = contrib > 0
+        words = np.flatnonzero(up & self._readable[idx])
+        words = words[np.argsort(-contrib[words], kind="stable")[:n]]
+        terms = [(float(contrib[k]), self.features.names[idx[k]]) for k in words]
+        share: dict[str, float] = {}
+        for k in np.flatnonzero(up & ~self._readable[idx]):
+            for name in (named := self._named.get(int(idx[k]), ())):
+                share[name] = share.get(name, 0.0) + float(contrib[k]) / len(named)
+        if share:
+            ranked = sorted(share, key=lambda name: -share[name])[:CONCEPTS_SHOWN]
+            terms.append((sum(share.values()), label(ranked)))
+        terms.sort(key=lambda term: -term[0])  # stable: a tie keeps the words' order
+        return tuple(term for _, term in terms[:n])
 
 
 class _Lazy(Classifier):

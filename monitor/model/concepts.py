@@ -183,3 +183,17 @@ def tokens(concepts: Iterable[str]) -> list[str]:
 
 def is_concept(word: str) -> bool:
     return word.startswith(MARK)
+
+
+def named_in(feature: str) -> tuple[str, ...]:
+    """The concepts a feature of concept tokens only stands for ("_c_turkey" -> turkey,
+    "_c_northwest _c_turkey" -> northwest, turkey); () for one that holds a word."""
+    parts = feature.split(" ")
+    if not all(map(is_concept, parts)):
+        return ()
+    return tuple(sorted({name for part in parts for name in part[len(MARK):].split("_")}))
+
+
+def label(concepts: Iterable[str]) -> str:
+    """How an explanation names concepts: "[Northwest + Turkey]"."""
+    return "[" + " + ".join(name.capitalize() for name in concepts) + "]"

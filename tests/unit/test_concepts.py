@@ -103,3 +103,12 @@ def test_length_aware_calibration_and_the_two_parameter_form() -> None:
     assert aware[0, 0] < aware[1, 0]
     assert calibrated(margins[:, 0], lengths, np.array([-2.0, 0.5, 0.1, -0.2])) == \
         pytest.approx(aware[:, 0])
+
+
+def test_a_feature_of_concept_tokens_names_its_concepts_and_a_word_names_none() -> None:
+    from monitor.model.concepts import label, named_in
+    assert named_in("_c_turkey") == ("turkey",)
+    assert named_in("_c_russia_turkey") == ("russia", "turkey")
+    assert named_in("_c_turkey _c_northwest_turkey") == ("northwest", "turkey")
+    assert named_in("syria _c_russia") == () and named_in("idlib") == ()
+    assert label(["turkey", "northwest"]) == "[Turkey + Northwest]"
