@@ -94,6 +94,10 @@ def main() -> int:
     print(f"FA-KES title + first sentence: as written {counts(on, scores_of(clf, written)[:, topic], threshold)}"
           f"   the title again before the sentence {counts(on, scores_of(clf, again)[:, topic], threshold)}"
           f"   as parsed {counts(on, scores_of(clf, again_parsed)[:, topic], threshold)}")
+    for credit in ("Photo: AFP. ", "Photo: AFP "):
+        kept = [f"{title}\n{credit}{lead}" for title, lead in pairs]
+        print(f"  {credit!r} before the sentence: kept {counts(on, scores_of(clf, kept)[:, topic], threshold)}"
+              f"   dropped {counts(on, scores_of(clf, [as_parsed(text) for text in kept])[:, topic], threshold)}")
     report(f"FA-KES title + first sentence, {TOPIC} at {threshold}",
            [f"{title}\n{first_sentence(title, text)}" for _, title, text, _ in rows],
            np.array([on for *_, on in rows]), FAKES_TRAILERS)

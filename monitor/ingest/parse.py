@@ -38,7 +38,7 @@ from monitor.ingest.text import (
     item_url,
     plain_text,
 )
-from monitor.ingest.trailers import drop_trailers
+from monitor.ingest.trailers import drop_credit_before, drop_trailers
 from monitor.items import Item
 
 __all__ = ["canonical_url", "html_to_text", "item_id", "parse_feed"]
@@ -96,9 +96,9 @@ def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item
 
 def feed_text(title: str, text: str) -> str:
     """What an item keeps of its description: not the boilerplate at its end ("Read more",
-    Yoast's footer: trailers.py), nor a repeat of the title (a headline said twice reads
-    surer than once: text.beyond_title)."""
-    return beyond_title(title, drop_trailers(text))
+    Yoast's footer: trailers.py) or a photo's credit at its start, nor a repeat of the title
+    (a headline said twice reads surer than once: text.beyond_title)."""
+    return beyond_title(title, drop_credit_before(drop_trailers(text)))
 
 
 def _clean(value: str, is_html: bool, keep: int) -> str:

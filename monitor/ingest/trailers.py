@@ -13,6 +13,10 @@ also:" 0.48; "Photo: AFP" after FA-KES's title and first sentence took their rec
 from 0.797 to 0.730, "(Reuters)" to 0.757. For the near-duplicate check it is the outlet's
 signature, not the story.
 
+A photo's credit before the text ("Photo: AFP.", "Фото: Сергей Бобылев/ТАСС.") is dropped
+too (drop_credit_before): a short one that ends its sentence or line, or one that names an
+agency, which is where a credit the HTML joined to the story ends.
+
 Only a trailer at the very end is dropped, and a single word only where a sentence ended
 before it, so a sentence that merely ends in "подробнее" keeps its words. Each kind is looked
 for only in as much of the end as it can take, and only when a word of it is there: the
@@ -37,6 +41,7 @@ _TITLE = r"[^\n]{1,500}?"  # a post's title, after a prefix that says where it s
 _FIRST = r"(?:(?![.!?]\s)[^\n]){1,500}?"  # ...or, with none, from the last sentence's end
 _SITE = r"[^\n]{1,200}?"
 _CREDIT = r"(?:[^\s.!?]+[ \t]+){0,5}[^\s.!?]+"  # up to six words, no sentence's end among them
+_PHOTO = r"(?:photo|photograph|image|picture|fotoğraf|foto|фото|الصورة|صورة)(?:\s+credits?)?"
 
 # (regular expression, characters of the end it can take, words one of which it needs there,
 # in lower case)
@@ -49,8 +54,7 @@ _KINDS = (
     # a photo's credit (a name or two, an agency: six words at most, so that a caption or a
     # story that starts "Photo:" is not taken for one), or the agency's in brackets, as a
     # sentence of its own
-    (re.compile(rf"{_AFTER_SENTENCE}(?:photo|photograph|image|picture|fotoğraf|foto|фото|الصورة|صورة)"
-                rf"(?:\s+credits?)?\s*:\s*(?=[^\n]{{1,80}}{_END}){_CREDIT}{_END}"
+    (re.compile(rf"{_AFTER_SENTENCE}{_PHOTO}\s*:\s*(?=[^\n]{{1,80}}{_END}){_CREDIT}{_END}"
                 rf"|{_AFTER_SENTENCE}\([^()\n]{{1,30}}\){_END}",
                 re.IGNORECASE), 120, ("photo", "image", "picture", "foto", "фото", "صورة", ")")),
     # a link to another story: its headline is not this item's
@@ -71,6 +75,18 @@ _KINDS = (
 
 _REACH = max(reach for _, reach, _ in _KINDS) + 8
 
+# Agencies a photo is credited to, so that a credit the HTML joined to the story ("Photo: AFP
+# Turkish troops ...") ends where the agency's name does.
+_AGENCY = (r"afp|reuters|ap|aa|epa|dpa|getty\ images|anadolu(?:\ agency)?|xinhua|sputnik|tass|dha|iha|i̇ha"
+           r"|shutterstock|ria\ novosti|ria|sana|тасс|риа\ новости|риа|epa-efe|ар|رويترز|الأناضول|سانا"
+           r"|أ\ ف\ ب|فرانس\ برس")
+# A credit before the text: a short one that ends its sentence or line, or one that names an
+# agency, with a photographer before it ("Omar Haj Kadour / AFP") and agencies after it.
+_BEFORE = re.compile(rf"\A\s*\(?{_PHOTO}\s*:\s*(?:(?:[^\s.!?]+[ \t]+){{0,3}}[^\s.!?]+\s*\)?\s*(?:[.!][ \t]+|\n\s*)"
+                     rf"|(?:[^\n/:.]{{1,40}}/\s*)?(?:{_AGENCY})(?:\s*/\s*(?:{_AGENCY}))*(?!\w)\s*\)?"
+                     rf"\s*[.,;:|–—-]?\s+)", re.IGNORECASE)
+_BEFORE_WORDS = ("photo", "image", "picture", "foto", "фото", "صورة")
+
 
 def drop_trailers(text: str) -> str:
     """The text without the feed boilerplate at its end (a trailer after a trailer too)."""
@@ -87,3 +103,13 @@ def drop_trailers(text: str) -> str:
             return text
         text = text[:cut].rstrip()
     return text
+
+
+def drop_credit_before(text: str) -> str:
+    """The text without a photo's credit at its start. As a sentence of its own it makes a
+    passage of its own, as a trailer does ("Photo: AFP." before FA-KES's first sentence took
+    recall at 0.60 from 59 to 48 of 74); joined to the first sentence, 56."""
+    if not any(word in text[:20].lower() for word in _BEFORE_WORDS):
+        return text
+    found = _BEFORE.match(text)
+    return text[found.end():] if found is not None and found.end() < len(text) else text

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.ingest.parse import parse_feed
-from monitor.ingest.trailers import drop_trailers
+from monitor.ingest.trailers import drop_credit_before, drop_trailers
 from monitor.model.classify import Classifier
 from monitor.model.evaluate import scores_of
 
@@ -61,6 +61,29 @@ def test_only_an_end_is_ever_dropped(text: str) -> None:
     assert text.startswith(drop_trailers(text))
 
 
+@pytest.mark.parametrize("credit", [
+    "Photo: AFP. ", "Photo: AFP ", "(Photo: Reuters) ", "Photo: Omar Haj Kadour / AFP ",
+    "Photo credit: Getty Images/AFP - ", "Fotoğraf: AA\n", "Fotoğraf: İHA ", "Фото: EPA ",
+    "Фото: Сергей Бобылев/ТАСС. ", "الصورة: رويترز ", "Image: Russian jets over Idlib. ",
+])
+def test_a_photo_credit_before_the_text_is_dropped(credit: str) -> None:
+    assert drop_credit_before(credit + LEAD) == LEAD
+
+
+@pytest.mark.parametrize("prose", [
+    "Photo: Turkish troops fire on Syrian army positions near Saraqib",  # a caption, no credit
+    "Image: the Kremlin says talks with Ankara on Idlib will go on.",
+    "Photography exhibition opens in Ankara.", "Photo: AFP", LEAD, "Apple unveils a phone. Photo: AFP",
+])
+def test_a_text_that_starts_like_a_credit_is_kept(prose: str) -> None:
+    assert drop_credit_before(prose) == prose
+
+
+@given(st.lists(st.sampled_from(list("ab .!?\n/():") + ["photo", "Фото", "AFP", " reuters ", "Photo: "])).map("".join))
+def test_only_a_start_is_ever_dropped(text: str) -> None:
+    assert text.endswith(drop_credit_before(text))
+
+
 def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score() -> None:
     """An on-topic item from a feed whose descriptions end with a link to another story:
     that story's words made a passage of their own and took the score from 0.95 to 0.47."""
@@ -77,3 +100,12 @@ def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score() -> None:
              "as mediators press both sides"]
     as_parsed, with_link = scores_of(clf, texts)[:, topic]
     assert as_parsed >= 0.60 > with_link
+
+
+def test_a_feed_items_caption_credit_is_dropped_from_its_text() -> None:
+    body = ("<rss version='2.0'><channel><title>t</title><item><title>Turkey returns fire in Idlib"
+            "</title><link>https://news.example.org/3</link><description>&lt;figure&gt;&lt;img "
+            "src='a.jpg'/&gt;&lt;figcaption&gt;Photo: Omar Haj Kadour / AFP&lt;/figcaption&gt;"
+            f"&lt;/figure&gt;&lt;p&gt;{LEAD}&lt;/p&gt;</description></item></channel></rss>").encode()
+    (item,) = parse_feed(body, "application/rss+xml", "wire", datetime(2026, 11, 29, tzinfo=UTC))
+    assert item.text == LEAD
