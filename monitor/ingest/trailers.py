@@ -58,9 +58,9 @@ _KINDS = (
                 rf"|{_AFTER_SENTENCE}\([^()\n]{{1,30}}\){_END}",
                 re.IGNORECASE), 120, ("photo", "image", "picture", "foto", "фото", "صورة", ")")),
     # a link to another story: its headline is not this item's
-    (re.compile(r"(?:read\ also|also\ read|ilgili\ haber|читайте\ также|اقرأ\ أيضا|اقرأ\ أيضاً)"
+    (re.compile(r"(?:read\ also|also\ read|ilgili\ haber|читайте\ также|[اإأ]قر[أا]\ [أا]يض(?:اً|ًا|ا))"
                 rf"\s*:[^\n]{{0,300}}{_END}|{_AFTER_SENTENCE}related\s*:[^\n]{{0,300}}{_END}",
-                re.IGNORECASE), 340, ("also", "lgili haber", "также", "أيضا", "related")),
+                re.IGNORECASE), 340, ("also", "lgili haber", "также", "يض", "related")),
     # WordPress's "Continue reading <title> →", and the Yoast plugin's footer in English,
     # Russian, Arabic and Turkish (which starts with the title)
     (re.compile(rf"continue\ reading\ [^\n]{{1,300}}?\s*(?:»|›|→){_END}"
