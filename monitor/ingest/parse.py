@@ -38,7 +38,7 @@ from monitor.ingest.text import (
     item_url,
     plain_text,
 )
-from monitor.ingest.trailers import drop_credit_before, drop_trailers
+from monitor.ingest.trailers import drop_credit_before, drop_related_lines, drop_trailers
 from monitor.items import Item
 
 __all__ = ["canonical_url", "html_to_text", "item_id", "parse_feed"]
@@ -80,7 +80,7 @@ def parse_feed(
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
     title = _clean(raw.title, raw.title_html, ITEM_TITLE_CHARS)
-    text = feed_text(title, _clean(raw.body, raw.body_html, ITEM_TEXT_CHARS))
+    text = feed_text(title, _clean(raw.body, raw.body_html, ITEM_TEXT_CHARS, lines=True))
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))
@@ -95,17 +95,20 @@ def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item
 
 
 def feed_text(title: str, text: str) -> str:
-    """What an item keeps of its description: not the boilerplate at its end ("Read more",
-    Yoast's footer: trailers.py) or a photo's credit at its start, nor a repeat of the title
-    (a headline said twice reads surer than once: text.beyond_title)."""
-    return beyond_title(title, drop_credit_before(drop_trailers(text)))
+    """What an item keeps of its description (its paragraphs as lines): not the links to
+    other stories between them, the boilerplate at its end ("Read more", Yoast's footer:
+    trailers.py) or a photo's credit at its start, nor a repeat of the title (a headline
+    said twice reads surer than once: text.beyond_title). One line: the paragraphs joined."""
+    text = drop_credit_before(drop_trailers(drop_related_lines(text)))
+    return beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already
 
 
-def _clean(value: str, is_html: bool, keep: int) -> str:
-    """A title or body as plain text: read up to ITEM_HTML_CHARS (a cut tag or entity is
-    dropped by the lenient HTML parser), then cut to `keep` characters at a word's end."""
+def _clean(value: str, is_html: bool, keep: int, lines: bool = False) -> str:
+    """A title or body as plain text (a body's paragraphs as lines: feed_text joins them):
+    read up to ITEM_HTML_CHARS (a cut tag or entity is dropped by the lenient HTML parser),
+    then cut to `keep` characters at a word's end."""
     value = value[:ITEM_HTML_CHARS]
-    return cut_at_word(html_to_text(value) if is_html else plain_text(value), keep)
+    return cut_at_word(html_to_text(value, lines) if is_html else plain_text(value, lines), keep)
 
 
 def _scoped_guid(guid: str | None, source: str) -> str | None:

@@ -89,14 +89,22 @@ def cut_at_word(text: str, keep: int) -> str:
     return head if space and len(head) >= keep // 2 else text[:keep]
 
 
-def plain_text(text: str) -> str:
-    """A feed's plain-text value, clean and one-spaced."""
-    return collapse(clean_chars(text))
+def lines_of(text: str) -> str:
+    """Each line of `text` one-spaced, blank ones dropped."""
+    if "\n" not in text and "\r" not in text:
+        return collapse(text)  # a line (another line break, "\u2028", is read as a space)
+    return "\n".join(" ".join(words) for line in text.splitlines() if (words := line.split()))
 
 
-def html_to_text(html: str) -> str:
+def plain_text(text: str, lines: bool = False) -> str:
+    """A feed's plain-text value, clean and one-spaced (each line so, with `lines`)."""
+    return lines_of(clean_chars(text)) if lines else collapse(clean_chars(text))
+
+
+def html_to_text(html: str, lines: bool = False) -> str:
     """Plain text of an HTML fragment: no scripts or styles, entities decoded, one-spaced,
-    no control characters.
+    no control characters. With `lines`, each block element (paragraph, list item, caption,
+    line break) is a line of its own, so that a description's parts can be told apart.
 
     Input without markup or entities skips the parser: most titles are plain text.
     """
@@ -104,22 +112,23 @@ def html_to_text(html: str) -> str:
         return ""
     html = clean_chars(html)
     if "<" not in html and "&" not in html:
-        return collapse(html)
+        return lines_of(html) if lines else collapse(html)
     try:
         root = etree.fromstring(f"<div>{drop_bad_charrefs(html)}</div>", _HTML_PARSER)
     except (etree.ParserError, ValueError):  # empty after parsing, or a bad character
-        return plain_text(re.sub(r"<[^>]*>", " ", html))
+        return plain_text(re.sub(r"<[^>]*>", " ", html), lines)
     if root is None:
         return ""
     etree.strip_elements(root, *_INVISIBLE, with_tail=False)
-    # A block element ends a word: give it a leading and trailing space, then let libxml2
-    # serialise the text (much faster than walking the tree in Python).
+    # A block element ends a word: give it a leading and trailing space (or line break), then
+    # let libxml2 serialise the text (much faster than walking the tree in Python).
+    end = "\n" if lines else " "
     for el in root.iter(_BLOCKS):
-        el.text = " " + el.text if el.text else " "
-        el.tail = " " + el.tail if el.tail else " "
+        el.text = end + el.text if el.text else end
+        el.tail = end + el.tail if el.tail else end
     text = etree.tostring(root, method="text", encoding=str)
     # A character reference ("&#127;") can bring back a control character: clean again.
-    return plain_text(text) if "&#" in html else collapse(text)
+    return plain_text(text, lines) if "&#" in html else lines_of(text) if lines else collapse(text)
 
 
 # Words a description may add to the title it repeats and still say nothing more (Google

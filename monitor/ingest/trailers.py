@@ -113,3 +113,18 @@ def drop_credit_before(text: str) -> str:
         return text
     found = _BEFORE.match(text)
     return text[found.end():] if found is not None and found.end() < len(text) else text
+
+
+# A line that links to another story: "Read also: <its headline>", in the four languages.
+_RELATED = re.compile(r"\s*(?:read\ also|also\ read|see\ also|related|ilgili\ haber(?:ler)?"
+                      r"|читайте\ также|смотрите\ также|[اإأ]قر[أا]\ [أا]يض(?:اً|ًا|ا))\s*:", re.IGNORECASE)
+
+
+def drop_related_lines(text: str) -> str:
+    """The text without its lines that link to another story, wherever they stand: WordPress
+    sites put "Read also: …" between an article's paragraphs, and feeds that carry the
+    article (content:encoded) carry them too. On one line only the end can be told
+    (drop_trailers): what follows a link there may be the story's next paragraph."""
+    if "\n" not in text or ":" not in text:
+        return text
+    return "\n".join(line for line in text.split("\n") if _RELATED.match(line) is None)

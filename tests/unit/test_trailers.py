@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.ingest.parse import parse_feed
-from monitor.ingest.trailers import drop_credit_before, drop_trailers
+from monitor.ingest.trailers import drop_credit_before, drop_related_lines, drop_trailers
 from monitor.model.classify import Classifier
 from monitor.model.evaluate import scores_of
 
@@ -110,3 +110,35 @@ def test_a_feed_items_caption_credit_is_dropped_from_its_text() -> None:
             f"&lt;/figure&gt;&lt;p&gt;{LEAD}&lt;/p&gt;</description></item></channel></rss>").encode()
     (item,) = parse_feed(body, "application/rss+xml", "wire", datetime(2026, 11, 29, tzinfo=UTC))
     assert item.text == LEAD
+
+
+def test_a_link_to_another_story_between_paragraphs_is_dropped_and_the_story_after_it_kept() -> None:
+    """WordPress puts "Read also: <headline>" between an article's paragraphs; a feed that
+    carries the article (content:encoded) carries it too. Joined into one line, the link could
+    not be told from the paragraph after it: all of it went, or none."""
+    items = [
+        ("<p>Turkish artillery hit Syrian army positions near Saraqib.</p><p><strong>Read also: "
+         "<a href='x'>Gaza ceasefire talks resume in Cairo</a></strong></p><p>Ankara said two "
+         "soldiers were killed.</p>",
+         "Turkish artillery hit Syrian army positions near Saraqib. Ankara said two soldiers were killed."),
+        ("<p>قصفت المدفعية التركية مواقع للجيش السوري.</p><p>اقرأ أيضًا: <a>استئناف مفاوضات غزة</a></p>"
+         "<p>وقالت أنقرة إن جنديين قتلا.</p>",
+         "قصفت المدفعية التركية مواقع للجيش السوري. وقالت أنقرة إن جنديين قتلا."),
+        ("<p>Türk topçusu rejim mevzilerini vurdu.</p><p>İlgili Haber: Gazze'de ateşkes</p>"
+         "<p>İki asker şehit oldu.</p>", "Türk topçusu rejim mevzilerini vurdu. İki asker şehit oldu."),
+        ("<p>Турецкая артиллерия нанесла удар по позициям сирийской армии</p><p>Подробнее</p>",
+         "Турецкая артиллерия нанесла удар по позициям сирийской армии"),  # a paragraph is a sentence
+    ]
+    entries = "".join(f"<item><title>t{n}</title><link>https://news.example.org/{n}</link><content:encoded>"
+                      f"<![CDATA[{html}]]></content:encoded></item>" for n, (html, _) in enumerate(items))
+    body = ("<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel>"
+            f"<title>t</title>{entries}</channel></rss>").encode()
+    parsed = parse_feed(body, "application/rss+xml", "wire", datetime(2026, 11, 29, tzinfo=UTC))
+    assert [item.text for item in parsed] == [text for _, text in items]
+
+
+@given(st.lists(st.sampled_from(["a", " ", "\n", "Read also:", "related :", "b.", "اقرأ أيضًا:"])).map("".join))
+def test_only_whole_lines_are_dropped_between_paragraphs(text: str) -> None:
+    out = drop_related_lines(text)
+    lines = iter(text.split("\n"))  # what is kept is the text's lines, in order, or nothing
+    assert out == "" or all(line in lines for line in out.split("\n"))
