@@ -98,9 +98,7 @@ def main() -> int:
         kept = [f"{title}\n{credit}{lead}" for title, lead in pairs]
         print(f"  {credit!r} before the sentence: kept {counts(on, scores_of(clf, kept)[:, topic], threshold)}"
               f"   dropped {counts(on, scores_of(clf, [as_parsed(text) for text in kept])[:, topic], threshold)}")
-    report(f"FA-KES title + first sentence, {TOPIC} at {threshold}",
-           [f"{title}\n{first_sentence(title, text)}" for _, title, text, _ in rows],
-           np.array([on for *_, on in rows]), FAKES_TRAILERS)
+    report(f"FA-KES title + first sentence, {TOPIC} at {threshold}", written, on, FAKES_TRAILERS)
     items = [json.loads(line) for path in sorted((ROOT / "models").glob("heldout_feeds*.jsonl"))
              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     for lang, trailers in FEED_TRAILERS.items():

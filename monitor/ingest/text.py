@@ -93,7 +93,7 @@ def lines_of(text: str) -> str:
     """Each line of `text` one-spaced, blank ones dropped."""
     if "\n" not in text and "\r" not in text:
         return collapse(text)  # a line (another line break, "\u2028", is read as a space)
-    return "\n".join(" ".join(words) for line in text.splitlines() if (words := line.split()))
+    return "\n".join(" ".join(parts) for line in text.splitlines() if (parts := line.split()))
 
 
 def plain_text(text: str, lines: bool = False) -> str:
@@ -127,8 +127,9 @@ def html_to_text(html: str, lines: bool = False) -> str:
         el.text = end + el.text if el.text else end
         el.tail = end + el.tail if el.tail else end
     text = etree.tostring(root, method="text", encoding=str)
-    # A character reference ("&#127;") can bring back a control character: clean again.
-    return plain_text(text, lines) if "&#" in html else lines_of(text) if lines else collapse(text)
+    if "&#" in html:  # a character reference ("&#127;") can bring back a control character
+        text = clean_chars(text)
+    return lines_of(text) if lines else collapse(text)
 
 
 # Words a description may add to the title it repeats and still say nothing more (Google

@@ -40,8 +40,17 @@ _END = r"\s*[.!]?\s*\Z"
 _TITLE = r"[^\n]{1,500}?"  # a post's title, after a prefix that says where it starts
 _FIRST = r"(?:(?![.!?]\s)[^\n]){1,500}?"  # ...or, with none, from the last sentence's end
 _SITE = r"[^\n]{1,200}?"
-_CREDIT = r"(?:[^\s.!?]+[ \t]+){0,5}[^\s.!?]+"  # up to six words, no sentence's end among them
+
+
+def _words(most: int) -> str:
+    """Up to `most` words, no sentence's end among them: a credit's shape."""
+    return rf"(?:[^\s.!?]+[ \t]+){{0,{most - 1}}}[^\s.!?]+"
+
+
 _PHOTO = r"(?:photo|photograph|image|picture|fotoğraf|foto|фото|الصورة|صورة)(?:\s+credits?)?"
+_PHOTO_WORDS = ("photo", "image", "picture", "foto", "фото", "صورة")  # in lower case, within _PHOTO
+# "Read also", in the four languages: a link to another story
+_ALSO = r"read\ also|also\ read|ilgili\ haber|читайте\ также|[اإأ]قر[أا]\ [أا]يض(?:اً|ًا|ا)"
 
 # (regular expression, characters of the end it can take, words one of which it needs there,
 # in lower case)
@@ -54,12 +63,11 @@ _KINDS = (
     # a photo's credit (a name or two, an agency: six words at most, so that a caption or a
     # story that starts "Photo:" is not taken for one), or the agency's in brackets, as a
     # sentence of its own
-    (re.compile(rf"{_AFTER_SENTENCE}{_PHOTO}\s*:\s*(?=[^\n]{{1,80}}{_END}){_CREDIT}{_END}"
+    (re.compile(rf"{_AFTER_SENTENCE}{_PHOTO}\s*:\s*(?=[^\n]{{1,80}}{_END}){_words(6)}{_END}"
                 rf"|{_AFTER_SENTENCE}\([^()\n]{{1,30}}\){_END}",
-                re.IGNORECASE), 120, ("photo", "image", "picture", "foto", "фото", "صورة", ")")),
+                re.IGNORECASE), 120, (*_PHOTO_WORDS, ")")),
     # a link to another story: its headline is not this item's
-    (re.compile(r"(?:read\ also|also\ read|ilgili\ haber|читайте\ также|[اإأ]قر[أا]\ [أا]يض(?:اً|ًا|ا))"
-                rf"\s*:[^\n]{{0,300}}{_END}|{_AFTER_SENTENCE}related\s*:[^\n]{{0,300}}{_END}",
+    (re.compile(rf"(?:{_ALSO})\s*:[^\n]{{0,300}}{_END}|{_AFTER_SENTENCE}related\s*:[^\n]{{0,300}}{_END}",
                 re.IGNORECASE), 340, ("also", "lgili haber", "также", "يض", "related")),
     # WordPress's "Continue reading <title> →", and the Yoast plugin's footer in English,
     # Russian, Arabic and Turkish (which starts with the title)
@@ -82,10 +90,9 @@ _AGENCY = (r"afp|reuters|ap|aa|epa|dpa|getty\ images|anadolu(?:\ agency)?|xinhua
            r"|أ\ ف\ ب|فرانس\ برس")
 # A credit before the text: a short one that ends its sentence or line, or one that names an
 # agency, with a photographer before it ("Omar Haj Kadour / AFP") and agencies after it.
-_BEFORE = re.compile(rf"\A\s*\(?{_PHOTO}\s*:\s*(?:(?:[^\s.!?]+[ \t]+){{0,3}}[^\s.!?]+\s*\)?\s*(?:[.!][ \t]+|\n\s*)"
+_BEFORE = re.compile(rf"\A\s*\(?{_PHOTO}\s*:\s*(?:{_words(4)}\s*\)?\s*(?:[.!][ \t]+|\n\s*)"
                      rf"|(?:[^\n/:.]{{1,40}}/\s*)?(?:{_AGENCY})(?:\s*/\s*(?:{_AGENCY}))*(?!\w)\s*\)?"
                      rf"\s*[.,;:|–—-]?\s+)", re.IGNORECASE)
-_BEFORE_WORDS = ("photo", "image", "picture", "foto", "фото", "صورة")
 
 
 def drop_trailers(text: str) -> str:
@@ -109,15 +116,14 @@ def drop_credit_before(text: str) -> str:
     """The text without a photo's credit at its start. As a sentence of its own it makes a
     passage of its own, as a trailer does ("Photo: AFP." before FA-KES's first sentence took
     recall at 0.60 from 59 to 48 of 74); joined to the first sentence, 56."""
-    if not any(word in text[:20].lower() for word in _BEFORE_WORDS):
+    if not any(word in text[:20].lower() for word in _PHOTO_WORDS):
         return text
     found = _BEFORE.match(text)
     return text[found.end():] if found is not None and found.end() < len(text) else text
 
 
 # A line that links to another story: "Read also: <its headline>", in the four languages.
-_RELATED = re.compile(r"\s*(?:read\ also|also\ read|see\ also|related|ilgili\ haber(?:ler)?"
-                      r"|читайте\ также|смотрите\ также|[اإأ]قر[أا]\ [أا]يض(?:اً|ًا|ا))\s*:", re.IGNORECASE)
+_RELATED = re.compile(rf"\s*(?:{_ALSO}|ilgili\ haberler|see\ also|related|смотрите\ также)\s*:", re.IGNORECASE)
 
 
 def drop_related_lines(text: str) -> str:

@@ -62,8 +62,8 @@ class Classifier:
         # the concepts they stand for are named together, as one term (see _terms)
         self._readable = np.fromiter((MARK not in name for name in features.names[:n_word]),
                                      dtype=bool, count=n_word)
-        self._named = {j: named for j, name in enumerate(features.names[:n_word])
-                       if MARK in name and (named := named_in(name))}
+        self._named = {int(j): named for j in np.flatnonzero(~self._readable)
+                       if (named := named_in(features.names[j]))}
         self.intercept = intercept  # (topics,)
         self.calib = calib  # (topics, 2 or 4): see calibrated
         self.metadata = metadata
