@@ -19,6 +19,9 @@ heldout_feeds2.jsonl, heldout_feeds3.jsonl and heldout_feeds4.jsonl the same way
 items (headline + description) of 24 other stories each, worded as each language's outlets
 word them. And
 models/heldout_articles.jsonl: whole Turkish, Russian and Arabic articles, turkey_russia_syria.
+And models/heldout_quake.jsonl: feed items of the months after the 2023 earthquake in four
+languages, quake news naming Russia, Turkey and Syria (off topic) and escalations of the
+same months that mention the quake (on topic).
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -144,6 +147,7 @@ def main() -> int:
     ap.add_argument("--parallel", type=Path, default=ROOT / "models" / "heldout_parallel.jsonl")
     ap.add_argument("--topics", type=Path, default=ROOT / "models" / "heldout_topics.jsonl")
     ap.add_argument("--articles", type=Path, default=ROOT / "models" / "heldout_articles.jsonl")
+    ap.add_argument("--quake", type=Path, default=ROOT / "models" / "heldout_quake.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -179,6 +183,14 @@ def main() -> int:
     print(f"\nwhole articles written for the project ({args.articles.name}: 4 on topic and 4 "
           "look-alikes a language, each in its outlets' voice; reported, no target)")
     table(scored(articles, clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]}, judged=False)
+    # Feed items of the 2023 earthquake's months, written by a hand that read only topics.md
+    # and the format of heldout_feeds4.jsonl, before the quake kinds (models/fragments/zt_*.txt)
+    # were measured: the look-alikes name Russia's rescuers and aid with Turkey and Syria.
+    quake = jsonl(args.quake)
+    print(f"\nfeed items of the 2023 earthquake's months ({args.quake.name}: 12 look-alikes on "
+          "the quake and 8 on-topic items a language; reported, no target)")
+    table(scored(quake, clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]}, judged=False,
+          langs=("en", *LANGS))
     every = jsonl(args.topics)
     print(f"\nthe same stories in four languages, every topic ({args.topics.name}: headlines and "
           "leads of the other three topics and their look-alikes; reported, no target)")
