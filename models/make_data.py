@@ -38,8 +38,10 @@ class Kind:
     body: tuple[int, int] = (8, 16)  # sentences of its own in a long article
     sharedn: tuple[int, int] = (2, 8)  # sentences from the shared pool
     passing: tuple[int, int] = (0, 1)  # passing mentions (its "passing" part) per article
-    # "no": its documents train the model but not the calibration (train.py, fit_topic), for a
-    # kind whose fold would hold out a language never seen. No kind uses it since 2026-11-29.
+    # "no": its documents train the weights but not the calibration (train.py, fit_topic): the
+    # earthquake look-alikes (zt_*_neg_quake), written to teach one confusion, not to change
+    # how often a feed's text is on topic; in the sigmoid's fit they moved every English
+    # score down (MODEL_CARD.md, "The 2023 earthquake").
     calibrate: str = ""
     parts: dict[str, list[str]] = field(default_factory=dict)
 

@@ -151,6 +151,32 @@ def test_headlines_alone_reach_the_shipped_threshold_only_when_on_topic(model: C
     assert all(s < threshold for s in scores[len(HEADLINES_ON):]), scores
 
 
+# The 2023 earthquake's news names Turkey, Russia (its rescuers, its condolences) and Syria
+# together, about the disaster: off topic by models/topics.md. Strikes on the quake zone and
+# talks held in its shadow stay on topic. Written for this test, none in the training data;
+# the model before the quake kinds (models/fragments/zt_*.txt) scored the off-topic four
+# 0.86, 0.98, 0.95 and 0.89. Turkish headlines of the kind still reach the threshold
+# (MODEL_CARD.md, "The 2023 earthquake").
+QUAKE_OFF = ["Putin offers Erdogan help after earthquake kills thousands in Turkey and Syria",
+             "Earthquake death toll in Turkey and Syria passes 20,000 as Russian teams join search",
+             "Путин выразил соболезнования Эрдогану и Асаду в связи с землетрясением",
+             "Число погибших при землетрясении в Турции и Сирии превысило 20 тысяч, российские "
+             "спасатели продолжают поиски"]
+QUAKE_ON = ["Russian jets strike quake-hit Idlib villages as rescuers dig through rubble",
+            "Deprem bölgesindeki İdlib'de Rus uçakları sivilleri vurdu, Ankara Moskova'yı uyardı",
+            "Российская авиация нанесла удары по Идлибу, пострадавшему от землетрясения; Анкара "
+            "выразила протест",
+            "طائرات روسية تقصف قرى منكوبة بالزلزال في ريف إدلب وأنقرة تحتج"]
+
+
+def test_earthquake_news_naming_the_three_is_not_an_escalation(model: Classifier) -> None:
+    shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
+    threshold = shipped["topics"]["turkey_russia_syria"]["threshold"]
+    scores = [s["turkey_russia_syria"].score for s in model.score(QUAKE_ON + QUAKE_OFF)]
+    assert all(s >= threshold for s in scores[:len(QUAKE_ON)]), scores
+    assert all(s < threshold for s in scores[len(QUAKE_ON):]), scores
+
+
 def test_concept_lexicon_travels_in_the_model(model: Classifier) -> None:
     """Scoring tags concepts from the lexicon stored in the model file, not from
     models/concepts.toml: the same file scores the same wherever it is copied."""

@@ -62,6 +62,23 @@ def test_the_shipped_lexicon_names_the_syrian_regimes_air_force_not_every_regime
         assert "damascus" not in tagger.concepts(normalise(text)), text
 
 
+def test_the_shipped_lexicon_tags_an_earthquake_in_four_languages_and_not_its_look_alikes() -> None:
+    """The 2023 quake's news names Russia's rescuers with Turkey and Syria: its own token,
+    in every language's forms (Turkish suffixes, Russian cases, Arabic clitics), lets the
+    model weigh it. Words that only start alike are not it."""
+    tagger = Tagger(read_lexicon(ROOT / "models" / "concepts.toml"))
+    for text in ("Russian rescuers arrive in Turkey and Syria after deadly earthquake",
+                 "Quake toll passes 40,000 as aftershocks rattle Hatay",
+                 "Depremde hayatını kaybedenlerin sayısı arttı", "Depremzedeler için konteyner kent",
+                 "Российские спасатели работают в Турции после землетрясения",
+                 "Число жертв землетрясения в Сирии выросло",
+                 "وصول فرق إنقاذ روسية إلى سوريا بعد الزلزال", "هزة أرضية تضرب ريف اللاذقية"):
+        assert "quake" in tagger.concepts(normalise(text)), text
+    for text in ("Russian jets strike Idlib as civilians flee", "Zelzele not a word here",
+                 "Turkish artillery shakes regime positions"):
+        assert "quake" not in tagger.concepts(normalise(text)), text
+
+
 def test_concept_tokens_get_no_character_ngrams() -> None:
     """Concept tokens are words of the word block: their letters must not add character
     n-grams that real words share ("_c_russia" holds "russ")."""
