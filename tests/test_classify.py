@@ -177,6 +177,28 @@ def test_earthquake_news_naming_the_three_is_not_an_escalation(model: Classifier
     assert all(s < threshold for s in scores[len(QUAKE_ON):]), scores
 
 
+# Syrian fighters in Turkey's and Russia's other wars (Libya, Karabakh: off topic by
+# topics.md) name the three actors as an escalation does; talks on Syria that take Libya
+# along stay on topic. Written for this test, none in the training data; the model before
+# the kinds of models/fragments/zv_*.txt scored the off-topic four 0.92, 0.96, 0.98, 0.98.
+ABROAD_OFF = ["Russia says Turkey sent Syrian mercenaries to fight in Nagorno-Karabakh",
+              "Turkey sends Syrian fighters to Libya as Russia's Wagner backs Haftar",
+              "Moskova, Ankara'yı Suriyeli savaşçıları Libya'ya taşımakla suçladı",
+              "Москва обвинила Анкару в отправке сирийских наемников в Ливию"]
+ABROAD_ON = ["Erdogan, Putin discuss Idlib ceasefire and Libya in phone call",
+             "Turkey and Russia, at odds in Libya, agree joint patrols on Syria's M4 highway",
+             "Erdoğan ile Putin telefonda Suriye ve Libya'yı görüştü",
+             "Российско-турецкие консультации в Анкаре: Идлиб и Ливия"]
+
+
+def test_syrian_fighters_on_other_fronts_are_not_an_escalation(model: Classifier) -> None:
+    shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
+    threshold = shipped["topics"]["turkey_russia_syria"]["threshold"]
+    scores = [s["turkey_russia_syria"].score for s in model.score(ABROAD_ON + ABROAD_OFF)]
+    assert all(s >= threshold for s in scores[:len(ABROAD_ON)]), scores
+    assert all(s < threshold for s in scores[len(ABROAD_ON):]), scores
+
+
 def test_concept_lexicon_travels_in_the_model(model: Classifier) -> None:
     """Scoring tags concepts from the lexicon stored in the model file, not from
     models/concepts.toml: the same file scores the same wherever it is copied."""

@@ -79,6 +79,21 @@ def test_the_shipped_lexicon_tags_an_earthquake_in_four_languages_and_not_its_lo
         assert "quake" not in tagger.concepts(normalise(text)), text
 
 
+def test_the_shipped_lexicon_tags_turkeys_and_russias_other_wars() -> None:
+    """Syrian fighters sent to Libya or Karabakh make a story of the three actors about another
+    front: its own token in every language's forms; Syria's own places are not it."""
+    tagger = Tagger(read_lexicon(ROOT / "models" / "concepts.toml"))
+    for text in ("Russia says Turkey sent Syrian mercenaries to Nagorno-Karabakh",
+                 "Wagner backs Haftar in Libya", "Türkiye Suriyeli savaşçıları Libya'ya gönderdi",
+                 "Karabağ'da ateşkes", "Москва обвинила Анкару в отправке наемников в Ливию",
+                 "Лавров: боевики в Карабахе", "موسكو تتهم أنقرة بإرسال مقاتلين إلى ليبيا",
+                 "مرتزقة سوريون في قره باغ"):
+        assert "abroad" in tagger.concepts(normalise(text)), text
+    for text in ("Russian jets strike Idlib", "Rus uçakları Halep'i vurdu", "Удары по Идлибу",
+                 "قصف على إدلب"):
+        assert "abroad" not in tagger.concepts(normalise(text)), text
+
+
 def test_concept_tokens_get_no_character_ngrams() -> None:
     """Concept tokens are words of the word block: their letters must not add character
     n-grams that real words share ("_c_russia" holds "russ")."""
