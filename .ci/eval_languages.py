@@ -23,7 +23,9 @@ And models/heldout_quake.jsonl: feed items of the months after the 2023 earthqua
 languages, quake news naming Russia, Turkey and Syria (off topic) and escalations of the
 same months that mention the quake (on topic); models/heldout_abroad.jsonl: Syrian fighters
 sent to Libya, Karabakh, Ukraine and Africa (off topic) and Turkish-backed factions, Russian
-strikes on them and Russian-Turkish talks on Syria and Libya together (on topic).
+strikes on them and Russian-Turkish talks on Syria and Libya together (on topic);
+models/heldout_talks.jsonl: bare headlines of the Astana and Sochi rounds on Syria (on topic)
+and of other news from Astana and Sochi.
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -151,6 +153,7 @@ def main() -> int:
     ap.add_argument("--articles", type=Path, default=ROOT / "models" / "heldout_articles.jsonl")
     ap.add_argument("--quake", type=Path, default=ROOT / "models" / "heldout_quake.jsonl")
     ap.add_argument("--abroad", type=Path, default=ROOT / "models" / "heldout_abroad.jsonl")
+    ap.add_argument("--talks", type=Path, default=ROOT / "models" / "heldout_talks.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -192,11 +195,15 @@ def main() -> int:
     # Then Syrian fighters in Libya, Karabakh, Ukraine and Africa (heldout_abroad.jsonl, a01-a64
     # by a hand that read only topics.md and heldout_quake.jsonl's format, before the kinds of
     # models/fragments/zv_*.txt were measured; a65-a80, Russian-Turkish talks on Syria and
-    # Libya together, on topic, written before the kinds of zw_xx.txt).
+    # Libya together, on topic, written before the kinds of zw_xx.txt). Then bare headlines of
+    # the Astana and Sochi rounds on Syria, and of other news from Astana and Sochi
+    # (heldout_talks.jsonl, written before the kinds of models/fragments/zy_xx.txt were read).
     for path, what in ((args.quake, "the 2023 earthquake's months: 12 look-alikes on the quake "
                                     "and 8 on-topic items a language"),
                        (args.abroad, "Syrian fighters in Turkey's and Russia's other wars: 10 "
-                                     "look-alikes and 10 on-topic items a language")):
+                                     "look-alikes and 10 on-topic items a language"),
+                       (args.talks, "the Astana and Sochi rounds on Syria, headlines alone: 6 "
+                                    "on-topic and 4 other news from Astana and Sochi a language")):
         print(f"\nfeed items of {what} ({path.name}; reported, no target)")
         table(scored(jsonl(path), clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]},
               judged=False, langs=("en", *LANGS))
