@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def test_only_a_start_is_ever_dropped(text: str) -> None:
 
 def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score() -> None:
     """An on-topic item from a feed whose descriptions end with a link to another story:
-    that story's words made a passage of their own and took the score from 0.95 to 0.47."""
+    that story's words made a passage of their own and took the score from 0.95 to 0.47
+    (model fbb4e1376338; 0.97 to 0.60 with a50d3fd48e46)."""
     body = (b"<rss version='2.0'><channel><title>t</title><item><title>Turkey sends reinforcements "
             b"to Idlib</title><link>https://news.example.org/1</link><description>&lt;p&gt;Convoys "
             b"crossed the border overnight as Syrian troops advanced.&lt;/p&gt;&lt;p&gt;&lt;a "
@@ -100,7 +102,9 @@ def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score() -> None:
     texts = [item.document, item.document + " Read also: Gaza ceasefire talks resume in Cairo "
              "as mediators press both sides"]
     as_parsed, with_link = scores_of(clf, texts)[:, topic]
-    assert as_parsed >= 0.60 > with_link
+    shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
+    assert as_parsed >= shipped["topics"]["turkey_russia_syria"]["threshold"]
+    assert as_parsed - with_link > 0.2
 
 
 def test_a_feed_items_caption_credit_is_dropped_from_its_text() -> None:
