@@ -40,9 +40,9 @@ class Kind:
     passing: tuple[int, int] = (0, 1)  # passing mentions (its "passing" part) per article
     # "no": its documents train the weights but not the calibration (train.py, fit_topic): the
     # earthquake look-alikes (zt_*_neg_quake) and the Syrian fighters abroad (zv_*_neg_abroad),
-    # written to teach one confusion each, not to change
-    # how often a feed's text is on topic; in the sigmoid's fit they moved every English
-    # score down (MODEL_CARD.md, "The 2023 earthquake").
+    # written to teach one confusion each, not to change how often a feed's text is on topic;
+    # in the sigmoid's fit they moved every English score down (MODEL_CARD.md, "The 2023
+    # earthquake").
     calibrate: str = ""
     parts: dict[str, list[str]] = field(default_factory=dict)
 

@@ -141,16 +141,6 @@ HEADLINES_OFF = ["Putin and Erdogan open TurkStream gas pipeline",
                  "Syrian government barrel bombs kill 12 in Daraa"]
 
 
-def test_headlines_alone_reach_the_shipped_threshold_only_when_on_topic(model: Classifier) -> None:
-    """A bare headline naming the topic's actors is judged on topic at the threshold
-    settings.toml ships; Turkey-Russia or Syria headlines of the off-topic kinds are not."""
-    shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
-    threshold = shipped["topics"]["turkey_russia_syria"]["threshold"]
-    scores = [s["turkey_russia_syria"].score for s in model.score(HEADLINES_ON + HEADLINES_OFF)]
-    assert all(s >= threshold for s in scores[:len(HEADLINES_ON)]), scores
-    assert all(s < threshold for s in scores[len(HEADLINES_ON):]), scores
-
-
 # The 2023 earthquake's news names Turkey, Russia (its rescuers, its condolences) and Syria
 # together, about the disaster: off topic by models/topics.md. Strikes on the quake zone and
 # talks held in its shadow stay on topic. Written for this test, none in the training data;
@@ -169,14 +159,6 @@ QUAKE_ON = ["Russian jets strike quake-hit Idlib villages as rescuers dig throug
             "طائرات روسية تقصف قرى منكوبة بالزلزال في ريف إدلب وأنقرة تحتج"]
 
 
-def test_earthquake_news_naming_the_three_is_not_an_escalation(model: Classifier) -> None:
-    shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
-    threshold = shipped["topics"]["turkey_russia_syria"]["threshold"]
-    scores = [s["turkey_russia_syria"].score for s in model.score(QUAKE_ON + QUAKE_OFF)]
-    assert all(s >= threshold for s in scores[:len(QUAKE_ON)]), scores
-    assert all(s < threshold for s in scores[len(QUAKE_ON):]), scores
-
-
 # Syrian fighters in Turkey's and Russia's other wars (Libya, Karabakh: off topic by
 # topics.md) name the three actors as an escalation does; talks on Syria that take Libya
 # along stay on topic. Written for this test, none in the training data; the model before
@@ -191,14 +173,6 @@ ABROAD_ON = ["Erdogan, Putin discuss Idlib ceasefire and Libya in phone call",
              "Российско-турецкие консультации в Анкаре: Идлиб и Ливия"]
 
 
-def test_syrian_fighters_on_other_fronts_are_not_an_escalation(model: Classifier) -> None:
-    shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
-    threshold = shipped["topics"]["turkey_russia_syria"]["threshold"]
-    scores = [s["turkey_russia_syria"].score for s in model.score(ABROAD_ON + ABROAD_OFF)]
-    assert all(s >= threshold for s in scores[:len(ABROAD_ON)]), scores
-    assert all(s < threshold for s in scores[len(ABROAD_ON):]), scores
-
-
 # Headlines of the Astana rounds on Syria name no actor; Astana and Sochi are also a capital
 # and a resort with news of their own. Written for this test, none in the training data; the
 # model before the kinds of models/fragments/zy_xx.txt scored the on-topic three 0.07, 0.18
@@ -210,12 +184,19 @@ ROUNDS_OFF = ["Astana hosts Central Asia summit with China's Xi", "Сочи пр
               "Astana'da Türk Devletleri Teşkilatı toplantısı yapıldı"]
 
 
-def test_a_round_of_the_astana_talks_on_syria_is_on_topic_without_its_actors(model: Classifier) -> None:
+@pytest.mark.parametrize(("on", "off"), [(HEADLINES_ON, HEADLINES_OFF), (QUAKE_ON, QUAKE_OFF),
+                                          (ABROAD_ON, ABROAD_OFF), (ROUNDS_ON, ROUNDS_OFF)],
+                         ids=["headlines", "earthquake", "fighters-abroad", "astana-rounds"])
+def test_short_items_reach_the_shipped_threshold_only_when_on_topic(
+        model: Classifier, on: list[str], off: list[str]) -> None:
+    """A bare headline naming the topic's actors, a strike in the quake zone, talks on Syria
+    that take Libya along and a round of the Astana talks are judged on topic at the threshold
+    settings.toml ships; their look-alikes of the lists above are not."""
     shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
     threshold = shipped["topics"]["turkey_russia_syria"]["threshold"]
-    scores = [s["turkey_russia_syria"].score for s in model.score(ROUNDS_ON + ROUNDS_OFF)]
-    assert all(s >= threshold for s in scores[:len(ROUNDS_ON)]), scores
-    assert all(s < threshold for s in scores[len(ROUNDS_ON):]), scores
+    scores = [s["turkey_russia_syria"].score for s in model.score(on + off)]
+    assert all(s >= threshold for s in scores[:len(on)]), scores
+    assert all(s < threshold for s in scores[len(on):]), scores
 
 
 def test_concept_lexicon_travels_in_the_model(model: Classifier) -> None:

@@ -193,8 +193,8 @@ def fit_topic(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.nd
     turkey_russia_syria kinds per language every document fits it, and fitted out they let
     the English scale drift (first-sentence recall 0.784 -> 0.730; MODEL_CARD.md). Since
     then the earthquake and Libya/Karabakh look-alikes train the weights only: the quake's 432
-    hard negatives in the fit
-    took FA-KES first-sentence recall at 0.60 from 57 to 55 of 74 (MODEL_CARD.md)."""
+    hard negatives in the fit took FA-KES first-sentence recall at 0.60 from 57 to 55 of 74
+    (MODEL_CARD.md)."""
     held_out = oof_margins(xd, xp, starts, y, groups, folds, c, weight, langs)
     fit = (np.ones(len(y), dtype=bool) if calibrate is None else calibrate) & (weight is None or weight > 0)
     runs = len(held_out)  # every shuffle's margins fit the one sigmoid
