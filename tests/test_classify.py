@@ -184,14 +184,29 @@ ROUNDS_OFF = ["Astana hosts Central Asia summit with China's Xi", "Сочи пр
               "Astana'da Türk Devletleri Teşkilatı toplantısı yapıldı"]
 
 
+# Since Assad's fall, Russia's bases and Turkey's and Russia's dealings with the new Damascus
+# are the topic's (topics.md); the new Syria's own news, and its trade, are not. Written for
+# this test, none in the training data; the model before the kinds of
+# models/fragments/zz_*.txt scored the on-topic four 0.34, 0.17, 0.07 and 0.19.
+AFTER_ON = ["Russian warships leave Tartus as Damascus reviews naval base lease",
+            "Şara, Ankara'da Erdoğan ile savunma işbirliğini görüştü",
+            "Российские военные корабли покидают Тартус", "سفن حربية روسية تغادر ميناء طرطوس"]
+AFTER_OFF = ["Syria's new government sets date for parliamentary vote",
+             "Israeli drone strike kills two in Quneitra countryside",
+             "Россия поставит в Сирию крупную партию пшеницы", "Suriye'de yeni banknotlar tedavüle girdi",
+             "السوريون العائدون من لبنان يتجاوزون نصف مليون"]
+
+
 @pytest.mark.parametrize(("on", "off"), [(HEADLINES_ON, HEADLINES_OFF), (QUAKE_ON, QUAKE_OFF),
-                                          (ABROAD_ON, ABROAD_OFF), (ROUNDS_ON, ROUNDS_OFF)],
-                         ids=["headlines", "earthquake", "fighters-abroad", "astana-rounds"])
+                                          (ABROAD_ON, ABROAD_OFF), (ROUNDS_ON, ROUNDS_OFF),
+                                          (AFTER_ON, AFTER_OFF)],
+                         ids=["headlines", "earthquake", "fighters-abroad", "astana-rounds", "after-assad"])
 def test_short_items_reach_the_shipped_threshold_only_when_on_topic(
         model: Classifier, on: list[str], off: list[str]) -> None:
     """A bare headline naming the topic's actors, a strike in the quake zone, talks on Syria
-    that take Libya along and a round of the Astana talks are judged on topic at the threshold
-    settings.toml ships; their look-alikes of the lists above are not."""
+    that take Libya along, a round of the Astana talks and Russia's and Turkey's dealings with
+    Syria after Assad are judged on topic at the threshold settings.toml ships; their
+    look-alikes of the lists above are not."""
     shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
     threshold = shipped["topics"]["turkey_russia_syria"]["threshold"]
     scores = [s["turkey_russia_syria"].score for s in model.score(on + off)]

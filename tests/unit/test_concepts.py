@@ -78,6 +78,10 @@ SHIPPED_CASES = [
       "Лавров: боевики в Карабахе", "موسكو تتهم أنقرة بإرسال مقاتلين إلى ليبيا",
       "مرتزقة سوريون في قره باغ"),
      ("Russian jets strike Idlib", "Rus uçakları Halep'i vurdu", "Удары по Идлибу", "قصف على إدلب")),
+    ("northwest",  # Russia's naval base at Tartus, as its air base at Hmeimim
+     ("Russia pulls warships out of Tartus", "Rus gemileri Tartus'tan ayrıldı",
+      "Корабли ВМФ России покинули Тартус", "سفن روسية تغادر ميناء طرطوس"),
+     ("Russian warships sail through the Bosporus", "Деньги на счету")),
 ]
 
 
