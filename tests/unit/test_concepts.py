@@ -82,6 +82,12 @@ SHIPPED_CASES = [
      ("Russia pulls warships out of Tartus", "Rus gemileri Tartus'tan ayrıldı",
       "Корабли ВМФ России покинули Тартус", "سفن روسية تغادر ميناء طرطوس"),
      ("Russian warships sail through the Bosporus", "Деньги на счету")),
+    ("newgov",  # the government in Damascus since Assad's fall, by its leaders' names
+     ("Sharaa meets Erdogan in Ankara", "Suriye Cumhurbaşkanı Ahmed Şara Moskova'da",
+      "Şeybani Lavrov ile görüştü", "Шараа и Путин провели переговоры",
+      "الشرع يستقبل وفداً روسياً", "أبو قصرة في أنقرة"),
+     ("Turkish court sentences Sara for fraud", "Sarayda resepsiyon verildi",
+      "Шар упал с крыши")),
 ]
 
 
