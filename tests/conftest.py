@@ -24,6 +24,8 @@ from hypothesis import settings as hypothesis_settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from monitor import settings
+
 # Property tests share a loaded 2-core machine with the end-to-end tests (and with xdist's
 # other workers): a slow example is not a failing one, so no per-example deadline.
 hypothesis_settings.register_profile("monitor", deadline=None)
@@ -31,6 +33,13 @@ hypothesis_settings.load_profile("monitor")
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "topics.skops"
+
+
+@pytest.fixture(scope="session")
+def shipped_threshold() -> float:
+    """turkey_russia_syria's threshold in the shipped settings.toml, read as the monitor reads
+    it: tests of the shipped model judge at the threshold its users get."""
+    return settings.load(ROOT / "settings.toml", channels=False).settings.topics["turkey_russia_syria"].threshold
 
 
 # How often a test HTTP server's serve_forever() checks for shutdown(): the default 0.5 s is

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,7 +85,7 @@ def test_only_a_start_is_ever_dropped(text: str) -> None:
     assert text.endswith(drop_credit_before(text))
 
 
-def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score() -> None:
+def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score(shipped_threshold: float) -> None:
     """An on-topic item from a feed whose descriptions end with a link to another story:
     that story's words made a passage of their own and took the score from 0.95 to 0.47
     (model fbb4e1376338; 0.97 to 0.60 with a50d3fd48e46, 0.96 to 0.55 with a041d724fcfe and 02efbb21ea03)."""
@@ -102,8 +101,7 @@ def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score() -> None:
     texts = [item.document, item.document + " Read also: Gaza ceasefire talks resume in Cairo "
              "as mediators press both sides"]
     as_parsed, with_link = scores_of(clf, texts)[:, topic]
-    shipped = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
-    assert as_parsed >= shipped["topics"]["turkey_russia_syria"]["threshold"]
+    assert as_parsed >= shipped_threshold
     assert as_parsed - with_link > 0.2
 
 
