@@ -27,7 +27,9 @@ strikes on them and Russian-Turkish talks on Syria and Libya together (on topic)
 models/heldout_talks.jsonl: bare headlines of the Astana and Sochi rounds on Syria (on topic)
 and of other news from Astana and Sochi; models/heldout_after.jsonl: the rebel offensive of
 2024 and Russia's and Turkey's dealings with Syria after Assad (on topic), and Syria after
-Assad with no Turkey or Russia dimension (off topic).
+Assad with no Turkey or Russia dimension (off topic); models/heldout_plain.jsonl: on-topic
+stories told in general words (Russia's bases in Syria, strikes on rebel-held north-west
+Syria, Turkish troops under government fire) and look-alikes in the same words.
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -157,6 +159,7 @@ def main() -> int:
     ap.add_argument("--abroad", type=Path, default=ROOT / "models" / "heldout_abroad.jsonl")
     ap.add_argument("--talks", type=Path, default=ROOT / "models" / "heldout_talks.jsonl")
     ap.add_argument("--after", type=Path, default=ROOT / "models" / "heldout_after.jsonl")
+    ap.add_argument("--plain", type=Path, default=ROOT / "models" / "heldout_plain.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -203,6 +206,8 @@ def main() -> int:
     # (heldout_talks.jsonl, written before the kinds of models/fragments/zy_xx.txt were read).
     # Then Syria after Assad (heldout_after.jsonl, by a hand that read only topics.md and
     # heldout_talks.jsonl's format, while the kinds of models/fragments/zz_*.txt were written).
+    # Then stories told in plain words, without the well-known places (heldout_plain.jsonl, by
+    # a hand that read only topics.md, while the kinds of models/fragments/zzz_*.txt were written).
     for path, what in ((args.quake, "the 2023 earthquake's months: 12 look-alikes on the quake "
                                     "and 8 on-topic items a language"),
                        (args.abroad, "Syrian fighters in Turkey's and Russia's other wars: 10 "
@@ -210,7 +215,9 @@ def main() -> int:
                        (args.talks, "the Astana and Sochi rounds on Syria, headlines alone: 6 "
                                     "on-topic and 4 other news from Astana and Sochi a language"),
                        (args.after, "the rebel offensive of 2024 and Syria after Assad: 10 on-topic "
-                                    "items and 8 look-alikes a language")):
+                                    "items and 8 look-alikes a language"),
+                       (args.plain, "stories told in plain words, without the well-known places: "
+                                    "10 on-topic items and 8 look-alikes a language")):
         print(f"\nfeed items of {what} ({path.name}; reported, no target)")
         table(scored(jsonl(path), clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]},
               judged=False, langs=("en", *LANGS))
