@@ -196,18 +196,31 @@ AFTER_OFF = ["Syria's new government sets date for parliamentary vote",
              "Israeli drone strike kills two in Quneitra countryside",
              "Россия поставит в Сирию крупную партию пшеницы", "Suriye'de yeni banknotlar tedavüle girdi",
              "السوريون العائدون من لبنان يتجاوزون نصف مليون"]
+# Told in plain words, without Idlib, Hmeimim or Tartus (models/fragments/zzz_*.txt); 0.36,
+# 0.31, 0.31, 0.66 and 0.64 before them. The look-alikes name Russia and Syria or Turkey.
+PLAIN_ON = ["Rusya, Suriye'deki üslerinden askeri teçhizat çekiyor",
+            "Russia pulls aircraft and air defences out of its Syrian bases",
+            "Падение Асада лишило Москву главного союзника на Ближнем Востоке",
+            "طائرات روسية تقصف مناطق المعارضة شمال غربي سوريا",
+            "Esad'ın düşüşü Moskova'nın Ortadoğu'daki etkisine darbe vurdu"]
+PLAIN_OFF = ["Россия заблокировала в СБ ООН резолюцию о гуманитарной помощи Сирии",
+             "Rebels in southern Syria hand over heavy weapons under Russian-brokered deal",
+             "Россия откроет военно-морскую базу в Судане",
+             "مقتل جنود أتراك بهجوم لحزب العمال الكردستاني شمال العراق",
+             "Dera'da muhalifler Rusya'nın arabuluculuğuyla silah teslim etti"]
 
 
 @pytest.mark.parametrize(("on", "off"), [(HEADLINES_ON, HEADLINES_OFF), (QUAKE_ON, QUAKE_OFF),
                                           (ABROAD_ON, ABROAD_OFF), (ROUNDS_ON, ROUNDS_OFF),
-                                          (AFTER_ON, AFTER_OFF)],
-                         ids=["headlines", "earthquake", "fighters-abroad", "astana-rounds", "after-assad"])
+                                          (AFTER_ON, AFTER_OFF), (PLAIN_ON, PLAIN_OFF)],
+                         ids=["headlines", "earthquake", "fighters-abroad", "astana-rounds", "after-assad",
+                              "plain-words"])
 def test_short_items_reach_the_shipped_threshold_only_when_on_topic(
         model: Classifier, shipped_threshold: float, on: list[str], off: list[str]) -> None:
     """A bare headline naming the topic's actors, a strike in the quake zone, talks on Syria
-    that take Libya along, a round of the Astana talks and Russia's and Turkey's dealings with
-    Syria after Assad are judged on topic at the threshold settings.toml ships; their
-    look-alikes of the lists above are not."""
+    that take Libya along, a round of the Astana talks, Russia's and Turkey's dealings with
+    Syria after Assad and Russia's bases and strikes in Syria in plain words are judged on
+    topic at the threshold settings.toml ships; their look-alikes of the lists above are not."""
     scores = [s["turkey_russia_syria"].score for s in model.score(on + off)]
     assert all(s >= shipped_threshold for s in scores[:len(on)]), scores
     assert all(s < shipped_threshold for s in scores[len(on):]), scores
