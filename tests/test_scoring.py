@@ -82,10 +82,9 @@ def test_waiting_polls_are_scored_in_batches_of_at_most_worker_max_texts(monkeyp
     # score can differ in its last bits with the other texts of its call (the matrix products
     # take another path for another number of rows; 4.1029509440801865e-09 against
     # ...80172e-09 for one text of these, model 4e565ff97881).
-    assert [[{t: (s.topic, s.terms) for t, s in d.items()} for d in r] for r in results] == \
-        [[{t: (s.topic, s.terms) for t, s in d.items()} for d in score(r)] for r in requests]
-    assert [[d[t].score for d in r for t in d] for r in results] == \
-        [pytest.approx([d[t].score for d in score(r) for t in d], rel=1e-12, abs=1e-15) for r in requests]
+    assert [[{t: (s.topic, s.terms, s.score) for t, s in d.items()} for d in r] for r in results] == \
+        [[{t: (s.topic, s.terms, pytest.approx(s.score, rel=1e-12, abs=1e-15)) for t, s in d.items()} for d in r]
+         for r in map(score, requests)]
     assert sizes == [10, 10, 10, 5, 15]  # two polls of 5 per call; the 15 are not split
 
 
