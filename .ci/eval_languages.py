@@ -29,7 +29,10 @@ and of other news from Astana and Sochi; models/heldout_after.jsonl: the rebel o
 2024 and Russia's and Turkey's dealings with Syria after Assad (on topic), and Syria after
 Assad with no Turkey or Russia dimension (off topic); models/heldout_plain.jsonl: on-topic
 stories told in general words (Russia's bases in Syria, strikes on rebel-held north-west
-Syria, Turkish troops under government fire) and look-alikes in the same words.
+Syria, Turkish troops under government fire) and look-alikes in the same words;
+models/heldout_fall.jsonl: the rebel offensive of November-December 2024 told day by day,
+most items naming neither Russia nor Turkey (on topic), and the government-rebel battles of
+2012-2023 in the same words (off topic).
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -160,6 +163,7 @@ def main() -> int:
     ap.add_argument("--talks", type=Path, default=ROOT / "models" / "heldout_talks.jsonl")
     ap.add_argument("--after", type=Path, default=ROOT / "models" / "heldout_after.jsonl")
     ap.add_argument("--plain", type=Path, default=ROOT / "models" / "heldout_plain.jsonl")
+    ap.add_argument("--fall", type=Path, default=ROOT / "models" / "heldout_fall.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -208,6 +212,9 @@ def main() -> int:
     # heldout_talks.jsonl's format, while the kinds of models/fragments/zz_*.txt were written).
     # Then stories told in plain words, without the well-known places (heldout_plain.jsonl, by
     # a hand that read only topics.md, while the kinds of models/fragments/zzz_*.txt were written).
+    # Then the offensive of 2024 against the government-rebel battles of earlier years
+    # (heldout_fall.jsonl, by a hand that read only topics.md, while the kinds of
+    # models/fragments/zzzzz_*.txt were written).
     for path, what in ((args.quake, "the 2023 earthquake's months: 12 look-alikes on the quake "
                                     "and 8 on-topic items a language"),
                        (args.abroad, "Syrian fighters in Turkey's and Russia's other wars: 10 "
@@ -217,7 +224,10 @@ def main() -> int:
                        (args.after, "the rebel offensive of 2024 and Syria after Assad: 10 on-topic "
                                     "items and 8 look-alikes a language"),
                        (args.plain, "stories told in plain words, without the well-known places: "
-                                    "10 on-topic items and 8 look-alikes a language")):
+                                    "10 on-topic items and 8 look-alikes a language"),
+                       (args.fall, "the rebel offensive of 2024, most naming neither Russia nor "
+                                   "Turkey, and battles of 2012-2023: 10 on-topic items and 8 "
+                                   "look-alikes a language")):
         print(f"\nfeed items of {what} ({path.name}; reported, no target)")
         table(scored(jsonl(path), clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]},
               judged=False, langs=("en", *LANGS))
