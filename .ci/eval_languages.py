@@ -32,7 +32,8 @@ stories told in general words (Russia's bases in Syria, strikes on rebel-held no
 Syria, Turkish troops under government fire) and look-alikes in the same words;
 models/heldout_fall.jsonl: the rebel offensive of November-December 2024 told day by day,
 most items naming neither Russia nor Turkey (on topic), and the government-rebel battles of
-2012-2023 in the same words (off topic).
+2012-2023 in the same words (off topic); models/heldout_ukraine.jsonl: the Russia-Ukraine
+war told in the Syrian war's words (off topic) and Syria items in the same words (on topic).
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -164,6 +165,7 @@ def main() -> int:
     ap.add_argument("--after", type=Path, default=ROOT / "models" / "heldout_after.jsonl")
     ap.add_argument("--plain", type=Path, default=ROOT / "models" / "heldout_plain.jsonl")
     ap.add_argument("--fall", type=Path, default=ROOT / "models" / "heldout_fall.jsonl")
+    ap.add_argument("--ukraine", type=Path, default=ROOT / "models" / "heldout_ukraine.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -214,7 +216,9 @@ def main() -> int:
     # a hand that read only topics.md, while the kinds of models/fragments/zzz_*.txt were written).
     # Then the offensive of 2024 against the government-rebel battles of earlier years
     # (heldout_fall.jsonl, by a hand that read only topics.md, while the kinds of
-    # models/fragments/zzzzz_*.txt were written).
+    # models/fragments/zzzzz_*.txt were written; those kinds were not shipped). Then the
+    # Ukraine war in the Syrian war's words (heldout_ukraine.jsonl, by a hand that read only
+    # topics.md, while the `ukraine` concept of models/concepts.toml was written).
     for path, what in ((args.quake, "the 2023 earthquake's months: 12 look-alikes on the quake "
                                     "and 8 on-topic items a language"),
                        (args.abroad, "Syrian fighters in Turkey's and Russia's other wars: 10 "
@@ -227,7 +231,11 @@ def main() -> int:
                                     "10 on-topic items and 8 look-alikes a language"),
                        (args.fall, "the rebel offensive of 2024, most naming neither Russia nor "
                                    "Turkey, and battles of 2012-2023: 10 on-topic items and 8 "
-                                   "look-alikes a language")):
+                                   "look-alikes a language"),
+                       (args.ukraine, "the Russia-Ukraine war told in the Syrian war's words "
+                                      "(Russian strikes on hospitals and markets, Erdogan's "
+                                      "calls to Putin): 10 look-alikes and 6 on-topic Syria "
+                                      "items a language")):
         print(f"\nfeed items of {what} ({path.name}; reported, no target)")
         table(scored(jsonl(path), clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]},
               judged=False, langs=("en", *LANGS))
