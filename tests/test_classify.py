@@ -210,19 +210,31 @@ PLAIN_OFF = ["Россия заблокировала в СБ ООН резол�
              "Dera'da muhalifler Rusya'nın arabuluculuğuyla silah teslim etti",
              # Russian warplanes far from Syria (models/fragments/zzzz_xx.txt): 0.71 before.
              "Rus savaş uçakları Estonya hava sahasını ihlal etti"]
+# The Russia-Ukraine war told in the Syrian war's words (the `ukraine` concept of
+# models/concepts.toml): 0.66, 0.69, 0.50 and 0.49 before it. Calls that take Syria along stay on
+# topic. Written for this test, none in the training data.
+UKRAINE_OFF = ["غارات روسية على مستشفى في خاركيف تقتل 5 مدنيين",
+               "Erdogan calls Putin after Russian missile hits Odesa",
+               "Russian warplanes bomb residential areas in Kherson as offensive resumes",
+               "Rus savaş uçakları Harkov'da sivil yerleşim yerlerini bombaladı"]
+UKRAINE_ON = ["Erdogan and Putin discuss Syria's Idlib and Ukraine in phone call",
+              "Путин и Эрдоган обсудили по телефону ситуацию в Идлибе и на Украине",
+              "أردوغان وبوتين يبحثان الوضع في إدلب وأوكرانيا هاتفيا"]
 
 
 @pytest.mark.parametrize(("on", "off"), [(HEADLINES_ON, HEADLINES_OFF), (QUAKE_ON, QUAKE_OFF),
                                           (ABROAD_ON, ABROAD_OFF), (ROUNDS_ON, ROUNDS_OFF),
-                                          (AFTER_ON, AFTER_OFF), (PLAIN_ON, PLAIN_OFF)],
+                                          (AFTER_ON, AFTER_OFF), (PLAIN_ON, PLAIN_OFF),
+                                          (UKRAINE_ON, UKRAINE_OFF)],
                          ids=["headlines", "earthquake", "fighters-abroad", "astana-rounds", "after-assad",
-                              "plain-words"])
+                              "plain-words", "ukraine"])
 def test_short_items_reach_the_shipped_threshold_only_when_on_topic(
         model: Classifier, shipped_threshold: float, on: list[str], off: list[str]) -> None:
     """A bare headline naming the topic's actors, a strike in the quake zone, talks on Syria
     that take Libya along, a round of the Astana talks, Russia's and Turkey's dealings with
-    Syria after Assad and Russia's bases and strikes in Syria in plain words are judged on
-    topic at the threshold settings.toml ships; their look-alikes of the lists above are not."""
+    Syria after Assad, Russia's bases and strikes in Syria in plain words and calls on Idlib
+    that take Ukraine along are judged on topic at the threshold settings.toml ships; their
+    look-alikes of the lists above are not."""
     scores = [s["turkey_russia_syria"].score for s in model.score(on + off)]
     assert all(s >= shipped_threshold for s in scores[:len(on)]), scores
     assert all(s < shipped_threshold for s in scores[len(on):]), scores
