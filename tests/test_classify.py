@@ -216,7 +216,10 @@ PLAIN_OFF = ["Россия заблокировала в СБ ООН резол�
 UKRAINE_OFF = ["غارات روسية على مستشفى في خاركيف تقتل 5 مدنيين",
                "Erdogan calls Putin after Russian missile hits Odesa",
                "Russian warplanes bomb residential areas in Kherson as offensive resumes",
-               "Rus savaş uçakları Harkov'da sivil yerleşim yerlerini bombaladı"]
+               "Rus savaş uçakları Harkov'da sivil yerleşim yerlerini bombaladı",
+               # The Black Sea grain deal, named without Ukraine: 0.64, and 0.70 under the
+               # concept before the deal's names joined it.
+               "Erdoğan ve Putin tahıl koridorunu görüştü"]
 UKRAINE_ON = ["Erdogan and Putin discuss Syria's Idlib and Ukraine in phone call",
               "Путин и Эрдоган обсудили по телефону ситуацию в Идлибе и на Украине",
               "أردوغان وبوتين يبحثان الوضع في إدلب وأوكرانيا هاتفيا"]
