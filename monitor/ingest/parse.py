@@ -23,6 +23,7 @@ from lxml import etree
 
 from monitor.defaults import ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.errors import ParseError
+from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
 from monitor.ingest.jsonfeed import json_entries
@@ -67,6 +68,7 @@ def parse_feed(
     if _is_json(body, content_type):
         raws: Iterable[Raw] = json_entries(body, source)
     else:
+        body = cut_long_cdata(body)  # what no item keeps is not read (cdata.py)
         fast = _lxml_entries(body, content_type, source)
         raws = fast if fast is not None else feedparser_entries(body, content_type, source)
     items: dict[str, Item] = {}

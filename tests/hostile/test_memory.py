@@ -104,3 +104,57 @@ def test_readme_documents_each_cap() -> None:
     rows = dict(re.findall(r"^\| `(\w+)` \| `(\d+)` \|", section, re.M))
     caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS")
     assert rows == {name: str(getattr(defaults, name)) for name in caps}
+
+
+WORDS = ("Idlib", "İdlib'de", "Идлибе", "إدلب", "東京", "🚀", "<b>bold</b>", "a&amp;b", "]", "]]", "\n")
+
+
+def cdata_feed(kind: str, seed: int, chars: int, encoding: str = "utf-8") -> bytes:
+    """A feed of two items, each body one CDATA section of `chars` characters of words in
+    several scripts (2-4 bytes each in UTF-8), written in `encoding` (in Shift_JIS, "ソ"'s
+    second byte is a backslash: a byte of the ASCII range that is no boundary)."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(2):
+        words, size = [], 0
+        while size < chars:
+            words.append(rng.choice(WORDS) if encoding == "utf-8" else rng.choice(("東京", "大阪", "ソ", "\n")))
+            size += len(words[-1]) + 1
+        texts.append(" ".join(words))
+    entity = "&eacute;" if kind == "malformed-rss" else ""
+    items = "".join(f"<item><guid>g{n}</guid><title>t{n}</title><description><![CDATA[{text}]]></description></item>"
+                    for n, text in enumerate(texts))
+    return (f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>c{entity}</title>'
+            f"{items}</channel></rss>").encode(encoding)
+
+
+@pytest.mark.parametrize("kind,encoding", [("rss", "utf-8"), ("malformed-rss", "utf-8"), ("rss", "shift_jis"),
+                                           ("malformed-rss", "shift_jis")])
+def test_long_cdata_is_cut_before_reading_and_the_items_are_the_same(kind, encoding, monkeypatch) -> None:
+    """A CDATA section longer than any item keeps is cut before lxml or feedparser reads
+    it (one 5 MB description took the poll's process from 102 to 151 MB), at a character's
+    boundary in any ASCII-compatible encoding: the items are those of the whole body."""
+    from monitor.ingest import cdata, parse
+    body = cdata_feed(kind, 7, 6 * defaults.ITEM_HTML_CHARS, encoding)
+    cut = cdata.cut_long_cdata(body)
+    assert len(cut) < 0.6 * len(body)
+    now = datetime.now(UTC)
+    with_cut = parse_feed(body, "application/rss+xml", kind, now)
+    monkeypatch.setattr(parse, "cut_long_cdata", lambda body: body)
+    whole = parse_feed(body, "application/rss+xml", kind, now)
+    assert [item.text for item in with_cut] == [item.text for item in whole]
+    assert with_cut == whole and len(with_cut) == 2 and len(whole[0].text) > defaults.ITEM_TEXT_CHARS - 20
+
+
+def test_cdata_left_whole_when_short_unterminated_or_without_a_boundary() -> None:
+    from monitor.ingest.cdata import CDATA_KEPT, cut_long_cdata
+    short = cdata_feed("rss", 1, 1000)
+    assert cut_long_cdata(short) is short
+    unterminated = b"<rss><![CDATA[" + b"x " * CDATA_KEPT
+    assert cut_long_cdata(unterminated) is unterminated
+    openers = b"<![CDATA[" * 200_000  # each opener finds no end: one search, not one per opener
+    assert cut_long_cdata(openers) is openers
+    no_boundary = b"<rss><![CDATA[" + b"x" * (CDATA_KEPT + 10) + b"]]></rss>"
+    assert cut_long_cdata(no_boundary) == no_boundary
+    boundary = b"<rss><![CDATA[" + b"x" * CDATA_KEPT + b" tail" * 1000 + b"]]></rss>"
+    assert cut_long_cdata(boundary) == b"<rss><![CDATA[" + b"x" * CDATA_KEPT + b"]]></rss>"
