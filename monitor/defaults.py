@@ -198,6 +198,13 @@ RETRY_AFTER_MAX = 1 * HOUR
 RECENT_MAX = 5000
 """How many scored items the `recent` stream keeps."""
 
+JSONL_MAX_BYTES = 10_000_000
+"""Size at which `console://`'s alerts.jsonl is rotated: it becomes alerts.jsonl.1 (the
+older ones .2, .3 ...) and a new file starts, as logrotate would do it."""
+
+JSONL_KEEP = 5
+"""Rotated alerts.jsonl files kept (alerts.jsonl.1 to .5): at most ~60 MB in all; the oldest goes."""
+
 TERMS_SHOWN = 5
 """How many score-raising terms an alert and `monitor score` show."""
 

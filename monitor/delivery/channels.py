@@ -9,6 +9,10 @@ full disk) fails the send with its cause ("alerts.jsonl: No space left on device
 through apprise so the sender records it) and prints nothing, so the retries that follow
 print the alert once, when it is written. A partly written line is cut off again, so a
 retry never appends to half a record.
+
+The file is rotated at JSONL_MAX_BYTES, as logrotate would (alerts.jsonl -> .1 -> .2 ...,
+JSONL_KEEP kept), so a service that runs for months holds a bounded amount of it. Renames
+only: a line is in one file or another, never lost or copied.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from contextvars import ContextVar
 from pathlib import Path
@@ -26,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from apprise.decorators import notify
 
-from monitor import codec
+from monitor import codec, defaults
 from monitor.items import Queued
 
 SCHEMA = "console"
@@ -55,10 +60,42 @@ def console(body: str, title: str, notify_type: str, meta: dict[str, Any], *args
     return True
 
 
-def append_line(target: Path, line: str) -> None:
-    """Append one line with one write; on failure cut the file back to where it was."""
+_ROTATING = threading.Lock()  # senders run in threads: one rotation, and no append in its midst
+
+
+def append_line(target: Path, line: str, max_bytes: int | None = None, keep: int | None = None) -> None:
+    """Append one line with one write; on failure cut the file back to where it was. A file
+    that has reached `max_bytes` (JSONL_MAX_BYTES) is rotated first."""
     target.parent.mkdir(parents=True, exist_ok=True)
     data = (line + "\n").encode("utf-8")
+    with _ROTATING:
+        try:
+            _rotate_if_full(target, defaults.JSONL_MAX_BYTES if max_bytes is None else max_bytes,
+                            defaults.JSONL_KEEP if keep is None else keep)
+        except OSError as exc:  # the alert still goes into the file it would have ended
+            logging.getLogger(__name__).warning("%s: not rotated: %s", target, exc.strerror or exc)
+        _append(target, data)
+
+
+def _rotate_if_full(target: Path, max_bytes: int, keep: int) -> None:
+    """alerts.jsonl -> alerts.jsonl.1, .1 -> .2 ..., the oldest (.keep) dropped. Only a
+    regular file is rotated (not /dev/stdout or a pipe a user points `jsonl` at)."""
+    try:
+        if not target.is_file() or target.stat().st_size < max_bytes:
+            return
+    except OSError:
+        return
+    for n in range(keep - 1, 0, -1):
+        older = target.with_name(f"{target.name}.{n}")
+        if older.exists():
+            os.replace(older, target.with_name(f"{target.name}.{n + 1}"))
+    if keep > 0:
+        os.replace(target, target.with_name(f"{target.name}.1"))
+    else:
+        target.unlink()
+
+
+def _append(target: Path, data: bytes) -> None:
     fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         start = os.lseek(fd, 0, os.SEEK_END)

@@ -1,0 +1,81 @@
+"""console://'s alerts.jsonl is rotated at a size, as logrotate would: a service that runs
+for months holds a bounded amount of it, and no alert line is lost or written twice."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+import apprise
+import pytest
+
+from monitor import defaults
+from monitor.delivery import channels
+
+
+def lines_of(target: Path, keep: int) -> list[str]:
+    """Every line of the file and its rotated generations, oldest first."""
+    files = [target.with_name(f"{target.name}.{n}") for n in range(keep, 0, -1)] + [target]
+    return [line for f in files if f.exists() for line in f.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_file_is_rotated_at_its_size_and_the_oldest_generation_goes(tmp_path: Path) -> None:
+    target = tmp_path / "alerts.jsonl"
+    written = [json.dumps({"n": n, "text": "x" * 40}) for n in range(100)]
+    for line in written:
+        channels.append_line(target, line, max_bytes=500, keep=3)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["alerts.jsonl", "alerts.jsonl.1", "alerts.jsonl.2", "alerts.jsonl.3"]
+    kept = lines_of(target, 3)
+    assert kept == written[-len(kept):]  # the newest, in order, each once
+    assert all(p.stat().st_size <= 500 + len(written[0]) + 1 for p in tmp_path.iterdir())
+
+
+def test_no_line_is_lost_or_torn_when_threads_append_across_rotations(tmp_path: Path) -> None:
+    target = tmp_path / "alerts.jsonl"
+
+    def send(worker: int) -> None:
+        for n in range(150):
+            channels.append_line(target, json.dumps({"worker": worker, "n": n}), max_bytes=2_000, keep=10_000)
+
+    threads = [threading.Thread(target=send, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    records = [json.loads(line) for line in lines_of(target, 10_000)]
+    assert sorted((r["worker"], r["n"]) for r in records) == [(w, n) for w in range(6) for n in range(150)]
+    assert len(list(tmp_path.iterdir())) > 8  # ~22 KB of lines in files of 2 KB
+
+
+def test_alerts_sent_through_console_rotate_with_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(defaults, "JSONL_MAX_BYTES", 300)
+    monkeypatch.setattr(defaults, "JSONL_KEEP", 50)
+    target = tmp_path / "alerts.jsonl"
+    sender = apprise.Apprise()
+    assert sender.add(channels.with_defaults("console://", tmp_path))
+    for n in range(20):
+        assert sender.notify(title=f"alert {n}", body="Turkish and Russian officials met on Idlib.")
+    assert [json.loads(line)["title"] for line in lines_of(target, 50)] == [f"alert {n}" for n in range(20)]
+    assert target.with_name("alerts.jsonl.1").exists()
+    assert capsys.readouterr().out.count("alert ") == 20
+
+
+def test_a_rotation_that_fails_still_writes_the_alert(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    target = tmp_path / "alerts.jsonl"
+    target.write_text("x" * 100 + "\n")
+    (tmp_path / "alerts.jsonl.1").mkdir()  # a directory where the rotated file would go
+    (tmp_path / "alerts.jsonl.1" / "held").write_text("")
+    with caplog.at_level(logging.WARNING):
+        channels.append_line(target, '{"n": 1}', max_bytes=50, keep=1)
+    assert target.read_text().splitlines()[-1] == '{"n": 1}'
+    assert "not rotated" in caplog.text
+
+
+def test_a_device_or_pipe_is_never_rotated(tmp_path: Path) -> None:
+    # /dev/null is not a regular file: it is written, never renamed
+    channels.append_line(Path("/dev/null"), '{"n": 1}', max_bytes=0, keep=1)
+    assert Path("/dev/null").exists() and not Path("/dev/null.1").exists()
