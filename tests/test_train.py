@@ -16,6 +16,7 @@ from monitor.model import train as train_module
 from monitor.model.classify import TRUSTED, Classifier
 from monitor.model.concepts import read_lexicon
 from monitor.model.features import FeatureSpec, layout
+from monitor.model.lead import Lead
 from monitor.model.train import THRESHOLDS, fit_features, inputs_digest, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,9 @@ def test_a_change_of_method_is_a_new_version(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(train_module, "METHOD", "next")
     assert inputs_digest("data", spec) != before
     assert inputs_digest("data", FeatureSpec()) != inputs_digest("data", spec)
+    method = inputs_digest("data", spec)  # the lead's say in a score (monitor/model/lead.py)
+    monkeypatch.setattr(train_module, "Lead", lambda: Lead(raise_=Lead().raise_ / 2))
+    assert inputs_digest("data", spec) != method
 
 
 def test_bad_training_line_names_file_and_line(tmp_path: Path) -> None:

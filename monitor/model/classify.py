@@ -23,13 +23,14 @@ from monitor.defaults import TERMS_SHOWN
 from monitor.errors import ModelError
 from monitor.items import TopicScore
 from monitor.model.concepts import MARK, label, named_in
+from monitor.model.lead import Lead, blend
 from monitor.model.modelfile import TRUSTED as TRUSTED  # re-exported: tests read files with skops
 from monitor.model.modelfile import Header, read_state
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-    from monitor.model.features import Features
+    from monitor.model.features import Features, Layout
 
 # The features module (and scipy.sparse under it, ~37 MB and 0.12 s) is imported where a
 # model is loaded or scores, not where one is only named: the service's own process holds a
@@ -67,6 +68,7 @@ class Classifier:
         self.intercept = intercept  # (topics,)
         self.calib = calib  # (topics, 2 or 4): see calibrated
         self.metadata = metadata
+        self.lead = Lead.from_json(metadata.get("lead"))  # None: trained before leads counted
         self.topics: tuple[str, ...] = tuple(metadata["topics"])
         self.version: str = str(metadata["version"])
         self.path = path
@@ -118,15 +120,30 @@ class Classifier:
 
     def margins(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """Word features of the documents and combined document/passage margins
-        (documents x topics). Block by block: stacking the blocks first costs a copy."""
-        from monitor.model.features import combine, layout
-        lay = layout(list(texts))
+        (documents x topics), leads aside. Block by block: stacking the blocks first costs a copy."""
+        from monitor.model.features import layout
+        return self._margins(layout(list(texts)))
+
+    def _margins(self, lay: Layout) -> tuple[sp.csr_matrix, np.ndarray]:
+        from monitor.model.features import combine
         words, doc, pas = self.features.margins(lay, self._block_coef)
         return words, combine(doc + self.intercept, pas + self.intercept, lay.starts)
 
-    def probabilities(self, margins: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        from monitor.model.features import calibrated, length_of
-        return calibrated(margins, length_of(texts), self.calib)
+    def probabilities(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Word features of the texts and their calibrated probabilities (texts x topics); a
+        text longer than its lead moves toward the lead's probability (monitor/model/lead.py).
+        A lead's sentences are the text's, counted once."""
+        from monitor.model.features import calibrated, layout, log_length
+        lay = layout(list(texts), self.lead.words if self.lead else 0)
+        words, margins = self._margins(lay)
+        n = len(texts)
+        sentence_words = np.fromiter((len(s.split()) for s in lay.sentences), dtype=np.float64,
+                                     count=len(lay.sentences))
+        lengths = log_length(lay.docs @ sentence_words)  # as features.length_of counts them
+        probs = calibrated(margins[:n], lengths[:n], self.calib)
+        if self.lead is not None and len(lay.leads):
+            probs = blend(probs, lay.leads, calibrated(margins[n:], lengths[n:], self.calib), self.lead)
+        return words[:n], probs
 
     def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = TERMS_SHOWN,
               explain_min: float = EXPLAIN_MIN) -> list[dict[str, TopicScore]]:
@@ -143,8 +160,7 @@ class Classifier:
 
     def _score(self, texts: Sequence[str], explain: bool, n_terms: int,
                explain_min: float) -> list[dict[str, TopicScore]]:
-        x, margins = self.margins(texts)
-        probs = self.probabilities(margins, texts)
+        x, probs = self.probabilities(texts)
         out: list[dict[str, TopicScore]] = []
         for i in range(len(texts)):
             row = slice(x.indptr[i], x.indptr[i + 1])
@@ -204,6 +220,7 @@ def _check_shapes(values: dict[str, Any], arrays: dict[str, Header]) -> None:
         if meta.get("format") != FORMAT:
             raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
         topics = len(meta["topics"])
+        Lead.from_json(meta.get("lead"))
         words, chars = arrays["word_names"].shape[:1], arrays["char_names"].shape[:1]
         calib = 4 if arrays["calib"].shape[1:] == (4,) else 2  # (a, b) or length-aware (a, b, c, d)
         expected = {"word_names": words, "word_idf": words, "char_names": chars, "char_idf": chars,

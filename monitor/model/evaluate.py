@@ -64,9 +64,7 @@ def read_labelled(path: Path, topics: Sequence[str]) -> Labelled:
 
 def scores_of(classifier: Classifier, texts: list[str]) -> np.ndarray:
     """Calibrated probabilities, documents x topics, without explanations."""
-    out = [classifier.probabilities(classifier.margins(texts[i:i + BATCH])[1],
-                                    texts[i:i + BATCH])
-           for i in range(0, len(texts), BATCH)]
+    out = [classifier.probabilities(texts[i:i + BATCH])[1] for i in range(0, len(texts), BATCH)]
     return np.vstack(out)
 
 

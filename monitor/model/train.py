@@ -42,6 +42,7 @@ from monitor.model.features import (
     length_of,
     sentences,
 )
+from monitor.model.lead import Lead
 from monitor.model.thresholds import RECALL_FLOOR, THRESHOLDS, topic_metrics
 from monitor.normalise import normalise
 
@@ -61,8 +62,9 @@ MAX_CHAR = 150_000  # caps the model size and the scoring cost
 REPEATS = 3
 # How the model is learnt, in its version: change it with the method. "2": the word
 # vocabulary is learnt within sentences (features.FeatureSpec.word_vectorizer); "3": the
-# folds keep each language's label proportions (strata), in REPEATS shuffles.
-METHOD = "3"
+# folds keep each language's label proportions (strata), in REPEATS shuffles; "4": a long
+# text's lead is blended into its score (monitor/model/lead.py, stored in the metadata).
+METHOD = "4"
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
                          "concepts": {name: list(forms) for name, forms in spec.concepts}},
                 "model": {"kind": "logistic regression + sigmoid calibration", "C": c,
                           "cv_folds": folds, "cv_repeats": REPEATS, "min_df": MIN_DF, "max_char_features": MAX_CHAR},
-                "cv": metrics}
+                "cv": metrics, "lead": Lead().as_json()}
     state = {"metadata": json.dumps(metadata, sort_keys=True),
              "word_names": np.array(features.names[:features.n_word], dtype=str),
              "word_idf": features.word_idf,
@@ -251,11 +253,13 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
 
 
 def inputs_digest(data_digest: str, spec: FeatureSpec) -> str:
-    """A digest of the training data, the concept lexicon and the training method: a
-    lexicon edit, or a change in how features are learnt, retrains into another model,
-    which must not share its version (the scoring workers keep a model by its version)."""
+    """A digest of the training data, the concept lexicon, the training method and the
+    lead's say in a score: a lexicon edit, or a change in how features are learnt or texts
+    scored, retrains into another model, which must not share its version (the scoring
+    workers keep a model by its version)."""
     lexicon = json.dumps([[name, list(forms)] for name, forms in spec.concepts])
-    return hashlib.sha256(f"{data_digest}\n{METHOD}\n{lexicon}".encode()).hexdigest()
+    lead = json.dumps(Lead().as_json(), sort_keys=True)
+    return hashlib.sha256(f"{data_digest}\n{METHOD}\n{lexicon}\n{lead}".encode()).hexdigest()
 
 
 def lexicon_beside(data: Path) -> Lexicon:
