@@ -15,7 +15,7 @@ russia_ukraine_war and look-alikes of them) as headlines and leads in English, T
 Russian and Arabic, written apart from the training text: recall and false positives per
 language and topic. And models/heldout_parallel.jsonl, turkey_russia_syria per language
 against the English item of the same story, and models/heldout_feeds.jsonl,
-heldout_feeds2.jsonl, heldout_feeds3.jsonl and heldout_feeds4.jsonl the same way: feed
+heldout_feeds2.jsonl to heldout_feeds5.jsonl the same way: feed
 items (headline + description) of 24 other stories each, worded as each language's outlets
 word them. And
 models/heldout_articles.jsonl: whole Turkish, Russian and Arabic articles, turkey_russia_syria.
@@ -167,7 +167,7 @@ def main() -> int:
     ap.add_argument("--fall", type=Path, default=ROOT / "models" / "heldout_fall.jsonl")
     ap.add_argument("--ukraine", type=Path, default=ROOT / "models" / "heldout_ukraine.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
-                    default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4")])
+                    default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4", "5")])
     ap.add_argument("--candidates", choices=LANGS)
     args = ap.parse_args()
     args.corpora = next((p for p in (args.corpora, ROOT.parent / "shared" / "corpora",
@@ -258,6 +258,9 @@ def main() -> int:
     # each language's outlets word them. heldout_feeds4.jsonl (stories m..) was written after
     # model 60cc17af6b2c and before the kinds of models/fragments/zs_*.txt, by a hand that
     # read only topics.md and the format of the first lines of heldout_feeds3.jsonl.
+    # heldout_feeds5.jsonl (stories n..) was written after model b19b21ef90c2, before the lead's
+    # say (lead.py) and anything below it, by a hand that read only topics.md and two lines of
+    # heldout_feeds4.jsonl's format.
     for path in args.feeds:
         feeds = jsonl(path)
         on = len({r["story"] for r in feeds if "turkey_russia_syria" in r["topics"]})
