@@ -104,3 +104,23 @@ def test_a_model_file_with_a_bad_lead_is_refused(tmp_path: Path, lead: object) -
     for load in (Classifier.load, Classifier.load_lazily):
         with pytest.raises(ModelError, match=r"bad\.skops: not a valid topic model: .*"):
             load(bad)
+
+
+def test_monitor_score_says_what_the_lead_did(make_settings, tmp_path: Path, model: Classifier) -> None:
+    from monitor import settings
+    from monitor.cli import analysis
+
+    loaded = settings.load(make_settings({}, threshold=0.58))
+    article, item = tmp_path / "article.txt", tmp_path / "item.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    item.write_text(f"{HEADLINE}\n{LEAD}", encoding="utf-8")
+    out = json.loads(analysis.run_score(loaded, str(article), as_json=True)[0])["topics"]["turkey_russia_syria"]
+    t = model.topics.index("turkey_russia_syria")
+    lead, whole = unblended(model, [lead_of(ARTICLE), ARTICLE])[:, t]
+    assert out["lead"] == {"score": round(lead, 4), "whole_alone": round(whole, 4),
+                           "sentences": len(lead_of(ARTICLE).splitlines())}
+    assert min(lead, whole) - 1e-4 <= out["score"] <= max(lead, whole) + 1e-4  # rounded to 4 places
+    text, _ = analysis.run_score(loaded, str(article))
+    assert f"lead (first {out['lead']['sentences']} sentences) {lead:.3f}, the whole text alone {whole:.3f}" in text
+    short = json.loads(analysis.run_score(loaded, str(item), as_json=True)[0])["topics"]["turkey_russia_syria"]
+    assert "lead" not in short and "lead (first" not in analysis.run_score(loaded, str(item))[0]

@@ -73,6 +73,13 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False, feed: str | None
     rows = {t: {"score": round(s.score, 4), "threshold": limits[t],
                 "verdict": "alert" if verdicts[t].alert else "no", "rule": verdicts[t].rule, "terms": list(s.terms)}
             for t, s in scores.items()}
+    parts = classifier.lead_parts(text)
+    if parts is not None:  # the lead's say in a long text's score (monitor/model/lead.py)
+        lead, lead_probs, whole = parts
+        for i, topic in enumerate(classifier.topics):
+            rows[topic]["lead"] = {"score": round(float(lead_probs[i]), 4),
+                                   "whole_alone": round(float(whole[i]), 4),
+                                   "sentences": len(lead.splitlines())}
     if as_json:
         page = {"judged_on": judged, "words": len(text.split())} if judged else {}
         return json.dumps({"model": classifier.version, **page, "topics": rows}, indent=2), 0
@@ -83,6 +90,10 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False, feed: str | None
         lines.append(f"{topic:24} {s.score:.3f}  threshold {limits[topic]:.2f}  "
                      f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
         lines.append(f"{'':24} decided by: {verdicts[topic].rule}")
+        if "lead" in rows[topic]:
+            said = rows[topic]["lead"]
+            lines.append(f"{'':24} lead (first {said['sentences']} sentences) {said['score']:.3f}, "
+                         f"the whole text alone {said['whole_alone']:.3f}")
     return "\n".join(lines), 0
 
 

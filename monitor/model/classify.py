@@ -145,6 +145,18 @@ class Classifier:
             probs = blend(probs, lay.leads, calibrated(margins[n:], lengths[n:], self.calib), self.lead)
         return words[:n], probs
 
+    def lead_parts(self, text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
+        """Why a long text scored as it did: its lead, the lead's probabilities and the
+        whole text's before the lead had its say (per topic); None when the text is its own
+        lead or the model gives leads no say."""
+        from monitor.model.features import calibrated, length_of
+        from monitor.model.lead import lead_of
+        lead = lead_of(text, self.lead.words) if self.lead is not None else None
+        if lead is None:
+            return None
+        probs = calibrated(self.margins([lead, text])[1], length_of([lead, text]), self.calib)
+        return lead, probs[0], probs[1]
+
     def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = TERMS_SHOWN,
               explain_min: float = EXPLAIN_MIN) -> list[dict[str, TopicScore]]:
         """Every topic's calibrated probability for each text, with the terms that raised it.

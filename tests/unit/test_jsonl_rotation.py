@@ -33,6 +33,16 @@ def test_the_file_is_rotated_at_its_size_and_the_oldest_generation_goes(tmp_path
     assert all(p.stat().st_size <= 500 + len(written[0]) + 1 for p in tmp_path.iterdir())
 
 
+def test_with_no_generations_kept_a_full_file_starts_afresh(tmp_path: Path) -> None:
+    target = tmp_path / "alerts.jsonl"
+    written = [json.dumps({"n": n, "text": "x" * 40}) for n in range(30)]
+    for line in written:
+        channels.append_line(target, line, max_bytes=500, keep=0)
+    assert [p.name for p in tmp_path.iterdir()] == ["alerts.jsonl"]
+    kept = target.read_text(encoding="utf-8").splitlines()
+    assert kept == written[-len(kept):] and 0 < target.stat().st_size <= 500 + len(written[0]) + 1
+
+
 def test_no_line_is_lost_or_torn_when_threads_append_across_rotations(tmp_path: Path) -> None:
     target = tmp_path / "alerts.jsonl"
 
