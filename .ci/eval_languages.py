@@ -201,6 +201,15 @@ def main() -> int:
     print(f"\nwhole articles written for the project ({args.articles.name}: 4 on topic and 4 "
           "look-alikes a language, each in its outlets' voice; reported, no target)")
     table(scored(articles, clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]}, judged=False)
+    # Whole articles in the four languages, 16 a language (10 on topic), wire copy that dilutes
+    # its subject with background, some opening on a scene: written after model b19b21ef90c2,
+    # before the lead's say (monitor/model/lead.py) was measured on them, by hands that read
+    # only topics.md.
+    long = jsonl(ROOT / "models" / "heldout_long.jsonl")
+    print("\nwhole articles written blind (heldout_long.jsonl: 10 on topic and 6 look-alikes a "
+          "language; reported, no target)")
+    table(scored(long, clf), {"turkey_russia_syria": thresholds["turkey_russia_syria"]}, judged=False,
+          langs=("en", *LANGS))
     # Feed items of the 2023 earthquake's months, written by a hand that read only topics.md
     # and the format of heldout_feeds4.jsonl, before the quake kinds (models/fragments/zt_*.txt)
     # were measured: the look-alikes name Russia's rescuers and aid with Turkey and Syria.

@@ -83,3 +83,19 @@ def test_the_held_out_articles_are_labelled_for_one_topic_in_three_languages() -
         key = (r["lang"], bool(r["topics"]))
         counts[key] = counts.get(key, 0) + 1
     assert len({r["story"] for r in rows}) == len(rows) and set(counts.values()) == {4}, counts
+
+
+def test_the_blind_long_articles_are_whole_articles_for_one_topic_in_four_languages() -> None:
+    """heldout_long.jsonl is where the lead's say (monitor/model/lead.py) meets articles it
+    was not chosen on: each must be long enough to have a lead of its own."""
+    from monitor.model.lead import lead_of
+
+    rows = held_out("heldout_long.jsonl")
+    counts: dict[tuple[str, bool], int] = {}
+    for r in rows:
+        assert r["lang"] in ("en", "tr", "ru", "ar") and set(r["topics"]) <= {"turkey_russia_syria"}, r["story"]
+        assert len(r["text"].split()) >= 150 and lead_of(r["text"]) is not None, r["story"]
+        key = (r["lang"], bool(r["topics"]))
+        counts[key] = counts.get(key, 0) + 1
+    assert len({r["story"] for r in rows}) == len(rows) == 64
+    assert counts == {(lang, on): 10 if on else 6 for lang in ("en", "tr", "ru", "ar") for on in (True, False)}
