@@ -124,3 +124,26 @@ def test_monitor_score_says_what_the_lead_did(make_settings, tmp_path: Path, mod
     assert f"lead (first {out['lead']['sentences']} sentences) {lead:.3f}, the whole text alone {whole:.3f}" in text
     short = json.loads(analysis.run_score(loaded, str(item), as_json=True)[0])["topics"]["turkey_russia_syria"]
     assert "lead" not in short and "lead (first" not in analysis.run_score(loaded, str(item))[0]
+
+
+DILUTED = ("Dozens dead as warplanes pound rebel-held north Syria\n"
+           "Syrian and Russian warplanes launched a wave of air strikes on rebel-held areas of Idlib "
+           "province on Tuesday, killing dozens of people, a monitor said.\n"
+           "The siege of eastern Aleppo has lasted for months and aid agencies say food is running out. "
+           "Islamic State still holds Raqqa in the east, where the United States leads a coalition "
+           "against the group. Talks in Geneva have stalled for weeks. The opposition says it will not "
+           "negotiate under bombardment. The United Nations says more than 300,000 people have been "
+           "killed since 2011. Half the population has fled their homes. Winter is approaching and fuel "
+           "prices have soared. Aid convoys have been blocked at checkpoints for weeks.")
+
+
+def test_a_lead_that_raised_the_score_is_named_first_among_the_terms(model: Classifier) -> None:
+    t = model.topics.index("turkey_russia_syria")
+    lead, whole = unblended(model, [lead_of(DILUTED), DILUTED])[:, t]
+    assert lead >= whole + 0.05  # the wire copy's subject is in its lead, diluted after it
+    scored = model.score([DILUTED, ARTICLE, HEADLINE])
+    terms = scored[0]["turkey_russia_syria"].terms
+    assert terms[0] == f"[lead {lead:.2f}]" and len(terms) == 5 and "[lead" not in " ".join(terms[1:])
+    for other in scored[1:]:  # a lead no stronger than its text, or no lead of its own
+        assert not any(term.startswith("[lead") for term in other["turkey_russia_syria"].terms)
+    assert model.score([DILUTED], explain=False)[0]["turkey_russia_syria"].terms == ()

@@ -133,6 +133,12 @@ class Classifier:
         """Word features of the texts and their calibrated probabilities (texts x topics); a
         text longer than its lead moves toward the lead's probability (monitor/model/lead.py).
         A lead's sentences are the text's, counted once."""
+        words, probs, _, _ = self._probabilities(texts)
+        return words, probs
+
+    def _probabilities(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+        """`probabilities`, and the two it drew on: the whole texts' own, and their leads'
+        (NaN for a text that is its own lead)."""
         from monitor.model.features import calibrated, layout, log_length
         lay = layout(list(texts), self.lead.words if self.lead else 0)
         words, margins = self._margins(lay)
@@ -140,10 +146,12 @@ class Classifier:
         sentence_words = np.fromiter((len(s.split()) for s in lay.sentences), dtype=np.float64,
                                      count=len(lay.sentences))
         lengths = log_length(lay.docs @ sentence_words)  # as features.length_of counts them
-        probs = calibrated(margins[:n], lengths[:n], self.calib)
-        if self.lead is not None and len(lay.leads):
-            probs = blend(probs, lay.leads, calibrated(margins[n:], lengths[n:], self.calib), self.lead)
-        return words[:n], probs
+        whole = calibrated(margins[:n], lengths[:n], self.calib)
+        lead = np.full_like(whole, np.nan)
+        if self.lead is None or not len(lay.leads):
+            return words[:n], whole, whole, lead
+        lead[lay.leads] = calibrated(margins[n:], lengths[n:], self.calib)
+        return words[:n], blend(whole, lay.leads, lead[lay.leads], self.lead), whole, lead
 
     def lead_parts(self, text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
         """Why a long text scored as it did: its lead, the lead's probabilities and the
@@ -172,13 +180,14 @@ class Classifier:
 
     def _score(self, texts: Sequence[str], explain: bool, n_terms: int,
                explain_min: float) -> list[dict[str, TopicScore]]:
-        x, probs = self.probabilities(texts)
+        x, probs, whole, lead = self._probabilities(texts)
         out: list[dict[str, TopicScore]] = []
         for i in range(len(texts)):
             row = slice(x.indptr[i], x.indptr[i + 1])
             idx, val = x.indices[row], x.data[row]
             out.append({topic: TopicScore(topic, float(probs[i, t]),
-                                          self._terms(idx, val, t, n_terms)
+                                          _with_lead(self._terms(idx, val, t, n_terms), lead[i, t],
+                                                     whole[i, t], n_terms)
                                           if explain and probs[i, t] >= explain_min else ())
                         for t, topic in enumerate(self.topics)})
         return out
@@ -205,6 +214,17 @@ class Classifier:
             terms.append((sum(share.values()), label(ranked)))
         terms.sort(key=lambda term: -term[0])  # stable: a tie keeps the words' order
         return tuple(term for _, term in terms[:n])
+
+
+LEAD_SHOWN = 0.05  # a lead that scores this much above its whole text is named among the terms
+
+
+def _with_lead(terms: tuple[str, ...], lead: float, whole: float, n: int) -> tuple[str, ...]:
+    """The terms, first "[lead 0.93]" when a long text's lead raised its score (lead.py):
+    a reader of the alert sees why it scored above what its words alone give."""
+    if not lead >= whole + LEAD_SHOWN:  # NaN: the text is its own lead
+        return terms
+    return (f"[lead {lead:.2f}]", *terms[:n - 1])
 
 
 class _Lazy(Classifier):
