@@ -85,7 +85,7 @@ def test_the_shipped_model_blends_a_long_text_with_its_lead(model: Classifier) -
 def test_a_model_trained_before_leads_counted_scores_without_them(model: Classifier) -> None:
     meta = {k: v for k, v in model.metadata.items() if k != "lead"}
     old = Classifier(model.features, model.coef, model.intercept, model.calib, meta)
-    assert old.lead is None
+    assert old.lead is None and old.lead_parts(ARTICLE) is None
     scored = [s["turkey_russia_syria"].score for s in old.score([ARTICLE])]
     t = model.topics.index("turkey_russia_syria")
     assert scored == pytest.approx([unblended(model, [ARTICLE])[0, t]])
