@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from monitor import settings
 from monitor.errors import InputError, ModelError
 from monitor.model.classify import TRUSTED, Classifier
-from monitor.model.features import layout
+from monitor.model.layout import layout
 from monitor.model.modelfile import read_state as _read_state
 from monitor.normalise import normalise
 

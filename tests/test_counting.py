@@ -12,7 +12,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from monitor.model import counting
 from monitor.model.counting import Counter, char_grams, word_grams
-from monitor.model.features import FeatureSpec, normalise, row_norms, sentences
+from monitor.model.features import FeatureSpec, normalise, row_norms
+from monitor.model.layout import sentences
 from tests.articles import OFF_TOPIC, ON_TOPIC
 from tests.conftest import MODEL
 
@@ -85,7 +86,7 @@ def test_scoring_margins_equal_the_training_features_product() -> None:
     # Scoring divides each row's product by its length instead of building the normalised
     # matrix (Features.margins); training builds it (Features.blocks). Same numbers.
     from monitor.model.classify import Classifier
-    from monitor.model.features import layout
+    from monitor.model.layout import layout
 
     clf = Classifier.load(MODEL)
     texts = [*TEXTS[:6], "", "Idlib", "x"]

@@ -12,7 +12,8 @@ import skops.io as sio
 
 from monitor.errors import ModelError
 from monitor.model.classify import Classifier
-from monitor.model.features import calibrated, layout, length_of
+from monitor.model.features import calibrated, length_of
+from monitor.model.layout import layout
 from monitor.model.lead import LEAD_WORDS, Lead, blend, lead_count, lead_of
 from monitor.model.modelfile import read_state
 

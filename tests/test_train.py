@@ -15,7 +15,8 @@ from monitor.errors import InputError
 from monitor.model import train as train_module
 from monitor.model.classify import TRUSTED, Classifier
 from monitor.model.concepts import read_lexicon
-from monitor.model.features import FeatureSpec, layout
+from monitor.model.features import FeatureSpec
+from monitor.model.layout import layout
 from monitor.model.lead import Lead
 from monitor.model.train import THRESHOLDS, fit_features, inputs_digest, train
 

@@ -30,7 +30,8 @@ from monitor.model.modelfile import Header, read_state
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-    from monitor.model.features import Features, Layout
+    from monitor.model.features import Features
+    from monitor.model.layout import Layout
 
 # The features module (and scipy.sparse under it, ~37 MB and 0.12 s) is imported where a
 # model is loaded or scores, not where one is only named: the service's own process holds a
@@ -121,7 +122,7 @@ class Classifier:
     def margins(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """Word features of the documents and combined document/passage margins
         (documents x topics), leads aside. Block by block: stacking the blocks first costs a copy."""
-        from monitor.model.features import layout
+        from monitor.model.layout import layout
         return self._margins(layout(list(texts)))
 
     def _margins(self, lay: Layout) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -139,7 +140,8 @@ class Classifier:
     def _probabilities(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
         """`probabilities`, and the two it drew on: the whole texts' own, and their leads'
         (NaN for a text that is its own lead)."""
-        from monitor.model.features import calibrated, layout, log_length
+        from monitor.model.features import calibrated, log_length
+        from monitor.model.layout import layout
         lay = layout(list(texts), self.lead.words if self.lead else 0)
         words, margins = self._margins(lay)
         n = len(texts)

@@ -67,7 +67,7 @@ def lead_count(parts: Sequence[str], words: int = LEAD_WORDS) -> int:
 
 def lead_of(text: str, words: int = LEAD_WORDS) -> str | None:
     """The text's lead as text (its sentences a line each), None when it is the whole text."""
-    from monitor.model.features import sentences  # scipy with it: where texts are scored
+    from monitor.model.layout import sentences  # scipy with it: where texts are scored
 
     parts = sentences(text)
     n = lead_count(parts, words)

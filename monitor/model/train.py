@@ -38,10 +38,9 @@ from monitor.model.features import (
     build_features,
     calibrated,
     combine,
-    layout,
     length_of,
-    sentences,
 )
+from monitor.model.layout import layout, sentences
 from monitor.model.lead import Lead
 from monitor.model.thresholds import RECALL_FLOOR, THRESHOLDS, topic_metrics
 from monitor.normalise import normalise
