@@ -157,15 +157,14 @@ class Classifier:
 
     def lead_parts(self, text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
         """Why a long text scored as it did: its lead, the lead's probabilities and the
-        whole text's before the lead had its say (per topic); None when the text is its own
-        lead or the model gives leads no say."""
-        from monitor.model.features import calibrated, length_of
+        whole text's before the lead had its say (per topic), as `score` drew on them; None
+        when the text is its own lead or the model gives leads no say."""
         from monitor.model.lead import lead_of
         lead = lead_of(text, self.lead.words) if self.lead is not None else None
         if lead is None:
             return None
-        probs = calibrated(self.margins([lead, text])[1], length_of([lead, text]), self.calib)
-        return lead, probs[0], probs[1]
+        _, _, whole, lead_probs = self._probabilities([text])
+        return lead, lead_probs[0], whole[0]
 
     def score(self, texts: Sequence[str], explain: bool = True, n_terms: int = TERMS_SHOWN,
               explain_min: float = EXPLAIN_MIN) -> list[dict[str, TopicScore]]:
