@@ -118,7 +118,9 @@ def vary(text: str, rng: random.Random) -> str:
     for base, alternatives in VARIANTS:
         if base in text and rng.random() < 0.3:
             text = text.replace(base, rng.choice(alternatives))
-    return text
+    # "Assad" -> "al-Assad" also reaches a "Bashar al-Assad" kept whole: no outlet writes
+    # "al-al-Assad"
+    return text.replace("al-al-Assad", "al-Assad")
 
 
 def fill(template: str, values: dict[str, str], pools: dict[str, list[str]],
