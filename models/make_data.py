@@ -296,7 +296,10 @@ def generate_short(frags: Fragments, seen: set[str], seed: int = SEED + 1) -> li
     `generate` stay as they were). Unlike `compose`, a positive story's headline counts as
     a positive even when it does not name Turkey or Russia ("Raids kill 12 in Idlib"): the
     label belongs to the story, and the regime-only kinds write such headlines as
-    negatives, so a headline that cannot tell lands near the middle instead of near 0."""
+    negatives, so a headline that cannot tell lands above 0. Not near the middle: a
+    headline with no slot is drawn once, and in English 10 such positives (a strike and a
+    north-west place, no actor) stand against 209 negatives (MODEL_CARD.md, "Headlines that
+    name no actor")."""
     rng = random.Random(seed)
     rows: list[dict[str, object]] = []
     for name in sorted(frags.kinds):
