@@ -200,10 +200,12 @@ RECENT_MAX = 5000
 
 JSONL_MAX_BYTES = 10_000_000
 """Size at which `console://`'s alerts.jsonl is rotated: it becomes alerts.jsonl.1 (the
-older ones .2, .3 ...) and a new file starts, as logrotate would do it."""
+older ones .2, .3 ...) and a new file starts, as logrotate would do it. A console:// URL's
+`rotate=` sets another (delivery/channels.py, rotation)."""
 
 JSONL_KEEP = 5
-"""Rotated alerts.jsonl files kept (alerts.jsonl.1 to .5): at most ~60 MB in all; the oldest goes."""
+"""Rotated alerts.jsonl files kept (alerts.jsonl.1 to .5): at most ~60 MB in all; the oldest
+goes. A console:// URL's `keep=` sets another."""
 
 TERMS_SHOWN = 5
 """How many score-raising terms an alert and `monitor score` show."""

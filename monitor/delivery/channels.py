@@ -10,9 +10,11 @@ through apprise so the sender records it) and prints nothing, so the retries tha
 print the alert once, when it is written. A partly written line is cut off again, so a
 retry never appends to half a record.
 
-The file is rotated at JSONL_MAX_BYTES, as logrotate would (alerts.jsonl -> .1 -> .2 ...,
-JSONL_KEEP kept), so a service that runs for months holds a bounded amount of it. Renames
-only: a line is in one file or another, never lost or copied.
+The file is rotated at a size, as logrotate would (alerts.jsonl -> .1 -> .2 ..., the
+oldest dropped), so a service that runs for months holds a bounded amount of it:
+`?rotate=10MB&keep=5` (JSONL_MAX_BYTES and JSONL_KEEP when not given; checked when the
+settings are read, `rotation`). Renames only: a line is in one file or another, never lost
+or copied.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import errno
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -36,6 +39,11 @@ from monitor.items import Queued
 
 SCHEMA = "console"
 JSONL_FILE = "alerts.jsonl"
+_UNITS = {"": 1, "b": 1, "k": 1_000, "kb": 1_000, "m": 1_000_000, "mb": 1_000_000,
+          "g": 1_000_000_000, "gb": 1_000_000_000}
+_SIZE = re.compile(r"(\d+)\s*([kmg]?b?)", re.IGNORECASE)
+_SMALLEST = 1_000  # a smaller file would rotate at every alert or two
+_MOST_KEPT = 1_000
 
 # The alert being sent, so that the JSON line carries its fields (as stored in the outbox,
 # retry bookkeeping included) and not only the text.
@@ -51,13 +59,33 @@ def console(body: str, title: str, notify_type: str, meta: dict[str, Any], *args
         if queued is not None:
             record["alert"] = codec.queued_fields(queued)
         try:
-            append_line(Path(path), json.dumps(record, ensure_ascii=False))
-        except OSError as exc:
+            append_line(Path(path), json.dumps(record, ensure_ascii=False), *rotation(meta.get("qsd", {})))
+        except (OSError, ValueError) as exc:
             # apprise's logger: the warning is kept with the send's result, as its reason
-            logging.getLogger("apprise").warning("%s: %s", path, exc.strerror or exc)
+            logging.getLogger("apprise").warning("%s: %s", path, getattr(exc, "strerror", None) or exc)
             return False
     print(f"{title}\n{body}\n", file=sys.stdout, flush=True)
     return True
+
+
+def rotation(query: dict[str, str]) -> tuple[int, int]:
+    """(size at which the file rotates, generations kept) from a console:// URL's query
+    (`rotate=10MB`, `keep=5`); ValueError, saying which and why, for a value that is not one."""
+    size, keep = defaults.JSONL_MAX_BYTES, defaults.JSONL_KEEP
+    if "rotate" in query:
+        match = _SIZE.fullmatch(query["rotate"].strip())
+        if not match:
+            raise ValueError(f"rotate={query['rotate']!r}: not a size (write it as 10MB, 500KB or bytes)")
+        size = int(match.group(1)) * _UNITS[match.group(2).lower()]
+        if size < _SMALLEST:
+            raise ValueError(f"rotate={query['rotate']!r}: below {_SMALLEST} bytes, "
+                             "the file would rotate at every alert")
+    if "keep" in query:
+        text = query["keep"].strip()
+        if not text.isdigit() or int(text) > _MOST_KEPT:
+            raise ValueError(f"keep={query['keep']!r}: not a number of files from 0 to {_MOST_KEPT}")
+        keep = int(text)
+    return size, keep
 
 
 _ROTATING = threading.Lock()  # senders run in threads: one rotation, and no append in its midst
