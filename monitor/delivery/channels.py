@@ -82,7 +82,7 @@ def rotation(query: dict[str, str]) -> tuple[int, int]:
                              "the file would rotate at every alert")
     if "keep" in query:
         text = query["keep"].strip()
-        if not text.isdigit() or int(text) > _MOST_KEPT:
+        if not text.isdecimal() or int(text) > _MOST_KEPT:
             raise ValueError(f"keep={query['keep']!r}: not a number of files from 0 to {_MOST_KEPT}")
         keep = int(text)
     return size, keep
