@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlsplit
 
 from monitor import urls
 from monitor.errors import SettingsError
@@ -78,9 +77,7 @@ def _check_apprise_url(url: str, label: str, path: str) -> None:
 
     if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
         raise SettingsError(f"{label}: {path}: apprise cannot parse this URL (check its scheme and form)")
-    parts = urlsplit(url)
-    if parts.scheme == channels.SCHEMA:
-        try:
-            channels.rotation({k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)})
-        except ValueError as exc:
-            raise SettingsError(f"{label}: {path}: {exc}") from None
+    try:
+        channels.check(url)
+    except ValueError as exc:
+        raise SettingsError(f"{label}: {path}: {exc}") from None

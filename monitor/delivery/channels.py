@@ -52,14 +52,15 @@ current_alert: ContextVar[Queued | None] = ContextVar("current_alert", default=N
 
 @notify(on=SCHEMA, name="Console and JSON lines")
 def console(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
-    path = meta.get("qsd", {}).get("jsonl")
+    query = meta.get("qsd", {})
+    path = query.get("jsonl")
     if path:
         record = {"time": time.time(), "title": title, "body": body, "type": str(notify_type)}
         queued = current_alert.get()
         if queued is not None:
             record["alert"] = codec.queued_fields(queued)
         try:
-            append_line(Path(path), json.dumps(record, ensure_ascii=False), *rotation(meta.get("qsd", {})))
+            append_line(Path(path), json.dumps(record, ensure_ascii=False), *rotation(query))
         except (OSError, ValueError) as exc:
             # apprise's logger: the warning is kept with the send's result, as its reason
             logging.getLogger("apprise").warning("%s: %s", path, getattr(exc, "strerror", None) or exc)
@@ -86,6 +87,14 @@ def rotation(query: dict[str, str]) -> tuple[int, int]:
             raise ValueError(f"keep={query['keep']!r}: not a number of files from 0 to {_MOST_KEPT}")
         keep = int(text)
     return size, keep
+
+
+def check(url: str) -> None:
+    """ValueError for a console:// URL whose `rotate` or `keep` is not one (rotation), read
+    with its keys in lower case as apprise hands them to `console`; other URLs pass."""
+    parts = urlsplit(url)
+    if parts.scheme == SCHEMA:
+        rotation({k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)})
 
 
 _ROTATING = threading.Lock()  # senders run in threads: one rotation, and no append in its midst
