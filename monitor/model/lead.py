@@ -78,8 +78,9 @@ def blend(probs: np.ndarray, rows: np.ndarray | Sequence[int], lead_probs: np.nd
           lead: Lead) -> np.ndarray:
     """`probs` (texts x topics) with the given rows moved toward their leads' probabilities."""
     out = np.array(probs, dtype=np.float64, copy=True)
-    if len(rows):
-        whole = out[list(rows)]
+    idx = np.asarray(rows, dtype=np.intp)
+    if len(idx):
+        whole = out[idx]
         gap = lead_probs - whole
-        out[list(rows)] = whole + lead.raise_ * np.maximum(gap, 0.0) + lead.lower * np.minimum(gap, 0.0)
+        out[idx] = whole + lead.raise_ * np.maximum(gap, 0.0) + lead.lower * np.minimum(gap, 0.0)
     return out
