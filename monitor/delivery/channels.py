@@ -154,11 +154,13 @@ def _truncate(fd: int, size: int) -> None:
 
 
 def with_defaults(url: str, data_dir: Path) -> str:
-    """A `console://` URL gains `jsonl=<data_dir>/alerts.jsonl` unless it names a file."""
+    """A `console://` URL gains `jsonl=<data_dir>/alerts.jsonl` unless it names a file
+    (`jsonl=` names none: the alerts are printed only). Its keys are read in lower case,
+    as apprise reads them, so `JSONL=x.jsonl` is that file and not a second one."""
     parts = urlsplit(url)
     if parts.scheme != SCHEMA:
         return url
-    query = dict(parse_qsl(parts.query))
+    query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
     if "jsonl" not in query:
         query["jsonl"] = str(data_dir / JSONL_FILE)
     elif query["jsonl"] and not Path(query["jsonl"]).is_absolute():

@@ -86,6 +86,24 @@ def test_a_console_url_sets_the_size_and_the_generations_kept(tmp_path: Path) ->
     assert all(p.stat().st_size < 1_000 + 200 for p in tmp_path.iterdir())
 
 
+def test_an_empty_jsonl_prints_the_alerts_and_writes_no_file(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # README: `console://?jsonl=` names no file
+    sender = apprise.Apprise()
+    assert sender.add(channels.with_defaults("console://?jsonl=", tmp_path))
+    assert sender.notify(title="alert 1", body="Turkish and Russian officials met on Idlib.")
+    assert "alert 1" in capsys.readouterr().out and list(tmp_path.iterdir()) == []
+
+
+def test_a_jsonl_key_in_capitals_is_the_one_file_written(tmp_path: Path) -> None:
+    # apprise reads query keys in lower case: JSONL=mine.jsonl is the file, under data_dir
+    sender = apprise.Apprise()
+    assert sender.add(channels.with_defaults("console://?JSONL=mine.jsonl", tmp_path))
+    assert sender.notify(title="alert 1", body="Turkish and Russian officials met on Idlib.")
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.jsonl"]
+    assert [json.loads(line)["title"] for line in lines_of(tmp_path / "mine.jsonl", 1)] == ["alert 1"]
+
+
 def test_a_bad_rotation_that_reaches_a_send_fails_it_with_its_cause(tmp_path: Path,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     # settings refuse it at start-up; a URL handed to apprise some other way still loses nothing
