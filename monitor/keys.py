@@ -80,7 +80,9 @@ class Keys:
         Bound: an entry is deleted once its delivery ends (sent, retried, folded or
         buried), and `trim_delivered` drops anything before the oldest entry still
         unread or pending, so it holds only undelivered alerts; never MAXLEN (that would
-        drop undelivered ones)."""
+        drop undelivered ones). Its group's consumers (one per sender process, host-pid):
+        each deletes its own at a clean exit, and senders delete those idle past
+        `claim_timeout` that hold nothing (`Outbox.forget_gone`)."""
         return f"{self.prefix}outbox"
 
     @property

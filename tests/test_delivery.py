@@ -221,6 +221,38 @@ def test_crash_at_each_point_loses_nothing(redis_client, json_receiver, monkeypa
 
 
 @pytest.mark.slow
+def consumers(redis_client) -> dict[str, int]:
+    """name -> pending count of the outbox group's consumers."""
+    rows = redis_client.xinfo_consumers(Keys().outbox, "senders")
+    return {r["name"].decode(): int(r["pending"]) for r in rows}
+
+
+def test_senders_leave_no_consumer_behind(redis_client, json_receiver, monkeypatch) -> None:
+    # each process reads under its own name (host-pid): a cron `poll --once` every five
+    # minutes would otherwise leave ~100,000 consumers in the group a year
+    configs = {"hook": ChannelConfig(json_receiver.url)}
+    for n in range(5):
+        s, outbox = make_sender(redis_client, configs, consumer=f"run{n}", claim_timeout=0.2)
+        outbox.enqueue(alert(n))
+        assert drain(s) == 1
+        assert consumers(redis_client) == {}
+    # a sender that dies holding an alert keeps its consumer (deleting it would drop the
+    # alert from the pending list) until another takes the alert over, then goes
+    dies, outbox = make_sender(redis_client, configs, consumer="dies", claim_timeout=0.2)
+    outbox.enqueue(alert(9))
+    monkeypatch.setattr(sender, "notify", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        drain(dies)
+    monkeypatch.undo()
+    assert consumers(redis_client) == {"dies": 1}
+    live, _ = make_sender(redis_client, configs, consumer="live", claim_timeout=0.2)
+    live.outbox.forget_gone(200)  # holding one: kept
+    assert consumers(redis_client) == {"dies": 1}
+    time.sleep(0.3)
+    assert drain(live) == 1 and len(json_receiver.received) == 6
+    assert consumers(redis_client) == {}
+
+
 def test_channel_failing_tells_ops_once_and_on_recovery(redis_client, json_receiver, smtp_receiver) -> None:
     clock = Clock(T0)
     configs = {"hook": ChannelConfig(json_receiver.url), "ops": ChannelConfig(smtp_receiver.url())}

@@ -61,6 +61,7 @@ class SendLoops(ABC):
         finally:
             sending.set()
             await keeper
+        await self._leave(sweep=True)
         return total
 
     async def _keep_held(self, done: asyncio.Event) -> None:
@@ -93,6 +94,7 @@ class SendLoops(ABC):
                     batch += [d for d in await self.io(self.outbox.reclaim, self.claim_timeout_ms)
                               if d.entry_id not in self.inflight]
                     await self.io(self.outbox.trim_delivered)  # the stream keeps only undelivered
+                    await self.io(self.outbox.forget_gone, self.claim_timeout_ms)  # and live senders
                     last_reclaim = time.monotonic()
                 first = False
             except StoreError as exc:
@@ -113,6 +115,17 @@ class SendLoops(ABC):
             if not batch:
                 await sleep_or_stop(stop, IDLE_SLEEP)
         await self._stop_workers(queues, workers)
+        await self._leave()
+
+    async def _leave(self, sweep: bool = False) -> None:
+        """Delete this sender's consumer (and with sweep those of senders gone): each
+        process reads under a name of its own, which the group keeps until deleted."""
+        try:
+            if sweep:
+                await self.io(self.outbox.forget_gone, self.claim_timeout_ms)
+            await self.io(self.outbox.leave)
+        except StoreError as exc:  # what is left, the next sender's sweep deletes
+            log.error("sender: %s", exc)
 
     async def _ensure_group(self) -> None:
         try:
@@ -124,7 +137,7 @@ class SendLoops(ABC):
                             workers: list[asyncio.Task[None]]) -> None:
         """Let the sends under way finish and be recorded (cancelled, an alert already
         handed to apprise would be sent again by the next sender); alerts not started stay
-        pending for the next start, which takes its own first."""
+        pending, for the next sender to take over after `claim_timeout`."""
         for queue in queues.values():
             while not queue.empty():
                 left = queue.get_nowait()

@@ -24,7 +24,7 @@ from redis.client import Pipeline
 
 from monitor import codec, defaults
 from monitor.delivery.outbox_digest import HOUR, DigestParts, transaction
-from monitor.delivery.stream_trim import trim_before_unended
+from monitor.delivery.stream_trim import forget_consumers, trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
@@ -258,6 +258,18 @@ class Outbox(DigestParts):
         (stream_trim.py); returns the entries removed."""
         with redis_errors("trimming the outbox"):
             return trim_before_unended(self.redis, self.keys.outbox, OUTBOX_GROUP)
+
+    def forget_gone(self, min_idle_ms: int) -> int:
+        """Delete the consumers of senders gone for `min_idle_ms` and holding nothing (each
+        process reads under its own name, which Redis keeps until deleted); the count."""
+        with redis_errors("forgetting gone senders"):
+            return forget_consumers(self.redis, self.keys.outbox, OUTBOX_GROUP, self.consumer, min_idle_ms)
+
+    def leave(self) -> None:
+        """At a clean exit: delete this sender's consumer, unless it still holds alerts
+        (those wait for the next sender to take them over after `claim_timeout`)."""
+        with redis_errors("leaving the outbox group"):
+            forget_consumers(self.redis, self.keys.outbox, OUTBOX_GROUP, self.consumer, -1)
 
 
 def _deliveries(entries: list[Any]) -> tuple[list[Delivery], list[tuple[bytes, bytes, str]]]:
