@@ -163,3 +163,18 @@ def test_poll_once_stops_sending_while_redis_cannot_record_sends(redis_client, j
     with pytest.raises(StoreError, match="acknowledging"):
         asyncio.run(s.drain())
     assert len(json_receiver.received) == 1  # the rest wait, unsent, for Redis
+
+
+def test_a_channel_slower_than_apprises_service_timeout_gets_the_alert_once(
+        redis_client, json_receiver, monkeypatch) -> None:
+    # apprise 2.x stopped waiting after its service timeout (60 s; 1 s here) and reported a
+    # failure while the request went on: the channel received the alert, and the sender
+    # retried it. Each channel's apprise object now has no service timeout (transport.py).
+    import apprise
+    monkeypatch.setattr(apprise.AppriseAsset, "_service_timeout", 1.0)
+    json_receiver.delay = 2.0  # under requests' 4 s read timeout: a slow channel, not a dead one
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+    outbox.enqueue(alert(1))
+    assert asyncio.run(s.drain()) == 1
+    assert [m["title"] for m in json_receiver.received] == ["[T1] Story 1"]
+    assert outbox.depth() == EMPTY

@@ -13,6 +13,15 @@ a ContextVar set around each `notify` collects the 429/503 answers of that send 
 (apprise runs services in its executor under a copy of the caller's context), so a
 channel's answer pauses that channel only. The reason of any other failure is the first
 warning apprise recorded for the send (apprise's `AppriseResult` logs).
+
+No abandoned sends. apprise 2.x stops waiting for a service after its `service_timeout`
+(60 s) and reports a failure while the request goes on in apprise's shared thread pool: the
+sender then retried an alert the channel went on to receive (a copy per attempt), and a
+channel that answered a byte at a time parked a pool thread per attempt until the pool was
+full and every channel's sends failed. Each channel's apprise object is built with no
+service timeout, so apprise sends in the sender's own thread (one per channel at a time,
+sender.SENDS) and a send ends when the channel answers or its connection fails; a channel
+that hangs holds its own alerts, claimed and renewed, and no other channel's.
 """
 
 from __future__ import annotations
@@ -57,7 +66,7 @@ def build(url: str, throttle: float | None) -> apprise.Apprise:
     """The channel's apprise object: one service, paced by the channel's throttle (None:
     apprise's own interval for the service, at most defaults.CHANNEL_THROTTLE)."""
     _install()
-    target = apprise.Apprise()
+    target = apprise.Apprise(asset=apprise.AppriseAsset(service_timeout=0))  # see "No abandoned sends"
     target.add(url)
     for service in target:
         own = float(service.request_rate_per_sec)
