@@ -178,3 +178,28 @@ def test_a_channel_slower_than_apprises_service_timeout_gets_the_alert_once(
     assert asyncio.run(s.drain()) == 1
     assert [m["title"] for m in json_receiver.received] == ["[T1] Story 1"]
     assert outbox.depth() == EMPTY
+
+
+def test_an_unreadable_digest_entry_is_buried_and_every_channel_keeps_sending(
+        redis_client, json_receiver, second_receiver) -> None:
+    # it stopped every send round at flush_digests, on every channel, before this
+    from monitor.delivery import waiting
+    from monitor.delivery.policy import ChannelPolicy
+
+    policies = {"daily": ChannelPolicy(mode="digest", digest_every=1), "hook": ChannelPolicy()}
+    s, outbox = make_sender(redis_client, {"daily": ChannelConfig(json_receiver.url, policies["daily"]),
+                                           "hook": ChannelConfig(second_receiver.url)})
+    payload = newer_kind(1).replace(b'"channel": "hook"', b'"channel": "daily"')
+    redis_client.rpush(Keys().digest("daily"), payload)
+    redis_client.hset(Keys().channel("daily"), mapping={"last_digest": 0, "digest_since": 0})
+    # `monitor outbox` lists what this version can read and counts the rest
+    listed, counts = waiting.read(redis_client, Keys(), policies, time.time())
+    assert listed == [] and counts["held"] == 1
+    for n in (2, 3):
+        outbox.enqueue(alert(n))
+    assert asyncio.run(s.drain()) == 2
+    assert sorted(m["title"] for m in second_receiver.received) == ["[T1] Story 2", "[T1] Story 3"]
+    assert json_receiver.received == [] and redis_client.lrange(Keys().dead, 0, -1) == [payload]
+    assert outbox.waiting("daily") == 0
+    listed, counts = waiting.read(redis_client, Keys(), policies, time.time())
+    assert listed == [] and counts == {"queued": 0, "sending": 0, "held": 0, "retrying": 0, "dead": 1}

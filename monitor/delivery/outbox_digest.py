@@ -3,6 +3,7 @@ channel's digest, when its clock started, and the digest enqueued as one entry."
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from monitor.delivery.outbox import Delivery
 
 HOUR = 3600.0
+log = logging.getLogger("monitor.outbox")
 
 # Enqueue a digest and count it against its channel's hour under its entry id, which `done`
 # records again when it is sent (one member: counted once). Counted when enqueued, so an
@@ -38,6 +40,7 @@ return id
 class DigestParts:
     redis: redis.Redis
     keys: Keys
+    dead_max: int
 
     def fold(self, delivery: Delivery, channel: str, now: float) -> None:
         """Move an alert from the stream into the channel's next digest, atomically."""
@@ -73,11 +76,16 @@ class DigestParts:
         def move(pipe: Pipeline) -> int:
             full = max_per_hour and int(pipe.zcount(sent, now - HOUR, "+inf")) >= max_per_hour
             raws = [] if full else pipe.lrange(key, 0, -1)
-            waiting = self._with_sources(pipe, [codec.decode_alert(raw) for raw in raws])
+            alerts, unreadable = _alerts(raws)
+            waiting = self._with_sources(pipe, alerts)
             pipe.multi()
+            if unreadable:  # as an unreadable stream entry: buried as written, not in the way
+                pipe.rpush(self.keys.dead, *unreadable)
+                pipe.ltrim(self.keys.dead, -self.dead_max, -1)
             if waiting:
                 entry = Queued(Digest(digest_id, channel, waiting))
                 pipe.eval(ENQUEUE_DIGEST_LUA, 2, self.keys.outbox, sent, codec.encode_queued(entry), now)
+            if raws:
                 pipe.delete(key)
                 pipe.hdel(state, DIGEST_SINCE)
             if not full:
@@ -94,6 +102,19 @@ class DigestParts:
         lists = [pipe.lrange(self.keys.neardup_story(s), 0, STORY_SOURCES_MAX - 1) for s in stories]
         now = {s: tuple(codec.decode_source(e) for e in found) for s, found in zip(stories, lists, strict=True)}
         return tuple(replace(a, sources=now[a.story]) if now.get(a.story) else a for a in alerts)
+
+
+def _alerts(raws: list[codec.Raw]) -> tuple[list[Alert], list[codec.Raw]]:
+    """The digest list's alerts, and the entries this version cannot read (written by a
+    newer one during an upgrade, or by hand), which would otherwise stop every send round."""
+    alerts, unreadable = [], []
+    for raw in raws:
+        try:
+            alerts.append(codec.decode_alert(raw))
+        except ValueError as exc:
+            log.error("a digest entry cannot be read (%s): moved to the dead letters", exc)
+            unreadable.append(raw)
+    return alerts, unreadable
 
 
 def transaction(client: redis.Redis, move: Callable[[Pipeline], int], *keys: str) -> int:
