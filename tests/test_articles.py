@@ -183,6 +183,20 @@ def test_a_page_that_fails_falls_back_to_the_feed_text(feed_server, make_setting
     assert f'monitor_articles_total{{outcome="{outcome}"}} 1.0' in rt.metrics.render().decode()
 
 
+@pytest.mark.parametrize("link", ["http://news.example.org:99999/story", "http://xn--/story",
+                                  "https://@/story"])
+def test_a_link_no_page_can_be_fetched_from_fails_its_page_not_its_feed(feed_server, make_settings, link) -> None:
+    # yarl refused these before any guard: the feed's poll failed at every poll, no item seen
+    title, body = ON_TOPIC[1]
+    feed_server.set("/feed", feed([(link, title, "The two leaders met for six hours."),
+                                   ("https://news.example.org/good", *ON_TOPIC[0])]))
+    path = _with_monitor(make_settings({"f": feed_server.url("/feed")}), 'articles = "always"\n')
+    results, alerts, rt = poll(path)
+    assert (results[0].outcome, results[0].items, results[0].new) == ("ok", 2, 2)
+    assert article_stage.read_counts(rt.store)["error"] >= 1
+    assert link in [a.url for a in alerts] and all(a.judged_on in ("feed", "page") for a in alerts)
+
+
 @pytest.mark.parametrize("site", ["429 Retry-After", "unreachable"])
 def test_a_site_that_asks_to_wait_or_does_not_answer_rests(feed_server, make_settings, site) -> None:
     """A site answering 429 with Retry-After, or not answering at all, is left alone: its

@@ -338,3 +338,5 @@ def test_backoff_doubles_is_capped_and_honours_retry_after() -> None:
     assert backoff_delay(3, 30, 60, 1000) == 240
     assert backoff_delay(1, 5000, 60, 1000) == 5000
     assert backoff_delay(0, None, 60, 1000) == 0
+    # a feed down for months: 2**1024 overflowed, and the poll that recorded it crashed
+    assert backoff_delay(1025, None, 60.0, 1000.0) == backoff_delay(10**9, None, 60.0, 1000.0) == 1000

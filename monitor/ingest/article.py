@@ -159,7 +159,10 @@ class HostGate:
 async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.FetchLimits, gate: HostGate,
                     config: ArticleConfig, run: Runner) -> Page:
     """Fetch and extract one page; every failure is a Page with no text."""
-    host = yarl.URL(url).host or ""
+    try:
+        host = yarl.URL(url).host or ""
+    except ValueError:  # UnicodeError too: a link urllib splits but yarl refuses (port 99999)
+        return Page("error", error="not a URL that can be fetched")
     if gate.resting(host):
         return Page("backoff")
     limits = replace(limits, max_bytes=min(limits.max_bytes, config.max_bytes))

@@ -270,7 +270,8 @@ def backoff_delay(errors: int, retry_after: float | None, base: float, cap: floa
     base, 2*base, 4*base... up to cap, and never sooner than the server asked, unless it
     asked for longer than cap and RETRY_AFTER_CEILING both: one 503 must not park a feed
     for years."""
-    delay = min(cap, base * 2 ** (errors - 1)) if errors > 0 else 0.0
+    # 2**60 times any base is past any cap; 2**1024 overflows a float (1,024 failures in a row)
+    delay = min(cap, base * 2.0 ** min(errors - 1, 60)) if errors > 0 else 0.0
     asked = min(retry_after or 0.0, max(cap, defaults.RETRY_AFTER_CEILING))
     return max(delay, asked)
 
