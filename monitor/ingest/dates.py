@@ -9,7 +9,9 @@ date) when it cannot be the moment it names:
 - a day, month or time of day that does not exist ("2024-02-30", "2024-13-45", "25:00"),
   or an ordinal or week date: feedparser's handlers roll them over into another date;
 - a year other than the one written: "Jan 0001" is year 1, not 2001 as RFC 822's two-digit
-  rule would read it, and "0001 ... +0100" is not year 100;
+  rule would read it, and "0001 ... +0100" is not year 100; and, in the forms only
+  feedparser reads, no four-digit year at all, or another month or day than the numeric
+  date written ("25" was read as 2401, "2024.03.12" as November 2024);
 - a moment outside years 1-9999 once in UTC, or a value longer than any date.
 
 Years 1-999 written in full are valid dates and kept as written.
@@ -37,7 +39,7 @@ _MAX_OFFSET = timedelta(hours=14)  # UTC+14:00 (Line Islands); the farthest west
 _OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:GMT|UTC|UT)?\s*[+-](\d\d):?(\d\d)?(?!\d)", re.I)
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d\d)(?::(\d\d))?")
 # A numeric calendar date: "2024-03-12", "2024/03/12", "2024-03", "20240312T...".
-_NUMERIC = re.compile(r"(?<!\d)(\d{4})([-/])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)|^(\d{4})(\d\d)(\d\d)(?=T|$)", re.I)
+_NUMERIC = re.compile(r"(?<!\d)(\d{4})([-/.])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)|^(\d{4})(\d\d)(\d\d)(?=T|$)", re.I)
 _ORDINAL_OR_WEEK = re.compile(r"^\d{4}-?(?:\d{3}(?!\d)|W\d)", re.I)  # "2024-060", "2024-W09-4"
 # A year written with leading zeros after an RFC 822 month name: "Jan 0001", "Jan 099".
 _PADDED_YEAR = re.compile(r"[a-z]\.?,?\s+0\d{2,3}\b", re.I)
@@ -59,7 +61,7 @@ def parse_date(value: str | None) -> datetime | None:
     parsed = _try_iso(value) or _try_rfc822(value)
     if parsed is None and _possible(value):
         parsed = _lenient(clean_chars(value))
-        parsed = parsed if parsed is not None and _year_as_written(value, parsed.year) else None
+        parsed = parsed if parsed is not None and _as_written(value, parsed) else None
     if parsed is None:
         return None
     if parsed.tzinfo is None:
@@ -106,11 +108,22 @@ def _real_time(hours: str, minutes: str, seconds: str | None) -> bool:
     return m < 60 and s <= 60 and (h < 24 or (h == 24 and m == s == 0))  # 24:00 ends a day
 
 
-def _year_as_written(value: str, year: int) -> bool:
-    """Whether the year read is the four-digit year written, if one is (one year either
-    side: the conversion to UTC may cross New Year)."""
+def _as_written(value: str, parsed: datetime) -> bool:
+    """Whether feedparser's reading is the date written: the four-digit year written (one
+    either side: the conversion to UTC may cross New Year), and the month and day of a
+    numeric date (a day either side). Without a four-digit year it is a guess: "25" was
+    read as 2401, "99999" as 9999, "2024.03.12" as November 2024 (the month of the day it
+    was read), so a value with none is dropped."""
     written = _YEAR.search(value)
-    return written is None or abs(int(written[0]) - year) <= 1
+    if written is None or abs(int(written[0]) - parsed.year) > 1:
+        return False
+    numeric = _NUMERIC.search(value)
+    if numeric is None:
+        return True
+    year, month, day = numeric[1] or numeric[5], numeric[3] or numeric[6], numeric[4] or numeric[7]
+    if day is None:
+        return (parsed.year, parsed.month) == (int(year), int(month))
+    return abs((parsed.replace(tzinfo=None) - datetime(int(year), int(month), int(day))).days) <= 1
 
 
 def _try_iso(value: str) -> datetime | None:

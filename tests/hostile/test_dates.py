@@ -74,6 +74,15 @@ DROPPED = [
     "Mon, 01 Jan 2222222024 00:00:00 GMT",  # found by the fuzzer: OverflowError in the RFC 822 parser
     "0000-01-01",
     "2024-01-01" + " " * 200 + "x",  # longer than any date
+    # no four-digit year: feedparser guessed, the month from the day it read them (here 11)
+    "99999-01-01T00:00:00Z",  # was 9999-11-01
+    "99999",  # was 9999-11-01
+    "25",  # was 2401-11-01
+    "02024-01-01",  # was 2002-01-24
+    "-2024-01-01",  # was 2026-07-21
+    "\u0660\u0661",  # Arabic-Indic "01": was 0001-11-01
+    "2024.13.01",  # a month that does not exist: was 2024-11-01
+    "2024.03.12",  # a date feedparser does not read: was 2024-11-01
 ]
 
 
