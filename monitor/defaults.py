@@ -85,6 +85,10 @@ ITEM_TEXT_CHARS = 20_000
 ITEM_TITLE_CHARS = 1_000
 """Characters of an item's cleaned title kept."""
 
+FEED_ITEMS_MAX = 1_000
+"""Items read of one feed body, the first in feed order; the rest are left, with a warning.
+A 4.9 MB feed of 95,000 tiny items took 530 MB and 19 s to read and score before it."""
+
 MAX_REDIRECTS = 5
 """Redirects followed before a fetch is counted as an error."""
 

@@ -15,13 +15,14 @@ The HTTP content type's charset wins over the XML declaration (RFC 7303), in bot
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from lxml import etree
 
-from monitor.defaults import ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
+from monitor.defaults import FEED_ITEMS_MAX, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.errors import ParseError
 from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
@@ -44,6 +45,8 @@ from monitor.items import Item
 
 __all__ = ["canonical_url", "html_to_text", "item_id", "parse_feed"]
 
+log = logging.getLogger(__name__)
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS10 = "{http://purl.org/rss/1.0/}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -60,8 +63,9 @@ def parse_feed(
 
     Raises ParseError when the body is not RSS, Atom or JSON Feed. Each item's title and
     body are cut to ITEM_HTML_CHARS before cleaning, and its text and title to
-    ITEM_TEXT_CHARS and ITEM_TITLE_CHARS after, so memory and scoring time are bounded
-    whatever an item holds.
+    ITEM_TEXT_CHARS and ITEM_TITLE_CHARS after, and at most FEED_ITEMS_MAX items are read
+    (the first, in feed order: feeds put their newest first), so memory and scoring time
+    are bounded whatever a feed holds.
     """
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)
@@ -75,6 +79,10 @@ def parse_feed(
     for raw in raws:
         item = _to_item(raw, source, fetched_at, base_url)
         if item is not None and item.id not in items:
+            if len(items) == FEED_ITEMS_MAX:
+                log.warning("feed '%s': more than %d items; the first %d read, the rest left",
+                            source, FEED_ITEMS_MAX, FEED_ITEMS_MAX)
+                break
             items[item.id] = item
     return list(items.values())
 
