@@ -133,6 +133,16 @@ trafilatura's time grows with the square of a page's elements on some layouts (2
 `<p>word.</p>`: 19 s in the scoring worker); the benchmark's 181 real pages have 3,229 at
 most."""
 
+ARTICLE_MAX_ATTRIBUTES = 40_000
+"""Nor pages with more attributes than this ("="): libxml2's HTML parser slows with the
+square of one element's attributes (12 tags holding 170,000 of them: 27 s); the benchmark's
+181 real pages have 13,825 "=" at most, and 169 attributes on one element."""
+
+ITEM_HTML_MAX_ATTRIBUTES = 5_000
+"""An item's HTML with more attributes than this ("=") loses its tags by a plain pattern
+instead of the HTML parser (the same square: 24 such fragments in a 4.8 MB feed held the
+parse 12 s, while every other feed's parse waited)."""
+
 ARTICLE_MIN_WORDS = 40
 """A page whose extracted text has fewer words than this (or than the feed text) is
 thin (paywalled, a video, an error page): the item is judged on its feed text."""

@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
+from monitor.defaults import ITEM_HTML_MAX_ATTRIBUTES
 from monitor.normalise import WORD, words
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})
@@ -113,6 +114,8 @@ def html_to_text(html: str, lines: bool = False) -> str:
     html = clean_chars(html)
     if "<" not in html and "&" not in html:
         return lines_of(html) if lines else collapse(html)
+    if html.count("=") > ITEM_HTML_MAX_ATTRIBUTES:  # the parser's time: its square (defaults)
+        return plain_text(re.sub(r"<[^>]*(?:>|$)", " ", html), lines)  # a tag cut short too
     try:
         root = etree.fromstring(f"<div>{drop_bad_charrefs(html)}</div>", _HTML_PARSER)
     except (etree.ParserError, ValueError):  # empty after parsing, or a bad character
