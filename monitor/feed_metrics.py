@@ -9,7 +9,7 @@ Their values change on the event loop only (polls and the metrics refresh run th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Literal
 
 from prometheus_client import CollectorRegistry
@@ -49,6 +49,14 @@ class PerFeed(Collector):
         if len(values) != len(self.labelnames):
             raise ValueError(f"{self.name}: expected labels {self.labelnames}, got {values}")
         return _Series(self.values, tuple(str(v) for v in values))
+
+    def retain(self, feeds: Collection[str]) -> None:
+        """Drop the series of feeds not in `feeds` (a reload removed them): a removed feed's
+        staleness would stay frozen, and the dict grow with every feed ever configured.
+        The feed is the first label."""
+        keep = set(feeds)
+        for key in [k for k in self.values if k[0] not in keep]:
+            del self.values[key]
 
     def collect(self) -> list[Metric]:  # a list, as prometheus_client's own metrics return
         family: CounterMetricFamily | GaugeMetricFamily

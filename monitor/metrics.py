@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -53,6 +53,11 @@ class Metrics:
                                     "holds at its usual rate (-1: too little history)", ["topic"], registry=r)
         self.info = Gauge("monitor_info", "Versions of the running monitor, model and settings",
                           ["version", "model", "settings"], registry=r)
+
+    def retain_feeds(self, feeds: Collection[str]) -> None:
+        """Keep the per-feed series of these feeds only (after a reload)."""
+        for metric in (self.polls, self.last_success, self.staleness):
+            metric.retain(feeds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

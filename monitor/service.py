@@ -127,6 +127,9 @@ class Service:
             jitter = random.uniform(0, self.loaded.settings.monitor.jitter)
             try:
                 await self.due_again((feed.name, started + feed.interval + jitter))
+                if feed.name not in self.feeds:  # a reload removed it, and pruned, mid-poll:
+                    self.rt.metrics.retain_feeds(self.feeds)  # the poll counted it again,
+                    await self.rt.io(self.rt.store.forget_feed, feed.name)  # and saved it again
             except StoreError as exc:  # its hold runs out: due again then
                 log.warning("feed '%s': %s", feed.name, exc)
 
@@ -145,6 +148,7 @@ class Service:
         wiring.reconfigure(new, self.rt, self.sender)
         self.loaded = new
         self.feeds = {feed.name: feed for feed in self.rt.config.feeds}
+        self.rt.metrics.retain_feeds(self.feeds)
         log.info("settings reloaded: %d feeds, %d topics, %d channels", len(self.feeds),
                  len(new.settings.topics), len(new.channel_urls))
 

@@ -207,6 +207,12 @@ class Store:
         with redis_errors(f"taking the lease of {_feeds([name for name, _ in leases])}"):
             return [_leased_state(flat) for flat in run_each(self.redis, self._acquire, calls)]
 
+    def forget_feed(self, name: str) -> None:
+        """Delete a feed's state (prune.py does it for every feed gone at a start or reload;
+        this, for one whose poll under way saved it again after)."""
+        with redis_errors(f"deleting the state of removed feed '{name}'"):
+            self.redis.delete(self.keys.feed(name))
+
     def renew_lease(self, name: str, owner: str, ttl: float) -> bool:
         with redis_errors(f"renewing the lease of feed '{name}'"):
             return bool(self._renew(keys=[self.keys.lease(name)], args=[owner, int(ttl * 1000)]))

@@ -233,3 +233,36 @@ def test_a_lost_embedded_redis_is_noticed_so_the_monitor_exits_to_be_restarted(t
         assert asyncio.run(lost(stop_after=30.0)) is True
     finally:
         probe.close()
+
+
+def test_a_feed_removed_by_a_reload_mid_poll_leaves_no_state_or_series(feed_server, make_settings,
+                                                                      redis_client) -> None:
+    """The reload's prune deleted the feed's hash, then the poll under way saved it again,
+    with no TTL, until the next reload; its /metrics series stayed, staleness frozen."""
+    for name in ("keep", "slow"):
+        feed_server.set(f"/{name}.xml", rss([(f"https://news.example.org/{name}/1", *OFF_TOPIC[0])]))
+    feed_server.routes["/slow.xml"].delay = 2.0
+    path = make_settings({"keep": feed_server.url("/keep.xml"), "slow": feed_server.url("/slow.xml")})
+    loaded = settings.load(path)
+
+    async def go() -> str:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await svc.sync_schedule()
+            svc.dispatcher = asyncio.create_task(svc.dispatch())
+            await asyncio.sleep(1.0)  # 'keep' polled, 'slow' under way
+            assert "slow" in svc.polling
+            make_settings({"keep": feed_server.url("/keep.xml")})
+            await svc.try_reload()
+            assert not redis_client.exists(Keys().feed("slow"))
+            await asyncio.sleep(2.5)  # the poll of 'slow' ends
+            svc.stop.set()
+            await svc.dispatcher
+            await svc.finish_polls()
+            await svc.refresh_metrics()
+            return rt.metrics.render().decode()
+
+    metrics = asyncio.run(go())
+    assert len(feed_server.hits("/slow.xml")) == 1
+    assert not redis_client.exists(Keys().feed("slow")) and redis_client.exists(Keys().feed("keep"))
+    assert 'feed="slow"' not in metrics and 'monitor_feed_staleness_seconds{feed="keep"}' in metrics
