@@ -142,6 +142,25 @@ def test_hostile_headlines_are_escaped(redis_client, json_receiver, fmt) -> None
         assert "[click](http" not in message["message"]
 
 
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_an_email_subject_is_the_headline_as_written(redis_client, smtp_receiver, json_receiver, fmt) -> None:
+    # apprise puts the title into the Subject as it is: html channels' subjects read
+    # "U.S. &amp; Turkey &lt;agree&gt;", markdown ones "U\\.S\\. & Turkey \\<agree\\>"
+    from email.header import decode_header, make_header
+
+    headline = "U.S. & Turkey <agree> ceasefire (update)"
+    s, outbox = make_sender(redis_client, {"mail": ChannelConfig(smtp_receiver.url(), templates=Templates(fmt)),
+                                           "hook": ChannelConfig(json_receiver.url, templates=Templates(fmt))})
+    outbox.enqueue(alert(1, channel="mail", title=headline))
+    outbox.enqueue(alert(2, channel="hook", title=headline))
+    assert drain(s) == 2
+    [mail] = smtp_receiver.messages
+    assert str(make_header(decode_header(mail["Subject"]))) == f"[T1] {headline}"
+    if fmt == "html":  # the body, and a title other services may read as markup, stay escaped
+        assert "&lt;agree&gt;" in mail.get_payload()[-1].get_payload(decode=True).decode()
+        assert json_receiver.received[0]["title"] == "[T1] U.S. &amp; Turkey &lt;agree&gt; ceasefire (update)"
+
+
 def test_slack_format_webhook_through_apprise_json(redis_client, json_receiver) -> None:
     url = json_receiver.url.replace("/alerts", "/slack") + "?:message=text&:title&:version&:type&:attachments"
     s, outbox = make_sender(redis_client, {"slack": ChannelConfig(url, templates=Templates("markdown"))})

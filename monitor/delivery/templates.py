@@ -218,6 +218,7 @@ class Templates:
     title: str = ""
     body: str = ""
     _title: Template = field(init=False, repr=False, compare=False)
+    _title_text: Template = field(init=False, repr=False, compare=False)
     _body: Template = field(init=False, repr=False, compare=False)
     _health: Template = field(init=False, repr=False, compare=False)
     _surge: Template = field(init=False, repr=False, compare=False)
@@ -228,9 +229,12 @@ class Templates:
         if self.fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
         # The title in the channel's format too: apprise hands it to services that blend
-        # it into the body as text of that format.
+        # it into the body as text of that format. And as text, for an email's subject
+        # (transport.notify): "&amp;" or "\(" there is what the reader sees.
         fmt = self.fmt
         title = _compile(fmt, "title_template", self.title) if self.title else _builtin(fmt, DEFAULT_TITLE)
+        object.__setattr__(self, "_title_text", _compile("text", "title_template", self.title) if self.title
+                           else _builtin("text", DEFAULT_TITLE))
         body = _compile(fmt, "body_template", self.body) if self.body else None
         object.__setattr__(self, "_title", title)  # frozen: set once, here
         object.__setattr__(self, "_body", body or _builtin(fmt, DEFAULT_BODY[fmt]))
@@ -239,11 +243,13 @@ class Templates:
         object.__setattr__(self, "_digest_title", _builtin(fmt, DIGEST_TITLE))
         object.__setattr__(self, "_digest_body", _builtin(fmt, DIGEST_BODY[fmt]))
 
-    def render_alert(self, alert: Alert) -> tuple[str, str]:
-        """(title, body); raises TemplateFailed naming the template that failed."""
+    def render_alert(self, alert: Alert, title_apart: bool = False) -> tuple[str, str]:
+        """(title, body), the title as text with `title_apart` (an email's subject); raises
+        TemplateFailed naming the template that failed."""
         values = {**alert_values(alert), **surge_values(alert)}
         body = {"health": self._health, "surge": self._surge}.get(alert.kind, self._body)
-        return render(self._title, "title_template", values), render(body, "body_template", values)
+        title = self._title_text if title_apart else self._title
+        return render(title, "title_template", values), render(body, "body_template", values)
 
     def render_digest(self, digest: Digest) -> tuple[str, str]:
         topics = [

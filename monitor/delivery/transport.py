@@ -34,6 +34,7 @@ from typing import Any
 import apprise
 import requests
 import requests.sessions
+from apprise.plugins.email import NotifyEmail
 
 from monitor import defaults, retry_after
 from monitor.delivery import channels
@@ -77,7 +78,11 @@ def build(url: str, throttle: float | None) -> apprise.Apprise:
 def notify(target: apprise.Apprise, templates: Templates, queued: Queued) -> Outcome:
     """Render an alert or digest with the channel's templates and send it."""
     alert = queued.alert
-    title, body = templates.render_digest(alert) if isinstance(alert, Digest) else templates.render_alert(alert)
+    # An email's subject is a header of plain text: "&amp;" or "\(" there is what the reader
+    # sees. Other services' title fields may be read as markup (a json:// receiver's page):
+    # they keep the title escaped for the channel's format.
+    apart = all(isinstance(service, NotifyEmail) for service in target)
+    title, body = templates.render_digest(alert) if isinstance(alert, Digest) else templates.render_alert(alert, apart)
     answers: list[str | None] = []
     alert_token = channels.current_alert.set(queued)  # the console channel writes its fields
     answers_token = _answers.set(answers)
