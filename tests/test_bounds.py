@@ -75,13 +75,13 @@ def test_a_claim_rechecks_only_the_days_since_its_items_were_found_unseen(redis_
     assert store.claim_many([Claim("old", {"id": "o"})], ttl, 10) == [False]  # the window, without checked_at
 
 
-def test_dead_letters_are_capped_and_resent_in_batches(redis_client) -> None:
+def test_dead_letters_are_capped_and_resent_in_batches(redis_client, caplog) -> None:
     outbox = Outbox(redis_client, Keys(), "w1", dead_max=5)
     outbox.ensure_group()
     for n in range(8):
         outbox.enqueue(alert(n))
-    for delivery in outbox.take(10):
-        outbox.bury(delivery, "boom")
+    assert [outbox.bury(delivery, "boom") for delivery in outbox.take(10)] == [0] * 5 + [1] * 3
+    assert caplog.text.count("more than [alerts] dead_max = 5; the oldest 1 dropped") == 3  # never silently
     assert outbox.depth()["dead"] == 5
     assert [q.alert.id for q in outbox.dead_letters(limit=2)] == [alert(3).id, alert(4).id]  # oldest kept first
     assert outbox.resend_dead(batch=2) == 5

@@ -199,7 +199,9 @@ class Outbox(DigestParts):
             pipe.zadd(self.keys.retry, {codec.encode_queued(delivery.queued): due})
             pipe.execute()
 
-    def bury(self, delivery: Delivery, error: str) -> None:
+    def bury(self, delivery: Delivery, error: str) -> int:
+        """Move the alert to the dead letters; returns how many of the oldest went past
+        `dead_max` to make room (logged: they are the only alerts ever let go)."""
         queued = Queued(delivery.alert, delivery.attempts + 1, error)
         with redis_errors("moving an alert to the dead letters"):
             pipe = self.redis.pipeline(transaction=True)
@@ -207,7 +209,12 @@ class Outbox(DigestParts):
             pipe.xdel(self.keys.outbox, delivery.entry_id)
             pipe.rpush(self.keys.dead, codec.encode_queued(queued))
             pipe.ltrim(self.keys.dead, -self.dead_max, -1)  # the list's bound (keys.py)
-            pipe.execute()
+            length = int(pipe.execute()[2])
+        dropped = max(0, length - self.dead_max)
+        if dropped:
+            log.error("dead letters: more than [alerts] dead_max = %d; the oldest %d dropped "
+                      "(`monitor outbox retry` sends them again while they are kept)", self.dead_max, dropped)
+        return dropped
 
     def release_due(self, now: float, limit: int = 500) -> int:
         with redis_errors("releasing due retries"):
