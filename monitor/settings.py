@@ -40,7 +40,7 @@ class Strict(BaseModel):
 class MonitorSection(Strict):
     data_dir: str = defaults.DATA_DIR
     redis_url: str = ""
-    key_prefix: str = defaults.KEY_PREFIX
+    key_prefix: str = Field(default=defaults.KEY_PREFIX, min_length=1)  # "": prune would take other keys
     model: str = defaults.MODEL
     http: Address = ""
     interval: Duration = Field(default=defaults.FEED_INTERVAL, gt=0)
@@ -95,8 +95,8 @@ class AlertsSection(Strict):
     send_backoff_base: Duration = Field(default=defaults.SEND_BACKOFF_BASE, gt=0)
     send_backoff_max: Duration = Field(default=defaults.SEND_BACKOFF_MAX, gt=0)
     claim_timeout: Duration = Field(default=defaults.CLAIM_TIMEOUT, gt=0)
-    dead_max: int = Field(default=defaults.DEAD_MAX, ge=1)
-    labels_max: int = Field(default=defaults.LABELS_MAX, ge=1)
+    dead_max: int = Field(default=defaults.DEAD_MAX, ge=1, le=10**9)  # Redis takes up to 2**63 - 1
+    labels_max: int = Field(default=defaults.LABELS_MAX, ge=1, le=10**9)
 
 
 class Feed(Strict):

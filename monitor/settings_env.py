@@ -8,6 +8,7 @@ line naming the key (and the feed) but never the value.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -53,6 +54,9 @@ def redis_url(written: str, label: str) -> str:
     """`redis_url` expanded and parsed as redis-py will, so a malformed one is a settings
     error, not a traceback at the first connection. It may hold a password: not quoted."""
     url = resolve_env(written, label, "monitor.redis_url")
+    if not url and written.strip():  # "${REDIS_URL}" set empty: not the embedded Redis unasked
+        raise SettingsError(f"{label}: monitor.redis_url: {written.strip()!r} is empty once expanded "
+                            "(leave redis_url out for the embedded Redis)")
     if not url:
         return url
     from redis.connection import parse_url
@@ -75,7 +79,16 @@ def _check_apprise_url(url: str, label: str, path: str) -> None:
 
     from monitor.delivery import channels  # noqa: F401
 
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+    # apprise logs a URL it cannot parse, at ERROR, as written after ${...} was expanded: a
+    # token or password would reach the log. Its logger is off for the check (a send under
+    # way in another thread meanwhile loses its log lines for that instant, not its result).
+    quiet = logging.getLogger("apprise")
+    was, quiet.disabled = quiet.disabled, True
+    try:
+        service = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    finally:
+        quiet.disabled = was
+    if service is None:
         raise SettingsError(f"{label}: {path}: apprise cannot parse this URL (check its scheme and form)")
     try:
         channels.check(url)

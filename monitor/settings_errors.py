@@ -9,6 +9,8 @@ plain wording instead of pydantic's ("Input should be a valid number").
 from __future__ import annotations
 
 import difflib
+import json
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -17,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # TOML's bare keys
 MAX_SHOWN = 10  # errors listed at most; a file that wrong needs reading, not a longer list
 TYPE_WORDS = {"float_type": "a number", "int_type": "a whole number", "bool_type": "true or false"}
 
@@ -126,7 +129,9 @@ def key_path(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
         elif not (str(part).startswith(("function-", "lax-", "strict-")) or "[" in str(part)):
-            parts.append(str(part))  # skip pydantic's validator and union branch labels
+            # skip pydantic's validator and union branch labels; a key of other characters
+            # than a name's quoted, as TOML writes it (a newline in it broke the error's line)
+            parts.append(str(part) if _BARE_KEY.fullmatch(str(part)) else json.dumps(str(part)))
     return ".".join(parts) or "(top level)"
 
 

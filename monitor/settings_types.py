@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator
 
-NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+NAME_RE = re.compile(r"[a-z0-9_-]+")  # fullmatch: "$" would let a final newline by
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-ADDRESS_RE = re.compile(r"^[\w.\-\[\]:]+:\d{1,5}$")
+ADDRESS_RE = re.compile(r"[\w.\-\[\]:]+:\d{1,5}")  # fullmatch, as NAME_RE
 
 
 DURATION_MAX = 100 * 365 * 86_400.0  # seconds; no setting means more
@@ -42,7 +42,7 @@ def parse_duration(value: Any) -> float:
 
 
 def _check_name(value: str) -> str:
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise ValueError(f"name {value!r} must match [a-z0-9_-]+")
     return value
 
@@ -51,7 +51,7 @@ def _check_address(value: str) -> str:
     """`[monitor] http`: empty (off) or host:port with a port that can be bound."""
     if not value:
         return value
-    if not ADDRESS_RE.match(value):
+    if not ADDRESS_RE.fullmatch(value):
         raise ValueError("must be empty (off) or host:port, e.g. \"127.0.0.1:9464\"")
     port = int(value.rpartition(":")[2])
     if not 1 <= port <= 65535:  # else an OverflowError when the service binds it

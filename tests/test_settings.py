@@ -75,6 +75,15 @@ def test_defaults_and_durations(tmp_path: Path) -> None:
      "channels.console.url: keep='many': not a number of files from 0 to 1000"),
     (('name = "one"', 'name = "One Feed"'), "feeds[0].name: name 'One Feed' must match [a-z0-9_-]+"),
     (('url = "https://example.org/feed.xml"', "url = 42"), "feeds[0].url: Input should be a valid string"),
+    # "$" let a final newline by: `check` printed "channel desk" and ": ok" on the next line
+    (('name = "one"', 'name = "one\\n"'), "feeds[0].name: name 'one\\n' must match [a-z0-9_-]+"),
+    (("[channels.console]", '[channels."console\\n"]'), 'channels."console\\n": name \'console\\n\' must match'),
+    (('data_dir = "data"', 'data_dir = "data"\nhttp = "127.0.0.1:9464\\n"'), "monitor.http: must be empty (off)"),
+    # "": the prune at start and reload deleted other applications' feed:*, channel:*, ... keys
+    (('data_dir = "data"', 'data_dir = "data"\nkey_prefix = ""'), "monitor.key_prefix: String should have at least 1"),
+    # past int64, the first dead letter failed its LTRIM and the poll with it
+    (('url = "console://"', 'url = "console://"\n[alerts]\ndead_max = 99999999999999999999'),
+     "alerts.dead_max: Input should be less than or equal to 1000000000"),
 ])
 def test_invalid_settings_name_the_key(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     assert error(tmp_path, BASE.replace(*change)).startswith(expected)
@@ -97,6 +106,24 @@ def test_secrets_come_from_the_environment_and_stay_out_of_errors(tmp_path: Path
     bad = text.replace("mailtos://", "nosuch://")
     message = error(tmp_path, bad)
     assert "hunter2" not in message
+
+
+@pytest.mark.parametrize("url", ["tgram://bot${TOKEN}", "discord://${TOKEN}", "nosuch://user:${TOKEN}@host"])
+def test_a_url_apprise_cannot_parse_logs_no_secret(tmp_path: Path, monkeypatch, caplog, url: str) -> None:
+    # apprise logged the URL as expanded, at ERROR: "Unparseable Telegram URL tgram://botSECRET123"
+    monkeypatch.setenv("TOKEN", "SECRET123")
+    with caplog.at_level("DEBUG"):
+        message = error(tmp_path, BASE.replace('url = "console://"', f'url = "{url}"'))
+    assert message == "channels.console.url: apprise cannot parse this URL (check its scheme and form)"
+    assert "SECRET123" not in caplog.text
+
+
+def test_a_redis_url_set_empty_by_its_variable_is_refused(tmp_path: Path, monkeypatch) -> None:
+    # it fell back to the embedded Redis: each worker with a state of its own, alerts twice
+    monkeypatch.setenv("REDIS_URL", "")
+    text = BASE.replace('data_dir = "data"', 'data_dir = "data"\nredis_url = "${REDIS_URL}"')
+    assert error(tmp_path, text) == ("monitor.redis_url: '${REDIS_URL}' is empty once expanded "
+                                     "(leave redis_url out for the embedded Redis)")
 
 
 def test_missing_and_broken_files(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def cmd_topic(args: argparse.Namespace) -> int:
 
     loaded = load(args)
     name = args.name
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise InputError(f"topic add: name {name!r} must match [a-z0-9_-]+")
     if name in loaded.settings.topics:
         raise InputError(f"{loaded.path}: topics.{name}: already exists")
