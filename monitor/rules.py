@@ -7,35 +7,61 @@ for no topic). Each pattern is a word or phrase, matched case-insensitively as w
 ("/erdo[gğ]an/"), searched case-insensitively. Patterns are matched on the title and the
 text the classifier read. Pure functions: the alert stage and `monitor score` call
 `judge`, which says whether the item alerts and which rule decided.
+
+Patterns run under the `regex` module with a time limit (MATCH_SECONDS): Python's `re`
+cannot stop a search, and "/(\\w+\\s?)+$/"-like patterns backtrack for minutes on an item's
+text, holding the scoring worker. A search that runs out of time counts as no match, and
+is logged. A pattern that matches empty text ("//", "/a*/") matches every item: refused.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import regex
+
+log = logging.getLogger(__name__)
+
+MATCH_SECONDS = 0.1  # one pattern's search of one item: a word or /erdo[gğ]an/ takes microseconds
 
 
 @dataclass(frozen=True)
 class Pattern:
     source: str  # as written in settings.toml
-    regex: re.Pattern[str]
+    regex: regex.Pattern[str]
 
 
-def compile_pattern(text: str) -> re.Pattern[str]:
+def compile_pattern(text: str) -> regex.Pattern[str]:
     """A settings pattern; ValueError with the reason when it is not one."""
     if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
         try:
-            return re.compile(text[1:-1], re.IGNORECASE)
-        except re.error as exc:
+            compiled = regex.compile(text[1:-1], regex.IGNORECASE)
+        except regex.error as exc:
             raise ValueError(f"bad regular expression {text!r}: {exc}") from None
         except (OverflowError, RecursionError) as exc:  # a huge repeat count, or nesting too deep
             reason = exc if isinstance(exc, OverflowError) else "nested too deeply"
             raise ValueError(f"bad regular expression {text[:60]!r}: {reason}") from None
+        if _search(compiled, "") is not None:
+            raise ValueError(f"regular expression {text[:60]!r} matches empty text, so every item: "
+                             "write what it must find")
+        return compiled
     words = text.split()
     if not words:
         raise ValueError("an empty pattern matches everything: write a word, a phrase or /regex/")
-    return re.compile(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b", re.IGNORECASE)
+    return regex.compile(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b", regex.IGNORECASE)
+
+
+def _search(pattern: regex.Pattern[str], document: str) -> regex.Match[str] | None:
+    """The pattern's first match, or None, also when it runs past MATCH_SECONDS (logged)."""
+    try:
+        return pattern.search(document, timeout=MATCH_SECONDS)
+    except TimeoutError:
+        log.warning("pattern /%s/ ran past %.1fs on an item of %d characters: taken as no match",
+                    pattern.pattern[:60], MATCH_SECONDS, len(document))
+        return None
 
 
 def compile_all(texts: Sequence[str]) -> tuple[Pattern, ...]:
@@ -90,7 +116,7 @@ def judge(topic: str, score: float, threshold: float, document: str, gate: Topic
 def _first(patterns: Sequence[Pattern], document: str) -> str:
     """'<pattern>' matched '<text>' for the first pattern found in the document, else ''."""
     for pattern in patterns:
-        found = pattern.regex.search(document)
+        found = _search(pattern.regex, document)
         if found:
             text = found.group(0)
             return repr(pattern.source) + ("" if text.lower() == pattern.source.lower() else f" matched {text!r}")

@@ -41,3 +41,20 @@ def test_a_feed_alerts_only_for_its_topics_and_not_for_muted_items() -> None:
     muted = FeedGate(mute=compile_all(["/soldiers? killed/"]))
     verdict = judge("t", 0.99, 0.6, DOC, feed=muted, feed_name="f")
     assert not verdict.alert and verdict.rule == "feed f mutes '/soldiers? killed/' matched 'soldiers killed'"
+
+
+@pytest.mark.parametrize("pattern", ["//", "/a*/", "/(idlib)?/", "/^/"])
+def test_a_regex_that_matches_empty_text_is_refused(pattern: str) -> None:
+    # "//" passed the empty-pattern rule and muted every item ("matched ''")
+    with pytest.raises(ValueError, match="matches empty text, so every item"):
+        compile_pattern(pattern)
+
+
+def test_a_search_that_backtracks_past_its_time_counts_as_no_match(caplog: pytest.LogCaptureFixture) -> None:
+    # under Python's re this search ran for minutes, holding the scoring worker
+    muted = FeedGate(mute=compile_all(["/(a|aa)+c/"]))
+    doc = "a" * 40
+    verdict = judge("t", 0.9, 0.6, doc, feed=muted, feed_name="f")
+    assert verdict.alert and verdict.rule == "classifier 0.900 >= 0.60"
+    assert "pattern /(a|aa)+c/ ran past 0.1s on an item of 40 characters: taken as no match" in caplog.text
+    assert judge("t", 0.9, 0.6, "aaac", feed=muted, feed_name="f").rule == "feed f mutes '/(a|aa)+c/' matched 'aaac'"
