@@ -331,3 +331,12 @@ def test_score_url_fetches_extracts_and_scores_a_page(feed_server, make_settings
     run = subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(guarded), "score",
                           feed_server.url("/a/1")], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode != 0 and "refused" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_score_url_names_why_a_url_cannot_be_fetched(feed_server, make_settings) -> None:
+    # it printed "http://localhost:99999/: http://localhost:99999/", no reason
+    path = make_settings({"f": feed_server.url("/feed")})
+    run = subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(path), "score",
+                          "http://user:SECRET1@localhost:99999/"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 2 and "SECRET1" not in run.stderr
+    assert run.stderr.strip().endswith(": malformed URL (the port is not a number from 1 to 65535)")

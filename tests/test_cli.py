@@ -104,6 +104,8 @@ def test_feeds_add_remove_list_keep_comments(tmp_path: Path) -> None:
     assert 'interval = "15m"\n\n[topics' in text  # a blank line after the added table
     duplicate = monitor("feeds", "add", "local", "https://example.org/x.xml", settings=path)
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
+    same_url = monitor("feeds", "add", "again", "https://example.org/rss.xml", settings=path)  # as import refuses it
+    assert same_url.returncode == 2 and "feed 'local' already has this URL" in same_url.stderr
     bad = monitor("feeds", "add", "Bad Name", "https://example.org/x.xml", settings=path)
     assert bad.returncode == 2 and "must match [a-z0-9_-]+" in bad.stderr
     assert monitor("feeds", "remove", "local", settings=path).returncode == 0

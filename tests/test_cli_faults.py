@@ -17,7 +17,7 @@ from monitor import codec
 from monitor.delivery.alerts import alert_id
 from monitor.keys import Keys
 from tests.articles import ON_TOPIC, rss
-from tests.test_cli import monitor
+from tests.test_cli import ROOT, monitor
 from tests.test_delivery import alert
 from tests.test_run import run_monitor, wait_for  # noqa: F401 - run_monitor is a fixture
 
@@ -212,3 +212,36 @@ def test_an_unknown_topic_is_bad_input(make_settings, command: str) -> None:
 def test_n_must_be_positive(make_settings, command: str, n: str) -> None:
     result = monitor(command, "-n", n, settings=make_settings({}))
     assert result.returncode == 2 and f"argument -n: must be at least 1, not {n}" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1.5", "nan", "-0.1"])
+def test_topic_add_refuses_a_threshold_before_training(tmp_path: Path, value: str) -> None:
+    # it trained for minutes, rewrote the model and wrote the examples, then refused it
+    path = settings_file(tmp_path, "")
+    examples = tmp_path / "quake.txt"
+    examples.write_text("Earthquake hits eastern Turkey.\n", encoding="utf-8")
+    result = monitor("topic", "add", "quake", "--title", "Quake", "--positive", str(examples),
+                     "--threshold", value, settings=path)
+    one_line_error(result, f"topic add: --threshold must be between 0 and 1 (got {float(value)})")
+    assert not (ROOT / "models" / "topics" / "quake.jsonl").exists()
+
+
+def test_similar_refuses_a_settings_file_that_is_not_there(tmp_path: Path) -> None:
+    # it went on with the default thresholds, while `score` with the same path said so
+    a = tmp_path / "a.txt"
+    a.write_text("Turkish and Russian officers met in Ankara.", encoding="utf-8")
+    one_line_error(monitor("similar", str(a), str(a), settings=tmp_path / "typo.toml"),
+                   f"{tmp_path / 'typo.toml'}: file not found")
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["bench", "--feeds", "0"], "argument --feeds: must be at least 1, not 0"),
+    (["bench", "--neardup-items", "-10"], "argument --neardup-items: must be at least 1, not -10"),
+    (["bench", "--article-pages", "-3"], "argument --article-pages: must be at least 0, not -3"),
+    (["review", "-n", "-5"], "argument -n: must be at least 1, not -5"),
+    (["review", "--margin", "nan"], "argument --margin: must be a number from 0 to 1, not nan"),
+])
+def test_counts_and_margins_out_of_range_are_argument_errors(args: list[str], reason: str) -> None:
+    # --feeds 0 was a ZeroDivisionError, -n -5 showed all but the last five
+    result = monitor(*args)
+    assert result.returncode == 2 and reason in result.stderr and "Traceback" not in result.stderr

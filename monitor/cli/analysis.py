@@ -119,6 +119,9 @@ def _page(loaded: Loaded, url: str) -> str:
     from monitor import urls, wiring
     from monitor.ingest import article
 
+    reason = urls.problem(url)  # before the fetch, whose error for such a URL names no reason
+    if reason:
+        raise InputError(f"{urls.masked(url)}: {reason}")
     title, text = asyncio.run(article.read_url(url, wiring.fetch_limits(loaded),
                                                loaded.settings.monitor.allow_private))
     if not text:

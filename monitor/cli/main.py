@@ -180,18 +180,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, help="instead of the cross-validated suggestion")
     p = command("review", topics.cmd_review, "judge recent items scored near a threshold, one at a time")
     p.add_argument("topic", nargs="?")
-    p.add_argument("-n", type=int, default=20, help="at most this many (default 20)")
-    p.add_argument("--margin", type=float, default=REVIEW_MARGIN,
+    p.add_argument("-n", type=positive_int, default=20, help="at most this many (default 20)")
+    p.add_argument("--margin", type=fraction, default=REVIEW_MARGIN,
                    help=f"how near the threshold (default {REVIEW_MARGIN})")
     p = command("similar", models.cmd_similar, "near-duplicate measures and verdict for two texts")
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("--json", action="store_true")
     p = command("bench", models.cmd_bench, "benchmark the pipeline on a synthetic workload, with targets")
-    p.add_argument("--feeds", type=int, default=200, help="feeds (default 200)")
-    p.add_argument("--items", type=int, default=20, help="items per feed (default 20)")
-    p.add_argument("--neardup-items", type=int, default=100_000, help="near-dup index size (default 100000)")
-    p.add_argument("--article-pages", type=int, default=None, metavar="N",
+    p.add_argument("--feeds", type=positive_int, default=200, help="feeds (default 200)")
+    p.add_argument("--items", type=positive_int, default=20, help="items per feed (default 20)")
+    p.add_argument("--neardup-items", type=positive_int, default=100_000, help="near-dup index size (default 100000)")
+    p.add_argument("--article-pages", type=count, default=None, metavar="N",
                    help="article-extraction benchmark pages read (default: all 181; 0: none)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
@@ -207,14 +207,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def positive_int(text: str) -> int:
+def positive_int(text: str, least: int = 1) -> int:
     """An argparse type: a whole number of at least 1 (a count of things to show)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
+    return value
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    return positive_int(text, least=0)
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1 (nan is none)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text}")
     return value
 
 

@@ -5,6 +5,7 @@ what that made."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from monitor.cli.main import load
@@ -40,9 +41,11 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from monitor.cli import analysis
     from monitor.dedup.index import NearDupConfig
 
-    # The thresholds of settings.toml when there is one, so users tune what the service uses.
+    # The thresholds of settings.toml when there is one, so users tune what the service uses;
+    # a file named (--settings, $MONITOR_SETTINGS) must be there: a typo is no default.
+    named = args.settings or os.environ.get("MONITOR_SETTINGS")
     path = Path(args.settings) if args.settings else settings.default_path()
-    cfg = wiring.neardup_config(load(args)) if path.exists() else NearDupConfig()
+    cfg = wiring.neardup_config(load(args)) if named or path.exists() else NearDupConfig()
     return _emit(analysis.run_similar(args.a, args.b, args.json, cfg))
 
 

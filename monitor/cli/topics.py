@@ -70,6 +70,8 @@ def cmd_topic(args: argparse.Namespace) -> int:
         raise InputError(f"topic add: name {name!r} must match [a-z0-9_-]+")
     if name in loaded.settings.topics:
         raise InputError(f"{loaded.path}: topics.{name}: already exists")
+    if args.threshold is not None and not 0 <= args.threshold <= 1:  # before minutes of training
+        raise InputError(f"topic add: --threshold must be between 0 and 1 (got {args.threshold})")
     positives, negatives = read_examples(args.positive), read_examples(args.negative)
     if len(positives) < MIN_POSITIVES:
         raise InputError(f"topic add: {len(positives)} positive example(s); give at least {MIN_POSITIVES}")
