@@ -265,7 +265,7 @@ def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
     path = Path(path) if path is not None else default_path()
     label = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: as Notepad saves it
     except FileNotFoundError:
         raise SettingsError(f"{label}: file not found{settings_errors.where(path)}") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -126,6 +126,13 @@ def test_a_redis_url_set_empty_by_its_variable_is_refused(tmp_path: Path, monkey
                                      "(leave redis_url out for the embedded Redis)")
 
 
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    # as Windows' Notepad saves UTF-8: it was "not valid TOML (line 1, column 1)"
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    assert settings.load(path).settings.feeds[0].name == "one"
+
+
 def test_missing_and_broken_files(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="file not found"):
         settings.load(tmp_path / "nope.toml")

@@ -23,7 +23,7 @@ from monitor.errors import InputError, SettingsError
 
 def _read(path: Path) -> tomlkit.TOMLDocument:
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        return tomlkit.parse(path.read_text(encoding="utf-8-sig"))  # as settings.load reads it
     except FileNotFoundError:
         raise SettingsError(f"{path}: file not found") from None
     except tomlkit.exceptions.ParseError as exc:
