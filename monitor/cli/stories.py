@@ -53,7 +53,8 @@ def _story(story_id: str, items: list[Recent], index: Any) -> dict[str, Any]:
     sources = found.sources if found else tuple(
         Source(r.id, r.source, r.url, r.published, r.language) for r in items)
     ordered = sorted(sources, key=lambda s: s.published)
-    return {"story": story_id, "title": items[-1].title, "source_count": len({s.source for s in ordered}),
+    count = found.n_sources if found else len({s.source for s in ordered})  # the index counts past the list's cap
+    return {"story": story_id, "title": items[-1].title, "source_count": count,
             "sources": [_row(s) for s in ordered]}
 
 

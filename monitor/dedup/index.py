@@ -99,7 +99,8 @@ class Similarity:
 @dataclass(frozen=True, slots=True)
 class Story:
     story_id: str
-    sources: tuple[Source, ...]  # first item first
+    sources: tuple[Source, ...]  # first item first (its first STORY_SOURCES_MAX)
+    counted: int = 0  # distinct source names as the index counts them (past the list's cap too)
 
     @property
     def first_item_id(self) -> str:
@@ -107,8 +108,9 @@ class Story:
 
     @property
     def n_sources(self) -> int:
-        """Distinct source names (one outlet posting a story twice counts once)."""
-        return len({s.source for s in self.sources})
+        """Distinct source names (one outlet posting a story twice counts once): the
+        index's count, which goes on past the STORY_SOURCES_MAX sources listed."""
+        return max(self.counted, len({s.source for s in self.sources}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +140,27 @@ def verdict(jaccard: float, containment: float, smaller: int, cfg: NearDupConfig
     return ""
 
 
-def similarity(a: str, b: str, cfg: NearDupConfig = NearDupConfig()) -> Similarity:
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """A text's shingle hashes and sketch, made once for comparing it with many others."""
+
+    hashes: Any  # numpy array of its word-shingle hashes
+    sketch: terms.TermSketch
+
+
+def measured(text: str, cfg: NearDupConfig = NearDupConfig()) -> Measured:
+    return Measured(shingles.shingle_hashes(text, cfg.shingle_size), terms.sketch(text))
+
+
+def similarity(a: str | Measured, b: str | Measured, cfg: NearDupConfig = NearDupConfig()) -> Similarity:
     """Exact shingle measures, the sketches' rewording measures of two texts, and the
     verdict the index would give."""
-    ha = shingles.shingle_hashes(a, cfg.shingle_size)
-    hb = shingles.shingle_hashes(b, cfg.shingle_size)
-    j, c, shared = shingles.exact(ha, hb)
-    reword = terms.compare(terms.sketch(a), terms.sketch(b))
-    reason = verdict(j, c, min(ha.size, hb.size), cfg, reword)
-    return Similarity(j, c, int(ha.size), int(hb.size), shared, reword[0], reword[1], reword[2],
+    ma = a if isinstance(a, Measured) else measured(a, cfg)
+    mb = b if isinstance(b, Measured) else measured(b, cfg)
+    j, c, shared = shingles.exact(ma.hashes, mb.hashes)
+    reword = terms.compare(ma.sketch, mb.sketch)
+    reason = verdict(j, c, min(ma.hashes.size, mb.hashes.size), cfg, reword)
+    return Similarity(j, c, int(ma.hashes.size), int(mb.hashes.size), shared, reword[0], reword[1], reword[2],
                       bool(reason), reason)
 
 
@@ -261,12 +275,15 @@ class NearDupIndex:
         """A story's sources (its first STORY_SOURCES_MAX), first item first; None once it
         has left the window."""
         try:
-            entries = self._redis.lrange(self._keys.neardup_story(story_id), 0, defaults.STORY_SOURCES_MAX - 1)
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.lrange(self._keys.neardup_story(story_id), 0, defaults.STORY_SOURCES_MAX - 1)
+            pipe.scard(self._keys.neardup_story_sources(story_id))
+            entries, counted = pipe.execute()
             if not entries:  # a story of one item has no list yet: its record holds its entry
                 return self._single(story_id)
         except redis.RedisError as e:
             raise StoreError(f"near-duplicate index: {e}") from e
-        return Story(story_id, tuple(codec.decode_source(e) for e in entries))
+        return Story(story_id, tuple(codec.decode_source(e) for e in entries), int(counted))
 
     def _single(self, story_id: str) -> Story | None:
         ref, _, time_slice = story_id.partition("-")

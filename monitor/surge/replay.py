@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.dedup.index import NearDupConfig, similarity
+from monitor.dedup.index import Measured, NearDupConfig, measured, similarity
 from monitor.errors import InputError
 from monitor.surge.counter import Seen
 from monitor.surge.detector import Observed, SurgeDetector
@@ -100,13 +100,15 @@ class Stories:
 
     def __init__(self, cfg: NearDupConfig) -> None:
         self.cfg = cfg
-        self.recent: list[tuple[float, str, str]] = []  # (time, story, document)
+        self.recent: list[tuple[float, str, Measured]] = []  # (time, story, the document's measures)
 
     def story_of(self, item: Dated) -> str:
         if item.story:
             return item.story
         self.recent = [r for r in self.recent if r[0] >= item.time - self.cfg.window_seconds]
-        doc = document(item)
+        # Each document's shingles and sketch once, not once a pair (similarity's way):
+        # 1,000 items took 84 s, each compared afresh with every earlier one in the window.
+        doc = measured(document(item), self.cfg)
         story = next((s for _, s, d in self.recent if similarity(doc, d, self.cfg).duplicate), item.id)
         self.recent.append((item.time, story, doc))
         return story
