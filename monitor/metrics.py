@@ -16,6 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from monitor.errors import SettingsError
 from monitor.feed_metrics import PerFeed
+from monitor.http_guard import GuardedSite
 
 log = logging.getLogger("monitor.metrics")
 
@@ -92,7 +93,7 @@ async def start_http(address: str, metrics: Metrics, health: Check,
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
+        await GuardedSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()  # bounded (http_guard)
     except OSError as exc:  # the port taken, the host unknown or not this machine's
         await runner.cleanup()
         raise SettingsError(f"monitor.http: cannot listen on {address}: {exc.strerror or exc}") from None

@@ -40,3 +40,46 @@ def test_healthz_503_with_reason_then_200() -> None:
     assert bad_status == 503 and bad == {"status": "unhealthy", "reason": REDIS_DOWN}
     assert good_status == 200 and good == {"status": "ok", "reason": None}
 
+
+
+def test_slow_clients_cannot_hold_the_endpoint(monkeypatch) -> None:
+    """200 clients sending their headers a byte at a time stayed open for minutes, and past
+    the service's file descriptors it could open no feed and load no settings."""
+    from monitor import http_guard
+
+    monkeypatch.setattr(http_guard, "HTTP_CONNECTIONS_MAX", 20)
+    monkeypatch.setattr(http_guard, "HTTP_CONNECTION_SECONDS", 2.0)
+    port = free_port()
+
+    async def health() -> str | None:
+        return None
+
+    async def refresh() -> None:
+        pass
+
+    async def closed(reader: asyncio.StreamReader) -> bool:
+        try:
+            return await asyncio.wait_for(reader.read(1), 0.05) == b""
+        except TimeoutError:
+            return False
+
+    async def go() -> tuple[int, int, int]:
+        runner = await start_http(f"127.0.0.1:{port}", Metrics(), health, refresh)
+        try:
+            clients = [await asyncio.open_connection("127.0.0.1", port) for _ in range(30)]
+            for _, writer in clients:
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # the rest never comes
+            await asyncio.sleep(0.3)
+            at_once = sum(await asyncio.gather(*(closed(reader) for reader, _ in clients)))
+            await asyncio.sleep(2.0)  # past a connection's time: the rest are closed too
+            later = sum(await asyncio.gather(*(closed(reader) for reader, _ in clients)))
+            async with aiohttp.ClientSession() as session:  # and a real client is answered
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    status = response.status
+            for _, writer in clients:
+                writer.close()
+        finally:
+            await runner.cleanup()
+        return at_once, later, status
+
+    assert asyncio.run(go()) == (10, 30, 200)
