@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monitor.runtime import Runtime
 
 TITLE = "monitor alerts"
+FEED_ID = "urn:monitor:alerts"  # not the URL asked for: its Host is the client's to say
 READ_CHUNK = 250  # recent records whose alerts one MGET reads
 
 
@@ -62,18 +63,18 @@ def _summary(a: FeedAlert) -> str:
     lines = [f"{alert.topic_title}: score {alert.score:.2f} (threshold {alert.threshold:.2f})",
              f"Terms: {', '.join(alert.terms)}", f"Source: {alert.source}"]
     if len(a.sources) > 1:
-        lines.append("Also from: " + ", ".join(f"{s.source} {s.url}" for s in a.sources[1:]))
+        lines.append("Also from: " + ", ".join(f"{s.source} {_web(s.url) or ''}".rstrip() for s in a.sources[1:]))
     if alert.text:
         lines += ["", alert.text]
     return "\n".join(lines)
 
 
-def atom(alerts: Sequence[FeedAlert], self_url: str, now: datetime | None = None) -> bytes:
+def atom(alerts: Sequence[FeedAlert], self_url: str, now: datetime | None = None, topic: str | None = None) -> bytes:
     """An Atom document of the alerts (feedgen escapes every value)."""
     from feedgen.feed import FeedGenerator
 
     gen = FeedGenerator()
-    gen.id(self_url)
+    gen.id(f"{FEED_ID}:{topic}" if topic else FEED_ID)
     gen.title(TITLE)
     gen.link(href=self_url, rel="self")
     gen.updated(alerts[0].alert.published if alerts else now or datetime.now(tz=UTC))
@@ -81,20 +82,22 @@ def atom(alerts: Sequence[FeedAlert], self_url: str, now: datetime | None = None
         alert, entry = a.alert, gen.add_entry()
         entry.id(f"urn:monitor:alert:{alert.id}")
         entry.title(f"[{alert.topic_title}] {alert.title}")
-        if alert.url.startswith(("http://", "https://")):
-            entry.link(href=alert.url)
         entry.published(alert.published)
         entry.updated(alert.published)
         entry.author(name=alert.source)
         entry.category(term=alert.topic, label=alert.topic_title)
-        entry.summary(_summary(a))
+        if _web(alert.url):
+            entry.link(href=alert.url)
+            entry.summary(_summary(a))
+        else:  # Atom wants a link or a content: one alert without a link made every request a 500
+            entry.content(_summary(a), type="text")
     return cast(bytes, gen.atom_str(pretty=True))
 
 
 def json_feed(alerts: Sequence[FeedAlert], self_url: str) -> str:
     """A JSON Feed 1.1 document; the monitor's own fields are in `_monitor` (its extension)."""
     items = [{
-        "id": a.alert.id, "url": a.alert.url or None, "title": f"[{a.alert.topic_title}] {a.alert.title}",
+        "id": a.alert.id, "url": _web(a.alert.url), "title": f"[{a.alert.topic_title}] {a.alert.title}",
         "content_text": _summary(a), "date_published": a.alert.published.isoformat(),
         "authors": [{"name": a.alert.source}], "tags": [a.alert.topic], "language": a.alert.language,
         "_monitor": _extension(a),
@@ -109,8 +112,22 @@ def _extension(a: FeedAlert) -> Mapping[str, Any]:
     return {"topic": alert.topic, "topic_title": alert.topic_title, "score": alert.score,
             "threshold": alert.threshold, "terms": list(alert.terms), "kind": alert.kind,
             "judged_on": alert.judged_on, "story": alert.story or None,
-            "sources": [{"source": s.source, "url": s.url, "published": s.published.isoformat()}
+            "sources": [{"source": s.source, "url": _web(s.url), "published": s.published.isoformat()}
                         for s in a.sources]}
+
+
+def _web(url: str) -> str | None:
+    """An http(s) link, else None: a feed's `javascript:` or `data:` link is not passed on."""
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def _self_url(request: Any) -> str:
+    """The URL the client asked for; its path alone when its Host makes no URL (a port
+    of 99999 raised out of the view: a 500 and a traceback each request)."""
+    try:
+        return str(request.url)
+    except ValueError:
+        return str(request.rel_url)
 
 
 def routes(rt: Runtime, topics: Callable[[], Sequence[str]]) -> list[tuple[str, Any]]:
@@ -128,12 +145,13 @@ def routes(rt: Runtime, topics: Callable[[], Sequence[str]]) -> list[tuple[str, 
         found = await read(request)
         if isinstance(found, web.Response):
             return found
-        return web.Response(body=atom(found, str(request.url)), content_type="application/atom+xml", charset="utf-8")
+        body = atom(found, _self_url(request), topic=request.query.get("topic"))
+        return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
 
     async def json_view(request: web.Request) -> web.Response:
         found = await read(request)
         if isinstance(found, web.Response):
             return found
-        return web.Response(text=json_feed(found, str(request.url)), content_type="application/feed+json")
+        return web.Response(text=json_feed(found, _self_url(request)), content_type="application/feed+json")
 
     return [("/alerts.atom", atom_view), ("/alerts.json", json_view)]

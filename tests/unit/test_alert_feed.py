@@ -40,3 +40,31 @@ def test_json_feed_is_version_1_1_with_the_monitor_extension() -> None:
 def test_an_empty_feed_is_still_a_feed() -> None:
     assert feedparser.parse(atom([], "http://x/alerts.atom")).version == "atom10"
     assert json.loads(json_feed([], "http://x/alerts.json"))["items"] == []
+
+
+def test_an_alert_without_a_web_link_is_an_entry_without_one() -> None:
+    # Atom wants a link or a content: one such alert made /alerts.atom a 500 until 50 newer
+    # ones pushed it out; and the JSON Feed passed javascript: links on
+    from dataclasses import replace
+
+    from lxml import etree
+
+    sources = (Source("g1", "bbc", "javascript:alert(1)", WHEN), SOURCES[1])
+    alerts = [FeedAlert(replace(ALERT, url=url, id=f"a{n}"), sources)
+              for n, url in enumerate(["", "javascript:alert(document.cookie)", "data:text/html,x"])]
+    document = atom(alerts, "http://127.0.0.1:9464/alerts.atom")
+    etree.fromstring(document)
+    parsed = feedparser.parse(document)
+    assert not parsed.bozo and len(parsed.entries) == 3
+    assert all("Ankara said 12 soldiers" in e.content[0].value for e in parsed.entries)
+    assert document.count(b"<link") == 1  # the feed's own (self), none an entry's
+    assert b"javascript:" not in document and b"data:text" not in document
+    doc = json.loads(json_feed(alerts, "http://127.0.0.1:9464/alerts.json"))
+    assert all("url" not in item for item in doc["items"])
+    assert all(item["_monitor"]["sources"][0]["url"] is None for item in doc["items"])
+
+
+def test_the_feed_id_is_the_monitors_not_the_hosts_the_client_named() -> None:
+    a = feedparser.parse(atom([FeedAlert(ALERT, SOURCES)], "http://evil.example/alerts.atom"))
+    b = feedparser.parse(atom([FeedAlert(ALERT, SOURCES)], "http://127.0.0.1:9464/alerts.atom", topic="t"))
+    assert (a.feed.id, b.feed.id) == ("urn:monitor:alerts", "urn:monitor:alerts:t")
