@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from monitor import rules
 from monitor.rules import FeedGate, TopicGate, compile_all, compile_pattern, judge
 
 DOC = "Turkish soldiers killed in Idlib\nAnkara blamed Damascus for the air  strike near Saraqib."
@@ -50,11 +53,17 @@ def test_a_regex_that_matches_empty_text_is_refused(pattern: str) -> None:
         compile_pattern(pattern)
 
 
-def test_a_search_that_backtracks_past_its_time_counts_as_no_match(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_search_that_backtracks_past_its_time_counts_as_no_match(caplog: pytest.LogCaptureFixture,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # under Python's re this search ran for minutes, holding the scoring worker
     muted = FeedGate(mute=compile_all(["/(a|aa)+c/"]))
     doc = "a" * 40
     verdict = judge("t", 0.9, 0.6, doc, feed=muted, feed_name="f")
     assert verdict.alert and verdict.rule == "classifier 0.900 >= 0.60"
     assert "pattern /(a|aa)+c/ ran past 0.1s on an item of 40 characters: taken as no match" in caplog.text
+    # then it rests: 200 items over a threshold held the event loop 20 s, 0.1 s each
+    started = time.monotonic()
+    assert all(judge("t", 0.9, 0.6, doc, feed=muted, feed_name="f").alert for _ in range(200))
+    assert time.monotonic() - started < 0.1 and caplog.text.count("ran past") == 1
+    monkeypatch.setattr(rules, "_slow", {})  # after its rest it is searched again
     assert judge("t", 0.9, 0.6, "aaac", feed=muted, feed_name="f").rule == "feed f mutes '/(a|aa)+c/' matched 'aaac'"
