@@ -4,6 +4,7 @@ hands them to the store's claim."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -15,13 +16,22 @@ from monitor.items import Alert, Recent, Scored
 from monitor.store import Claim
 
 
+def feed_scoped(item_id: str, source: str) -> str:
+    """The id an item is claimed under when its feed's own rules (`mute`, `topics`) took
+    every alert away: seen for that feed only, so a copy in another feed still alerts (a
+    feed muting "Idlib" polled first cancelled the alert of every other feed carrying it)."""
+    return "f" + hashlib.sha1(f"{source}\n{item_id}".encode("utf-8", "surrogatepass")).hexdigest()[:len(item_id) - 1]
+
+
 def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], stories: Mapping[int, StoryMatch],
-                  follow_up_sources: int, now: float, full_text: Collection[str] | None = None) -> list[Claim]:
+                  follow_up_sources: int, now: float, full_text: Collection[str] | None = None,
+                  gated: Collection[int] = ()) -> list[Claim]:
     """The claim of each scored item (pure): its alerts as built, with the story set when
     it starts one; a later copy of a story already alerted claims only a follow-up, when
     it brings the story's `follow_up_sources`-th source (0: never), else nothing. The
     outbox carries an alert's text cut to what its channel prints, unless the channel is
-    in `full_text` (None: every channel); the whole alert is kept for labels."""
+    in `full_text` (None: every channel); the whole alert is kept for labels. The items
+    at `gated` are claimed under their feed-scoped id (feed_scoped)."""
     claims = []
     for i, scored in enumerate(batch):
         story = stories.get(i)
@@ -36,7 +46,8 @@ def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], storie
         payloads = tuple((a.id, codec.encode_alert(a)) for a in sent)
         kept = tuple(codec.encode_alert(a) for a in found) if sent != found else ()
         record = _recent_record(scored, story.story_id if story else None, now)
-        claims.append(Claim(scored.item.id, record, payloads, kept))
+        claim_id = feed_scoped(scored.item.id, scored.item.source) if i in gated else scored.item.id
+        claims.append(Claim(claim_id, record, payloads, kept))
     return claims
 
 

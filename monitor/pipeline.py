@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from monitor import urls
-from monitor.claims import decide_claims
+from monitor.claims import decide_claims, feed_scoped
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
@@ -176,6 +176,9 @@ async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
                                rt.config.seen_ttl)
     fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
     rt.metrics.items.labels("fetched").inc(len(items))
+    if fresh and fresh[0].source in rt.config.feed_gates:  # and not claimed by this feed alone
+        mine = await rt.io(rt.store.unseen, [feed_scoped(i.id, i.source) for i in fresh], rt.config.seen_ttl)
+        fresh = [item for item, new in zip(fresh, mine, strict=True) if new]
     if not fresh:
         return 0, 0
     fresh, scores = await _detect_and_score(rt, fresh)
@@ -215,6 +218,9 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
     (each script is atomic, so concurrent checks of two feeds are safe, as they are between
     two workers)."""
     wanted = [alerts.build_alerts(scored, rt.config.rules, rt.config.feed_gates) for scored in batch]
+    gates = rt.config.feed_gates
+    gated = {i for i, (scored, found) in enumerate(zip(batch, wanted, strict=True))  # the feed's own
+             if not found and scored.item.source in gates and alerts.build_alerts(scored, rt.config.rules)}
     stories: dict[int, StoryMatch] = {}
     if rt.neardup is not None and any(wanted):
         alerting = [i for i, found in enumerate(wanted) if found]
@@ -224,7 +230,7 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
         rt.metrics.items.labels("neardup").inc(len(alerting))
         stories = dict(zip(alerting, matches, strict=True))
     return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time(),
-                         rt.config.full_text_channels)
+                         rt.config.full_text_channels, gated)
 
 
 def _unique(items: list[Item]) -> list[Item]:

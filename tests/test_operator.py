@@ -228,3 +228,19 @@ def test_excluded_and_muted_items_do_not_alert(feed_server, json_receiver, make_
     path.write_text(text.replace('name = "a"', 'name = "a"\nmute = ["/aleppo countryside/"]'))  # t2's title
     assert monitor("poll", "--once", settings=path).returncode == 0
     assert [m["title"].split("] ", 1)[1] for m in json_receiver.received] == [ON_TOPIC[0][0]]
+
+
+@pytest.mark.parametrize("order", [("muted", "open"), ("open", "muted")])
+def test_a_feeds_mute_does_not_cancel_another_feeds_alert(feed_server, json_receiver, make_settings,
+                                                         order: tuple[str, str]) -> None:
+    """The same article in two feeds, one muting it: the muted feed polled first marked it
+    seen for every feed, and the open feed's alert was never sent."""
+    story = ("https://news.example.org/wire/1", *ON_TOPIC[0])  # a global GUID: one item in both
+    feed_server.set("/muted.xml", rss([story]))
+    feed_server.set("/open.xml", rss([story]))
+    urls = {"muted": feed_server.url("/muted.xml"), "open": feed_server.url("/open.xml")}
+    path = make_settings({name: urls[name] for name in order}, {"hook": json_receiver.url})
+    path.write_text(path.read_text().replace('name = "muted"', f'name = "muted"\nmute = ["{ON_TOPIC[0][0]}"]'))
+    for _ in range(2):  # and once only, however often both are polled
+        assert monitor("poll", "--once", "--force", settings=path).returncode == 0
+    assert [m["title"].split("] ", 1)[1] for m in json_receiver.received] == [ON_TOPIC[0][0]]
