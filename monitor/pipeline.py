@@ -34,6 +34,7 @@ from monitor.errors import ParseError, StoreError
 from monitor.ingest import article_stage, fetch, parse
 from monitor.items import Item, Scored, TopicScore
 from monitor.runtime import FeedConfig, Runtime
+from monitor.seen import CLOCK_SKEW
 from monitor.spans import next_try, span
 from monitor.store import Claim, FeedState, FeedUpdate
 from monitor.surge.detector import observe_claims
@@ -107,7 +108,9 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
     now = time.time()
     if not force and state.retry_at > now:
         return PollResult(feed.name, "backoff", error=state.last_error)
-    if min_gap and state.last_poll and now - state.last_poll < min_gap:
+    # A last poll ahead of now by more than clocks differ (the clock stepped back) is no
+    # reason to wait: it held the feed back for as long as the step.
+    if min_gap and state.last_poll and -CLOCK_SKEW <= now - state.last_poll < min_gap:
         return PollResult(feed.name, "recent")  # polled this interval (another worker, or before a restart)
     async with rt.in_flight:  # a poll holds its fetched items until claimed: memory is bounded
         return await _fetch_and_process(rt, feed, state, now)

@@ -43,6 +43,7 @@ WATCH_EVERY = 2.0  # seconds between checks of the settings file for changes
 # interval apart, less the time a loaded worker takes to begin a poll it took.
 MIN_GAP_SHARE = 0.5
 TICK = 1.0  # seconds between two looks at the schedule for due feeds
+CLOCK_STEP = 60.0  # seconds the wall clock must step back for the schedule to be redone
 RESYNC = 300.0  # seconds between two re-entries of this worker's feeds in the shared schedule
 
 
@@ -94,12 +95,14 @@ class Service:
         in it again (a Redis that came back empty, a reload made while it was away, would
         otherwise leave them out for good; entering is NX: their times stay)."""
         self.resync_at = time.monotonic() + RESYNC
+        clock = time.time() - time.monotonic()  # moves only when the wall clock is stepped
         while not self.stop.is_set():
             room = POLLS_PER_FETCH * self.rt.config.fetch.concurrency - len(self.polls)
             try:
                 if time.monotonic() >= self.resync_at:
                     await self.sync_schedule()
                     self.resync_at = time.monotonic() + RESYNC
+                clock = await self._after_a_step_back(clock)
                 names = await self.rt.io(self.schedule.take, time.time(), self.hold(), room)
             except StoreError as exc:
                 log.warning("schedule: %s", exc)
@@ -118,20 +121,38 @@ class Service:
             else:
                 await asyncio.sleep(0)
 
+    async def _after_a_step_back(self, clock: float) -> float:
+        """The wall clock stepped back (a VM restored, NTP stepping): the schedule's due
+        times lie that far ahead, and a feed polled every 10 s waited out an hour's step.
+        This worker's feeds are due now; returns the clock's offset now."""
+        now = time.time() - time.monotonic()
+        if now < clock - CLOCK_STEP:
+            log.warning("the clock went back %.0f s: this worker's feeds are due now", clock - now)
+            await self.rt.io(self.schedule.due_again, [(name, time.time()) for name in self.feeds])
+        return now
+
     async def _poll(self, feed: FeedConfig) -> None:
-        started = time.time()
+        started, cancelled = time.time(), False
         try:
             await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * feed.interval)
+        except asyncio.CancelledError:  # a stop: nothing marked, and due again when its hold
+            cancelled = True  # runs out, not a whole interval after the restart
+            raise
         finally:
             self.polling.discard(feed.name)
-            jitter = random.uniform(0, self.loaded.settings.monitor.jitter)
-            try:
-                await self.due_again((feed.name, started + feed.interval + jitter))
-                if feed.name not in self.feeds:  # a reload removed it, and pruned, mid-poll:
-                    self.rt.metrics.retain_feeds(self.feeds)  # the poll counted it again,
-                    await self.rt.io(self.rt.store.forget_feed, feed.name)  # and saved it again
-            except StoreError as exc:  # its hold runs out: due again then
-                log.warning("feed '%s': %s", feed.name, exc)
+            if not cancelled:
+                await self._polled(feed, started)
+
+    async def _polled(self, feed: FeedConfig, started: float) -> None:
+        """A poll ended: the feed is due an interval (and jitter) after it began."""
+        jitter = random.uniform(0, self.loaded.settings.monitor.jitter)
+        try:
+            await self.due_again((feed.name, started + feed.interval + jitter))
+            if feed.name not in self.feeds:  # a reload removed it, and pruned, mid-poll:
+                self.rt.metrics.retain_feeds(self.feeds)  # the poll counted it again,
+                await self.rt.io(self.rt.store.forget_feed, feed.name)  # and saved it again
+        except StoreError as exc:  # its hold runs out: due again then
+            log.warning("feed '%s': %s", feed.name, exc)
 
     # -- reload ----------------------------------------------------------------------------
 

@@ -266,3 +266,54 @@ def test_a_feed_removed_by_a_reload_mid_poll_leaves_no_state_or_series(feed_serv
     assert len(feed_server.hits("/slow.xml")) == 1
     assert not redis_client.exists(Keys().feed("slow")) and redis_client.exists(Keys().feed("keep"))
     assert 'feed="slow"' not in metrics and 'monitor_feed_staleness_seconds{feed="keep"}' in metrics
+
+
+def test_a_poll_cut_short_by_a_stop_is_due_again_within_its_hold(feed_server, make_settings,
+                                                                 redis_client) -> None:
+    """It was due a whole interval (here 1 h) after it began: after the restart the feed's
+    new items waited that long."""
+    feed_server.set("/slow.xml", rss([("https://news.example.org/slow/1", *OFF_TOPIC[0])]))
+    feed_server.routes["/slow.xml"].delay = 2.0
+    loaded = settings.load(make_settings({"slow": feed_server.url("/slow.xml")}))
+
+    async def go() -> float:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await svc.sync_schedule()
+            svc.dispatcher = asyncio.create_task(svc.dispatch())
+            await asyncio.sleep(0.5)  # the poll is fetching
+            svc.stop.set()
+            await svc.dispatcher
+            await svc.finish_polls(within=0.2)  # past the grace: the poll is cancelled
+            return svc.schedule.due_times()["slow"] - time.time()
+
+    due_in = asyncio.run(go())
+    assert due_in <= 60  # its hold (a lease's time), not the interval of 3,600 s
+    assert redis_client.hget(Keys().feed("slow"), "last_poll") is None  # and nothing was marked
+
+
+def test_a_clock_stepped_back_does_not_stop_polling(feed_server, make_settings, monkeypatch) -> None:
+    """A VM restored or NTP stepping the clock back 1 h: a feed polled every 2 s waited the
+    hour (its due time, and its last poll, lay an hour ahead)."""
+    feed_server.set("/f.xml", rss([("https://news.example.org/f/1", *OFF_TOPIC[0])]))
+    path = make_settings({"f": feed_server.url("/f.xml")})
+    path.write_text(path.read_text().replace('interval = "1h"', 'interval = "2s"'))
+    loaded = settings.load(path)
+    real, offset = time.time, [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    async def go() -> int:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await svc.sync_schedule()
+            svc.dispatcher = asyncio.create_task(svc.dispatch())
+            await asyncio.sleep(2.5)
+            offset[0] = -3600.0
+            before = len(feed_server.hits("/f.xml"))
+            await asyncio.sleep(5.0)
+            svc.stop.set()
+            await svc.dispatcher
+            await svc.finish_polls()
+            return len(feed_server.hits("/f.xml")) - before
+
+    assert asyncio.run(go()) >= 2
