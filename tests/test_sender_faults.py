@@ -203,3 +203,21 @@ def test_an_unreadable_digest_entry_is_buried_and_every_channel_keeps_sending(
     assert outbox.waiting("daily") == 0
     listed, counts = waiting.read(redis_client, Keys(), policies, time.time())
     assert listed == [] and counts == {"queued": 0, "sending": 0, "held": 0, "retrying": 0, "dead": 1}
+
+
+def test_redis_failing_as_the_send_loop_starts_does_not_end_it(redis_client, json_receiver, monkeypatch) -> None:
+    # the group's creation raised out of the loop, and the service went on with no sender
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+    redis_client.delete(Keys().outbox)  # no group: the loop must make it
+    real, failures = Outbox.ensure_group, [1]
+
+    def ensure_group(self) -> None:
+        if failures:
+            failures.pop()
+            raise StoreError("Redis unavailable while creating the outbox consumer group: injected")
+        real(self)
+
+    monkeypatch.setattr(Outbox, "ensure_group", ensure_group)
+    outbox.enqueue(alert(1))
+    run_until(s, lambda: len(json_receiver.received) == 1)
+    assert [m["title"] for m in json_receiver.received] == ["[T1] Story 1"] and not failures

@@ -77,7 +77,7 @@ class SendLoops(ABC):
 
     async def run(self, stop: asyncio.Event) -> None:
         """The service's send loop: until stop, keep every channel's queue moving."""
-        await self.io(self.outbox.ensure_group)
+        await self._ensure_group()  # Redis failing here ended the loop for good: NOGROUP below retries
         queues: dict[str, asyncio.Queue[Delivery | None]] = {}
         workers: list[asyncio.Task[None]] = []
         first, last_reclaim = True, 0.0
