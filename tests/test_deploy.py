@@ -277,3 +277,24 @@ def test_compose_settings_point_at_the_compose_redis_and_port() -> None:
     port = monitor["http"].rsplit(":", 1)[1]
     published = doc["services"]["monitor"]["ports"][0]
     assert published.endswith(f":{port}") and published.startswith("127.0.0.1:")
+
+
+def test_the_documented_operator_command_reads_the_secrets_file(tmp_path: Path) -> None:
+    """deploy/README.md's operator command: without the secrets file a settings file with
+    ${SMTP_PASSWORD} stopped `check` and `status` ("... is not set")."""
+    documented = next(line for line in (DEPLOY / "README.md").read_text(encoding="utf-8").splitlines()
+                      if line.startswith("sudo -u monitor sh -c") and line.rstrip().endswith("check'"))
+    script = shlex.split(documented)[5]  # sudo -u monitor sh -c SCRIPT
+    env_file = tmp_path / "monitor.env"
+    env_file.write_text((DEPLOY / "monitor.env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[monitor]\ndata_dir = "{tmp_path / "data"}"\nmodel = "{ROOT / "models" / "topics.skops"}"\n'
+                      '[channels.mail]\nurl = "mailtos://alerts:${SMTP_PASSWORD}@mail.example.org?to=d@example.org"\n',
+                      encoding="utf-8")
+    script = (script.replace("/etc/monitor/monitor.env", str(env_file))
+              .replace("/etc/monitor/settings.toml", str(config))
+              .replace("/opt/monitor/venv/bin/monitor", f"{sys.executable} -m monitor.cli"))
+    run = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert "is not set" not in run.stderr and "change-me" not in run.stdout + run.stderr
+    assert run.returncode == 0, run.stdout + run.stderr
