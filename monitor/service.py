@@ -132,22 +132,25 @@ class Service:
         return now
 
     async def _poll(self, feed: FeedConfig) -> None:
-        started, cancelled = time.time(), False
+        started, cancelled, outcome = time.time(), False, ""
         try:
-            await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * feed.interval)
+            outcome = (await poll_feed(self.rt, feed, min_gap=MIN_GAP_SHARE * feed.interval)).outcome
         except asyncio.CancelledError:  # a stop: nothing marked, and due again when its hold
             cancelled = True  # runs out, not a whole interval after the restart
             raise
         finally:
             self.polling.discard(feed.name)
             if not cancelled:
-                await self._polled(feed, started)
+                await self._polled(feed, started, outcome)
 
-    async def _polled(self, feed: FeedConfig, started: float) -> None:
-        """A poll ended: the feed is due an interval (and jitter) after it began."""
+    async def _polled(self, feed: FeedConfig, started: float, outcome: str) -> None:
+        """A poll ended: the feed is due an interval (and jitter) after it began; one whose
+        lease another holds, when this worker's hold would end (a lease left by a poll cut
+        short at a stop runs out by then; a live poll's worker sets the interval itself)."""
         jitter = random.uniform(0, self.loaded.settings.monitor.jitter)
+        due = time.time() + self.hold() if outcome == "leased" else started + feed.interval + jitter
         try:
-            await self.due_again((feed.name, started + feed.interval + jitter))
+            await self.due_again((feed.name, due))
             if feed.name not in self.feeds:  # a reload removed it, and pruned, mid-poll:
                 self.rt.metrics.retain_feeds(self.feeds)  # the poll counted it again,
                 await self.rt.io(self.rt.store.forget_feed, feed.name)  # and saved it again

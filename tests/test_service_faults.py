@@ -317,3 +317,24 @@ def test_a_clock_stepped_back_does_not_stop_polling(feed_server, make_settings, 
             return len(feed_server.hits("/f.xml")) - before
 
     assert asyncio.run(go()) >= 2
+
+
+def test_a_feed_leased_by_a_poll_gone_is_due_again_within_a_hold(feed_server, make_settings, redis_client) -> None:
+    """A poll cut short at a stop can leave its lease until the lease's time runs out; the
+    next start found the feed leased and put it a whole interval (1 h) ahead."""
+    feed_server.set("/f.xml", rss([("https://news.example.org/f/1", *OFF_TOPIC[0])]))
+    loaded = settings.load(make_settings({"f": feed_server.url("/f.xml")}))
+    redis_client.set(Keys().lease("f"), "gone-1234", px=30_000)
+
+    async def go() -> float:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await svc.sync_schedule()
+            svc.dispatcher = asyncio.create_task(svc.dispatch())
+            await asyncio.sleep(1.0)
+            svc.stop.set()
+            await svc.dispatcher
+            await svc.finish_polls()
+            return svc.schedule.due_times()["f"] - time.time()
+
+    assert asyncio.run(go()) <= 61 and not feed_server.hits("/f.xml")
