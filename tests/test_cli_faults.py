@@ -49,7 +49,7 @@ def test_a_regex_with_a_huge_repeat_or_deep_nesting_is_a_settings_error(tmp_path
     topic = '[topics.t]\ntitle = "T"\nthreshold = 0.5\nrequire = ["/a{99999999999}/"]\n'
     path = settings_file(tmp_path, topic)
     one_line_error(monitor("check", settings=path), f"{path}: topics.t.require: bad regular expression",
-                   "repetition number is too large")
+                   "repeat count too big")
     feed = '[[feeds]]\nname = "f"\nurl = "https://example.org/rss"\nmute = ["/' + "(" * 5000 + ")" * 5000 + '/"]\n'
     path = settings_file(tmp_path, feed)
     one_line_error(monitor("check", settings=path), f"{path}: feeds[0].mute: bad regular expression",
@@ -70,7 +70,7 @@ def test_reload_refuses_a_huge_regex_or_a_crash_and_still_reloads_later(
     path.write_text(good.replace("threshold =", 'require = ["/a{99999999999}/"]\nthreshold =', 1))
     proc.send_signal(signal.SIGHUP)
     wait_for(lambda: len(second_receiver.received) == 1)
-    assert "repetition number is too large" in second_receiver.received[0]["message"]
+    assert "repeat count too big" in second_receiver.received[0]["message"]
     # tomllib overflows the stack on nesting this deep (RecursionError, not a MonitorError):
     # whatever a reload raises, the watcher must live on.
     path.write_text(good + "deep = " + "[" * 100_000 + "]" * 100_000 + "\n")

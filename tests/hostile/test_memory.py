@@ -102,7 +102,7 @@ def test_readme_documents_each_cap() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Limits on what a feed may hold", 1)[1].split("\n## ", 1)[0]
     rows = dict(re.findall(r"^\| `(\w+)` \| `(\d+)` \|", section, re.M))
-    caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS")
+    caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS", "FEED_ITEMS_MAX", "ITEM_HTML_MAX_ATTRIBUTES")
     assert rows == {name: str(getattr(defaults, name)) for name in caps}
 
 
