@@ -255,7 +255,8 @@ class Loaded:
 
 
 def default_path() -> Path:
-    return Path(os.environ.get("MONITOR_SETTINGS", defaults.SETTINGS_FILE))
+    """$MONITOR_SETTINGS, else settings.toml (an empty variable is unset: it named ".")."""
+    return Path(os.environ.get("MONITOR_SETTINGS") or defaults.SETTINGS_FILE)
 
 
 def load(path: Path | str | None = None, channels: bool = True) -> Loaded:

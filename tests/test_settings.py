@@ -138,3 +138,9 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
         settings.load(tmp_path / "nope.toml")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load(tmp_path, "[monitor\n")
+
+
+def test_an_empty_monitor_settings_is_unset(monkeypatch) -> None:
+    # it named "." ("cannot read: Is a directory")
+    monkeypatch.setenv("MONITOR_SETTINGS", "")
+    assert settings.default_path() == Path("settings.toml")

@@ -43,7 +43,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
     # The thresholds of settings.toml when there is one, so users tune what the service uses;
     # a file named (--settings, $MONITOR_SETTINGS) must be there: a typo is no default.
-    named = args.settings or os.environ.get("MONITOR_SETTINGS")
+    named = args.settings or os.environ.get("MONITOR_SETTINGS")  # "" names none, as default_path reads it
     path = Path(args.settings) if args.settings else settings.default_path()
     cfg = wiring.neardup_config(load(args)) if named or path.exists() else NearDupConfig()
     return _emit(analysis.run_similar(args.a, args.b, args.json, cfg))
