@@ -113,7 +113,7 @@ def judge(topic: str, score: float, threshold: float, document: str, gate: Topic
     if hit:
         return Verdict(False, f"exclude {hit}")
     classifier = f"classifier {score:.3f} {'>=' if score >= threshold else '<'} {threshold:.2f}"
-    if score < threshold:
+    if not score >= threshold:  # NaN too: a score that is no number alerts for nothing
         return Verdict(False, classifier)
     if gate.require:
         hit = _first(gate.require, document)

@@ -65,7 +65,7 @@ def build_alerts(scored: Scored, topics: Mapping[str, TopicRule],
     document = ""  # built once, and only for a score that reaches a threshold
     for topic, rule in topics.items():
         result = scored.scores.get(topic)
-        if result is None or result.score < rule.threshold:  # what judge() would say: no alert
+        if result is None or not result.score >= rule.threshold:  # as judge() says (NaN: no alert)
             continue
         document = document or item.document
         if not rules.judge(topic, result.score, rule.threshold, document, rule.gate, feed, item.source).alert:

@@ -87,12 +87,13 @@ class Classifier:
                                tuple((str(k), tuple(map(str, v)))  # concept lexicon, if any
                                      for k, v in meta["spec"].get("concepts", {}).items()))
             # popped: the lists are freed once the vocabularies hold their strings
+            _check_values(spec.char_ngrams, state)
             features = build_features(spec, state.pop("word_names"), state["word_idf"],
                                       state.pop("char_names"), state["char_idf"],
                                       state["floors"].tolist())
+            return cls(features, state["coef"], state["intercept"], state["calib"], meta, Path(path))
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelError(f"{path}: not a valid topic model: {exc}") from exc
-        return cls(features, state["coef"], state["intercept"], state["calib"], meta, Path(path))
 
     @property
     def coef(self) -> np.ndarray:
@@ -244,6 +245,22 @@ class _Lazy(Classifier):
         return getattr(self, name)
 
 
+CHAR_NGRAMS_MOST = 8  # the longest character n-gram a model may ask for (the shipped: 5)
+NUMBERS = ("word_idf", "char_idf", "coef", "intercept", "calib", "floors")
+
+
+def _check_values(char_ngrams: tuple[int, ...], state: dict[str, Any]) -> None:
+    """ValueError for weights that are not all finite numbers (a NaN scored every text NaN,
+    which is not below any threshold: every item alerted on every topic), or character
+    n-grams past CHAR_NGRAMS_MOST (3,000 took 5.9 GB to score one long word)."""
+    low, high = char_ngrams
+    if (low, high) != (0, 0) and not 1 <= low <= high <= CHAR_NGRAMS_MOST:
+        raise ValueError(f"character n-grams {char_ngrams}: expected 1 <= low <= high <= {CHAR_NGRAMS_MOST}")
+    for key in NUMBERS:
+        if not np.all(np.isfinite(state[key])):
+            raise ValueError(f"{key} holds values that are not finite numbers")
+
+
 def _check_shapes(values: dict[str, Any], arrays: dict[str, Header]) -> None:
     """Refuse a file whose arrays do not fit its metadata and each other, from their
     headers alone: the vocabularies and their weights agree, and there is one row of
@@ -262,5 +279,9 @@ def _check_shapes(values: dict[str, Any], arrays: dict[str, Header]) -> None:
         for key, shape in expected.items():
             if arrays[key].shape != shape:
                 raise ValueError(f"{key} has shape {arrays[key].shape}, expected {shape}")
+        for key in NUMBERS:  # numbers, not strings (a text intercept failed every score)
+            if arrays[key].dtype.kind != "f":
+                raise ValueError(f"{key} holds {arrays[key].dtype}, expected floating-point numbers")
+        str(meta["version"]), list(meta["spec"]["word_ngrams"]), list(meta["spec"]["char_ngrams"])
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ModelError(f"not a valid topic model: {exc}") from None

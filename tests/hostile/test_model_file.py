@@ -132,3 +132,48 @@ def test_feature_names_that_are_not_strings_are_refused_in_one_line(tmp_path: Pa
         Classifier.load(path)
     assert str(err.value) == (f"{path}: cannot read model file: word_names: expected a 1-D "
                               f"array of strings, found float64 ({words},)")
+
+
+def _variant(tmp_path: Path, name: str, change: Callable[[dict], None]) -> Path:
+    import skops.io as sio
+
+    state = read_state(MODEL)
+    change(state)
+    path = tmp_path / f"{name}.skops"
+    path.write_bytes(sio.dumps(state, compression=zipfile.ZIP_DEFLATED))
+    return path
+
+
+def _meta(edit: Callable[[dict], None]) -> Callable[[dict], None]:
+    def change(state: dict) -> None:
+        meta = json.loads(str(state["metadata"]))
+        edit(meta)
+        state["metadata"] = json.dumps(meta)
+    return change
+
+
+def _set(key: str, make: Callable[[np.ndarray], np.ndarray]) -> Callable[[dict], None]:
+    def change(state: dict) -> None:
+        state[key] = make(state[key])
+    return change
+
+
+@pytest.mark.parametrize(("name", "change", "reason"), [
+    # NaN scored every text NaN, which is under no threshold: every item alerted on every topic
+    ("nan_coef", _set("coef", lambda a: np.full_like(a, np.nan)), "coef holds values that are not finite numbers"),
+    ("inf_intercept", _set("intercept", lambda a: np.full_like(a, np.inf)), "intercept holds values that are not"),
+    ("nan_floors", _set("floors", lambda a: np.array([np.nan, -1.0])), "floors holds values that are not finite"),
+    # a text intercept loaded, then failed every score; no version was a KeyError's traceback
+    ("str_intercept", _set("intercept", lambda a: a.astype(str)), "intercept holds <U"),
+    ("no_version", _meta(lambda m: m.pop("version")), "'version'"),
+    # 3,000-character n-grams took 5.9 GB to score one long word
+    ("char_ngrams", _meta(lambda m: m["spec"].update(char_ngrams=[3, 3000])), "character n-grams (3, 3000)"),
+])
+def test_weights_that_are_no_numbers_and_a_hostile_spec_are_refused(tmp_path: Path, name: str,
+                                                                    change: Callable[[dict], None],
+                                                                    reason: str) -> None:
+    path = _variant(tmp_path, name, change)
+    with pytest.raises(ModelError) as err:
+        Classifier.load(path)
+    assert str(err.value).startswith(f"{path}: ") and reason in str(err.value), str(err.value)
+    assert "\n" not in str(err.value)
