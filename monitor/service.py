@@ -163,11 +163,13 @@ class Service:
         """Switch to validated new settings; feeds added start, feeds removed stop."""
         classifier = self.rt.classifier
         # A retrained model is written over the same path: its file changing reloads it too.
-        if new.model_path != self.loaded.model_path or _stamp(new.model_path) != self.model_stamp:
+        # Its stamp is read before it is loaded: one landing meanwhile reloads again.
+        stamp = _stamp(new.model_path)
+        if new.model_path != self.loaded.model_path or stamp != self.model_stamp:
             classifier = wiring.polling_classifier(new)
         classifier.require(new.settings.topics)
         self.rt.classifier = classifier
-        self.model_stamp = _stamp(new.model_path)
+        self.model_stamp = stamp
         show_info(self.rt, new)
         wiring.reconfigure(new, self.rt, self.sender)
         self.loaded = new

@@ -133,3 +133,13 @@ def test_label_export_tune_and_outbox(feed_server, json_receiver, make_settings,
     assert "threshold = 0.7" in path.read_text()
     box = json.loads(monitor("outbox", "--json", settings=path).stdout)
     assert box["alerts"] == [] and box["counts"]["queued"] == 0 and box["counts"]["dead"] == 0
+
+
+def test_an_edit_keeps_the_settings_files_mode(tmp_path: Path) -> None:
+    # mkstemp's 0600 replaced a root-owned 0644 file (`tune --set`, `feeds add`: one writer),
+    # and the service's user could no longer read it
+    path = tmp_path / "settings.toml"
+    path.write_text((ROOT / "settings.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    path.chmod(0o644)
+    assert monitor("feeds", "add", "local", "https://example.org/rss.xml", settings=path).returncode == 0
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -10,6 +10,7 @@ would make the settings invalid is refused.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,22 @@ def _write(path: Path, doc: tomlkit.TOMLDocument) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+        _keep_mode(handle.fileno(), path)
     os.replace(tmp, path)
+
+
+def _keep_mode(fd: int, path: Path) -> None:
+    """The replacement gets the file's mode and group: mkstemp's 0600 left a root-owned
+    settings file unreadable to the service's user after `tune --set`."""
+    try:
+        was = os.stat(path)
+    except FileNotFoundError:
+        return
+    os.fchmod(fd, stat.S_IMODE(was.st_mode))
+    try:
+        os.fchown(fd, -1, was.st_gid)
+    except PermissionError:  # not a member of that group: the mode is kept at least
+        pass
 
 
 def written_feeds(path: Path) -> list[tuple[str, str]]:

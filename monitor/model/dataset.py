@@ -42,9 +42,9 @@ def read_data(paths: list[Path]) -> Dataset:
     digest = hashlib.sha256()
     for path in paths:
         try:
-            raw = Path(path).read_bytes()
+            raw = read_file(Path(path))
         except OSError as exc:
-            raise InputError(f"{path}: cannot read training data: {exc.strerror}") from exc
+            raise InputError(f"{path}: cannot read training data: {exc.strerror or exc}") from exc
         digest.update(raw)
         for n, line in enumerate(text_lines(raw, path), 1):
             if line.strip():
@@ -63,14 +63,21 @@ def read_data(paths: list[Path]) -> Dataset:
                    places)
 
 
+def read_file(path: Path) -> bytes:
+    """A regular file's bytes; OSError for anything else (`--with /dev/zero` read without
+    end, a FIFO waited for a writer)."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise OSError("not a regular file")
+    return path.read_bytes()
+
+
 def text_lines(raw: bytes, path: Path) -> list[str]:
     """A file's lines; a byte that is not UTF-8 is an InputError naming its line."""
-    try:
-        return raw.decode("utf-8").splitlines()
+    try:  # on newlines alone: U+2028 inside a JSON string is not a line's end (splitlines cut it)
+        return raw.decode("utf-8").split("\n")
     except UnicodeDecodeError as exc:
-        # the bytes before the bad one decode: their line count (+ a character, for a
-        # bad byte that starts a line) is the bad byte's line, counted as splitlines counts
-        line = len((raw[:exc.start] + b".").decode("utf-8").splitlines())
+        # the bytes before the bad one decode: their line count is the bad byte's line
+        line = raw[:exc.start].count(b"\n") + 1
         raise InputError(f"{path}:{line}: not UTF-8 text (byte {exc.start} of the file)") from None
 
 

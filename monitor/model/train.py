@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import time
 import zipfile
 from dataclasses import dataclass
@@ -275,7 +276,9 @@ def save(state: dict[str, Any], out: Path) -> int:
     import skops.io as sio
 
     data = sio.dumps(state, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
-    tmp = out.with_suffix(out.suffix + ".tmp")
+    # A name of its own per run: two runs at once shared `<out>.tmp`, and one reported
+    # success for the other's model
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)
