@@ -85,7 +85,11 @@ def cmd_topic(args: argparse.Namespace) -> int:
         for text, topics in [(t, [name]) for t in positives] + [(t, []) for t in negatives]:
             handle.write(json.dumps({"text": text, "topics": topics, "only": [name]}, ensure_ascii=False) + "\n")
     print(f"wrote {len(positives)} positive and {len(negatives)} negative example(s) to {data}")
-    report = train.train(analysis.training_files(loaded), loaded.model_path)
+    try:
+        report = train.train(analysis.training_files(loaded), loaded.model_path)
+    except BaseException:  # refused or stopped: examples left behind would join every later train
+        data.unlink(missing_ok=True)
+        raise
     print(analysis.format_report(report))
     cv = report.metadata["cv"][name]
     threshold = args.threshold if args.threshold is not None else cv["suggested_threshold"]
