@@ -244,3 +244,21 @@ def test_a_feeds_mute_does_not_cancel_another_feeds_alert(feed_server, json_rece
     for _ in range(2):  # and once only, however often both are polled
         assert monitor("poll", "--once", "--force", settings=path).returncode == 0
     assert [m["title"].split("] ", 1)[1] for m in json_receiver.received] == [ON_TOPIC[0][0]]
+
+
+def test_check_reads_an_embedded_redis_that_has_not_saved_yet(tmp_path: Path) -> None:
+    # redis.db appears at the first save: beside a run 15 s old, check said "not created yet"
+    # and exit 0, Redis unread
+    from monitor import connection
+
+    data = tmp_path / "data"
+    path = tmp_path / "settings.toml"
+    path.write_text(f'[monitor]\nredis_url = ""\ndata_dir = "{data}"\nmodel = "{ROOT / "models" / "topics.skops"}"\n',
+                    encoding="utf-8")
+    connection.connect("", data)  # a server running on the data_dir, with no redis.db yet
+    try:
+        assert not (data / "redis.db").exists()
+        result = monitor("check", settings=path)
+        assert result.returncode == 0 and f"redis: embedded, {data}: ok" in result.stdout, result.stdout
+    finally:
+        connection.stop_embedded()

@@ -173,7 +173,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check_redis(loaded: settings.Loaded) -> bool:
-    if not loaded.redis_url and not (loaded.data_dir / EMBEDDED_DB).exists():
+    # redis.db appears at the first save only: a server writing its append-only file, or
+    # registered and running, is there too (check said "not created yet" beside a run)
+    made = (EMBEDDED_DB, "appendonly.aof", f"{EMBEDDED_DB}.settings")
+    if not loaded.redis_url and not any((loaded.data_dir / name).exists() for name in made):
         # Starting the embedded server would create its files: `check` changes nothing.
         print(f"redis: embedded, {loaded.data_dir}: not created yet (the first run starts it)")
         return True

@@ -366,3 +366,11 @@ def test_disk_full_on_alerts_jsonl_names_the_cause_and_prints_each_alert_once(
     out = capsys.readouterr().out
     assert all(out.count(f"[T1] Story {n}\n") == 1 for n in range(30))
     assert len(jsonl.read_text(encoding="utf-8").splitlines()) == 30
+
+
+def test_lipsum_is_not_in_the_sandbox() -> None:
+    # it built its text before any check saw it: lipsum(1, min=10**8) took 296 s and 4.4 GB
+    started = time.monotonic()
+    with pytest.raises(TemplateFailed, match="^body_template: .*lipsum"):
+        Templates("text", body="{{ lipsum(1, min=100000000, max=100000001) }}").render_alert(alert(1))
+    assert time.monotonic() - started < 1
