@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -52,22 +52,37 @@ def test_a_killed_scoring_worker_is_replaced() -> None:
     assert asyncio.run(go()) == [1, 1]
 
 
+@contextlib.asynccontextmanager
+async def dispatching(loaded: settings.Loaded) -> AsyncIterator[Service]:
+    """One worker's service on the settings with its dispatcher running; stopped on
+    leaving, unless the test stopped it (`stopped`) to read its state first."""
+    async with wiring.runtime(loaded) as rt:
+        svc = Service(loaded, rt, wiring.sender(loaded, rt))
+        await svc.sync_schedule()
+        svc.dispatcher = asyncio.create_task(svc.dispatch())
+        try:
+            yield svc
+        finally:
+            if not svc.stop.is_set():
+                await stopped(svc)
+
+
+async def stopped(svc: Service, within: float | None = None) -> None:
+    """Stop as a SIGTERM does: the dispatcher ends, polls under way get `within` (the grace)."""
+    svc.stop.set()
+    assert svc.dispatcher is not None
+    await svc.dispatcher
+    await svc.finish_polls(within)
+
+
 def run_service(path: Path, seconds: float, during: Callable[[Service], None] | None = None) -> None:
     """One worker's dispatcher on the settings for `seconds` (`during` runs after 1 s)."""
-    loaded = settings.load(path)
-
     async def go() -> None:
-        async with wiring.runtime(loaded) as rt:
-            svc = Service(loaded, rt, wiring.sender(loaded, rt))
-            await svc.sync_schedule()
-            svc.dispatcher = asyncio.create_task(svc.dispatch())
+        async with dispatching(settings.load(path)) as svc:
             await asyncio.sleep(1.0)
             if during is not None:
                 during(svc)
             await asyncio.sleep(seconds - 1.0)
-            svc.stop.set()
-            await svc.dispatcher
-            await svc.finish_polls()
 
     asyncio.run(go())
 
@@ -153,18 +168,12 @@ def test_a_reload_while_redis_fails_enters_its_feeds_once_it_answers(feed_server
         return real_sync(self, *args, **kwargs)
 
     async def go() -> None:
-        async with wiring.runtime(loaded) as rt:
-            svc = Service(loaded, rt, wiring.sender(loaded, rt))
-            await svc.sync_schedule()
-            svc.dispatcher = asyncio.create_task(svc.dispatch())
+        async with dispatching(loaded) as svc:
             make_settings({"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")})
             monkeypatch.setattr(Schedule, "sync", sync)
             await svc.try_reload()
             assert not failures and set(svc.feeds) == {"a", "b"}
             await asyncio.sleep(2.0)
-            svc.stop.set()
-            await svc.dispatcher
-            await svc.finish_polls()
 
     asyncio.run(go())
     assert redis_client.zscore(Keys().schedule, "b") is not None
@@ -246,21 +255,16 @@ def test_a_feed_removed_by_a_reload_mid_poll_leaves_no_state_or_series(feed_serv
     loaded = settings.load(path)
 
     async def go() -> str:
-        async with wiring.runtime(loaded) as rt:
-            svc = Service(loaded, rt, wiring.sender(loaded, rt))
-            await svc.sync_schedule()
-            svc.dispatcher = asyncio.create_task(svc.dispatch())
+        async with dispatching(loaded) as svc:
             await asyncio.sleep(1.0)  # 'keep' polled, 'slow' under way
             assert "slow" in svc.polling
             make_settings({"keep": feed_server.url("/keep.xml")})
             await svc.try_reload()
             assert not redis_client.exists(Keys().feed("slow"))
             await asyncio.sleep(2.5)  # the poll of 'slow' ends
-            svc.stop.set()
-            await svc.dispatcher
-            await svc.finish_polls()
+            await stopped(svc)
             await svc.refresh_metrics()
-            return rt.metrics.render().decode()
+            return svc.rt.metrics.render().decode()
 
     metrics = asyncio.run(go())
     assert len(feed_server.hits("/slow.xml")) == 1
@@ -277,14 +281,9 @@ def test_a_poll_cut_short_by_a_stop_is_due_again_within_its_hold(feed_server, ma
     loaded = settings.load(make_settings({"slow": feed_server.url("/slow.xml")}))
 
     async def go() -> float:
-        async with wiring.runtime(loaded) as rt:
-            svc = Service(loaded, rt, wiring.sender(loaded, rt))
-            await svc.sync_schedule()
-            svc.dispatcher = asyncio.create_task(svc.dispatch())
+        async with dispatching(loaded) as svc:
             await asyncio.sleep(0.5)  # the poll is fetching
-            svc.stop.set()
-            await svc.dispatcher
-            await svc.finish_polls(within=0.2)  # past the grace: the poll is cancelled
+            await stopped(svc, within=0.2)  # past the grace: the poll is cancelled
             return svc.schedule.due_times()["slow"] - time.time()
 
     due_in = asyncio.run(go())
@@ -303,18 +302,12 @@ def test_a_clock_stepped_back_does_not_stop_polling(feed_server, make_settings, 
     monkeypatch.setattr(time, "time", lambda: real() + offset[0])
 
     async def go() -> int:
-        async with wiring.runtime(loaded) as rt:
-            svc = Service(loaded, rt, wiring.sender(loaded, rt))
-            await svc.sync_schedule()
-            svc.dispatcher = asyncio.create_task(svc.dispatch())
+        async with dispatching(loaded):
             await asyncio.sleep(2.5)
             offset[0] = -3600.0
             before = len(feed_server.hits("/f.xml"))
             await asyncio.sleep(5.0)
-            svc.stop.set()
-            await svc.dispatcher
-            await svc.finish_polls()
-            return len(feed_server.hits("/f.xml")) - before
+        return len(feed_server.hits("/f.xml")) - before
 
     assert asyncio.run(go()) >= 2
 
@@ -327,14 +320,9 @@ def test_a_feed_leased_by_a_poll_gone_is_due_again_within_a_hold(feed_server, ma
     redis_client.set(Keys().lease("f"), "gone-1234", px=30_000)
 
     async def go() -> float:
-        async with wiring.runtime(loaded) as rt:
-            svc = Service(loaded, rt, wiring.sender(loaded, rt))
-            await svc.sync_schedule()
-            svc.dispatcher = asyncio.create_task(svc.dispatch())
+        async with dispatching(loaded) as svc:
             await asyncio.sleep(1.0)
-            svc.stop.set()
-            await svc.dispatcher
-            await svc.finish_polls()
+            await stopped(svc)
             return svc.schedule.due_times()["f"] - time.time()
 
     assert asyncio.run(go()) <= 61 and not feed_server.hits("/f.xml")
