@@ -30,6 +30,7 @@ from monitor.errors import ParseError
 from monitor.ingest import article
 from monitor.ingest.fetch import FetchLimits, FetchResult, Validators, backoff_delay, fetch, make_session
 from monitor.ingest.parse import parse_feed
+from monitor.limits import FEEDPARSER_MAX_MARKUP
 from monitor.pipeline import PollResult, poll_once
 from monitor.runtime import Runtime
 from monitor.store import FeedState
@@ -139,7 +140,7 @@ def test_one_refused_document_does_not_taint_the_next() -> None:
 def test_a_broken_body_with_more_markup_than_feedparser_takes_is_refused_in_one_line() -> None:
     """Flat tags, no depth to find: their number alone keeps them from feedparser (~11 µs a
     tag: these 800 kB took it 2.3 s)."""
-    most = defaults.FEEDPARSER_MAX_MARKUP
+    most = FEEDPARSER_MAX_MARKUP
     body = b'<rss version="2.0"><channel><title>a & b</title>' + b"<x/>" * most
     started = time.perf_counter()
     with pytest.raises(ParseError, match=rf"too much markup for feedparser \({most + 5} tags and references, "

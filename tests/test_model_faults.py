@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.defaults import ITEM_TEXT_CHARS
 from monitor.errors import InputError
+from monitor.limits import ITEM_TEXT_CHARS
 from monitor.model.classify import Classifier
 from monitor.model.concepts import read_lexicon
 from monitor.model.evaluate import evaluate

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from monitor import defaults, language
+from monitor import language, limits
 from monitor.ingest import article
 from monitor.ingest.text import html_to_text
 from monitor.normalise import MARK_RUN_MAX, cap_mark_runs, normalise
@@ -58,7 +58,7 @@ def test_a_page_of_endless_tiny_elements_is_not_extracted() -> None:
     story = "<p>" + "Turkish and Russian officers met in Ankara to discuss the Idlib ceasefire. " * 20 + "</p>"
     ordinary = f"<html><body><article><h1>Talks</h1>{story}</article></body></html>".encode()
     assert "Idlib ceasefire" in article.extract(ordinary, "https://news.example/a", 20_000)
-    flood = ordinary.replace(b"</article>", b"<p>word.</p>" * defaults.ARTICLE_MAX_TAGS + b"</article>")
+    flood = ordinary.replace(b"</article>", b"<p>word.</p>" * limits.ARTICLE_MAX_TAGS + b"</article>")
     assert article.extract(flood, "https://news.example/a", 20_000) == ""
     assert article.extract_titled(flood, "https://news.example/a", 20_000) == ("", "")
 
@@ -68,12 +68,12 @@ def test_markup_of_endless_attributes_is_not_parsed() -> None:
     12 tags and 170,000 attributes took 27 s to extract, and 24 item fragments of 20,000
     each held a 4.8 MB feed's parse 12 s. Past the bounds a page is thin, and an item's
     HTML loses its tags by a plain pattern."""
-    flood = " ".join(f"a{i}=x" for i in range(defaults.ARTICLE_MAX_ATTRIBUTES + 1))
+    flood = " ".join(f"a{i}=x" for i in range(limits.ARTICLE_MAX_ATTRIBUTES + 1))
     story = "<p>" + "Turkish and Russian officers met in Ankara to discuss the Idlib ceasefire. " * 20 + "</p>"
     page = f"<html><body><article><h1>Talks</h1><p {flood}>x</p>{story}</article></body></html>".encode()
     assert article.extract(page, "https://news.example/a", 20_000) == ""
     assert article.extract_titled(page, "https://news.example/a", 20_000) == ("", "")
-    item = f"<p {flood[:defaults.ITEM_HTML_CHARS]}>Ankara talks</p><p>Idlib ceasefire agreed.</p>"
-    assert html_to_text(item[:defaults.ITEM_HTML_CHARS]) == ""  # the tag never ends: nothing but it
+    item = f"<p {flood[:limits.ITEM_HTML_CHARS]}>Ankara talks</p><p>Idlib ceasefire agreed.</p>"
+    assert html_to_text(item[:limits.ITEM_HTML_CHARS]) == ""  # the tag never ends: nothing but it
     item = f"<p {' '.join(f'a{i}=x' for i in range(6_000))}>Ankara talks</p><p>Idlib ceasefire agreed.</p>"
     assert html_to_text(item) == "Ankara talks Idlib ceasefire agreed."

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.defaults import ITEM_TEXT_CHARS
 from monitor.errors import InputError
+from monitor.limits import ITEM_TEXT_CHARS
 
 if TYPE_CHECKING:
     from monitor.dedup.index import NearDupConfig

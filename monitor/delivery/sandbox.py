@@ -22,7 +22,7 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from monitor.defaults import RENDER_MAX_CHARS
+from monitor.limits import RENDER_MAX_CHARS
 
 INT_MAX_BITS = 4096  # a score or count needs a few; 4096 bits is a 1,233-digit number
 # Widths and precisions in a %-format (`%999d`, `%.999f`) and in a format spec (`{:>999}`).

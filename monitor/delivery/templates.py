@@ -30,12 +30,12 @@ from typing import Any
 from jinja2 import Template, TemplateError
 from markupsafe import Markup
 
-from monitor.defaults import RENDER_MAX_CHARS
 from monitor.delivery.policy import group_digest
 from monitor.delivery.sandbox import BoundedSandbox
 from monitor.delivery.surge_body import SURGE_BODY, surge_values
 from monitor.delivery.values import Link, alert_values, source_values, story_sources, strip_controls
 from monitor.items import Alert, Digest
+from monitor.limits import RENDER_MAX_CHARS
 
 FORMATS = ("text", "markdown", "html")
 ZERO_WIDTH = "\u200b"

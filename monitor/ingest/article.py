@@ -26,7 +26,7 @@ from typing import Any, Literal
 import aiohttp
 import yarl
 
-from monitor import defaults, urls
+from monitor import defaults, limits, urls
 from monitor.errors import InputError
 from monitor.ingest import fetch
 from monitor.settings_types import ArticlesMode
@@ -89,9 +89,9 @@ def extract(body: bytes, url: str, max_chars: int) -> str:
 
 
 def too_much_markup(body: bytes) -> bool:
-    """More elements or attributes than a page has (defaults.ARTICLE_MAX_TAGS and
+    """More elements or attributes than a page has (limits.ARTICLE_MAX_TAGS and
     ARTICLE_MAX_ATTRIBUTES): the extractor's time grows with their square."""
-    return body.count(b"<") > defaults.ARTICLE_MAX_TAGS or body.count(b"=") > defaults.ARTICLE_MAX_ATTRIBUTES
+    return body.count(b"<") > limits.ARTICLE_MAX_TAGS or body.count(b"=") > limits.ARTICLE_MAX_ATTRIBUTES
 
 
 def _cut(text: str, max_chars: int) -> str:

@@ -3,7 +3,7 @@ can keep (issue 12's item caps, applied before the readers instead of after them
 
 from __future__ import annotations
 
-from monitor.defaults import ITEM_HTML_CHARS
+from monitor.limits import ITEM_HTML_CHARS
 
 CDATA_OPEN, CDATA_CLOSE = b"<![CDATA[", b"]]>"
 CDATA_KEPT = 4 * ITEM_HTML_CHARS  # bytes: at least ITEM_HTML_CHARS characters in any encoding

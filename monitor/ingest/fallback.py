@@ -11,11 +11,11 @@ from typing import Any
 
 import feedparser
 
-from monitor.defaults import FEEDPARSER_MAX_MARKUP
 from monitor.errors import ParseError
 from monitor.ingest.dates import parse_date
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import collapse, drop_bad_charrefs_bytes
+from monitor.limits import FEEDPARSER_MAX_MARKUP
 
 _XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>")
 

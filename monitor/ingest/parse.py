@@ -22,7 +22,6 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from monitor.defaults import FEED_ITEMS_MAX, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.errors import ParseError
 from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
@@ -42,6 +41,7 @@ from monitor.ingest.text import (
 )
 from monitor.ingest.trailers import drop_credit_before, drop_related_lines, drop_trailers
 from monitor.items import Item
+from monitor.limits import FEED_ITEMS_MAX, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 
 __all__ = ["canonical_url", "html_to_text", "item_id", "parse_feed"]
 

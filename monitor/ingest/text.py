@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from monitor.defaults import ITEM_HTML_MAX_ATTRIBUTES
+from monitor.limits import ITEM_HTML_MAX_ATTRIBUTES
 from monitor.normalise import WORD, words
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from monitor import defaults
+from monitor import limits
 from monitor.errors import ModelError
 
 TRUSTED = ["builtins.dict", "builtins.list", "builtins.str", "numpy.ndarray", "numpy.dtype"]
@@ -39,9 +39,9 @@ SCHEMA = "schema.json"
 class Limits:
     """How large a model file may be (bytes): on disk, unpacked in all, and its schema."""
 
-    file: int = defaults.MODEL_MAX_FILE
-    unpacked: int = defaults.MODEL_MAX_UNPACKED
-    schema: int = defaults.MODEL_MAX_SCHEMA
+    file: int = limits.MODEL_MAX_FILE
+    unpacked: int = limits.MODEL_MAX_UNPACKED
+    schema: int = limits.MODEL_MAX_SCHEMA
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from monitor import codec, defaults
+from monitor import codec, defaults, limits
 from monitor.delivery.outbox import Outbox
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.delivery.templates import TemplateFailed, Templates
@@ -156,7 +156,7 @@ def test_a_template_that_prints_forever_is_cut_at_the_limit() -> None:
     """A loop of 10^10 iterations that prints: the render is read only up to the limit."""
     body = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
     _, text = Templates("text", body=body).render_alert(alert(1))
-    assert len(text) == defaults.RENDER_MAX_CHARS and text.endswith("x…")
+    assert len(text) == limits.RENDER_MAX_CHARS and text.endswith("x…")
 
 
 def test_a_template_that_loops_without_printing_is_stopped() -> None:

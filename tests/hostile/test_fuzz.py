@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from monitor.defaults import ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.errors import ParseError
 from monitor.ingest.parse import parse_feed
+from monitor.limits import ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FETCHED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """Memory stays bounded whatever an item holds: item HTML and text are capped before
-cleaning and scoring (ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS in monitor/defaults.py)."""
+cleaning and scoring (ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS in monitor/limits.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import defaults
+from monitor import defaults, limits
 from monitor.ingest.parse import parse_feed
 from tests.articles import ON_TOPIC
 from tests.hostile import peak_rss
@@ -92,18 +92,18 @@ def test_item_html_and_text_are_capped_before_cleaning_and_scoring() -> None:
     for n, kind in enumerate(KINDS):
         body, content_type = huge_item_feed(kind, n, size, title=" ".join(["Idlib"] * 200_000))
         (item,) = parse_feed(body, content_type, kind, datetime.now(UTC))
-        assert defaults.ITEM_TEXT_CHARS - 20 < len(item.text) <= defaults.ITEM_TEXT_CHARS, kind
-        assert defaults.ITEM_TITLE_CHARS - 10 < len(item.title) <= defaults.ITEM_TITLE_CHARS, kind
+        assert limits.ITEM_TEXT_CHARS - 20 < len(item.text) <= limits.ITEM_TEXT_CHARS, kind
+        assert limits.ITEM_TITLE_CHARS - 10 < len(item.title) <= limits.ITEM_TITLE_CHARS, kind
         assert item.title.endswith("Idlib") and item.text.startswith(ON_TOPIC[n % len(ON_TOPIC)][1][:40])
 
 
 def test_readme_documents_each_cap() -> None:
-    """Docs that cannot drift: README's limits table gives each cap's value in defaults.py."""
+    """Docs that cannot drift: README's limits table gives each cap's value in limits.py."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Limits on what a feed may hold", 1)[1].split("\n## ", 1)[0]
     rows = dict(re.findall(r"^\| `(\w+)` \| `(\d+)` \|", section, re.M))
     caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS", "FEED_ITEMS_MAX", "ITEM_HTML_MAX_ATTRIBUTES")
-    assert rows == {name: str(getattr(defaults, name)) for name in caps}
+    assert rows == {name: str(getattr(limits, name)) for name in caps}
 
 
 WORDS = ("Idlib", "İdlib'de", "Идлибе", "إدلب", "東京", "🚀", "<b>bold</b>", "a&amp;b", "]", "]]", "\n")
@@ -135,7 +135,7 @@ def test_long_cdata_is_cut_before_reading_and_the_items_are_the_same(kind, encod
     it (one 5 MB description took the poll's process from 102 to 151 MB), at a character's
     boundary in any ASCII-compatible encoding: the items are those of the whole body."""
     from monitor.ingest import cdata, parse
-    body = cdata_feed(kind, 7, 6 * defaults.ITEM_HTML_CHARS, encoding)
+    body = cdata_feed(kind, 7, 6 * limits.ITEM_HTML_CHARS, encoding)
     cut = cdata.cut_long_cdata(body)
     assert len(cut) < 0.6 * len(body)
     now = datetime.now(UTC)
@@ -143,7 +143,7 @@ def test_long_cdata_is_cut_before_reading_and_the_items_are_the_same(kind, encod
     monkeypatch.setattr(parse, "cut_long_cdata", lambda body: body)
     whole = parse_feed(body, "application/rss+xml", kind, now)
     assert [item.text for item in with_cut] == [item.text for item in whole]
-    assert with_cut == whole and len(with_cut) == 2 and len(whole[0].text) > defaults.ITEM_TEXT_CHARS - 20
+    assert with_cut == whole and len(with_cut) == 2 and len(whole[0].text) > limits.ITEM_TEXT_CHARS - 20
 
 
 def test_cdata_left_whole_when_short_unterminated_or_without_a_boundary() -> None:

@@ -1,0 +1,53 @@
+"""Caps on what untrusted input may hold: fixed bounds, not settings (README.md, "Limits on
+what a feed may hold", lists the item caps). A feed, a page, a model file or a template can
+hold anything; each stage cuts it to these sizes before it costs memory or time.
+"""
+
+from __future__ import annotations
+
+FEEDPARSER_MAX_MARKUP = 200_000
+"""Most tags and references ("<" and "&") in a body lxml cannot read that feedparser is then
+given; past it the feed is refused. feedparser is pure Python and its time grows with the
+markup, not the bytes: ~11 µs a tag (2 s at this cap), 0.1 s for a 5 MB CDATA description."""
+
+ITEM_HTML_CHARS = 200_000
+"""Characters of an item's title or body read from the feed; the rest is dropped before cleaning."""
+
+ITEM_TEXT_CHARS = 20_000
+"""Characters of an item's cleaned text kept for scoring, near-duplicates and alerts."""
+
+ITEM_TITLE_CHARS = 1_000
+"""Characters of an item's cleaned title kept."""
+
+FEED_ITEMS_MAX = 1_000
+"""Items read of one feed body, the first in feed order; the rest are left, with a warning.
+A 4.9 MB feed of 95,000 tiny items took 530 MB and 19 s to read and score before it."""
+
+ARTICLE_MAX_TAGS = 30_000
+"""Pages with more tags than this ("<") are not extracted (thin: the feed text is judged).
+trafilatura's time grows with the square of a page's elements on some layouts (2 MB of
+`<p>word.</p>`: 19 s in the scoring worker); the benchmark's 181 real pages have 3,229 at
+most."""
+
+ARTICLE_MAX_ATTRIBUTES = 40_000
+"""Nor pages with more attributes than this ("="): libxml2's HTML parser slows with the
+square of one element's attributes (12 tags holding 170,000 of them: 27 s); the benchmark's
+181 real pages have 13,825 "=" at most, and 169 attributes on one element."""
+
+ITEM_HTML_MAX_ATTRIBUTES = 5_000
+"""An item's HTML with more attributes than this ("=") loses its tags by a plain pattern
+instead of the HTML parser (the same square: 24 such fragments in a 4.8 MB feed held the
+parse 12 s, while every other feed's parse waited)."""
+
+RENDER_MAX_CHARS = 100_000
+"""Most characters a template may render (title or body, cut there) or build in one value."""
+
+MODEL_MAX_FILE = 50_000_000
+"""Largest model file accepted, in bytes on disk (the shipped model: 0.7 MB)."""
+
+MODEL_MAX_UNPACKED = 100_000_000
+"""Largest model file accepted, in bytes once unpacked, read from its zip directory before
+anything is decompressed (the shipped model: 6.2 MB)."""
+
+MODEL_MAX_SCHEMA = 4_000_000
+"""Largest schema (the JSON part, with the metadata) of a model file, in bytes (shipped: 12 kB)."""
