@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.cli.arguments import count, fraction, positive_int
 from monitor.defaults import REVIEW_MARGIN
 from monitor.errors import InputError, MonitorError, SettingsError
 
@@ -205,33 +206,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="OUT.png", help="draw each topic's window and usual count (matplotlib)")
     p.add_argument("--json", action="store_true")
     return parser
-
-
-def positive_int(text: str, least: int = 1) -> int:
-    """An argparse type: a whole number of at least 1 (a count of things to show)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < least:
-        raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
-    return value
-
-
-def count(text: str) -> int:
-    """An argparse type: a whole number of at least 0."""
-    return positive_int(text, least=0)
-
-
-def fraction(text: str) -> float:
-    """An argparse type: a number from 0 to 1 (nan is none)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text}")
-    return value
 
 
 def _global_options(parser: argparse.ArgumentParser, settings: object, verbose: object) -> None:
