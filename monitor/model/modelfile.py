@@ -1,4 +1,5 @@
-"""Reading a model file without trusting it: a skops archive (a zip) of one dict whose
+"""Reading a model file without trusting it, and writing one so that a reader never sees a
+half-written or unloadable model (`write`): a skops archive (a zip) of one dict whose
 values are JSON strings and numpy arrays (.npy members).
 
 Read with json and numpy (no pickle: allow_pickle=False), not with skops.io.load: importing
@@ -9,14 +10,16 @@ Nothing is decompressed before it is measured: the file's size on disk, every me
 unpacked size (from the zip directory: zipfile never yields more than a member declares,
 and fails on a member whose data says otherwise), the schema's size, and each array's
 shape and dtype (from its .npy header, ~128 bytes read) are checked against the caps in
-defaults.py and against what the caller expects (`check`, e.g. the topic count in the
+limits.py and against what the caller expects (`check`, e.g. the topic count in the
 metadata) before any array is read. A zip bomb (1.6 MB holding a 1 GiB array) is refused
 in milliseconds, where reading it took 23.9 GB and an OOM kill.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ from typing import IO, Any
 import numpy as np
 
 from monitor import limits
-from monitor.errors import ModelError
+from monitor.errors import InputError, ModelError
 
 TRUSTED = ["builtins.dict", "builtins.list", "builtins.str", "numpy.ndarray", "numpy.dtype"]
 """The only types a model file may hold (checked in its schema before it is read): plain
@@ -187,3 +190,36 @@ def _strings(archive: zipfile.ZipFile, name: str, key: str) -> list[str]:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:300]
+
+
+def write(state: dict[str, Any], out: Path, load: Callable[[Path], object]) -> int:
+    """Write beside `out`, `load` the copy as the service will, and only then replace `out`
+    (atomically: a reader never sees half a model): a model the loader refuses (one long
+    word can widen the vocabulary past its cap) never takes the live one's place.
+    Returns the size in bytes; InputError naming `out` when it cannot be written."""
+    import skops.io as sio  # only training writes: skops imports scikit-learn
+
+    data = sio.dumps(state, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    # A name of its own per run: two runs at once shared `<out>.tmp`, and one reported
+    # success for the other's model
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        load(tmp)
+        tmp.replace(out)
+    except ModelError as exc:
+        _discard(tmp)
+        reason = str(exc).removeprefix(f"{tmp}: ")
+        raise InputError(f"{out}: not written, the trained model would not load: {reason}") from None
+    except OSError as exc:
+        _discard(tmp)
+        raise InputError(f"{out}: cannot write the model: {exc.strerror or exc}") from None
+    return out.stat().st_size
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(OSError):  # the error that brought us here is the one to report
+        tmp.unlink(missing_ok=True)
+
+

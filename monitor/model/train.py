@@ -13,12 +13,9 @@ Everything is seeded, so the same data gives the same model.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import time
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +26,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
-from monitor.errors import InputError, ModelError
+from monitor.errors import InputError
 from monitor.model.classify import FORMAT, Classifier
 from monitor.model.concepts import Lexicon, Tagger, read_lexicon
 from monitor.model.dataset import Dataset, check_positives, parse_row, read_data, text_lines
@@ -43,6 +40,7 @@ from monitor.model.features import (
 )
 from monitor.model.layout import layout, sentences
 from monitor.model.lead import Lead
+from monitor.model.modelfile import write
 from monitor.model.thresholds import RECALL_FLOOR, THRESHOLDS, topic_metrics
 from monitor.normalise import normalise
 
@@ -248,7 +246,7 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
              "char_idf": features.char_idf,
              "coef": np.array(coefs, dtype=np.float32), "intercept": np.array(intercepts),
              "calib": np.array(calib), "floors": np.array(features.floors)}
-    size = save(state, Path(out))
+    size = write(state, Path(out), Classifier.load)
     return TrainReport(Path(out), metadata, time.perf_counter() - started, size)
 
 
@@ -266,36 +264,3 @@ def lexicon_beside(data: Path) -> Lexicon:
     """The concept lexicon in the training data's folder (models/concepts.toml), if any."""
     path = Path(data).parent / DEFAULT_CONCEPTS.name
     return read_lexicon(path) if path.is_file() else ()
-
-
-def save(state: dict[str, Any], out: Path) -> int:
-    """Write beside `out`, load the copy as the service will, and only then replace `out`
-    (atomically: a reader never sees half a model): a model the loader refuses (one long
-    word can widen the vocabulary past its cap) never takes the live one's place.
-    Returns the size in bytes; InputError naming `out` when it cannot be written."""
-    import skops.io as sio
-
-    data = sio.dumps(state, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
-    # A name of its own per run: two runs at once shared `<out>.tmp`, and one reported
-    # success for the other's model
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        Classifier.load(tmp)
-        tmp.replace(out)
-    except ModelError as exc:
-        _discard(tmp)
-        reason = str(exc).removeprefix(f"{tmp}: ")
-        raise InputError(f"{out}: not written, the trained model would not load: {reason}") from None
-    except OSError as exc:
-        _discard(tmp)
-        raise InputError(f"{out}: cannot write the model: {exc.strerror or exc}") from None
-    return out.stat().st_size
-
-
-def _discard(tmp: Path) -> None:
-    with contextlib.suppress(OSError):  # the error that brought us here is the one to report
-        tmp.unlink(missing_ok=True)
-
-
