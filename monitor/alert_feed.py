@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from monitor import defaults
 from monitor.delivery.alerts import alert_id
+from monitor.delivery.values import safe_link
 from monitor.items import Alert, Source
 from monitor.store import Store, redis_errors
 
@@ -86,8 +87,8 @@ def atom(alerts: Sequence[FeedAlert], self_url: str, now: datetime | None = None
         entry.updated(alert.published)
         entry.author(name=alert.source)
         entry.category(term=alert.topic, label=alert.topic_title)
-        if _web(alert.url):
-            entry.link(href=alert.url)
+        if link := _web(alert.url):
+            entry.link(href=link)
             entry.summary(_summary(a))
         else:  # Atom wants a link or a content: one alert without a link made every request a 500
             entry.content(_summary(a), type="text")
@@ -117,8 +118,9 @@ def _extension(a: FeedAlert) -> Mapping[str, Any]:
 
 
 def _web(url: str) -> str | None:
-    """An http(s) link, else None: a feed's `javascript:` or `data:` link is not passed on."""
-    return url if url.startswith(("http://", "https://")) else None
+    """The link as alerts print it (values.safe_link: http(s) with a host, no userinfo), else
+    None: a feed's `javascript:` or `data:` link is not passed on."""
+    return str(safe_link(url)) or None
 
 
 def _self_url(request: Any) -> str:
