@@ -238,7 +238,7 @@ class Outbox(DigestParts):
         """The oldest `limit` dead letters (a bounded read, however long the list)."""
         with redis_errors("reading the dead letters"):
             raws = self.redis.lrange(self.keys.dead, 0, limit - 1)
-        return [q for q in map(_readable_or_none, raws) if q is not None]  # depth() counts them all
+        return [q for q in map(readable_or_none, raws) if q is not None]  # depth() counts them all
 
     def resend_dead(self, batch: int = RESEND_BATCH) -> int:
         """Put every dead letter back in the outbox with a fresh attempt count, `batch` at
@@ -248,7 +248,7 @@ class Outbox(DigestParts):
             dead = pipe.lrange(self.keys.dead, 0, batch - 1)
             pipe.multi()
             for raw in dead:  # the last error stays with it, as a note of what happened
-                queued = _readable_or_none(raw)  # one this version cannot read goes back as it is
+                queued = readable_or_none(raw)  # one this version cannot read goes back as it is
                 again = raw if queued is None else codec.encode_queued(replace(queued, attempts=0))
                 pipe.xadd(self.keys.outbox, {"alert": again})
             pipe.ltrim(self.keys.dead, len(dead), -1)
@@ -291,7 +291,7 @@ def _deliveries(entries: list[Any]) -> tuple[list[Delivery], list[tuple[bytes, b
     return out, unreadable
 
 
-def _readable_or_none(raw: codec.Raw) -> Queued | None:
+def readable_or_none(raw: codec.Raw) -> Queued | None:
     try:
         return codec.decode_queued(raw)
     except ValueError:  # written by another version (see Outbox._readable)

@@ -16,7 +16,8 @@ from typing import Any, Literal, cast
 
 import redis
 
-from monitor import codec, spans
+from monitor import spans
+from monitor.delivery.outbox import readable_or_none  # None: a newer version's entry, counted, not listed
 from monitor.delivery.policy import ChannelPolicy, digest_due, hour_full, in_quiet_hours
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
@@ -53,19 +54,11 @@ def read(client: redis.Redis, keys: Keys, policies: Mapping[str, ChannelPolicy],
     out = [Waiting("sending" if entry_id in sending else "queued", q, q.alert.channel, None, "")
            for entry_id, q in _decoded(entries)]
     out += [Waiting("retrying", q, q.alert.channel, due, q.last_error or "its channel asked to wait")
-            for q, due in ((_queued(raw), float(score)) for raw, score in retries) if q is not None]
+            for q, due in ((readable_or_none(raw), float(score)) for raw, score in retries) if q is not None]
     out += held
-    out += [Waiting("dead", q, q.alert.channel, None, q.last_error) for q in map(_queued, dead) if q is not None]
+    out += [Waiting("dead", q, q.alert.channel, None, q.last_error)
+            for q in map(readable_or_none, dead) if q is not None]
     return out, counts
-
-
-def _queued(raw: codec.Raw, alert_only: bool = False) -> Queued | None:
-    """The entry, or None for one this version cannot read (a newer version's, kept as
-    written: the counts include it, the list shows what this version can)."""
-    try:
-        return Queued(codec.decode_alert(raw)) if alert_only else codec.decode_queued(raw)
-    except ValueError:
-        return None
 
 
 def held_count(client: redis.Redis, keys: Keys, channels: Sequence[str]) -> int:
@@ -78,7 +71,8 @@ def held_count(client: redis.Redis, keys: Keys, channels: Sequence[str]) -> int:
 
 
 def _decoded(entries: Sequence[Any]) -> list[tuple[bytes, Queued]]:
-    found = [(entry_id, _queued(fields[b"alert"])) for entry_id, fields in entries if fields and b"alert" in fields]
+    found = [(entry_id, readable_or_none(fields[b"alert"]))
+             for entry_id, fields in entries if fields and b"alert" in fields]
     return [(entry_id, q) for entry_id, q in found if q is not None]
 
 
@@ -112,7 +106,7 @@ def _held(client: redis.Redis, keys: Keys, channel: str, policy: ChannelPolicy, 
                                        client.zrangebyscore(keys.sent(channel), now - 3600, "+inf", withscores=True))]
     due = next_send(policy, now, float(last) if last else now, sends, float(since) if since else None)
     why = hold_reason(policy, now, len(sends))
-    return [Waiting("held", q, channel, due, why) for q in (_queued(raw, alert_only=True) for raw in raws)
+    return [Waiting("held", q, channel, due, why) for q in (readable_or_none(raw) for raw in raws)
             if q is not None]
 
 
