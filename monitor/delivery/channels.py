@@ -94,7 +94,7 @@ def check(url: str) -> None:
     with its keys in lower case as apprise hands them to `console`; other URLs pass."""
     parts = urlsplit(url)
     if parts.scheme == SCHEMA:
-        rotation({k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)})
+        rotation(_query(parts.query))
 
 
 _ROTATING = threading.Lock()  # senders run in threads: one rotation, and no append in its midst
@@ -153,6 +153,12 @@ def _truncate(fd: int, size: int) -> None:
         pass
 
 
+def _query(text: str) -> dict[str, str]:
+    """A console:// URL's query as apprise hands it to `console`: keys in lower case, a
+    blank value kept (`jsonl=`: no file)."""
+    return {k.lower(): v for k, v in parse_qsl(text, keep_blank_values=True)}
+
+
 def with_defaults(url: str, data_dir: Path) -> str:
     """A `console://` URL gains `jsonl=<data_dir>/alerts.jsonl` unless it names a file
     (`jsonl=` names none: the alerts are printed only). Its keys are read in lower case,
@@ -160,7 +166,7 @@ def with_defaults(url: str, data_dir: Path) -> str:
     parts = urlsplit(url)
     if parts.scheme != SCHEMA:
         return url
-    query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+    query = _query(parts.query)
     if "jsonl" not in query:
         query["jsonl"] = str(data_dir / JSONL_FILE)
     elif query["jsonl"] and not Path(query["jsonl"]).is_absolute():
