@@ -22,6 +22,7 @@ import os
 import random
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor import __version__, defaults, health, prune, settings, systemd, wiring
 from monitor.delivery.sender import Sender
@@ -33,6 +34,10 @@ from monitor.runtime import POLLS_PER_FETCH, FeedConfig, Runtime
 from monitor.schedule import Schedule
 from monitor.settings import Loaded
 from monitor.stopping import end_within, sleep_or_stop
+
+if TYPE_CHECKING:
+    from monitor.model.classify import Classifier
+Stamp = tuple[float, int]  # a file's mtime and size
 
 log = logging.getLogger("monitor")
 
@@ -64,7 +69,7 @@ class Service:
     probe: HealthProbe = field(init=False)
     schedule: Schedule = field(init=False)
     due_again: Batched[tuple[str, float], None] = field(init=False)
-    model_stamp: tuple[float, int] = (0.0, 0)  # the loaded model file's mtime and size
+    model_stamp: Stamp = (0.0, 0)  # the loaded model file's mtime and size
 
     def __post_init__(self) -> None:
         self.model_stamp = _stamp(self.loaded.model_path)
@@ -159,17 +164,16 @@ class Service:
 
     # -- reload ----------------------------------------------------------------------------
 
-    def apply(self, new: Loaded) -> None:
-        """Switch to validated new settings; feeds added start, feeds removed stop."""
-        classifier = self.rt.classifier
-        # A retrained model is written over the same path: its file changing reloads it too.
-        # Its stamp is read before it is loaded: one landing meanwhile reloads again.
+    async def model_of(self, new: Loaded) -> tuple[Classifier, Stamp]:
+        """The model of new settings, and its file's stamp, read first: one landing as it loads reloads again."""
         stamp = _stamp(new.model_path)
-        if new.model_path != self.loaded.model_path or stamp != self.model_stamp:
-            classifier = wiring.polling_classifier(new)
-        classifier.require(new.settings.topics)
-        self.rt.classifier = classifier
-        self.model_stamp = stamp
+        same = new.model_path == self.loaded.model_path and stamp == self.model_stamp
+        return (self.rt.classifier if same else await wiring.checked_classifier(new, self.rt)), stamp
+
+    def apply(self, new: Loaded, model: tuple[Classifier, Stamp]) -> None:
+        """Switch to validated new settings; feeds added start, feeds removed stop."""
+        model[0].require(new.settings.topics)
+        self.rt.classifier, self.model_stamp = model
         show_info(self.rt, new)
         wiring.reconfigure(new, self.rt, self.sender)
         self.loaded = new
@@ -181,7 +185,8 @@ class Service:
     async def try_reload(self) -> None:
         systemd.reloading()
         try:
-            self.apply(settings.load(self.loaded.path))
+            new = settings.load(self.loaded.path)
+            self.apply(new, await self.model_of(new))
         except Exception as exc:  # any failure, a bug too: the watcher must live for the next reload
             expected = isinstance(exc, MonitorError)
             reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
@@ -289,7 +294,7 @@ def show_info(rt: Runtime, loaded: Loaded) -> None:
     rt.metrics.info.labels(__version__, rt.classifier.version, str(_stamp(loaded.path)[0])).set(1)
 
 
-def _stamp(path: os.PathLike[str]) -> tuple[float, int]:
+def _stamp(path: os.PathLike[str]) -> Stamp:
     try:
         stat = os.stat(path)
     except OSError:

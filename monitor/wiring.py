@@ -184,6 +184,16 @@ def polling_classifier(loaded: Loaded) -> Classifier:
     return load_classifier(loaded, lazy=loaded.settings.monitor.score_workers > 0)
 
 
+async def checked_classifier(loaded: Loaded, rt: Runtime) -> Classifier:
+    """The model of new settings for a running service: its topics checked, then loaded whole
+    where it will score before it is in force (a model whose weights are broken is refused
+    there, not found by every batch after it)."""
+    classifier = polling_classifier(loaded)
+    classifier.require(loaded.settings.topics)
+    await rt.scorer.check(classifier)
+    return classifier
+
+
 def store(loaded: Loaded) -> Store:
     from monitor.connection import connect
     from monitor.store import Store

@@ -317,12 +317,14 @@ def test_load_refuses_missing_garbage_and_unsafe_files(tmp_path: Path) -> None:
 def test_a_lazy_model_reads_its_weights_on_first_use_and_scores_the_same(model: Classifier,
                                                                          tmp_path: Path) -> None:
     lazy = Classifier.load_lazily(MODEL)
-    assert (lazy.topics, lazy.version, lazy.path) == (model.topics, model.version, MODEL)
+    assert (lazy.topics, lazy.version, lazy.source) == (model.topics, model.version, MODEL)
+    assert lazy.path is not None and lazy.path.read_bytes() == MODEL.read_bytes()  # its copy
     lazy.require(["turkey_russia_syria"])
     assert lazy.suggested_threshold("turkey_russia_syria") == model.suggested_threshold("turkey_russia_syria")
     assert "features" not in vars(lazy)  # metadata only, so far
     assert lazy.score([ON_TOPIC, OFF_TOPIC]) == model.score([ON_TOPIC, OFF_TOPIC])
     assert "features" in vars(lazy) and np.array_equal(lazy.coef, model.coef)
+    assert lazy.source == MODEL  # still named as the settings name it
     with pytest.raises(AttributeError):
         lazy.no_such_attribute  # noqa: B018
     garbage = tmp_path / "garbage.skops"  # refused up front, as an eager load refuses it

@@ -25,7 +25,7 @@ from monitor.items import TopicScore
 from monitor.model.concepts import MARK, label, named_in
 from monitor.model.lead import Lead, blend
 from monitor.model.modelfile import TRUSTED as TRUSTED  # re-exported: tests read files with skops
-from monitor.model.modelfile import Header, read_state
+from monitor.model.modelfile import Header, read_state, snapshot
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -73,6 +73,7 @@ class Classifier:
         self.topics: tuple[str, ...] = tuple(metadata["topics"])
         self.version: str = str(metadata["version"])
         self.path = path
+        self.source = path  # the file as named in the settings (path: a private copy, _Lazy)
 
     @classmethod
     def load(cls, path: Path) -> Classifier:
@@ -103,9 +104,10 @@ class Classifier:
     @classmethod
     def load_lazily(cls, path: Path) -> Classifier:
         """The model's metadata now (the file checked as `load` checks it, from its JSON and
-        its arrays' headers), its weights on first use. For a process that names the model
-        but scores in worker processes: the service's own process would otherwise hold a
-        second copy of the vocabularies (~50 MB with four languages) it never scores with."""
+        its arrays' headers), its weights on first use, both from a copy of the file taken
+        now. For a process that names the model but scores in worker processes: the
+        service's own process would otherwise hold a second copy of the vocabularies (~50 MB
+        with four languages) it never scores with."""
         return _Lazy(Path(path))
 
     def suggested_threshold(self, topic: str) -> float:
@@ -117,7 +119,7 @@ class Classifier:
         """Refuse to run with settings that name a topic this model cannot score."""
         for topic in topics:
             if topic not in self.topics:
-                raise ModelError(f"{self.path or 'model'}: model lacks topic {topic!r} "
+                raise ModelError(f"{self.source or 'model'}: model lacks topic {topic!r} "
                                  f"(has: {', '.join(self.topics)})")
 
     def margins(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -230,18 +232,23 @@ def _with_lead(terms: tuple[str, ...], lead: float, whole: float, n: int) -> tup
 
 
 class _Lazy(Classifier):
-    """A Classifier whose weights are read when something first asks for them."""
+    """A Classifier whose weights are read when something first asks for them, from a
+    private copy of its file (modelfile.snapshot): the copy is what worker processes load."""
 
     def __init__(self, path: Path) -> None:  # the parent's weights are not set: see __getattr__
-        meta = json.loads(str(read_state(path, _check_shapes, arrays=False)["metadata"]))
-        self.metadata, self.path = meta, path
+        copy = snapshot(path)
+        try:
+            meta = json.loads(str(read_state(copy, _check_shapes, arrays=False)["metadata"]))
+        except ModelError as exc:  # named as the settings name it
+            raise ModelError(str(exc).replace(str(copy), str(path))) from None
+        self.metadata, self.path, self.source = meta, copy, path
         self.topics, self.version = tuple(meta["topics"]), str(meta["version"])
 
     def __getattr__(self, name: str) -> Any:  # called only for attributes not set yet
         if name.startswith("__") or "features" in self.__dict__:
             raise AttributeError(name)
         assert self.path is not None
-        self.__dict__.update(vars(Classifier.load(self.path)))
+        self.__dict__.update(vars(Classifier.load(self.path)) | {"source": self.source})
         return getattr(self, name)
 
 

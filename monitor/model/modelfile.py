@@ -17,9 +17,13 @@ in milliseconds, where reading it took 23.9 GB and an OOM kill.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import itertools
 import json
 import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -223,3 +227,57 @@ def _discard(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+
+
+SNAPSHOTS = "monitor-model-"  # the copies' folder: this, the pid, a random part
+KEEP_SNAPSHOTS = 2  # a batch sent before a reload may still name the one before
+_snapshots: list[Path] = []  # this process's copies, newest last
+_numbers = itertools.count()
+_folder: list[Path] = []  # the folder they are in, made on first use
+
+
+def snapshot(path: Path, limit: int = limits.MODEL_MAX_FILE) -> Path:
+    """A private copy of the model file, for worker processes to load: what they read is
+    what this process checked, whatever is written at `path` later. (A worker that
+    restarted read the live path: a model a reload had refused, or one half copied, took
+    the place of the one in force.) At most `limit` + 1 bytes are copied: read_state
+    refuses the copy past `limit`. The copies go at exit; ModelError naming `path`."""
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found (run `monitor train`)")
+    if not _folder or not _folder[0].is_dir():  # (a /tmp cleaner may have taken it)
+        _sweep(Path(tempfile.gettempdir()))
+        _folder[:] = [Path(tempfile.mkdtemp(prefix=f"{SNAPSHOTS}{os.getpid()}-"))]
+        atexit.register(shutil.rmtree, _folder[0], ignore_errors=True)
+    copy = _folder[0] / f"{next(_numbers)}-{path.name}"
+    try:
+        with path.open("rb") as src, copy.open("wb") as dst:
+            left = limit + 1
+            while left and (chunk := src.read(min(left, 1 << 20))):
+                dst.write(chunk)
+                left -= len(chunk)
+    except OSError as exc:
+        _discard(copy)
+        raise ModelError(f"{path}: cannot read model file: {exc.strerror or exc}") from None
+    _snapshots.append(copy)
+    while len(_snapshots) > KEEP_SNAPSHOTS:
+        _discard(_snapshots.pop(0))
+    return copy
+
+
+def _sweep(tmp: Path) -> None:
+    """Remove the copies of processes that are gone: one killed (by the OOM killer, a
+    SIGKILL) ran no exit code, and the unit's TMPDIR outlives it."""
+    for folder in tmp.glob(f"{SNAPSHOTS}*-*"):
+        pid = folder.name.removeprefix(SNAPSHOTS).split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: alive
+        return True
+    return True

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from monitor import language
+from monitor.errors import ModelError
 from monitor.items import TopicScore
 from monitor.model.classify import Classifier
 
@@ -98,11 +99,26 @@ def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
 def _score_in_worker(path: str, version: str, texts: list[str], detect: list[bool]) -> tuple[Languages, Packed]:
     """Runs in the worker process: the model is loaded once per (file, version). The
     languages of the texts flagged in `detect`, and every text's scores, packed."""
+    model = _worker_model(path, version)
+    return _languages(texts, detect), _pack(model.topics, model.score(texts))
+
+
+def _worker_model(path: str, version: str) -> Classifier:
+    """The model of (file, version), loaded on first use. The file is the service's private
+    copy (modelfile.snapshot), so it is the version asked for; another is refused, never
+    scored with in its place."""
     model = _worker_models.get((path, version))
     if model is None:
         _worker_models.clear()
-        model = _worker_models[(path, version)] = Classifier.load(Path(path))
-    return _languages(texts, detect), _pack(model.topics, model.score(texts))
+        model = Classifier.load(Path(path))
+        if model.version != version:
+            raise ModelError(f"{path}: holds model {model.version}, not {version}")
+        _worker_models[(path, version)] = model
+    return model
+
+
+def _load_in_worker(path: str, version: str) -> None:
+    _worker_model(path, version)
 
 
 def _languages(texts: list[str], detect: list[bool]) -> Languages:
@@ -219,6 +235,16 @@ class BatchScorer:
         not in the first poll."""
         if self.workers and self.classifier().path is not None:
             await self._score(["warm-up"], [True])
+
+    async def check(self, model: Classifier) -> None:
+        """Load `model` whole where it will score, before it is put in force: a lazily
+        loaded model's weights are first read there (ModelError if they are broken: a
+        reload that only read its metadata put it in force, then every batch failed)."""
+        if self.workers and model.path is not None:
+            try:
+                await self._in_pool(_load_in_worker, str(model.path), model.version)
+            except ModelError as exc:  # named as the settings name it, not by its copy
+                raise ModelError(str(exc).replace(str(model.path), str(model.source))) from None
 
     async def _score(self, texts: list[str], detect: list[bool]) -> tuple[Languages, Scores]:
         model = self.classifier()

@@ -1,0 +1,100 @@
+"""The model in force is the one scoring, in worker processes too: a worker that restarts
+loads the model the service checked, not the file as it is now, and a reload loads a new
+model whole where it will score before it is put in force."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import numpy as np
+import skops.io as sio
+
+from monitor import settings
+from monitor.model.classify import TRUSTED, Classifier
+from monitor.model.scoring import BatchScorer
+from tests.test_service_faults import MODEL, dispatching
+
+TEXTS = ["Erdogan and Putin discuss Idlib in phone call", "Russian strikes on Idlib kill 12"]
+
+
+def _scores(rows: list[dict[str, object]]) -> list[list[float]]:
+    return [[row[t].score for t in sorted(row)] for row in rows]  # type: ignore[attr-defined]
+
+
+def _with_nan_weights(path: Path) -> None:
+    """The model file at `path` with one weight NaN: its metadata reads as before."""
+    state = sio.load(path, trusted=TRUSTED)
+    state["coef"] = state["coef"].copy()
+    state["coef"][0, 0] = np.nan
+    path.write_bytes(sio.dumps(state))
+
+
+def test_a_restarted_worker_scores_with_the_model_in_force_not_the_file_now(tmp_path: Path) -> None:
+    """The file was overwritten with one a reload would refuse; a worker killed (out of
+    memory) then read it: every batch failed until the file was mended."""
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+
+    async def go() -> tuple[list[list[float]], list[list[float]]]:
+        classifier = Classifier.load_lazily(model)
+        scorer = BatchScorer(lambda: classifier, workers=1)
+        try:
+            await scorer.start()
+            before = _scores(await scorer.score(TEXTS))
+            model.write_bytes(b"not a model")
+            for pid in list(scorer._pool._processes):  # type: ignore[union-attr]
+                os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.3)
+            return before, _scores(await scorer.score(TEXTS))
+        finally:
+            scorer.close()
+
+    before, after = asyncio.run(go())
+    assert after == before and max(max(row) for row in before) > 0.5
+
+
+def test_a_reload_refuses_a_model_whose_weights_are_broken(make_settings, tmp_path: Path) -> None:
+    """With score_workers the service reads a model's metadata only; a reload put a model
+    with a NaN weight in force, and then every batch failed in the worker."""
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    path = make_settings({}, score_workers=1)
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+
+    async def go() -> tuple[str, str, str, list[list[float]]]:
+        async with dispatching(settings.load(path)) as svc:
+            version = svc.rt.classifier.version
+            _with_nan_weights(model)
+            await svc.try_reload()
+            return svc.reload_error, version, svc.rt.classifier.version, _scores(await svc.rt.scorer.score(TEXTS))
+
+    error, before, after, scores = asyncio.run(go())
+    assert "not a valid topic model" in error and str(model) in error, error
+    assert after == before
+    assert all(np.isfinite(row).all() for row in scores)
+
+
+def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monkeypatch) -> None:
+    """A service killed by SIGKILL (the OOM killer) left its copy of the model in the
+    unit's TMPDIR, which outlives it: 4.4 MB a kill, for ever."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from monitor.model import modelfile
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    dead, living = tmp_path / f"monitor-model-{gone}-x1", tmp_path / f"monitor-model-{os.getppid()}-x2"
+    for folder in (dead, living):
+        folder.mkdir()
+        (folder / "0-topics.skops").write_bytes(b"model")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(modelfile, "_folder", [])
+    copy = modelfile.snapshot(MODEL)
+    assert not dead.exists() and living.exists()
+    assert copy.parent.parent == tmp_path and copy.read_bytes() == MODEL.read_bytes()
