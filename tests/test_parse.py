@@ -295,13 +295,16 @@ def test_html_to_text(html: str, text: str) -> None:
 
 
 def make_feed(items: int) -> bytes:
-    """A feed of items with ~2 KB of HTML each, like the bench workload."""
-    para = "<p>Officials in <b>Ankara</b> &amp; Moscow said the talks would continue. " * 3
-    body = (para + '<a href="https://x.example/?utm_source=a">more</a></p>') * 6
+    """A feed of items with ~2 KB of HTML each, like the bench workload (each its own
+    story: sentences that end most items are a footer, footers.py)."""
+    def body(n: int) -> str:
+        para = f"<p>Officials in <b>Ankara</b> &amp; Moscow said the talks of day {n} would continue. " * 3
+        return (para + '<a href="https://x.example/?utm_source=a">more</a></p>') * 6
+
     entries = "".join(
         f"<item><title>Story {n}</title><link>https://x.example/{n}</link>"
         f"<pubDate>Tue, 02 Jan 2024 03:04:05 +0000</pubDate>"
-        f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        f"<content:encoded><![CDATA[{body(n)}]]></content:encoded></item>"
         for n in range(items)
     )
     return (

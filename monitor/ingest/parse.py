@@ -26,6 +26,7 @@ from monitor.errors import ParseError
 from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
+from monitor.ingest.footers import drop_shared_endings
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import (
@@ -84,7 +85,7 @@ def parse_feed(
                             source, FEED_ITEMS_MAX, FEED_ITEMS_MAX)
                 break
             items[item.id] = item
-    return list(items.values())
+    return drop_shared_endings(list(items.values()))  # a site's footer under every item
 
 
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
