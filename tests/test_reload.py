@@ -9,7 +9,7 @@ from pathlib import Path
 from monitor import settings, wiring
 from monitor.pipeline import poll_once
 from monitor.service import Service
-from tests.articles import OFF_TOPIC, rss
+from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 from tests.conftest import FeedServer
 
 FETCH_SECONDS = 0.3  # each feed answers this late: fetches under way at once overlap
@@ -65,3 +65,40 @@ def test_a_reload_raising_concurrency_fetches_that_many_feeds_at_once(feed_serve
     answering = [(hit["time"], hit["time"] + FETCH_SECONDS) for hit in feed_server.requests]
     assert (most_at_once(answering), most_at_once(fetches.spans)) == (2, 8)
     assert closed  # the sessions the reload replaced, once their polls had ended
+
+
+def test_a_reload_drops_the_series_of_removed_channels_and_topics(feed_server: FeedServer, json_receiver,
+                                                                  second_receiver, make_settings) -> None:
+    """`retain_feeds` dropped a removed feed's series; a removed channel's sends and a removed
+    topic's surge counts stayed on /metrics, the gauges frozen, until a restart. An alert
+    queued for the removed channel, failing as "not configured", brought its series back."""
+    def story(n: int) -> str:
+        return rss([(f"https://news.example.org/a/{k}", *ON_TOPIC[k]) for k in range(n)])
+
+    feed_server.set("/a.xml", story(1))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url, "old": second_receiver.url})
+    text = path.read_text()
+    path.write_text(text.replace('notify = ["hook", "old"]', 'notify = ["hook", "old"]\nsurge = true'))
+    loaded = settings.load(path)
+    kept = text.replace("[topics.turkey_russia_syria]", "[topics.israel_gaza]").replace(
+        'notify = ["hook", "old"]', 'notify = ["hook"]').replace(f'[channels.old]\nurl = "{second_receiver.url}"', "")
+
+    async def go() -> tuple[str, str]:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await poll_once(rt)
+            assert await svc.sender.drain() == 2  # one alert to each channel
+            before = rt.metrics.render().decode()
+            feed_server.set("/a.xml", story(2))
+            await poll_once(rt)  # one more alert to each, waiting in the outbox
+            path.write_text(kept)
+            await svc.try_reload()
+            await svc.sender.drain()  # 'hook' sends; 'old' is no longer configured
+            return before, rt.metrics.render().decode()
+
+    before, after = asyncio.run(go())
+    assert 'channel="old"' in before and 'topic="turkey_russia_syria"' in before
+    assert 'topic="turkey_russia_syria"' not in after
+    assert 'channel="old"' not in after
+    assert 'monitor_sends_total{channel="hook",result="ok"} 2.0' in after
+    assert len(json_receiver.received) == 2 and len(second_receiver.received) == 1
