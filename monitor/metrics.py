@@ -60,8 +60,28 @@ class Metrics:
         for metric in (self.polls, self.last_success, self.staleness):
             metric.retain(feeds)
 
+    def retain(self, feeds: Collection[str], channels: Collection[str], surge_topics: Collection[str]) -> None:
+        """Keep the series of these feeds, channels and topics only (after a reload). The
+        per-topic series are the surge detector's: those of a topic removed, or with its surge
+        turned off, would stay frozen at their last count."""
+        self.retain_feeds(feeds)
+        _retain(self.sends, "channel", channels)
+        for metric in (self.topic_stories, self.surge_window, self.surge_expected):
+            _retain(metric, "topic", surge_topics)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _retain(metric: Counter | Gauge, label: str, keep: Collection[str]) -> None:
+    """Remove the series whose `label` is not one of `keep`. prometheus_client lists a metric's
+    series only as samples (labels in the metric's order; a counter's `_total` and `_created`
+    name one series), and removes one by its label values."""
+    wanted = set(keep)
+    stale = {tuple(sample.labels.values()) for family in metric.collect() for sample in family.samples
+             if sample.labels[label] not in wanted}
+    for values in stale:
+        metric.remove(*values)
 
 
 Check = Callable[[], Awaitable[str | None]]  # None when healthy, else the reason

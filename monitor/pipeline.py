@@ -112,7 +112,7 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
     # reason to wait: it held the feed back for as long as the step.
     if min_gap and state.last_poll and -CLOCK_SKEW <= now - state.last_poll < min_gap:
         return PollResult(feed.name, "recent")  # polled this interval (another worker, or before a restart)
-    async with rt.in_flight:  # a poll holds its fetched items until claimed: memory is bounded
+    async with rt.in_flight():  # a poll holds its fetched items until claimed: memory is bounded
         return await _fetch_and_process(rt, feed, state, now)
 
 

@@ -1,5 +1,5 @@
 """What a poll runs on: its frozen config (built by wiring.py) and the live parts, Redis,
-the model, the scorer and the HTTP session, held by one `Runtime`.
+the model, the scorer and the HTTP sessions (sessions.py), held by one `Runtime`.
 
 Stages are timed into the metrics and handed to any `Observer` (the benchmark is one), so
 nothing outside the product needs a hook in it.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
 
@@ -34,6 +34,7 @@ from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
 from monitor.redis_threads import Batched, RedisThreads
 from monitor.rules import FeedGate
+from monitor.sessions import Sessions
 from monitor.store import FeedState, FeedUpdate, Store
 from monitor.surge.counter import SurgeCounter
 from monitor.surge.detector import SurgeDetector
@@ -104,12 +105,11 @@ class Runtime:
     neardup: NearDupIndex | None = field(init=False, default=None)
     surge: SurgeDetector | None = field(init=False, default=None)  # None: no topic has surge on
     scorer: BatchScorer = field(init=False)
-    session: aiohttp.ClientSession | None = None  # guarded: public addresses only
-    open_session: aiohttp.ClientSession | None = None  # for feeds with allow_private, made on first use
+    http: Sessions | None = field(init=False, default=None)  # made on entering, again when a reload resizes them
+    retired: list[Sessions] = field(init=False, default_factory=list)  # closed as their last poll ends
     io: RedisThreads = field(default_factory=RedisThreads)  # await rt.io(step, *args): Redis off the loop
     leases: Batched[tuple[str, float], FeedState | None] = field(init=False)
     saves: Batched[FeedUpdate, None] = field(init=False)
-    in_flight: asyncio.Semaphore = field(init=False, repr=False)  # POLLS_PER_FETCH x concurrency, per loop
     # One feed parsed at a time, as on the event loop before (pipeline._parse): parses are
     # CPU under the GIL, and four 5 MB feeds parsed at once went past 300 MB of RSS.
     parsing: asyncio.Semaphore = field(init=False, repr=False)
@@ -128,6 +128,9 @@ class Runtime:
                         if config.neardup is not None else None)
         self.surge = (SurgeDetector(SurgeCounter(self.store.redis, self.store.keys), config.surges, self.metrics)
                       if config.surges else None)
+        if self.http is not None and config.fetch != self.http.limits:  # concurrency or timeouts
+            self.retired.append(self.http)
+            self.http = Sessions.open(config.fetch, self.polls_at_once)
 
     async def lease(self, feed: str, ttl: float) -> FeedState | None:
         """Take a feed's lease and read its state (None: another worker holds it), in one
@@ -171,38 +174,50 @@ class Runtime:
         self._record("classify", started, ended, items)
 
     def session_for(self, feed: FeedConfig) -> aiohttp.ClientSession:
-        """The session a feed is fetched with. Feeds allowed private addresses get a session
-        of their own: a connection it pooled to an internal host is never reused for a feed
-        (or a redirect) that is not allowed there."""
+        """The session a feed is fetched with (sessions.py: its own with allow_private)."""
         return self.page_session(feed.allow_private)
 
     def page_session(self, allow_private: bool = False) -> aiohttp.ClientSession:
-        """The guarded session, or with `allow_private` the one of feeds allowed private
-        addresses (a page is read with its feed's)."""
-        assert self.session is not None, "Runtime must be entered (async with) before polling"
-        if not allow_private:
-            return self.session
-        if self.open_session is None:
-            self.open_session = fetch.make_session(self.config.fetch, allow_private=True)
-        return self.open_session
+        """The session of the settings in force (a page is read with its feed's)."""
+        assert self.http is not None, "Runtime must be entered (async with) before polling"
+        return self.http.session(allow_private)
 
     @property
     def polls_at_once(self) -> int:
         """Polls between their fetch and their save at once (`in_flight`'s size)."""
         return min(POLLS_IN_FLIGHT, POLLS_PER_FETCH * self.config.fetch.concurrency)
 
+    @asynccontextmanager
+    async def in_flight(self) -> AsyncIterator[None]:
+        """A place among the polls in flight, of the sessions in force when the poll asks
+        for it; sessions a reload replaced are closed once their last poll has ended."""
+        assert self.http is not None, "Runtime must be entered (async with) before polling"
+        http = self.http
+        http.polls += 1
+        try:
+            async with http.in_flight:
+                yield
+        finally:
+            http.polls -= 1
+            await self._close_retired()
+
+    async def _close_retired(self, every: bool = False) -> None:
+        done = [http for http in self.retired if every or not http.polls]
+        self.retired = [http for http in self.retired if http not in done]  # before the awaits: closed once
+        for http in done:
+            await http.close()
+
     async def __aenter__(self) -> Runtime:
-        self.in_flight = asyncio.Semaphore(self.polls_at_once)
+        self.http = Sessions.open(self.config.fetch, self.polls_at_once)
         self.parsing = asyncio.Semaphore(1)
-        self.session = fetch.make_session(self.config.fetch)
         await self.scorer.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self.scorer.close()
-        for session in (self.session, self.open_session):
-            if session is not None:
-                await session.close()
+        await self._close_retired(every=True)
+        if self.http is not None:
+            await self.http.close()
         await self.io.close()
 
 

@@ -178,7 +178,7 @@ class Service:
         wiring.reconfigure(new, self.rt, self.sender)
         self.loaded = new
         self.feeds = {feed.name: feed for feed in self.rt.config.feeds}
-        self.rt.metrics.retain_feeds(self.feeds)
+        self.rt.metrics.retain(self.feeds, new.settings.channels, self.rt.config.surges)
         log.info("settings reloaded: %d feeds, %d topics, %d channels", len(self.feeds),
                  len(new.settings.topics), len(new.channel_urls))
 

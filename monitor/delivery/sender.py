@@ -102,7 +102,7 @@ class Sender(SendLoops):
                 log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)
                 return False
         outcome = await self._notify(channel, config, delivery)
-        if self.metrics is not None:
+        if self.metrics is not None and config is not None:  # a removed channel's alert: no send, no series
             self.metrics.sends.labels(channel, "ok" if outcome.ok else "failed").inc()
         if outcome.ok:
             await self._acknowledge(delivery, channel, now)
