@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ from monitor.stopping import end_within, sleep_or_stop
 
 if TYPE_CHECKING:
     from monitor.model.classify import Classifier
-Stamp = tuple[float, int]  # a file's mtime and size
 
 log = logging.getLogger("monitor")
 
@@ -69,10 +67,10 @@ class Service:
     probe: HealthProbe = field(init=False)
     schedule: Schedule = field(init=False)
     due_again: Batched[tuple[str, float], None] = field(init=False)
-    model_stamp: Stamp = (0.0, 0)  # the loaded model file's mtime and size
+    model_stamp: wiring.Stamp = (0.0, 0)  # the loaded model file's mtime and size
 
     def __post_init__(self) -> None:
-        self.model_stamp = _stamp(self.loaded.model_path)
+        self.model_stamp = wiring.stamp(self.loaded.model_path)
         client = probe_client(self.loaded.redis_url, self.rt.store.redis, defaults.HEALTH_TIMEOUT)
         self.probe = HealthProbe(client, self.rt.store.keys.health(self.rt.worker))
         self.schedule = Schedule(self.rt.store.redis, self.rt.store.keys)
@@ -164,13 +162,7 @@ class Service:
 
     # -- reload ----------------------------------------------------------------------------
 
-    async def model_of(self, new: Loaded) -> tuple[Classifier, Stamp]:
-        """The model of new settings, and its file's stamp, read first: one landing as it loads reloads again."""
-        stamp = _stamp(new.model_path)
-        same = new.model_path == self.loaded.model_path and stamp == self.model_stamp
-        return (self.rt.classifier if same else await wiring.checked_classifier(new, self.rt)), stamp
-
-    def apply(self, new: Loaded, model: tuple[Classifier, Stamp]) -> None:
+    def apply(self, new: Loaded, model: tuple[Classifier, wiring.Stamp]) -> None:
         """Switch to validated new settings; feeds added start, feeds removed stop."""
         model[0].require(new.settings.topics)
         self.rt.classifier, self.model_stamp = model
@@ -186,7 +178,7 @@ class Service:
         systemd.reloading()
         try:
             new = settings.load(self.loaded.path)
-            self.apply(new, await self.model_of(new))
+            self.apply(new, await wiring.model_in_force(new, self.loaded, self.model_stamp, self.rt))
         except Exception as exc:  # any failure, a bug too: the watcher must live for the next reload
             expected = isinstance(exc, MonitorError)
             reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
@@ -217,13 +209,13 @@ class Service:
     async def watch(self) -> None:
         """Reload on SIGHUP or when the settings file or the model file changes."""
         path = self.loaded.path
-        seen = (_stamp(path)[0], _stamp(self.loaded.model_path))
+        seen = (wiring.stamp(path)[0], wiring.stamp(self.loaded.model_path))
         while not self.stop.is_set():
             try:
                 await asyncio.wait_for(self.reload.wait(), timeout=WATCH_EVERY)
             except TimeoutError:
                 pass
-            current = (_stamp(path)[0], _stamp(self.loaded.model_path))
+            current = (wiring.stamp(path)[0], wiring.stamp(self.loaded.model_path))
             if self.reload.is_set() or current != seen:
                 self.reload.clear()
                 seen = current
@@ -291,13 +283,4 @@ class Service:
 def show_info(rt: Runtime, loaded: Loaded) -> None:
     """`monitor_info`: one series, of the versions running now (a reload replaces it)."""
     rt.metrics.info.clear()
-    rt.metrics.info.labels(__version__, rt.classifier.version, str(_stamp(loaded.path)[0])).set(1)
-
-
-def _stamp(path: os.PathLike[str]) -> Stamp:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return (0.0, 0)
-    return (stat.st_mtime, stat.st_size)
-
+    rt.metrics.info.labels(__version__, rt.classifier.version, str(wiring.stamp(loaded.path)[0])).set(1)

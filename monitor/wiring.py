@@ -184,14 +184,29 @@ def polling_classifier(loaded: Loaded) -> Classifier:
     return load_classifier(loaded, lazy=loaded.settings.monitor.score_workers > 0)
 
 
-async def checked_classifier(loaded: Loaded, rt: Runtime) -> Classifier:
-    """The model of new settings for a running service: its topics checked, then loaded whole
-    where it will score before it is in force (a model whose weights are broken is refused
-    there, not found by every batch after it)."""
-    classifier = polling_classifier(loaded)
-    classifier.require(loaded.settings.topics)
+Stamp = tuple[float, int]  # a file's mtime and size: (0.0, 0) when it cannot be read
+
+
+def stamp(path: os.PathLike[str]) -> Stamp:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return (0.0, 0)
+    return (stat.st_mtime, stat.st_size)
+
+
+async def model_in_force(new: Loaded, old: Loaded, old_stamp: Stamp, rt: Runtime) -> tuple[Classifier, Stamp]:
+    """The model of new settings for a running service, and its file's stamp, read first (a
+    model landing as this one loads reloads again). A new one has its topics checked, then
+    is loaded whole where it will score before it is in force (a model whose weights are
+    broken is refused there, not found by every batch after it)."""
+    now = stamp(new.model_path)
+    if new.model_path == old.model_path and now == old_stamp:
+        return rt.classifier, now
+    classifier = polling_classifier(new)
+    classifier.require(new.settings.topics)
     await rt.scorer.check(classifier)
-    return classifier
+    return classifier, now
 
 
 def store(loaded: Loaded) -> Store:
