@@ -8,7 +8,8 @@ and the same for a description that repeats the title, whole or before its first
 turkey_russia_syria at the threshold of settings.toml, on FA-KES's title + first sentence
 (the form of most feeds) and on the held-out feed items written for the project
 (models/heldout_feeds*.jsonl, headline + description in four languages), each as written,
-with one trailer appended, and with that trailer dropped as the parse stage drops it.
+with one trailer appended, and with that trailer dropped as the parse stage drops it; and
+FA-KES's items as one feed whose site ends each with its footer (ingest/footers.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import json
 import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +26,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora_to_jsonl import TOPIC, first_sentence, read_fakes  # noqa: E402
 
+from monitor.ingest.footers import drop_shared_endings  # noqa: E402
 from monitor.ingest.parse import feed_text  # noqa: E402
+from monitor.items import Item  # noqa: E402
 from monitor.model.classify import Classifier  # noqa: E402
 from monitor.model.evaluate import scores_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKES_TRAILERS = (" Read more", " Photo: AFP", " (Reuters)", " Read also: Gaza ceasefire talks resume in Cairo")
+# written for this report: a site's own footer under every item (dropped by ingest/footers.py)
+FOOTER = ("Example Direct is an independent, non-profit news organization. We rely on readers like you to keep "
+          "our journalism free and open to everyone. Support our reporting by becoming a member today.")
 # written for this report: a link to the page, another story's link, a Yoast footer
 FEED_TRAILERS = {
     "en": ("Read more", "Read also: Gaza ceasefire talks resume in Cairo",
@@ -99,6 +106,12 @@ def main() -> int:
         print(f"  {credit!r} before the sentence: kept {counts(on, scores_of(clf, kept)[:, topic], threshold)}"
               f"   dropped {counts(on, scores_of(clf, [as_parsed(text) for text in kept])[:, topic], threshold)}")
     report(f"FA-KES title + first sentence, {TOPIC} at {threshold}", written, on, FAKES_TRAILERS)
+    footed = [f"{text} {FOOTER}" for text in written]  # every item of one feed, as its site ends them
+    dropped = [item.text for item in drop_shared_endings([Item(id=str(n), source="f", url=None, title="", text=text,
+                                                               published=datetime.now(UTC))
+                                                          for n, text in enumerate(footed)])]
+    print(f"  + {'a site footer (37 words)':44} kept {counts(on, scores_of(clf, footed)[:, topic], threshold)}"
+          f"   dropped {counts(on, scores_of(clf, dropped)[:, topic], threshold)}")
     items = [json.loads(line) for path in sorted((ROOT / "models").glob("heldout_feeds*.jsonl"))
              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     for lang, trailers in FEED_TRAILERS.items():
