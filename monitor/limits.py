@@ -23,6 +23,12 @@ FEED_ITEMS_MAX = 1_000
 """Items read of one feed body, the first in feed order; the rest are left, with a warning.
 A 4.9 MB feed of 95,000 tiny items took 530 MB and 19 s to read and score before it."""
 
+ARTICLE_PAGES_PER_POLL = 30
+"""Pages read for one poll at most (not counting cached ones): the short items that score
+highest on feed text get them, the rest are judged on their feed text (outcome `capped`).
+A 2 MB page takes ~0.3 s to extract in the scoring worker, which every feed's scoring
+shares: a feed of 1,000 short items linking to such pages held it ~300 s a poll."""
+
 ARTICLE_MAX_TAGS = 30_000
 """Pages with more tags than this ("<") are not extracted (thin: the feed text is judged).
 trafilatura's time grows with the square of a page's elements on some layouts (2 MB of

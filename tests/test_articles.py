@@ -340,3 +340,25 @@ def test_score_url_names_why_a_url_cannot_be_fetched(feed_server, make_settings)
                           "http://user:SECRET1@localhost:99999/"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == 2 and "SECRET1" not in run.stderr
     assert run.stderr.strip().endswith(": malformed URL (the port is not a number from 1 to 65535)")
+
+
+def test_a_poll_reads_at_most_its_cap_of_pages_the_highest_scored_first(feed_server, make_settings) -> None:
+    """A feed of 40 short items linking to 40 pages: each page costs the scoring worker its
+    extraction (~0.3 s for 2 MB), which every feed shares; 1,000 such items held it ~300 s a
+    poll. The 30 (ARTICLE_PAGES_PER_POLL) that score highest on feed text are read."""
+    from monitor.limits import ARTICLE_PAGES_PER_POLL
+
+    items = []
+    for n in range(40):
+        title, body = ON_TOPIC[0] if n == 39 else OFF_TOPIC[n % len(OFF_TOPIC)]
+        feed_server.set(f"/a/{n}", page_html(title, body), content_type="text/html")
+        items.append((feed_server.url(f"/a/{n}"), f"{title} ({n})" if n != 39 else "Erdogan warns Putin over Idlib",
+                      "More to follow."))
+    feed_server.set("/feed", feed(items))
+    path = _with_monitor(make_settings({"f": feed_server.url("/feed")}), 'articles = "always"\n')
+    _, alerts, rt = poll(path)
+    read = pages_read(feed_server)
+    assert len(read) == ARTICLE_PAGES_PER_POLL == 30 and "/a/39" in read
+    counts = article_stage.read_counts(rt.store)
+    assert counts["capped"] == 10 and counts["page"] + counts["thin"] == 30
+    assert [a.judged_on for a in alerts] == ["page"]

@@ -31,10 +31,10 @@ from monitor.errors import InputError
 from monitor.ingest import fetch
 from monitor.settings_types import ArticlesMode
 
-Outcome = Literal["page", "cached", "error", "not_html", "thin", "backoff"]
+Outcome = Literal["page", "cached", "error", "not_html", "thin", "backoff", "capped"]
 """What became of an item's page: read ("page") or found in the cache ("cached") and used,
 else why the item fell back to its feed text."""
-OUTCOMES: tuple[Outcome, ...] = ("page", "cached", "error", "not_html", "thin", "backoff")
+OUTCOMES: tuple[Outcome, ...] = ("page", "cached", "error", "not_html", "thin", "backoff", "capped")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 Runner = Callable[..., Awaitable[Any]]  # run(fn, *args): fn(*args) off the event loop

@@ -27,6 +27,7 @@ from monitor import urls
 from monitor.ingest import article
 from monitor.ingest.article import ArticleConfig, Outcome, Page
 from monitor.items import Item, Scored, TopicScore
+from monitor.limits import ARTICLE_PAGES_PER_POLL
 from monitor.store import Store, redis_errors
 
 if TYPE_CHECKING:
@@ -54,7 +55,9 @@ async def judge(rt: Runtime, items: Sequence[Item], scores: Scores) -> list[Scor
     judged = [Scored(item, s) for item, s in zip(items, scores, strict=True)]
     if not wanted:
         return judged
-    pages = await _pages(rt, [items[i] for i in wanted])
+    topics = rt.config.rules
+    pages = await _pages(rt, [items[i] for i in wanted],
+                         [max((s.score for t, s in scores[i].items() if t in topics), default=0.0) for i in wanted])
     used = [(i, page.text) for i, page in zip(wanted, pages, strict=True) if page.outcome in ("page", "cached")]
     if used:
         read = [replace(items[i], text=text) for i, text in used]
@@ -64,26 +67,30 @@ async def judge(rt: Runtime, items: Sequence[Item], scores: Scores) -> list[Scor
     return judged
 
 
-async def _pages(rt: Runtime, items: list[Item]) -> list[Page]:
-    """Each item's page: from the cache, else read (at once, each host within its limit)."""
+async def _pages(rt: Runtime, items: list[Item], priority: list[float]) -> list[Page]:
+    """Each item's page: from the cache, else read (at once, each host within its limit),
+    for the ARTICLE_PAGES_PER_POLL items of highest `priority` at most (the others capped)."""
     private = _private_feeds(rt)
     refs = [_ref(item.url, item.source in private) for item in items]
     cached = await rt.io(_cached, rt, refs)
-    todo = [k for k, text in enumerate(cached) if text is None]
+    todo = sorted((k for k, text in enumerate(cached) if text is None), key=lambda k: -priority[k])
+    capped, todo = set(todo[ARTICLE_PAGES_PER_POLL:]), sorted(todo[:ARTICLE_PAGES_PER_POLL])
     reads = [rt.pages.once(refs[k], partial(_read, rt, items[k])) for k in todo]  # started here, at once
     try:
-        return await _read_and_record(rt, items, refs, cached, todo, reads)
+        return await _read_and_record(rt, items, refs, cached, todo, reads, capped)
     finally:  # read and cached (or failed): later copies look in Redis again
         rt.pages.forget(refs[k] for k, (_, started) in zip(todo, reads, strict=True) if started)
 
 
 async def _read_and_record(rt: Runtime, items: list[Item], refs: list[str], cached: list[str | None],
-                           todo: list[int], reads: list[tuple[asyncio.Future[Page], bool]]) -> list[Page]:
+                           todo: list[int], reads: list[tuple[asyncio.Future[Page], bool]],
+                           capped: Collection[int]) -> list[Page]:
     # asyncio.shield: a poll cancelled does not cancel a read other polls share.
     read = await asyncio.gather(*(asyncio.shield(future) for future, _ in reads))
     read = [page if started or page.outcome != "page" else Page("cached", page.text)  # a copy's
             for page, (_, started) in zip(read, reads, strict=True)]
-    pages = [Page("cached", text) if text else Page("thin") for text in cached]  # None replaced below
+    pages = [Page("capped") if k in capped else Page("cached", text) if text else Page("thin")
+             for k, text in enumerate(cached)]  # None replaced below
     for k, page in zip(todo, read, strict=True):
         pages[k] = page
     # A failure may pass (the next copy tries again); a thin page would be as thin.
