@@ -98,3 +98,33 @@ def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monk
     copy = modelfile.snapshot(MODEL)
     assert not dead.exists() and living.exists()
     assert copy.parent.parent == tmp_path and copy.read_bytes() == MODEL.read_bytes()
+
+
+def test_a_model_landing_while_a_reload_loads_one_is_loaded_by_the_next(make_settings, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    """The stamp (mtime, size) is read before the model is: a file written while the reload
+    loads the one before it differs from the stamp kept, so the watcher reloads again.
+    (Read after, it named the new file while the old model was in force, for good.)"""
+    from monitor import wiring
+
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    path = make_settings({})
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+    loading = wiring.polling_classifier
+
+    def landing_meanwhile(loaded: settings.Loaded) -> Classifier:
+        classifier = loading(loaded)
+        os.utime(model, (model.stat().st_mtime + 60,) * 2)  # `monitor train` replaced it just now
+        return classifier
+
+    async def go() -> tuple[object, object]:
+        async with dispatching(settings.load(path)) as svc:
+            os.utime(model, (model.stat().st_mtime + 30,) * 2)  # a new model: the reload loads it
+            monkeypatch.setattr(wiring, "polling_classifier", landing_meanwhile)
+            await svc.try_reload()
+            assert svc.reload_error == ""
+            return svc.model_stamp, wiring.stamp(model)
+
+    kept, now = asyncio.run(go())
+    assert kept != now  # the watcher compares these: it reloads again
