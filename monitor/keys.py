@@ -100,8 +100,8 @@ class Keys:
 
     def channel(self, name: str) -> str:
         """Hash: a channel's failed sends in a row, time of its last digest (LAST_DIGEST),
-        since when its digest's alerts wait (DIGEST_SINCE), and whether the ops channel was
-        told it is failing.
+        since when its digest's alerts wait (DIGEST_SINCE), whether the ops channel was
+        told it is failing, and until when its Retry-After pauses it (delivery/pause.py).
         Bound: one per channel in the settings (pruned when it leaves them), fixed fields."""
         return f"{self.prefix}channel:{name}"
 

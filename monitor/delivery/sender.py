@@ -29,7 +29,7 @@ from pathlib import Path
 import apprise
 
 from monitor import defaults
-from monitor.delivery import channels, transport
+from monitor.delivery import channels, pause, transport
 from monitor.delivery.alerts import health_alert
 from monitor.delivery.loops import SendLoops
 from monitor.delivery.outbox import Delivery, Outbox
@@ -89,8 +89,11 @@ class Sender(SendLoops):
         alert, now = delivery.alert, self.clock()
         channel = alert.channel
         config = self.configs.get(channel)
-        if self.paused.get(channel, 0.0) > now:  # the channel asked to wait: not an attempt
-            await self.io(self.outbox.defer, delivery, self.paused[channel])
+        until = self.paused.get(channel, 0.0)
+        if until <= now:  # another sender may have been asked to wait
+            until = self.paused[channel] = await self.io(pause.paused_until, self.outbox, channel)
+        if until > now:  # the channel asked to wait: not an attempt
+            await self.io(self.outbox.defer, delivery, until)
             return False
         if config is not None and isinstance(alert, Alert) and alert.kind in POLICY_KINDS:
             verdict, why = decide(config.policy, alert.score, now,
@@ -109,13 +112,21 @@ class Sender(SendLoops):
             await self._recovered(channel)
             return True
         if outcome.retry_after is not None:
-            self.paused[channel] = self.clock() + outcome.retry_after
+            await self._pause(channel, self.clock() + outcome.retry_after)
             log.warning("channel '%s': asked to wait %.0fs (Retry-After); its alerts wait, other channels "
                         "keep sending", channel, outcome.retry_after)
         if config is not None and config.policy.max_per_hour:  # its place in the hour goes back
             await self.io(self.outbox.unreserve, delivery, channel)
         await self._failed(delivery, channel, outcome.reason, outcome.retry_after or 0.0)
         return False
+
+    async def _pause(self, channel: str, until: float) -> None:
+        """Pause the channel here at once, and for the other senders through Redis."""
+        self.paused[channel] = until
+        try:
+            await self.io(pause.pause, self.outbox, channel, until)
+        except StoreError as exc:  # this sender waits anyway; the others find out by their own 429
+            log.warning("channel '%s': %s", channel, exc)
 
     async def _acknowledge(self, delivery: Delivery, channel: str, now: float) -> None:
         """Record a sent alert. Given up on, the alert would be taken again and sent twice, so

@@ -267,6 +267,21 @@ def test_retry_after_pauses_that_channel_alone(redis_client, limited, json_recei
     assert outbox.depth() == empty
 
 
+def test_a_channel_asked_to_wait_waits_for_every_worker(redis_client, limited) -> None:
+    """Each sender kept a channel's Retry-After to itself: a second worker sent once more
+    (and, with N workers, the channel was hit N times after asking to wait)."""
+    limited.retry_after, limited.limited = "600", 2
+    configs = {"limited": ChannelConfig(limited.url)}
+    first, outbox = make_sender(redis_client, configs, consumer="w1")
+    second, _ = make_sender(redis_client, configs, consumer="w2")
+    outbox.enqueue(alert(1, channel="limited"))
+    assert drain(first) == 0 and [status for _, status in limited.hits] == [429]
+    outbox.enqueue(alert(2, channel="limited"))
+    assert drain(second) == 0
+    assert [status for _, status in limited.hits] == [429]  # the second worker waits too
+    assert outbox.depth()["retry"] == 2  # both back in the outbox, no attempt counted
+
+
 def test_other_channels_send_while_one_waits(redis_client, limited, json_receiver) -> None:
     """While a channel's Retry-After runs, `poll --once` still sends the other channels'
     alerts and puts the waiting channel's back for later, without counting an attempt."""
