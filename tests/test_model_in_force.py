@@ -78,6 +78,41 @@ def test_a_reload_refuses_a_model_whose_weights_are_broken(make_settings, tmp_pa
     assert all(np.isfinite(row).all() for row in scores)
 
 
+def test_refused_reloads_leave_the_copy_of_the_model_in_force(make_settings, tmp_path: Path, monkeypatch) -> None:
+    """The copies went by count (the newest two), refused ones too: after two refused
+    reloads the copy of the model in force was gone, and the worker, whose cache the
+    second refusal had emptied, failed every batch ("model file not found")."""
+    import tempfile
+
+    from monitor.model import modelfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # this test's copies alone in their folder
+    monkeypatch.setattr(modelfile, "_folder", [])
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    path = make_settings({}, score_workers=1)
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+
+    async def go() -> tuple[list[list[float]], list[str], list[list[float]], list[Path]]:
+        async with dispatching(settings.load(path)) as svc:
+            before = _scores(await svc.rt.scorer.score(TEXTS))
+            _with_nan_weights(model)
+            errors = []
+            for _ in range(2):  # the file's change, then a SIGHUP or an edit of the settings
+                await svc.try_reload()
+                errors.append(svc.reload_error)
+            after = _scores(await svc.rt.scorer.score(TEXTS))
+            # (the pool's thread holds its last call's error, and with it the refused model,
+            # until its next call: this batch)
+            copies = [svc.rt.classifier.path, *svc.rt.classifier.path.parent.iterdir()]  # type: ignore[union-attr]
+            return before, errors, after, copies
+
+    before, errors, after, (in_force, *copies) = asyncio.run(go())
+    assert all("not a valid topic model" in error for error in errors), errors
+    assert after == before
+    assert copies == [in_force]  # the refused ones removed
+
+
 def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monkeypatch) -> None:
     """A service killed by SIGKILL (the OOM killer) left its copy of the model in the
     unit's TMPDIR, which outlives it: 4.4 MB a kill, for ever."""
@@ -95,6 +130,7 @@ def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monk
         (folder / "0-topics.skops").write_bytes(b"model")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(modelfile, "_folder", [])
-    copy = modelfile.snapshot(MODEL)
+    owner = Classifier.load_lazily(MODEL)  # any object the copy lives as long as
+    copy = modelfile.snapshot(MODEL, owner)
     assert not dead.exists() and living.exists()
     assert copy.parent.parent == tmp_path and copy.read_bytes() == MODEL.read_bytes()
