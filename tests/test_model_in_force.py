@@ -113,6 +113,22 @@ def test_refused_reloads_leave_the_copy_of_the_model_in_force(make_settings, tmp
     assert copies == [in_force]  # the refused ones removed
 
 
+def test_a_model_the_worker_refuses_at_start_is_named_as_the_settings_name_it(make_settings, tmp_path: Path) -> None:
+    """With score_workers, the error of a start whose model the worker refused named its
+    private copy (/tmp/monitor-model-PID-…/0-topics.skops), a file gone at exit."""
+    from tests.test_cli import monitor
+
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    _with_nan_weights(model)
+    path = make_settings({}, score_workers=1)
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 1
+    assert f"{model}: not a valid topic model: coef holds values that are not finite numbers" in result.stderr
+    assert "monitor-model-" not in result.stderr, result.stderr
+
+
 def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monkeypatch) -> None:
     """A service killed by SIGKILL (the OOM killer) left its copy of the model in the
     unit's TMPDIR, which outlives it: 4.4 MB a kill, for ever."""
