@@ -210,7 +210,11 @@ class Runtime:
     async def __aenter__(self) -> Runtime:
         self.http = Sessions.open(self.config.fetch, self.polls_at_once)
         self.parsing = asyncio.Semaphore(1)
-        await self.scorer.start()
+        try:
+            await self.scorer.start()
+        except BaseException:  # a model the worker refuses: nothing opened is left open
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 
 import numpy as np
+import pytest
 import skops.io as sio
 
 from monitor import settings
@@ -127,6 +128,30 @@ def test_a_model_the_worker_refuses_at_start_is_named_as_the_settings_name_it(ma
     assert result.returncode == 1
     assert f"{model}: not a valid topic model: coef holds values that are not finite numbers" in result.stderr
     assert "monitor-model-" not in result.stderr, result.stderr
+
+
+def test_a_start_the_worker_refuses_closes_what_it_opened(make_settings, tmp_path: Path) -> None:
+    """Runtime's start opened the HTTP sessions, then the scorer; a model the worker refused
+    left the sessions open ("ERROR asyncio: Unclosed client session" under the one-line
+    error) and the worker running until exit."""
+    from monitor import wiring
+    from monitor.errors import ModelError
+
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    _with_nan_weights(model)
+    path = make_settings({}, score_workers=1)
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+    rt = wiring.runtime(settings.load(path))
+
+    async def go() -> None:
+        async with rt:
+            raise AssertionError("the start should have failed")
+
+    with pytest.raises(ModelError, match="not a valid topic model"):
+        asyncio.run(go())
+    assert rt.http is not None and rt.http.guarded.closed
+    assert rt.scorer._pool is None  # its workers stopped
 
 
 def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monkeypatch) -> None:
