@@ -175,3 +175,21 @@ def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monk
     copy = modelfile.snapshot(MODEL, owner)
     assert not dead.exists() and living.exists()
     assert copy.parent.parent == tmp_path and copy.read_bytes() == MODEL.read_bytes()
+
+
+def test_copies_named_with_this_process_s_pid_are_an_earlier_life_s(tmp_path: Path, monkeypatch) -> None:
+    """A container restarted after a SIGKILL runs in a new PID namespace with its /tmp kept,
+    and the monitor gets the pid it had (1 under `unshare --pid`): the sweep took the
+    folder the killed one left for this process's own, live, so each kill left a copy."""
+    import tempfile
+
+    from monitor.model import modelfile
+
+    earlier = tmp_path / f"monitor-model-{os.getpid()}-x1"
+    earlier.mkdir()
+    (earlier / "0-topics.skops").write_bytes(b"model")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(modelfile, "_folder", [])
+    model = Classifier.load_lazily(MODEL)
+    assert not earlier.exists()
+    assert model.path is not None and model.path.parent.parent == tmp_path and model.path.exists()

@@ -268,10 +268,12 @@ def snapshot(path: Path, owner: object, limit: int = limits.MODEL_MAX_FILE) -> P
 
 def _sweep(tmp: Path) -> None:
     """Remove the copies of processes that are gone: one killed (by the OOM killer, a
-    SIGKILL) ran no exit code, and the unit's TMPDIR outlives it."""
+    SIGKILL) ran no exit code, and the unit's TMPDIR outlives it. A folder named with this
+    process's pid is an earlier life's (this one has none yet, or lost it): a container
+    restarted after a kill keeps its /tmp and gives the monitor the same pid."""
     for folder in tmp.glob(f"{SNAPSHOTS}*-*"):
         pid = folder.name.removeprefix(SNAPSHOTS).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
             shutil.rmtree(folder, ignore_errors=True)
 
 
