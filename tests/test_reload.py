@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from monitor import settings, wiring
-from monitor.pipeline import poll_once
+from monitor.pipeline import poll_feed, poll_once
 from monitor.service import Service
 from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 from tests.conftest import FeedServer
@@ -102,3 +102,45 @@ def test_a_reload_drops_the_series_of_removed_channels_and_topics(feed_server: F
     assert 'channel="old"' not in after
     assert 'monitor_sends_total{channel="hook",result="ok"} 2.0' in after
     assert len(json_receiver.received) == 2 and len(second_receiver.received) == 1
+
+
+def test_two_reloads_do_not_close_the_sessions_a_poll_fetches_with(feed_server: FeedServer, make_settings) -> None:
+    """A poll counted in the sessions in force when it began fetches with those in force
+    when its fetch starts: after a first reload, the second set. A second reload retired
+    that set with no poll counted in it, and the next poll to end closed it under the
+    fetch ("Connector is closed.": the feed's poll failed, backoff and all)."""
+    feed_server.set("/slow.xml", rss([("https://news.example.org/s/1", *OFF_TOPIC[0])]), delay=1.0)
+    path = make_settings({"slow": feed_server.url("/slow.xml")})
+    text = path.read_text()
+    loaded = settings.load(with_concurrency(path, 1))
+
+    async def go() -> str:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            ends = [asyncio.Event() for _ in range(rt.polls_at_once)]
+
+            async def other_poll(end: asyncio.Event) -> None:
+                async with rt.in_flight():
+                    await end.wait()
+
+            others = [asyncio.create_task(other_poll(end)) for end in ends]  # every place taken
+            poll = asyncio.create_task(poll_feed(rt, rt.config.feeds[0], force=True))
+            while rt.http is None or rt.http.polls < len(ends) + 1:  # waiting for a place
+                await asyncio.sleep(0.01)
+            path.write_text(text)
+            with_concurrency(path, 2)
+            await svc.try_reload()  # a second set (B)
+            ends[0].set()  # a place: the slow feed's poll fetches, with B
+            while not feed_server.hits("/slow.xml"):
+                await asyncio.sleep(0.01)
+            path.write_text(text)
+            with_concurrency(path, 3)
+            await svc.try_reload()  # a third (C): B retired, no poll counted in it
+            ends[1].set()  # another poll ends: retired sets are closed
+            result = await poll
+            for end in ends:
+                end.set()
+            await asyncio.gather(*others)
+            return f"{result.outcome} {result.error or ''}".strip()
+
+    assert asyncio.run(go()) == "ok"
