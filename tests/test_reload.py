@@ -144,3 +144,37 @@ def test_two_reloads_do_not_close_the_sessions_a_poll_fetches_with(feed_server: 
             return f"{result.outcome} {result.error or ''}".strip()
 
     assert asyncio.run(go()) == "ok"
+
+
+def test_a_send_under_way_as_a_reload_removes_its_channel_is_not_counted(feed_server: FeedServer, json_receiver,
+                                                                         second_receiver, make_settings) -> None:
+    """The sender counted a send by the channel it had looked up before sending: an alert
+    being sent to a channel as a reload removed it brought the channel's series back after
+    the reload had dropped it, until the next reload or a restart."""
+    import threading
+
+    feed_server.set("/a.xml", rss([("https://news.example.org/a/0", *ON_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url, "old": second_receiver.url})
+    text = path.read_text()
+    loaded = settings.load(path)
+    kept = text.replace('notify = ["hook", "old"]', 'notify = ["hook"]').replace(
+        f'[channels.old]\nurl = "{second_receiver.url}"', "")
+    second_receiver.hold = threading.Event()
+
+    async def go() -> str:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await poll_once(rt)
+            drain = asyncio.create_task(svc.sender.drain())
+            await asyncio.to_thread(second_receiver.arrived.wait, 10)  # 'old' is sending
+            path.write_text(kept)
+            await svc.try_reload()
+            assert second_receiver.hold is not None
+            second_receiver.hold.set()  # its send ends, after the reload
+            await drain
+            return rt.metrics.render().decode()
+
+    after = asyncio.run(go())
+    assert len(second_receiver.received) == 1  # sent
+    assert 'channel="old"' not in after
+    assert 'monitor_sends_total{channel="hook",result="ok"} 1.0' in after
