@@ -190,7 +190,9 @@ class Runtime:
     @asynccontextmanager
     async def in_flight(self) -> AsyncIterator[None]:
         """A place among the polls in flight, of the sessions in force when the poll asks
-        for it; sessions a reload replaced are closed once their last poll has ended."""
+        for it; sessions a reload replaced are closed once their last poll has ended, and
+        the last of every set before them (a poll fetches with the sessions in force when
+        each fetch starts: those of a later set, after a reload)."""
         assert self.http is not None, "Runtime must be entered (async with) before polling"
         http = self.http
         http.polls += 1
@@ -202,15 +204,17 @@ class Runtime:
             await self._close_retired()
 
     async def _close_retired(self, every: bool = False) -> None:
-        done = [http for http in self.retired if every or not http.polls]
-        self.retired = [http for http in self.retired if http not in done]  # before the awaits: closed once
-        for http in done:
-            await http.close()
+        while self.retired and (every or not self.retired[0].polls):  # oldest first
+            await self.retired.pop(0).close()  # taken out before the await: closed once
 
     async def __aenter__(self) -> Runtime:
         self.http = Sessions.open(self.config.fetch, self.polls_at_once)
         self.parsing = asyncio.Semaphore(1)
-        await self.scorer.start()
+        try:
+            await self.scorer.start()
+        except BaseException:  # a model the worker refuses: nothing opened is left open
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -6,7 +6,9 @@ Why a set and not settings swapped in: aiohttp cannot resize a connector's limit
 was made with, so before this a reload left all three as the first poll had made them.
 Polls that start after a reload take a place in the new set; the old one is left to the
 polls under way (they finish under the old bound) and closed once the last of them has
-ended: closed sooner, it would fail their fetches.
+ended, and the last poll of every older set: closed sooner, it would fail their fetches
+(a poll fetches with the set in force when the fetch starts, so an older set's poll may
+use a newer set, retired by a second reload with no poll of its own).
 """
 
 from __future__ import annotations

@@ -233,6 +233,8 @@ class JsonReceiver:
     received: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
     delay: float = 0.0  # seconds to wait before answering (a channel that hangs)
+    arrived: threading.Event = field(default_factory=threading.Event)  # set as each request arrives
+    hold: threading.Event | None = None  # set: each answer waits for it (a send under way, for as long as a test needs)
 
     @property
     def url(self) -> str:
@@ -248,6 +250,9 @@ def _json_receiver() -> Iterator[JsonReceiver]:
 
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.arrived.set()
+            if receiver.hold is not None:
+                receiver.hold.wait(30)
             time.sleep(receiver.delay)
             if receiver.fail_next > 0:
                 receiver.fail_next -= 1

@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 
 import numpy as np
+import pytest
 import skops.io as sio
 
 from monitor import settings
@@ -78,6 +79,81 @@ def test_a_reload_refuses_a_model_whose_weights_are_broken(make_settings, tmp_pa
     assert all(np.isfinite(row).all() for row in scores)
 
 
+def test_refused_reloads_leave_the_copy_of_the_model_in_force(make_settings, tmp_path: Path, monkeypatch) -> None:
+    """The copies went by count (the newest two), refused ones too: after two refused
+    reloads the copy of the model in force was gone, and the worker, whose cache the
+    second refusal had emptied, failed every batch ("model file not found")."""
+    import tempfile
+
+    from monitor.model import modelfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # this test's copies alone in their folder
+    monkeypatch.setattr(modelfile, "_folder", [])
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    path = make_settings({}, score_workers=1)
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+
+    async def go() -> tuple[list[list[float]], list[str], list[list[float]], list[Path]]:
+        async with dispatching(settings.load(path)) as svc:
+            before = _scores(await svc.rt.scorer.score(TEXTS))
+            _with_nan_weights(model)
+            errors = []
+            for _ in range(2):  # the file's change, then a SIGHUP or an edit of the settings
+                await svc.try_reload()
+                errors.append(svc.reload_error)
+            after = _scores(await svc.rt.scorer.score(TEXTS))
+            # (the pool's thread holds its last call's error, and with it the refused model,
+            # until its next call: this batch)
+            copies = [svc.rt.classifier.path, *svc.rt.classifier.path.parent.iterdir()]  # type: ignore[union-attr]
+            return before, errors, after, copies
+
+    before, errors, after, (in_force, *copies) = asyncio.run(go())
+    assert all("not a valid topic model" in error for error in errors), errors
+    assert after == before
+    assert copies == [in_force]  # the refused ones removed
+
+
+def test_a_model_the_worker_refuses_at_start_is_named_as_the_settings_name_it(make_settings, tmp_path: Path) -> None:
+    """With score_workers, the error of a start whose model the worker refused named its
+    private copy (/tmp/monitor-model-PID-…/0-topics.skops), a file gone at exit."""
+    from tests.test_cli import monitor
+
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    _with_nan_weights(model)
+    path = make_settings({}, score_workers=1)
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 1
+    assert f"{model}: not a valid topic model: coef holds values that are not finite numbers" in result.stderr
+    assert "monitor-model-" not in result.stderr, result.stderr
+
+
+def test_a_start_the_worker_refuses_closes_what_it_opened(make_settings, tmp_path: Path) -> None:
+    """Runtime's start opened the HTTP sessions, then the scorer; a model the worker refused
+    left the sessions open ("ERROR asyncio: Unclosed client session" under the one-line
+    error) and the worker running until exit."""
+    from monitor import wiring
+    from monitor.errors import ModelError
+
+    model = tmp_path / "topics.skops"
+    shutil.copy(MODEL, model)
+    _with_nan_weights(model)
+    path = make_settings({}, score_workers=1)
+    path.write_text(path.read_text().replace(str(MODEL), str(model)))
+    rt = wiring.runtime(settings.load(path))
+
+    async def go() -> None:
+        async with rt:
+            raise AssertionError("the start should have failed")
+
+    with pytest.raises(ModelError, match="not a valid topic model"):
+        asyncio.run(go())
+    assert rt.http is not None and rt.http.guarded.closed
+    assert rt.scorer._pool is None  # its workers stopped
+
+
 def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monkeypatch) -> None:
     """A service killed by SIGKILL (the OOM killer) left its copy of the model in the
     unit's TMPDIR, which outlives it: 4.4 MB a kill, for ever."""
@@ -95,7 +171,8 @@ def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monk
         (folder / "0-topics.skops").write_bytes(b"model")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(modelfile, "_folder", [])
-    copy = modelfile.snapshot(MODEL)
+    owner = Classifier.load_lazily(MODEL)  # any object the copy lives as long as
+    copy = modelfile.snapshot(MODEL, owner)
     assert not dead.exists() and living.exists()
     assert copy.parent.parent == tmp_path and copy.read_bytes() == MODEL.read_bytes()
 
@@ -128,3 +205,21 @@ def test_a_model_landing_while_a_reload_loads_one_is_loaded_by_the_next(make_set
 
     kept, now = asyncio.run(go())
     assert kept != now  # the watcher compares these: it reloads again
+
+
+def test_copies_named_with_this_process_s_pid_are_an_earlier_life_s(tmp_path: Path, monkeypatch) -> None:
+    """A container restarted after a SIGKILL runs in a new PID namespace with its /tmp kept,
+    and the monitor gets the pid it had (1 under `unshare --pid`): the sweep took the
+    folder the killed one left for this process's own, live, so each kill left a copy."""
+    import tempfile
+
+    from monitor.model import modelfile
+
+    earlier = tmp_path / f"monitor-model-{os.getpid()}-x1"
+    earlier.mkdir()
+    (earlier / "0-topics.skops").write_bytes(b"model")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(modelfile, "_folder", [])
+    model = Classifier.load_lazily(MODEL)
+    assert not earlier.exists()
+    assert model.path is not None and model.path.parent.parent == tmp_path and model.path.exists()

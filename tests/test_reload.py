@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from monitor import settings, wiring
-from monitor.pipeline import poll_once
+from monitor.pipeline import poll_feed, poll_once
 from monitor.service import Service
 from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 from tests.conftest import FeedServer
@@ -102,3 +102,79 @@ def test_a_reload_drops_the_series_of_removed_channels_and_topics(feed_server: F
     assert 'channel="old"' not in after
     assert 'monitor_sends_total{channel="hook",result="ok"} 2.0' in after
     assert len(json_receiver.received) == 2 and len(second_receiver.received) == 1
+
+
+def test_two_reloads_do_not_close_the_sessions_a_poll_fetches_with(feed_server: FeedServer, make_settings) -> None:
+    """A poll counted in the sessions in force when it began fetches with those in force
+    when its fetch starts: after a first reload, the second set. A second reload retired
+    that set with no poll counted in it, and the next poll to end closed it under the
+    fetch ("Connector is closed.": the feed's poll failed, backoff and all)."""
+    feed_server.set("/slow.xml", rss([("https://news.example.org/s/1", *OFF_TOPIC[0])]), delay=1.0)
+    path = make_settings({"slow": feed_server.url("/slow.xml")})
+    text = path.read_text()
+    loaded = settings.load(with_concurrency(path, 1))
+
+    async def go() -> str:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            ends = [asyncio.Event() for _ in range(rt.polls_at_once)]
+
+            async def other_poll(end: asyncio.Event) -> None:
+                async with rt.in_flight():
+                    await end.wait()
+
+            others = [asyncio.create_task(other_poll(end)) for end in ends]  # every place taken
+            poll = asyncio.create_task(poll_feed(rt, rt.config.feeds[0], force=True))
+            while rt.http is None or rt.http.polls < len(ends) + 1:  # waiting for a place
+                await asyncio.sleep(0.01)
+            path.write_text(text)
+            with_concurrency(path, 2)
+            await svc.try_reload()  # a second set (B)
+            ends[0].set()  # a place: the slow feed's poll fetches, with B
+            while not feed_server.hits("/slow.xml"):
+                await asyncio.sleep(0.01)
+            path.write_text(text)
+            with_concurrency(path, 3)
+            await svc.try_reload()  # a third (C): B retired, no poll counted in it
+            ends[1].set()  # another poll ends: retired sets are closed
+            result = await poll
+            for end in ends:
+                end.set()
+            await asyncio.gather(*others)
+            return f"{result.outcome} {result.error or ''}".strip()
+
+    assert asyncio.run(go()) == "ok"
+
+
+def test_a_send_under_way_as_a_reload_removes_its_channel_is_not_counted(feed_server: FeedServer, json_receiver,
+                                                                         second_receiver, make_settings) -> None:
+    """The sender counted a send by the channel it had looked up before sending: an alert
+    being sent to a channel as a reload removed it brought the channel's series back after
+    the reload had dropped it, until the next reload or a restart."""
+    import threading
+
+    feed_server.set("/a.xml", rss([("https://news.example.org/a/0", *ON_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url, "old": second_receiver.url})
+    text = path.read_text()
+    loaded = settings.load(path)
+    kept = text.replace('notify = ["hook", "old"]', 'notify = ["hook"]').replace(
+        f'[channels.old]\nurl = "{second_receiver.url}"', "")
+    second_receiver.hold = threading.Event()
+
+    async def go() -> str:
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await poll_once(rt)
+            drain = asyncio.create_task(svc.sender.drain())
+            await asyncio.to_thread(second_receiver.arrived.wait, 10)  # 'old' is sending
+            path.write_text(kept)
+            await svc.try_reload()
+            assert second_receiver.hold is not None
+            second_receiver.hold.set()  # its send ends, after the reload
+            await drain
+            return rt.metrics.render().decode()
+
+    after = asyncio.run(go())
+    assert len(second_receiver.received) == 1  # sent
+    assert 'channel="old"' not in after
+    assert 'monitor_sends_total{channel="hook",result="ok"} 1.0' in after

@@ -105,7 +105,8 @@ class Sender(SendLoops):
                 log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)
                 return False
         outcome = await self._notify(channel, config, delivery)
-        if self.metrics is not None and config is not None:  # a removed channel's alert: no send, no series
+        # A removed channel's alert, or one whose channel a reload removed as it was sent: no series
+        if self.metrics is not None and channel in self.configs:
             self.metrics.sends.labels(channel, "ok" if outcome.ok else "failed").inc()
         if outcome.ok:
             await self._acknowledge(delivery, channel, now)

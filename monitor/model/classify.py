@@ -236,7 +236,7 @@ class _Lazy(Classifier):
     private copy of its file (modelfile.snapshot): the copy is what worker processes load."""
 
     def __init__(self, path: Path) -> None:  # the parent's weights are not set: see __getattr__
-        copy = snapshot(path)
+        copy = snapshot(path, self)  # removed once this model is gone (refused, or replaced by a reload)
         try:
             meta = json.loads(str(read_state(copy, _check_shapes, arrays=False)["metadata"]))
         except ModelError as exc:  # named as the settings name it

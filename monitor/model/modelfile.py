@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -230,18 +231,21 @@ def _discard(tmp: Path) -> None:
 
 
 SNAPSHOTS = "monitor-model-"  # the copies' folder: this, the pid, a random part
-KEEP_SNAPSHOTS = 2  # a batch sent before a reload may still name the one before
-_snapshots: list[Path] = []  # this process's copies, newest last
 _numbers = itertools.count()
 _folder: list[Path] = []  # the folder they are in, made on first use
 
 
-def snapshot(path: Path, limit: int = limits.MODEL_MAX_FILE) -> Path:
+def snapshot(path: Path, owner: object, limit: int = limits.MODEL_MAX_FILE) -> Path:
     """A private copy of the model file, for worker processes to load: what they read is
     what this process checked, whatever is written at `path` later. (A worker that
     restarted read the live path: a model a reload had refused, or one half copied, took
     the place of the one in force.) At most `limit` + 1 bytes are copied: read_state
-    refuses the copy past `limit`. The copies go at exit; ModelError naming `path`."""
+    refuses the copy past `limit`. The copy goes when `owner` (the model that names it)
+    does, or at exit (a batch under way holds its model); ModelError naming `path`.
+
+    Not by count: the newest two were kept, refused ones too, so two refused reloads
+    removed the copy of the model in force, which a worker reads again whenever its own
+    copy in memory is gone (the worker restarted, or it loaded the refused one)."""
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (run `monitor train`)")
     if not _folder or not _folder[0].is_dir():  # (a /tmp cleaner may have taken it)
@@ -258,18 +262,18 @@ def snapshot(path: Path, limit: int = limits.MODEL_MAX_FILE) -> Path:
     except OSError as exc:
         _discard(copy)
         raise ModelError(f"{path}: cannot read model file: {exc.strerror or exc}") from None
-    _snapshots.append(copy)
-    while len(_snapshots) > KEEP_SNAPSHOTS:
-        _discard(_snapshots.pop(0))
+    weakref.finalize(owner, _discard, copy)
     return copy
 
 
 def _sweep(tmp: Path) -> None:
     """Remove the copies of processes that are gone: one killed (by the OOM killer, a
-    SIGKILL) ran no exit code, and the unit's TMPDIR outlives it."""
+    SIGKILL) ran no exit code, and the unit's TMPDIR outlives it. A folder named with this
+    process's pid is an earlier life's (this one has none yet, or lost it): a container
+    restarted after a kill keeps its /tmp and gives the monitor the same pid."""
     for folder in tmp.glob(f"{SNAPSHOTS}*-*"):
         pid = folder.name.removeprefix(SNAPSHOTS).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
             shutil.rmtree(folder, ignore_errors=True)
 
 

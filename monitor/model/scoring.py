@@ -232,8 +232,10 @@ class BatchScorer:
 
     async def start(self) -> None:
         """Start the workers and load the model and the language detector in them now,
-        not in the first poll."""
+        not in the first poll. A model they refuse is named as the settings name it (the
+        error named the private copy, a file gone at exit)."""
         if self.workers and self.classifier().path is not None:
+            await self.check(self.classifier())
             await self._score(["warm-up"], [True])
 
     async def check(self, model: Classifier) -> None:
