@@ -23,6 +23,11 @@ FEED_ITEMS_MAX = 1_000
 """Items read of one feed body, the first in feed order; the rest are left, with a warning.
 A 4.9 MB feed of 95,000 tiny items took 530 MB and 19 s to read and score before it."""
 
+PARSE_THREAD_BYTES = 8_000_000
+"""Feed bytes one thread parses before a new thread takes over (ingest/recycled.py): lxml
+keeps every element and attribute name a thread parses until the thread ends: a 1.2 MB feed
+of ever-new names left 1.8 MB a poll (71 MB after 40), on and on; 3-6 MB in all now."""
+
 ARTICLE_PAGES_PER_POLL = 30
 """Pages read for one poll at most (not counting cached ones): the short items that score
 highest on feed text get them, the rest are judged on their feed text (outcome `capped`).
@@ -39,6 +44,12 @@ ARTICLE_MAX_ATTRIBUTES = 40_000
 """Nor pages with more attributes than this ("="): libxml2's HTML parser slows with the
 square of one element's attributes (12 tags holding 170,000 of them: 27 s); the benchmark's
 181 real pages have 13,825 "=" at most, and 169 attributes on one element."""
+
+ARTICLE_CACHE_BYTES = 4_000_000
+"""Page bytes extracted between two resets of trafilatura's caches in the process that
+extracts. It keeps the last 1,024 texts and lines it trimmed whatever their size: pages
+whose article is one long paragraph held ~3 bytes a page byte there (40 pages of 500 KB:
+67 MB), on towards GBs. A reset costs ~25 ms (it collects garbage)."""
 
 ITEM_HTML_MAX_ATTRIBUTES = 5_000
 """An item's HTML with more attributes than this ("=") loses its tags by a plain pattern

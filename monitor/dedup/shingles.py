@@ -82,13 +82,25 @@ class _WordHashes(dict[str, int]):
     about 300 times per text (a Python call per word cost several times the lookup).
     Cleared between texts when it grows too big."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.chars = 0  # characters of the words held
+
     def __missing__(self, word: str) -> int:
         h = self[word] = word_hash(word)
+        self.chars += len(word)
         return h
+
+    def forget(self) -> None:
+        self.clear()
+        self.chars = 0
 
 
 _WORD_HASHES = _WordHashes()
 _WORD_HASHES_MAX = 100_000
+# ...or words of this many characters in all: a word is as long as a feed makes it (a
+# clause of Chinese or Thai has no spaces), and 100,000 of 20,000 characters held ~4 GB.
+_WORD_HASHES_CHARS = 4_000_000
 
 
 def _fmix(h: Hashes) -> Hashes:
@@ -104,8 +116,8 @@ def shingle_hashes(text: str, k: int) -> Hashes:
     """The distinct 64-bit hashes of the text's word k-shingles (a text shorter than k
     words is one shingle; an empty text has none)."""
     ws = words(text)
-    if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
-        _WORD_HASHES.clear()
+    if len(_WORD_HASHES) >= _WORD_HASHES_MAX or _WORD_HASHES.chars >= _WORD_HASHES_CHARS:
+        _WORD_HASHES.forget()
     return from_words(np.fromiter(map(_WORD_HASHES.__getitem__, ws), dtype=np.uint64, count=len(ws)), k)
 
 

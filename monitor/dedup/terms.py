@@ -101,14 +101,23 @@ class _Tokens(dict[str, int]):
     number). Plain dicts read with map() (per token of every text: a call per token cost
     more than the rest of the sketch). Cleared between texts when they grow too big."""
 
-    names: dict[str, int] = {}
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[str, int] = {}
+        self.chars = 0  # characters of the tokens held
 
     def __missing__(self, token: str) -> int:
         found, name = token_hashes(token)
         if name >= 0:
             self.names[token] = name
         self[token] = found
+        self.chars += len(token)
         return found
+
+    def forget(self) -> None:
+        self.clear()
+        self.names.clear()
+        self.chars = 0
 
 
 def token_hashes(token: str) -> tuple[int, int]:
@@ -122,6 +131,9 @@ def token_hashes(token: str) -> tuple[int, int]:
 
 _TOKENS = _Tokens()
 _TOKENS_MAX = 200_000
+# ...or tokens of this many characters in all: a token is as long as a feed makes it (a
+# clause of Chinese or Thai has no spaces), and 200,000 of 20,000 characters held ~8 GB.
+_TOKENS_CHARS = 4_000_000
 
 
 def _tokens(text: str) -> list[str]:
@@ -135,9 +147,8 @@ def _words(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], lis
     sentence (a number always does), so a name is a nameable token found more often than
     it opens a sentence. Counted with numpy (sorted once) rather than a Counter: this runs
     on every checked item."""
-    if len(_TOKENS) >= _TOKENS_MAX:
-        _TOKENS.clear()
-        _TOKENS.names.clear()
+    if len(_TOKENS) >= _TOKENS_MAX or _TOKENS.chars >= _TOKENS_CHARS:
+        _TOKENS.forget()
     if not text.isascii():  # decomposed accents would cut words apart (Erdog + an)
         text = unicodedata.normalize("NFC", cap_mark_runs(text)).translate(_MODIFIER_APOSTROPHE)
     tokens = _tokens(text)

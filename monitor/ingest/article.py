@@ -85,7 +85,22 @@ def extract(body: bytes, url: str, max_chars: int) -> str:
     if too_much_markup(body):  # thin: judged on the feed text
         return ""
     text = " ".join((trafilatura.extract(body, url=url, include_comments=False, fast=True) or "").split())
+    _extracted(len(body))
     return _cut(text, max_chars)
+
+
+_since_reset = [0]  # page bytes this process extracted since trafilatura's caches were reset
+
+
+def _extracted(size: int) -> None:
+    """Reset trafilatura's caches every limits.ARTICLE_CACHE_BYTES of pages: it keeps what
+    it trimmed by count, not size, so long paragraphs held GBs (limits.py)."""
+    _since_reset[0] += size
+    if _since_reset[0] >= limits.ARTICLE_CACHE_BYTES:
+        from trafilatura.meta import reset_caches
+
+        _since_reset[0] = 0
+        reset_caches()
 
 
 def too_much_markup(body: bytes) -> bool:

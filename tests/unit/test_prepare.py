@@ -58,3 +58,16 @@ def test_long_tokens_keep_the_caches_bounded() -> None:
         assert shingles.canonical(long) == long.replace("organisation", "organization")
     assert sum(map(len, prepare._CACHE)) <= 4_000_000 + 2 * 20_100
     assert cached.cache_info().currsize - start <= 6  # the short words only
+
+
+def test_long_words_of_unicode_text_keep_the_caches_bounded() -> None:
+    # Text that is not ASCII takes each module's own path, whose word caches were bounded
+    # by count only: 250 items each one 20,000-character word (Chinese or Thai clauses are
+    # written without spaces) held 5,000,000 characters in each, ~80 KB an item, up to
+    # 100,000 and 200,000 words (~4 GB and ~8 GB).
+    block = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 2_000)) * 10
+    for n in range(250):
+        text = f"伊德利卜{n}：{block}{n}。"
+        prepare.sketches(text, 3)
+    assert sum(map(len, shingles._WORD_HASHES)) <= shingles._WORD_HASHES_CHARS + 20_100
+    assert sum(map(len, terms._TOKENS)) <= terms._TOKENS_CHARS + 20_100
