@@ -25,8 +25,8 @@ A 4.9 MB feed of 95,000 tiny items took 530 MB and 19 s to read and score before
 
 PARSE_THREAD_BYTES = 8_000_000
 """Feed bytes one thread parses before a new thread takes over (ingest/recycled.py): lxml
-keeps every element and attribute name a thread parses until the thread ends: a 1.2 MB feed
-of ever-new names left 1.8 MB a poll (71 MB after 40), on and on; 3-6 MB in all now."""
+keeps every element and attribute name a thread parses until the thread ends: a 1.1 MB feed
+of ever-new names left 1.7 MB a poll (68 MB after 40), on and on; 1-3 MB in all now."""
 
 ARTICLE_PAGES_PER_POLL = 30
 """Pages read for one poll at most (not counting cached ones): the short items that score
