@@ -23,6 +23,11 @@ FEED_ITEMS_MAX = 1_000
 """Items read of one feed body, the first in feed order; the rest are left, with a warning.
 A 4.9 MB feed of 95,000 tiny items took 530 MB and 19 s to read and score before it."""
 
+PARSE_THREAD_BYTES = 8_000_000
+"""Feed bytes one thread parses before a new thread takes over (ingest/recycled.py): lxml
+keeps every element and attribute name a thread parses until the thread ends: a 1.1 MB feed
+of ever-new names left 1.7 MB a poll (68 MB after 40), on and on; 1-3 MB in all now."""
+
 ARTICLE_PAGES_PER_POLL = 30
 """Pages read for one poll at most (not counting cached ones): the short items that score
 highest on feed text get them, the rest are judged on their feed text (outcome `capped`).

@@ -158,8 +158,8 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
 async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now: float) -> list[Item]:
     """The fetched body's items, parsed in a thread, one feed at a time (rt.parsing): a
     broken feed goes to feedparser (pure Python, up to seconds of CPU) and the event loop
-    must go on with the other feeds. Relative links are the served feed's: after a
-    redirect, its final URL's."""
+    must go on with the other feeds; a new thread every PARSE_THREAD_BYTES (recycled.py).
+    Relative links are the served feed's: after a redirect, its final URL's."""
     base = urls.link_base(fetched.final_url or feed.url)
     fetched_at = datetime.fromtimestamp(now, tz=UTC)
 
@@ -169,7 +169,7 @@ async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now:
                                     base_url=base)
 
     async with rt.parsing:
-        return await asyncio.to_thread(timed)
+        return await rt.parser.run_async(len(fetched.body or b""), timed)
 
 
 async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:

@@ -22,13 +22,14 @@ from typing import ParamSpec, Protocol, TypeVar
 
 import aiohttp
 
-from monitor import defaults
+from monitor import defaults, limits
 from monitor.dedup.index import NearDupConfig, NearDupIndex
 from monitor.delivery import alerts
 from monitor.delivery.alerts import TopicRule
 from monitor.delivery.outbox import Outbox
 from monitor.ingest import fetch
 from monitor.ingest.article import ArticleConfig, HostGate
+from monitor.ingest.recycled import RecycledThread
 from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
@@ -113,6 +114,8 @@ class Runtime:
     # One feed parsed at a time, as on the event loop before (pipeline._parse): parses are
     # CPU under the GIL, and four 5 MB feeds parsed at once went past 300 MB of RSS.
     parsing: asyncio.Semaphore = field(init=False, repr=False)
+    parser: RecycledThread = field(  # the thread parses run in, new every PARSE_THREAD_BYTES (lxml's names)
+        default_factory=lambda: RecycledThread(limits.PARSE_THREAD_BYTES, "monitor-parse"))
     pages: HostGate = field(default_factory=HostGate)  # pages read per host at once (article.py)
 
     def __post_init__(self) -> None:
@@ -215,6 +218,7 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         self.scorer.close()
+        self.parser.close()
         await self._close_retired(every=True)
         if self.http is not None:
             await self.http.close()

@@ -3,6 +3,8 @@ cleaning and scoring (ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS in moni
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import random
 import re
@@ -12,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import defaults, limits
+from monitor import defaults, limits, pipeline, settings, wiring
 from monitor.ingest.parse import parse_feed
+from monitor.runtime import Runtime
 from tests.articles import ON_TOPIC
 from tests.hostile import peak_rss
 
@@ -83,6 +86,54 @@ def test_four_feeds_of_5mb_descriptions_poll_under_300mb(feed_server, json_recei
     for kind in KINDS:
         assert f"{kind}: ok items=1 new=1 alerts=1" in peaks.stdout
     assert peaks.total < LIMIT
+
+
+def named_feed(rng: random.Random, n: int) -> bytes:
+    """1.1 MB of RSS whose every element and attribute name is new: 20 items, each with
+    1,000 extension elements and HTML of 400 elements and 400 attributes."""
+    def name() -> str:
+        return "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=10))
+
+    items = []
+    for i in range(20):
+        extensions = "".join(f"<e{t}>v</e{t}>" for t in (name() for _ in range(1_000)))
+        html = ("&lt;p " + " ".join(f"d{name()}=&quot;1&quot;" for _ in range(400)) + "&gt;Talks went on."
+                + "".join(f"&lt;x-{t}&gt;w&lt;/x-{t}&gt;" for t in (name() for _ in range(400))) + "&lt;/p&gt;")
+        items.append(f"<item><guid>g{n}-{i}</guid><title>Item {n} {i}</title><description>{html}</description>"
+                     f"{extensions}</item>")
+    return f'<rss version="2.0"><channel><title>c</title>{"".join(items)}</channel></rss>'.encode()
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+@pytest.mark.slow  # 60 polls of a 1.1 MB feed: ~8 s
+def test_a_feed_of_ever_new_names_leaves_no_memory_behind(feed_server, make_settings) -> None:
+    """Attack: a feed whose element and attribute names are new at every poll. lxml keeps
+    each name in the dictionary of the thread that parsed it, for the thread's life: after
+    20 polls to warm up, 40 more grew the service's process by 68 MB, and it went on. The
+    parse thread is replaced every PARSE_THREAD_BYTES (ingest/recycled.py)."""
+    rng = random.Random(11)
+    loaded = settings.load(make_settings({"named": feed_server.url("/named")}))
+
+    async def polls(n: int, rt: Runtime) -> None:
+        for _ in range(n):
+            feed_server.set("/named", named_feed(rng, rng.randrange(10**9)))
+            assert [r.items for r in await pipeline.poll_once(rt, force=True)] == [20]
+
+    async def growth() -> int:
+        async with wiring.runtime(loaded) as rt:
+            await polls(20, rt)
+            gc.collect()
+            before = rss_bytes()
+            await polls(40, rt)
+            gc.collect()
+            return rss_bytes() - before
+
+    grown = asyncio.run(growth())
+    assert grown < 25 * MB, f"{grown / MB:.0f} MB more after 40 polls"  # 1-3 MB; 68 MB before
 
 
 def test_item_html_and_text_are_capped_before_cleaning_and_scoring() -> None:
