@@ -29,6 +29,7 @@ import yarl
 from monitor import defaults, limits, urls
 from monitor.errors import InputError
 from monitor.ingest import fetch
+from monitor.ingest.recycled import RecycledThread
 from monitor.settings_types import ArticlesMode
 
 Outcome = Literal["page", "cached", "error", "not_html", "thin", "backoff", "capped"]
@@ -80,27 +81,27 @@ def extract(body: bytes, url: str, max_chars: int) -> str:
     not the story. And `fast`: trafilatura's own extraction without its fallbacks
     (readability, jusText), which on the article-extraction benchmark's 181 pages scores
     better so (token F1 0.962, defaults 0.953) and takes about two thirds of the time."""
-    import trafilatura  # imported where it runs: the service process need not load it
-
     if too_much_markup(body):  # thin: judged on the feed text
         return ""
-    text = " ".join((trafilatura.extract(body, url=url, include_comments=False, fast=True) or "").split())
-    _extracted(len(body))
-    return _cut(text, max_chars)
+    return _cut(_EXTRACTOR.run(len(body), _main_text, body, url), max_chars)
 
 
-_since_reset = [0]  # page bytes this process extracted since trafilatura's caches were reset
+def _main_text(body: bytes, url: str) -> str:
+    import trafilatura  # imported where it runs: the service process need not load it
+
+    return " ".join((trafilatura.extract(body, url=url, include_comments=False, fast=True) or "").split())
 
 
-def _extracted(size: int) -> None:
-    """Reset trafilatura's caches every limits.ARTICLE_CACHE_BYTES of pages: it keeps what
-    it trimmed by count, not size, so long paragraphs held GBs (limits.py)."""
-    _since_reset[0] += size
-    if _since_reset[0] >= limits.ARTICLE_CACHE_BYTES:
-        from trafilatura.meta import reset_caches
+def _reset_caches() -> None:
+    from trafilatura.meta import reset_caches
 
-        _since_reset[0] = 0
-        reset_caches()
+    reset_caches()
+
+
+# Pages are extracted in a thread of their own, new every ARTICLE_CACHE_BYTES, with
+# trafilatura's caches reset: lxml keeps the names a thread parses until it ends, and
+# trafilatura what it trimmed by count, not size (limits.py).
+_EXTRACTOR = RecycledThread(limits.ARTICLE_CACHE_BYTES, "monitor-extract", renewed=_reset_caches)
 
 
 def too_much_markup(body: bytes) -> bool:

@@ -22,6 +22,8 @@ from typing import ParamSpec, TypeVar
 
 from lxml import etree
 
+from monitor.malloc import cap_arenas
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -29,9 +31,10 @@ T = TypeVar("T")
 class RecycledThread:
     """Runs each call in one thread at a time, a new one every `budget` bytes of input."""
 
-    def __init__(self, budget: int, name: str) -> None:
+    def __init__(self, budget: int, name: str, renewed: Callable[[], None] | None = None) -> None:
         self.budget = budget
         self.name = name
+        self.renewed = renewed  # called as a new thread takes over (to drop other caches with it)
         self._pool: ThreadPoolExecutor | None = None
         self._given = 0  # bytes handed to the thread in use
         self._lock = threading.Lock()  # callers may be threads (extraction without a scoring worker)
@@ -43,7 +46,13 @@ class RecycledThread:
         with self._lock:  # the pool is not shut down between its choice and the submit
             if self._pool is None or self._given >= self.budget:
                 self.close()
+                # Threads started one after another would each take a new arena of glibc's
+                # while the last one's is not yet free, up to 8 a core, each keeping its
+                # peak (60 MB after a page of 10,000 elements): two in all (malloc.py).
+                cap_arenas()
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix=self.name, initializer=_own_dictionary)
+                if self.renewed is not None:
+                    self.renewed()
             self._given += size
             return self._pool.submit(call)
 
