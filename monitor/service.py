@@ -164,8 +164,7 @@ class Service:
 
     def apply(self, new: Loaded, model: tuple[Classifier, wiring.Stamp]) -> None:
         """Switch to validated new settings; feeds added start, feeds removed stop."""
-        model[0].require(new.settings.topics)
-        self.rt.classifier, self.model_stamp = model
+        self.rt.classifier, self.model_stamp = model  # its topics checked (wiring.model_in_force)
         show_info(self.rt, new)
         wiring.reconfigure(new, self.rt, self.sender)
         self.loaded = new

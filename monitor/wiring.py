@@ -197,15 +197,15 @@ def stamp(path: os.PathLike[str]) -> Stamp:
 
 async def model_in_force(new: Loaded, old: Loaded, old_stamp: Stamp, rt: Runtime) -> tuple[Classifier, Stamp]:
     """The model of new settings for a running service, and its file's stamp, read first (a
-    model landing as this one loads reloads again). A new one has its topics checked, then
-    is loaded whole where it will score before it is in force (a model whose weights are
+    model landing as this one loads reloads again), its topics checked; a new one is then
+    loaded whole where it will score before it is in force (a model whose weights are
     broken is refused there, not found by every batch after it)."""
     now = stamp(new.model_path)
-    if new.model_path == old.model_path and now == old_stamp:
-        return rt.classifier, now
-    classifier = polling_classifier(new)
-    classifier.require(new.settings.topics)
-    await rt.scorer.check(classifier)
+    same = new.model_path == old.model_path and now == old_stamp
+    classifier = rt.classifier if same else polling_classifier(new)
+    classifier.require(new.settings.topics)  # the same model too: the settings may name a new topic
+    if not same:
+        await rt.scorer.check(classifier)
     return classifier, now
 
 
