@@ -62,6 +62,10 @@ NEARDUP_COSINE = 0.45
 NEARDUP_NAMES = 0.85
 """Share of the names and numbers of the text with fewer found in the other (3 at least) for a rewording."""
 
+ACROSS_LANGUAGES = True
+"""A new story is the one another language's feed started within a day when both give the
+same figures and name two of the same concepts (dedup/across.py)."""
+
 CONNECT_TIMEOUT = 10.0
 """Time allowed to open a connection to a feed server."""
 

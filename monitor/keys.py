@@ -195,6 +195,13 @@ class Keys:
         source names of one story's copies (whether a copy's source is new, and how many)."""
         return f"{self.prefix}nd:srcs:{story_id}"
 
+    def across(self, topic: str, figures: str) -> str:
+        """List: the stories of one topic begun within ACROSS_WINDOW by items giving one set
+        of figures (`figures`: 16 hex digits, dedup/across.py), each its language, concepts,
+        story id, time and first item, so that the same story in another language joins it.
+        Bound: TTL ACROSS_WINDOW from its latest entry, the newest ACROSS_ENTRIES entries."""
+        return f"{self.prefix}xl:{topic}:{figures}"
+
     def surge_counts(self, topic: str) -> str:
         """Hash, TTL the topic's `surge_baseline` from its latest story, fields pruned past it:
         time bucket (SURGE_BUCKET) -> distinct stories first seen in it (surge/counter.py)."""

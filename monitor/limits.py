@@ -70,3 +70,12 @@ anything is decompressed (the shipped model: 6.2 MB)."""
 
 MODEL_MAX_SCHEMA = 4_000_000
 """Largest schema (the JSON part, with the metadata) of a model file, in bytes (shipped: 12 kB)."""
+
+ACROSS_WINDOW = 86_400
+"""Seconds within which an item in one language is linked to the story an item in another
+started (dedup/across.py): a day, as wire services' language desks run a story the same
+day; past it a story with the same figures is news again."""
+
+ACROSS_ENTRIES = 8
+"""Stories kept per topic and set of figures (dedup/across.py): the newest, so one figure
+given by many stories in a day ("2 killed") costs a bounded read."""

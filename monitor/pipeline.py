@@ -227,7 +227,7 @@ async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
     stories: dict[int, StoryMatch] = {}
     if rt.neardup is not None and any(wanted):
         alerting = [i for i, found in enumerate(wanted) if found]
-        matches = await rt.timed_io("neardup", len(alerting), rt.neardup.check_and_add_many,
+        matches = await rt.timed_io("neardup", len(alerting), rt.stories,
                                     [batch[i].item for i in alerting],
                                     [[a.topic for a in wanted[i]] for i in alerting])
         rt.metrics.items.labels("neardup").inc(len(alerting))

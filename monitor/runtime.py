@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
@@ -23,13 +23,15 @@ from typing import ParamSpec, Protocol, TypeVar
 import aiohttp
 
 from monitor import defaults, limits
-from monitor.dedup.index import NearDupConfig, NearDupIndex
+from monitor.dedup.across import AcrossLanguages, lexicon_of
+from monitor.dedup.index import NearDupConfig, NearDupIndex, StoryMatch
 from monitor.delivery import alerts
 from monitor.delivery.alerts import TopicRule
 from monitor.delivery.outbox import Outbox
 from monitor.ingest import fetch
 from monitor.ingest.article import ArticleConfig, HostGate
 from monitor.ingest.recycled import RecycledThread
+from monitor.items import Item
 from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
@@ -104,6 +106,7 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     observers: list[Observer] = field(default_factory=list)
     neardup: NearDupIndex | None = field(init=False, default=None)
+    across: AcrossLanguages | None = field(init=False, default=None)  # None: each language's stories apart
     surge: SurgeDetector | None = field(init=False, default=None)  # None: no topic has surge on
     scorer: BatchScorer = field(init=False)
     http: Sessions | None = field(init=False, default=None)  # made on entering, again when a reload resizes them
@@ -129,11 +132,24 @@ class Runtime:
         self.config = config
         self.neardup = (NearDupIndex(self.store.redis, self.store.keys, config.neardup)
                         if config.neardup is not None else None)
+        self.across = (AcrossLanguages(self.store.redis, self.store.keys)
+                       if config.neardup is not None and config.neardup.across_languages else None)
         self.surge = (SurgeDetector(SurgeCounter(self.store.redis, self.store.keys), config.surges, self.metrics)
                       if config.surges else None)
         if self.http is not None and config.fetch != self.http.limits:  # concurrency or timeouts
             self.retired.append(self.http)
             self.http = Sessions.open(config.fetch, self.polls_at_once)
+
+    def stories(self, items: Sequence[Item], topics: Sequence[Sequence[str]]) -> list[StoryMatch]:
+        """The story of each item that would alert: its near-duplicates' (index.py), then,
+        for a new one, another language's (across.py). Redis I/O: run it with `io`."""
+        assert self.neardup is not None
+        matches = self.neardup.check_and_add_many(items, topics)
+        if self.across is None:
+            return matches
+        linked = self.across.link_many(items, matches, topics, lexicon_of(self.classifier.metadata))
+        self.metrics.items.labels("across").inc(sum(m.is_new for m in matches) - sum(m.is_new for m in linked))
+        return linked
 
     async def lease(self, feed: str, ttl: float) -> FeedState | None:
         """Take a feed's lease and read its state (None: another worker holds it), in one

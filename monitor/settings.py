@@ -88,6 +88,7 @@ class DedupSection(Strict):
     containment: float = Field(default=defaults.NEARDUP_CONTAINMENT, gt=0.0, le=1.0)
     cosine: float = Field(default=defaults.NEARDUP_COSINE, gt=0.0, le=1.0)
     names: float = Field(default=defaults.NEARDUP_NAMES, gt=0.0, le=1.0)
+    across_languages: bool = defaults.ACROSS_LANGUAGES
 
 
 class AlertsSection(Strict):

@@ -62,7 +62,7 @@ def neardup_config(loaded: Loaded) -> NearDupConfig:
     d = loaded.settings.dedup
     return NearDupConfig(window_seconds=int(d.window), jaccard_threshold=d.jaccard,
                          containment_threshold=d.containment, cosine_threshold=d.cosine,
-                         names_threshold=d.names)
+                         names_threshold=d.names, across_languages=d.across_languages)
 
 
 def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:

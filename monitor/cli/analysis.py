@@ -17,6 +17,7 @@ from monitor.limits import ITEM_TEXT_CHARS
 
 if TYPE_CHECKING:
     from monitor.dedup.index import NearDupConfig
+    from monitor.model.concepts import Lexicon
     from monitor.model.train import TrainReport
     from monitor.settings import Loaded
 
@@ -213,16 +214,21 @@ def _row(name: str, m: dict[str, Any]) -> str:
 # -- similar ----------------------------------------------------------------------------
 
 
-def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | None = None) -> tuple[str, int]:
+def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | None = None,
+                lexicon: Lexicon | None = None) -> tuple[str, int]:
     """`monitor similar A B [--json]`: the measures and verdict, and exit code 0.
-    `cfg` carries the user's [dedup] thresholds (the defaults when None)."""
+    `cfg` carries the user's [dedup] thresholds (the defaults when None); `lexicon`, the
+    settings' model's concepts, adds the test across languages (dedup/across.py)."""
+    from monitor.dedup.across import explain
     from monitor.dedup.index import NearDupConfig, similarity
     from monitor.dedup.terms import MIN_SHARED_NAMES
 
     if path_a == "-" and path_b == "-":
         raise InputError("-: standard input can be only one of the two texts")
     cfg = cfg or NearDupConfig()
-    s = similarity(read_input(path_a), read_input(path_b), cfg)
+    text_a, text_b = read_input(path_a), read_input(path_b)
+    s = similarity(text_a, text_b, cfg)
+    across = explain(text_a, text_b, lexicon) if lexicon is not None else None
     if as_json:
         out: dict[str, Any] = {
             "jaccard": round(s.jaccard, 4), "containment": round(s.containment, 4),
@@ -235,6 +241,8 @@ def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | No
                            "cosine": cfg.cosine_threshold, "names": cfg.names_threshold,
                            "min_shared_names": MIN_SHARED_NAMES},
         }
+        if across is not None:
+            out["across_languages"] = across
         return json.dumps(out, indent=2), 0
     lines = [
         f"jaccard      {s.jaccard:.3f}   duplicate at >= {cfg.jaccard_threshold:.2f}",
@@ -249,4 +257,10 @@ def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | No
         f" ({s.shared_names} shared, >= {MIN_SHARED_NAMES} needed)",
         f"verdict      {'duplicate (' + s.reason + ')' if s.duplicate else 'not a duplicate'}",
     ]
+    if across is not None:
+        lines.append(f"languages    figures A {', '.join(across['figures_a']) or '-'}, B "
+                     f"{', '.join(across['figures_b']) or '-'}; concepts shared "
+                     f"{', '.join(across['shared_concepts']) or '-'} (>= {across['min_shared_concepts']}): "
+                     + ("one story when in two languages" if across["linked"] else "not linked across languages"))
     return "\n".join(lines), 0
+

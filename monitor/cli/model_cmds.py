@@ -39,14 +39,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_similar(args: argparse.Namespace) -> int:
     from monitor import settings, wiring
     from monitor.cli import analysis
+    from monitor.dedup.across import lexicon_of
     from monitor.dedup.index import NearDupConfig
 
     # The thresholds of settings.toml when there is one, so users tune what the service uses;
     # a file named (--settings, $MONITOR_SETTINGS) must be there: a typo is no default.
     named = args.settings or os.environ.get("MONITOR_SETTINGS")  # "" names none, as default_path reads it
     path = Path(args.settings) if args.settings else settings.default_path()
-    cfg = wiring.neardup_config(load(args)) if named or path.exists() else NearDupConfig()
-    return _emit(analysis.run_similar(args.a, args.b, args.json, cfg))
+    if not (named or path.exists()):  # no settings: the index's test only (no model to read concepts from)
+        return _emit(analysis.run_similar(args.a, args.b, args.json, NearDupConfig()))
+    loaded = load(args)
+    lexicon = lexicon_of(wiring.load_classifier(loaded, lazy=True).metadata)  # its metadata only
+    return _emit(analysis.run_similar(args.a, args.b, args.json, wiring.neardup_config(loaded), lexicon))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -53,6 +53,7 @@ class NearDupConfig:
     containment_threshold: float = defaults.NEARDUP_CONTAINMENT
     cosine_threshold: float = defaults.NEARDUP_COSINE
     names_threshold: float = defaults.NEARDUP_NAMES
+    across_languages: bool = defaults.ACROSS_LANGUAGES  # link new stories across languages (across.py)
     min_contained_shingles: int = MIN_CONTAINED_SHINGLES
     shingle_size: int = 3  # words: 2 merges more same-event articles, 5 misses reworded copies
     num_perm: int = 128  # signature length: estimate error ~0.04 at Jaccard 0.5

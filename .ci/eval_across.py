@@ -1,0 +1,142 @@
+"""One story across languages (monitor/dedup/across.py), measured.
+
+    python .ci/eval_across.py [--corpora ../shared/corpora] [--model models/topics.skops] [--show]
+
+- FA-KES, title + first sentence, every pair of articles dated at most a day apart that the test links (its window):
+  the wire copies of the corpus's pair list, and the other pairs, each judged by reading
+  (models/across_pairs.tsv: row ids and verdicts, 1 one event, 0 two events); a pair not
+  judged there fails the run (judge it, then add it). Target: of the linked pairs that are
+  not wire copies, at least 80 % one event (a link that joins two events loses an alert).
+- SemEval-2022 task 8 (real news in ten languages, first sentence of each text): pairs rated
+  different stories (Overall >= 2.5) that the test links. Target: at most 1 %.
+- models/heldout_parallel.jsonl (written for the project: 48 stories, each in English,
+  Turkish, Russian and Arabic): pairs of one story's languages linked (a report: stories
+  told without figures are not linked by design), and pairs of different stories linked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import sys
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora_to_jsonl import first_sentence  # noqa: E402
+
+from monitor.dedup.across import Signature, lexicon_of, same_story, signature, tagger_of  # noqa: E402
+from monitor.model.classify import Classifier  # noqa: E402
+from monitor.model.concepts import Tagger  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+VERDICTS = ROOT / "models" / "across_pairs.tsv"
+ONE_EVENT_AT_LEAST = 0.80
+DIFFERENT_LINKED_AT_MOST = 0.01
+
+
+def linked(a: Signature | None, b: Signature | None) -> bool:
+    return a is not None and b is not None and same_story(a, b)
+
+
+def _day(date: str) -> int | None:
+    """FA-KES's m/d/yy as a day number (None: not a date)."""
+    try:
+        return datetime.strptime(date.strip(), "%m/%d/%y").toordinal()
+    except ValueError:
+        return None
+
+
+def fakes(corpora: Path, tagger: Tagger, show: bool) -> bool:
+    csv.field_size_limit(sys.maxsize)
+    with (corpora / "fakes" / "fakes.csv").open(encoding="latin-1", newline="") as fh:
+        arts = list(csv.DictReader(fh))
+    with (corpora / "fakes" / "derived_neardup_pairs_jaccard3.tsv").open(encoding="utf-8") as fh:
+        copies = {frozenset((int(r["row_a"]) - 1, int(r["row_b"]) - 1)) for r in csv.DictReader(fh, delimiter="\t")}
+    verdicts = {}
+    for line in VERDICTS.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            a, b, v = line.split("\t")[:3]
+            verdicts[frozenset((int(a), int(b)))] = v == "1"
+    sigs = [signature(a["article_title"], first_sentence(a["article_title"], a["article_content"]), tagger)
+            for a in arts]
+    days = [_day(a["date"]) for a in arts]
+    pairs = [frozenset((a, b)) for a, b in itertools.combinations(range(len(arts)), 2)
+             if days[a] is not None and days[b] is not None and abs(days[a] - days[b]) <= 1
+             and linked(sigs[a], sigs[b])]
+    wire = [p for p in pairs if p in copies]
+    others = [p for p in pairs if p not in copies]
+    unjudged = [p for p in others if p not in verdicts]
+    one = sum(verdicts.get(p, False) for p in others)
+    print(f"FA-KES, title + first sentence, {len(arts)} articles: {len(wire)} of {len(copies)} wire copies linked; "
+          f"{len(others)} other pairs a day apart at most linked, {one} of them one event "
+          f"({one / max(1, len(others)):.3f}; target >= {ONE_EVENT_AT_LEAST})")
+    for p in (others if show else unjudged):
+        a, b = sorted(p)
+        print(f"  {'unjudged' if p in unjudged else ('one event' if verdicts[p] else 'TWO EVENTS')}: "
+              f"{a}\t{b}\t{arts[a]['article_title'][:70]} | {arts[b]['article_title'][:70]}")
+    ok = not unjudged and one >= ONE_EVENT_AT_LEAST * len(others)
+    if unjudged:
+        print(f"  MISSED: {len(unjudged)} linked pairs not judged in {VERDICTS.name}")
+    elif not ok:
+        print("  MISSED")
+    return ok
+
+
+def semeval(corpora: Path, tagger: Tagger) -> bool:
+    csv.field_size_limit(sys.maxsize)
+    different = linked_different = same = linked_same = 0
+    for name in ("training_set.csv", "testing_set.csv"):
+        with (corpora / "semeval2022t8" / name).open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                a, b = (signature("", row[k][:2000], tagger) for k in ("text1", "text2"))
+                score = float(row["Overall"])
+                if score >= 2.5:
+                    different += 1
+                    linked_different += linked(a, b)
+                elif score <= 1.5:
+                    same += 1
+                    linked_same += linked(a, b)
+    rate = linked_different / max(1, different)
+    print(f"SemEval-2022, first sentence of each text: {linked_different} of {different} pairs rated different "
+          f"stories linked ({rate:.4f}; target <= {DIFFERENT_LINKED_AT_MOST}); {linked_same} of {same} rated "
+          f"the same story linked (a report: most name no concept of the lexicon)")
+    if rate > DIFFERENT_LINKED_AT_MOST:
+        print("  MISSED")
+    return rate <= DIFFERENT_LINKED_AT_MOST
+
+
+def parallel(tagger: Tagger) -> None:
+    rows = [json.loads(line) for line in (ROOT / "models" / "heldout_parallel.jsonl").open(encoding="utf-8")]
+    stories: dict[str, dict[str, Signature | None]] = defaultdict(dict)
+    for row in rows:
+        title, text = (row["text"], "") if row["form"] == "title" else (row["text"].split(". ", 1) + [""])[:2]
+        stories[row["story"]][row["lang"]] = signature(title, text, tagger)
+    with_figures = [s for s, by in stories.items() if by["en"] is not None]
+    same = sum(linked(by[a], by[b]) for by in stories.values() for a, b in itertools.combinations(sorted(by), 2))
+    of_figures = sum(1 for s in with_figures for _ in itertools.combinations(stories[s], 2))
+    cross = sum(linked(x, y) for s, t in itertools.combinations(stories, 2)
+                for x in stories[s].values() for y in stories[t].values())
+    print(f"heldout_parallel.jsonl, {len(stories)} stories in 4 languages: {same} of "
+          f"{6 * len(stories)} language pairs of one story linked ({same} of {of_figures} where the English "
+          f"gives figures and two concepts, {len(with_figures)} stories); pairs of different stories linked: {cross}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
+    ap.add_argument("--model", type=Path, default=ROOT / "models" / "topics.skops")
+    ap.add_argument("--show", action="store_true", help="list every linked FA-KES pair with its verdict")
+    args = ap.parse_args()
+    tagger = tagger_of(lexicon_of(Classifier.load(args.model).metadata))
+    ok = fakes(args.corpora, tagger, args.show)
+    ok = semeval(args.corpora, tagger) and ok
+    parallel(tagger)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""One story across languages: an item whose near-duplicate check started a new story is
+the same story as one another language's feed started within the last day when both give
+the same figures and name at least two of the same concepts (the model's lexicon of actors
+and places, which names each in every language it knows: Erdogan, Erdoğan, Эрдоган and
+أردوغان are one concept).
+
+The word-based index (index.py) compares words, and a story in Turkish and in English
+shares only its names and numbers with itself. Numbers are written alike in every script
+(the figures of a report: 11 killed, 33 soldiers, 600,000 refugees), and the concepts
+make sure the figures are of the same kind of story. What is compared is an item's title
+and first sentence, as feeds carry them.
+
+Measured (`.ci/eval_across.py`): on FA-KES, title and first sentence, two reports dated at
+most a day apart that this test takes for one story (were they in two languages) are one
+event 11 times in 12 (the twelfth: two raids each killing 10, in Aleppo and a day later in
+an Idlib town). A story told without figures ("Erdogan and Putin discuss Idlib") is not
+linked: its alerts stay one per language. Like the index, it keeps
+two reports of one event in one language apart; across languages it cannot tell a
+translation from another outlet's report with the same figures, and takes both for the
+story (what one alert per story across outlets and languages asks for).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import redis
+
+from monitor import codec, limits
+from monitor.dedup.index import StoryMatch
+from monitor.errors import StoreError
+from monitor.items import Item, Source
+from monitor.keys import Keys
+from monitor.model.concepts import Lexicon, Tagger
+from monitor.normalise import normalise
+from monitor.store import run_each
+
+MIN_SHARED_CONCEPTS = 2
+"""Concepts both items must name: "Russia" alone is in half the topic's stories."""
+
+# A figure as outlets write it in any language: 1,200 / 1.200 / 1 200 are one number
+# (thousands grouped by comma, point or a space), 3.5 and 3,5 another (a decimal point or
+# comma), and a word for thousands or millions multiplies it (600,000 = 600 bin = 600 тысяч
+# = 600 ألف). Digits written onto a letter name a thing, not a count: the M4 highway, an F16.
+_FIGURE = re.compile(r"(?<!\w)(\d+(?:[.,\u00a0\u202f ]\d{3})*)(?:[.,](\d+))?(?![\d.,]\d)"
+                     r"(?:[\s\u00a0]*(thousand|bin|тыс|тысяч[аи]?|ألف|الف|آلاف|الاف|million|milyon|млн"
+                     r"|миллион(?:а|ов)?|مليون|ملايين|billion|milyar|млрд|миллиард(?:а|ов)?|مليار)(?!\w))?", re.I)
+_TIMES = {"thousand": 10**3, "bin": 10**3, "тыс": 10**3, "тысяч": 10**3, "тысяча": 10**3, "тысячи": 10**3,
+          "ألف": 10**3, "الف": 10**3, "آلاف": 10**3, "الاف": 10**3, "million": 10**6, "milyon": 10**6,
+          "млн": 10**6, "миллион": 10**6, "миллиона": 10**6, "миллионов": 10**6, "مليون": 10**6,
+          "ملايين": 10**6, "billion": 10**9, "milyar": 10**9, "млрд": 10**9, "миллиард": 10**9,
+          "миллиарда": 10**9, "миллиардов": 10**9, "مليار": 10**9}
+_DIGITS_MOST = 24  # a figure longer than any count is compared as written
+# A year is the story's background, not its figures ("the Sochi memorandum of 2019").
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence ends, and Arabic's ؟
+
+# Link an item to the story another language's item started, or record its own.
+#   KEYS: one per topic the item alerts on (keys.across)
+#   ARGV: language, concepts (sorted, comma-joined), story id, now, window, entries kept,
+#         min shared concepts, the item's source entry
+#   Returns {story id, source entry} of the earlier item, or false: a new story, recorded.
+# A repeat check of a recorded item finds its own story and records nothing more (a
+# crash between this and the claim checks the item again at the next poll).
+ACROSS_LUA = """
+local lang, story, now, window = ARGV[1], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local mine = {}
+for c in string.gmatch(ARGV[2], '[^,]+') do mine[c] = true end
+for _, key in ipairs(KEYS) do
+  for _, e in ipairs(redis.call('LRANGE', key, 0, -1)) do
+    local l, cs, s, t, src = string.match(e, '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')
+    if s == story then return false end
+    if l and l ~= lang and now - tonumber(t) <= window then
+      local shared = 0
+      for c in string.gmatch(cs, '[^,]+') do if mine[c] then shared = shared + 1 end end
+      if shared >= tonumber(ARGV[7]) then return {s, src} end
+    end
+  end
+end
+local entry = table.concat({lang, ARGV[2], story, ARGV[4], ARGV[8]}, '\\31')
+for _, key in ipairs(KEYS) do
+  redis.call('RPUSH', key, entry)
+  redis.call('LTRIM', key, -tonumber(ARGV[6]), -1)
+  redis.call('EXPIRE', key, window)
+end
+return false
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What of an item's title and first sentence is alike in every language."""
+
+    figures: tuple[str, ...]  # its numbers, digits of any script as ASCII, years left out
+    concepts: tuple[str, ...]  # the lexicon's concepts it names, sorted
+
+
+def figures(text: str) -> tuple[str, ...]:
+    """The numbers a text gives, sorted, once each: Arabic-Indic digits read as ASCII."""
+    ascii_digits = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+    found = {_value(whole, part, times) for whole, part, times in _FIGURE.findall(ascii_digits)}
+    return tuple(sorted(f for f in found if not _YEAR.fullmatch(f)))
+
+
+def _value(whole: str, part: str, times: str) -> str:
+    """A figure's value written one way: 1200, 3.5, 600000."""
+    digits = re.sub(r"\D", "", whole)
+    if len(digits) + len(part) > _DIGITS_MOST:  # no count: as written (int() refuses 4,300 digits)
+        return f"{digits}.{part}" if part else digits
+    number = Fraction(int(digits))
+    if part:
+        number += Fraction(int(part), 10 ** len(part))
+    number *= _TIMES.get(times.lower(), 1)
+    return str(number.numerator) if number.denominator == 1 else f"{float(number):g}"
+
+
+def _head(title: str, text: str) -> str:
+    """What is compared of an item: its title and first sentence."""
+    return f"{title}\n{_FIRST_SENTENCE.split(text.strip(), maxsplit=1)[0]}" if text.strip() else title
+
+
+def signature(title: str, text: str, tagger: Tagger) -> Signature | None:
+    """The signature of an item's title and first sentence; None when it gives no figure or
+    names fewer than MIN_SHARED_CONCEPTS concepts (nothing it could be linked by)."""
+    head = _head(title, text)
+    nums = figures(head)
+    if not nums:
+        return None
+    concepts = tuple(tagger.concepts(normalise(head)))
+    return Signature(nums, concepts) if len(concepts) >= MIN_SHARED_CONCEPTS else None
+
+
+def same_story(a: Signature, b: Signature) -> bool:
+    """The test the script makes (for the evaluation)."""
+    return a.figures == b.figures and len(set(a.concepts) & set(b.concepts)) >= MIN_SHARED_CONCEPTS
+
+
+def explain(text_a: str, text_b: str, lexicon: Lexicon) -> dict[str, Any]:
+    """The test on two texts, each a title line then its text (`monitor similar`)."""
+    tagger = tagger_of(lexicon)
+    heads = [_head(*(t.strip().split("\n", 1) + [""])[:2]) for t in (text_a, text_b)]
+    sigs = [Signature(figures(h), tuple(tagger.concepts(normalise(h)))) for h in heads]
+    shared = sorted(set(sigs[0].concepts) & set(sigs[1].concepts))
+    return {"figures_a": list(sigs[0].figures), "figures_b": list(sigs[1].figures), "shared_concepts": shared,
+            "min_shared_concepts": MIN_SHARED_CONCEPTS,
+            "linked": bool(sigs[0].figures) and same_story(*sigs)}
+
+@lru_cache(maxsize=2)  # the model in force, and the one a reload brings
+def tagger_of(lexicon: Lexicon) -> Tagger:
+    return Tagger(lexicon)
+
+
+def lexicon_of(metadata: dict[str, object]) -> Lexicon:
+    """The concept lexicon a model's metadata holds (empty for a model without one)."""
+    spec = metadata.get("spec")
+    table = spec.get("concepts", {}) if isinstance(spec, dict) else {}
+    return tuple((str(k), tuple(map(str, v))) for k, v in sorted(table.items()))
+
+
+class AcrossLanguages:
+    """Links new stories to the one another language's item started (Redis, shared by
+    every worker: each item's script is atomic)."""
+
+    def __init__(self, redis_client: redis.Redis, keys: Keys, window: float = limits.ACROSS_WINDOW) -> None:
+        self._redis = redis_client
+        self._keys = keys
+        self._window = int(window)
+        self.script = redis_client.register_script(ACROSS_LUA)
+
+    def link_many(self, items: Sequence[Item], stories: Sequence[StoryMatch], topics: Sequence[Sequence[str]],
+                  lexicon: Lexicon) -> list[StoryMatch]:
+        """Each new story of a known language that another language's item started is that
+        story (not new: it sends no alert of its own); every other match as it was."""
+        now, tagger = str(int(time.time())), tagger_of(lexicon)
+        calls: list[tuple[list[Any], list[Any]]] = []
+        at = []
+        for i, (item, story) in enumerate(zip(items, stories, strict=True)):
+            sig = signature(item.title, item.text, tagger) if story.is_new and item.language != "und" else None
+            if sig is None or not topics[i]:
+                continue
+            source = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
+            keys = [self._keys.across(t, figures_key(sig.figures)) for t in sorted(set(topics[i]))]
+            calls.append((keys, [item.language, ",".join(sig.concepts), story.story_id, now, self._window,
+                                 limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source]))
+            at.append(i)
+        if not calls:
+            return list(stories)
+        try:
+            replies = run_each(self._redis, self.script, calls)
+        except redis.RedisError as e:
+            raise StoreError(f"stories across languages: {e}") from e
+        out = list(stories)
+        for i, reply in zip(at, replies, strict=True):
+            if reply:
+                first = codec.decode_source(reply[1])
+                own = out[i].sources[-1:] if out[i].sources else ()
+                out[i] = StoryMatch(reply[0].decode(), first.item_id, (first, *own), is_new=False,
+                                    n_sources=2, new_source=False)
+        return out
+
+
+def figures_key(figs: Sequence[str]) -> str:
+    """16 hex digits naming a set of figures in a key (a text may give many)."""
+    return hashlib.sha1(",".join(figs).encode()).hexdigest()[:16]

