@@ -202,6 +202,13 @@ class Keys:
         Bound: TTL ACROSS_WINDOW from its latest entry, the newest ACROSS_ENTRIES entries."""
         return f"{self.prefix}xl:{topic}:{figures}"
 
+    def across_story(self, story_id: str) -> str:
+        """String, TTL `[dedup] window` from its latest read: the story (its id and first item)
+        another language's item started, that the index's story `story_id` was linked to
+        (dedup/across.py), so that its copies, which the index puts in `story_id`, join that
+        story too. One per linked item."""
+        return f"{self.prefix}xls:{story_id}"
+
     def surge_counts(self, topic: str) -> str:
         """Hash, TTL the topic's `surge_baseline` from its latest story, fields pruned past it:
         time bucket (SURGE_BUCKET) -> distinct stories first seen in it (surge/counter.py)."""

@@ -132,7 +132,7 @@ class Runtime:
         self.config = config
         self.neardup = (NearDupIndex(self.store.redis, self.store.keys, config.neardup)
                         if config.neardup is not None else None)
-        self.across = (AcrossLanguages(self.store.redis, self.store.keys)
+        self.across = (AcrossLanguages(self.store.redis, self.store.keys, config.neardup.window_seconds)
                        if config.neardup is not None and config.neardup.across_languages else None)
         self.surge = (SurgeDetector(SurgeCounter(self.store.redis, self.store.keys), config.surges, self.metrics)
                       if config.surges else None)

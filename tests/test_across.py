@@ -3,6 +3,7 @@ Arabic service carrying the story its English one did is one alert, not two."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -149,3 +150,30 @@ def test_similar_says_whether_two_texts_are_one_story_across_languages(tmp_path,
     other = monitor("similar", str(a), str(c), "--json", settings=path)
     assert other.returncode == 0, other.stderr
     assert '"linked": false' in other.stdout and '"figures_b": [\n      "14"' in other.stdout
+
+
+def _add_feeds(path, feeds: dict[str, str]) -> None:
+    text = path.read_text()
+    for name, url in feeds.items():
+        text = text.replace("[[feeds]]", f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n\n[[feeds]]', 1)
+    path.write_text(text)
+
+
+def test_a_copy_of_a_linked_item_is_the_first_story_too(feed_server, json_receiver, make_settings) -> None:
+    """Before: the Turkish copy joined the Turkish item's own story in the index, which never
+    alerted: a follow-up alert for it at its second source, and `recent` (and the surge
+    counts, which read the story there) two stories for one."""
+    feed_server.set("/en.xml", rss([("e1", *ENGLISH)]))
+    feed_server.set("/tr.xml", rss([("t1", *TURKISH)]))
+    feed_server.set("/tr2.xml", rss([("t2", *TURKISH)]))  # another Turkish outlet, the same wire copy
+    path = make_settings({"en": feed_server.url("/en.xml")}, {"hook": json_receiver.url},
+                         extra="[dedup]\nfollow_up_sources = 2\n")
+    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
+    for feed in ("", "tr", "tr2"):  # the copy an hour later, say: one feed a poll
+        if feed:
+            _add_feeds(path, {feed: feed_server.url(f"/{feed}.xml")})
+        result = monitor("poll", "--once", settings=path)
+        assert result.returncode == 0, result.stderr
+    assert len(json_receiver.received) == 1, [m["title"] for m in json_receiver.received]
+    recent = monitor("recent", "--json", settings=path)
+    assert len({r["story"] for r in json.loads(recent.stdout)}) == 1, recent.stdout

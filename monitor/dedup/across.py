@@ -34,7 +34,7 @@ from typing import Any
 
 import redis
 
-from monitor import codec, limits
+from monitor import codec, defaults, limits
 from monitor.dedup.index import StoryMatch
 from monitor.errors import StoreError
 from monitor.items import Item, Source
@@ -64,32 +64,48 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence ends, and Arabic's ؟
 
 # Link an item to the story another language's item started, or record its own.
-#   KEYS: one per topic the item alerts on (keys.across)
-#   ARGV: language, concepts (sorted, comma-joined), story id, now, window, entries kept,
-#         min shared concepts, the item's source entry
-#   Returns {story id, source entry} of the earlier item, or false: a new story, recorded.
+#   KEYS: the alias of the item's story in the index (keys.across_story), then one per topic
+#         the item alerts on (keys.across); a copy the index found: the alias only
+#   ARGV: the alias's TTL, then (a new story) language, concepts (sorted, comma-joined),
+#         story id, now, window, entries kept, min shared concepts, the item's source entry
+#   Returns {story id, source entry} of the earlier item, or false: a new story, recorded
+#   (a copy: its story in the index is no other language's).
+# A link is kept as the alias of the item's story in the index: the index puts the item's
+# copies in that story, which never alerted, so they read the alias and join the first
+# story (else a follow-up for a story nobody was told of, and two stories for the surge).
 # A repeat check of a recorded item finds its own story and records nothing more (a
 # crash between this and the claim checks the item again at the next poll).
 ACROSS_LUA = """
-local lang, story, now, window = ARGV[1], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local ttl = ARGV[1]
+if #KEYS == 1 then
+  local alias = redis.call('GET', KEYS[1])
+  if not alias then return false end
+  redis.call('EXPIRE', KEYS[1], ttl)  -- as long as the index's story gets copies
+  local s, src = string.match(alias, '^([^\\31]*)\\31(.*)$')
+  return {s, src}
+end
+local lang, concepts, story, now, window = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local mine = {}
-for c in string.gmatch(ARGV[2], '[^,]+') do mine[c] = true end
-for _, key in ipairs(KEYS) do
-  for _, e in ipairs(redis.call('LRANGE', key, 0, -1)) do
+for c in string.gmatch(concepts, '[^,]+') do mine[c] = true end
+for k = 2, #KEYS do
+  for _, e in ipairs(redis.call('LRANGE', KEYS[k], 0, -1)) do
     local l, cs, s, t, src = string.match(e, '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')
     if s == story then return false end
     if l and l ~= lang and now - tonumber(t) <= window then
       local shared = 0
       for c in string.gmatch(cs, '[^,]+') do if mine[c] then shared = shared + 1 end end
-      if shared >= tonumber(ARGV[7]) then return {s, src} end
+      if shared >= tonumber(ARGV[8]) then
+        redis.call('SET', KEYS[1], s .. '\\31' .. src, 'EX', ttl)
+        return {s, src}
+      end
     end
   end
 end
-local entry = table.concat({lang, ARGV[2], story, ARGV[4], ARGV[8]}, '\\31')
-for _, key in ipairs(KEYS) do
-  redis.call('RPUSH', key, entry)
-  redis.call('LTRIM', key, -tonumber(ARGV[6]), -1)
-  redis.call('EXPIRE', key, window)
+local entry = table.concat({lang, concepts, story, ARGV[5], ARGV[9]}, '\\31')
+for k = 2, #KEYS do
+  redis.call('RPUSH', KEYS[k], entry)
+  redis.call('LTRIM', KEYS[k], -tonumber(ARGV[7]), -1)
+  redis.call('EXPIRE', KEYS[k], window)
 end
 return false
 """
@@ -169,28 +185,27 @@ class AcrossLanguages:
     """Links new stories to the one another language's item started (Redis, shared by
     every worker: each item's script is atomic)."""
 
-    def __init__(self, redis_client: redis.Redis, keys: Keys, window: float = limits.ACROSS_WINDOW) -> None:
+    def __init__(self, redis_client: redis.Redis, keys: Keys, story_ttl: int = int(defaults.DEDUP_WINDOW),
+                 window: float = limits.ACROSS_WINDOW) -> None:
         self._redis = redis_client
         self._keys = keys
+        self._story_ttl = int(story_ttl)  # the index's window: its stories get copies that long
         self._window = int(window)
         self.script = redis_client.register_script(ACROSS_LUA)
 
     def link_many(self, items: Sequence[Item], stories: Sequence[StoryMatch], topics: Sequence[Sequence[str]],
                   lexicon: Lexicon) -> list[StoryMatch]:
         """Each new story of a known language that another language's item started is that
-        story (not new: it sends no alert of its own); every other match as it was."""
+        story (not new: it sends no alert of its own), and so is each copy of it the index
+        found; every other match as it was."""
         now, tagger = str(int(time.time())), tagger_of(lexicon)
         calls: list[tuple[list[Any], list[Any]]] = []
         at = []
         for i, (item, story) in enumerate(zip(items, stories, strict=True)):
-            sig = signature(item.title, item.text, tagger) if story.is_new and item.language != "und" else None
-            if sig is None or not topics[i]:
-                continue
-            source = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
-            keys = [self._keys.across(t, figures_key(sig.figures)) for t in sorted(set(topics[i]))]
-            calls.append((keys, [item.language, ",".join(sig.concepts), story.story_id, now, self._window,
-                                 limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source]))
-            at.append(i)
+            call = self._call(item, story, topics[i], tagger, now)
+            if call is not None:
+                calls.append(call)
+                at.append(i)
         if not calls:
             return list(stories)
         try:
@@ -200,11 +215,30 @@ class AcrossLanguages:
         out = list(stories)
         for i, reply in zip(at, replies, strict=True):
             if reply:
-                first = codec.decode_source(reply[1])
-                own = out[i].sources[-1:] if out[i].sources else ()
-                out[i] = StoryMatch(reply[0].decode(), first.item_id, (first, *own), is_new=False,
-                                    n_sources=2, new_source=False)
+                out[i] = _joined(out[i], reply[0].decode(), codec.decode_source(reply[1]))
         return out
+
+    def _call(self, item: Item, story: StoryMatch, topics: Sequence[str], tagger: Tagger,
+              now: str) -> tuple[list[Any], list[Any]] | None:
+        """The script's keys and arguments for one item; None: nothing to ask."""
+        alias = self._keys.across_story(story.story_id)
+        if not story.is_new:  # a copy: of an item linked to another language's story, maybe
+            return [alias], [self._story_ttl]
+        sig = signature(item.title, item.text, tagger) if item.language != "und" else None
+        if sig is None or not topics:
+            return None
+        source = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
+        keys = [alias, *(self._keys.across(t, figures_key(sig.figures)) for t in sorted(set(topics)))]
+        return keys, [self._story_ttl, item.language, ",".join(sig.concepts), story.story_id, now, self._window,
+                      limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source]
+
+
+def _joined(match: StoryMatch, story_id: str, first: Source) -> StoryMatch:
+    """An item's match as the story another language's item started: not new, and bringing
+    that story no source (the index does not count it there, so it sends no follow-up)."""
+    sources = (first, *match.sources)[:defaults.STORY_SOURCES_MAX]
+    return StoryMatch(story_id, first.item_id, sources, is_new=False, n_sources=len({s.source for s in sources}),
+                      new_source=False)
 
 
 def figures_key(figs: Sequence[str]) -> str:
