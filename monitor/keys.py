@@ -205,8 +205,8 @@ class Keys:
     def across_story(self, story_id: str) -> str:
         """String, TTL `[dedup] window` from its latest read: the story (its id and first item)
         another language's item started, that the index's story `story_id` was linked to
-        (dedup/across.py), so that its copies, which the index puts in `story_id`, join that
-        story too. One per linked item."""
+        (dedup/across.py), so that its copies, which the index puts in `story_id`, and a repeat
+        check of the linked item join that story too. One per linked item."""
         return f"{self.prefix}xls:{story_id}"
 
     def surge_counts(self, topic: str) -> str:

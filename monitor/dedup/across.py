@@ -73,17 +73,18 @@ _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence
 # A link is kept as the alias of the item's story in the index: the index puts the item's
 # copies in that story, which never alerted, so they read the alias and join the first
 # story (else a follow-up for a story nobody was told of, and two stories for the surge).
-# A repeat check of a recorded item finds its own story and records nothing more (a
-# crash between this and the claim checks the item again at the next poll).
+# A repeat check (a crash between this and the claim checks the item again at the next
+# poll) gives the first answer: a linked item finds its alias, read first (the entry it
+# was linked to may be past the window or trimmed by then), a recorded one its own story.
 ACROSS_LUA = """
 local ttl = ARGV[1]
-if #KEYS == 1 then
-  local alias = redis.call('GET', KEYS[1])
-  if not alias then return false end
+local alias = redis.call('GET', KEYS[1])
+if alias then
   redis.call('EXPIRE', KEYS[1], ttl)  -- as long as the index's story gets copies
   local s, src = string.match(alias, '^([^\\31]*)\\31(.*)$')
   return {s, src}
 end
+if #KEYS == 1 then return false end
 local lang, concepts, story, now, window = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local mine = {}
 for c in string.gmatch(concepts, '[^,]+') do mine[c] = true end
