@@ -52,6 +52,17 @@ def test_figures_are_read_alike_in_every_script_and_grouping() -> None:
     assert figures("9" * 5_000 + " and 2,5 million") == ("2500000", "9" * 5_000)  # a hostile title: no crash
 
 
+def test_a_count_in_the_years_range_is_a_figure_when_it_is_not_written_as_a_year(lexicon) -> None:
+    """Before: a count's value between 1900 and 2099 was left out as a year, however written
+    ("2,000 Syrian fighters deployed to Libya", a Guardian headline): the story had no figure."""
+    assert figures("2,000 fighters, 2 bin savaşçı, 2 тысячи, 1.950 kişi") == ("1950", "2000")
+    assert figures("the Sochi memorandum of 2019, 2019.5") == ("2019.5",)  # written as a year: left out
+    tagger = tagger_of(lexicon)
+    english = signature("Turkey sends 2,000 Syrian fighters to Libya, Russia says", "", tagger)
+    turkish = signature("Rusya: Türkiye Libya'ya 2 bin Suriyeli savaşçı gönderdi", "", tagger)
+    assert english is not None and turkish is not None and same_story(english, turkish)
+
+
 def test_a_story_in_four_languages_has_one_signature_and_another_strike_its_own(lexicon) -> None:
     tagger = tagger_of(lexicon)
     sigs = [signature(title, lead, tagger) for title, lead in (ENGLISH, TURKISH, RUSSIAN, ARABIC)]

@@ -59,7 +59,8 @@ _TIMES = {"thousand": 10**3, "bin": 10**3, "тыс": 10**3, "тысяч": 10**3,
           "ملايين": 10**6, "billion": 10**9, "milyar": 10**9, "млрд": 10**9, "миллиард": 10**9,
           "миллиарда": 10**9, "миллиардов": 10**9, "مليار": 10**9}
 _DIGITS_MOST = 24  # a figure longer than any count is compared as written
-# A year is the story's background, not its figures ("the Sochi memorandum of 2019").
+# A year is the story's background, not its figures ("the Sochi memorandum of 2019"): four
+# digits as written, so 2,000, 1.950 and 2 bin stay counts.
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence ends, and Arabic's ؟
 
@@ -127,8 +128,9 @@ class Signature:
 def figures(text: str) -> tuple[str, ...]:
     """The numbers a text gives, sorted, once each: Arabic-Indic digits read as ASCII."""
     ascii_digits = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
-    found = {_value(whole, part, times) for whole, part, times in _FIGURE.findall(ascii_digits)}
-    return tuple(sorted(f for f in found if not _YEAR.fullmatch(f)))
+    found = {_value(whole, part, times) for whole, part, times in _FIGURE.findall(ascii_digits)
+             if part or times or not _YEAR.fullmatch(whole)}  # a year as written: 2,000 and 2 bin are counts
+    return tuple(sorted(found))
 
 
 def _value(whole: str, part: str, times: str) -> str:
