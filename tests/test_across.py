@@ -63,6 +63,14 @@ def test_a_count_in_the_years_range_is_a_figure_when_it_is_not_written_as_a_year
     assert english is not None and turkish is not None and same_story(english, turkish)
 
 
+def test_only_decimal_digits_are_read_as_digits() -> None:
+    """Before: superscripts and circled numbers were read as digits of the number beside
+    them: a footnote mark made 11 killed 111, an area in km² a figure."""
+    assert figures("11¹ killed; 40 km² area") == ("11", "40")
+    assert figures("① 5 killed, ⑫ wounded") == ("5",)
+    assert figures("١١ قتيلا، ۱۲ زخمی, ११ मारे गए") == ("11", "12")  # Arabic-Indic, Persian, Devanagari
+
+
 def test_a_story_in_four_languages_has_one_signature_and_another_strike_its_own(lexicon) -> None:
     tagger = tagger_of(lexicon)
     sigs = [signature(title, lead, tagger) for title, lead in (ENGLISH, TURKISH, RUSSIAN, ARABIC)]

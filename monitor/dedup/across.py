@@ -127,7 +127,8 @@ class Signature:
 
 def figures(text: str) -> tuple[str, ...]:
     """The numbers a text gives, sorted, once each: Arabic-Indic digits read as ASCII."""
-    ascii_digits = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+    # decimal digits only: a superscript or a circled number is a mark, not part of a count
+    ascii_digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)
     found = {_value(whole, part, times) for whole, part, times in _FIGURE.findall(ascii_digits)
              if part or times or not _YEAR.fullmatch(whole)}  # a year as written: 2,000 and 2 bin are counts
     return tuple(sorted(found))
