@@ -71,6 +71,15 @@ def test_only_decimal_digits_are_read_as_digits() -> None:
     assert figures("١١ قتيلا، ۱۲ زخمی, ११ मारे गए") == ("11", "12")  # Arabic-Indic, Persian, Devanagari
 
 
+def test_arabic_separators_group_and_part_a_number() -> None:
+    """Before: the Arabic comma (U+060C: "630،000 اختبار", as SemEval-2022's Arabic news
+    write thousands), Arabic's thousands separator (U+066C) and its decimal point (U+066B)
+    split a number in two: 630 and 0, 1 and 200, 3 and 5."""
+    assert figures("أجرت أكثر من 630،000 اختبار") == ("630000",)
+    assert figures("١٬٢٠٠ نازح على بعد ٣٫٥ كم") == ("1200", "3.5")
+    assert figures("قتل 11، وأصيب 12") == ("11", "12")  # a comma and a space: two numbers
+
+
 def test_a_story_in_four_languages_has_one_signature_and_another_strike_its_own(lexicon) -> None:
     tagger = tagger_of(lexicon)
     sigs = [signature(title, lead, tagger) for title, lead in (ENGLISH, TURKISH, RUSSIAN, ARABIC)]

@@ -58,6 +58,9 @@ _TIMES = {"thousand": 10**3, "bin": 10**3, "тыс": 10**3, "тысяч": 10**3,
           "млн": 10**6, "миллион": 10**6, "миллиона": 10**6, "миллионов": 10**6, "مليون": 10**6,
           "ملايين": 10**6, "billion": 10**9, "milyar": 10**9, "млрд": 10**9, "миллиард": 10**9,
           "миллиарда": 10**9, "миллиардов": 10**9, "مليار": 10**9}
+# Arabic's own: its comma (as Arabic news group thousands: 630،000), thousands separator
+# and decimal point (١٬٢٠٠ is 1,200 and ٣٫٥ is 3.5)
+_ARABIC_SEPARATORS = {"\u060c": ",", "\u066c": ",", "\u066b": "."}
 _DIGITS_MOST = 24  # a figure longer than any count is compared as written
 # A year is the story's background, not its figures ("the Sochi memorandum of 2019"): four
 # digits as written, so 2,000, 1.950 and 2 bin stay counts.
@@ -128,7 +131,8 @@ class Signature:
 def figures(text: str) -> tuple[str, ...]:
     """The numbers a text gives, sorted, once each: Arabic-Indic digits read as ASCII."""
     # decimal digits only: a superscript or a circled number is a mark, not part of a count
-    ascii_digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)
+    ascii_digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii()
+                           else _ARABIC_SEPARATORS.get(c, c) for c in text)
     found = {_value(whole, part, times) for whole, part, times in _FIGURE.findall(ascii_digits)
              if part or times or not _YEAR.fullmatch(whole)}  # a year as written: 2,000 and 2 bin are counts
     return tuple(sorted(found))
