@@ -80,6 +80,16 @@ def test_arabic_separators_group_and_part_a_number() -> None:
     assert figures("قتل 11، وأصيب 12") == ("11", "12")  # a comma and a space: two numbers
 
 
+def test_no_figure_is_read_from_inside_another_number_or_a_name() -> None:
+    """Before: a shorter reading of a number was taken where the whole did not fit: a date
+    as Turkish and Russian news write it gave a figure (12.10.2019: 12.1, 22.02.2020: 22),
+    "on July 21 2015" (FA-KES) gave 21201, and the tail of a number on a name one (M4.5: 5)."""
+    assert figures("12.10.2019 tarihinde 11 asker, 22.02.2020") == ("11",)
+    assert figures("in Aleppo on July 21 2015.") == ("21",)
+    assert figures("M4.5 highway, A1,200 road") == ()
+    assert figures("1,200 fled; 3,5 km; 11.") == ("11", "1200", "3.5")
+
+
 def test_a_story_in_four_languages_has_one_signature_and_another_strike_its_own(lexicon) -> None:
     tagger = tagger_of(lexicon)
     sigs = [signature(title, lead, tagger) for title, lead in (ENGLISH, TURKISH, RUSSIAN, ARABIC)]
