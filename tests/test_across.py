@@ -90,6 +90,14 @@ def test_no_figure_is_read_from_inside_another_number_or_a_name() -> None:
     assert figures("1,200 fled; 3,5 km; 11.") == ("11", "1200", "3.5")
 
 
+def test_an_arabic_number_with_a_one_letter_word_written_onto_it_is_a_figure() -> None:
+    """Before: Arabic writes "and", "in", "for" as one letter onto the next word, a number
+    too (و5 أسابيع, بـ3 محافظات in SemEval-2022's Arabic news), and those were left out as
+    digits written onto a word (the M4): "11 killed and 5 wounded" gave 11 only."""
+    assert figures("مقتل 11 و5 جرحى بـ3 محافظات ولـ٤ مدن") == ("11", "3", "4", "5")
+    assert figures("طريق M4 وسام5") == ()  # a word's digits stay out
+
+
 def test_a_story_in_four_languages_has_one_signature_and_another_strike_its_own(lexicon) -> None:
     tagger = tagger_of(lexicon)
     sigs = [signature(title, lead, tagger) for title, lead in (ENGLISH, TURKISH, RUSSIAN, ARABIC)]

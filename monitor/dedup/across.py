@@ -63,6 +63,9 @@ _TIMES = {"thousand": 10**3, "bin": 10**3, "тыс": 10**3, "тысяч": 10**3,
 # Arabic's own: its comma (as Arabic news group thousands: 630،000), thousands separator
 # and decimal point (١٬٢٠٠ is 1,200 and ٣٫٥ is 3.5)
 _ARABIC_SEPARATORS = {"\u060c": ",", "\u066c": ",", "\u066b": "."}
+# Arabic writes "and", "so", "in", "for", "as" (و ف ب ل ك) as one letter onto the next word,
+# a number too (و5 أسابيع, بـ3 محافظات): that number is a figure, set apart before reading.
+_PROCLITIC = re.compile(r"(?<!\w)(?:[وف][بلك]?|[بلك])\u0640?(?=\d)")
 _DIGITS_MOST = 24  # a figure longer than any count is compared as written
 # A year is the story's background, not its figures ("the Sochi memorandum of 2019"): four
 # digits as written, so 2,000, 1.950 and 2 bin stay counts.
@@ -135,6 +138,7 @@ def figures(text: str) -> tuple[str, ...]:
     # decimal digits only: a superscript or a circled number is a mark, not part of a count
     ascii_digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii()
                            else _ARABIC_SEPARATORS.get(c, c) for c in text)
+    ascii_digits = _PROCLITIC.sub(lambda m: m.group() + " ", ascii_digits)
     found = {_value(whole, part, times) for whole, part, times in _FIGURE.findall(ascii_digits)
              if part or times or not _YEAR.fullmatch(whole)}  # a year as written: 2,000 and 2 bin are counts
     return tuple(sorted(found))
