@@ -204,9 +204,10 @@ class Keys:
 
     def across_story(self, story_id: str) -> str:
         """String, TTL `[dedup] window` from its latest read: the story (its id and first item)
-        another language's item started, that the index's story `story_id` was linked to
-        (dedup/across.py), so that its copies, which the index puts in `story_id`, and a repeat
-        check of the linked item join that story too. One per linked item."""
+        the index's story `story_id` is across languages (dedup/across.py): another language's
+        it was linked to, or its own, recorded; so that its copies, which the index puts in
+        `story_id`, and a repeat check of its first item get that answer. One per new story
+        checked across languages."""
         return f"{self.prefix}xls:{story_id}"
 
     def surge_counts(self, topic: str) -> str:

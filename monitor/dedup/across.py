@@ -73,20 +73,20 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence ends, and Arabic's ؟
 
 # Link an item to the story another language's item started, or record its own.
-#   KEYS: the alias of the item's story in the index (keys.across_story), then one per topic
-#         the item alerts on (keys.across); a copy the index found: the alias only
-#   ARGV: the alias's TTL, then (a new story) language, concepts (sorted, comma-joined),
+#   KEYS: the answer kept for the item's story in the index (keys.across_story), then one
+#         per topic the item alerts on (keys.across); a copy the index found: the answer only
+#   ARGV: the answer's TTL, then (a new story) language, concepts (sorted, comma-joined),
 #         story id, now, window, entries kept, min shared concepts, the item's source entry
-#   Returns {story id, source entry} of the earlier item, or false: a new story, recorded
-#   (a copy: its story in the index is no other language's).
-# A link is kept as the alias of the item's story in the index: the index puts the item's
-# copies in that story, which never alerted, so they read the alias and join the first
-# story (else a follow-up for a story nobody was told of, and two stories for the surge).
-# A repeat check (a crash between this and the claim checks the item again at the next
-# poll) gives the first answer: a linked item finds its alias, read first (the entry it
-# was linked to may be past the window or trimmed by then), a recorded one its own story
-# under any topic key before any match (its topics may differ this time: a reload, its
-# page read; a match under another topic would leave its entry a story never alerted).
+#   Returns {story id, source entry}: the story the item's story is (its own: a new story,
+#   recorded), or false: none kept (a copy: its story in the index is no other language's).
+# The answer is kept by the index's story: the index puts a linked item's copies in that
+# story, which never alerted, so they read it and join the first story (else a follow-up
+# for a story nobody was told of, and two stories for the surge). And a repeat check (a
+# crash between this and the claim checks the item again at the next poll) reads it first
+# and gives the first answer, whatever it would find now: the entry it was linked to may
+# be past the window or trimmed, its topics or figures may differ (a reload, its page read
+# this time), and a match would leave its recorded entry a story nobody was told of. Its
+# own entry under any topic key is the same answer (entries kept before answers were).
 ACROSS_LUA = """
 local ttl = ARGV[1]
 local alias = redis.call('GET', KEYS[1])
@@ -121,6 +121,7 @@ for k = 2, #KEYS do
   redis.call('LTRIM', KEYS[k], -tonumber(ARGV[7]), -1)
   redis.call('EXPIRE', KEYS[k], window)
 end
+redis.call('SET', KEYS[1], story .. '\\31' .. ARGV[9], 'EX', ttl)
 return false
 """
 
@@ -232,7 +233,7 @@ class AcrossLanguages:
             raise StoreError(f"stories across languages: {e}") from e
         out = list(stories)
         for i, reply in zip(at, replies, strict=True):
-            if reply:
+            if reply and reply[0].decode() != out[i].story_id:  # not its own
                 out[i] = _joined(out[i], reply[0].decode(), codec.decode_source(reply[1]))
         return out
 
