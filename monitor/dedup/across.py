@@ -74,28 +74,27 @@ _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence
 
 # Link an item to the story another language's item started, or record its own.
 #   KEYS: the answer kept for the item's story in the index (keys.across_story), then one
-#         per topic the item alerts on (keys.across); a copy the index found: the answer only
-#   ARGV: the answer's TTL, then (a new story) language, concepts (sorted, comma-joined),
-#         story id, now, window, entries kept, min shared concepts, the item's source entry
-#   Returns {story id, source entry}: the story the item's story is (its own: a new story,
-#   recorded), or false: none kept (a copy: its story in the index is no other language's).
-# The answer is kept by the index's story: the index puts a linked item's copies in that
-# story, which never alerted, so they read it and join the first story (else a follow-up
-# for a story nobody was told of, and two stories for the surge). And a repeat check (a
-# crash between this and the claim checks the item again at the next poll) reads it first
-# and gives the first answer, whatever it would find now: the entry it was linked to may
-# be past the window or trimmed, its topics or figures may differ (a reload, its page read
-# this time), and a match would leave its recorded entry a story nobody was told of. Its
-# own entry under any topic key is the same answer (entries kept before answers were).
+#         per topic the item alerts on (keys.across)
+#   ARGV: the answer's TTL, language, concepts (sorted, comma-joined), story id, now,
+#         window, entries kept, min shared concepts, the item's source entry
+#   Returns {story id, source entry} of the earlier item, or false: a new story, recorded.
+# The answer is kept by the index's story, and the index's script reads it (StoryMatch
+# .across): the index puts a linked item's copies in that story, which never alerted, and
+# they join the first story (else a follow-up for a story nobody was told of, and two
+# stories for the surge). And a repeat check (a crash between this and the claim checks
+# the item again at the next poll) gives the first answer, whatever it would find now: the
+# entry it was linked to may be past the window or trimmed, its topics or figures may
+# differ (a reload, its page read this time), and a match would leave its recorded entry
+# a story nobody was told of. Read here too: another worker's check of the item may have
+# kept it since the index's. Its own entry under any topic key is the same answer
+# (entries kept before answers were).
 ACROSS_LUA = """
 local ttl = ARGV[1]
-local alias = redis.call('GET', KEYS[1])
-if alias then
-  redis.call('EXPIRE', KEYS[1], ttl)  -- as long as the index's story gets copies
-  local s, src = string.match(alias, '^([^\\31]*)\\31(.*)$')
+local answer = redis.call('GET', KEYS[1])  -- kept since the index's check (another worker's)
+if answer then
+  local s, src = string.match(answer, '^([^\\31]*)\\31(.*)$')
   return {s, src}
 end
-if #KEYS == 1 then return false end
 local lang, concepts, story, now, window = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local mine = {}
 for c in string.gmatch(concepts, '[^,]+') do mine[c] = true end
@@ -218,20 +217,23 @@ class AcrossLanguages:
         story (not new: it sends no alert of its own), and so is each copy of it the index
         found; every other match as it was."""
         now, tagger = str(int(time.time())), tagger_of(lexicon)
+        out = list(stories)
         calls: list[tuple[list[Any], list[Any]]] = []
         at = []
         for i, (item, story) in enumerate(zip(items, stories, strict=True)):
-            call = self._call(item, story, topics[i], tagger, now)
+            if story.across is not None:  # answered: a copy of a story checked here, or a repeat check
+                out[i] = _joined(story, *story.across) if story.across[0] != story.story_id else story
+                continue
+            call = self._call(item, story, topics[i], tagger, now) if story.is_new else None
             if call is not None:
                 calls.append(call)
                 at.append(i)
         if not calls:
-            return list(stories)
+            return out
         try:
             replies = run_each(self._redis, self.script, calls)
         except redis.RedisError as e:
             raise StoreError(f"stories across languages: {e}") from e
-        out = list(stories)
         for i, reply in zip(at, replies, strict=True):
             if reply and reply[0].decode() != out[i].story_id:  # not its own
                 out[i] = _joined(out[i], reply[0].decode(), codec.decode_source(reply[1]))
@@ -239,15 +241,13 @@ class AcrossLanguages:
 
     def _call(self, item: Item, story: StoryMatch, topics: Sequence[str], tagger: Tagger,
               now: str) -> tuple[list[Any], list[Any]] | None:
-        """The script's keys and arguments for one item; None: nothing to ask."""
-        alias = self._keys.across_story(story.story_id)
-        if not story.is_new:  # a copy: of an item linked to another language's story, maybe
-            return [alias], [self._story_ttl]
+        """The script's keys and arguments for a new story; None: nothing to link it by."""
         sig = signature(item.title, item.text, tagger) if item.language != "und" else None
         if sig is None or not topics:
             return None
         source = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
-        keys = [alias, *(self._keys.across(t, figures_key(sig.figures)) for t in sorted(set(topics)))]
+        keys = [self._keys.across_story(story.story_id),
+                *(self._keys.across(t, figures_key(sig.figures)) for t in sorted(set(topics)))]
         return keys, [self._story_ttl, item.language, ",".join(sig.concepts), story.story_id, now, self._window,
                       limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source]
 

@@ -126,6 +126,7 @@ class StoryMatch:
     containment: float = 0.0
     cosine: float = 0.0  # of the sketches; 0 when the names disagree (not computed)
     names: float = 0.0
+    across: tuple[str, Source] | None = None  # its story across languages (across.py; None: not yet)
 
 
 def verdict(jaccard: float, containment: float, smaller: int, cfg: NearDupConfig,
@@ -200,14 +201,19 @@ def _first_source(value: bytes, story_id: str, now: float, cfg: NearDupConfig) -
 
 
 def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: Any, c: Any, cos: Any,
-           names: Any, n_sources: int) -> StoryMatch:
+           names: Any, n_sources: int, across: bytes | None = None) -> StoryMatch:
     sources = tuple(codec.decode_source(e) for e in entries)
     return StoryMatch(
         story_id=story.decode(), first_item_id=sources[0].item_id, sources=sources,
         is_new=bool(is_new), n_sources=int(n_sources),
         new_source=bool(new_source), jaccard=float(j), containment=float(c), cosine=float(cos),
-        names=float(names),
+        names=float(names), across=_answer(across) if across else None,
     )
+
+
+def _answer(raw: bytes) -> tuple[str, Source]:  # as across.py keeps it: story id, \x1f, first item
+    story, _, first = raw.partition(b"\x1f")
+    return story.decode(), codec.decode_source(first)
 
 
 class NearDupIndex:
@@ -244,7 +250,7 @@ class NearDupIndex:
             cfg.max_candidates, cfg.max_bucket, term_sketch, cfg.cosine_threshold,
             cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,
             current, oldest, cfg.field_bits, cfg.records_per_field, len(topics),
-            *(keys.neardup_topic(t) for t in topics),
+            *(keys.neardup_topic(t) for t in topics), keys.across_story(""),
         ]
         return [], args
 

@@ -16,7 +16,7 @@ ARGV      [1-5] key prefixes: records, refs, LSH, story, story sources (Keys);
           kept per topic, [26] sources kept per story, [27] current slice, [28] oldest
           slice of the window, [29] field bits of a new index's first segment, [30] records
           per field a segment is sized for, [31] the number T of topic lists, then the T
-          topic lists.
+          topic lists, then the key prefix of the answers across languages (Keys.across_story).
 
 Candidates: items sharing at least one LSH band (verified by both tests: shingles, then
 rewording), and the newest items of the item's topics (rewording only: a rephrased copy
@@ -35,8 +35,11 @@ reads at most that many entries), the set says whether the copy's source is new 
 many there are.
 
 Returns   {story id, is new (0/1), new source (0/1), story entries up to this item (at most
-           the kept sources), Jaccard, containment, cosine, names, distinct sources}; a
-          repeated check returns what the first one returned.
+           the kept sources), Jaccard, containment, cosine, names, distinct sources, the
+           answer across languages kept for the story or nil}; a repeated check returns what
+          the first one returned. The answer (dedup/across.py: the story another language's
+          item started that the story's first item was linked to, or its own) is read here,
+          so a copy of a linked item, and a repeat check, cost no round trip more.
 """
 
 from __future__ import annotations
@@ -60,6 +63,14 @@ local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
+local P_XLS = ARGV[32 + ntopics]
+local function across(story)  -- its answer across languages, kept as long as it gets copies
+  if not P_XLS or P_XLS == '' then return false end
+  local answer = redis.call('GET', P_XLS .. story)
+  if not answer then return false end
+  redis.call('EXPIRE', P_XLS .. story, window)
+  return answer
+end
 """
 
 BODY = r"""
@@ -79,7 +90,7 @@ if prev then
   -- A record outlives its story's list by up to a slice: past the window, or with the list
   -- gone, there is no answer to repeat, and the item is checked afresh.
   if #entries > 0 and entries[1] ~= '' and now - tonumber(f[2]) <= window then
-    return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11])}
+    return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11]), across(f[3])}
   end
   stale = true  -- its own old record is no candidate (it would match itself)
 end
@@ -273,7 +284,7 @@ if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
 -- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
 if collectgarbage then collectgarbage('step', 0) end
 local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', skey, 0, pos - 1)
-return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc}
+return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, across(story)}
 """
 
 CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + BODY + TAIL
