@@ -297,3 +297,18 @@ def test_a_copy_of_a_linked_item_is_the_first_story_too(feed_server, json_receiv
     assert len(json_receiver.received) == 1, [m["title"] for m in json_receiver.received]
     recent = monitor("recent", "--json", settings=path)
     assert len({r["story"] for r in json.loads(recent.stdout)}) == 1, recent.stdout
+
+
+def test_similar_says_why_it_does_not_compare_across_languages(tmp_path, make_settings) -> None:
+    a = tmp_path / "a.txt"
+    a.write_text("\n".join(ENGLISH), encoding="utf-8")
+    off = make_settings({}, extra="[dedup]\nacross_languages = false\n")
+    result = monitor("similar", str(a), str(a), settings=off)
+    assert result.returncode == 0, result.stderr
+    assert "verdict      duplicate" in result.stdout
+    assert "languages    not compared: [dedup] across_languages = false" in result.stdout
+    missing = make_settings({})
+    missing.write_text(missing.read_text().replace('model = "', 'model = "/nonexistent/', 1))
+    result = monitor("similar", str(a), str(a), "--json", settings=missing)
+    assert result.returncode == 0, result.stderr  # the index's test needs no model
+    assert '"not_compared": ' in result.stdout and "model file not found" in result.stdout

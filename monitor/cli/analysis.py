@@ -215,10 +215,11 @@ def _row(name: str, m: dict[str, Any]) -> str:
 
 
 def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | None = None,
-                lexicon: Lexicon | None = None) -> tuple[str, int]:
+                lexicon: Lexicon | None = None, why_not: str = "") -> tuple[str, int]:
     """`monitor similar A B [--json]`: the measures and verdict, and exit code 0.
     `cfg` carries the user's [dedup] thresholds (the defaults when None); `lexicon`, the
-    settings' model's concepts, adds the test across languages (dedup/across.py)."""
+    settings' model's concepts, adds the test across languages (dedup/across.py), and
+    `why_not` says why it is not made."""
     from monitor.dedup.across import explain
     from monitor.dedup.index import NearDupConfig, similarity
     from monitor.dedup.terms import MIN_SHARED_NAMES
@@ -241,8 +242,8 @@ def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | No
                            "cosine": cfg.cosine_threshold, "names": cfg.names_threshold,
                            "min_shared_names": MIN_SHARED_NAMES},
         }
-        if across is not None:
-            out["across_languages"] = across
+        if across is not None or why_not:
+            out["across_languages"] = across or {"not_compared": why_not}
         return json.dumps(out, indent=2), 0
     lines = [
         f"jaccard      {s.jaccard:.3f}   duplicate at >= {cfg.jaccard_threshold:.2f}",
@@ -262,5 +263,7 @@ def run_similar(path_a: str, path_b: str, as_json: bool, cfg: NearDupConfig | No
                      f"{', '.join(across['figures_b']) or '-'}; concepts shared "
                      f"{', '.join(across['shared_concepts']) or '-'} (>= {across['min_shared_concepts']}): "
                      + ("one story when in two languages" if across["linked"] else "not linked across languages"))
+    elif why_not:
+        lines.append(f"languages    not compared: {why_not}")
     return "\n".join(lines), 0
 

@@ -41,6 +41,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from monitor.cli import analysis
     from monitor.dedup.across import lexicon_of
     from monitor.dedup.index import NearDupConfig
+    from monitor.errors import ModelError
 
     # The thresholds of settings.toml when there is one, so users tune what the service uses;
     # a file named (--settings, $MONITOR_SETTINGS) must be there: a typo is no default.
@@ -49,8 +50,14 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if not (named or path.exists()):  # no settings: the index's test only (no model to read concepts from)
         return _emit(analysis.run_similar(args.a, args.b, args.json, NearDupConfig()))
     loaded = load(args)
-    lexicon = lexicon_of(wiring.load_classifier(loaded, lazy=True).metadata)  # its metadata only
-    return _emit(analysis.run_similar(args.a, args.b, args.json, wiring.neardup_config(loaded), lexicon))
+    cfg = wiring.neardup_config(loaded)
+    if not cfg.across_languages:
+        return _emit(analysis.run_similar(args.a, args.b, args.json, cfg, why_not="[dedup] across_languages = false"))
+    try:  # the model's concepts (its metadata only); its absence leaves the index's test to print
+        lexicon = lexicon_of(wiring.load_classifier(loaded, lazy=True).metadata)
+    except ModelError as exc:
+        return _emit(analysis.run_similar(args.a, args.b, args.json, cfg, why_not=str(exc)))
+    return _emit(analysis.run_similar(args.a, args.b, args.json, cfg, lexicon))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
