@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 
-from monitor import __version__, alert_feed, connection, metrics, systemd, wiring
+from monitor import __version__, alert_feed, connection, metrics, open_files, systemd, wiring
 from monitor.malloc import freeze_startup
 from monitor.runtime import Runtime
 from monitor.service import Service, show_info
@@ -26,6 +26,7 @@ STOP_WITHIN = 12.0
 
 async def serve(loaded: Loaded) -> int:
     """Poll on schedule and send until SIGTERM/SIGINT; 0 on a clean stop."""
+    open_files.raise_soft_limit()  # before Redis, feeds or workers open any (open_files.py)
     rt = wiring.runtime(loaded)  # connects before anything runs on the loop: it blocks nothing
     service = Service(loaded, rt, wiring.sender(loaded, rt))
     _install_signals(service)

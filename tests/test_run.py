@@ -42,11 +42,15 @@ def get(url: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def run_monitor() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
+def run_monitor() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     procs: list[subprocess.Popen[str]] = []
 
-    def start(settings: Path) -> subprocess.Popen[str]:
-        proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(settings), "run"],
+    def start(settings: Path, open_files: int | None = None) -> subprocess.Popen[str]:
+        """`monitor run`; with `open_files`, under that soft limit of open files (as systemd's 1,024)."""
+        argv = [sys.executable, "-m", "monitor.cli", "--settings", str(settings), "run"]
+        if open_files is not None:  # the shell sets it and becomes the monitor: one pid
+            argv = ["sh", "-c", f'ulimit -Sn {open_files} && exec "$@"', "sh", *argv]
+        proc = subprocess.Popen(argv,
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         procs.append(proc)
@@ -227,3 +231,26 @@ def test_alerts_are_served_as_atom_and_json_feed(feed_server, json_receiver, mak
     assert status == 404 and "no topic 'nosuch'" in body
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
+
+
+def soft_open_files(pid: int) -> int:
+    line = next(x for x in Path(f"/proc/{pid}/limits").read_text().splitlines() if x.startswith("Max open files"))
+    return int(line.split()[3])
+
+
+def test_run_raises_its_soft_limit_of_open_files(feed_server, json_receiver, make_settings, run_monitor) -> None:
+    """Started under systemd's soft limit of 1,024 open files (512 here), `monitor run` raises
+    it to OPEN_FILES, or to the hard limit if lower, once at start, and says so."""
+    import resource
+
+    from monitor.limits import OPEN_FILES
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(OPEN_FILES, hard)
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0])]))
+    proc = run_monitor(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}), open_files=512)
+    wait_for(lambda: json_receiver.received)  # started, and polled
+    assert soft_open_files(proc.pid) == wanted
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert f"open files: soft limit raised from 512 to {wanted}" in proc.stderr.read()

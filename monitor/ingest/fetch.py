@@ -25,6 +25,8 @@ from aiohttp.abc import AbstractResolver
 from monitor import defaults, retry_after, urls
 from monitor.ingest import deadline
 from monitor.ingest.addresses import Guard, GuardedResolver, Refused
+from monitor.ingest.pool import IdleCapped
+from monitor.limits import IDLE_CONNECTIONS
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 """Statuses whose Retry-After header we honour (the server asks us to slow down)."""
@@ -102,10 +104,12 @@ def _connector(limits: FetchLimits, guard: Guard | None,
                resolver: AbstractResolver | None) -> aiohttp.TCPConnector:
     """A guarded connector checks each address twice: as the name resolves, and as its
     socket is made (the only check an IP-literal host meets)."""
+    # As many idle as in use at most, and IDLE_CONNECTIONS at least (pool.py says why).
+    idle_max = max(IDLE_CONNECTIONS, limits.concurrency)
     if guard is None:
-        return aiohttp.TCPConnector(limit=limits.concurrency, limit_per_host=0, resolver=resolver)
-    return aiohttp.TCPConnector(
-        limit=limits.concurrency, limit_per_host=0,
+        return IdleCapped(limit=limits.concurrency, limit_per_host=0, idle_max=idle_max, resolver=resolver)
+    return IdleCapped(
+        limit=limits.concurrency, limit_per_host=0, idle_max=idle_max,
         resolver=GuardedResolver(guard, resolver or aiohttp.DefaultResolver()),
         socket_factory=guard.socket_factory,
     )
