@@ -87,8 +87,11 @@ class Keys:
 
     @property
     def retry(self) -> str:
-        """Sorted set, score = time due: alerts whose send failed, waiting for their retry.
-        Bound: each alert is here at most `send_attempts` times before it is buried."""
+        """Sorted set, score = time due: alerts whose send failed, waiting for their retry,
+        and alerts put back without an attempt (their channel asked to wait, or already
+        holds delivery/loops.HELD_PER_CHANNEL in the sender's memory).
+        Bound: each alert is here at most `send_attempts` times before it is buried; put
+        back, it waits for its channel, as it would in the stream."""
         return f"{self.prefix}retry"
 
     @property

@@ -221,3 +221,41 @@ def test_redis_failing_as_the_send_loop_starts_does_not_end_it(redis_client, jso
     outbox.enqueue(alert(1))
     run_until(s, lambda: len(json_receiver.received) == 1)
     assert [m["title"] for m in json_receiver.received] == ["[T1] Story 1"] and not failures
+
+
+def test_a_slow_channel_holds_a_bounded_share_of_its_backlog_in_memory(
+        redis_client, json_receiver, second_receiver, monkeypatch) -> None:
+    # The send loop took every new alert into its channel's queue in memory, however far
+    # behind the channel was: a channel sending slower than alerts arrive (a trickling
+    # webhook, a paced mail server) held its whole backlog in the service (each alert
+    # whole, its text too) and renewed every claim at every round, growing for as long as
+    # it lagged. Now a channel holds HELD_PER_CHANNEL at most; the rest wait in Redis.
+    from monitor.delivery import loops
+    monkeypatch.setattr(loops, "HELD_PER_CHANNEL", 10, raising=False)
+    monkeypatch.setattr(loops, "HELD_WAIT", 0.3, raising=False)
+    hold = threading.Event()
+    json_receiver.hold = hold  # the slow channel answers nothing until released
+    configs = {"slow": ChannelConfig(json_receiver.url), "fast": ChannelConfig(second_receiver.url)}
+    s, outbox = make_sender(redis_client, configs, claim_timeout=30)
+    for n in range(120):
+        outbox.enqueue(alert(n, channel="slow"))
+    for n in range(5):
+        outbox.enqueue(alert(1000 + n, channel="fast"))
+    held: list[int] = []
+
+    def all_sent() -> bool:
+        held.append(len(s.inflight))
+        if len(second_receiver.received) == 5 and len(held) > 40:  # 2 s in: the slow backlog taken
+            hold.set()
+        return len(json_receiver.received) == 120
+
+    try:
+        run_until(s, all_sent, timeout=60)
+    finally:
+        hold.set()
+    assert len(second_receiver.received) == 5  # the fast channel never waited for the slow one
+    # the slow channel's 10 waiting and 1 being sent, and the fast channel's 5: was all 125
+    assert max(held) <= 10 + 1 + 5, f"held {max(held)} alerts in memory"
+    titles = sorted(m["title"] for m in json_receiver.received)
+    assert titles == sorted(f"[T1] Story {n}" for n in range(120))  # none lost, none twice
+    assert outbox.depth() == EMPTY

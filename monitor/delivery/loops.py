@@ -21,6 +21,13 @@ log = logging.getLogger("monitor.sender")
 
 TAKE_BATCH = 100
 IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
+# Alerts one channel's queue holds at most (waiting in memory, the one being sent besides).
+# The loop takes every new alert from the stream whatever its channel, so a channel that
+# sends slower than its alerts arrive held its whole backlog here, each alert whole, and
+# renewed every claim at every round, for as long as it lagged: taken beyond this, an alert
+# goes back to Redis (the retry set, no attempt counted) for HELD_WAIT, then is taken again.
+HELD_PER_CHANNEL = 2 * TAKE_BATCH
+HELD_WAIT = 30.0
 STOP_GRACE = 10.0  # seconds a stop waits for sends under way (deploy/monitor.service stops after 15)
 
 
@@ -105,17 +112,31 @@ class SendLoops(ABC):
             except Exception:  # noqa: BLE001 - a fault in one round must not end all sending
                 log.exception("sender: reading the outbox failed")
                 await sleep_or_stop(stop, 1.0)
+            later: list[Delivery] = []
             for delivery in batch:
                 channel = delivery.alert.channel
                 if channel not in queues:
                     queues[channel] = asyncio.Queue()
                     workers.append(asyncio.create_task(self._channel_worker(queues[channel])))
+                if queues[channel].qsize() >= HELD_PER_CHANNEL:  # its channel is that far behind
+                    later.append(delivery)
+                    continue
                 self.inflight.add(delivery.entry_id)
                 queues[channel].put_nowait(delivery)
+            await self._hold_back(later)
             if not batch:
                 await sleep_or_stop(stop, IDLE_SLEEP)
         await self._stop_workers(queues, workers)
         await self._leave()
+
+    async def _hold_back(self, deliveries: list[Delivery]) -> None:
+        """Put alerts of channels already holding HELD_PER_CHANNEL back in Redis for
+        HELD_WAIT; a Redis error leaves them pending (taken over after claim_timeout)."""
+        if deliveries:
+            try:
+                await self.io(self.outbox.defer_many, deliveries, self.clock() + HELD_WAIT)
+            except StoreError as exc:
+                log.error("sender: %s", exc)
 
     async def _leave(self, sweep: bool = False) -> None:
         """Delete this sender's consumer (and with sweep those of senders gone): each

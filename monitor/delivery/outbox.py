@@ -16,6 +16,7 @@ more. An entry this version cannot decode goes to the dead letters as it is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -192,11 +193,16 @@ class Outbox(DigestParts):
 
     def defer(self, delivery: Delivery, due: float) -> None:
         """Put an alert back until `due` without counting an attempt (its channel asked to wait)."""
+        self.defer_many([delivery], due)
+
+    def defer_many(self, deliveries: Sequence[Delivery], due: float) -> None:
+        """`defer` for several alerts, in one step (their channel holds as many as it may)."""
         with redis_errors("deferring an alert"):
             pipe = self.redis.pipeline(transaction=True)
-            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
-            pipe.xdel(self.keys.outbox, delivery.entry_id)
-            pipe.zadd(self.keys.retry, {codec.encode_queued(delivery.queued): due})
+            for delivery in deliveries:
+                pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
+                pipe.xdel(self.keys.outbox, delivery.entry_id)
+                pipe.zadd(self.keys.retry, {codec.encode_queued(delivery.queued): due})
             pipe.execute()
 
     def bury(self, delivery: Delivery, error: str) -> int:
