@@ -18,7 +18,6 @@ prints the exact measures for two texts so users can check them on their own fee
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from redis.client import Pipeline
 
 from monitor import codec, defaults
 from monitor.dedup import prepare, shingles, terms
+from monitor.dedup.records import first_source, ref_of, story_id_of
 from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
 from monitor.items import Item, Source
@@ -171,35 +171,6 @@ def _hasher(num_perm: int) -> shingles.MinHasher:
     return shingles.MinHasher(num_perm)
 
 
-REF_BYTES = 6
-"""Bytes naming an item in the index: 48 bits, so two items of a 1,000,000-item window
-clash once in ~560 windows (they would share a record: the second gets the first's answer)."""
-
-
-def _ref(item_id: str) -> bytes:
-    return hashlib.sha1(item_id.encode()).digest()[:REF_BYTES]
-
-
-def _story_id(ref: bytes, time_slice: int) -> str:
-    """A new story's id names its first item and the slice its record is in (so the story
-    can be read before it has a list: most stories never get a copy)."""
-    return f"{ref.hex()}-{time_slice:x}"
-
-
-def _first_source(value: bytes, story_id: str, now: float, cfg: NearDupConfig) -> Source | None:
-    """The story entry of a story's first item from its record (script_terms.py's layout),
-    or None when the record is not that story's first item or has left the window."""
-    at = cfg.num_perm * shingles.BITS // 8
-    at += 3 + 3 * value[at] + 2 * value[at + 1]
-    fields = value[at:].split(b"|", 11)
-    # an empty story id: the item started the story its ref and slice name (_story_id)
-    if len(fields) < 12 or fields[2].decode() not in ("", story_id) or not fields[11]:
-        return None
-    if now - float(fields[1]) > cfg.window_seconds:
-        return None
-    return codec.decode_source(fields[11])
-
-
 def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: Any, c: Any, cos: Any,
            names: Any, n_sources: int, across: bytes | None = None) -> StoryMatch:
     sources = tuple(codec.decode_source(e) for e in entries)
@@ -240,11 +211,11 @@ class NearDupIndex:
         cfg, keys, now = self._cfg, self._keys, time.time()
         current = int(now // self._slice)
         oldest = int((now - cfg.window_seconds) // self._slice)
-        ref = _ref(item.id)
+        ref = ref_of(item.id)
         entry = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
         args: list[Any] = [
             keys.neardup_records(""), keys.neardup_refs(""), keys.neardup_lsh(""), keys.neardup_story(""),
-            keys.neardup_story_sources(""), ref, _story_id(ref, current), sig, n, entry,
+            keys.neardup_story_sources(""), ref, story_id_of(ref, current), sig, n, entry,
             item.source, str(int(now)), cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
             band_hashes, cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_contained_shingles,
             cfg.max_candidates, cfg.max_bucket, term_sketch, cfg.cosine_threshold,
@@ -299,5 +270,5 @@ class NearDupIndex:
         except ValueError:
             return None  # not an id this index made
         value = self._redis.hget(key, field)
-        first = isinstance(value, bytes) and _first_source(value, story_id, time.time(), self._cfg)
+        first = isinstance(value, bytes) and first_source(value, story_id, time.time(), self._cfg)
         return Story(story_id, (first,)) if first else None

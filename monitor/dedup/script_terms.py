@@ -18,7 +18,7 @@ end
 -- An item's record: signature, term sketch, FIELDS '|'-ended fields, then the story entry
 -- of its first item (empty for a copy, whose entry is on the story's list). Field 3, the
 -- story id, is empty when the item started its story: that id is the item's ref in hex
--- and the slice of its record (index.py's _story_id), 17 bytes not stored per item.
+-- and the slice of its record (records.py's story_id_of), 17 bytes not stored per item.
 local FIELDS = 11
 local function own_story(r, s)
   return (string.gsub(r, '.', function(c) return string.format('%02x', string.byte(c)) end))
