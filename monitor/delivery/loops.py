@@ -12,7 +12,8 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 
-from monitor.delivery.outbox import Delivery, Outbox
+from monitor.delivery.entries import Delivery
+from monitor.delivery.outbox import Outbox
 from monitor.errors import StoreError
 from monitor.redis_threads import Offload
 from monitor.stopping import end_within, sleep_or_stop

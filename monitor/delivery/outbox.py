@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, cast
 
 import redis
 from redis.client import Pipeline
 
 from monitor import codec, defaults
+from monitor.delivery.entries import Delivery, decoded, readable_or_none
 from monitor.delivery.outbox_digest import HOUR, DigestParts, transaction
 from monitor.delivery.stream_trim import forget_consumers, trim_before_unended
 from monitor.items import Alert, Digest, Queued
@@ -59,22 +60,6 @@ return 1
 
 
 RESEND_BATCH = 500  # dead letters moved back per transaction by `outbox retry`
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One alert or digest taken from the outbox by this sender."""
-
-    entry_id: bytes
-    queued: Queued
-
-    @property
-    def alert(self) -> Alert | Digest:
-        return self.queued.alert
-
-    @property
-    def attempts(self) -> int:
-        return self.queued.attempts
 
 
 class Outbox(DigestParts):
@@ -120,7 +105,7 @@ class Outbox(DigestParts):
         """The entries as deliveries; one this version cannot read (written by a newer one
         during an upgrade, or by hand) goes to the dead letters as it is, with the reason,
         so that it neither stops the sender nor comes back to it at every take."""
-        deliveries, unreadable = _deliveries(entries)
+        deliveries, unreadable = decoded(entries)
         if unreadable:
             with redis_errors("moving unreadable alerts to the dead letters"):
                 pipe = self.redis.pipeline(transaction=True)
@@ -283,22 +268,3 @@ class Outbox(DigestParts):
         (those wait for the next sender to take them over after `claim_timeout`)."""
         with redis_errors("leaving the outbox group"):
             forget_consumers(self.redis, self.keys.outbox, OUTBOX_GROUP, self.consumer, -1)
-
-
-def _deliveries(entries: list[Any]) -> tuple[list[Delivery], list[tuple[bytes, bytes, str]]]:
-    """The entries that decode, and (id, payload, why) of those that do not."""
-    out, unreadable = [], []
-    for entry_id, fields in entries:
-        if fields and b"alert" in fields:  # a deleted entry shows as (id, None) in XPENDING reads
-            try:
-                out.append(Delivery(entry_id, codec.decode_queued(fields[b"alert"])))
-            except ValueError as exc:
-                unreadable.append((entry_id, fields[b"alert"], str(exc)))
-    return out, unreadable
-
-
-def readable_or_none(raw: codec.Raw) -> Queued | None:
-    try:
-        return codec.decode_queued(raw)
-    except ValueError:  # written by another version (see Outbox._readable)
-        return None

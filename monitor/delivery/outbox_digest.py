@@ -18,7 +18,7 @@ from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
 from monitor.store import redis_errors
 
 if TYPE_CHECKING:
-    from monitor.delivery.outbox import Delivery
+    from monitor.delivery.entries import Delivery
 
 HOUR = 3600.0
 log = logging.getLogger("monitor.outbox")

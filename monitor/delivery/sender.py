@@ -31,8 +31,9 @@ import apprise
 from monitor import defaults
 from monitor.delivery import channels, pause, transport
 from monitor.delivery.alerts import health_alert
+from monitor.delivery.entries import Delivery
 from monitor.delivery.loops import SendLoops
-from monitor.delivery.outbox import Delivery, Outbox
+from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy, decide, digest_due
 from monitor.delivery.retry import RetryPolicy, SendThreads
 from monitor.delivery.templates import TemplateFailed, Templates

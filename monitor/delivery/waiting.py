@@ -17,7 +17,7 @@ from typing import Any, Literal, cast
 import redis
 
 from monitor import spans
-from monitor.delivery.outbox import readable_or_none  # None: a newer version's entry, counted, not listed
+from monitor.delivery.entries import readable_or_none  # None: a newer version's entry, counted, not listed
 from monitor.delivery.policy import ChannelPolicy, digest_due, hour_full, in_quiet_hours
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
