@@ -80,17 +80,29 @@ def test_sigkill_of_run_leaves_no_process_behind(feed_server, json_receiver, mak
         [Path(f"/proc/{pid}/cmdline").read_bytes() for pid, t in children.items() if alive(pid, t)]
 
 
-def redis_servers(data_dir: Path) -> list[int]:
-    """redis-server processes serving a database in data_dir (the server's cwd is its dir)."""
-    pids = []
+def redis_servers(data_dir: Path, forks: bool = True) -> list[int]:
+    """redis-server processes serving a database in data_dir (the server's cwd is its dir);
+    without `forks`, not the children a server forks to write its files in the background
+    (BGSAVE, the append-only file's rewrite: named and placed like it, one server all the
+    same). A child is known by its parent, in this listing or still running: a server that
+    exits while it is listed leaves its child named by its pid for a moment."""
+    found: dict[int, int] = {}  # pid -> parent pid
     for entry in os.listdir("/proc"):
         try:
-            if (entry.isdigit() and Path(f"/proc/{entry}/comm").read_text().strip() == "redis-server"
+            if (entry.isdigit() and _is_redis_server(int(entry))
                     and Path(os.readlink(f"/proc/{entry}/cwd")) == data_dir.resolve()):
-                pids.append(int(entry))
-        except OSError:
+                found[int(entry)] = int((_stat(int(entry)) or ["", "0"])[1])
+        except (OSError, ValueError):
             continue
-    return pids
+    return [pid for pid, parent in found.items()
+            if forks or not (parent in found or _is_redis_server(parent))]
+
+
+def _is_redis_server(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "redis-server"
+    except OSError:
+        return False
 
 
 def test_poll_once_with_near_duplicates_stops_its_embedded_redis(feed_server, make_settings,
@@ -139,7 +151,7 @@ def test_two_commands_at_once_share_one_embedded_redis(tmp_path: Path) -> None:
                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
         most = 0
         while any(r.poll() is None for r in runs):
-            found = redis_servers(data_dir)
+            found = redis_servers(data_dir, forks=False)  # a fork writing the files is the same server
             seen.update(found)
             most = max(most, len(found))
             time.sleep(0.02)
