@@ -32,7 +32,7 @@ Cluster.
 A story's list and source set are made when its first copy arrives (most stories have
 one item: its entry stays in its record); the list keeps its first sources only (a copy
 reads at most that many entries), the set says whether the copy's source is new and how
-many there are.
+many there are (script_story.py).
 
 Returns   {story id, is new (0/1), new source (0/1), story entries up to this item (at most
            the kept sources), Jaccard, containment, cosine, names, distinct sources, the
@@ -45,6 +45,7 @@ Returns   {story id, is new (0/1), new source (0/1), story entries up to this it
 from __future__ import annotations
 
 from monitor.dedup.script_lsh import LSH
+from monitor.dedup.script_story import STORY
 from monitor.dedup.script_terms import RECORD_AND_REWORD
 
 HEAD = r"""
@@ -60,6 +61,7 @@ local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
 local maxcand, maxrecords = tonumber(ARGV[19]), tonumber(ARGV[20])
 local cost, namet, minnames = tonumber(ARGV[22]), tonumber(ARGV[23]), tonumber(ARGV[24])
 local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
+local storyttl = window  -- a story's list and sources, from its latest copy (script_story.py)
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
@@ -200,20 +202,10 @@ TAIL = r"""
 -- Record the item on its story: a new one, or the earlier copy's (whose list and source
 -- set start now if that copy was the story's only item).
 local story, isnew, newsrc, nsrc, pos = best, 0, 1, 1, 1
-local skey, names = P_STORY .. (best or ''), P_SRCS .. (best or '')
 if not best then
   story, isnew = ARGV[7], 1
 else
-  if redis.call('EXISTS', skey) == 0 and bentry ~= '' then
-    redis.call('RPUSH', skey, bentry)
-    redis.call('SADD', names, cjson.decode(bentry).s)
-  end
-  newsrc = redis.call('SADD', names, ARGV[11])
-  nsrc = redis.call('SCARD', names)
-  pos = redis.call('LLEN', skey)
-  if pos < keepsources then pos = redis.call('RPUSH', skey, ARGV[10]) end
-  redis.call('EXPIRE', skey, window)
-  redis.call('EXPIRE', names, window)
+  newsrc, nsrc, pos = add_source(best, bentry, ARGV[10], ARGV[11])
 end
 
 -- Index the item (copies too: a third copy may resemble the second more than the first).
@@ -283,8 +275,8 @@ if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
 -- This script leaves garbage (bucket strings); a small collection step per call keeps
 -- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
 if collectgarbage then collectgarbage('step', 0) end
-local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', skey, 0, pos - 1)
+local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', P_STORY .. story, 0, pos - 1)
 return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, across(story)}
 """
 
-CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + BODY + TAIL
+CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + BODY + TAIL
