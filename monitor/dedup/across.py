@@ -163,14 +163,16 @@ class AcrossLanguages:
     def link_many(self, items: Sequence[Item], stories: Sequence[StoryMatch], topics: Sequence[Sequence[str]],
                   lexicon: Lexicon) -> list[StoryMatch]:
         """Each new story of a known language that another language's item started is that
-        story (not new: it sends no alert of its own), and so is each copy of it the index
-        found; every other match as it was."""
+        story (not new: it sends no alert of its own, and is recorded as one of its sources,
+        as the index records each copy of it on that story); every other match as it was."""
         now, tagger = str(int(time.time())), tagger_of(lexicon)
         out = list(stories)
         calls: list[tuple[list[Any], list[Any]]] = []
         at = []
         for i, (item, story) in enumerate(zip(items, stories, strict=True)):
             if story.across is not None:  # answered: a copy of a story checked here, or a repeat check
+                # (the index's script answers them in the story they are sources of, but for an
+                # answer kept before links recorded sources)
                 out[i] = _joined(story, *story.across) if story.across[0] != story.story_id else story
                 continue
             call = self._call(item, story, topics[i], tagger, now) if story.is_new else None
@@ -185,7 +187,7 @@ class AcrossLanguages:
             raise StoreError(f"stories across languages: {e}") from e
         for i, reply in zip(at, replies, strict=True):
             if reply and reply[0].decode() != out[i].story_id:  # not its own
-                out[i] = _joined(out[i], reply[0].decode(), codec.decode_source(reply[1]))
+                out[i] = _linked(out[i], reply)
         return out
 
     def _call(self, item: Item, story: StoryMatch, topics: Sequence[str], tagger: Tagger,
@@ -198,12 +200,25 @@ class AcrossLanguages:
         keys = [self._keys.across_story(story.story_id),
                 *(self._keys.across(t, figures_key(sig.figures)) for t in sorted(set(topics)))]
         return keys, [self._story_ttl, item.language, ",".join(sig.concepts), story.story_id, now, self._window,
-                      limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source]
+                      limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source, self._keys.neardup_story(""),
+                      self._keys.neardup_story_sources(""), defaults.STORY_SOURCES_MAX, item.source]
+
+
+def _linked(match: StoryMatch, reply: list[Any]) -> StoryMatch:
+    """An item's match as the story another language's item started, which the script
+    recorded it on: not new, a source of that story (its follow-up counts it)."""
+    story_id, first = reply[0].decode(), codec.decode_source(reply[1])
+    if len(reply) < 5:  # an answer kept before links recorded sources
+        return _joined(match, story_id, first)
+    sources = tuple(codec.decode_source(e) for e in reply[4])
+    return StoryMatch(story_id, first.item_id, sources, is_new=False, n_sources=int(reply[3]),
+                      new_source=bool(reply[2]), across=(story_id, first))
 
 
 def _joined(match: StoryMatch, story_id: str, first: Source) -> StoryMatch:
-    """An item's match as the story another language's item started: not new, and bringing
-    that story no source (the index does not count it there, so it sends no follow-up)."""
+    """An item's match as the story another language's item started, by an answer kept
+    before links recorded their item as a source (or whose story's list has gone): not
+    new, and bringing that story no source (not counted there: no follow-up)."""
     sources = (first, *match.sources)[:defaults.STORY_SOURCES_MAX]
     return StoryMatch(story_id, first.item_id, sources, is_new=False, n_sources=len({s.source for s in sources}),
                       new_source=False)

@@ -39,7 +39,9 @@ Returns   {story id, is new (0/1), new source (0/1), story entries up to this it
            answer across languages kept for the story or nil}; a repeated check returns what
           the first one returned. The answer (dedup/across.py: the story another language's
           item started that the story's first item was linked to, or its own) is read here,
-          so a copy of a linked item, and a repeat check, cost no round trip more.
+          so a copy of a linked item, and a repeat check, cost no round trip more: a copy
+          is recorded on the story its item was linked to, and a repeat check of a linked
+          item returns what its link did (script_story.py's replay_link).
 """
 
 from __future__ import annotations
@@ -92,7 +94,12 @@ if prev then
   -- A record outlives its story's list by up to a slice: past the window, or with the list
   -- gone, there is no answer to repeat, and the item is checked afresh.
   if #entries > 0 and entries[1] ~= '' and now - tonumber(f[2]) <= window then
-    return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11]), across(f[3])}
+    local answer = across(f[3])
+    -- An item that started its story here and was linked to another language's: the link's
+    -- answer (script_across.py recorded the item on that story and kept what it returned).
+    local link = tonumber(f[4]) == 1 and answer and replay_link(answer)
+    if link then return {link[1], 0, link[2], link[4], f[7], f[8], f[9], f[10], link[3], answer} end
+    return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11]), answer}
   end
   stale = true  -- its own old record is no candidate (it would match itself)
 end
@@ -200,12 +207,19 @@ end
 
 TAIL = r"""
 -- Record the item on its story: a new one, or the earlier copy's (whose list and source
--- set start now if that copy was the story's only item).
+-- set start now if that copy was the story's only item). A copy of an item linked across
+-- languages is recorded on the story that item joined, which its answer names: a source
+-- of the story its readers were told of, as the item is (and a repeat check finds the
+-- story in its record).
 local story, isnew, newsrc, nsrc, pos = best, 0, 1, 1, 1
+local answer = across(best or ARGV[7])
 if not best then
   story, isnew = ARGV[7], 1
 else
-  newsrc, nsrc, pos = add_source(best, bentry, ARGV[10], ARGV[11])
+  local joined, first = false, nil
+  if answer then joined, first = answer_of(answer) end
+  if joined and joined ~= best then story, bentry, answer = joined, first, across(joined) end
+  newsrc, nsrc, pos = add_source(story, bentry, ARGV[10], ARGV[11])
 end
 
 -- Index the item (copies too: a third copy may resemble the second more than the first).
@@ -276,7 +290,7 @@ if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
 -- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
 if collectgarbage then collectgarbage('step', 0) end
 local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', P_STORY .. story, 0, pos - 1)
-return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, across(story)}
+return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, answer}
 """
 
 CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + BODY + TAIL
