@@ -190,8 +190,9 @@ class Keys:
     def neardup_story(self, story_id: str) -> str:
         """List, TTL `[dedup] window` from its latest copy, capped at STORY_SOURCES_MAX (its
         first sources): one story's sources, first item first, each a JSON object (item id,
-        source, url, published, language). Made when the story's first copy arrives: a
-        story of one item has none (its entry is in the item's record)."""
+        source, url, published, language). Made when the story's first copy arrives (in
+        its language, or another language's item linked to it, dedup/across.py): a story
+        of one item has none (its entry is in the item's record)."""
         return f"{self.prefix}nd:story:{story_id}"
 
     def neardup_story_sources(self, story_id: str) -> str:
@@ -209,9 +210,11 @@ class Keys:
     def across_story(self, story_id: str) -> str:
         """String, TTL `[dedup] window` from its latest read: the story (its id and first item)
         the index's story `story_id` is across languages (dedup/across.py): another language's
-        it was linked to, or its own, recorded; so that its copies, which the index puts in
-        `story_id`, and a repeat check of its first item get that answer. One per new story
-        checked across languages."""
+        it was linked to (with what the link returned: whether the item's source was new
+        there, the story's sources, the item's place on its list), or its own, recorded; so
+        that its copies, which the index finds in `story_id`, are recorded on that story, and
+        a repeat check of its first item gets that answer. One per new story checked across
+        languages."""
         return f"{self.prefix}xls:{story_id}"
 
     def surge_counts(self, topic: str) -> str:

@@ -36,6 +36,7 @@ import redis
 
 from monitor import codec, defaults, limits
 from monitor.dedup.index import StoryMatch
+from monitor.dedup.script_across import ACROSS_LUA
 from monitor.errors import StoreError
 from monitor.items import Item, Source
 from monitor.keys import Keys
@@ -71,58 +72,6 @@ _DIGITS_MOST = 24  # a figure longer than any count is compared as written
 # digits as written, so 2,000, 1.950 and 2 bin stay counts.
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence ends, and Arabic's ؟
-
-# Link an item to the story another language's item started, or record its own.
-#   KEYS: the answer kept for the item's story in the index (keys.across_story), then one
-#         per topic the item alerts on (keys.across)
-#   ARGV: the answer's TTL, language, concepts (sorted, comma-joined), story id, now,
-#         window, entries kept, min shared concepts, the item's source entry
-#   Returns {story id, source entry} of the earlier item, or false: a new story, recorded.
-# The answer is kept by the index's story, and the index's script reads it (StoryMatch
-# .across): the index puts a linked item's copies in that story, which never alerted, and
-# they join the first story (else a follow-up for a story nobody was told of, and two
-# stories for the surge). And a repeat check (a crash between this and the claim checks
-# the item again at the next poll) gives the first answer, whatever it would find now: the
-# entry it was linked to may be past the window or trimmed, its topics or figures may
-# differ (a reload, its page read this time), and a match would leave its recorded entry
-# a story nobody was told of. Read here too: another worker's check of the item may have
-# kept it since the index's. Its own entry under any topic key is the same answer
-# (entries kept before answers were).
-ACROSS_LUA = """
-local ttl = ARGV[1]
-local answer = redis.call('GET', KEYS[1])  -- kept since the index's check (another worker's)
-if answer then
-  local s, src = string.match(answer, '^([^\\31]*)\\31(.*)$')
-  return {s, src}
-end
-local lang, concepts, story, now, window = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
-local mine = {}
-for c in string.gmatch(concepts, '[^,]+') do mine[c] = true end
-local found
-for k = 2, #KEYS do
-  for _, e in ipairs(redis.call('LRANGE', KEYS[k], 0, -1)) do
-    local l, cs, s, t, src = string.match(e, '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')
-    if s == story then return false end  -- under any of its topics: a repeat check, not a match
-    if not found and l and l ~= lang and now - tonumber(t) <= window then
-      local shared = 0
-      for c in string.gmatch(cs, '[^,]+') do if mine[c] then shared = shared + 1 end end
-      if shared >= tonumber(ARGV[8]) then found = {s, src} end
-    end
-  end
-end
-if found then
-  redis.call('SET', KEYS[1], found[1] .. '\\31' .. found[2], 'EX', ttl)
-  return found
-end
-local entry = table.concat({lang, concepts, story, ARGV[5], ARGV[9]}, '\\31')
-for k = 2, #KEYS do
-  redis.call('RPUSH', KEYS[k], entry)
-  redis.call('LTRIM', KEYS[k], -tonumber(ARGV[7]), -1)
-  redis.call('EXPIRE', KEYS[k], window)
-end
-redis.call('SET', KEYS[1], story .. '\\31' .. ARGV[9], 'EX', ttl)
-return false
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,14 +163,16 @@ class AcrossLanguages:
     def link_many(self, items: Sequence[Item], stories: Sequence[StoryMatch], topics: Sequence[Sequence[str]],
                   lexicon: Lexicon) -> list[StoryMatch]:
         """Each new story of a known language that another language's item started is that
-        story (not new: it sends no alert of its own), and so is each copy of it the index
-        found; every other match as it was."""
+        story (not new: it sends no alert of its own, and is recorded as one of its sources,
+        as the index records each copy of it on that story); every other match as it was."""
         now, tagger = str(int(time.time())), tagger_of(lexicon)
         out = list(stories)
         calls: list[tuple[list[Any], list[Any]]] = []
         at = []
         for i, (item, story) in enumerate(zip(items, stories, strict=True)):
             if story.across is not None:  # answered: a copy of a story checked here, or a repeat check
+                # (the index's script answers them in the story they are sources of, but for an
+                # answer kept before links recorded sources)
                 out[i] = _joined(story, *story.across) if story.across[0] != story.story_id else story
                 continue
             call = self._call(item, story, topics[i], tagger, now) if story.is_new else None
@@ -236,7 +187,7 @@ class AcrossLanguages:
             raise StoreError(f"stories across languages: {e}") from e
         for i, reply in zip(at, replies, strict=True):
             if reply and reply[0].decode() != out[i].story_id:  # not its own
-                out[i] = _joined(out[i], reply[0].decode(), codec.decode_source(reply[1]))
+                out[i] = _linked(out[i], reply)
         return out
 
     def _call(self, item: Item, story: StoryMatch, topics: Sequence[str], tagger: Tagger,
@@ -249,12 +200,25 @@ class AcrossLanguages:
         keys = [self._keys.across_story(story.story_id),
                 *(self._keys.across(t, figures_key(sig.figures)) for t in sorted(set(topics)))]
         return keys, [self._story_ttl, item.language, ",".join(sig.concepts), story.story_id, now, self._window,
-                      limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source]
+                      limits.ACROSS_ENTRIES, MIN_SHARED_CONCEPTS, source, self._keys.neardup_story(""),
+                      self._keys.neardup_story_sources(""), defaults.STORY_SOURCES_MAX, item.source]
+
+
+def _linked(match: StoryMatch, reply: list[Any]) -> StoryMatch:
+    """An item's match as the story another language's item started, which the script
+    recorded it on: not new, a source of that story (its follow-up counts it)."""
+    story_id, first = reply[0].decode(), codec.decode_source(reply[1])
+    if len(reply) < 5:  # an answer kept before links recorded sources
+        return _joined(match, story_id, first)
+    sources = tuple(codec.decode_source(e) for e in reply[4])
+    return StoryMatch(story_id, first.item_id, sources, is_new=False, n_sources=int(reply[3]),
+                      new_source=bool(reply[2]), across=(story_id, first))
 
 
 def _joined(match: StoryMatch, story_id: str, first: Source) -> StoryMatch:
-    """An item's match as the story another language's item started: not new, and bringing
-    that story no source (the index does not count it there, so it sends no follow-up)."""
+    """An item's match as the story another language's item started, by an answer kept
+    before links recorded their item as a source (or whose story's list has gone): not
+    new, and bringing that story no source (not counted there: no follow-up)."""
     sources = (first, *match.sources)[:defaults.STORY_SOURCES_MAX]
     return StoryMatch(story_id, first.item_id, sources, is_new=False, n_sources=len({s.source for s in sources}),
                       new_source=False)

@@ -182,8 +182,10 @@ def _match(story: bytes, is_new: int, new_source: int, entries: list[bytes], j: 
     )
 
 
-def _answer(raw: bytes) -> tuple[str, Source]:  # as across.py keeps it: story id, \x1f, first item
-    story, _, first = raw.partition(b"\x1f")
+def _answer(raw: bytes) -> tuple[str, Source]:
+    """The story and its first item of an answer as script_across.py keeps it: story id,
+    \x1f, first item's entry (then, for a link, what it returned; script_story.py)."""
+    story, first = raw.split(b"\x1f")[:2]
     return story.decode(), codec.decode_source(first)
 
 

@@ -32,19 +32,22 @@ Cluster.
 A story's list and source set are made when its first copy arrives (most stories have
 one item: its entry stays in its record); the list keeps its first sources only (a copy
 reads at most that many entries), the set says whether the copy's source is new and how
-many there are.
+many there are (script_story.py).
 
 Returns   {story id, is new (0/1), new source (0/1), story entries up to this item (at most
            the kept sources), Jaccard, containment, cosine, names, distinct sources, the
            answer across languages kept for the story or nil}; a repeated check returns what
           the first one returned. The answer (dedup/across.py: the story another language's
           item started that the story's first item was linked to, or its own) is read here,
-          so a copy of a linked item, and a repeat check, cost no round trip more.
+          so a copy of a linked item, and a repeat check, cost no round trip more: a copy
+          is recorded on the story its item was linked to, and a repeat check of a linked
+          item returns what its link did (script_story.py's replay_link).
 """
 
 from __future__ import annotations
 
 from monitor.dedup.script_lsh import LSH
+from monitor.dedup.script_story import STORY
 from monitor.dedup.script_terms import RECORD_AND_REWORD
 
 HEAD = r"""
@@ -60,6 +63,7 @@ local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
 local maxcand, maxrecords = tonumber(ARGV[19]), tonumber(ARGV[20])
 local cost, namet, minnames = tonumber(ARGV[22]), tonumber(ARGV[23]), tonumber(ARGV[24])
 local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
+local storyttl = window  -- a story's list and sources, from its latest copy (script_story.py)
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
@@ -90,7 +94,12 @@ if prev then
   -- A record outlives its story's list by up to a slice: past the window, or with the list
   -- gone, there is no answer to repeat, and the item is checked afresh.
   if #entries > 0 and entries[1] ~= '' and now - tonumber(f[2]) <= window then
-    return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11]), across(f[3])}
+    local answer = across(f[3])
+    -- An item that started its story here and was linked to another language's: the link's
+    -- answer (script_across.py recorded the item on that story and kept what it returned).
+    local link = tonumber(f[4]) == 1 and answer and replay_link(answer)
+    if link then return {link[1], 0, link[2], link[4], f[7], f[8], f[9], f[10], link[3], answer} end
+    return {f[3], tonumber(f[4]), tonumber(f[5]), entries, f[7], f[8], f[9], f[10], tonumber(f[11]), answer}
   end
   stale = true  -- its own old record is no candidate (it would match itself)
 end
@@ -198,22 +207,19 @@ end
 
 TAIL = r"""
 -- Record the item on its story: a new one, or the earlier copy's (whose list and source
--- set start now if that copy was the story's only item).
+-- set start now if that copy was the story's only item). A copy of an item linked across
+-- languages is recorded on the story that item joined, which its answer names: a source
+-- of the story its readers were told of, as the item is (and a repeat check finds the
+-- story in its record).
 local story, isnew, newsrc, nsrc, pos = best, 0, 1, 1, 1
-local skey, names = P_STORY .. (best or ''), P_SRCS .. (best or '')
+local answer = across(best or ARGV[7])
 if not best then
   story, isnew = ARGV[7], 1
 else
-  if redis.call('EXISTS', skey) == 0 and bentry ~= '' then
-    redis.call('RPUSH', skey, bentry)
-    redis.call('SADD', names, cjson.decode(bentry).s)
-  end
-  newsrc = redis.call('SADD', names, ARGV[11])
-  nsrc = redis.call('SCARD', names)
-  pos = redis.call('LLEN', skey)
-  if pos < keepsources then pos = redis.call('RPUSH', skey, ARGV[10]) end
-  redis.call('EXPIRE', skey, window)
-  redis.call('EXPIRE', names, window)
+  local joined, first = false, nil
+  if answer then joined, first = answer_of(answer) end
+  if joined and joined ~= best then story, bentry, answer = joined, first, across(joined) end
+  newsrc, nsrc, pos = add_source(story, bentry, ARGV[10], ARGV[11])
 end
 
 -- Index the item (copies too: a third copy may resemble the second more than the first).
@@ -283,8 +289,8 @@ if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
 -- This script leaves garbage (bucket strings); a small collection step per call keeps
 -- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
 if collectgarbage then collectgarbage('step', 0) end
-local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', skey, 0, pos - 1)
-return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, across(story)}
+local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', P_STORY .. story, 0, pos - 1)
+return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, answer}
 """
 
-CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + BODY + TAIL
+CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + BODY + TAIL
