@@ -1,5 +1,6 @@
 """Docs that cannot drift: every settings key, with its default, and every command is in
-README.md, and CI runs the README's own test command."""
+README.md, CI runs the README's own test command, and .ci/floors.txt pins each dependency
+at its pyproject.toml floor."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 from pydantic import BaseModel
 
 from monitor import settings
@@ -87,3 +91,21 @@ def test_ci_runs_the_readme_test_command() -> None:
     run, test = blocks
     assert "monitor run" in run and "pytest" in test
     assert test in ci
+
+
+def test_the_floors_file_pins_every_dependency_at_its_lower_bound() -> None:
+    """A pin above its bound must say why (the registry has no such release)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = {canonicalize_name(r.name): r for r in map(Requirement, pyproject["project"]["dependencies"])}
+    pins: dict[str, tuple[Version, str]] = {}
+    for line in (ROOT / ".ci" / "floors.txt").read_text(encoding="utf-8").splitlines():
+        pin, _, why = line.partition("#")
+        if pin.strip():
+            name, version = pin.strip().split("==")
+            pins[canonicalize_name(name)] = Version(version), why.strip()
+    assert pins.keys() == wanted.keys(), f"in one of the two only: {sorted(pins.keys() ^ wanted.keys())}"
+    for name, (version, why) in pins.items():
+        specifier = wanted[name].specifier
+        assert version in specifier, f"{name} {version} outside {specifier}"
+        (lower,) = [Version(s.version) for s in specifier if s.operator == ">="]
+        assert version == lower or why, f"{name}: {version} pinned above its floor {lower} with no reason"

@@ -1,16 +1,25 @@
 """Hostile HTTP headers: a server's Retry-After that is not a number or a date we can
 hold (a superscript digit passes str.isdigit; a year of ten digits overflows a datetime)
-used to raise out of the fetch. It is now ignored: the fetch is a plain HTTP failure."""
+used to raise out of the fetch. It is now ignored: the fetch is a plain HTTP failure.
+
+Set-Cookie headers of new names, paths and hosts at every answer: aiohttp's default
+CookieJar kept each for the life of the session (the service's), with no cap before
+aiohttp 3.14.4. The sessions now keep none (fetch.make_session)."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from monitor import retry_after
-from tests.test_fetch import Server, get, run
+from monitor.ingest.addresses import Guard
+from monitor.ingest.fetch import make_session
+from tests.test_fetch import FEED, Server, get, limits, run
+from tests.test_pool import AnyName
 
 HOSTILE = ["²", "١٢", "Mon, 01 Jan 2222222024 00:00:00 GMT", "-5", "1e9", "soon", ""]
 
@@ -33,3 +42,60 @@ def test_a_feed_with_a_hostile_retry_after_is_a_plain_http_failure() -> None:
             assert (result.outcome, result.error, result.retry_after) == ("error", "HTTP 429", None), value
 
     run(body)
+
+
+COOKIE_HOSTS = 10  # names of one hostile server, each a cookie domain of its own
+COOKIE_POLLS = 200
+COOKIES_AN_ANSWER = 25
+
+
+class CookieServer:
+    """A feed whose every answer sets COOKIES_AN_ANSWER cookies never set before (new names,
+    a year's Max-Age; the first for the whole host, the others a path each), and which counts
+    the requests that sent any back."""
+
+    def __init__(self) -> None:
+        self.answers = 0
+        self.sent_back = 0
+
+    async def feed(self, request: web.Request) -> web.Response:
+        self.answers += 1
+        self.sent_back += "Cookie" in request.headers
+        response = web.Response(body=FEED, content_type="application/rss+xml")
+        host = request.host.split(":")[0]
+        for n in range(COOKIES_AN_ANSWER):
+            path = f"/p{self.answers}/{n}" if n else "/"
+            response.headers.add("Set-Cookie", f"c{self.answers}_{n}={'x' * 40}; Domain={host}; Path={path}; "
+                                               "Max-Age=31536000")
+        return response
+
+
+def test_a_feed_setting_new_cookies_at_every_poll_leaves_none_in_the_session() -> None:
+    """Fault: the session's CookieJar kept every cookie a feed set, for as long as the
+    service ran: after 200 polls of 25 new cookies each over 10 host names it held 5,000
+    (aiohttp 3.12.0-3.14.3, no cap) or 1,590 (3.14.5: 150-180 a domain, 3,300 in all),
+    and sent them back on 190 polls. Now none is kept or sent, as Miniflux's fetcher does
+    (a Go client with no jar)."""
+    server = CookieServer()
+
+    async def body() -> None:
+        app = web.Application()
+        app.router.add_get("/feed", server.feed)
+        runner = web.AppRunner(app, shutdown_timeout=0.2)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        # Host names, not 127.0.0.1: aiohttp's jar takes no cookie from an IP address.
+        guard = Guard(allowed=frozenset({("127.0.0.1", port)}))
+        try:
+            async with make_session(limits(), guard=guard, resolver=AnyName()) as session:
+                for poll in range(COOKIE_POLLS):
+                    result = await get(session, f"http://h{poll % COOKIE_HOSTS}.feeds.test:{port}/feed")
+                    assert result.outcome == "ok", result.error
+                held = len(session.cookie_jar)
+        finally:
+            await runner.cleanup()
+        assert (held, server.sent_back) == (0, 0), f"{held} cookies held, sent back on {server.sent_back} polls"
+
+    asyncio.run(body())
