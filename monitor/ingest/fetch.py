@@ -137,10 +137,6 @@ class _Answer:
     final_url: str | None = None
 
 
-# aiohttp >= 3.10 tells a connect timeout apart; older versions report it as a read timeout.
-_CONNECT_TIMEOUT: type[BaseException] | tuple[()] = getattr(aiohttp, "ConnectionTimeoutError", ())
-
-
 async def fetch(
     session: aiohttp.ClientSession,
     feed: str,
@@ -176,7 +172,7 @@ async def _attempt(
         return _Answer("error", error="too many redirects")
     except _TooLarge:
         return _Answer("error", error=f"response larger than {limits.max_bytes} bytes")
-    except _CONNECT_TIMEOUT:
+    except aiohttp.ConnectionTimeoutError:  # before TimeoutError, which it subclasses
         return _Answer("error", error=f"connect timeout after {limits.connect_timeout:g}s")
     except TimeoutError:  # aiohttp's read timeouts subclass it, and so does asyncio.timeout
         return _Answer("error", error=f"timeout after {limits.read_timeout:g}s")
