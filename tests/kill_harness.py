@@ -59,6 +59,7 @@ import itertools
 import json
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -108,6 +109,9 @@ FAIL_RATE = 0.1
 SIGTERM_RATE = 0.1
 REDIS_KILL_RATE = 0.1  # SIGKILLs that kill the embedded redis-server too (one run at a time only)
 QUIET_TIMEOUT = 240.0  # the clean run must drain within this
+DIGEST_EVERY = 4.0  # the second channel, desk, gets every alert in a digest this often
+# A digest's group (the built-in text body): its best alert's headline, source, alerts, link.
+DIGEST_GROUP = re.compile(r"^- .* \(f\d+(?:, (\d+) alerts)?; \d+ sources?\)\n  (\S+)$", re.M)
 BODY = "kind={{ kind }} id={{ id }} url={{ url }} judged={{ judged_on }} sources={{ source_count }}"
 
 
@@ -300,6 +304,7 @@ class Feeds:
 
 @dataclass
 class Request:
+    path: str  # /alerts (hook) or /digest (desk)
     arrived: float
     ended: float
     outcome: str  # "taken", "failed" (answered 500) or "gone" (the sender died holding it)
@@ -317,12 +322,11 @@ class Receiver:
     arrived: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/alerts"
+    def url(self, path: str) -> str:
+        return f"json://127.0.0.1:{self.port}{path}"
 
-    def taken(self) -> list[Request]:
-        return [r for r in self.log if r.outcome == "taken"]
+    def taken(self, path: str = "/alerts") -> list[Request]:
+        return [r for r in self.log if r.outcome == "taken" and r.path == path]
 
     def last(self) -> float:
         return max((r.ended for r in self.log), default=0.0)
@@ -342,7 +346,7 @@ class Receiver:
                 receiver.arrived.set()
                 time.sleep(hold)
                 outcome = "gone" if _gone(self.connection) else "failed" if fail else "taken"
-                receiver.log.append(Request(arrived, time.time(), outcome, body))
+                receiver.log.append(Request(self.path, arrived, time.time(), outcome, body))
                 if outcome != "gone":
                     self.send_response(500 if fail else 200)
                     self.end_headers()
@@ -423,6 +427,7 @@ class Report:
     stories: int
     expected: int
     received: int  # deliveries the channel took
+    digests: int  # digests the second channel took
     losses: list[str]
     duplicates: list[str]  # every delivery beyond the first of one alert, with its explanation
     unexplained: list[str]
@@ -439,8 +444,9 @@ class Report:
 
     @property
     def ok(self) -> bool:
+        alerts_again = sum(d.startswith("alert ") for d in self.duplicates)  # the digests' are not in sent:hook
         return not (self.losses or self.unexplained or self.second_alerts or self.strays
-                    or any(self.left.values()) or len(self.duplicates) > self.unrecorded)
+                    or any(self.left.values()) or alerts_again > self.unrecorded)
 
     def summary(self) -> str:
         moments = Counter(f"{k.signal} {k.moment}" for k in self.kills)
@@ -448,7 +454,8 @@ class Report:
             f"seed {self.seed}: {len(self.kills)} kills ({', '.join(f'{n} {m}' for m, n in sorted(moments.items()))})"
             f" in {self.seconds:.0f} s",
             f"items {self.items} ({self.stories} stories), alerts expected {self.expected}, received {self.received}"
-            f" (requests: {dict(self.requests)}; judged on {dict(self.judged)}), surge alerts {self.surges}",
+            f" (requests: {dict(self.requests)}; judged on {dict(self.judged)}), surge alerts {self.surges},"
+            f" digests {self.digests}",
             f"losses {len(self.losses)}, duplicates {len(self.duplicates)} ({len(self.unexplained)} unexplained),"
             f" second alerts for a story {len(self.second_alerts)}, false alerts {len(self.false_alerts)},"
             f" deliveries Redis did not record {self.unrecorded}",
@@ -474,6 +481,7 @@ class Harness:
         self.startup: list[float] = []
         self.data_dir = work / "data"
         self.notes: list[str] = []
+        self.doubles: list[str] = []  # a second redis-server seen on data_dir
         self.workers = workers  # `monitor run` processes at once (one killed a round)
         self.running: list[tuple[subprocess.Popen[bytes], Path, float]] = []
 
@@ -492,8 +500,10 @@ class Harness:
         for feed in range(FEEDS):
             lines += ["[[feeds]]", f'name = "f{feed}"', f'url = "{feeds.url(f"/f{feed}.xml")}"', ""]
         lines += [f"[topics.{TOPIC}]", 'title = "Turkey–Russia–Syria escalation"', f"threshold = {THRESHOLD}",
-                  'notify = ["hook"]', "", "[channels.hook]", f'url = "{receiver.url}"',
-                  f"body_template = {json.dumps(BODY)}", ""]
+                  'notify = ["hook", "desk"]', "", "[channels.hook]", f'url = "{receiver.url("/alerts")}"',
+                  f"body_template = {json.dumps(BODY)}", "",
+                  "[channels.desk]", f'url = "{receiver.url("/digest")}"', 'mode = "digest"',
+                  f'digest_every = "{DIGEST_EVERY:.0f}s"', ""]
         path = self.work / "settings.toml"
         path.write_text("\n".join(lines), encoding="utf-8")
         return path
@@ -564,8 +574,8 @@ class Harness:
         self.running = [r for r in [*self.running, new] if r is not victim]
         proc, _, spawned = victim
         self.remember_children(proc)
-        if len(redis_servers(self.data_dir)) > 1:
-            self.notes.append(f"round {n}: {len(redis_servers(self.data_dir))} redis-servers on one data_dir")
+        if len(found := redis_servers(self.data_dir)) > 1:
+            self.doubles.append(f"round {n}: redis-servers {found} at once on {self.data_dir}")
         servers = (redis_servers(self.data_dir) if self.redis_mode == "embedded" and self.workers == 1
                    and signum == signal.SIGKILL and rng.random() < REDIS_KILL_RATE else [])
         at = time.time()
@@ -635,7 +645,7 @@ class Harness:
                 self.one_round(n, path, feeds, receiver, per_round)
             left, recorded = self.clean_run(path, feeds, receiver, client_for)
             unrecorded = len(receiver.taken()) - recorded
-        strays = self.strays()
+        strays = self.doubles + self.strays()
         (self.work / "requests.json").write_text(json.dumps([vars(r) for r in receiver.log], indent=0))
         (self.work / "kills.json").write_text(json.dumps([vars(k) for k in self.kills], indent=0))
         return self.verdict(receiver, left, unrecorded, strays, time.time() - began)
@@ -713,24 +723,46 @@ class Harness:
         second = [f"{story} {kind}: ids {sorted({_id(r) for r in reqs})}" for (story, kind), reqs in got.items()
                   if len({_id(r) for r in reqs}) > 1]
         unwanted = [f"{story} {kind}" for (story, kind) in got if (story, kind) not in expected]
-        duplicates, unexplained = [], []
         began = self.kills[0].at if self.kills else 0.0
         # a SIGTERM before the run set its handlers ended it as a kill does
         sigkills = [k for k in self.kills if k.signal == "SIGKILL" or k.exit_code == -signal.SIGTERM]
+        duplicates, unexplained = [], []
+
+        def explain(what: str, before: Request, again: Request) -> None:
+            kill = next((k for k in sigkills if before.arrived <= k.at <= before.ended + ACK_SLACK
+                         and k.at < again.arrived), None)
+            text = f"{what}: taken at {before.ended - began:.2f} s, again at {again.ended - began:.2f} s"
+            if kill is None:
+                unexplained.append(text + ": no SIGKILL between")
+            else:
+                text += f"; round {kill.round} SIGKILLed {kill.at - before.ended:+.2f} s after it was taken"
+            duplicates.append(text)
+
         for alert_id, reqs in by_id.items():
-            for before, again in zip(reqs, reqs[1:], strict=False):
-                kill = next((k for k in sigkills if before.arrived <= k.at <= before.ended + ACK_SLACK
-                             and k.at < again.arrived), None)
-                text = f"alert {alert_id}: taken at {before.ended - began:.2f} s, again at {again.ended - began:.2f} s"
-                if kill is None:
-                    unexplained.append(text + ": no SIGKILL between")
-                else:
-                    text += f"; round {kill.round} SIGKILLed {kill.at - before.ended:+.2f} s after it was taken"
-                duplicates.append(text)
+            for before, again in itertools.pairwise(reqs):
+                explain(f"alert {alert_id}", before, again)
+        digested, digests = Counter[str](), {}
+        for request in receiver.taken("/digest"):
+            body = request.body.get("message", "")
+            if (before := digests.get(body)) is not None:
+                explain(f"digest {request.body.get('title')}", before, request)
+                continue
+            digests[body] = request
+            groups = [(int(n or 1), url.split("/")[-2].split(".")[0]) for n, url in DIGEST_GROUP.findall(body)]
+            if f"Digest: {sum(n for n, _ in groups)} alert" not in request.body.get("title", ""):
+                self.notes.append(f"a digest read wrong: {request.body.get('title')}: {groups}")
+            for n, story in groups:
+                digested[story] += n
+        wanted = Counter(story for story, _ in expected)
+        losses += [f"{story} in digests: {digested[story]} of {n}" for story, n in wanted.items()
+                   if digested[story] < n]
+        second += [f"{story} in digests: {n} of {wanted[story]}" for story, n in digested.items()
+                   if story.startswith("s") and n > wanted[story]]
         return Report(
             seed=self.seed, kills=self.kills, items=len(self.added),
             stories=len({e.story for e in self.added if e.story}),
-            expected=len(expected), received=len(receiver.taken()), losses=losses, duplicates=duplicates,
+            expected=len(expected), received=len(receiver.taken()), digests=len(receiver.taken("/digest")),
+            losses=losses, duplicates=duplicates,
             unexplained=unexplained, second_alerts=second + [f"not expected: {u}" for u in unwanted],
             false_alerts=false_alerts, surges=surges, unrecorded=unrecorded, left=left, strays=strays,
             requests=Counter(r.outcome for r in receiver.log), judged=judged, seconds=seconds, notes=self.notes,
@@ -753,7 +785,7 @@ def inspect(client: redis.Redis, feeds: Feeds) -> tuple[dict[str, int], bool]:
     keys = Keys()
     try:
         left = Outbox(client, keys, "harness").depth()
-        left["digest"] = int(client.llen(keys.digest("hook")))
+        left["digest"] = int(client.llen(keys.digest("desk")))
         saved = {name: client.hget(keys.feed(name), "etag") for name in feeds.etags()}
     except (redis.RedisError, OSError) as exc:
         return {"unreachable": 1, "error": len(str(exc))}, False
