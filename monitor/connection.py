@@ -138,7 +138,10 @@ def _named(registry: Path) -> tuple[int | None, str | None]:
 
 
 def _servers_of(data_dir: Path) -> list[tuple[int, str]]:
-    """(pid, process title) of each redis-server whose working directory is data_dir."""
+    """(pid, process title) of each redis-server whose working directory is data_dir, but
+    not the children a server forks to write its files (titled "redis-aof-rewrite" or
+    "redis-rdb-bgsave", in the same directory): killing one fails the save, and a failed
+    save makes Redis refuse every write (stop-writes-on-bgsave-error) until one succeeds."""
     found = []
     try:
         entries = [e for e in os.listdir("/proc") if e.isdigit()]
@@ -147,7 +150,8 @@ def _servers_of(data_dir: Path) -> list[tuple[int, str]]:
     where = data_dir.resolve()
     for entry in entries:
         try:
-            if _comm(int(entry)) == "redis-server" and Path(os.readlink(f"/proc/{entry}/cwd")) == where:
+            if (_comm(int(entry)) == "redis-server" and Path(os.readlink(f"/proc/{entry}/cwd")) == where
+                    and _comm(_parent(int(entry))) != "redis-server"):
                 title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
                 found.append((int(entry), title.strip()))
         except OSError:  # gone meanwhile, or another user's
@@ -162,6 +166,13 @@ def _redislites(pid: int, title: str) -> bool:
     if "unixsocket:" not in title:
         return False
     return not binary or os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(binary)
+
+
+def _parent(pid: int) -> int:
+    try:  # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _comm(pid: int) -> str:
