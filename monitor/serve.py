@@ -107,7 +107,7 @@ def exit_past_stuck_sends(code: int) -> None:
     if not stuck:
         return
     log.warning("exiting while %d thread(s) still wait on a channel or Redis; "
-                "what they send is sent again at the next start", len(stuck))
+                "an alert whose send was not yet recorded is sent again at the next start", len(stuck))
     connection.stop_embedded()  # as main's finally would have
     logging.shutdown()
     sys.stdout.flush()
