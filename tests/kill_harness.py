@@ -83,6 +83,7 @@ from redis.retry import Retry
 
 from tests.articles import OFF_TOPIC
 from tests.conftest import FeedServer, _feed_handler, local_server
+from tests.processes import alive, descendants, redis_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "topics.skops"
@@ -363,49 +364,6 @@ def _gone(conn: socket.socket) -> bool:
         return True
 
 
-# -- processes ------------------------------------------------------------------------------
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """Every process below `pid`, with its start time (to tell a reused pid)."""
-    found: dict[int, str] = {}
-    parents = {pid}
-    while parents:
-        children = {}
-        for entry in os.listdir("/proc"):
-            fields = _stat(int(entry)) if entry.isdigit() else None
-            if fields is not None and int(fields[1]) in parents and int(entry) not in found:
-                children[int(entry)] = fields[19]
-        found.update(children)
-        parents = set(children)
-    return found
-
-
-def alive(pid: int, started: str) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z" and fields[19] == started
-
-
-def redis_servers(data_dir: Path) -> list[int]:
-    """redis-server processes serving a database in data_dir (the server's cwd)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        try:
-            if (entry.isdigit() and Path(f"/proc/{entry}/comm").read_text().strip() == "redis-server"
-                    and Path(os.readlink(f"/proc/{entry}/cwd")) == data_dir.resolve()):
-                pids.append(int(entry))
-        except OSError:
-            continue
-    return pids
-
-
 # -- the run --------------------------------------------------------------------------------
 
 
@@ -574,9 +532,9 @@ class Harness:
         self.running = [r for r in [*self.running, new] if r is not victim]
         proc, _, spawned = victim
         self.remember_children(proc)
-        if len(found := redis_servers(self.data_dir)) > 1:
+        if len(found := redis_servers(self.data_dir, forks=False)) > 1:  # a save's fork is the same server
             self.doubles.append(f"round {n}: redis-servers {found} at once on {self.data_dir}")
-        servers = (redis_servers(self.data_dir) if self.redis_mode == "embedded" and self.workers == 1
+        servers = (redis_servers(self.data_dir, forks=False) if self.redis_mode == "embedded" and self.workers == 1
                    and signum == signal.SIGKILL and rng.random() < REDIS_KILL_RATE else [])
         at = time.time()
         proc.send_signal(signum)

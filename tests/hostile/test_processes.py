@@ -16,48 +16,10 @@ import pytest
 
 from tests.articles import ON_TOPIC, rss
 from tests.conftest import ROOT
+from tests.processes import alive, descendants, redis_servers, wait_until
 
 # Each test runs `monitor` as a real process and waits for processes to end: seconds.
 pytestmark = pytest.mark.slow
-
-
-def _stat(pid: int) -> list[str] | None:
-    """/proc/PID/stat's fields after the command name (state first), None when gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()
-
-
-def alive(pid: int, started: str) -> bool:
-    """The process that had this pid and start time still runs (a zombie has ended)."""
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z" and fields[19] == started
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """Every process below `pid`, by pid, with its start time (to tell a reused pid)."""
-    found: dict[int, str] = {}
-    parents = {pid}
-    while parents:
-        children = {}
-        for entry in os.listdir("/proc"):
-            fields = _stat(int(entry)) if entry.isdigit() else None
-            if fields is not None and int(fields[1]) in parents and int(entry) not in found:
-                children[int(entry)] = fields[19]
-        found.update(children)
-        parents = set(children)
-    return found
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_sigkill_of_run_leaves_no_process_behind(feed_server, json_receiver, make_settings) -> None:
@@ -78,31 +40,6 @@ def test_sigkill_of_run_leaves_no_process_behind(feed_server, json_receiver, mak
     # loaded machine (4 test processes on 2 cores). Measured: under 0.1 s.
     assert wait_until(lambda: not any(alive(pid, t) for pid, t in children.items()), 15), \
         [Path(f"/proc/{pid}/cmdline").read_bytes() for pid, t in children.items() if alive(pid, t)]
-
-
-def redis_servers(data_dir: Path, forks: bool = True) -> list[int]:
-    """redis-server processes serving a database in data_dir (the server's cwd is its dir);
-    without `forks`, not the children a server forks to write its files in the background
-    (BGSAVE, the append-only file's rewrite: named and placed like it, one server all the
-    same). A child is known by its parent, in this listing or still running: a server that
-    exits while it is listed leaves its child named by its pid for a moment."""
-    found: dict[int, int] = {}  # pid -> parent pid
-    for entry in os.listdir("/proc"):
-        try:
-            if (entry.isdigit() and _is_redis_server(int(entry))
-                    and Path(os.readlink(f"/proc/{entry}/cwd")) == data_dir.resolve()):
-                found[int(entry)] = int((_stat(int(entry)) or ["", "0"])[1])
-        except (OSError, ValueError):
-            continue
-    return [pid for pid, parent in found.items()
-            if forks or not (parent in found or _is_redis_server(parent))]
-
-
-def _is_redis_server(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() == "redis-server"
-    except OSError:
-        return False
 
 
 def test_poll_once_with_near_duplicates_stops_its_embedded_redis(feed_server, make_settings,
@@ -288,18 +225,18 @@ def test_a_sigkill_while_the_embedded_redis_starts_leaves_no_second_server(tmp_p
                      "connection.connect('', Path(sys.argv[1]))\n")
     try:
         assert subprocess.run([sys.executable, "-c", write, str(data_dir)], cwd=ROOT, timeout=60).returncode == 0
-        [first] = redis_servers(data_dir)
+        [first] = redis_servers(data_dir, forks=False)
         os.kill(first, signal.SIGKILL)  # the service's Redis killed with it
         assert wait_until(lambda: not redis_servers(data_dir), 10)
         result = subprocess.run([sys.executable, "-c", dies_starting, str(data_dir)], cwd=ROOT, timeout=60)
         assert result.returncode == -signal.SIGKILL
-        assert len(redis_servers(data_dir)) == 1  # started, and named by nothing
+        assert len(redis_servers(data_dir, forks=False)) == 1  # started, and named by nothing
         seen: set[int] = set()
         status = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "status"],
                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         most = 0
         while status.poll() is None:
-            found = redis_servers(data_dir)
+            found = redis_servers(data_dir, forks=False)
             seen.update(found)
             most = max(most, len(found))
             time.sleep(0.02)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from monitor import connection
-from tests.hostile.test_processes import redis_servers
+from tests.processes import redis_servers
 
 pytestmark = pytest.mark.slow
 
