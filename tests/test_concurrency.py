@@ -7,6 +7,12 @@ others for a round trip per call, and a fresh poll of 50 feeds would take second
 with every call in a thread, the feeds' round trips overlap (the proxy counts how many
 are held at once) and the poll grows by about the length of one feed's chain of calls
 (lease, seen, near-dup, claim, save), not by a round trip per feed.
+
+What fails here is the overlap the proxy counts, not wall time: the time the delay adds is
+printed, and a bound on it failed 3 times in ~70 runs on a loaded machine (0.506-0.518 s
+against 0.5 s) while nothing ran on the loop. That every Redis command leaves from a thread
+is checked exactly by `test_no_redis_command_leaves_from_the_event_loop`; speed targets
+live in `monitor bench`.
 """
 
 from __future__ import annotations
@@ -35,10 +41,6 @@ from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 FEEDS = 50
 ROUND_TRIP = 0.020  # seconds the proxy adds to each request
 MIN_OVERLAP = 3  # requests in flight at once; five feeds are polled at a time
-# One kind of call made on the event loop adds a round trip per feed, one after another:
-# 50 x 20 ms = 1 s. Half of that is the bound: a chain of ~10 calls per feed in threads
-# adds about 10 round trips (0.2 s), and CPU taken by parallel tests only adds to it.
-MAX_GROWTH = FEEDS * ROUND_TRIP / 2
 
 
 class DelayProxy:
@@ -162,10 +164,9 @@ def test_fifty_feeds_overlap_with_redis_20ms_away(feed_server, make_settings, re
             best = {0.0: float("inf"), ROUND_TRIP: float("inf")}
             async with wiring.runtime(loaded) as rt:
                 await fresh_poll(rt, redis_client)  # warm up: model, threads, connections
-                # Best of five each, alternating: CPU taken by parallel tests only adds time
-                # (best of two let a loaded machine add 0.516 s once, best of three 0.575 s
-                # in a CI run on 2026-11-28; unloaded, the delay adds 0.30-0.33 s).
-                for delay in (0.0, ROUND_TRIP) * 5:
+                # Best of three each, alternating, for the printed times (unloaded, the delay
+                # adds 0.30-0.33 s); every poll with the delay must overlap its requests.
+                for delay in (0.0, ROUND_TRIP) * 3:
                     proxy.delay, proxy.peak = delay, 0
                     best[delay] = min(best[delay], await fresh_poll(rt, redis_client))
                     if delay:
@@ -178,7 +179,6 @@ def test_fifty_feeds_overlap_with_redis_20ms_away(feed_server, make_settings, re
     # Calls made on the event loop would block it until their answer: no second request
     # could be held while one waits, and the peak would be 1.
     assert min(peaks) >= MIN_OVERLAP, f"at most {min(peaks)} Redis requests were in flight at once"
-    assert delayed - plain < MAX_GROWTH, f"the delay added {delayed - plain:.3f} s to the poll"
 
 
 # -- the parts -----------------------------------------------------------------------------
