@@ -10,6 +10,7 @@ feed or channel leaves the settings (prune.py, at start and on reload).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from monitor import defaults
 
@@ -243,6 +244,51 @@ class Keys:
     def named(self, family: str) -> str:
         """SCAN pattern of a per-name family ('feed:', 'lease:', 'channel:', 'digest:', 'sent:')."""
         return f"{_glob(self.prefix)}{family}*"
+
+    def family_of(self, key: str) -> Family | None:
+        """The family of a key under this prefix (None: not one the monitor writes)."""
+        if not key.startswith(self.prefix):
+            return None
+        rest = key[len(self.prefix):]
+        return next((f for f in FAMILIES if fnmatchcase(rest, f.pattern)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A family of keys as the methods above build them, for checking what is in Redis
+    against what this module says bounds it (tests/key_audit.py, the bench's memory shares)."""
+
+    pattern: str  # after the prefix; "*" stands for the name, id or time slice
+    kind: str  # its Redis type ("": any, for the older layouts' keys)
+    bound: str  # EXPIRES: every key has a TTL; FEEDS / CHANNELS: one per feed / channel of
+    # the settings (pruned when it leaves them); ONE: a single key, its size bounded as its
+    # method's docstring says
+
+
+EXPIRES, FEEDS, CHANNELS, ONE = "expires", "feeds", "channels", "one"
+
+# Every family above, and the older layouts' keys that are no longer written and expire
+# within one `[dedup] window` (an upgraded Redis still holds them for that long). The first
+# match wins: a family whose pattern another's also matches comes first.
+FAMILIES: tuple[Family, ...] = (
+    Family("sb:*", "string", EXPIRES), Family("seen:*", "string", EXPIRES),
+    Family("article:*", "string", EXPIRES), Family("articles", "hash", ONE),
+    Family("feed:*", "hash", FEEDS), Family("due", "zset", ONE),
+    Family("health:*", "string", EXPIRES), Family("lease:*", "string", EXPIRES),
+    Family("outbox", "stream", ONE), Family("retry", "zset", ONE), Family("dead", "list", ONE),
+    Family("channel:*", "hash", CHANNELS), Family("digest:*", "list", CHANNELS),
+    Family("sent:*", "zset", CHANNELS), Family("labels", "hash", ONE),
+    Family("labels:order", "zset", ONE), Family("recent", "stream", ONE),
+    Family("alert:*", "string", EXPIRES),
+    Family("nd:rec2:*", "hash", EXPIRES), Family("nd:refs2:*", "string", EXPIRES),
+    Family("nd:lsh3:*", "hash", EXPIRES), Family("nd:topic3:*", "string", EXPIRES),
+    Family("nd:story:*", "list", EXPIRES), Family("nd:srcs:*", "set", EXPIRES),
+    Family("xl:*", "list", EXPIRES), Family("xls:*", "string", EXPIRES),
+    Family("surge:n:*", "hash", EXPIRES), Family("surge:state:*", "hash", EXPIRES),
+    Family("surge:b:*", "hash", EXPIRES), Family("surge:s:*", "string", EXPIRES),
+    # older layouts, read no more (of any type: "")
+    *(Family(f"nd:{old}:*", "", EXPIRES) for old in ("item", "rec", "lsh", "lsh2", "topic", "topic2")),
+)
 
 
 def _glob(text: str) -> str:

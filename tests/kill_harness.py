@@ -81,8 +81,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from monitor.settings import load as load_settings
 from tests.articles import OFF_TOPIC
 from tests.conftest import FeedServer, _feed_handler, local_server
+from tests.key_audit import audit
 from tests.processes import alive, descendants, redis_servers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -399,11 +401,13 @@ class Report:
     judged: Counter[str]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    unbounded: list[str] = field(default_factory=list)  # tests/key_audit.py's findings at the end
+    audited: Counter[str] = field(default_factory=Counter)  # the keys it checked, by family
 
     @property
     def ok(self) -> bool:
         alerts_again = sum(d.startswith("alert ") for d in self.duplicates)  # the digests' are not in sent:hook
-        return not (self.losses or self.unexplained or self.second_alerts or self.strays
+        return not (self.losses or self.unexplained or self.second_alerts or self.strays or self.unbounded
                     or any(self.left.values()) or alerts_again > self.unrecorded)
 
     def summary(self) -> str:
@@ -418,8 +422,11 @@ class Report:
             f" second alerts for a story {len(self.second_alerts)}, false alerts {len(self.false_alerts)},"
             f" deliveries Redis did not record {self.unrecorded}",
             f"left in Redis {self.left}, stray processes {len(self.strays)}",
+            f"keys unbounded {len(self.unbounded)} of {sum(self.audited.values())} checked"
+            f" ({', '.join(f'{f} {n}' for f, n in sorted(self.audited.items()))})",
         ]
-        for name in ("losses", "duplicates", "unexplained", "second_alerts", "false_alerts", "strays", "notes"):
+        for name in ("losses", "duplicates", "unexplained", "second_alerts", "false_alerts", "strays", "unbounded",
+                     "notes"):
             lines += [f"  {name}: {x}" for x in getattr(self, name)]
         return "\n".join(lines)
 
@@ -442,6 +449,8 @@ class Harness:
         self.doubles: list[str] = []  # a second redis-server seen on data_dir
         self.workers = workers  # `monitor run` processes at once (one killed a round)
         self.running: list[tuple[subprocess.Popen[bytes], Path, float]] = []
+        self.unbounded: list[str] = []  # keys left in Redis that keys.py's bounds do not hold
+        self.audited = Counter[str]()  # the keys checked, by family
 
     # -- settings and processes
 
@@ -578,6 +587,7 @@ class Harness:
             else:
                 self.notes.append(f"not quiet after {QUIET_TIMEOUT:.0f} s: {left}, feeds claimed {claimed}")
             recorded = recorded_sends(client_for())
+            self.unbounded, self.audited = audit(client_for(), load_settings(path).settings)
             for proc, _, _ in self.running:
                 self.remember_children(proc)
         finally:
@@ -724,6 +734,7 @@ class Harness:
             unexplained=unexplained, second_alerts=second + [f"not expected: {u}" for u in unwanted],
             false_alerts=false_alerts, surges=surges, unrecorded=unrecorded, left=left, strays=strays,
             requests=Counter(r.outcome for r in receiver.log), judged=judged, seconds=seconds, notes=self.notes,
+            unbounded=self.unbounded, audited=self.audited,
         )
 
 

@@ -24,19 +24,14 @@ def _usage(client: redis.Redis, pattern: str) -> tuple[int, int]:
     return count, total
 
 
-def family(name: str, prefix: str) -> str:
-    """A key's family: its first part after the prefix, two for the near-dup and surge keys
-    (`nd:rec`, `surge:b`), so `alert:<id>` keys count as one family."""
-    parts = name[len(prefix):].split(":")
-    return ":".join(parts[:2]) if parts[0] in ("nd", "surge") and len(parts) > 1 else parts[0]
-
-
 def families(client: redis.Redis, keys: Keys) -> dict[str, dict[str, int]]:
-    """Keys and bytes (MEMORY USAGE, every element counted) of each key family, largest first."""
+    """Keys and bytes (MEMORY USAGE, every element counted) of each key family of keys.py
+    (`alert:*`, `nd:rec2:*`; "?" for a key in none), largest first."""
     found: dict[str, dict[str, int]] = {}
     for raw in client.scan_iter(match=keys.named(""), count=1000):
         name = raw.decode() if isinstance(raw, bytes) else str(raw)
-        entry = found.setdefault(family(name, keys.prefix), {"keys": 0, "bytes": 0})
+        kind = keys.family_of(name)
+        entry = found.setdefault(kind.pattern if kind else "?", {"keys": 0, "bytes": 0})
         entry["keys"] += 1
         entry["bytes"] += int(client.memory_usage(raw, samples=0) or 0)
     return dict(sorted(found.items(), key=lambda kv: -kv[1]["bytes"]))
