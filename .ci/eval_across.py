@@ -12,6 +12,18 @@
 - models/heldout_parallel.jsonl (written for the project: 48 stories, each in English,
   Turkish, Russian and Arabic): pairs of one story's languages linked (a report: stories
   told without figures are not linked by design), and pairs of different stories linked.
+- models/heldout_parallel2.jsonl (written blind on 2026-12-01 by a hand that read only
+  topics.md and three lines of the first set's format: 60 stories in 20 groups, a group
+  being different events of one time and place or of the same actors): the same two
+  numbers, the different stories split into those of one group (the hard ones) and the rest.
+  Pairs of different stories are counted in two languages, as the monitor links them (in
+  one language, two reports are the near-duplicate index's to tell apart). The sets carry
+  no dates, so every pair is compared, where the monitor compares a day's: the second set's
+  3 (2026-12-01) are two stories naming one weapon years apart (the Su-24 Turkey downed in
+  2015 and the two it downed in 2020; the S-400 at Hmeimim and the S-400 sold to Turkey).
+  Reading "S-400" and "Su-24" as names rather than figures parts them, and costs 6 of the
+  first set's 21 links and 11 of the second's 18 (each story of the downing of 2015 told
+  in four languages, linked by its 24): not done.
 """
 
 from __future__ import annotations
@@ -109,32 +121,42 @@ def semeval(corpora: Path, tagger: Tagger) -> bool:
     return rate <= DIFFERENT_LINKED_AT_MOST
 
 
-def parallel(tagger: Tagger) -> None:
-    rows = [json.loads(line) for line in (ROOT / "models" / "heldout_parallel.jsonl").open(encoding="utf-8")]
+def parallel(tagger: Tagger, path: Path, show: bool) -> None:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     stories: dict[str, dict[str, Signature | None]] = defaultdict(dict)
+    texts: dict[tuple[str, str], str] = {}
+    group = {row["story"]: row.get("group", row["story"]) for row in rows}
     for row in rows:
         title, text = (row["text"], "") if row["form"] == "title" else (row["text"].split(". ", 1) + [""])[:2]
         stories[row["story"]][row["lang"]] = signature(title, text, tagger)
+        texts[(row["story"], row["lang"])] = row["text"]
     with_figures = [s for s, by in stories.items() if by["en"] is not None]
     same = sum(linked(by[a], by[b]) for by in stories.values() for a, b in itertools.combinations(sorted(by), 2))
     of_figures = sum(1 for s in with_figures for _ in itertools.combinations(stories[s], 2))
-    cross = sum(linked(x, y) for s, t in itertools.combinations(stories, 2)
-                for x in stories[s].values() for y in stories[t].values())
-    print(f"heldout_parallel.jsonl, {len(stories)} stories in 4 languages: {same} of "
+    cross = [((s, a), (t, b)) for s, t in itertools.combinations(stories, 2) for a, x in stories[s].items()
+             for b, y in stories[t].items() if a != b and linked(x, y)]  # one language's: the index's
+    in_group = sum(group[s] == group[t] for (s, _), (t, _) in cross)
+    print(f"{path.name}, {len(stories)} stories in 4 languages: {same} of "
           f"{6 * len(stories)} language pairs of one story linked ({same} of {of_figures} where the English "
-          f"gives figures and two concepts, {len(with_figures)} stories); pairs of different stories linked: {cross}")
+          f"gives figures and two concepts, {len(with_figures)} stories); pairs of different stories linked: "
+          f"{len(cross)} ({in_group} of one group)")
+    for a, b in cross if show else ():
+        print(f"  TWO STORIES: {a} {texts[a][:60]} | {b} {texts[b][:60]}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "topics.skops")
-    ap.add_argument("--show", action="store_true", help="list every linked FA-KES pair with its verdict")
+    ap.add_argument("--show", action="store_true",
+                    help="list every linked FA-KES pair with its verdict, and the held-out sets' pairs of two "
+                    "stories linked")
     args = ap.parse_args()
     tagger = tagger_of(lexicon_of(Classifier.load(args.model).metadata))
     ok = fakes(args.corpora, tagger, args.show)
     ok = semeval(args.corpora, tagger) and ok
-    parallel(tagger)
+    for name in ("heldout_parallel.jsonl", "heldout_parallel2.jsonl"):
+        parallel(tagger, ROOT / "models" / name, args.show)
     return 0 if ok else 1
 
 
