@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from monitor import urls
+from monitor import seen, urls
 from monitor.claims import decide_claims, feed_scoped
 from monitor.dedup.index import StoryMatch
 from monitor.delivery import alerts
@@ -150,8 +150,9 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
         return await _failed(rt, feed, state, str(exc), None)
     validators = fetched.validators
     del fetched  # its body need not wait in memory with the items for scoring and claim
-    new, alerted = await process_items(rt, items)
-    await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted)
+    new, alerted = await process_items(rt, items, state.listed)
+    await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted,
+                     listing=seen.listing([item.id for item in items]))
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
 
 
@@ -172,13 +173,15 @@ async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now:
         return await rt.parser.run_async(len(fetched.body or b""), timed)
 
 
-async def process_items(rt: Runtime, items: Sequence[Item]) -> tuple[int, int]:
-    """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued)."""
+async def process_items(rt: Runtime, items: Sequence[Item], listed: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued).
+    Items of `listed` (the feed's last poll) are seen, whatever the seen-set says."""
+    rt.metrics.items.labels("fetched").inc(len(items))
+    items = [item for item in items if seen.listed(item.id) not in listed]
     checked = time.time()  # the claim's own seen check reads only the days since (seen.claim_days)
     unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items],
                                rt.config.seen_ttl)
     fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
-    rt.metrics.items.labels("fetched").inc(len(items))
     if fresh and fresh[0].source in rt.config.feed_gates:  # and not claimed by this feed alone
         mine = await rt.io(rt.store.unseen, [feed_scoped(i.id, i.source) for i in fresh], rt.config.seen_ttl)
         fresh = [item for item, new in zip(fresh, mine, strict=True) if new]
@@ -266,7 +269,7 @@ async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, r
 
 
 async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators: fetch.Validators,
-                     status: str, items: int, new: int = 0, alerted: int = 0) -> None:
+                     status: str, items: int, new: int = 0, alerted: int = 0, listing: str | None = None) -> None:
     if state.last_status == "error":
         log.info("feed '%s': recovered after %d errors", feed.name, state.errors)
     if state.ops_told:
@@ -277,7 +280,8 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
         {"last_poll": f"{now:.3f}", "last_success": f"{now:.3f}", "last_status": status,
          "last_error": None, "errors": 0, "retry_at": 0, "items": items,
          "failing_since": None, "ops_told": None,
-         "etag": validators.etag, "last_modified": validators.last_modified},
+         "etag": validators.etag, "last_modified": validators.last_modified,
+         **({"listed": listing or None} if listing is not None else {})},  # None: as it was
         counts={"new_items": new, "alerts": alerted}, release=rt.worker,
     ))
     rt.metrics.last_success.labels(feed.name).set(now)

@@ -8,6 +8,10 @@ the window and searches it for the record at an 8-byte boundary (Lua's plain fin
 Redis), so it is exact up to a 64-bit collision (about 1 in 10^13 per lookup at 3 million
 items in the window), is shared by every worker and survives restarts like any key.
 
+An item a feed keeps listing for longer than that is not new again: the feed's state holds
+the digests of its items at the last poll that read it (`listing`), and the poll takes an
+item listed there as seen whatever the seen-set says (pipeline.process_items).
+
 Days are fixed (UTC, 86,400 s), whatever `seen_ttl` is, so changing the setting never
 loses a day: an item is remembered for `seen_ttl` at least and one day more at most (its
 day's string expires when the last of its items is due). The claim checks again, atomically
@@ -30,6 +34,25 @@ def record(item_id: str) -> tuple[str, bytes]:
     """(shard as two hex digits, the 8-byte record) of an item id."""
     digest = hashlib.sha1(item_id.encode("utf-8")).digest()
     return f"{digest[0]:02x}", digest[1:1 + RECORD]
+
+
+LISTED = 16  # hex digits of an item's digest in its feed's listing (64 bits)
+
+
+def listed(item_id: str) -> str:
+    """An item's digest in its feed's listing of the last poll that read it (FeedState.listed):
+    64 bits, so a new item taken for one listed among a feed's thousand is about 1 in 10^16."""
+    return hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:LISTED]
+
+
+def listing(item_ids: Sequence[str]) -> str:
+    """A feed's listing as its state holds it: its items' digests, sorted, end to end."""
+    return "".join(sorted({listed(i) for i in item_ids}))
+
+
+def parse_listing(field: str) -> frozenset[str]:
+    """The digests of a stored listing (a malformed tail is left out)."""
+    return frozenset(field[at:at + LISTED] for at in range(0, len(field) - LISTED + 1, LISTED))
 
 
 CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (NTP: < 1 s)

@@ -123,6 +123,9 @@ class FeedState:
     ops_told: bool = False  # the ops channel was told this feed is failing
     new_items: int = 0  # new (unseen) items over the feed's life
     alerts: int = 0  # alerts enqueued over the feed's life
+    # digests of the items of the last poll that read the feed (seen.listing): an item it
+    # still lists is not new, though the seen-set forgets it after seen_ttl
+    listed: frozenset[str] = frozenset()
 
     @classmethod
     def from_hash(cls, raw: dict[bytes, bytes]) -> FeedState:
@@ -141,6 +144,7 @@ class FeedState:
             ops_told=bool(data.get("ops_told")),
             new_items=int(data.get("new_items", 0)),
             alerts=int(data.get("alerts", 0)),
+            listed=seen.parse_listing(data.get("listed", "")),
         )
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 
 import redis
 
-from monitor import defaults, limits
+from monitor import defaults, limits, seen
 from monitor.keys import CHANNELS, EXPIRES, FEEDS, Keys
 from monitor.settings import Settings
 
@@ -80,6 +80,9 @@ def _size(client: redis.Redis, keys: Keys, name: str, settings: Settings, feeds:
         how, most = "scard", feeds
     elif name.startswith(keys.across("", "")[:-1]):
         how, most = "llen", limits.ACROSS_ENTRIES
+    elif name.startswith(keys.feed("")):  # its listing of items, 16 hex digits each
+        size = int(client.hstrlen(name, "listed")) // seen.LISTED
+        return [f"{name}: lists {size} items, at most {limits.FEED_ITEMS_MAX}"] if size > limits.FEED_ITEMS_MAX else []
     else:
         return []
     size = int(getattr(client, how)(name))

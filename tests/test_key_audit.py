@@ -69,6 +69,7 @@ def test_a_run_leaves_only_bounded_keys_and_each_unbounded_one_is_named(
     redis_client.set(keys.alert("noexpiry"), "1")
     redis_client.set(keys.lease("a"), "w", ex=3600)
     redis_client.hset(keys.feed("gone"), "etag", "x")
+    redis_client.hset(keys.feed("a"), "listed", "0123456789abcdef" * 1001)
     redis_client.delete(keys.recent)
     redis_client.set(keys.recent, "not a stream")
     redis_client.rpush(keys.neardup_story("big"), *range(60))
@@ -79,6 +80,7 @@ def test_a_run_leaves_only_bounded_keys_and_each_unbounded_one_is_named(
         f"{keys.alert('noexpiry')}: TTL -1 s, its family's is at most {longest_ttl(loaded.settings)} s",
         f"{keys.lease('a')}: TTL 3600 s, its family's is at most 60 s",
         f"{keys.feed('gone')}: no feed 'gone' in the settings",
+        f"{keys.feed('a')}: lists 1001 items, at most 1000",
         f"{keys.recent}: a string, its family recent is a stream",
         f"{keys.neardup_story('big')}: 60 entries, at most 50",
     ])
