@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from monitor.errors import ParseError
+from monitor.ingest import charsets
 from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
@@ -74,6 +75,9 @@ def parse_feed(
         raws: Iterable[Raw] = json_entries(body, source)
     else:
         body = cut_long_cdata(body)  # what no item keeps is not read (cdata.py)
+        body, charset = charsets.readable(body, _media_type(content_type)[1])
+        if charset is not None:  # not the UTF-8 it claims
+            content_type = charsets.with_charset(content_type, charset)
         fast = _lxml_entries(body, content_type, source)
         raws = fast if fast is not None else feedparser_entries(body, content_type, source)
     items: dict[str, Item] = {}

@@ -1,0 +1,88 @@
+"""The charset of a feed that declares none it is written in.
+
+XML without a declared encoding is UTF-8, and so, to lxml and feedparser, is a body whose
+header or declaration says UTF-8. Old Arabic, Russian and Turkish sites still serve
+windows-1256, windows-1251, KOI8-R or windows-1254 that way, and feedparser then read them
+as windows-1252: "أردوغان" became "ÃÑÏæÛÇä", a text no topic scores. A body that claims
+UTF-8 (or nothing) and is not UTF-8 has its charset detected by charset_normalizer
+(trafilatura's own detector), and is read in that charset as if its header had named it;
+a UTF-8 body with a few bad bytes is read as UTF-8, each bad byte a U+FFFD.
+A charset declared as anything else is trusted (RFC 7303: the header's, then the
+declaration's).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+DETECT_BYTES = 65_536  # what detection reads: the start of a feed is its channel and first items
+# The legacy charsets of the monitor's languages, and Western European: left free, the
+# detector read a short Russian feed in windows-1251 as Mac Cyrillic ("ѕутин") and Western
+# text as Central European ("Genčve").
+CANDIDATES = ["cp1251", "koi8_r", "cp1256", "iso8859_6", "cp1254", "iso8859_9", "cp1252", "latin_1"]
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+# charset_normalizer cannot tell Turkish in windows-1254 from Western text in windows-1252:
+# the two differ in six letters only (ğ Ğ ı İ ş Ş where 1252 has ð Ð ý Ý þ Þ), so a Turkish
+# feed came out as "Erdoðan ... görüþtü". Of the monitor's languages only Turkish writes
+# Latin letters beyond ASCII, and English, French or German text has none of those six: the
+# Turkish charsets lose nothing there.
+_LATIN_AS_TURKISH = {"cp1252": "cp1254", "iso8859_1": "iso8859_9", "iso8859_15": "iso8859_9"}
+# As libxml2 (lxml) knows them: it refuses Python's "koi8_r" or "iso8859_9", and the feed
+# went to feedparser for that alone.
+_IANA = {"cp1251": "windows-1251", "koi8_r": "KOI8-R", "cp1256": "windows-1256", "iso8859_6": "ISO-8859-6",
+         "cp1254": "windows-1254", "iso8859_9": "ISO-8859-9"}
+
+
+def readable(body: bytes, header_charset: str | None) -> tuple[bytes, str | None]:
+    """`body` as the readers can take it, and the charset to name in its Content-Type (None:
+    the one it says). A body that claims UTF-8 (or nothing) and is not UTF-8 is either UTF-8
+    with a few bad bytes, which become U+FFFD (feedparser read all of such a body as
+    windows-1252: "Erdoğan" became "ErdoÄŸan"), or in the charset detected."""
+    if body.startswith(_BOMS):
+        return body, None
+    claimed = header_charset or _declared(body)
+    if claimed and _name(claimed) not in ("utf_8", "unknown"):
+        return body, None
+    try:
+        body.decode("utf-8")
+        return body, None
+    except UnicodeDecodeError:
+        pass
+    if _mostly_utf8(body):
+        return body.decode("utf-8", "replace").encode("utf-8"), "utf-8"
+    best = from_bytes(body[:DETECT_BYTES], cp_isolation=CANDIDATES).best()
+    if best is None:
+        return body, None
+    found = _LATIN_AS_TURKISH.get(_name(best.encoding), _name(best.encoding))
+    return body, _IANA.get(found, found)
+
+
+def with_charset(content_type: str | None, charset: str) -> str:
+    """A Content-Type naming `charset` (the readers take the header's charset first)."""
+    mime = (content_type or "application/xml").split(";")[0].strip() or "application/xml"
+    return f"{mime}; charset={charset}"
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8, or UTF-8 with a few bad bytes (read as it is): as many characters beyond ASCII
+    decode as do not. Text in a single-byte charset decodes to almost none: its letters are
+    lone bytes over 0x7F, which UTF-8 only allows in sequences."""
+    text = body[:DETECT_BYTES].decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    return sum(not c.isascii() for c in text) - bad >= bad
+
+
+def _declared(body: bytes) -> str | None:
+    found = _DECLARED.match(body[:200])
+    return found[1].decode("ascii") if found else None
+
+
+def _name(charset: str) -> str:
+    try:
+        return codecs.lookup(charset).name.replace("-", "_")
+    except LookupError:
+        return "unknown"
