@@ -52,6 +52,8 @@ class Metrics:
                                   "surge window, at its last count", ["topic"], registry=r)
         self.surge_expected = Gauge("monitor_surge_expected_stories", "Stories a surge window of each topic "
                                     "holds at its usual rate (-1: too little history)", ["topic"], registry=r)
+        self.redis = Gauge("monitor_redis", "The Redis server: used_memory and used_memory_peak (bytes), "
+                           "keys (of its database)", ["what"], registry=r)
         self.info = Gauge("monitor_info", "Versions of the running monitor, model and settings",
                           ["version", "model", "settings"], registry=r)
 

@@ -242,7 +242,7 @@ class Service:
 
     async def refresh_metrics(self) -> None:
         try:
-            depth, last = await self.rt.io(self._read_metrics, list(self.feeds))
+            depth, last, memory = await self.rt.io(self._read_metrics, list(self.feeds))
         except StoreError as exc:
             log.warning("metrics: %s", exc)
             return
@@ -251,12 +251,15 @@ class Service:
             m.outbox.labels(state).set(count)
         for name, success in last.items():
             m.staleness.labels(name).set(now - success if success else float("nan"))
+        for what, value in memory.items():
+            m.redis.labels(what).set(value)
 
-    def _read_metrics(self, feeds: list[str]) -> tuple[dict[str, int], dict[str, float | None]]:
-        """The outbox depth and each feed's last success: blocking reads, run in a thread
-        (one hop for the lot)."""
+    def _read_metrics(self, feeds: list[str]) -> tuple[dict[str, int], dict[str, float | None], dict[str, int]]:
+        """The outbox depth, each feed's last success and the server's memory: blocking
+        reads, run in a thread (one hop for the lot)."""
         states = self.rt.store.feed_states(feeds)  # one pipelined round trip for every feed
-        return self.rt.outbox.depth(), {name: state.last_success for name, state in states.items()}
+        return (self.rt.outbox.depth(), {name: state.last_success for name, state in states.items()},
+                self.rt.store.memory())
 
     async def watchdog(self) -> None:
         interval = systemd.watchdog_interval()

@@ -164,6 +164,18 @@ class Store:
         with redis_errors("checking the connection"):
             self.redis.ping()
 
+    def memory(self) -> dict[str, int]:
+        """What the Redis server holds: used_memory, its peak, and the keys of the database
+        (every monitor's and anyone else's sharing it), in one round trip; for `status` and
+        `/metrics`, so months of state can be watched grow or settle."""
+        with redis_errors("reading the server's memory"):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.info("memory")
+            pipe.dbsize()
+            info, keys = pipe.execute()
+        return {"used_memory": int(info["used_memory"]), "used_memory_peak": int(info["used_memory_peak"]),
+                "keys": int(keys)}
+
     # -- feeds ---------------------------------------------------------------------------
 
     def feed_state(self, name: str) -> FeedState:

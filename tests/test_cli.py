@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -52,8 +53,11 @@ def test_poll_once_then_status(feed_server, json_receiver, make_settings) -> Non
     assert data["feeds"]["a"]["last_status"] == "ok" and data["feeds"]["a"]["alerts"] == 1
     assert data["feeds"]["b"]["errors"] == 1 and data["feeds"]["b"]["last_error"] == "HTTP 503"
     assert data["outbox"] == {"queued": 0, "sending": 0, "retry": 0, "dead": 0, "held": 0}
+    # the server's memory, to watch state settle over months: the poll left keys behind
+    assert data["redis"]["keys"] > 5 and data["redis"]["used_memory_peak"] >= data["redis"]["used_memory"] > 0
     text = monitor("status", settings=path).stdout
     assert "HTTP 503" in text and "outbox: queued 0" in text
+    assert re.search(r"^redis: used_memory \d+\.\d MB \(peak \d+\.\d MB\), \d+ keys in its database$", text, re.M)
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,6 +88,8 @@ def test_health_and_metrics(feed_server, json_receiver, make_settings, run_monit
     assert 'monitor_stage_seconds_count{stage="classify"} 1.0' in body
     assert 'monitor_outbox_alerts{state="queued"} 0.0' in body
     assert "monitor_feed_staleness_seconds{feed=\"a\"}" in body and "monitor_info{" in body
+    memory = {m[1]: float(m[2]) for m in re.finditer(r'^monitor_redis\{what="(\w+)"\} (\S+)$', body, re.M)}
+    assert set(memory) == {"used_memory", "used_memory_peak", "keys"} and min(memory.values()) > 0
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
 

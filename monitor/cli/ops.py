@@ -48,15 +48,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     pages = article_stage.read_counts(store)  # short items and what their pages gave
     from monitor.cli import surge_cmd
     topics = surge_cmd.status_rows(loaded, store.redis, store.keys, time.time())  # rates against usual
+    memory = store.memory()
     if args.json:
         print(json.dumps({"feeds": feeds, "outbox": outbox, "dead_letters": dead, "stories": stories,
-                          "articles": pages, "topics": topics}, indent=2, ensure_ascii=False))
+                          "articles": pages, "topics": topics, "redis": memory}, indent=2, ensure_ascii=False))
         return 0
     rows = [(name, _ago(states[name].last_poll), f["last_status"], f["items"], f["new_items"], f["alerts"],
              f["errors"], f["last_error"] or "") for name, f in feeds.items()]
     print("\n".join(table.render(("feed", "last poll", "status", "items", "new", "alerts", "errors", "last error"),
                                  rows, right=(3, 4, 5, 6))))
     print("outbox: " + ", ".join(f"{k} {v}" for k, v in outbox.items()))
+    print(f"redis: used_memory {memory['used_memory'] / 1e6:.1f} MB (peak {memory['used_memory_peak'] / 1e6:.1f} MB), "
+          f"{memory['keys']} keys in its database")
     print("pages of short items: " + ", ".join(f"{k} {v}" for k, v in pages.items())
           + " (page, cached: judged on the page; the rest fell back to the feed text)")
     print("\n".join(surge_cmd.status_lines(topics)))
