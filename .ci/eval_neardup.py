@@ -21,6 +21,9 @@ Prints every number; exits 1 when a target is missed:
   must not be merged (false merges <= 1 %, each set):
     fakes-same     FA-KES articles of the same place and date, word 3-shingle Jaccard < 0.3
     semeval-diff   English-English SemEval-2022 pairs with Overall >= 3.5
+    blind-groups   models/heldout_parallel2.jsonl (written blind for the project): two
+                   different stories of one group (one place, time or pair of actors) in
+                   one language, headline or headline + lead, as feeds carry them
   reported only:
     semeval-same   English-English SemEval-2022 pairs with Overall <= 1.5
     semeval-same-xx  the same for pairs of one other language (de-de, es-es, ...)
@@ -37,6 +40,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
+import json
 import random
 import re
 import sys
@@ -164,6 +169,18 @@ def _same_place_date(fakes: list[dict[str, str]], cfg: NearDupConfig) -> list[Pa
     return pairs
 
 
+def _blind_groups() -> list[Pair]:
+    """Same-language pairs of two stories of one group of heldout_parallel2.jsonl."""
+    rows = [json.loads(line) for line in (ROOT / "models" / "heldout_parallel2.jsonl").open(encoding="utf-8")]
+
+    def doc(row: dict[str, str]) -> str:
+        title, _, lead = row["text"].partition(". ") if row["form"] == "lead" else (row["text"], "", "")
+        return f"{title}\n{lead}"
+
+    return [(doc(a), doc(b)) for a, b in itertools.combinations(rows, 2)
+            if a["lang"] == b["lang"] and a["group"] == b["group"] and a["story"] != b["story"]]
+
+
 def _semeval(corpora: Path) -> tuple[list[Pair], list[Pair], list[Pair]]:
     """Pairs without a language suffix: English-English with Overall >= 3.5 and <= 1.5,
     and pairs of one other language with Overall <= 1.5."""
@@ -227,6 +244,7 @@ def main() -> int:
         **{name: ("catch", pairs) for name, pairs in _reworded(fakes).items()},
         "fakes-same": ("keep apart", _same_place_date(fakes, cfg)),
         "semeval-diff": ("keep apart", different),
+        "blind-groups": ("keep apart", _blind_groups()),
         "semeval-same": ("report", same),
         "semeval-same-xx": ("report", same_other),
     }
