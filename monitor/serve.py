@@ -106,8 +106,11 @@ def exit_past_stuck_sends(code: int) -> None:
              if t is not threading.main_thread() and (not t.daemon or t.name == "monitor-send")]
     if not stuck:
         return
-    log.warning("exiting while %d thread(s) still wait on a channel or Redis; "
-                "an alert whose send was not yet recorded is sent again at the next start", len(stuck))
+    # Named, so that a warning after a stop says what was waiting (the kill harness saw one
+    # after a SIGTERM that nothing explained).
+    log.warning("exiting while %d thread(s) still wait on a channel or Redis (%s); "
+                "an alert whose send was not yet recorded is sent again at the next start",
+                len(stuck), ", ".join(sorted(t.name for t in stuck)))
     connection.stop_embedded()  # as main's finally would have
     logging.shutdown()
     sys.stdout.flush()

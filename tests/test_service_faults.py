@@ -205,8 +205,10 @@ def test_a_stop_does_not_wait_for_a_send_blocked_on_its_channel(feed_server, mak
     mail = f"mailto://127.0.0.1:{port}?to=desk@example.org&from=monitor@example.org&secure=no&smtp=127.0.0.1"
     feed_server.set("/a.xml", rss([("https://news.example.org/a/1", *ON_TOPIC[0])]))
     path = make_settings({"a": feed_server.url("/a.xml")}, {"mail": mail})
-    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "run"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = path.parent / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "run"],
+                                stdout=subprocess.DEVNULL, stderr=out)
     try:
         wait_for(lambda: redis_client.exists(Keys().outbox) and redis_client.xlen(Keys().outbox))
         time.sleep(3)  # the send is under way, waiting for the server's greeting
@@ -219,6 +221,8 @@ def test_a_stop_does_not_wait_for_a_send_blocked_on_its_channel(feed_server, mak
         proc.wait()
         tarpit.close()
     assert redis_client.xlen(Keys().outbox) == 1  # not recorded as sent: sent at the next start
+    warning = next(line for line in log.read_text().splitlines() if "still wait on a channel" in line)
+    assert "monitor-send" in warning, warning  # the thread that waited is named
 
 
 def test_a_lost_embedded_redis_is_noticed_so_the_monitor_exits_to_be_restarted(tmp_path: Path) -> None:
