@@ -9,10 +9,10 @@ are held at once) and the poll grows by about the length of one feed's chain of 
 (lease, seen, near-dup, claim, save), not by a round trip per feed.
 
 What fails here is the overlap the proxy counts, not wall time: the time the delay adds is
-printed, and a bound on it failed 3 times in ~70 runs on a loaded machine (0.506-0.518 s
-against 0.5 s) while nothing ran on the loop. That every Redis command leaves from a thread
-is checked exactly by `test_no_redis_command_leaves_from_the_event_loop`; speed targets
-live in `monitor bench`.
+printed, and a bound on it failed on loaded machines (0.506-0.518 s against 0.5 s, in
+helpers' runs beside other suites) while nothing ran on the loop. That every Redis command
+leaves from a thread is checked exactly by `test_no_redis_command_leaves_from_the_event_loop`;
+speed targets live in `monitor bench`.
 """
 
 from __future__ import annotations
