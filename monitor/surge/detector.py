@@ -5,7 +5,7 @@ tested against its usual rate, and a surge is claimed and enqueued once (counter
 
 Runs after the claim, so each item is counted by the worker that claimed it (a crash between
 the claim and this step loses that item's count, never adds one). Blocking: the service
-runs it in the claim's Redis thread (pipeline.py).
+runs it in the claim's Redis thread (process.py).
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ class SurgeDetector:
 
 
 def observe_claims(rt: Runtime, claimed: Sequence[tuple[Scored, Claim]]) -> None:
-    """The poll's step: count the claimed items' stories and alert a surge. Blocking: the
-    pipeline runs it in the claim's Redis thread, right after the claim (one thread hop for
+    """The poll's step: count the claimed items' stories and alert a surge. Blocking:
+    process.py runs it in the claim's Redis thread, right after the claim (one thread hop for
     both). The items are claimed already: a Redis failure here is logged, not the poll's."""
     if rt.surge is None:
         return

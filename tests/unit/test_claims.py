@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor import codec
+from monitor.claims import decide_claims
 from monitor.dedup.index import StoryMatch
 from monitor.delivery.alerts import TopicRule, build_alerts
 from monitor.items import Alert, Item, Recent, Scored, Source, TopicScore
-from monitor.pipeline import decide_claims
 from monitor.store import Claim
 
 NOW = 1772366400.123456
