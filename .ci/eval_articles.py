@@ -73,7 +73,7 @@ def settings_file(tmp: Path, base: str, feeds: dict[str, list[str]]) -> Path:
 
     shipped = settings.load(REPO / "settings.toml")
     lines = ["[monitor]", f'data_dir = "{tmp / "data"}"', f'model = "{REPO / "models" / "topics.skops"}"',
-             "allow_private = true", "concurrency = 20", "[dedup]", "near_duplicates = false"]
+             "allow_private = true", 'backlog = "0s"', "concurrency = 20", "[dedup]", "near_duplicates = false"]
     for paths in feeds.values():
         for path in paths:
             name = path.replace("/", "-").removesuffix(".xml")

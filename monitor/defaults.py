@@ -38,6 +38,11 @@ interval (False: every new feed is due at once)."""
 SEEN_TTL = 30 * DAY
 """How long an item id is remembered as processed (never scored or alerted again)."""
 
+BACKLOG = 2 * DAY
+"""A feed's first successful poll takes its items published longer ago than this as read:
+no alert for a new feed's archive (nor for every feed's, when Redis lost its state). 0: the
+first poll alerts its whole listing. Later polls alert any new item, whatever its date."""
+
 DEDUP_WINDOW = 3 * DAY
 """How far back the near-duplicate detector looks for an earlier copy of a story."""
 

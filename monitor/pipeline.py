@@ -149,10 +149,25 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
     digests = [seen.listed(item.id) for item in items]
     # An item the feed listed at its last poll is seen, whatever the seen-set says (seen.py)
     current = [item for item, digest in zip(items, digests, strict=True) if digest not in state.listed]
+    if not state.last_success and feed.backlog:
+        current = _past_backlog(rt, feed, current, now)
     new, alerted = await process_items(rt, current)
     await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted,
                      listing=seen.listing(digests))
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
+
+
+def _past_backlog(rt: Runtime, feed: FeedConfig, items: list[Item], now: float) -> list[Item]:
+    """A feed's first successful poll: its items published more than `feed.backlog` ago are
+    its archive, taken as read (never scored or alerted). They are in the listing this poll
+    saves, so later polls pass them by too; an item without a date counts as published now."""
+    since = datetime.fromtimestamp(now - feed.backlog, tz=UTC)
+    recent = [item for item in items if item.published >= since]
+    if len(recent) < len(items):
+        rt.metrics.items.labels("backlog").inc(len(items) - len(recent))
+        log.info("feed '%s': first poll: %d of its %d items published over %s ago taken as read",
+                 feed.name, len(items) - len(recent), len(items), span(feed.backlog))
+    return recent
 
 
 async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now: float) -> list[Item]:

@@ -64,6 +64,7 @@ class FeedConfig:
     url: str  # environment expanded: may hold a secret, show urls.masked(...) of settings' instead
     interval: float  # seconds
     allow_private: bool = False  # may connect to non-public addresses (addresses.py)
+    backlog: float = 0.0  # seconds: the first poll takes older items as read (defaults.BACKLOG); 0: none
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class MonitorSection(Strict):
     log_level: str = defaults.LOG_LEVEL
     ops_channel: str = ""
     feed_alert_after: Duration = Field(default=defaults.FEED_ALERT_AFTER, gt=0)
+    backlog: Duration = defaults.BACKLOG
     articles: ArticlesMode = defaults.ARTICLES
     article_below_words: int = Field(default=defaults.ARTICLE_BELOW_WORDS, ge=0)
     article_bar: float = Field(default=defaults.ARTICLE_BAR, ge=0.0, le=1.0)
@@ -107,6 +108,7 @@ class Feed(Strict):
     enabled: bool = True
     allow_private: bool = defaults.ALLOW_PRIVATE
     articles: ArticlesMode | None = None  # None: [monitor] articles
+    backlog: Duration | None = None  # None: [monitor] backlog
     topics: list[Name] | None = None  # None: every topic (rules.py)
     mute: list[str] = []  # words or /regexes/: a matching item alerts for no topic (rules.py)
 

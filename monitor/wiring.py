@@ -70,8 +70,9 @@ def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
     allow_private (the feed's own, or `[monitor]`'s) resolved."""
     from monitor.runtime import FeedConfig
 
-    everyone = loaded.settings.monitor.allow_private
-    return tuple(FeedConfig(f.name, loaded.feed_urls[f.name], loaded.interval(f), everyone or f.allow_private)
+    m = loaded.settings.monitor
+    return tuple(FeedConfig(f.name, loaded.feed_urls[f.name], loaded.interval(f), m.allow_private or f.allow_private,
+                            m.backlog if f.backlog is None else f.backlog)
                  for f in loaded.settings.feeds if f.enabled)
 
 

@@ -78,6 +78,7 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
     lines = ["[monitor]", f'data_dir = "{tmp / "data"}"', f'model = "{model}"',
              f'key_prefix = "bench-{uuid.uuid4().hex[:8]}:"',
              "allow_private = true",  # its feed server is on 127.0.0.1
+             'backlog = "0s"',  # its items are dated 2026-01-01: the fresh pass scores them all
              # Every synthetic item has 74+ words: with articles "auto" each is checked and
              # none needs its page (the fresh pass measures items that need none; the
              # article part measures pages).
