@@ -34,8 +34,8 @@ models/heldout_fall.jsonl: the rebel offensive of November-December 2024 told da
 most items naming neither Russia nor Turkey (on topic), and the government-rebel battles of
 2012-2023 in the same words (off topic); models/heldout_ukraine.jsonl: the Russia-Ukraine
 war told in the Syrian war's words (off topic) and Syria items in the same words (on topic).
-Last, models/heldout_parallel2.jsonl: 60 stories in four languages written blind after the
-shipped model, in groups of different events sharing their places and actors.
+Last, models/heldout_parallel2.jsonl and heldout_parallel3.jsonl: 60 and 64 stories in four
+languages written blind, in groups of different events sharing their places and actors.
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -169,6 +169,7 @@ def main() -> int:
     ap.add_argument("--fall", type=Path, default=ROOT / "models" / "heldout_fall.jsonl")
     ap.add_argument("--ukraine", type=Path, default=ROOT / "models" / "heldout_ukraine.jsonl")
     ap.add_argument("--parallel2", type=Path, default=ROOT / "models" / "heldout_parallel2.jsonl")
+    ap.add_argument("--parallel3", type=Path, default=ROOT / "models" / "heldout_parallel3.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4", "5")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -284,13 +285,18 @@ def main() -> int:
     # heldout_parallel2.jsonl was written on 2026-12-01, after model 28b2b80d5e8c, by a hand
     # that read only topics.md and three lines of heldout_parallel.jsonl's format, for the
     # test across languages: stories in groups of different events of one place, time or
-    # pair of actors. Nothing was trained or tuned on it.
-    blind = jsonl(args.parallel2)
-    on = len({r["story"] for r in blind if "turkey_russia_syria" in r["topics"]})
-    print(f"\nthe same stories in four languages, written blind ({args.parallel2.name}: headlines and "
-          f"leads, {on} on topic, {len({r['story'] for r in blind}) - on} look-alikes sharing their places "
-          f"and actors; turkey_russia_syria at {thresholds['turkey_russia_syria']:.2f}; reported, no target)")
-    parallel(blind, clf, thresholds)
+    # pair of actors. heldout_parallel3.jsonl was written on 2026-12-01 in the same way (64
+    # stories in 20 groups, 26 bare headlines a language), after model 28b2b80d5e8c, by a
+    # hand that read only topics.md and three lines of heldout_parallel2.jsonl: nothing was
+    # trained or tuned on it.
+    for path in (args.parallel2, args.parallel3):
+        blind = jsonl(path)
+        on = len({r["story"] for r in blind if "turkey_russia_syria" in r["topics"]})
+        print(f"\nthe same stories in four languages, written blind ({path.name}: headlines and "
+              f"leads, {on} on topic, {len({r['story'] for r in blind}) - on} look-alikes sharing their "
+              f"places and actors; turkey_russia_syria at {thresholds['turkey_russia_syria']:.2f}; "
+              "reported, no target)")
+        parallel(blind, clf, thresholds)
     return 1 if failed else 0
 
 
