@@ -21,7 +21,8 @@ Prints every number; exits 1 when a target is missed:
   must not be merged (false merges <= 1 %, each set):
     fakes-same     FA-KES articles of the same place and date, word 3-shingle Jaccard < 0.3
     semeval-diff   English-English SemEval-2022 pairs with Overall >= 3.5
-    blind-groups   models/heldout_parallel2.jsonl (written blind for the project): two
+    blind-groups   models/heldout_parallel2.jsonl and heldout_parallel3.jsonl (written
+                   blind for the project): two
                    different stories of one group (one place, time or pair of actors) in
                    one language, headline or headline + lead, as feeds carry them
   reported only:
@@ -170,15 +171,18 @@ def _same_place_date(fakes: list[dict[str, str]], cfg: NearDupConfig) -> list[Pa
 
 
 def _blind_groups() -> list[Pair]:
-    """Same-language pairs of two stories of one group of heldout_parallel2.jsonl."""
-    rows = [json.loads(line) for line in (ROOT / "models" / "heldout_parallel2.jsonl").open(encoding="utf-8")]
+    """Same-language pairs of two stories of one group of heldout_parallel2.jsonl, or of one
+    group of heldout_parallel3.jsonl (written blind the same way)."""
+    rows = [dict(json.loads(line), set=name) for name in ("heldout_parallel2.jsonl", "heldout_parallel3.jsonl")
+            for line in (ROOT / "models" / name).open(encoding="utf-8")]
 
     def doc(row: dict[str, str]) -> str:
         title, _, lead = row["text"].partition(". ") if row["form"] == "lead" else (row["text"], "", "")
         return f"{title}\n{lead}"
 
     return [(doc(a), doc(b)) for a, b in itertools.combinations(rows, 2)
-            if a["lang"] == b["lang"] and a["group"] == b["group"] and a["story"] != b["story"]]
+            if a["lang"] == b["lang"] and a["set"] == b["set"] and a["group"] == b["group"]
+            and a["story"] != b["story"]]
 
 
 def _semeval(corpora: Path) -> tuple[list[Pair], list[Pair], list[Pair]]:
