@@ -22,9 +22,9 @@ Prints every number; exits 1 when a target is missed:
     fakes-same     FA-KES articles of the same place and date, word 3-shingle Jaccard < 0.3
     semeval-diff   English-English SemEval-2022 pairs with Overall >= 3.5
     blind-groups   models/heldout_parallel2.jsonl and heldout_parallel3.jsonl (written
-                   blind for the project): two
-                   different stories of one group (one place, time or pair of actors) in
-                   one language, headline or headline + lead, as feeds carry them
+                   blind for the project): two different stories of one group (one place,
+                   time or pair of actors) in one language, headline or headline + lead,
+                   as feeds carry them
   reported only:
     semeval-same   English-English SemEval-2022 pairs with Overall <= 1.5
     semeval-same-xx  the same for pairs of one other language (de-de, es-es, ...)

@@ -66,8 +66,8 @@ def neardup_config(loaded: Loaded) -> NearDupConfig:
 
 
 def feeds(loaded: Loaded) -> tuple[FeedConfig, ...]:
-    """The enabled feeds, each with its URL (environment expanded), interval and
-    allow_private (the feed's own, or `[monitor]`'s) resolved."""
+    """The enabled feeds, each with its URL (environment expanded), interval, allow_private
+    and backlog (the feed's own, or `[monitor]`'s) resolved."""
     from monitor.runtime import FeedConfig
 
     m = loaded.settings.monitor

@@ -8,7 +8,6 @@ alert any new item whatever its date: a feed whose dates are wrong is never sile
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from email.utils import formatdate
@@ -18,11 +17,10 @@ from xml.sax.saxutils import escape
 import pytest
 import redis
 
-from monitor import settings, wiring
+from monitor import settings
 from monitor.errors import SettingsError
-from monitor.pipeline import poll_once
-from monitor.service import Service
 from tests.articles import ON_TOPIC
+from tests.polling import poll_and_send
 
 DAY = 86_400.0
 
@@ -49,16 +47,9 @@ def _with_default(path: Path, extra: str = "") -> Path:
 
 def _poll(loaded: settings.Loaded) -> tuple[int, int, float]:
     """One forced poll: (new items, alerts sent, items taken as backlog)."""
-
-    async def go() -> tuple[int, int, float]:
-        async with wiring.runtime(loaded) as rt:
-            results = await poll_once(rt, force=True)
-            assert all(r.outcome == "ok" for r in results), [r.error for r in results]
-            sent = await Service(loaded, rt, wiring.sender(loaded, rt)).sender.drain()
-            backlog = rt.metrics.items.labels("backlog")._value.get()
-            return sum(r.new for r in results), sent, backlog
-
-    return asyncio.run(go())
+    polled = poll_and_send(loaded)
+    assert all(r.outcome == "ok" for r in polled.results), [r.error for r in polled.results]
+    return polled.new, polled.sent, polled.metrics.items.labels("backlog")._value.get()
 
 
 def _titles(receiver) -> list[str]:

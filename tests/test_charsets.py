@@ -5,18 +5,16 @@ feed with one bad byte, read as UTF-8 (it was read as windows-1252 whole)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
 
-from monitor import settings, wiring
+from monitor import settings
 from monitor.ingest.charsets import readable
 from monitor.ingest.parse import parse_feed
-from monitor.pipeline import poll_once
-from monitor.service import Service
+from tests.polling import poll_and_send
 
 FETCHED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 # Written for these tests: a headline and a lead in each language.
@@ -70,11 +68,7 @@ def test_an_arabic_feed_in_windows_1256_served_without_a_charset_alerts(
         feed_server, json_receiver, make_settings) -> None:
     feed_server.set("/ar.xml", rss(*AR).encode("cp1256"), content_type="application/rss+xml")
     loaded = settings.load(make_settings({"ar": feed_server.url("/ar.xml")}, {"hook": json_receiver.url}))
-
-    async def go() -> int:
-        async with wiring.runtime(loaded) as rt:
-            assert [r.alerts for r in await poll_once(rt, force=True)] == [1]
-            return await Service(loaded, rt, wiring.sender(loaded, rt)).sender.drain()
-
-    assert asyncio.run(go()) == 1
+    polled = poll_and_send(loaded)
+    assert [r.alerts for r in polled.results] == [1]
+    assert polled.sent == 1
     assert AR[0] in json.dumps(json_receiver.received, ensure_ascii=False)

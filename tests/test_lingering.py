@@ -12,16 +12,14 @@ seen-set's days, the near-duplicate index, the alerts): what a real Redis holds 
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import redis
 
-from monitor import settings, wiring
+from monitor import settings
 from monitor.keys import Keys
-from monitor.pipeline import poll_once
-from monitor.service import Service
 from tests.articles import OFF_TOPIC, ON_TOPIC, rss
+from tests.polling import poll_and_send
 
 MONTH_AND_A_BIT = 32 * 86_400
 
@@ -36,15 +34,9 @@ def _days_pass(client: redis.Redis) -> int:
 
 def _poll(loaded: settings.Loaded) -> tuple[int, int]:
     """One forced poll and the sends it made: (new items, alerts sent)."""
-
-    async def go() -> tuple[int, int]:
-        async with wiring.runtime(loaded) as rt:
-            results = await poll_once(rt, force=True)
-            assert [r.outcome for r in results] == ["ok"], [r.error for r in results]
-            sent = await Service(loaded, rt, wiring.sender(loaded, rt)).sender.drain()
-            return sum(r.new for r in results), sent
-
-    return asyncio.run(go())
+    polled = poll_and_send(loaded)
+    assert [r.outcome for r in polled.results] == ["ok"], [r.error for r in polled.results]
+    return polled.new, polled.sent
 
 
 def test_an_item_left_in_its_feed_past_seen_ttl_is_not_alerted_again(
