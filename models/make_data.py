@@ -247,9 +247,9 @@ def second_story(frags: Fragments, rng: random.Random) -> str:
     return f"{rng.choice(['Read more:', 'Related:', 'Also in the news', 'More stories'])}\n{head}\n{lead}"
 
 
-# A kind of another language than English is named z?_<lang>_..., up to zzzz_<lang>_... (zl_tr_trs,
-# zm_ar_gaza_war, zzz_ru_trs_plain).
-KIND_LANG = re.compile(r"z[a-z]{1,3}_(tr|ru|ar)_")
+# A kind of another language than English is named z?_<lang>_..., up to zzzzz_<lang>_... (zl_tr_trs,
+# zm_ar_gaza_war, zzz_ru_trs_plain, zzzzz_ar_trs_feeds).
+KIND_LANG = re.compile(r"z[a-z]{1,5}_(tr|ru|ar)_")
 
 
 def row(text: str, kind: Kind, name: str) -> dict[str, object]:
