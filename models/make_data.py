@@ -247,8 +247,8 @@ def second_story(frags: Fragments, rng: random.Random) -> str:
     return f"{rng.choice(['Read more:', 'Related:', 'Also in the news', 'More stories'])}\n{head}\n{lead}"
 
 
-# A kind of another language than English is named z?_<lang>_..., up to zzzzz_<lang>_... (zl_tr_trs,
-# zm_ar_gaza_war, zzz_ru_trs_plain, zzzzz_ar_trs_feeds).
+# A kind of another language than English is named z?_<lang>_..., up to zzzzzz_<lang>_... (zl_tr_trs,
+# zm_ar_gaza_war, zzz_ru_trs_plain, zzzzz_ar_trs_feeds, zzzzzz_ru_neg_south).
 KIND_LANG = re.compile(r"z[a-z]{1,5}_(tr|ru|ar)_")
 
 
