@@ -34,9 +34,8 @@ models/heldout_fall.jsonl: the rebel offensive of November-December 2024 told da
 most items naming neither Russia nor Turkey (on topic), and the government-rebel battles of
 2012-2023 in the same words (off topic); models/heldout_ukraine.jsonl: the Russia-Ukraine
 war told in the Syrian war's words (off topic) and Syria items in the same words (on topic).
-Last, models/heldout_parallel2.jsonl, heldout_parallel3.jsonl and heldout_parallel4.jsonl: 60,
-64 and 64 stories in four languages written blind, in groups of different events sharing their
-places and actors.
+Last, models/heldout_parallel2.jsonl to heldout_parallel5.jsonl: 60, 64, 64 and 64 stories in
+four languages written blind, in groups of different events sharing their places and actors.
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 
@@ -172,6 +171,7 @@ def main() -> int:
     ap.add_argument("--parallel2", type=Path, default=ROOT / "models" / "heldout_parallel2.jsonl")
     ap.add_argument("--parallel3", type=Path, default=ROOT / "models" / "heldout_parallel3.jsonl")
     ap.add_argument("--parallel4", type=Path, default=ROOT / "models" / "heldout_parallel4.jsonl")
+    ap.add_argument("--parallel5", type=Path, default=ROOT / "models" / "heldout_parallel5.jsonl")
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4", "5")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -292,8 +292,10 @@ def main() -> int:
     # hand that read only topics.md and three lines of heldout_parallel2.jsonl: nothing was
     # trained or tuned on it. heldout_parallel4.jsonl was written on 2026-12-01, after model
     # da169afa5d83, the same way, by a hand that read only topics.md and three lines of
-    # heldout_parallel3.jsonl: nothing was trained or tuned on it.
-    for path in (args.parallel2, args.parallel3, args.parallel4):
+    # heldout_parallel3.jsonl: nothing was trained or tuned on it. heldout_parallel5.jsonl
+    # likewise, by another hand that read only topics.md and three lines of the fourth set,
+    # asked for less famous events (truce violations, ministers' statements, patrols).
+    for path in (args.parallel2, args.parallel3, args.parallel4, args.parallel5):
         blind = jsonl(path)
         on = len({r["story"] for r in blind if "turkey_russia_syria" in r["topics"]})
         print(f"\nthe same stories in four languages, written blind ({path.name}: headlines and "
