@@ -36,6 +36,8 @@
   famous events): 25 of 384 linked (of the 84 of the 14 stories whose English gives figures
   and two concepts); one pair of two stories of one week in March 2020, a Turkish report of
   Idlib truce violations "in the last 24 hours" and Turkey downing two Su-24s over Idlib.
+  None since 24, 48 or 72 followed by hours is a report's span, not a figure (the other
+  sets' numbers unchanged by it).
 """
 
 from __future__ import annotations

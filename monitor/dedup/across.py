@@ -72,6 +72,12 @@ _DIGITS_MOST = 24  # a figure longer than any count is compared as written
 # digits as written, so 2,000, 1.950 and 2 bin stay counts.
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?\u061f])\s+|\n+")  # the model's sentence ends, and Arabic's ؟
+# A day or two or three counted in hours is the span a report covers ("in the past 24 hours",
+# "son 24 saatte", "за последние 24 часа", "خلال 24 ساعة"), not one of its story's figures:
+# a truce report and a strike report of one day shared only that "24" and were taken for one
+# story. An adjective ("a 48-hour truce", "48 saatlik", "48-часовое") names the story's own.
+_SPAN_HOURS = {"24", "48", "72"}
+_HOURS_NOUN = re.compile(r"[\s\u00a0]*(?:hours?|saat(?!lik)\w*|час(?:а|ов)?|ساعة|ساعات)(?!\w)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +94,15 @@ def figures(text: str) -> tuple[str, ...]:
     ascii_digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii()
                            else _ARABIC_SEPARATORS.get(c, c) for c in text)
     ascii_digits = _PROCLITIC.sub(lambda m: m.group() + " ", ascii_digits)
-    found = {_value(whole, part, times) for whole, part, times in _FIGURE.findall(ascii_digits)
-             if part or times or not _YEAR.fullmatch(whole)}  # a year as written: 2,000 and 2 bin are counts
+    found = {_value(whole, part, times) for whole, part, times, end in _matches(ascii_digits)
+             if (part or times or not _YEAR.fullmatch(whole))  # a year as written: 2,000 and 2 bin are counts
+             and not (whole in _SPAN_HOURS and not part and not times and _HOURS_NOUN.match(ascii_digits, end))}
     return tuple(sorted(found))
+
+
+def _matches(text: str) -> list[tuple[str, str, str, int]]:
+    """Each figure's whole part, decimal part, word of thousands or millions, and its end."""
+    return [(m.group(1), m.group(2) or "", m.group(3) or "", m.end()) for m in _FIGURE.finditer(text)]
 
 
 def _value(whole: str, part: str, times: str) -> str:
