@@ -90,6 +90,16 @@ def test_no_figure_is_read_from_inside_another_number_or_a_name() -> None:
     assert figures("1,200 fled; 3,5 km; 11.") == ("11", "1200", "3.5")
 
 
+def test_turkish_case_endings_on_thousands_and_millions_are_read() -> None:
+    """Before: "900 bine ulaştı" (reached 900,000) gave 900 and "7 milyonu aştı" 7, so the
+    Turkish copies of two stories of the third blind set (the Idlib displaced, Russian
+    tourists) kept apart from their English, Russian and Arabic ones (600000 and 7000000)."""
+    assert figures("900 bine ulaştı; 900 bini aştı; 900 binden fazla") == ("900000",)
+    assert figures("7 milyonu aştı, 7 milyona yaklaştı, 7 milyondan fazla") == ("7000000",)
+    assert figures("2,5 milyarı buldu; 2,5 milyarlık anlaşma; 40 binlik ordu") == ("2500000000", "40000")
+    assert figures("900 bina yıkıldı") == ("900",)  # a building, not a thousand
+
+
 def test_a_report_span_of_hours_is_not_a_figure_and_a_truce_of_hours_is(lexicon) -> None:
     """Before: "in the past 24 hours" gave the figure 24, and the fifth set written blind
     (heldout_parallel5.jsonl) linked two stories of one week by it and two concepts: a Turkish
