@@ -93,7 +93,7 @@ def test_no_figure_is_read_from_inside_another_number_or_a_name() -> None:
 def test_turkish_case_endings_on_thousands_and_millions_are_read() -> None:
     """Before: "900 bine ulaştı" (reached 900,000) gave 900 and "7 milyonu aştı" 7, so the
     Turkish copies of two stories of the third blind set (the Idlib displaced, Russian
-    tourists) kept apart from their English, Russian and Arabic ones (600000 and 7000000)."""
+    tourists) kept apart from their English, Russian and Arabic ones (900000 and 7000000)."""
     assert figures("900 bine ulaştı; 900 bini aştı; 900 binden fazla") == ("900000",)
     assert figures("7 milyonu aştı, 7 milyona yaklaştı, 7 milyondan fazla") == ("7000000",)
     assert figures("2,5 milyarı buldu; 2,5 milyarlık anlaşma; 40 binlik ordu") == ("2500000000", "40000")
