@@ -287,10 +287,11 @@ def main() -> int:
     # heldout_parallel2.jsonl was written on 2026-12-01, after model 28b2b80d5e8c, by a hand
     # that read only topics.md and three lines of heldout_parallel.jsonl's format, for the
     # test across languages: stories in groups of different events of one place, time or
-    # pair of actors. heldout_parallel3.jsonl was written on 2026-12-01 in the same way (64
-    # stories in 20 groups, 26 bare headlines a language), after model 28b2b80d5e8c, by a
-    # hand that read only topics.md and three lines of heldout_parallel2.jsonl: nothing was
-    # trained or tuned on it. heldout_parallel4.jsonl was written on 2026-12-01, after model
+    # pair of actors; the kinds models/fragments/zzzzz_*.txt of model da169afa5d83 were
+    # written to its misses, so it is not blind for that model. heldout_parallel3.jsonl was
+    # written on 2026-12-01 in the same way (64 stories in 20 groups, 26 bare headlines a
+    # language), after model 28b2b80d5e8c, by a hand that read only topics.md and three
+    # lines of heldout_parallel2.jsonl: nothing was trained or tuned on it. heldout_parallel4.jsonl was written on 2026-12-01, after model
     # da169afa5d83, the same way, by a hand that read only topics.md and three lines of
     # heldout_parallel3.jsonl: nothing was trained or tuned on it. heldout_parallel5.jsonl
     # likewise, by another hand that read only topics.md and three lines of the fourth set,
