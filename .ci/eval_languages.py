@@ -291,11 +291,12 @@ def main() -> int:
     # written to its misses, so it is not blind for that model. heldout_parallel3.jsonl was
     # written on 2026-12-01 in the same way (64 stories in 20 groups, 26 bare headlines a
     # language), after model 28b2b80d5e8c, by a hand that read only topics.md and three
-    # lines of heldout_parallel2.jsonl: nothing was trained or tuned on it. heldout_parallel4.jsonl was written on 2026-12-01, after model
-    # da169afa5d83, the same way, by a hand that read only topics.md and three lines of
-    # heldout_parallel3.jsonl: nothing was trained or tuned on it. heldout_parallel5.jsonl
-    # likewise, by another hand that read only topics.md and three lines of the fourth set,
-    # asked for less famous events (truce violations, ministers' statements, patrols).
+    # lines of heldout_parallel2.jsonl: nothing was trained or tuned on it.
+    # heldout_parallel4.jsonl was written on 2026-12-01, after model da169afa5d83, the same
+    # way, by a hand that read only topics.md and three lines of heldout_parallel3.jsonl:
+    # nothing was trained or tuned on it. heldout_parallel5.jsonl likewise, by another hand
+    # that read only topics.md and three lines of the fourth set, asked for less famous
+    # events (truce violations, ministers' statements, patrols).
     for path in (args.parallel2, args.parallel3, args.parallel4, args.parallel5):
         blind = jsonl(path)
         on = len({r["story"] for r in blind if "turkey_russia_syria" in r["topics"]})
