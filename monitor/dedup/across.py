@@ -120,7 +120,8 @@ def _value(whole: str, part: str, times: str) -> str:
     number = Fraction(int(digits))
     if part:
         number += Fraction(int(part), 10 ** len(part))
-    word = times.lower()
+    # Turkish capitals dot their i ("2 MİLYAR"), and str.lower() writes İ as i with a combining dot
+    word = times.replace("\u0130", "i").lower()
     number *= _TIMES.get(next((stem for stem in _TURKISH_STEMS if word.startswith(stem)), word), 1)
     return str(number.numerator) if number.denominator == 1 else f"{float(number):g}"
 
