@@ -295,7 +295,10 @@ def main() -> int:
     # way, by a hand that read only topics.md and three lines of heldout_parallel3.jsonl:
     # nothing was trained or tuned on it. heldout_parallel5.jsonl likewise, by another hand
     # that read only topics.md and three lines of the fourth set, asked for less famous
-    # events (truce violations, ministers' statements, patrols).
+    # events (truce violations, ministers' statements, patrols). heldout_parallel6.jsonl
+    # likewise, by a hand that read only topics.md and three lines of the fifth set, asked for
+    # feeds as they arrive: bare headlines, a third ending with the outlet's name as Google
+    # News titles do, actors and places left implicit, analyses and quotes as headlines.
     for path in args.blind:
         blind = jsonl(path)
         on = len({r["story"] for r in blind if "turkey_russia_syria" in r["topics"]})
