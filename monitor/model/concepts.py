@@ -82,8 +82,10 @@ def with_clitics(form: str) -> list[str]:
     if form.endswith("*") or not _ARABIC.match(word):
         return [form]
     if word.startswith(_ARTICLE):
-        lam = word[1:]  # ل + ال... = لل...
-        return [form, *(p + word for p in _ONTO_ARTICLE), "\u0644" + lam, "\u0648\u0644" + lam]
+        # ل + ال... = لل..., and where the article's ل meets a word's own ل, one of the three
+        # goes: ل + اللاذقية = للاذقية
+        lam = word[1:] if word.startswith(_ARTICLE + "\u0644") else "\u0644" + word[1:]
+        return [form, *(p + word for p in _ONTO_ARTICLE), lam, "\u0648" + lam]
     return [form, *(p + word for p in _ONTO_NAME)]
 
 

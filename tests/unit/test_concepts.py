@@ -159,6 +159,7 @@ def test_arabic_forms_are_read_with_the_one_letter_words_written_onto_them() -> 
     scored 0.04 where "أردوغان يدعو الأسد" scored 0.60."""
     assert with_clitics("الأسد") == ["الأسد", "والاسد", "بالاسد", "وبالاسد", "للاسد", "وللاسد"]
     assert with_clitics("دمشق") == ["دمشق", "ودمشق", "بدمشق", "لدمشق", "وبدمشق", "ولدمشق"]
+    assert with_clitics("اللاذقية")[-2:] == ["للاذقيه", "وللاذقيه"]  # ل + اللاذقية: not three lams
     assert with_clitics("idlib*") == ["idlib*"] and with_clitics("Ankara") == ["Ankara"]
     tagger = Tagger(read_lexicon(ROOT / "models" / "concepts.toml"))
     for text, concepts in (("أردوغان: سنوجه دعوة للأسد", ["damascus", "turkey"]),
