@@ -34,8 +34,8 @@ models/heldout_fall.jsonl: the rebel offensive of November-December 2024 told da
 most items naming neither Russia nor Turkey (on topic), and the government-rebel battles of
 2012-2023 in the same words (off topic); models/heldout_ukraine.jsonl: the Russia-Ukraine
 war told in the Syrian war's words (off topic) and Syria items in the same words (on topic).
-Last, models/heldout_parallel2.jsonl to heldout_parallel5.jsonl: 60, 64, 64 and 64 stories in
-four languages written blind, in groups of different events sharing their places and actors.
+Last, the sets written blind (BLIND_SETS, models/heldout_parallel2.jsonl on: 60 or 64 stories
+each in four languages), in groups of different events sharing their places and actors.
 
     .venv/bin/python .ci/eval_languages.py [--corpora DIR] [--candidates LANG]
 

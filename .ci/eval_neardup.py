@@ -21,10 +21,10 @@ Prints every number; exits 1 when a target is missed:
   must not be merged (false merges <= 1 %, each set):
     fakes-same     FA-KES articles of the same place and date, word 3-shingle Jaccard < 0.3
     semeval-diff   English-English SemEval-2022 pairs with Overall >= 3.5
-    blind-groups   models/heldout_parallel2.jsonl to heldout_parallel5.jsonl (written blind
-                   for the project): two different stories of one group (one place, time or
-                   pair of actors) in one language, headline or headline + lead, as feeds
-                   carry them
+    blind-groups   the sets written blind for the project (BLIND_SETS,
+                   models/heldout_parallel2.jsonl on): two different stories of one group (one
+                   place, time or pair of actors) in one language, headline or headline +
+                   lead, as feeds carry them
   reported only:
     semeval-same   English-English SemEval-2022 pairs with Overall <= 1.5
     semeval-same-xx  the same for pairs of one other language (de-de, es-es, ...)
@@ -173,7 +173,7 @@ def _same_place_date(fakes: list[dict[str, str]], cfg: NearDupConfig) -> list[Pa
 
 def _blind_groups() -> list[Pair]:
     """Same-language pairs of two stories of one group of one of the sets written blind
-    (heldout_parallel2.jsonl to heldout_parallel5.jsonl)."""
+    (BLIND_SETS)."""
     rows = [dict(json.loads(line), set=path.name) for path in BLIND_SETS
             for line in path.open(encoding="utf-8")]
 
