@@ -61,7 +61,10 @@ SHIPPED_CASES = [
     ("damascus",
      ("Russian and regime warplanes struck an aid convoy", "Rus ve rejim uçakları konvoyu vurdu",
       "طيران النظام يقصف قافلة"),
-     ("The Iranian regime cracked down on protests", "Regime change is not our aim")),
+     ("The Iranian regime cracked down on protests", "Regime change is not our aim",
+      # the rebels' name holds "Syrian army" in three languages (a phrase is matched whole)
+      "Free Syrian Army fighters enter al-Bab", "Бойцы Свободной сирийской армии вошли в Эль-Баб",
+      "مقاتلو الجيش السوري الحر يدخلون الباب")),
     ("quake",
      ("Russian rescuers arrive in Turkey and Syria after deadly earthquake",
       "Quake toll passes 40,000 as aftershocks rattle Hatay",
@@ -78,10 +81,12 @@ SHIPPED_CASES = [
       "Лавров: боевики в Карабахе", "موسكو تتهم أنقرة بإرسال مقاتلين إلى ليبيا",
       "مرتزقة سوريون في قره باغ"),
      ("Russian jets strike Idlib", "Rus uçakları Halep'i vurdu", "Удары по Идлибу", "قصف على إدلب")),
-    ("northwest",  # Russia's naval base at Tartus, as its air base at Hmeimim
+    ("northwest",  # Russia's naval base at Tartus, as its air base at Hmeimim; not Latakia's port
      ("Russia pulls warships out of Tartus", "Rus gemileri Tartus'tan ayrıldı",
-      "Корабли ВМФ России покинули Тартус", "سفن روسية تغادر ميناء طرطوس"),
-     ("Russian warships sail through the Bosporus", "Деньги на счету")),
+      "Корабли ВМФ России покинули Тартус", "سفن روسية تغادر ميناء طرطوس",
+      "Russian jets pound the Turkmen Mountains", "Bayırbucak Türkmenleri", "قصف على جبل التركمان"),
+     ("Russian warships sail through the Bosporus", "Деньги на счету",
+      "Russian wheat docks at Latakia", "В Латакию прибыло судно с пшеницей", "وصول باخرة قمح إلى مرفأ اللاذقية")),
     ("newgov",  # the government in Damascus since Assad's fall, by its leaders' names
      ("Sharaa meets Erdogan in Ankara", "Suriye Cumhurbaşkanı Ahmed Şara Moskova'da",
       "Şeybani Lavrov ile görüştü", "Шараа и Путин провели переговоры",
