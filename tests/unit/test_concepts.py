@@ -60,11 +60,18 @@ def test_long_matches_are_tagged_but_not_remembered() -> None:
 SHIPPED_CASES = [
     ("damascus",
      ("Russian and regime warplanes struck an aid convoy", "Rus ve rejim uçakları konvoyu vurdu",
-      "طيران النظام يقصف قافلة"),
+      "طيران النظام يقصف قافلة", "Армия САР при поддержке ВКС России"),
      ("The Iranian regime cracked down on protests", "Regime change is not our aim",
       # the rebels' name holds "Syrian army" in three languages (a phrase is matched whole)
       "Free Syrian Army fighters enter al-Bab", "Бойцы Свободной сирийской армии вошли в Эль-Баб",
       "مقاتلو الجيش السوري الحر يدخلون الباب")),
+    ("russia",  # Russia's defence minister since 2024, and Russian news's name of Syria's state
+     ("Белоусов провел переговоры с турецким коллегой", "Belousov meets Turkish counterpart",
+      "بيلوسوف يلتقي نظيره التركي"),
+     ("Сарай сгорел", "Belarus and Turkey sign trade deal")),
+    ("syria",
+     ("Президент САР посетил Москву", "Турецкие военные в САР"),
+     ("Сарай сгорел", "Сара Бернар")),
     ("quake",
      ("Russian rescuers arrive in Turkey and Syria after deadly earthquake",
       "Quake toll passes 40,000 as aftershocks rattle Hatay",
