@@ -65,11 +65,11 @@ SHIPPED_CASES = [
       # the rebels' name holds "Syrian army" in three languages (a phrase is matched whole)
       "Free Syrian Army fighters enter al-Bab", "Бойцы Свободной сирийской армии вошли в Эль-Баб",
       "مقاتلو الجيش السوري الحر يدخلون الباب")),
-    ("russia",  # Russia's defence minister since 2024, and Russian news's name of Syria's state
+    ("russia",  # Russia's defence minister since 2024
      ("Белоусов провел переговоры с турецким коллегой", "Belousov meets Turkish counterpart",
       "بيلوسوف يلتقي نظيره التركي"),
-     ("Сарай сгорел", "Belarus and Turkey sign trade deal")),
-    ("syria",
+     ("Belarus and Turkey sign trade deal",)),
+    ("syria",  # Russian news's name of Syria's state (САР), not the words it begins
      ("Президент САР посетил Москву", "Турецкие военные в САР"),
      ("Сарай сгорел", "Сара Бернар")),
     ("quake",
