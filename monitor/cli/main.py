@@ -196,8 +196,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="article-extraction benchmark pages read (default: all 181; 0: none)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
-                   help="a target (fresh, unchanged, near-dup, near-dup-memory, peak) reported as missed "
-                        "without failing --check")
+                   help="a target (fresh, unchanged, near-dup, near-dup-memory, near-dup-growth, peak) "
+                        "reported as missed without failing --check")
     p.add_argument("--json", action="store_true")
     p = command("surge", models.cmd_surge, "replay dated items through the scorer and the surge detector")
     p.add_argument("--replay", required=True, metavar="FILE.jsonl",
