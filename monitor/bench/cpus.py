@@ -32,16 +32,21 @@ def one_cpu(pids: Sequence[int]) -> Iterator[bool]:
         return
     cpu = max(saved[os.getpid()])  # the last: a VM's first CPU takes most device interrupts
     try:
-        try:
-            for pid in everyone:
-                os.sched_setaffinity(pid, {cpu})
-            pinned = True
-        except OSError:
-            pinned = False
-        yield pinned
+        for pid in everyone:
+            os.sched_setaffinity(pid, {cpu})
+    except OSError:  # some pinned, one refused: none stays pinned, so False is the truth
+        _restore(saved)
+        yield False
+        return
+    try:
+        yield True
     finally:
-        for pid, cpus in saved.items():
-            try:
-                os.sched_setaffinity(pid, cpus)
-            except OSError:
-                pass  # the process has exited: nothing to restore
+        _restore(saved)
+
+
+def _restore(saved: dict[int, set[int]]) -> None:
+    for pid, cpus in saved.items():
+        try:
+            os.sched_setaffinity(pid, cpus)
+        except OSError:
+            pass  # the process has exited: nothing to restore
