@@ -11,6 +11,9 @@ restart) takes it over with XAUTOCLAIM after `claim_timeout`. The only way to se
 is a crash between a successful send and its XACK (or Redis refusing that XACK for longer
 than `claim_timeout`: the sender keeps trying until then), and then the copy is sent once
 more. An entry this version cannot decode goes to the dead letters as it is.
+Each step may run twice (redis-py sends a command again when its reply is lost): the ones
+that push to a list do so only when their XACK ends the entry (END_INTO_LIST_LUA), the
+others set what they set the first time.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from redis.client import Pipeline
 
 from monitor import codec, defaults
 from monitor.delivery.entries import Delivery, decoded, readable_or_none
-from monitor.delivery.outbox_digest import HOUR, DigestParts, transaction
+from monitor.delivery.outbox_digest import END_INTO_LIST_LUA, HOUR, DigestParts, transaction
 from monitor.delivery.stream_trim import forget_consumers, trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
@@ -60,6 +63,10 @@ return 1
 
 
 RESEND_BATCH = 500  # dead letters moved back per transaction by `outbox retry`
+# XAUTOCLAIM calls one reclaim may make. Each looks at no more than ten times its count of
+# pending entries and says where it stopped: a dead sender's alerts behind a thousand that
+# live senders hold (and keep fresh) were never reached when every call began at 0-0.
+RECLAIM_CALLS = 100
 
 
 class Outbox(DigestParts):
@@ -70,6 +77,7 @@ class Outbox(DigestParts):
         self.dead_max = dead_max  # `[alerts] dead_max`: the oldest dead letters go past it
         self._release = client.register_script(RELEASE_LUA)
         self._reserve = client.register_script(RESERVE_LUA)
+        self._end_into_list = client.register_script(END_INTO_LIST_LUA)
 
     def ensure_group(self) -> None:
         with redis_errors("creating the outbox consumer group"):
@@ -94,12 +102,19 @@ class Outbox(DigestParts):
         return self._readable([entry for _, entries in streams for entry in entries])
 
     def reclaim(self, min_idle_ms: int, count: int = 100) -> list[Delivery]:
-        """Alerts another sender took and did not end within min_idle_ms (it died)."""
+        """Up to `count` alerts another sender took and did not end within min_idle_ms (it
+        died), from anywhere in the pending list (RECLAIM_CALLS)."""
+        entries: list[Any] = []
+        cursor: bytes | str = "0-0"
         with redis_errors("reclaiming stale alerts"):
-            reply = self.redis.xautoclaim(
-                self.keys.outbox, OUTBOX_GROUP, self.consumer, min_idle_ms, "0-0", count=count
-            )
-        return self._readable(reply[1])
+            for _ in range(RECLAIM_CALLS):
+                reply = self.redis.xautoclaim(self.keys.outbox, OUTBOX_GROUP, self.consumer, min_idle_ms,
+                                              cursor, count=count - len(entries))
+                cursor = reply[0]
+                entries += reply[1]
+                if len(entries) >= count or cursor in (b"0-0", "0-0"):
+                    break
+        return self._readable(entries)
 
     def _readable(self, entries: list[Any]) -> list[Delivery]:
         """The entries as deliveries; one this version cannot read (written by a newer one
@@ -108,13 +123,8 @@ class Outbox(DigestParts):
         deliveries, unreadable = decoded(entries)
         if unreadable:
             with redis_errors("moving unreadable alerts to the dead letters"):
-                pipe = self.redis.pipeline(transaction=True)
-                for entry_id, payload, _ in unreadable:
-                    pipe.xack(self.keys.outbox, OUTBOX_GROUP, entry_id)
-                    pipe.xdel(self.keys.outbox, entry_id)
-                    pipe.rpush(self.keys.dead, payload)
-                pipe.ltrim(self.keys.dead, -self.dead_max, -1)
-                pipe.execute()
+                for entry_id, payload, _ in unreadable:  # rare: one call each
+                    self.end_into_list(entry_id, payload, self.keys.dead, self.dead_max)
             for entry_id, _, error in unreadable:
                 log.error("outbox entry %s cannot be read (%s): moved to the dead letters", entry_id.decode(), error)
         return deliveries
@@ -194,13 +204,9 @@ class Outbox(DigestParts):
         """Move the alert to the dead letters; returns how many of the oldest went past
         `dead_max` to make room (logged: they are the only alerts ever let go)."""
         queued = Queued(delivery.alert, delivery.attempts + 1, error)
-        with redis_errors("moving an alert to the dead letters"):
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
-            pipe.xdel(self.keys.outbox, delivery.entry_id)
-            pipe.rpush(self.keys.dead, codec.encode_queued(queued))
-            pipe.ltrim(self.keys.dead, -self.dead_max, -1)  # the list's bound (keys.py)
-            length = int(pipe.execute()[2])
+        with redis_errors("moving an alert to the dead letters"):  # bound: dead_max (keys.py)
+            length = self.end_into_list(delivery.entry_id, codec.encode_queued(queued), self.keys.dead,
+                                        self.dead_max)
         dropped = max(0, length - self.dead_max)
         if dropped:
             log.error("dead letters: more than [alerts] dead_max = %d; the oldest %d dropped "

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 import redis
 from redis.client import Pipeline
+from redis.commands.core import Script
 
 from monitor import codec
 from monitor.defaults import STORY_SOURCES_MAX
@@ -35,27 +36,51 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - 3600)
 return id
 """
 
+# End a delivery by moving its payload into a list (a channel's digest, the dead letters),
+# once. redis-py sends a command again when its reply is lost (a timeout, a reset
+# connection: three tries by default), and a MULTI of XACK, XDEL and RPUSH run twice pushed
+# the alert twice (a digest listing it twice, a dead letter resent twice). A repeat of this
+# script finds the entry acknowledged and changes nothing; so does a call for an entry that
+# another sender ended meanwhile.
+#   KEYS: outbox, list[, channel state]   ARGV: group, entry id, payload, bound (0: none)[, now, fields...]
+#   Returns the list's length after the push (before the trim); -1: the entry was already ended.
+END_INTO_LIST_LUA = """
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return -1 end
+redis.call('XDEL', KEYS[1], ARGV[2])
+local length = redis.call('RPUSH', KEYS[2], ARGV[3])
+local bound = tonumber(ARGV[4])
+if bound > 0 then redis.call('LTRIM', KEYS[2], -bound, -1) end
+for i = 6, #ARGV do redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[5]) end
+return length
+"""
 
 
 class DigestParts:
     redis: redis.Redis
     keys: Keys
     dead_max: int
+    _end_into_list: Script  # END_INTO_LIST_LUA, registered by Outbox
+
+    def end_into_list(self, entry_id: bytes, payload: bytes | str, into: str, bound: int = 0,
+                      clock: tuple[str, float] | None = None) -> int:
+        """END_INTO_LIST_LUA for one entry; `clock`: (channel state key, now) for a fold."""
+        keys = [self.keys.outbox, into]
+        args: list[bytes | str | float] = [OUTBOX_GROUP, entry_id, payload, bound]
+        if clock is not None:
+            keys.append(clock[0])
+            args += [clock[1], LAST_DIGEST, DIGEST_SINCE]
+        return int(self._end_into_list(keys=keys, args=args))
 
     def fold(self, delivery: Delivery, channel: str, now: float) -> None:
         """Move an alert from the stream into the channel's next digest, atomically."""
         if not isinstance(delivery.alert, Alert):
             raise TypeError(f"only an alert folds into a digest, not {delivery.alert.kind} {delivery.alert.id}")
         with redis_errors("folding an alert into a digest"):
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
-            pipe.xdel(self.keys.outbox, delivery.entry_id)
-            pipe.rpush(self.keys.digest(channel), codec.encode_alert(delivery.alert))
-            pipe.hsetnx(self.keys.channel(channel), LAST_DIGEST, now)  # the digest clock starts
-            # The fold that starts this digest (flush_digest deletes the field with the list):
-            # a `digest_at` time before it is no reason to send (policy.digest_due).
-            pipe.hsetnx(self.keys.channel(channel), DIGEST_SINCE, now)
-            pipe.execute()
+            # Sets LAST_DIGEST (the digest clock starts) and DIGEST_SINCE (the fold that starts
+            # this digest: flush_digest deletes the field with the list, and a `digest_at` time
+            # before it is no reason to send, policy.digest_due) where they are not set.
+            self.end_into_list(delivery.entry_id, codec.encode_alert(delivery.alert), self.keys.digest(channel),
+                               clock=(self.keys.channel(channel), now))
 
     def waiting(self, channel: str) -> int:
         with redis_errors("measuring a digest"):

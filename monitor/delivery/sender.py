@@ -101,7 +101,10 @@ class Sender(SendLoops):
                                   await self._sent_last_hour(channel, config, now), urgent=alert.kind == "surge")
             if verdict == "send" and not await self._reserve(delivery, config, now):
                 verdict, why = "fold", f"rate limit of {config.policy.max_per_hour} per hour (taken meanwhile)"
-            if verdict == "fold":
+            # A reload during the awaits above may have removed the channel: a fold now would
+            # make a digest that nothing sends, nor prunes until the next reload.
+            config = self.configs.get(channel)
+            if verdict == "fold" and config is not None:
                 await self.io(self.outbox.fold, delivery, channel, now)
                 log.debug("alert %s folded into the %s digest: %s", alert.id, channel, why)
                 return False
