@@ -205,7 +205,10 @@ class Store:
         return [None] * len(updates)
 
     def _save_call(self, update: FeedUpdate) -> tuple[list[Any], list[Any]]:
-        values = [x for k, v in update.fields.items() if v is not None for x in (k, str(v))]
+        # Encoded here, what UTF-8 cannot encode as "?": one field a server made (fetch._header)
+        # would fail the whole batch, other feeds' saves with it (redis-py encodes strictly).
+        values = [x for k, v in update.fields.items() if v is not None
+                  for x in (k, str(v).encode("utf-8", "replace"))]
         clear = [key for key, value in update.fields.items() if value is None]
         added = [x for k, n in update.counts.items() if n for x in (k, n)]  # 0: nothing to add
         return ([self.keys.feed(update.name), self.keys.lease(update.name)],

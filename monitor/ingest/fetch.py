@@ -217,7 +217,7 @@ async def _answer(resp: aiohttp.ClientResponse, validators: Validators, limits: 
         status,
         body=body,
         content_type=resp.headers.get("Content-Type"),
-        validators=Validators(resp.headers.get("ETag"), resp.headers.get("Last-Modified")),
+        validators=Validators(_header(resp.headers, "ETag"), _header(resp.headers, "Last-Modified")),
         final_url=final_url,
     )
 
@@ -251,8 +251,22 @@ def _conditional_headers(validators: Validators) -> dict[str, str]:
 
 def _merge(old: Validators, headers: Mapping[str, str]) -> Validators:
     """A 304 may carry fresh validators; keep the old ones where it does not."""
-    etag, modified = headers.get("ETag"), headers.get("Last-Modified")
+    etag, modified = _header(headers, "ETag"), _header(headers, "Last-Modified")
     return Validators(etag or old.etag, modified or old.last_modified)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A validator as it can be saved and sent back, or None. aiohttp reads a header's bytes
+    past ASCII (which RFC 9110 allows in an ETag) as stray surrogates, which no text
+    encoding writes: the save of the feed's state failed, and with it every save batched in
+    the same turn (other feeds'). Without it the next poll is a plain GET."""
+    value = headers.get(name)
+    return value if value is None or value.isascii() or _encodable(value) == value else None
+
+
+def _encodable(text: str) -> str:
+    """The text with what UTF-8 cannot encode (stray surrogates) as "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _refusal(exc: aiohttp.ClientConnectorError) -> str | None:
@@ -269,7 +283,7 @@ def _refusal(exc: aiohttp.ClientConnectorError) -> str | None:
 def _one_line(exc: BaseException) -> str:
     """The error's text on one line, with any URL in it masked (it may be a redirect that
     carried our query string along)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = " ".join(_encodable(str(exc)).split()) or type(exc).__name__  # a URL's bytes: _header
     return urls.mask_text(text)[:200]
 
 

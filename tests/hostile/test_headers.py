@@ -18,6 +18,8 @@ from aiohttp import web
 from monitor import retry_after
 from monitor.ingest.addresses import Guard
 from monitor.ingest.fetch import make_session
+from monitor.keys import Keys
+from monitor.store import FeedUpdate, Store
 from tests.test_fetch import FEED, Server, get, limits, run
 from tests.test_pool import AnyName
 
@@ -99,3 +101,56 @@ def test_a_feed_setting_new_cookies_at_every_poll_leaves_none_in_the_session() -
         assert (held, server.sent_back) == (0, 0), f"{held} cookies held, sent back on {server.sent_back} polls"
 
     asyncio.run(body())
+
+
+# Header bytes past ASCII: an ETag may hold them (RFC 9110's etagc), a Location anything.
+RAW_ANSWERS = {
+    b"/etag": b'HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: "v\xff1"\r\n'
+              b"Last-Modified: Mon, 01 Jan 2024 00:00:00 GMT\xe9\r\nContent-Length: %d\r\n\r\n" % len(FEED) + FEED,
+    b"/redirect": b"HTTP/1.1 302 Found\r\nLocation: http://a:\xff/\r\nContent-Length: 0\r\n\r\n",
+}
+
+
+async def raw_server() -> asyncio.Server:
+    """Answers each path of RAW_ANSWERS with its bytes as written (aiohttp's server writes
+    only text headers)."""
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        path = request.split(b" ", 2)[1]
+        writer.write(RAW_ANSWERS.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0)
+
+
+def test_header_bytes_past_ascii_leave_no_text_that_cannot_be_saved() -> None:
+    """Fault: aiohttp reads such bytes as stray surrogates; the ETag and the error text kept
+    them, redis-py could not encode the feed's save, and the save of every feed batched with
+    it failed (theirs recorded as an error: backoff, an ops alert). Now the validators are
+    dropped (the next poll is a plain GET) and the error text says "?" for them."""
+    async def body() -> None:
+        server = await raw_server()
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with make_session(limits(), allow_private=True) as session:
+                fetched = await get(session, f"http://127.0.0.1:{port}/etag")
+                redirected = await get(session, f"http://127.0.0.1:{port}/redirect")
+        finally:
+            server.close()
+        assert fetched.outcome == "ok" and fetched.body == FEED
+        assert (fetched.validators.etag, fetched.validators.last_modified) == (None, None)
+        assert redirected.outcome == "error" and redirected.error
+        redirected.error.encode("utf-8")  # raises on a surrogate
+
+    asyncio.run(body())
+
+
+def test_one_feeds_unsavable_field_does_not_fail_the_others_saves(redis_client) -> None:
+    """The store's own guard: a field no text encoding writes is saved with "?" for it, and
+    the other feeds of the same batch are saved."""
+    store = Store(redis_client, Keys("t:"))
+    store.update_feeds([FeedUpdate("good", {"last_status": "ok"}),
+                        FeedUpdate("bad", {"etag": '"v\udcff1"', "last_error": "no \udcff"})])
+    assert store.feed_state("good").last_status == "ok"
+    assert (store.feed_state("bad").etag, store.feed_state("bad").last_error) == ('"v?1"', "no ?")
