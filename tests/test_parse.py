@@ -349,4 +349,44 @@ def test_a_feed_of_many_items_is_read_to_its_first_thousand(form: str, caplog: p
         content_type = "application/feed+json"
     items = parse_feed(body, content_type, "flood", FETCHED)
     assert [i.title for i in items] == [f"Story {i}" for i in range(parse.FEED_ITEMS_MAX)]
-    assert "feed 'flood': more than 1000 items" in caplog.text
+    assert "feed 'flood': more than 1000 entries" in caplog.text
+
+
+DATED = "<pubDate>Mon, 01 Jan 2024 00:00:00 GMT</pubDate>"
+EMPTY_OR_REPEATED = {  # n -> a body of n entries that keep one item or none
+    "empty rss": lambda n: ("<rss version='2.0'><channel><title>t</title>"
+                            + f"<item>{DATED}</item>" * n + "</channel></rss>", "application/rss+xml"),
+    "repeated rss": lambda n: ("<rss version='2.0'><channel><title>t</title>"
+                               + f"<item><guid>g</guid><title>Same</title>{DATED}</item>" * n
+                               + "</channel></rss>", "application/rss+xml"),
+    "empty atom": lambda n: ("<feed xmlns='http://www.w3.org/2005/Atom'><title>t</title>"
+                             + "<entry><updated>2024-01-01T00:00:00Z</updated></entry>" * n + "</feed>",
+                             "application/atom+xml"),
+    "empty json": lambda n: ('{"version": "https://jsonfeed.org/version/1.1", "items": ['
+                             + ", ".join(['{"date_published": "2024-01-01T00:00:00Z"}'] * n) + "]}",
+                             "application/feed+json"),
+    "empty rss, not well-formed (feedparser)": lambda n: (
+        "<rss version='2.0'><channel><title>t &</title>" + f"<item>{DATED}</item>" * n
+        + "</channel></rss>", "application/rss+xml"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(EMPTY_OR_REPEATED))
+def test_empty_and_repeated_entries_count_toward_the_cap(form: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault: only items kept counted toward FEED_ITEMS_MAX, so every entry of 714,000 empty
+    <item/> or 1.67 million {} in 5 MB was cleaned and dated: 9-31 s of CPU, while no other
+    feed could be parsed. Now the first FEED_ITEMS_MAX entries are read, whatever they hold."""
+    from monitor.ingest import dates, fallback, jsonfeed
+
+    calls = []
+
+    def counted(value):
+        calls.append(value)
+        return dates.parse_date(value)
+
+    for module in (parse, fallback, jsonfeed):
+        monkeypatch.setattr(module, "parse_date", counted)
+    body, content_type = EMPTY_OR_REPEATED[form](3 * parse.FEED_ITEMS_MAX)
+    items = parse_feed(body.encode(), content_type, "flood", FETCHED)
+    assert len(items) == (1 if "repeated" in form else 0)
+    assert 0 < len(calls) <= parse.FEED_ITEMS_MAX + 1  # the one more that says there are more

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import feedparser
@@ -20,7 +21,7 @@ from monitor.limits import FEEDPARSER_MAX_MARKUP
 _XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>")
 
 
-def feedparser_entries(body: bytes, content_type: str | None, source: str) -> list[Raw]:
+def feedparser_entries(body: bytes, content_type: str | None, source: str) -> Iterator[Raw]:
     markup = body.count(b"<") + body.count(b"&")  # feedparser's time grows with it: see the default
     if markup > FEEDPARSER_MAX_MARKUP:
         raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed that lxml reads, and too much markup "
@@ -46,7 +47,7 @@ def feedparser_entries(body: bytes, content_type: str | None, source: str) -> li
         raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed ({type(exc).__name__}: {detail})") from None
     if not result.get("version") and not result.entries:
         raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed ({_bozo(result)})")
-    return [_fp_entry(entry) for entry in result.entries]
+    return (_fp_entry(entry) for entry in result.entries)  # dated as they are taken
 
 
 def _bozo(result: Any) -> str:

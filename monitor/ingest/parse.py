@@ -16,7 +16,7 @@ The HTTP content type's charset wins over the XML declaration (RFC 7303), in bot
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
@@ -81,13 +81,16 @@ def parse_feed(
         fast = _lxml_entries(body, content_type, source)
         raws = fast if fast is not None else feedparser_entries(body, content_type, source)
     items: dict[str, Item] = {}
-    for raw in raws:
+    # The first FEED_ITEMS_MAX entries, empty and repeated ones counted: counting only the
+    # items kept, 714,000 empty <item/> or 1.67 million {} in 5 MB were each cleaned (and
+    # dated) in turn, 9-31 s of CPU while every other feed waited to be parsed.
+    for n, raw in enumerate(raws):
+        if n == FEED_ITEMS_MAX:
+            log.warning("feed '%s': more than %d entries; the first %d read, the rest left",
+                        source, FEED_ITEMS_MAX, FEED_ITEMS_MAX)
+            break
         item = _to_item(raw, source, fetched_at, base_url)
         if item is not None and item.id not in items:
-            if len(items) == FEED_ITEMS_MAX:
-                log.warning("feed '%s': more than %d items; the first %d read, the rest left",
-                            source, FEED_ITEMS_MAX, FEED_ITEMS_MAX)
-                break
             items[item.id] = item
     return drop_shared_endings(list(items.values()))  # a site's footer under every item
 
@@ -171,9 +174,9 @@ def _xml_parser(charset: str | None) -> etree.XMLParser:
     )
 
 
-def _lxml_entries(body: bytes, content_type: str | None, source: str = "") -> list[Raw] | None:
-    """Entries of a well-formed RSS 2.0/0.91, RSS 1.0 or Atom document; None for anything
-    else, so the caller falls back to feedparser."""
+def _lxml_entries(body: bytes, content_type: str | None, source: str = "") -> Iterator[Raw] | None:
+    """Entries of a well-formed RSS 2.0/0.91, RSS 1.0 or Atom document, read (and dated) as
+    they are taken; None for anything else, so the caller falls back to feedparser."""
     _, charset = _media_type(content_type)
     try:
         parser = _xml_parser(charset)  # LookupError: a charset lxml does not know
@@ -186,11 +189,11 @@ def _lxml_entries(body: bytes, content_type: str | None, source: str = "") -> li
     if root is None:
         return None
     if root.tag == "rss":
-        return [_rss_entry(item) for item in root.iterfind("channel/item")]
+        return (_rss_entry(item) for item in root.iterfind("channel/item"))
     if root.tag == f"{RDF}RDF":
-        return [_rss_entry(item, ns=RSS10) for item in root.iterfind(f"{RSS10}item")]
+        return (_rss_entry(item, ns=RSS10) for item in root.iterfind(f"{RSS10}item"))
     if root.tag == f"{ATOM}feed":
-        return [_atom_entry(entry) for entry in root.iterfind(f"{ATOM}entry")]
+        return (_atom_entry(entry) for entry in root.iterfind(f"{ATOM}entry"))
     return None
 
 

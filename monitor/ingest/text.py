@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from monitor.limits import ITEM_HTML_MAX_ATTRIBUTES
+from monitor.limits import ITEM_HTML_MAX_ATTRIBUTES, ITEM_URL_CHARS
 from monitor.normalise import WORD, words
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})
@@ -188,14 +188,16 @@ def canonical_url(url: str) -> str:
 
 def item_url(base: str, link: str) -> str:
     """The canonical absolute URL of an item's link, "" when the link is no URL (urllib
-    raises on "http://[::1": such a link must not reach the stages that split URLs)."""
+    raises on "http://[::1": such a link must not reach the stages that split URLs) or is
+    longer than ITEM_URL_CHARS, before or after it is made absolute."""
     link = link.strip()
-    if not link:
+    if not link or len(link) > ITEM_URL_CHARS:
         return ""
     try:
-        return _canonical(urljoin(base, link))
+        url = _canonical(urljoin(base, link))
     except ValueError:
         return ""
+    return url if len(url) <= ITEM_URL_CHARS else ""
 
 
 def _canonical(url: str) -> str:

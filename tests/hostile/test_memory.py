@@ -148,12 +148,33 @@ def test_item_html_and_text_are_capped_before_cleaning_and_scoring() -> None:
         assert item.title.endswith("Idlib") and item.text.startswith(ON_TOPIC[n % len(ON_TOPIC)][1][:40])
 
 
+@pytest.mark.parametrize("form", ["rss", "json"])
+def test_a_link_longer_than_the_cap_is_no_link(form: str) -> None:
+    """Fault: a 4.9 MB link was kept whole, into the recent records (5,000 of them), the
+    story's sources and every alert: a feed minting new GUIDs added 3.7 MB a poll to Redis.
+    Now a link past ITEM_URL_CHARS is none; one at the cap is kept."""
+    long_path = "/" + "a" * (5_000_000 - 30)
+    at_cap = "/" + "b" * (limits.ITEM_URL_CHARS - len("https://news.example.org/"))
+    links = [f"https://news.example.org{long_path}", f"https://news.example.org{at_cap}"]
+    if form == "rss":
+        body = ("<rss version='2.0'><channel><title>t</title>" + "".join(
+            f"<item><guid>g{n}</guid><title>Story {n}</title><link>{link}</link></item>"
+            for n, link in enumerate(links)) + "</channel></rss>").encode()
+    else:
+        body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+            {"id": f"g{n}", "title": f"Story {n}", "url": link} for n, link in enumerate(links)]}).encode()
+    items = parse_feed(body, "application/feed+json" if form == "json" else "application/rss+xml", "long",
+                       datetime.now(UTC))
+    assert [(i.title, i.url) for i in items] == [("Story 0", ""), ("Story 1", links[1])]
+
+
 def test_readme_documents_each_cap() -> None:
     """Docs that cannot drift: README's limits table gives each cap's value in limits.py."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Limits on what a feed may hold", 1)[1].split("\n## ", 1)[0]
     rows = dict(re.findall(r"^\| `(\w+)` \| `(\d+)` \|", section, re.M))
-    caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS", "FEED_ITEMS_MAX", "ITEM_HTML_MAX_ATTRIBUTES")
+    caps = ("ITEM_HTML_CHARS", "ITEM_TEXT_CHARS", "ITEM_TITLE_CHARS", "FEED_ITEMS_MAX", "ITEM_URL_CHARS",
+            "ITEM_HTML_MAX_ATTRIBUTES")
     assert rows == {name: str(getattr(limits, name)) for name in caps}
 
 
