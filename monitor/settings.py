@@ -276,6 +276,8 @@ def load(path: Path | str | None = None, channels: bool = True) -> Loaded:
         raise SettingsError(f"{label}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{label}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per level: arrays or tables thousands deep
+        raise SettingsError(f"{label}: not valid TOML: nested too deeply") from None
     settings = validate(raw, label)
     return Loaded(
         settings, path.resolve(),

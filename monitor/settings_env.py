@@ -59,7 +59,8 @@ def redis_url(written: str, label: str) -> str:
                             "(leave redis_url out for the embedded Redis)")
     if not url:
         return url
-    from redis.connection import parse_url
+    from redis.connection import ConnectionPool, parse_url
+    from redis.exceptions import RedisError
 
     try:
         parse_url(url)
@@ -68,6 +69,15 @@ def redis_url(written: str, label: str) -> str:
         if "IPv6" in str(exc):
             reason = "unbalanced [ ] around the host"
         raise SettingsError(f"{label}: monitor.redis_url: {reason}") from None
+    try:  # a connection's options, as the first connection will take them (no I/O yet)
+        ConnectionPool.from_url(url).make_connection()
+    except TypeError as exc:  # "... got an unexpected keyword argument 'foo'"
+        name = re.search(r"argument '(\w+)'", str(exc))
+        scheme = url.split(":", 1)[0]
+        raise SettingsError(f"{label}: monitor.redis_url: unknown option {name[1] if name else ''!r} in its "
+                            f"query for a {scheme}:// URL (ssl_* options are rediss:// ones)") from None
+    except (ValueError, RedisError) as exc:  # a known option with a value it does not take; no URL in it
+        raise SettingsError(f"{label}: monitor.redis_url: {' '.join(str(exc).split())[:120]}") from None
     return url
 
 

@@ -126,6 +126,30 @@ def test_a_redis_url_set_empty_by_its_variable_is_refused(tmp_path: Path, monkey
                                      "(leave redis_url out for the embedded Redis)")
 
 
+@pytest.mark.parametrize(("query", "reason"), [
+    ("?foo=bar", "unknown option 'foo' in its query for a redis:// URL (ssl_* options are rediss:// ones)"),
+    ("?ssl_cert_reqs=none", "unknown option 'ssl_cert_reqs' in its query for a redis:// URL "
+                            "(ssl_* options are rediss:// ones)"),
+])
+def test_a_redis_url_with_an_option_redis_py_does_not_take_is_one_line(tmp_path: Path, monkeypatch, query: str,
+                                                                       reason: str) -> None:
+    # `check`, `status` and `run` raised a TypeError from the first connection, a traceback
+    monkeypatch.setenv("REDIS_URL", f"redis://u:S3CRET@127.0.0.1:1/0{query}")
+    text = BASE.replace('data_dir = "data"', 'data_dir = "data"\nredis_url = "${REDIS_URL}"')
+    message = error(tmp_path, text)
+    assert message == f"monitor.redis_url: {reason}" and "S3CRET" not in message
+    monkeypatch.setenv("REDIS_URL", "rediss://u:S3CRET@127.0.0.1:1/0?ssl_cert_reqs=bogus")
+    assert error(tmp_path, text) == "monitor.redis_url: Invalid SSL Certificate Requirements Flag: bogus"
+    monkeypatch.setenv("REDIS_URL", "rediss://u:S3CRET@127.0.0.1:1/0?ssl_cert_reqs=none&socket_timeout=5")
+    assert load(tmp_path, text).redis_url.endswith("socket_timeout=5")
+
+
+@pytest.mark.parametrize("nested", ["x = " + "[" * 5000 + "]" * 5000, "x = " + "{a = " * 3000 + "1" + "}" * 3000])
+def test_toml_nested_too_deeply_is_one_line(tmp_path: Path, nested: str) -> None:
+    # tomllib raised RecursionError: a traceback and exit code 1
+    assert error(tmp_path, nested + "\n" + BASE) == "not valid TOML: nested too deeply"
+
+
 def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     # as Windows' Notepad saves UTF-8: it was "not valid TOML (line 1, column 1)"
     path = tmp_path / "settings.toml"

@@ -126,6 +126,7 @@ def poll(path: Path) -> dict[str, PollResult]:
 @pytest.mark.parametrize(("address", "kind"), [
     ("127.0.0.1", "loopback"), ("127.255.0.9", "loopback"), ("::1", "loopback"),
     ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("fd12::1", "private"),
+    ("fec0::1", "private"),
     ("169.254.169.254", "link-local (the cloud metadata address)"), ("169.254.1.1", "link-local"),
     ("fe80::1", "link-local"), ("fd00:ec2::254", "private (the cloud metadata address)"),
     ("100.64.0.1", "shared"), ("100.100.100.200", "shared"),
