@@ -113,6 +113,43 @@ def test_headers_dripped_byte_by_byte_time_out_at_read_timeout() -> None:
     assert result.elapsed < 6
 
 
+@asynccontextmanager
+async def slow_redirects(hops: int, wait: float) -> AsyncIterator[str]:
+    """A server whose /0 redirects to /1 ... to /`hops`, each answer `wait` seconds late."""
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await reader.readuntil(b"\r\n\r\n")
+            hop = int(request.split(b" ", 2)[1].strip(b"/"))
+            await asyncio.sleep(wait)
+            writer.write(f"HTTP/1.1 302 Found\r\nLocation: /{hop + 1}\r\nContent-Length: 0\r\n\r\n".encode()
+                         if hop < hops else b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
+    finally:
+        server.close()
+
+
+def test_a_chain_of_slow_redirects_times_out_at_read_timeout() -> None:
+    """Each hop answers within read_timeout, the chain does not: the clock ran afresh at
+    every hop, so max_redirects + 1 slow hops held a fetch that many times read_timeout."""
+    async def run(hops: int) -> FetchResult:
+        lim = limits(read_timeout=1.0)
+        async with slow_redirects(hops, wait=0.6) as url, make_session(lim, allow_private=True) as session:
+            return await fetch(session, "chain", url, Validators(), lim)
+
+    result = asyncio.run(run(3))
+    assert (result.outcome, result.error) == ("error", "timeout after 1s")
+    assert result.elapsed < 1.5
+    assert asyncio.run(run(0)).outcome == "ok"  # one such hop is within the clock
+
+
 # -- 2. the depth guard, and feedparser's share of the event loop -----------------------
 
 

@@ -2,9 +2,11 @@
 
 aiohttp's `sock_read` limits each read alone, so a server that sends its status line,
 headers or body one byte a second holds a fetch as long as it likes. The clock is an
-`asyncio.timeout` that an aiohttp trace starts as each hop's request headers go out and
-stops at a redirect: time queued for a free connection and the connect itself are not
-counted (`sock_connect` has its own limit), everything the server sends back is.
+`asyncio.timeout` that an aiohttp trace starts as the first hop's request headers go out:
+time queued for a free connection and the first connect are not counted (`sock_connect`
+has its own limit), everything after is, redirects and their hops included. (It stopped at
+each redirect once: a chain of slow hops then held a fetch max_redirects + 1 times
+read_timeout, 3 minutes by default.)
 """
 
 from __future__ import annotations
@@ -25,34 +27,24 @@ class Clock:
         self._timeout = timeout
 
     def start(self) -> None:
-        # An expired timeout refuses reschedule (RuntimeError): its TimeoutError is on the way.
-        if not self._timeout.expired():
+        """Start the clock, once: a later hop's request runs on the same one."""
+        # An expired timeout has no `when` to keep, and refuses reschedule (RuntimeError):
+        # its TimeoutError is on the way.
+        if self._timeout.when() is None and not self._timeout.expired():
             self._timeout.reschedule(asyncio.get_running_loop().time() + self._seconds)
-
-    def stop(self) -> None:
-        if not self._timeout.expired():
-            self._timeout.reschedule(None)
 
     def ensure_started(self) -> None:
         """Start the clock if no trace did (a session that `trace()` did not equip)."""
-        if self._timeout.when() is None:
-            self.start()
+        self.start()
 
 
 def trace() -> aiohttp.TraceConfig:
     """The trace that runs the `Clock` of each request made with one."""
     config = aiohttp.TraceConfig()
     config.on_request_headers_sent.append(_sent)
-    config.on_request_redirect.append(_redirected)
     return config
 
 
 async def _sent(session: aiohttp.ClientSession, ctx: SimpleNamespace, params: object) -> None:
     if isinstance(ctx.trace_request_ctx, Clock):
         ctx.trace_request_ctx.start()
-
-
-async def _redirected(session: aiohttp.ClientSession, ctx: SimpleNamespace, params: object) -> None:
-    # The next hop's connect is not the server's answer: its clock starts as it is sent.
-    if isinstance(ctx.trace_request_ctx, Clock):
-        ctx.trace_request_ctx.stop()
