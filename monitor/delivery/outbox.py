@@ -11,9 +11,10 @@ restart) takes it over with XAUTOCLAIM after `claim_timeout`. The only way to se
 is a crash between a successful send and its XACK (or Redis refusing that XACK for longer
 than `claim_timeout`: the sender keeps trying until then), and then the copy is sent once
 more. An entry this version cannot decode goes to the dead letters as it is.
-Each step may run twice (redis-py sends a command again when its reply is lost): the ones
-that push to a list do so only when their XACK ends the entry (END_INTO_LIST_LUA), the
-others set what they set the first time.
+Each step is safe to run twice, as a client that sends a command again when its reply is
+lost would (the monitor's do not: connection.NO_RETRY): the ones that push to a list do so
+only when their XACK ends the entry (END_INTO_LIST_LUA), the others set what they set the
+first time.
 """
 
 from __future__ import annotations

