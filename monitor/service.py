@@ -101,6 +101,10 @@ class Service:
         clock = time.time() - time.monotonic()  # moves only when the wall clock is stepped
         while not self.stop.is_set():
             room = POLLS_PER_FETCH * self.rt.config.fetch.concurrency - len(self.polls)
+            if room <= 0 and self.polls:  # full until a poll ends (asking took nothing, at once,
+                # again and again: a core at 100 % while slow servers held every place)
+                await asyncio.wait(set(self.polls), timeout=TICK, return_when=asyncio.FIRST_COMPLETED)
+                continue
             try:
                 if time.monotonic() >= self.resync_at:
                     await self.sync_schedule()
@@ -184,15 +188,22 @@ class Service:
             log.error("reload refused, keeping the previous settings: %s", reason)
             log.debug("reload refused", exc_info=not expected)  # a bug's traceback (a RecursionError's is long)
             if reason != self.reload_error:  # one ops alert per distinct failure
-                await self.rt.tell_ops("Settings reload refused", f"Keeping the previous settings: {reason}")
+                await self._tell_ops("Settings reload refused", f"Keeping the previous settings: {reason}")
             self.reload_error = reason
         else:
             if self.reload_error:
-                await self.rt.tell_ops("Settings reload succeeded", "The settings file loads again.")
+                await self._tell_ops("Settings reload succeeded", "The settings file loads again.")
             self.reload_error = ""
             await self._after_reload()
         finally:
             systemd.ready()
+
+    async def _tell_ops(self, title: str, text: str) -> None:
+        """Tell ops of a reload, or log why not (a refused alert ended the settings watcher)."""
+        try:
+            await self.rt.tell_ops(title, text)
+        except StoreError as exc:
+            log.warning("the ops channel is not told '%s': %s", title, exc)
 
     async def _after_reload(self) -> None:
         """The new settings are in force: enter their feeds in the schedule and prune what
