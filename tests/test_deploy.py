@@ -84,7 +84,8 @@ def test_unit_has_readiness_watchdog_restart_and_hardening() -> None:
     d = unit_directives(UNIT.read_text(encoding="utf-8"))
     required = {
         "Type": "notify", "NotifyAccess": "main", "WatchdogSec": "60", "Restart": "on-failure",
-        "RestartSec": "5", "KillSignal": "SIGTERM", "TimeoutStopSec": "15", "User": "monitor",
+        "RestartSec": "5", "RestartPreventExitStatus": "2", "StartLimitIntervalSec": "0",
+        "KillSignal": "SIGTERM", "TimeoutStopSec": "15", "User": "monitor",
         "Group": "monitor", "StateDirectory": "monitor monitor/tmp", "ProtectSystem": "strict",
         "KillMode": "mixed",
         "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes",
