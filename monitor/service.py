@@ -155,6 +155,7 @@ class Service:
         lease another holds, when this worker's hold would end (a lease left by a poll cut
         short at a stop runs out by then; a live poll's worker sets the interval itself)."""
         jitter = random.uniform(0, self.loaded.settings.monitor.jitter)
+        started = min(started, time.time())  # read before the clock stepped back: that far ahead
         due = time.time() + self.hold() if outcome == "leased" else started + feed.interval + jitter
         try:
             await self.due_again((feed.name, due))

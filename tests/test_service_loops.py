@@ -11,6 +11,7 @@ import pytest
 from monitor import settings, wiring
 from monitor.delivery.outbox import Outbox
 from monitor.errors import StoreError
+from monitor.keys import Keys
 from monitor.runtime import POLLS_PER_FETCH
 from monitor.schedule import Schedule
 from monitor.service import Service
@@ -84,3 +85,23 @@ def test_the_watcher_outlives_an_ops_alert_redis_refuses(feed_server, make_setti
 
 
 pytestmark = pytest.mark.slow
+
+
+def test_a_poll_under_way_as_the_clock_steps_back_is_not_pushed_back_by_the_step(
+        feed_server, make_settings, redis_client) -> None:
+    """Fault: a poll's start was read before the wall clock stepped back an hour; its feed
+    was then due an interval after that start, an hour late, though the step had made every
+    feed of the worker due at once."""
+    feed_server.set("/a.xml", rss([("https://news.example.org/a/1", *OFF_TOPIC[0])]))
+    path = make_settings({"a": feed_server.url("/a.xml")})
+    path.write_text(path.read_text().replace('interval = "1h"', 'interval = "10m"'))
+
+    async def run() -> float:
+        loaded = settings.load(path)
+        async with wiring.runtime(loaded) as rt:
+            svc = Service(loaded, rt, wiring.sender(loaded, rt))
+            await svc.sync_schedule()
+            await svc._polled(svc.feeds["a"], time.time() + 3600, "ok")  # started "an hour ahead"
+            return float(redis_client.zscore(Keys().schedule, "a")) - time.time()
+
+    assert asyncio.run(run()) <= 600 + settings.load(path).settings.monitor.jitter
