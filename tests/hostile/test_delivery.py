@@ -139,6 +139,11 @@ RUNAWAY = [
     "{{ '{:>{w}}'.format('a', w=10**9) }}",
     "{{ '%*s'|format(10**9, 'x') }}",
     "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+    # `~` is no binary operator to Jinja but a join no hook saw: 3 GB in 0.4 s, 2.8 GB
+    "{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f('xxxxxxxx') }}",
+    "{% set a = 'x' * 90000 %}" + "".join(f"{{% set a{i + 1} = a{i} ~ a{i} %}}" for i in range(14)).replace(
+        "a0 ", "a ") + "{{ a14|length }}",
+    "{% set a = range(90000)|list %}{{ (a ~ a)|length }}",
 ]
 
 
