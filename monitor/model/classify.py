@@ -80,7 +80,7 @@ class Classifier:
         # refuses a file that is not a model before reading its arrays; the names as lists
         state = read_state(Path(path), _check_shapes, as_lists=("word_names", "char_names"))
         try:
-            meta = json.loads(str(state["metadata"]))
+            meta = _metadata(str(state["metadata"]))
             from monitor.model.features import FeatureSpec, build_features
             spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),
                                tuple(meta["spec"]["char_ngrams"]),
@@ -93,7 +93,7 @@ class Classifier:
                                       state.pop("char_names"), state["char_idf"],
                                       state["floors"].tolist())
             return cls(features, state["coef"], state["intercept"], state["calib"], meta, Path(path))
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:  # a list where a table was
             raise ModelError(f"{path}: not a valid topic model: {exc}") from exc
 
     @property
@@ -238,9 +238,11 @@ class _Lazy(Classifier):
     def __init__(self, path: Path) -> None:  # the parent's weights are not set: see __getattr__
         copy = snapshot(path, self)  # removed once this model is gone (refused, or replaced by a reload)
         try:
-            meta = json.loads(str(read_state(copy, _check_shapes, arrays=False)["metadata"]))
+            meta = _metadata(str(read_state(copy, _check_shapes, arrays=False)["metadata"]))
         except ModelError as exc:  # named as the settings name it
             raise ModelError(str(exc).replace(str(copy), str(path))) from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ModelError(f"{path}: not a valid topic model: {exc}") from None
         self.metadata, self.path, self.source = meta, copy, path
         self.topics, self.version = tuple(meta["topics"]), str(meta["version"])
 
@@ -250,6 +252,18 @@ class _Lazy(Classifier):
         assert self.path is not None
         self.__dict__.update(vars(Classifier.load(self.path)) | {"source": self.source})
         return getattr(self, name)
+
+
+def _metadata(text: str) -> dict[str, Any]:
+    """The metadata, ValueError unless its tables are tables (a list for `cv` or the concept
+    lexicon gave `check` an AttributeError's traceback)."""
+    meta = json.loads(text)
+    spec = meta.get("spec") if isinstance(meta, dict) else None
+    cv, concepts = (x.get(k, {}) if isinstance(x, dict) else None for x, k in ((meta, "cv"), (spec, "concepts")))
+    if not (isinstance(cv, dict) and all(isinstance(v, dict) for v in cv.values()) and isinstance(concepts, dict)
+            and all(isinstance(v, list) for v in concepts.values())):
+        raise ValueError("its metadata, spec, cv or concept lexicon is not a table as written by `monitor train`")
+    return meta  # a dict: checked above
 
 
 CHAR_NGRAMS_MOST = 8  # the longest character n-gram a model may ask for (the shipped: 5)

@@ -88,8 +88,10 @@ def read_state(path: Path, check: Check | None = None, limits: Limits = Limits()
                              else _array(archive, content[key]["file"]) for key in headers}
     except ModelError as exc:
         raise ModelError(f"{path}: {exc}") from None
-    except (OSError, zipfile.BadZipFile, ValueError, TypeError, KeyError, AttributeError,
-            RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a file makes zipfile, zlib, json or numpy
+        # raise is the file's: an encrypted member (RuntimeError), an unknown compression
+        # (NotImplementedError), corrupt deflate data (zlib.error, tokenize.TokenError) were
+        # tracebacks, in `check` too
         raise ModelError(f"{path}: cannot read model file: {_one_line(exc)}") from exc
 
 

@@ -177,3 +177,63 @@ def test_weights_that_are_no_numbers_and_a_hostile_spec_are_refused(tmp_path: Pa
         Classifier.load(path)
     assert str(err.value).startswith(f"{path}: ") and reason in str(err.value), str(err.value)
     assert "\n" not in str(err.value)
+
+
+def _zip_flags(tmp_path: Path, name: str, edit: Callable[[bytearray, int, int], None]) -> Path:
+    """A copy of the shipped model with its first array member's headers edited as bytes:
+    `edit(data, local header offset, central directory entry offset)`."""
+    data = bytearray(MODEL.read_bytes())
+    with zipfile.ZipFile(MODEL) as archive:
+        info = next(i for i in archive.infolist() if i.filename.endswith(".npy"))
+    central = data.index(b"PK\x01\x02")
+    while data[central + 46:central + 46 + len(info.filename)] != info.filename.encode():
+        central = data.index(b"PK\x01\x02", central + 4)
+    edit(data, info.header_offset, central)
+    path = tmp_path / f"{name}.skops"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _encrypted(data: bytearray, local: int, central: int) -> None:
+    data[local + 6] |= 0x01  # general purpose flag: encrypted
+    data[central + 8] |= 0x01
+
+
+def _unknown_method(data: bytearray, local: int, central: int) -> None:
+    data[local + 8:local + 10] = data[central + 10:central + 12] = (99).to_bytes(2, "little")
+
+
+def _corrupt_deflate(data: bytearray, local: int, central: int) -> None:
+    name_len = int.from_bytes(data[local + 26:local + 28], "little")
+    extra_len = int.from_bytes(data[local + 28:local + 30], "little")
+    body = local + 30 + name_len + extra_len
+    data[body:body + 64] = bytes(range(64))  # the member's deflate stream, scrambled
+
+
+@pytest.mark.parametrize(("name", "edit"), [("encrypted", _encrypted), ("method", _unknown_method),
+                                            ("deflate", _corrupt_deflate)])
+def test_a_corrupt_archive_is_one_line_naming_the_file(tmp_path: Path, name: str,
+                                                        edit: Callable[[bytearray, int, int], None]) -> None:
+    """Fault: an encrypted member (RuntimeError), an unknown compression (NotImplementedError)
+    or scrambled deflate data (zlib.error, tokenize.TokenError) raised out of the model's
+    reader: a traceback from `check`, `run` and `score`."""
+    path = _zip_flags(tmp_path, name, edit)
+    with pytest.raises(ModelError) as err:
+        Classifier.load(path)
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    ("cv_list", _meta(lambda m: m.update(cv=[1, 2]))),
+    ("concepts_list", _meta(lambda m: m["spec"].update(concepts=["turkey"]))),
+    ("cv_topic_number", _meta(lambda m: m.update(cv={"t": 3}))),
+])
+def test_metadata_whose_tables_are_lists_is_refused_in_one_line(tmp_path: Path, name: str,
+                                                                change: Callable[[dict], None]) -> None:
+    """Fault: `cv` or the concept lexicon written as a list raised an AttributeError: a
+    traceback from `check` (the lazily loaded model of `run` reads the metadata alone)."""
+    path = _variant(tmp_path, name, change)
+    for load in (Classifier.load, Classifier.load_lazily):
+        with pytest.raises(ModelError) as err:
+            load(path).suggested_threshold("turkey_russia_syria")
+        assert str(err.value).startswith(f"{path}: not a valid topic model") and "\n" not in str(err.value)
