@@ -99,3 +99,25 @@ def test_a_topic_added_to_settings_keeps_the_next_tables_comment_above_it(tmp_pa
     added = '[topics.wildfires]\ntitle = "Wildfires"\nthreshold = 0.55\nnotify = ["console"]\n\n'
     assert text.replace(added, "") == original
     assert text.index(added) < text.index("# Zero set-up") < text.index("[channels.console]")
+
+
+def test_topic_examples_from_a_long_jsonl_file_are_all_read(tmp_path: Path) -> None:
+    """Fault: a JSON-lines file was read as one item's text, cut at 20,000 characters: a
+    200-line file (185 KB) failed at line 22 with "expected {"text": ...}". Each text is cut
+    now, not the file; a line nested too deep or with a too-long integer is one error line."""
+    from monitor import limits
+    from monitor.cli.topics import read_examples
+    from monitor.errors import InputError
+
+    many = tmp_path / "many.jsonl"
+    rows = [{"title": f"Story {n}", "text": "Wildfire near the coast. " * 40} for n in range(200)]
+    rows.append({"text": "word " * 10_000})  # 50,000 characters: one item's text is kept
+    many.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    texts = read_examples([str(many)])
+    assert len(texts) == 201 and texts[0].startswith("Story 0\nWildfire")
+    assert limits.ITEM_TEXT_CHARS - 10 < len(texts[-1]) <= limits.ITEM_TEXT_CHARS
+    for n, bad in enumerate(("[" * 100_000, '{"text": ' + "9" * 5000 + "}")):
+        path = tmp_path / f"bad{n}.jsonl"
+        path.write_text('{"text": "fine"}\n' + bad + "\n", encoding="utf-8")
+        with pytest.raises(InputError, match=rf"^{path}:2: expected"):
+            read_examples([str(path)])

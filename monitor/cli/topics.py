@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, cast
 from monitor import defaults
 from monitor.cli.main import load
 from monitor.errors import InputError
+from monitor.limits import ITEM_TEXT_CHARS
 from monitor.settings_types import NAME_RE
 
 if TYPE_CHECKING:
@@ -43,19 +44,27 @@ def read_examples(paths: list[str]) -> list[str]:
 def _texts(path: Path) -> list[str]:
     from monitor.cli.analysis import read_input
 
-    content = read_input(str(path))
     if path.suffix not in (".jsonl", ".json"):
+        content = read_input(str(path))  # one article, cut as an item's text is
         return [content] if content.strip() else []
+    from monitor.ingest.text import cut_at_word
+    from monitor.model.dataset import read_file, text_lines
+
+    try:  # the whole file, each text cut: read as one item's text, a 185 KB file lost its lines
+        lines = text_lines(read_file(path), path)  # past the first 20,000 characters
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     out = []
-    for n, line in enumerate(content.splitlines(), 1):
+    for n, line in enumerate(lines, 1):
         if line.strip():
             try:
                 row = json.loads(line)
                 text = "\n".join(str(row[k]) for k in ("title", "text") if row.get(k))
-            except (json.JSONDecodeError, TypeError, AttributeError):
+            except (ValueError, TypeError, AttributeError, RecursionError):  # ValueError: JSON, or an
+                # integer too long to convert; RecursionError: "[[[[..."
                 raise InputError(f'{path}:{n}: expected {{"text": "..."}} (and optionally "title")') from None
             if text:
-                out.append(text)
+                out.append(cut_at_word(text, ITEM_TEXT_CHARS) if len(text) > ITEM_TEXT_CHARS else text)
     return out
 
 
