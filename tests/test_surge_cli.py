@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from monitor import limits
 from monitor.keys import Keys
 from monitor.surge.counter import Seen, SurgeCounter
 from monitor.surge.detector import SurgeDetector
@@ -122,3 +123,21 @@ def test_replay_refuses_bad_input_with_one_line(tmp_path: Path, make_settings) -
     assert done.returncode == 2 and done.stderr.strip() == f"{bad}:2: missing field 'published'"
     done = monitor("surge", "--replay", str(bad), "--topic", "nosuch", settings=path)
     assert done.returncode == 2 and done.stderr.strip() == "--topic nosuch: no such topic in settings.toml"
+
+
+def test_a_replay_file_that_is_no_file_or_nested_too_deep_is_one_line(tmp_path: Path) -> None:
+    """Fault: /dev/zero was read without end (MemoryError) and a line of 100,000 "[" raised
+    RecursionError: tracebacks. Now one line naming the file (and the line)."""
+    from monitor.errors import InputError
+    from monitor.surge.replay import read_items
+
+    with pytest.raises(InputError, match="^/dev/zero: cannot read: not a regular file"):
+        read_items(Path("/dev/zero"))
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"text": "x", "published": "2024-01-01T00:00:00Z"}\n' + "[" * 100_000 + "\n")
+    with pytest.raises(InputError, match=f"^{deep}:2: not JSON: nested too deeply"):
+        read_items(deep)
+    long = tmp_path / "long.jsonl"
+    long.write_text(json.dumps({"text": "word " * 100_000, "published": "2024-01-01T00:00:00Z"}) + "\n")
+    [item] = read_items(long)
+    assert len(item.text) == limits.ITEM_TEXT_CHARS

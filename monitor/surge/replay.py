@@ -20,6 +20,7 @@ from typing import Any
 
 from monitor.dedup.index import Measured, NearDupConfig, measured, similarity
 from monitor.errors import InputError
+from monitor.limits import ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.surge.counter import Seen
 from monitor.surge.detector import Observed, SurgeDetector
 
@@ -52,10 +53,12 @@ class Replay:
 
 def read_items(path: Path) -> list[Dated]:
     """The file's items, oldest first; a bad line is an InputError naming the file and line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    from monitor.model.dataset import read_file, text_lines
+
+    try:  # a regular file only: /dev/zero was read without end (MemoryError), a FIFO waited
+        lines = text_lines(read_file(path), path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     items = [_item(path, n, line) for n, line in enumerate(lines, 1) if line.strip()]
     return sorted(items, key=lambda d: d.time)
 
@@ -65,7 +68,8 @@ def _item(path: Path, n: int, line: str) -> Dated:
         data = json.loads(line)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        text, title = str(data.get("text", "")), str(data.get("title", ""))
+        # cut as the monitor keeps an item's text and title
+        text, title = str(data.get("text", ""))[:ITEM_TEXT_CHARS], str(data.get("title", ""))[:ITEM_TITLE_CHARS]
         if not (text or title):
             raise ValueError('needs "text" (or "title")')
         when = datetime.fromisoformat(str(data["published"]))
@@ -78,7 +82,9 @@ def _item(path: Path, n: int, line: str) -> Dated:
     except KeyError as exc:
         raise InputError(f"{path}:{n}: missing field {exc}") from None
     except (ValueError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path}:{n}: {exc}") from None
+        raise InputError(f"{path}:{n}: {str(exc)[:200]}") from None
+    except RecursionError:  # "[[[[...": json recurses once per bracket
+        raise InputError(f"{path}:{n}: not JSON: nested too deeply") from None
 
 
 def document(item: Dated) -> str:
