@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from monitor.cli import opml
 from tests.test_cli import ROOT, monitor
 
@@ -66,3 +68,24 @@ def test_a_file_that_is_no_opml_is_named(tmp_path: Path) -> None:
     bad.write_text("<html><body>no</body>", encoding="utf-8")
     result = monitor("feeds", "import", str(bad), settings=ROOT / "settings.toml")
     assert result.returncode == 2 and result.stderr.startswith(f"{bad}: not an OPML file")
+
+
+def test_an_outline_list_that_is_no_regular_file_is_one_line() -> None:
+    # /dev/zero was read without end: MemoryError (an OOM kill without a ulimit)
+    from monitor.cli.opml import read
+    from monitor.errors import InputError
+
+    with pytest.raises(InputError, match="^/dev/zero: cannot read: not a regular file"):
+        read(Path("/dev/zero"))
+
+
+def test_a_dead_letters_error_is_shown_with_its_urls_masked() -> None:
+    # feed errors were masked in `status`, a dead letter's send error was not
+    from monitor.cli.ops import _dead_letter
+    from monitor.items import Queued
+    from tests.test_delivery import alert
+
+    error = "send raised ConnectionError: https://user:s3cret@hooks.example.org/x?token=abc refused"
+    shown = _dead_letter(Queued(alert(1), 10, error))
+    assert "s3cret" not in shown["last_error"] and "abc" not in shown["last_error"]
+    assert shown["last_error"].startswith("send raised ConnectionError: https://")

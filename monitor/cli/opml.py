@@ -39,8 +39,10 @@ def read(path: Path) -> list[tuple[str, str]]:
     """(title, url) of every feed outline in the file; InputError naming it otherwise."""
     import listparser
 
-    try:
-        data = path.read_bytes()
+    from monitor.model.dataset import read_file
+
+    try:  # a regular file only: /dev/zero was read without end (MemoryError), a FIFO waited
+        data = read_file(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     parsed = listparser.parse(data)

@@ -88,7 +88,8 @@ def _dead_letter(queued: Queued) -> dict[str, Any]:
     alert = queued.alert
     return {"id": alert.id, "channel": alert.channel, "kind": alert.kind,
             "title": alert.title if isinstance(alert, Alert) else None,
-            "attempts": queued.attempts, "last_error": queued.last_error}
+            "attempts": queued.attempts,  # an exception's text may hold a URL: masked, as feeds' are
+            "last_error": urls.mask_text(queued.last_error) if queued.last_error else queued.last_error}
 
 
 def cmd_recent(args: argparse.Namespace) -> int:
