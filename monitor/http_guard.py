@@ -6,7 +6,10 @@ open for minutes, and past the service's 1,024 file descriptors the monitor coul
 feed, no Redis connection and no settings file (a reload failed with "Too many open files").
 Each connection here lives at most HTTP_CONNECTION_SECONDS (a scrape takes milliseconds,
 and a client that keeps its connection alive opens another), and past HTTP_CONNECTIONS_MAX
-open ones a new connection is closed at once.
+open ones a new connection is closed at once. One client address holds at most
+HTTP_PER_CLIENT_MAX of them, and a connection whose first request's headers have not come
+within HTTP_HEADER_SECONDS is closed: 64 half-sent requests from one host held every place
+for 30 s, and the liveness probe (systemd's, Prometheus's) failed meanwhile.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from aiohttp import web
 
 HTTP_CONNECTIONS_MAX = 64
 HTTP_CONNECTION_SECONDS = 30.0
+HTTP_PER_CLIENT_MAX = 8
+HTTP_HEADER_SECONDS = 2.0
 
 
 class _Guarded(asyncio.Protocol):
@@ -27,17 +32,31 @@ class _Guarded(asyncio.Protocol):
         self.inner = inner
         self.open_now = open_now
         self.timer: asyncio.TimerHandle | None = None
+        self.headers_due: asyncio.TimerHandle | None = None  # until the first request's headers end
+        self.tail = b""  # the last bytes received before they did
+        self.client = ""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if len(self.open_now) >= HTTP_CONNECTIONS_MAX:
+        peer = transport.get_extra_info("peername")
+        self.client = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        if (len(self.open_now) >= HTTP_CONNECTIONS_MAX
+                or sum(c.client == self.client for c in self.open_now) >= HTTP_PER_CLIENT_MAX):
             self.inner = None
             transport.close()
             return
         self.open_now.add(self)
-        self.timer = asyncio.get_running_loop().call_later(HTTP_CONNECTION_SECONDS, transport.close)
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(HTTP_CONNECTION_SECONDS, transport.close)
+        self.headers_due = loop.call_later(HTTP_HEADER_SECONDS, transport.close)
         self.inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
+        if self.headers_due is not None:
+            seen = self.tail + data
+            if b"\r\n\r\n" in seen:
+                self.headers_due.cancel()
+                self.headers_due = None
+            self.tail = seen[-3:]
         if self.inner is not None:
             self.inner.data_received(data)
 
@@ -54,8 +73,9 @@ class _Guarded(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open_now.discard(self)
-        if self.timer is not None:
-            self.timer.cancel()
+        for timer in (self.timer, self.headers_due):
+            if timer is not None:
+                timer.cancel()
         if self.inner is not None:
             self.inner.connection_lost(exc)
 

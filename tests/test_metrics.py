@@ -49,6 +49,7 @@ def test_slow_clients_cannot_hold_the_endpoint(monkeypatch) -> None:
 
     monkeypatch.setattr(http_guard, "HTTP_CONNECTIONS_MAX", 20)
     monkeypatch.setattr(http_guard, "HTTP_CONNECTION_SECONDS", 2.0)
+    monkeypatch.setattr(http_guard, "HTTP_PER_CLIENT_MAX", 100)  # one client address here: the next test's
     port = free_port()
 
     async def health() -> str | None:
@@ -83,3 +84,47 @@ def test_slow_clients_cannot_hold_the_endpoint(monkeypatch) -> None:
         return at_once, later, status
 
     assert asyncio.run(go()) == (10, 30, 200)
+
+
+def test_one_host_cannot_hold_every_place_of_the_endpoint() -> None:
+    """Fault: 64 half-sent requests from one host held every place for 30 s; the liveness
+    probe failed meanwhile (curl: connection reset), and with it a restart could be asked.
+    Now one address holds HTTP_PER_CLIENT_MAX, and a connection whose headers do not come
+    within HTTP_HEADER_SECONDS is closed."""
+    from monitor import http_guard
+
+    port = free_port()
+
+    async def health() -> str | None:
+        return None
+
+    async def refresh() -> None:
+        pass
+
+    async def closed(reader: asyncio.StreamReader) -> bool:
+        try:
+            return await asyncio.wait_for(reader.read(1), 0.05) == b""
+        except TimeoutError:
+            return False
+
+    async def go() -> tuple[int, int, int]:
+        runner = await start_http(f"127.0.0.1:{port}", Metrics(), health, refresh)
+        try:  # the attacker from 127.0.0.2 (Linux routes all of 127/8 to loopback), the probe from 127.0.0.1
+            clients = [await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
+                       for _ in range(64)]
+            for _, writer in clients:
+                writer.write(b"GET /healthz HTTP/1.1\r\nHo")  # the rest never comes
+            await asyncio.sleep(0.3)
+            held = 64 - sum(await asyncio.gather(*(closed(reader) for reader, _ in clients)))
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    status = response.status
+            await asyncio.sleep(http_guard.HTTP_HEADER_SECONDS)
+            after = 64 - sum(await asyncio.gather(*(closed(reader) for reader, _ in clients)))
+            for _, writer in clients:
+                writer.close()
+        finally:
+            await runner.cleanup()
+        return held, status, after
+
+    assert asyncio.run(go()) == (http_guard.HTTP_PER_CLIENT_MAX, 200, 0)
