@@ -250,6 +250,19 @@ def test_bare_guids_are_scoped_to_their_feed_and_url_guids_are_not() -> None:
     assert a.id == b.id == item_id("https://x.example/s", None, "", "")
 
 
+def test_a_live_blogs_posts_with_one_url_and_a_fragment_each_are_items_each() -> None:
+    """Fault: URL GUIDs lost their fragment, so a live blog's posts (…/syria#post-101,
+    #post-102) were one item: the first; the others were never read, poll after poll."""
+    entry = "<item><guid>https://ex.org/live/syria{f}</guid><title>{t}</title></item>"
+    body = ('<rss version="2.0"><channel>' + entry.format(f="#post-101", t="Strikes on Idlib resume")
+            + entry.format(f="#post-102", t="Russia moves troops to Latakia")
+            + entry.format(f="?utm_source=rss#post-102", t="Russia moves troops to Latakia")
+            + "</channel></rss>").encode()
+    items = parse_feed(body, None, "live", FETCHED)
+    assert [i.title for i in items] == ["Strikes on Idlib resume", "Russia moves troops to Latakia"]
+    assert items[1].id == item_id("https://ex.org/live/syria#post-102", None, "", "")  # tracking still dropped
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -136,7 +136,12 @@ def _scoped_guid(guid: str | None, source: str) -> str | None:
     if not guid:
         return None
     if any(marker in guid[:12] for marker in _GLOBAL_GUID):
-        return canonical_url(guid) if "://" in guid[:12] else guid
+        if "://" not in guid[:12]:
+            return guid
+        # Canonical, but its fragment kept: a live blog's posts are one URL and a fragment
+        # each (…/syria#post-101, #post-102), and without it they were one item, the first.
+        base, hash_, fragment = guid.partition("#")
+        return canonical_url(base) + (hash_ + fragment if fragment else "")
     return f"{source}:{guid}"
 
 
