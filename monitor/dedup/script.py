@@ -125,13 +125,17 @@ if n > 0 then
       for b = 1, bands do
         local records = found[b]
         local at = records and string.find(records, check[b], 1, true)
-        while at do
+        -- At most maxcand matches a field: 4,100 copies of one text (a feed minting new
+        -- ids for one item) matched in every band, and each check took ~100 ms of Redis.
+        local room = maxcand
+        while at and room > 0 do
           if (at - 1) % RECORD == 0 then  -- a whole record, not bytes straddling two
             local seq = string.sub(records, at + 2, at + 4)
             local h = s .. ':' .. seq
             if hits[h] then hits[h] = hits[h] + 1 else
               hits[h] = 1; order[#order + 1] = h; at_slice[h], at_seq[h] = s, seq
             end
+            room = room - 1
           end
           at = string.find(records, check[b], at + 1, true)
         end
