@@ -60,6 +60,13 @@ paragraph held ~3 bytes a page byte there (40 pages of 500 KB: 67 MB), on toward
 keeps every name a thread parses: 200 pages of 3,000 new element names grew the scoring
 worker by 81 MB. A reset costs ~25 ms (it collects garbage)."""
 
+TAG_MAX_ATTRIBUTES = 1_000
+"""Attributes of one element (names, with or without a value) past which a page is not
+extracted and an item's HTML loses its tags by a plain pattern. The `=` counts below miss
+attributes written without a value: `<p a0 a1 ... a99999>`, 0.69 MB, held the extraction
+33 s (the square of one element's attributes again). The benchmark's 181 pages have 169 at
+most; an SVG path's numbers are one quoted value, not attributes."""
+
 ITEM_HTML_MAX_ATTRIBUTES = 5_000
 """An item's HTML with more attributes than this ("=") loses its tags by a plain pattern
 instead of the HTML parser (the same square: 24 such fragments in a 4.8 MB feed held the

@@ -17,6 +17,7 @@ is a `Page` with that outcome and no text: the item is judged on its feed text.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from monitor import defaults, limits, urls
 from monitor.errors import InputError
 from monitor.ingest import fetch
 from monitor.ingest.recycled import RecycledThread
+from monitor.ingest.text import one_tag_of
 from monitor.settings_types import ArticlesMode
 
 Outcome = Literal["page", "cached", "error", "not_html", "thin", "backoff", "capped"]
@@ -105,9 +107,13 @@ _EXTRACTOR = RecycledThread(limits.ARTICLE_CACHE_BYTES, "monitor-extract", renew
 
 
 def too_much_markup(body: bytes) -> bool:
-    """More elements or attributes than a page has (limits.ARTICLE_MAX_TAGS and
-    ARTICLE_MAX_ATTRIBUTES): the extractor's time grows with their square."""
-    return body.count(b"<") > limits.ARTICLE_MAX_TAGS or body.count(b"=") > limits.ARTICLE_MAX_ATTRIBUTES
+    """More elements or attributes than a page has (limits.ARTICLE_MAX_TAGS,
+    ARTICLE_MAX_ATTRIBUTES and TAG_MAX_ATTRIBUTES): the extractor's time grows with their square."""
+    return (body.count(b"<") > limits.ARTICLE_MAX_TAGS or body.count(b"=") > limits.ARTICLE_MAX_ATTRIBUTES
+            or _MANY_ATTRIBUTES.search(body) is not None)
+
+
+_MANY_ATTRIBUTES = re.compile(one_tag_of(limits.TAG_MAX_ATTRIBUTES).encode())
 
 
 def _cut(text: str, max_chars: int) -> str:

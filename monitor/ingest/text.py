@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from monitor.limits import ITEM_HTML_MAX_ATTRIBUTES, ITEM_URL_CHARS
+from monitor.limits import ITEM_HTML_MAX_ATTRIBUTES, ITEM_URL_CHARS, TAG_MAX_ATTRIBUTES
 from monitor.normalise import WORD, words
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})
@@ -102,6 +102,21 @@ def plain_text(text: str, lines: bool = False) -> str:
     return lines_of(clean_chars(text)) if lines else collapse(clean_chars(text))
 
 
+def one_tag_of(attributes: int) -> str:
+    """A pattern of a tag with `attributes` attributes, values quoted or not (each tag is
+    read once: the pattern's parts cannot match the same characters two ways)."""
+    return (r"<[A-Za-z][^\s<>/]*(?:\s+[^\s=<>\"'/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s<>\"']*))?)"
+            f"{{{attributes}}}")
+
+
+_MANY_ATTRIBUTES = re.compile(one_tag_of(TAG_MAX_ATTRIBUTES))
+
+
+def many_attributes(html: str) -> bool:
+    """One element with more than TAG_MAX_ATTRIBUTES attributes (limits.py)."""
+    return len(html) > 2 * TAG_MAX_ATTRIBUTES and _MANY_ATTRIBUTES.search(html) is not None
+
+
 def html_to_text(html: str, lines: bool = False) -> str:
     """Plain text of an HTML fragment: no scripts or styles, entities decoded, one-spaced,
     no control characters. With `lines`, each block element (paragraph, list item, caption,
@@ -114,7 +129,7 @@ def html_to_text(html: str, lines: bool = False) -> str:
     html = clean_chars(html)
     if "<" not in html and "&" not in html:
         return lines_of(html) if lines else collapse(html)
-    if html.count("=") > ITEM_HTML_MAX_ATTRIBUTES:  # the parser's time: its square (limits.py)
+    if html.count("=") > ITEM_HTML_MAX_ATTRIBUTES or many_attributes(html):  # the parser's time: its square
         return plain_text(re.sub(r"<[^>]*(?:>|$)", " ", html), lines)  # a tag cut short too
     try:
         root = etree.fromstring(f"<div>{drop_bad_charrefs(html)}</div>", _HTML_PARSER)
