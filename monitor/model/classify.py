@@ -25,7 +25,7 @@ from monitor.items import TopicScore
 from monitor.model.concepts import MARK, label, named_in
 from monitor.model.lead import Lead, blend
 from monitor.model.modelfile import TRUSTED as TRUSTED  # re-exported: tests read files with skops
-from monitor.model.modelfile import Header, read_state, snapshot
+from monitor.model.modelfile import Header, metadata_of, read_state, snapshot
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -80,7 +80,7 @@ class Classifier:
         # refuses a file that is not a model before reading its arrays; the names as lists
         state = read_state(Path(path), _check_shapes, as_lists=("word_names", "char_names"))
         try:
-            meta = _metadata(str(state["metadata"]))
+            meta = metadata_of(str(state["metadata"]))
             from monitor.model.features import FeatureSpec, build_features
             spec = FeatureSpec(tuple(meta["spec"]["word_ngrams"]),
                                tuple(meta["spec"]["char_ngrams"]),
@@ -238,7 +238,7 @@ class _Lazy(Classifier):
     def __init__(self, path: Path) -> None:  # the parent's weights are not set: see __getattr__
         copy = snapshot(path, self)  # removed once this model is gone (refused, or replaced by a reload)
         try:
-            meta = _metadata(str(read_state(copy, _check_shapes, arrays=False)["metadata"]))
+            meta = metadata_of(str(read_state(copy, _check_shapes, arrays=False)["metadata"]))
         except ModelError as exc:  # named as the settings name it
             raise ModelError(str(exc).replace(str(copy), str(path))) from None
         except (KeyError, ValueError, TypeError) as exc:
@@ -252,18 +252,6 @@ class _Lazy(Classifier):
         assert self.path is not None
         self.__dict__.update(vars(Classifier.load(self.path)) | {"source": self.source})
         return getattr(self, name)
-
-
-def _metadata(text: str) -> dict[str, Any]:
-    """The metadata, ValueError unless its tables are tables (a list for `cv` or the concept
-    lexicon gave `check` an AttributeError's traceback)."""
-    meta = json.loads(text)
-    spec = meta.get("spec") if isinstance(meta, dict) else None
-    cv, concepts = (x.get(k, {}) if isinstance(x, dict) else None for x, k in ((meta, "cv"), (spec, "concepts")))
-    if not (isinstance(cv, dict) and all(isinstance(v, dict) for v in cv.values()) and isinstance(concepts, dict)
-            and all(isinstance(v, list) for v in concepts.values())):
-        raise ValueError("its metadata, spec, cv or concept lexicon is not a table as written by `monitor train`")
-    return meta  # a dict: checked above
 
 
 CHAR_NGRAMS_MOST = 8  # the longest character n-gram a model may ask for (the shipped: 5)

@@ -287,3 +287,14 @@ def _alive(pid: int) -> bool:
     except OSError:  # another user's: alive
         return True
     return True
+
+
+def metadata_of(text: str) -> dict[str, Any]:
+    """The metadata; ValueError unless its tables are (a list for `cv` was a traceback in `check`)."""
+    meta = json.loads(text)
+    spec = meta.get("spec") if isinstance(meta, dict) else None
+    cv, concepts = (x.get(k, {}) if isinstance(x, dict) else None for x, k in ((meta, "cv"), (spec, "concepts")))
+    if not (isinstance(cv, dict) and all(isinstance(v, dict) for v in cv.values()) and isinstance(concepts, dict)
+            and all(isinstance(v, list) for v in concepts.values())):
+        raise ValueError("its metadata, spec, cv or concept lexicon is not a table as written by `monitor train`")
+    return meta  # a dict: checked above
