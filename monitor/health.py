@@ -19,10 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from monitor import defaults
+from monitor.connection import NO_RETRY
 from monitor.stopping import sleep_or_stop
 
 log = logging.getLogger("monitor")
@@ -33,8 +32,7 @@ KEY_TTL = 60.0  # seconds the health key outlives its last probe (it is only eve
 def probe_client(redis_url: str, client: redis.Redis, timeout: float) -> redis.Redis:
     """A client of `client`'s server for the probe: its own connection, `timeout` on every
     socket call, and no retries (connection.NO_RETRY)."""
-    options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
-                               "retry": Retry(NoBackoff(), 0)}
+    options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout, **NO_RETRY}
     if redis_url:
         return redis.Redis.from_url(redis_url, **options)
     return redis.Redis(unix_socket_path=client.connection_pool.connection_kwargs["path"], **options)  # embedded

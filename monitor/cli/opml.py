@@ -39,12 +39,9 @@ def read(path: Path) -> list[tuple[str, str]]:
     """(title, url) of every feed outline in the file; InputError naming it otherwise."""
     import listparser
 
-    from monitor.model.dataset import read_file
+    from monitor.model.dataset import read_input_file
 
-    try:  # a regular file only: /dev/zero was read without end (MemoryError), a FIFO waited
-        data = read_file(path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    data = read_input_file(path)  # a regular file only: /dev/zero was read without end (MemoryError)
     parsed = listparser.parse(data)
     if not parsed.get("version", "").startswith("opml"):  # listparser reads RSS/iGoogle lists too
         reason = f": {parsed.bozo_exception}" if parsed.bozo else " (no <opml> root element)"

@@ -48,12 +48,10 @@ def _texts(path: Path) -> list[str]:
         content = read_input(str(path))  # one article, cut as an item's text is
         return [content] if content.strip() else []
     from monitor.ingest.text import cut_at_word
-    from monitor.model.dataset import read_file, text_lines
+    from monitor.model.dataset import read_input_file, text_lines
 
-    try:  # the whole file, each text cut: read as one item's text, a 185 KB file lost its lines
-        lines = text_lines(read_file(path), path)  # past the first 20,000 characters
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # the whole file, each text cut: read as one item's text, a 185 KB file lost its lines
+    lines = text_lines(read_input_file(path), path)  # past the first 20,000 characters
     out = []
     for n, line in enumerate(lines, 1):
         if line.strip():

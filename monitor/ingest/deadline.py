@@ -33,10 +33,6 @@ class Clock:
         if self._timeout.when() is None and not self._timeout.expired():
             self._timeout.reschedule(asyncio.get_running_loop().time() + self._seconds)
 
-    def ensure_started(self) -> None:
-        """Start the clock if no trace did (a session that `trace()` did not equip)."""
-        self.start()
-
 
 def trace() -> aiohttp.TraceConfig:
     """The trace that runs the `Clock` of each request made with one."""

@@ -194,7 +194,7 @@ async def _get(
         clock = deadline.Clock(limits.read_timeout, timeout)
         async with session.get(url, headers=headers, allow_redirects=follow,
                                max_redirects=limits.max_redirects + 1, trace_request_ctx=clock) as resp:
-            clock.ensure_started()
+            clock.start()  # if no trace did (a session that `trace()` did not equip)
             return await _answer(resp, validators, limits, follow)
 
 

@@ -71,6 +71,14 @@ def read_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def read_input_file(path: Path) -> bytes:
+    """`read_file`, or an InputError naming the file when it cannot be read."""
+    try:
+        return read_file(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def text_lines(raw: bytes, path: Path) -> list[str]:
     """A file's lines; a byte that is not UTF-8 is an InputError naming its line."""
     try:  # on newlines alone: U+2028 inside a JSON string is not a line's end (splitlines cut it)

@@ -23,7 +23,7 @@ from sklearn.metrics import average_precision_score
 
 from monitor.errors import InputError
 from monitor.model.classify import Classifier
-from monitor.model.dataset import read_file
+from monitor.model.dataset import read_input_file
 from monitor.model.train import parse_row, text_lines
 
 BATCH = 256  # documents scored at once: bounds memory on large files
@@ -42,10 +42,7 @@ class Labelled:
 def read_labelled(path: Path, topics: Sequence[str]) -> Labelled:
     """The file's lines; InputError naming file:line for a bad line or one that names a
     topic not among `topics` (the model's): a misspelt name would count for nothing."""
-    try:
-        raw = read_file(Path(path))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    raw = read_input_file(Path(path))
     out = Labelled([], [], [], [])
     for n, line in enumerate(text_lines(raw, path), 1):
         if line.strip():

@@ -89,9 +89,8 @@ def read_state(path: Path, check: Check | None = None, limits: Limits = Limits()
     except ModelError as exc:
         raise ModelError(f"{path}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - whatever a file makes zipfile, zlib, json or numpy
-        # raise is the file's: an encrypted member (RuntimeError), an unknown compression
-        # (NotImplementedError), corrupt deflate data (zlib.error, tokenize.TokenError) were
-        # tracebacks, in `check` too
+        # raise is the file's: an encrypted member, a compression method zipfile lacks, corrupt
+        # deflate data (zlib.error, tokenize.TokenError) were tracebacks, in `check` too
         raise ModelError(f"{path}: cannot read model file: {_one_line(exc)}") from exc
 
 

@@ -53,12 +53,10 @@ class Replay:
 
 def read_items(path: Path) -> list[Dated]:
     """The file's items, oldest first; a bad line is an InputError naming the file and line."""
-    from monitor.model.dataset import read_file, text_lines
+    from monitor.model.dataset import read_input_file, text_lines
 
-    try:  # a regular file only: /dev/zero was read without end (MemoryError), a FIFO waited
-        lines = text_lines(read_file(path), path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # a regular file only: /dev/zero was read without end (MemoryError), a FIFO waited
+    lines = text_lines(read_input_file(path), path)
     items = [_item(path, n, line) for n, line in enumerate(lines, 1) if line.strip()]
     return sorted(items, key=lambda d: d.time)
 
