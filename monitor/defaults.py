@@ -181,6 +181,10 @@ CHANNEL_THROTTLE = 0.2
 """A channel without `throttle` waits apprise's own interval for its service between two
 messages, but at most this long (apprise's own is 5.5 s for email and most services)."""
 
+SEND_SECONDS = 60.0
+"""Longest one send may take, pacing apart: a channel answering a byte at a time (each byte
+within the per-read timeouts) held its send, and its channel, forever (transport.py)."""
+
 RETRY_AFTER_MAX = 1 * HOUR
 """Longest pause a channel's 429/503 `Retry-After` can impose on that channel."""
 

@@ -235,10 +235,14 @@ class JsonReceiver:
     delay: float = 0.0  # seconds to wait before answering (a channel that hangs)
     arrived: threading.Event = field(default_factory=threading.Event)  # set as each request arrives
     hold: threading.Event | None = None  # set: each answer waits for it (a send under way, for as long as a test needs)
+    drip: float = 0.0  # > 0: a 200 answered a byte every `drip` seconds, DRIP_BYTES in all
 
     @property
     def url(self) -> str:
         return f"json://127.0.0.1:{self.port}/alerts"
+
+
+DRIP_BYTES = 40  # a dripping answer's padding: at 0.5 s a byte, its whole takes 30 s
 
 
 def _json_receiver() -> Iterator[JsonReceiver]:
@@ -251,6 +255,8 @@ def _json_receiver() -> Iterator[JsonReceiver]:
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             receiver.arrived.set()
+            if receiver.drip:
+                return self.answer_by_the_byte(body)
             if receiver.hold is not None:
                 receiver.hold.wait(30)
             time.sleep(receiver.delay)
@@ -261,6 +267,17 @@ def _json_receiver() -> Iterator[JsonReceiver]:
                 receiver.received.append(json.loads(body))
                 self.send_response(200)
             self.end_headers()
+
+        def answer_by_the_byte(self, body: bytes) -> None:
+            """A 200 whose every byte comes within any per-read timeout, and the whole late."""
+            receiver.received.append(json.loads(body))
+            answer = b"HTTP/1.0 200 OK\r\nX-Pad: " + b"a" * DRIP_BYTES + b"\r\n\r\n"
+            try:
+                for n in range(len(answer)):
+                    self.wfile.write(answer[n:n + 1])
+                    time.sleep(receiver.drip)
+            except OSError:  # the client hung up
+                pass
 
     with local_server(Handler) as receiver.port:
         yield receiver

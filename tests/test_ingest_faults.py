@@ -36,6 +36,7 @@ from monitor.runtime import Runtime
 from monitor.store import FeedState
 from tests.conftest import FeedServer
 from tests.hostile.documents import HOSTILE
+from tests.raw_server import Handler, raw_server
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FAR = "Fri, 31 Dec 9999 23:59:59 GMT"
@@ -68,72 +69,42 @@ def poll(path: Path) -> tuple[list[PollResult], Runtime, list[tuple[str, bool]]]
 # -- 1. read_timeout covers the status line and headers ---------------------------------
 
 
-@asynccontextmanager
-async def header_drip() -> AsyncIterator[str]:
-    """A server that sends its status line, then a header byte every 0.3 s for 12 s: each
-    read waits less than the 1 s of sock_read."""
-    handlers: list[asyncio.Task[None]] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.append(task)
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(b"HTTP/1.1 200 OK\r\n")
-            for _ in range(40):
-                if reader.at_eof():  # the client gave up
-                    break
-                writer.write(b"X")
-                await writer.drain()
-                await asyncio.sleep(0.3)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/feed"
-    finally:
-        server.close()
-        if handlers:  # each ends within a second of its client leaving
-            await asyncio.wait(handlers, timeout=5)
+async def header_drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Sends its status line, then a header byte every 0.3 s for 12 s: each read waits less
+    than the 1 s of sock_read."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\n")
+    for _ in range(40):
+        if reader.at_eof():  # the client gave up
+            break
+        writer.write(b"X")
+        await writer.drain()
+        await asyncio.sleep(0.3)
 
 
 def test_headers_dripped_byte_by_byte_time_out_at_read_timeout() -> None:
     """sock_read is met by every byte; the fetch's one clock is not (it took 12 s before)."""
     async def run() -> FetchResult:
         lim = limits(read_timeout=1.0)
-        async with header_drip() as url, make_session(lim, allow_private=True) as session:
-            return await fetch(session, "drip", url, Validators(), lim)
+        async with raw_server(header_drip) as port, make_session(lim, allow_private=True) as session:
+            return await fetch(session, "drip", f"http://127.0.0.1:{port}/feed", Validators(), lim)
 
     result = asyncio.run(run())
     assert (result.outcome, result.status, result.error) == ("error", None, "timeout after 1s")
     assert result.elapsed < 6
 
 
-@asynccontextmanager
-async def slow_redirects(hops: int, wait: float) -> AsyncIterator[str]:
-    """A server whose /0 redirects to /1 ... to /`hops`, each answer `wait` seconds late."""
+def slow_redirects(hops: int, wait: float) -> Handler:
+    """Redirects /0 to /1 ... to /`hops`, each answer `wait` seconds late."""
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await reader.readuntil(b"\r\n\r\n")
-            hop = int(request.split(b" ", 2)[1].strip(b"/"))
-            await asyncio.sleep(wait)
-            writer.write(f"HTTP/1.1 302 Found\r\nLocation: /{hop + 1}\r\nContent-Length: 0\r\n\r\n".encode()
-                         if hop < hops else b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
+        request = await reader.readuntil(b"\r\n\r\n")
+        hop = int(request.split(b" ", 2)[1].strip(b"/"))
+        await asyncio.sleep(wait)
+        writer.write(f"HTTP/1.1 302 Found\r\nLocation: /{hop + 1}\r\nContent-Length: 0\r\n\r\n".encode()
+                     if hop < hops else b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
-    finally:
-        server.close()
+    return handle
 
 
 def test_a_chain_of_slow_redirects_times_out_at_read_timeout() -> None:
@@ -141,8 +112,9 @@ def test_a_chain_of_slow_redirects_times_out_at_read_timeout() -> None:
     every hop, so max_redirects + 1 slow hops held a fetch that many times read_timeout."""
     async def run(hops: int) -> FetchResult:
         lim = limits(read_timeout=1.0)
-        async with slow_redirects(hops, wait=0.6) as url, make_session(lim, allow_private=True) as session:
-            return await fetch(session, "chain", url, Validators(), lim)
+        async with raw_server(slow_redirects(hops, wait=0.6)) as port, \
+                make_session(lim, allow_private=True) as session:
+            return await fetch(session, "chain", f"http://127.0.0.1:{port}/0", Validators(), lim)
 
     result = asyncio.run(run(3))
     assert (result.outcome, result.error) == ("error", "timeout after 1s")

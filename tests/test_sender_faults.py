@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from monitor import codec
+from monitor import codec, defaults
 from monitor.delivery import sender
 from monitor.delivery.outbox import Outbox
 from monitor.delivery.retry import RetryPolicy
@@ -20,6 +20,7 @@ from monitor.delivery.sender import ChannelConfig, Sender
 from monitor.errors import StoreError
 from monitor.items import Queued
 from monitor.keys import Keys
+from tests.raw_server import raw_server
 from tests.test_delivery import alert, make_sender
 
 EMPTY = {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
@@ -259,3 +260,46 @@ def test_a_slow_channel_holds_a_bounded_share_of_its_backlog_in_memory(
     titles = sorted(m["title"] for m in json_receiver.received)
     assert titles == sorted(f"[T1] Story {n}" for n in range(120))  # none lost, none twice
     assert outbox.depth() == EMPTY
+
+
+def test_a_channel_answering_a_byte_at_a_time_fails_the_send_at_its_deadline(
+        redis_client, json_receiver, monkeypatch) -> None:
+    # apprise times out each read (4 s for HTTP), not the send: a channel answering a byte
+    # every 0.5 s held the send (and `poll --once`) until its last byte, for ever if it never
+    # ended, with no attempt failed, no retry and no dead letter. Now a send has a deadline.
+    monkeypatch.setattr(defaults, "SEND_SECONDS", 2.0)
+    json_receiver.drip = 0.5  # 30 s for the whole answer
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+    outbox.enqueue(alert(1))
+    started = time.monotonic()
+    assert asyncio.run(s.drain()) == 0
+    assert time.monotonic() - started < 10  # the deadline (2 s and pacing) and one read at most
+    assert outbox.depth() == EMPTY | {"retry": 1}  # failed, to be sent again: not lost
+    (raw,) = redis_client.zrange(Keys().retry, 0, -1)
+    assert "no answer within 2s" in codec.decode_queued(raw).last_error
+
+
+async def greet_by_the_byte(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An SMTP server whose greeting comes a byte every 0.5 s (within smtplib's 15 s a read)."""
+    for byte in b"220 " + b"x" * 60:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(0.5)
+
+
+def test_a_mail_server_greeting_a_byte_at_a_time_fails_the_send_at_its_deadline(
+        redis_client, monkeypatch) -> None:
+    monkeypatch.setattr(defaults, "SEND_SECONDS", 2.0)
+
+    async def run() -> tuple[int, float]:
+        async with raw_server(greet_by_the_byte) as port:
+            url = f"mailto://127.0.0.1:{port}?to=desk@example.org&from=monitor@example.org&secure=no&smtp=127.0.0.1"
+            s, outbox = make_sender(redis_client, {"mail": ChannelConfig(url)})
+            outbox.enqueue(alert(1, channel="mail"))
+            started = time.monotonic()
+            return await s.drain(), time.monotonic() - started
+
+    sent, took = asyncio.run(run())
+    assert sent == 0 and took < 10  # 30 s before, for ever with a greeting that never ends
+    (raw,) = redis_client.zrange(Keys().retry, 0, -1)
+    assert "no answer within 2s" in codec.decode_queued(raw).last_error

@@ -22,10 +22,22 @@ full and every channel's sends failed. Each channel's apprise object is built wi
 service timeout, so apprise sends in the sender's own thread (one per channel at a time,
 sender.SENDS) and a send ends when the channel answers or its connection fails; a channel
 that hangs holds its own alerts, claimed and renewed, and no other channel's.
+
+A deadline on each send. apprise's services time out each read (4 s for HTTP, 15 s for SMTP),
+not the send: a channel answering a byte every 3 s held its send, its claim renewed, for
+ever, with no attempt ever failing (so no retry, no dead letter, no "channel failing" ops
+alert) and `poll --once` never ending. Every read a send makes through a socket's file
+(http.client's and smtplib's, so every HTTP service and email) waits at most until the
+send's deadline, `defaults.SEND_SECONDS` after it began plus the channel's pacing: then the
+read times out as a slow read would, the send fails and is retried like any other failure.
+(Like any timeout, it cannot know whether the channel took the message before it stopped
+answering: a retry may then bring a second copy; holding the channel for ever is worse.)
 """
 
 from __future__ import annotations
 
+import socket
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +60,8 @@ RATE_LIMITED = (429, 503)  # the statuses whose Retry-After HTTP defines (RFC 91
 REASON_CHARS = 200
 
 _answers: ContextVar[list[str | None] | None] = ContextVar("rate_limit_answers", default=None)
+_deadline: ContextVar[float | None] = ContextVar("send_deadline", default=None)  # time.monotonic()
+_readinto = socket.SocketIO.readinto
 _installed = False
 
 
@@ -86,15 +100,21 @@ def notify(target: apprise.Apprise, templates: Templates, queued: Queued) -> Out
     answers: list[str | None] = []
     alert_token = channels.current_alert.set(queued)  # the console channel writes its fields
     answers_token = _answers.set(answers)
+    pacing = max((float(service.request_rate_per_sec) for service in target), default=0.0)
+    deadline = time.monotonic() + defaults.SEND_SECONDS + pacing
+    deadline_token = _deadline.set(deadline)
     try:
         result = target.notify(body=body, title=title, body_format=FORMATS[templates.fmt])
     finally:
+        _deadline.reset(deadline_token)
         _answers.reset(answers_token)
         channels.current_alert.reset(alert_token)
     if result:
         return Outcome(True)
     waits = [w for w in (parse_retry_after(a) for a in answers) if w is not None]
-    return Outcome(False, _reason(result), max(waits) if waits else None)
+    reason = _reason(result) if time.monotonic() < deadline else (
+        f"send failed: no answer within {defaults.SEND_SECONDS:.0f}s")
+    return Outcome(False, reason, max(waits) if waits else None)
 
 
 def send_now(url: str, throttle: float | None, templates: Templates, alert: Alert, data_dir: Path) -> Outcome:
@@ -122,11 +142,33 @@ def _observe(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         answers.append(response.headers.get("Retry-After"))
 
 
+def _read_by_deadline(self: socket.SocketIO, buffer: Any) -> int | None:
+    """socket.SocketIO.readinto, waiting no later than the send's deadline (outside a send:
+    as it was). See "A deadline on each send"."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return _readinto(self, buffer)
+    sock, left = self._sock, deadline - time.monotonic()  # type: ignore[attr-defined]
+    if left <= 0:
+        self._timeout_occurred = True  # type: ignore[attr-defined]  # as a timed-out read leaves it
+        raise TimeoutError("timed out")
+    before = sock.gettimeout()
+    if before is not None and before <= left:
+        return _readinto(self, buffer)
+    sock.settimeout(left)
+    try:
+        return _readinto(self, buffer)
+    finally:
+        sock.settimeout(before)
+
+
 def _install() -> None:
-    """Once per process: every requests Session starts with `_observe` as a response hook."""
+    """Once per process: every requests Session starts with `_observe` as a response hook,
+    and reads through a socket's file keep a send's deadline."""
     global _installed
     if _installed:
         return
+    socket.SocketIO.readinto = _read_by_deadline  # type: ignore[method-assign, assignment]
     original = requests.sessions.default_hooks
 
     def default_hooks() -> dict[str, list[Any]]:

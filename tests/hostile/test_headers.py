@@ -20,6 +20,7 @@ from monitor.ingest.addresses import Guard
 from monitor.ingest.fetch import make_session
 from monitor.keys import Keys
 from monitor.store import FeedUpdate, Store
+from tests.raw_server import raw_server
 from tests.test_fetch import FEED, Server, get, limits, run
 from tests.test_pool import AnyName
 
@@ -111,17 +112,13 @@ RAW_ANSWERS = {
 }
 
 
-async def raw_server() -> asyncio.Server:
+async def answer_raw(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Answers each path of RAW_ANSWERS with its bytes as written (aiohttp's server writes
     only text headers)."""
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        request = await reader.readuntil(b"\r\n\r\n")
-        path = request.split(b" ", 2)[1]
-        writer.write(RAW_ANSWERS.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
-        await writer.drain()
-        writer.close()
-
-    return await asyncio.start_server(answer, "127.0.0.1", 0)
+    request = await reader.readuntil(b"\r\n\r\n")
+    path = request.split(b" ", 2)[1]
+    writer.write(RAW_ANSWERS.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+    await writer.drain()
 
 
 def test_header_bytes_past_ascii_leave_no_text_that_cannot_be_saved() -> None:
@@ -130,14 +127,9 @@ def test_header_bytes_past_ascii_leave_no_text_that_cannot_be_saved() -> None:
     it failed (theirs recorded as an error: backoff, an ops alert). Now the validators are
     dropped (the next poll is a plain GET) and the error text says "?" for them."""
     async def body() -> None:
-        server = await raw_server()
-        port = server.sockets[0].getsockname()[1]
-        try:
-            async with make_session(limits(), allow_private=True) as session:
-                fetched = await get(session, f"http://127.0.0.1:{port}/etag")
-                redirected = await get(session, f"http://127.0.0.1:{port}/redirect")
-        finally:
-            server.close()
+        async with raw_server(answer_raw) as port, make_session(limits(), allow_private=True) as session:
+            fetched = await get(session, f"http://127.0.0.1:{port}/etag")
+            redirected = await get(session, f"http://127.0.0.1:{port}/redirect")
         assert fetched.outcome == "ok" and fetched.body == FEED
         assert (fetched.validators.etag, fetched.validators.last_modified) == (None, None)
         assert redirected.outcome == "error" and redirected.error
