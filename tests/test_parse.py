@@ -263,6 +263,32 @@ def test_a_live_blogs_posts_with_one_url_and_a_fragment_each_are_items_each() ->
     assert items[1].id == item_id("https://ex.org/live/syria#post-102", None, "", "")  # tracking still dropped
 
 
+def test_a_feed_giving_every_item_one_guid_keeps_every_story_with_stable_ids() -> None:
+    """Fault: a feed giving every item one GUID (its site's address) kept only its first item,
+    poll after poll. Now items sharing a GUID with another link or title take their id from
+    their link, or (one link for all: the home page) from their title and text; an item
+    repeated whole is read once, and an item alone keeps its GUID's id."""
+    entry = "<item><guid>{g}</guid><link>{link}</link><title>{t}</title></item>"
+
+    def feed(*entries: tuple[str, str, str]) -> list[Item]:
+        body = '<rss version="2.0"><channel>' + "".join(
+            entry.format(g=g, link=link, t=t) for g, link, t in entries) + "</channel></rss>"
+        return parse_feed(body.encode(), None, "site", FETCHED)
+
+    site = "https://site.example/"
+    a = ("1", f"{site}a", "Turkish drones strike Syrian army positions")
+    b = ("1", f"{site}b", "Russian jets bomb Idlib after talks fail")
+    c = ("1", f"{site}c", "Erdogan and Putin to meet over Idlib")
+    first, later = feed(a, b), feed(c, b, a, a)
+    assert [i.title for i in first] == [a[2], b[2]] and [i.title for i in later] == [c[2], b[2], a[2]]
+    assert {i.id for i in first} < {i.id for i in later}  # the same stories keep their ids
+    assert first[0].id == item_id(None, f"{site}a", "", "")
+    home = feed(("1", site, a[2]), ("1", site, b[2]), ("1", site, b[2]))
+    assert [i.title for i in home] == [a[2], b[2]]
+    assert home[1].id == item_id(None, None, home[1].title, home[1].text)
+    assert feed(a)[0].id == item_id("site:1", None, "", "")  # alone, as before
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -28,6 +28,7 @@ from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
 from monitor.ingest.footers import drop_shared_endings
+from monitor.ingest.ids import distinct_ids
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import (
@@ -80,7 +81,7 @@ def parse_feed(
             content_type = charsets.with_charset(content_type, charset)
         fast = _lxml_entries(body, content_type, source)
         raws = fast if fast is not None else feedparser_entries(body, content_type, source)
-    items: dict[str, Item] = {}
+    entries: list[Item] = []
     # The first FEED_ITEMS_MAX entries, empty and repeated ones counted: counting only the
     # items kept, 714,000 empty <item/> or 1.67 million {} in 5 MB were each cleaned (and
     # dated) in turn, 9-31 s of CPU while every other feed waited to be parsed.
@@ -90,8 +91,11 @@ def parse_feed(
                         source, FEED_ITEMS_MAX, FEED_ITEMS_MAX)
             break
         item = _to_item(raw, source, fetched_at, base_url)
-        if item is not None and item.id not in items:
-            items[item.id] = item
+        if item is not None:
+            entries.append(item)
+    items: dict[str, Item] = {}
+    for item in distinct_ids(entries):
+        items.setdefault(item.id, item)  # the same item twice: its first
     return drop_shared_endings(list(items.values()))  # a site's footer under every item
 
 
