@@ -13,7 +13,14 @@ Folded, because feeds, scrapers and outlets write the same word in exactly these
   (tashkeel, U+064B-U+0652) and the tatweel that stretches a word;
 - Arabic letters that outlets spell either way: the hamza and madda on alef (أ إ آ -> ا,
   and on its other seats, ؤ -> و, ئ -> ي), ta marbuta (ة -> ه) and alef maqsura (ى -> ي),
-  as Arabic search engines fold them (أنقرة = انقره).
+  as Arabic search engines fold them (أنقرة = انقره), and the Persian yeh and kaf some
+  Arabic sites type (ی -> ي, ک -> ك: "تركیا" matched no concept, a headline 1.00 -> 0.04);
+- characters that show nothing and split a word where they stand: the soft hyphen (a
+  feed's &shy;), zero-width spaces and joiners, word joiners, byte-order marks and the
+  direction marks of right-to-left text ("Ид&shy;либ" was "ид" and "либ": 0.88 -> 0.19);
+- Russian stress marks (an acute or grave accent on a Cyrillic letter: "Идли́б");
+- Latin letters inside a Cyrillic word that look like Cyrillic ones ("Tурция" with a Latin
+  T, "Cирии" with a Latin C): folded to the Cyrillic letter they stand for.
 
 Every other letter of other scripts is kept: Russian й is not и. The result is NFC, and
 normalising it again changes nothing.
@@ -27,15 +34,30 @@ import unicodedata
 from functools import cache
 
 APOSTROPHES = "'`\u00b4\u2018\u2019\u02bc"  # ' ` ´ ‘ ’ ʼ
-# Dropped whole: apostrophes, Arabic tashkeel (U+064B-U+0652), the madda and hamza that
-# NFKD splits off an alef or its other seats (U+0653-U+0655) and the tatweel (one regex
-# is several times faster than str.translate on text that is not ASCII).
-_DROPPED = re.compile(f"[{APOSTROPHES}\u064b-\u0655\u0640]")
+# Format characters that show nothing: soft hyphen, Arabic letter mark, Mongolian vowel
+# separator, zero-width space, (non-)joiners and direction marks, bidi embeddings, word
+# joiner and invisible operators, bidi isolates, byte-order mark.
+INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+# Dropped whole: apostrophes, invisible characters, Arabic tashkeel (U+064B-U+0652), the
+# madda and hamza that NFKD splits off an alef or its other seats (U+0653-U+0655) and the
+# tatweel (one regex is several times faster than str.translate on text that is not ASCII).
+_DROPPED = re.compile(f"[{APOSTROPHES}{INVISIBLE}\u064b-\u0655\u0640]")
+_PERSIAN = str.maketrans("\u06cc\u06a9", "\u064a\u0643")  # ی ک -> ي ك
 _ASCII_FOLD = str.maketrans("", "", "'`")
 # After NFKD: a run of combining accents on a Latin letter, and the diaeresis of Russian ё.
 _LATIN = r"a-z\u00df-\u02af\u1d00-\u1dbf\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
 _MARKS = re.compile("[\u0300-\u036f]")  # most text has none: then the slower pattern is skipped
 _DROPPED_MARKS = re.compile(rf"(?<=[{_LATIN}])[\u0300-\u036f]+|(?<=\u0435)\u0308+")
+# Russian stress: an acute or grave on a Cyrillic letter, after й's breve too (NFD's order).
+_STRESS = re.compile(r"(?<=\u0435)[\u0300\u0301\u0308]+|(?<=[\u0430-\u045f])[\u0300\u0301]+"
+                     r"|(?<=\u0438\u0306)[\u0300\u0301]+")
+# A word mixing Cyrillic and the Latin letters that look like Cyrillic ones (lower case:
+# T, H, M, B, K as capitals), and what each of those stands for.
+_LOOKALIKES = str.maketrans("aceopxybhkmt",
+                            "\u0430\u0441\u0435\u043e\u0440\u0445\u0443\u0432\u043d\u043a\u043c\u0442")
+_CYR, _LOOK = "\u0430-\u044f\u0451", "aceopxybhkmt"
+_MIXED_PAIR = re.compile(f"[{_CYR}][{_LOOK}]|[{_LOOK}][{_CYR}]")  # most text has none
+_MIXED = re.compile(f"[a-z{_CYR}]*(?:[{_CYR}][{_LOOK}]|[{_LOOK}][{_CYR}])[a-z{_CYR}]*")
 # Words: runs of letters and digits of any script; anything else ends a word.
 WORD = re.compile(r"[^\W_]+")
 _ASCII_WORDS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()} | dict.fromkeys("'`"))
@@ -77,11 +99,23 @@ def normalise(text: str) -> str:
     folded = _DROPPED.sub("", folded).replace("ı", "i")
     if "\u0629" in folded or "\u0649" in folded:  # ta marbuta, alef maqsura
         folded = folded.replace("\u0629", "\u0647").replace("\u0649", "\u064a")
+    if "\u06cc" in folded or "\u06a9" in folded:
+        folded = folded.translate(_PERSIAN)
     if _MARKS.search(folded):
         # NFD again: dropping an apostrophe or a tatweel can join two runs of marks out of
         # their canonical order, and the marks' order decides which of them are dropped.
         folded = _DROPPED_MARKS.sub("", unicodedata.normalize("NFD", folded))
+        if "\u0301" in folded or "\u0300" in folded:
+            folded = _STRESS.sub("", folded)
+    if _MIXED_PAIR.search(folded):  # after the marks: "Ýк" is a Latin y by a Cyrillic к
+        folded = _MIXED.sub(_cyrillic, folded)
     return unicodedata.normalize("NFC", folded)
+
+
+def _cyrillic(word: re.Match[str]) -> str:
+    """A word of Cyrillic and Latin look-alikes in Cyrillic, unless it has another Latin letter."""
+    text = word.group()
+    return text.translate(_LOOKALIKES) if not re.search("[a-z]", text.translate(_LOOKALIKES)) else text
 
 
 def words(text: str) -> list[str]:
