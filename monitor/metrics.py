@@ -32,7 +32,8 @@ class Metrics:
         # Series per feed: plain numbers (feed_metrics.py), not a prometheus_client child each.
         self.polls = PerFeed("counter", "monitor_polls", "Feed polls by feed and outcome", ["feed", "outcome"], r)
         self.items = Counter("monitor_items", "Items by stage: fetched, backlog (a first poll's older items, "
-                             "taken as read), new, neardup (checked), "
+                             "taken as read), revised (listed items with a new headline, judged again), "
+                             "new, neardup (checked), "
                              "across (another language's story), alerted", ["stage"], registry=r)
         self.languages = Counter("monitor_items_by_language", "New items by the language detected "
                                  "(ISO 639-1 code, und: too little text to tell)", ["language"], registry=r)

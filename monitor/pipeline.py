@@ -20,13 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from monitor import seen, urls
 from monitor.errors import ParseError, StoreError
 from monitor.ingest import fetch, parse
+from monitor.ingest.text import revision_id
 from monitor.items import Item
 from monitor.process import process_items
 from monitor.runtime import FeedConfig, Runtime
@@ -146,15 +148,36 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
     validators = fetched.validators
     del fetched  # its body need not wait in memory with the items for scoring and claim
     rt.metrics.items.labels("fetched").inc(len(items))
-    digests = [seen.listed(item.id) for item in items]
-    # An item the feed listed at its last poll is seen, whatever the seen-set says (seen.py)
-    current = [item for item, digest in zip(items, digests, strict=True) if digest not in state.listed]
+    listing = [(seen.listed(item.id), seen.headline(item.title)) for item in items]
+    current = _current(rt, feed, items, listing, state.listed)
     if not state.last_success and feed.backlog:
         current = _past_backlog(rt, feed, current, now)
     new, alerted = await process_items(rt, current)
     await _succeeded(rt, feed, state, validators, "ok", len(items), new=new, alerted=alerted,
-                     listing=seen.listing(digests))
+                     listing=seen.listing(listing))
     return PollResult(feed.name, "ok", items=len(items), new=new, alerts=alerted)
+
+
+def _current(rt: Runtime, feed: FeedConfig, items: list[Item], listing: list[tuple[str, str]],
+             listed: Mapping[str, str | None]) -> list[Item]:
+    """The items the seen-set is to judge. An item the feed listed at its last poll is seen,
+    whatever the seen-set says (seen.py), unless its headline changed since: an outlet
+    updating a breaking story under one GUID ("Turkish soldier killed" -> "33 Turkish soldiers
+    killed in Idlib strike") is judged again, as Miniflux and FreshRSS read an updated
+    entry. Its revision has an id of its own (the item's and the new headline's), so the
+    seen-set takes each revision once; the near-duplicate check finds its first version if
+    that alerted, and then it alerts no second time."""
+    current, revised = [], 0
+    for item, (digest, headline) in zip(items, listing, strict=True):
+        if digest not in listed:
+            current.append(item)
+        elif listed[digest] not in (None, headline):  # None: a listing kept before headlines were
+            current.append(replace(item, id=revision_id(item.id, headline)))
+            revised += 1
+    if revised:
+        rt.metrics.items.labels("revised").inc(revised)
+        log.debug("feed '%s': %d listed items have a new headline: judged again", feed.name, revised)
+    return current
 
 
 def _past_backlog(rt: Runtime, feed: FeedConfig, items: list[Item], now: float) -> list[Item]:

@@ -10,7 +10,8 @@ items in the window), is shared by every worker and survives restarts like any k
 
 An item a feed keeps listing for longer than that is not new again: the feed's state holds
 the digests of its items at the last poll that read it (`listing`), and the poll takes an
-item listed there as seen whatever the seen-set says (pipeline.py).
+item listed there as seen whatever the seen-set says (pipeline.py). Beside each, the digest
+of its headline: an item listed with another headline is revised (pipeline.py).
 
 Days are fixed (UTC, 86,400 s), whatever `seen_ttl` is, so changing the setting never
 loses a day: an item is remembered for `seen_ttl` at least and one day more at most (its
@@ -25,6 +26,7 @@ import hashlib
 from collections.abc import Sequence
 
 from monitor.defaults import DAY
+from monitor.normalise import words
 
 SHARDS = 256  # one per first byte of sha1(id): strings stay short (a lookup scans one)
 RECORD = 8  # bytes of an item's record
@@ -37,6 +39,8 @@ def record(item_id: str) -> tuple[str, bytes]:
 
 
 LISTED = 16  # hex digits of an item's digest in its feed's listing (64 bits)
+TITLE = 8  # hex digits of its headline's digest beside it (32 bits: told from the one before)
+TITLED = "t"  # a listing that opens so holds both, LISTED + TITLE digits an item; else LISTED
 
 
 def listed(item_id: str) -> str:
@@ -45,15 +49,25 @@ def listed(item_id: str) -> str:
     return hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:LISTED]
 
 
-def listing(digests: Sequence[str]) -> str:
-    """A feed's listing as its state holds it: its items' digests (`listed`), sorted, end
-    to end."""
-    return "".join(sorted(set(digests)))
+def headline(title: str) -> str:
+    """A headline's digest: its words as normalised, so case, accents and punctuation that
+    an outlet retypes do not make an item revised (pipeline.py)."""
+    return hashlib.sha1(" ".join(words(title)).encode("utf-8")).hexdigest()[:TITLE]
 
 
-def parse_listing(field: str) -> frozenset[str]:
-    """The digests of a stored listing (a malformed tail is left out)."""
-    return frozenset(field[at:at + LISTED] for at in range(0, len(field) - LISTED + 1, LISTED))
+def listing(entries: Sequence[tuple[str, str]]) -> str:
+    """A feed's listing as its state holds it: its items' digests (`listed`) and their
+    headlines' (`headline`), sorted, end to end; "" when it lists nothing."""
+    return TITLED + "".join(sorted({digest + title for digest, title in entries})) if entries else ""
+
+
+def parse_listing(field: str) -> dict[str, str | None]:
+    """A stored listing: item digest -> its headline's digest (None in a listing saved before
+    headlines were kept). A malformed tail is left out."""
+    if field.startswith(TITLED):
+        body, width = field[len(TITLED):], LISTED + TITLE
+        return {body[at:at + LISTED]: body[at + LISTED:at + width] for at in range(0, len(body) - width + 1, width)}
+    return dict.fromkeys(field[at:at + LISTED] for at in range(0, len(field) - LISTED + 1, LISTED))
 
 
 CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (NTP: < 1 s)

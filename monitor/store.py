@@ -123,9 +123,10 @@ class FeedState:
     ops_told: bool = False  # the ops channel was told this feed is failing
     new_items: int = 0  # new (unseen) items over the feed's life
     alerts: int = 0  # alerts enqueued over the feed's life
-    # digests of the items of the last poll that read the feed (seen.listing): an item it
-    # still lists is not new, though the seen-set forgets it after seen_ttl
-    listed: frozenset[str] = frozenset()
+    # digests of the items of the last poll that read the feed, each to its headline's
+    # (seen.listing): an item it still lists is not new, though the seen-set forgets it
+    # after seen_ttl, unless its headline changed (pipeline.py)
+    listed: Mapping[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def from_hash(cls, raw: dict[bytes, bytes]) -> FeedState:

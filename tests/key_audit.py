@@ -80,8 +80,10 @@ def _size(client: redis.Redis, keys: Keys, name: str, settings: Settings, feeds:
         how, most = "scard", feeds
     elif name.startswith(keys.across("", "")[:-1]):
         how, most = "llen", limits.ACROSS_ENTRIES
-    elif name.startswith(keys.feed("")):  # its listing of items, 16 hex digits each
-        size = int(client.hstrlen(name, "listed")) // seen.LISTED
+    elif name.startswith(keys.feed("")):  # its listing of items (seen.listing)
+        field = (client.hget(name, "listed") or b"").decode()
+        titled = field.startswith(seen.TITLED)
+        size = (len(field) - titled) // (seen.LISTED + seen.TITLE * titled)
         return [f"{name}: lists {size} items, at most {limits.FEED_ITEMS_MAX}"] if size > limits.FEED_ITEMS_MAX else []
     else:
         return []

@@ -255,3 +255,9 @@ def item_id(guid: str | None, url: str | None, title: str, text: str) -> str:
     else:
         key = "t:" + collapse(f"{title} {text}").casefold()
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:ID_LENGTH]
+
+
+def revision_id(item_id: str, headline: str) -> str:
+    """The id of an item revised under a new headline (its digest, seen.headline): one per
+    item and headline, never an id item_id makes (tagged apart as its sources are)."""
+    return hashlib.sha1(f"r:{item_id}:{headline}".encode()).hexdigest()[:ID_LENGTH]

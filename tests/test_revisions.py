@@ -1,0 +1,76 @@
+"""An item its outlet updates under the same GUID, with a new headline, is judged again.
+
+Breaking stories are updated in place: "Turkish soldier killed" at noon becomes "33 Turkish
+soldiers killed in Idlib strike" by evening, the same GUID and link. The monitor took any
+item its feed still listed as seen, so the update was never scored (the first version, 0.03,
+was the item's only judgement). Miniflux and FreshRSS read such an update; here a listed
+item whose headline changed is judged again as a revision of its own, once per headline.
+"""
+
+from __future__ import annotations
+
+import json
+
+from monitor import seen, settings
+from monitor.keys import Keys
+from tests.articles import OFF_TOPIC, ON_TOPIC, rss
+from tests.polling import poll_and_send
+
+EARLY = ("Turkish soldier dies of wounds", "A soldier died in hospital on Tuesday, officials said.")
+
+
+def _poll(loaded: settings.Loaded) -> tuple[int, int]:
+    polled = poll_and_send(loaded)
+    assert [r.outcome for r in polled.results] in (["ok"], ["not_modified"]), [r.error for r in polled.results]
+    return polled.new, polled.sent
+
+
+def test_a_listed_item_updated_under_a_new_headline_is_judged_again(
+        feed_server, json_receiver, make_settings) -> None:
+    feed_server.set("/a.xml", rss([("breaking", *EARLY), ("other", *OFF_TOPIC[0])]))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (2, 0)  # the first version: off topic
+    feed_server.set("/a.xml", rss([("breaking", *ON_TOPIC[0]), ("other", *OFF_TOPIC[0])]))
+    assert _poll(loaded) == (1, 1)  # updated in place: judged again, and on topic
+    assert ON_TOPIC[0][0] in json.dumps(json_receiver.received[0], ensure_ascii=False)
+    assert _poll(loaded) == (0, 0)  # each revision once
+
+
+def test_a_headline_retyped_with_other_case_or_punctuation_is_not_a_revision(
+        feed_server, json_receiver, make_settings) -> None:
+    headline, text = ON_TOPIC[1]
+    feed_server.set("/a.xml", rss([("story", headline, text)]))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (1, 1)
+    feed_server.set("/a.xml", rss([("story", headline.upper() + ".", text)]))
+    assert _poll(loaded) == (0, 0)
+
+
+def test_an_alerted_story_updated_under_a_new_headline_alerts_no_second_time(
+        feed_server, json_receiver, make_settings) -> None:
+    headline, text = ON_TOPIC[2]
+    feed_server.set("/a.xml", rss([("story", headline, text)]))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (1, 1)
+    feed_server.set("/a.xml", rss([("story", headline + " (updated)", text + " More follows.")]))
+    assert _poll(loaded) == (1, 0)  # judged again, and found to be the story already alerted
+    assert len(json_receiver.received) == 1
+
+
+def test_a_listing_saved_before_headlines_were_kept_revises_nothing(
+        feed_server, json_receiver, make_settings, redis_client) -> None:
+    feed_server.set("/a.xml", rss([("breaking", *EARLY)]))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (1, 0)
+    # as the version before saved it: 16 hex digits an item, no headlines
+    (digest,) = _listed(redis_client)
+    redis_client.hset(Keys().feed("a"), "listed", digest)
+    feed_server.set("/a.xml", rss([("breaking", *ON_TOPIC[0])]))
+    assert _poll(loaded) == (0, 0)  # an upgrade judges nothing again
+    assert _poll(loaded) == (0, 0) and _listed(redis_client)  # and the listing now keeps headlines
+
+
+def _listed(client) -> dict[str, str | None]:
+    raw = client.hget(Keys().feed("a"), "listed").decode()
+    listing = seen.parse_listing(raw)
+    return listing if raw.startswith(seen.TITLED) else {}
