@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import feedparser
 import pytest
@@ -24,6 +26,7 @@ XML_FIXTURES = {
     "atom.xml": "application/atom+xml",
     "cp1251.xml": "application/rss+xml; charset=windows-1251",
     "latin1.xml": "application/atom+xml; charset=ISO-8859-1",
+    "rss_shapes.xml": "application/rss+xml",
 }
 
 
@@ -97,6 +100,42 @@ def test_atom_text_constructs() -> None:
     assert tariffs.published == utc(2024, 3, 4, 18)
     assert summary.text == "Text summary with a < sign."
     assert summary.published == FETCHED
+
+
+def test_the_text_is_the_first_body_that_has_any() -> None:
+    """Fault: a content:encoded of spaces, or of an image alone, beat the description
+    that told the story, and the item's text was empty (as was feedparser's, for the image)."""
+    items = load("rss_shapes.xml", "application/rss+xml", "https://video.example.net/")
+    assert [(i.title, i.text) for i in items] == [
+        ("Talks on grain exports stall", "Negotiators left Istanbul without a date for the next round."),
+        ("Floods close the coastal road", "The road between the two ports was shut on Sunday."),
+    ]
+
+
+IMAGE = '<figure><img src="https://x.example/a.jpg"/></figure>'
+
+
+@pytest.mark.parametrize(("fields", "text"), [
+    ({"content_html": IMAGE, "content_text": "Ferries resumed at dawn."}, "Ferries resumed at dawn."),
+    ({"content_html": IMAGE, "summary": "Ferries resumed at dawn."}, "Ferries resumed at dawn."),
+    ({"content_html": " ", "content_text": "Ferries & <buses> resumed."}, "Ferries & <buses> resumed."),
+    ({"content_html": "<p>Ferries resumed.</p>", "content_text": "Other."}, "Ferries resumed."),
+])
+def test_a_json_feed_item_whose_html_has_no_text_is_read_from_its_text(fields: dict[str, str], text: str) -> None:
+    """Fault: an image-only content_html hid content_text and summary."""
+    doc = {"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "title": "Port", **fields}]}
+    (item,) = parse_feed(json.dumps(doc).encode(), "application/feed+json", "j", FETCHED)
+    assert item.text == text
+
+
+def test_an_atom_entry_whose_content_has_no_text_is_read_from_its_summary() -> None:
+    body = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id><entry><id>urn:1</id>'
+            f'<title>Port</title><content type="html">{escape(IMAGE)}</content>'
+            "<summary>Ferries resumed at dawn.</summary></entry></feed>").encode()
+    fast = parse._lxml_entries(body, "application/atom+xml")
+    assert fast is not None
+    for raws in (fast, feedparser_entries(body, "application/atom+xml", "a")):
+        assert [parse._to_item(r, "a", FETCHED, "").text for r in raws] == ["Ferries resumed at dawn."]
 
 
 def test_json_feed() -> None:
@@ -382,7 +421,6 @@ def test_a_feed_of_many_items_is_read_to_its_first_thousand(form: str, caplog: p
             + "</channel></rss>").encode()
         content_type = "application/rss+xml"
     else:
-        import json
         body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
             {"id": f"g{i}", "title": f"Story {i}"} for i in range(n)]}).encode()
         content_type = "application/feed+json"

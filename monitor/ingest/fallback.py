@@ -58,11 +58,8 @@ def _bozo(result: Any) -> str:
 
 def _fp_entry(entry: Any) -> Raw:
     title, title_html = _fp_text(entry.get("title_detail"), entry.get("title", ""))
-    content = entry.get("content") or []
-    if content and content[0].get("value"):
-        body, body_html = _fp_text(content[0], "")
-    else:
-        body, body_html = _fp_text(entry.get("summary_detail"), entry.get("summary", ""))
+    content = [_fp_text(detail, "") for detail in entry.get("content") or []]
+    bodies = (*content, _fp_text(entry.get("summary_detail"), entry.get("summary", "")))
     # The date as written, read as the fast path reads it (feedparser's own reading may
     # shift an impossible date: see dates.py). Read as a plain dict: feedparser's `get`
     # maps a missing "updated" to "published" with a DeprecationWarning (a "<pubDate?"
@@ -72,10 +69,9 @@ def _fp_entry(entry: Any) -> Raw:
         guid=_string(entry.get("id")),
         link=_string(entry.get("link")),
         title=title,
-        body=body,
+        bodies=bodies,
         date=parse_date(date),
         title_html=title_html,
-        body_html=body_html,
     )
 
 

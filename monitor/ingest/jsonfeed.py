@@ -37,8 +37,8 @@ def json_entries(body: bytes, source: str) -> Iterator[Raw]:
 
 
 def _json_entry(item: dict[str, Any]) -> Raw:
-    html = _str(item.get("content_html"))
-    body = html or _str(item.get("content_text")) or _str(item.get("summary"))
+    bodies = ((_str(item.get("content_html")), True), (_str(item.get("content_text")), False),
+              (_str(item.get("summary")), False))
     date = _str(item.get("date_published")) or _str(item.get("date_modified"))
     guid = item.get("id")
     return Raw(
@@ -48,10 +48,9 @@ def _json_entry(item: dict[str, Any]) -> Raw:
         # HTML ("&amp;", WordPress's "&#8217;"): references are decoded, nothing else; a
         # numeric one no text can hold goes first (5,000 digits made unescape raise).
         title=unescape(drop_bad_charrefs(_str(item.get("title")))),
-        body=body,
+        bodies=bodies,
         date=parse_date(date),
         title_html=False,
-        body_html=bool(html),
     )
 
 

@@ -30,7 +30,7 @@ from monitor.ingest.fallback import feedparser_entries
 from monitor.ingest.footers import drop_shared_endings
 from monitor.ingest.ids import distinct_ids
 from monitor.ingest.jsonfeed import json_entries
-from monitor.ingest.raw import Raw
+from monitor.ingest.raw import Body, Raw
 from monitor.ingest.text import (
     beyond_title,
     canonical_url,
@@ -102,7 +102,7 @@ def parse_feed(
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
     title = _clean(raw.title, raw.title_html, ITEM_TITLE_CHARS)
-    text = feed_text(title, _clean(raw.body, raw.body_html, ITEM_TEXT_CHARS, lines=True))
+    text = feed_text(title, _first_text(raw.bodies))
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))
@@ -114,6 +114,15 @@ def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item
         text=text,
         published=raw.date or fetched_at,
     )
+
+
+def _first_text(bodies: Iterable[Body]) -> str:
+    """The first body with text once cleaned: a content:encoded or content_html holding
+    only an image (or spaces) hid the description that told the story."""
+    for value, is_html in bodies:
+        if text := _clean(value, is_html, ITEM_TEXT_CHARS, lines=True):
+            return text
+    return ""
 
 
 def feed_text(title: str, text: str) -> str:
@@ -226,19 +235,17 @@ def _rss_entry(item: etree._Element, ns: str = "") -> Raw:
     link = item.findtext(f"{ns}link") or _atom_link(item)
     if not link and guid_el is not None and guid_el.get("isPermaLink", "true") == "true":
         link = guid  # a permalink GUID is the article's address (RSS 2.0 spec)
-    body = item.findtext(f"{CONTENT}encoded") or item.findtext(f"{ns}description") or ""
+    bodies = ((item.findtext(f"{CONTENT}encoded") or "", True), (item.findtext(f"{ns}description") or "", True))
     date = item.findtext("pubDate") or item.findtext(f"{DC}date")
-    return Raw(guid, link, item.findtext(f"{ns}title") or "", body, parse_date(date))
+    return Raw(guid, link, item.findtext(f"{ns}title") or "", bodies, parse_date(date))
 
 
 def _atom_entry(entry: etree._Element) -> Raw:
     title, title_html = _atom_text(entry.find(f"{ATOM}title"))
-    body, body_html = _atom_text(entry.find(f"{ATOM}content"))
-    if not body:
-        body, body_html = _atom_text(entry.find(f"{ATOM}summary"))
+    bodies = (_atom_text(entry.find(f"{ATOM}content")), _atom_text(entry.find(f"{ATOM}summary")))
     date = entry.findtext(f"{ATOM}published") or entry.findtext(f"{ATOM}updated")
     guid = entry.findtext(f"{ATOM}id")
-    return Raw(guid, _atom_link(entry), title, body, parse_date(date), title_html, body_html)
+    return Raw(guid, _atom_link(entry), title, bodies, parse_date(date), title_html)
 
 
 def _atom_link(el: etree._Element) -> str | None:
