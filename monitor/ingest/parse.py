@@ -55,6 +55,7 @@ RSS10 = "{http://purl.org/rss/1.0/}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+MEDIA = "{http://search.yahoo.com/mrss/}"
 _GLOBAL_GUID = ("://", "urn:", "tag:")
 # An XML declaration: feedparser decodes its encoding name as UTF-8 and raises on a bad byte.
 
@@ -235,9 +236,22 @@ def _rss_entry(item: etree._Element, ns: str = "") -> Raw:
     link = item.findtext(f"{ns}link") or _atom_link(item)
     if not link and guid_el is not None and guid_el.get("isPermaLink", "true") == "true":
         link = guid  # a permalink GUID is the article's address (RSS 2.0 spec)
-    bodies = ((item.findtext(f"{CONTENT}encoded") or "", True), (item.findtext(f"{ns}description") or "", True))
+    title = item.findtext(f"{ns}title") or ""
+    bodies = ((item.findtext(f"{CONTENT}encoded") or "", True), (item.findtext(f"{ns}description") or "", True),
+              (_media_text(item, "description"), True))
     date = item.findtext("pubDate") or item.findtext(f"{DC}date")
-    return Raw(guid, link, item.findtext(f"{ns}title") or "", bodies, parse_date(date))
+    return Raw(guid, link, title if title.strip() else _media_text(item, "title"), bodies, parse_date(date))
+
+
+def _media_text(item: etree._Element, name: str) -> str:
+    """The first media:title or media:description with text: a video site's item may have
+    no other title or text. Media RSS puts them in the item, its media:group or a
+    media:content; feedparser reads the first in document order, as this does (one walk
+    of the item, ~1 µs: looking in the item first tripled that)."""
+    for el in item.iter(f"{MEDIA}{name}"):
+        if el.text and el.text.strip():
+            return el.text
+    return ""
 
 
 def _atom_entry(entry: etree._Element) -> Raw:
