@@ -124,7 +124,21 @@ def test_media_rss_titles_and_descriptions_are_read() -> None:
     item, its media:group or a media:content), which feedparser reads: an item with no
     other title or text was dropped, one with an empty description had no text."""
     items = load("rss_shapes.xml", "application/rss+xml", "https://video.example.net/")
-    assert [(i.title, i.text) for i in items[2:]] == MEDIA_RSS
+    assert [(i.title, i.text) for i in items[2:5]] == MEDIA_RSS
+
+
+def test_rss_links_resolve_against_xml_base() -> None:
+    """Fault: the fast reader ignored an RSS channel's or item's xml:base (it honoured
+    Atom's), so a relative link was read against the feed's URL; feedparser reads it so."""
+    items = load("rss_shapes.xml", "application/rss+xml", "https://video.example.net/feed.xml")
+    assert [i.url for i in items[5:]] == ["https://video.example.net/clips/2024/storm.html",
+                                          "https://video.example.net/archive/bridge.html"]
+    assert items[0].url == "https://video.example.net/grain"  # an absolute link stays
+    body = ('<rss version="2.0"><channel xml:base="https://a.example/news/"><title>t</title><item>'
+            "<guid>2024/x.html</guid><title>A permalink GUID is the link</title></item></channel></rss>")
+    (item,) = parse_feed(body.encode(), None, "s", FETCHED, "https://feeds.example/rss")
+    assert item.url == "https://a.example/news/2024/x.html"
+    assert item.id == item_id("s:2024/x.html", None, "", "")  # the GUID as written: its id unchanged
 
 
 IMAGE = '<figure><img src="https://x.example/a.jpg"/></figure>'

@@ -233,14 +233,22 @@ def _rss_entry(item: etree._Element, ns: str = "") -> Raw:
     guid = (guid_el.text or "").strip() if guid_el is not None else None
     if ns:  # RSS 1.0: the item's rdf:about is its identifier (as feedparser reads it)
         guid = item.get(f"{RDF}about")
-    link = item.findtext(f"{ns}link") or _atom_link(item)
-    if not link and guid_el is not None and guid_el.get("isPermaLink", "true") == "true":
-        link = guid  # a permalink GUID is the article's address (RSS 2.0 spec)
+    link = _rss_link(item.find(f"{ns}link")) or _atom_link(item)
+    if not link and guid and guid_el is not None and guid_el.get("isPermaLink", "true") == "true":
+        link = _based(guid_el, guid)  # a permalink GUID is the article's address (RSS 2.0 spec)
     title = item.findtext(f"{ns}title") or ""
     bodies = ((item.findtext(f"{CONTENT}encoded") or "", True), (item.findtext(f"{ns}description") or "", True),
               (_media_text(item, "description"), True))
     date = item.findtext("pubDate") or item.findtext(f"{DC}date")
     return Raw(guid, link, title if title.strip() else _media_text(item, "title"), bodies, parse_date(date))
+
+
+def _rss_link(el: etree._Element | None) -> str | None:
+    """An RSS link against its xml:base, on the link or any element around it (the item,
+    the channel): feedparser honours it, and the lxml reader did only in Atom."""
+    if el is None or not (href := (el.text or "").strip()):
+        return None
+    return _based(el, href)
 
 
 def _media_text(item: etree._Element, name: str) -> str:
