@@ -182,6 +182,22 @@ def test_json_feed() -> None:
     assert load("jsonfeed.json", "application/octet-stream") == items
 
 
+@pytest.mark.parametrize("version", [
+    "https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1",
+    "http://jsonfeed.org/version/1", "http://jsonfeed.org/version/1.1",  # as many 1.0 feeds write it
+    "https://jsonfeed.org/version/1/", "http://jsonfeed.org/version/1.1/", "https://www.jsonfeed.org/version/1",
+    " jsonfeed.org/version/1.1", "HTTPS://JSONFeed.org/version/1", None, "",
+])
+def test_a_json_feed_version_as_feeds_write_it_is_read(version: str | None) -> None:
+    """Fault: the version was checked exactly, so a feed giving it with http (as many 1.0
+    feeds do), or none at all, was a ParseError whole."""
+    doc: dict[str, object] = {"title": "t", "items": [{"id": "1", "title": "Ferries resume", "content_text": "x"}]}
+    if version is not None:
+        doc["version"] = version
+    (item,) = parse_feed(json.dumps(doc).encode(), "application/json", "j", FETCHED)
+    assert item.title == "Ferries resume"
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -189,6 +205,11 @@ def test_json_feed() -> None:
         b'{"version": "https://jsonfeed.org/version/1.1", "items": {}}',
         b"[1, 2]",
         b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
+        # JSON a feed's URL may answer with that is no feed: no version and no items list
+        b'{"error": "rate limited", "items": null}',
+        b'{"status": 404}',
+        b'{"version": 2, "items": []}',
+        b'{"version": "https://api.example.org/v1", "items": []}',
     ],
 )
 def test_json_that_is_not_a_json_feed_raises(body: bytes) -> None:

@@ -12,7 +12,8 @@ from monitor.ingest.dates import parse_date
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import drop_bad_charrefs
 
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
+JSON_FEED_VERSION = "jsonfeed.org/version/1"
+"""What a JSON Feed 1.x version starts with once its scheme and "www." are dropped."""
 
 
 def json_entries(body: bytes, source: str) -> Iterator[Raw]:
@@ -25,8 +26,7 @@ def json_entries(body: bytes, source: str) -> Iterator[Raw]:
         raise ParseError(
             f"feed '{source}': not RSS, Atom or JSON Feed (invalid JSON: {str(exc)[:80]})"
         ) from None
-    version = doc.get("version") if isinstance(doc, dict) else None
-    if not isinstance(version, str) or not version.startswith(JSON_FEED_VERSION):
+    if not _is_json_feed(doc):
         raise ParseError(
             f"feed '{source}': not RSS, Atom or JSON Feed (JSON without a JSON Feed version)"
         )
@@ -34,6 +34,24 @@ def json_entries(body: bytes, source: str) -> Iterator[Raw]:
     if not isinstance(items, list):
         raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed (JSON Feed without items)")
     return (_json_entry(item) for item in items if isinstance(item, dict))
+
+
+def _is_json_feed(doc: object) -> bool:
+    """Whether a JSON document is a JSON Feed. Any JSON object comes here (parse.py sends
+    every body that starts with "{"), and a feed's URL may answer with other JSON: an
+    error ({"error": ...}), another API's object. Its version tells them apart: JSON Feed
+    1's address, written with https (the spec), http or no scheme (as many 1.0 feeds do),
+    with or without a trailing slash; and a feed that leaves the version out, though the
+    spec requires it, is an object with an items list (an error is not)."""
+    if not isinstance(doc, dict):
+        return False
+    version = doc.get("version")
+    if version is None or version == "":
+        return isinstance(doc.get("items"), list)
+    if not isinstance(version, str):
+        return False
+    address = version.strip().lower().removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    return address.startswith(JSON_FEED_VERSION)
 
 
 def _json_entry(item: dict[str, Any]) -> Raw:
