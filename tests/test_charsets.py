@@ -58,6 +58,28 @@ def test_a_named_charset_is_trusted_and_utf8_is_left_alone() -> None:
     assert readable(utf8, None) == (utf8, None)
 
 
+@pytest.mark.parametrize(("story", "label"), [
+    (RU, "windows-1251"), (RU, "KOI8-R"), (AR, "windows-1256"), (AR, "ISO-8859-6"), (TR, "windows-1254"),
+    (TR, "ISO-8859-9"), (EN, "windows-1252"), (EN, "ISO-8859-1"),
+])
+@pytest.mark.parametrize("where", ["header", "declaration"])
+def test_a_utf8_feed_still_labelled_with_its_old_charset_is_read_as_utf8(story, label, where) -> None:
+    """Fault: a site moved to UTF-8 kept its legacy label, and the feed was read in it:
+    "ErdoÄŸan", "РџСѓС‚РёРЅ", "ط¨ظˆطھظٹظ†" (scores 1.00 -> 0.04). Valid UTF-8 holding
+    characters beyond ASCII is no text in a single-byte charset (charsets.py)."""
+    declaration = f'<?xml version="1.0" encoding="{label}"?>' if where == "declaration" else ""
+    content_type = f"application/rss+xml; charset={label}" if where == "header" else "application/rss+xml"
+    (item,) = parse_feed(rss(*story, declaration).encode("utf-8"), content_type, "f", FETCHED)
+    assert (item.title, item.text) == story
+
+
+def test_a_legacy_body_that_happens_to_be_valid_utf8_keeps_its_label() -> None:
+    body = rss("Её", "x", '<?xml version="1.0" encoding="windows-1251"?>').encode("cp1251")
+    assert body.decode("utf-8")  # "Её" in windows-1251 is "Ÿ" in UTF-8: one character, not several
+    assert readable(body, None) == (body, None)
+    assert parse_feed(body, "application/rss+xml", "f", FETCHED)[0].title == "Её"
+
+
 def test_a_utf8_feed_with_a_bad_byte_keeps_its_letters() -> None:
     body = rss(TR[0], TR[1] + " X").encode("utf-8").replace(b" X", b" \xff")
     (item,) = parse_feed(body, "application/rss+xml", "f", FETCHED)
