@@ -50,10 +50,27 @@ def test_a_feed_in_a_legacy_charset_it_does_not_name_is_read_in_it(story, charse
         etree.fromstring(body, etree.XMLParser(encoding=named))
 
 
+@pytest.mark.parametrize(("story", "charset", "label"), [
+    (RU, "cp1251", "windows-1251"), (RU, "koi8_r", "KOI8-R"), (AR, "cp1256", "windows-1256"),
+    (TR, "cp1254", "windows-1254"), (TR, "iso8859_9", "ISO-8859-9"),
+])
+@pytest.mark.parametrize("header", ["ISO-8859-1", "windows-1252"])
+def test_a_servers_default_charset_yields_to_the_declaration(story, charset, label, header) -> None:
+    """Fault: a header naming the server's default (ISO-8859-1, windows-1252) beat a
+    declaration of windows-1251, KOI8-R, windows-1256 or windows-1254, and latin-1 reads any
+    byte: "Путин" was "Ïóòèí", "Erdoğan" "Erdoðan" (scores 1.00 -> 0.01)."""
+    body = rss(*story, f'<?xml version="1.0" encoding="{label}"?>').encode(charset)
+    (item,) = parse_feed(body, f"application/rss+xml; charset={header}", "f", FETCHED)
+    assert (item.title, item.text) == story
+    assert readable(body, header) == (body, label)  # a name lxml knows: the fast reader reads it
+
+
 def test_a_named_charset_is_trusted_and_utf8_is_left_alone() -> None:
     body = rss(*RU, '<?xml version="1.0" encoding="windows-1251"?>').encode("cp1251")
     assert readable(body, None) == (body, None)  # lxml reads the declaration
     assert readable(body, "koi8-r") == (body, None)  # the header wins (RFC 7303), right or wrong
+    latin = rss(*EN, '<?xml version="1.0" encoding="windows-1252"?>').encode("cp1252")
+    assert readable(latin, "ISO-8859-1") == (latin, None)  # one Western charset for another: the header's
     utf8 = rss(*TR).encode("utf-8")
     assert readable(utf8, None) == (utf8, None)
 

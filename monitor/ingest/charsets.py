@@ -8,11 +8,21 @@ UTF-8 (or nothing) and is not UTF-8 has its charset detected by charset_normaliz
 (trafilatura's own detector), and is read in that charset as if its header had named it;
 a UTF-8 body with a few bad bytes is read as UTF-8, each bad byte a U+FFFD.
 A charset declared as anything else is trusted (RFC 7303: the header's, then the
-declaration's), but for one case: a body labelled with a single-byte charset
-(windows-125x, ISO-8859-x, KOI8) that is valid UTF-8 holding UTF8_MIN_CHARS characters
-beyond ASCII is UTF-8. A site that moved to UTF-8 and kept its old label serves such
-bodies, and read in the label they were mojibake ("ErdoÄŸan", "РџСѓС‚РёРЅ": no topic
-scores them). Text in those charsets is essentially never valid UTF-8: its letters are
+declaration's), but in two cases:
+
+- a header naming ISO-8859-1 or windows-1252 yields to a declaration naming the charset
+  of one of the monitor's languages (_IANA's six). Feedparser and browsers let the header
+  win, yet that header is often no one's choice: it is the HTTP/1.1 default for text, and
+  what Apache added to every response for years (AddDefaultCharset); a declaration of
+  windows-1251 is written by the program that wrote the bytes. Latin-1 reads any byte, so
+  nothing fails to tell the reader: "Путин" was "Ïóòèí", "إدلب" "ÅÏáÈ" (scores 1.00 ->
+  0.01), "Erdoğan" "Erdoðan". Any other header still wins, right or wrong;
+- a body labelled with a single-byte charset (windows-125x, ISO-8859-x, KOI8) that is
+  valid UTF-8 holding UTF8_MIN_CHARS characters beyond ASCII is UTF-8. A site that moved
+  to UTF-8 and kept its old label serves such bodies, and read in the label they were
+  mojibake ("ErdoÄŸan", "РџСѓС‚РёРЅ": no topic scores them).
+
+Text in those charsets is essentially never valid UTF-8: its letters are
 bytes over 0x7F, and UTF-8 takes one only as the lead of a sequence of 0x80-0xBF bytes,
 which in these charsets are punctuation or rare letters, never a word's next letter.
 Checked on sentences written for it in Russian (windows-1251, KOI8-R, ISO-8859-5, cp866),
@@ -47,6 +57,8 @@ _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_U
 # Latin letters beyond ASCII, and English, French or German text has none of those six: the
 # Turkish charsets lose nothing there.
 _LATIN_AS_TURKISH = {"cp1252": "cp1254", "iso8859_1": "iso8859_9", "iso8859_15": "iso8859_9"}
+# The charsets servers name by default, not a feed's author (module docstring).
+_SERVER_DEFAULTS = ("iso8859_1", "cp1252")
 # As libxml2 (lxml) knows them: it refuses Python's "koi8_r" or "iso8859_9", and the feed
 # went to feedparser for that alone.
 _IANA = {"cp1251": "windows-1251", "koi8_r": "KOI8-R", "cp1256": "windows-1256", "iso8859_6": "ISO-8859-6",
@@ -57,13 +69,14 @@ def readable(body: bytes, header_charset: str | None) -> tuple[bytes, str | None
     """`body` as the readers can take it, and the charset to name in its Content-Type (None:
     the one it says). A body that claims UTF-8 (or nothing) and is not UTF-8 is either UTF-8
     with a few bad bytes, which become U+FFFD (feedparser read all of such a body as
-    windows-1252: "Erdoğan" became "ErdoÄŸan"), or in the charset detected; one labelled
-    with a single-byte charset and valid UTF-8 is UTF-8."""
+    windows-1252: "Erdoğan" became "ErdoÄŸan"), or in the charset detected. One that names
+    another charset is read in it, but for the module docstring's two cases."""
     if body.startswith(_BOMS):
         return body, None
-    claimed = header_charset or _declared(body)
+    declared = _declared(body)
+    claimed = header_charset or declared
     if claimed and _name(claimed) not in ("utf_8", "unknown"):
-        return body, "utf-8" if _SINGLE_BYTE.fullmatch(_name(claimed)) and _utf8_text(body) else None
+        return body, _relabelled(body, _name(claimed), _name(declared or ""))
     try:
         body.decode("utf-8")
         return body, None
@@ -82,6 +95,16 @@ def with_charset(content_type: str | None, charset: str) -> str:
     """A Content-Type naming `charset` (the readers take the header's charset first)."""
     mime = (content_type or "application/xml").split(";")[0].strip() or "application/xml"
     return f"{mime}; charset={charset}"
+
+
+def _relabelled(body: bytes, claimed: str, declared: str) -> str | None:
+    """The charset to read a body in that names one other than UTF-8 (None: the one named):
+    UTF-8 if it is, the declaration's over a server's default header."""
+    if _SINGLE_BYTE.fullmatch(claimed) and _utf8_text(body):
+        return "utf-8"
+    if claimed in _SERVER_DEFAULTS and declared in _IANA:
+        return _IANA[declared]
+    return None
 
 
 def _utf8_text(body: bytes) -> bool:

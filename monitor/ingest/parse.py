@@ -10,7 +10,8 @@ Three readers produce the same raw entries, and one function turns them into ite
   to FEEDPARSER_MAX_MARKUP (it is pure Python, and slow on hostile markup);
 - JSON Feed 1.x through a small adapter.
 
-The HTTP content type's charset wins over the XML declaration (RFC 7303), in both readers.
+The HTTP content type's charset wins over the XML declaration (RFC 7303), in both readers,
+but where charsets.py finds the label wrong (a server's default, UTF-8 under an old label).
 """
 
 from __future__ import annotations
