@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -416,10 +417,57 @@ def test_canonical_url(url: str, expected: str) -> None:
         ("<!-- hidden --><div>shown</div>", "shown"),
         ("", ""),
         ("<script>only()</script>", ""),
+        # escaped twice: what is left is decoded once more, and no more
+        ("&amp;#1055;&amp;#1091;&amp;#x442;&amp;#1080;&amp;#1085;", "Путин"),
+        ("Erdo&amp;#287;an&amp;rsquo;&amp;#305;n &amp;quot;plan&amp;quot;", "Erdoğan’ın \"plan\""),
+        ("AT&amp;T, Tom&amp;nothing, ?a=1&amp;copy=2, a &amp; b, &amp;unknown;",
+         "AT&T, Tom&nothing, ?a=1&copy=2, a & b, &unknown;"),
+        ("&amp;amp;amp; &amp;#1;x&amp;#x81;y &amp;#99999999; &amp;#xD800;", "&amp; x y &#99999999;"),
     ],
 )
 def test_html_to_text(html: str, text: str) -> None:
     assert html_to_text(html) == text
+
+
+RU_REFS = "".join(f"&#{ord(c)};" if c != " " else c for c in "Путин и Эрдоган обсудили Идлиб")
+AR_REFS = "".join(f"&#{ord(c)};" if c != " " else c for c in "تركيا ترسل قوات إلى إدلب")
+RSS_ITEM = ('<rss version="2.0"><channel><title>t</title><item><title>{t}</title><description>{d}</description>'
+            "</item></channel></rss>")
+ATOM_ENTRY = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id><entry><id>urn:1</id>'
+              '<title type="{kind}">{title}</title><summary>x</summary></entry></feed>')
+
+
+def amp(text: str, times: int) -> str:
+    for _ in range(times):
+        text = text.replace("&", "&amp;")
+    return text
+
+
+def json_item(**fields: str) -> str:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", **fields}]})
+
+
+ESCAPED_ONCE_TOO_OFTEN = {  # form -> a feed whose title or text holds `refs` escaped once more than it should
+    "rss title": lambda refs: (RSS_ITEM.format(t=amp(refs, 2), d="x"), "application/rss+xml"),
+    "rss title in CDATA": lambda refs: (RSS_ITEM.format(t=f"<![CDATA[{amp(refs, 1)}]]>", d="x"), "application/rss+xml"),
+    "rss description in CDATA": lambda refs: (RSS_ITEM.format(t="News", d=f"<![CDATA[<p>{amp(refs, 1)}</p>]]>"),
+                                              "application/rss+xml"),
+    "atom text title": lambda refs: (ATOM_ENTRY.format(kind="text", title=amp(refs, 1)), "application/atom+xml"),
+    "atom html title": lambda refs: (ATOM_ENTRY.format(kind="html", title=amp(refs, 2)), "application/atom+xml"),
+    "json title": lambda refs: (json_item(title=amp(refs, 1), content_text="x"), "application/feed+json"),
+    "json content_text": lambda refs: (json_item(title="News", content_text=refs), "application/feed+json"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(ESCAPED_ONCE_TOO_OFTEN))
+@pytest.mark.parametrize("refs", [RU_REFS, AR_REFS])
+def test_character_references_escaped_once_too_often_are_read(form: str, refs: str) -> None:
+    """Fault: a title or text whose references were escaped once too often ("&amp;#1055;")
+    kept "&#1055;…" in place of the Russian or Arabic words: a headline no topic scored
+    (1.00 -> 0.04), and an alert showing the references."""
+    body, content_type = ESCAPED_ONCE_TOO_OFTEN[form](refs)
+    (item,) = parse_feed(body.encode(), content_type, "s", FETCHED)
+    assert unescape(refs) in (item.title, item.text)
 
 
 def make_feed(items: int) -> bytes:

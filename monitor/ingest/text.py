@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from html import unescape
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -44,6 +45,10 @@ _NOT_XML_CHAR = re.compile(f"[{_NOT_XML}]")
 _CHARREF = r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?"
 _CHARREF_STR = re.compile(_CHARREF)
 _CHARREF_BYTES = re.compile(_CHARREF.encode())
+# A character reference, numeric or named, ";" required: without it "AT&T", "?a=1&copy=2"
+# or "Tom&nothing" would be read as HTML's legacy references (html.unescape reads "&not").
+# At most 7 digits: a longer number is no character, and int() would raise past 4,300.
+_LEFT_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def collapse(text: str) -> str:
@@ -81,6 +86,17 @@ def _bad_code(digits: str, base: int) -> bool:
     return code > 0x10FFFF or _NOT_XML_CHAR.match(chr(code)) is not None
 
 
+def unescape_left(text: str) -> str:
+    """Decoded text with the character references still in it decoded, once: a feed that
+    escapes its markup twice ("&amp;#1055;" in an RSS title or a CDATA section, a JSON
+    title) left "&#1055;&#1091;…" where "Пу…" was written, and no topic scored it. One pass
+    only, so "&amp;amp;" is "&amp;" and nothing can loop; a reference to a character no
+    text may hold is a space (drop_bad_charrefs, clean_chars)."""
+    if "&" not in text:
+        return text
+    return _LEFT_REFERENCE.sub(lambda m: clean_chars(unescape(drop_bad_charrefs(m[0]))), text)
+
+
 def cut_at_word(text: str, keep: int) -> str:
     """`text` cut to `keep` characters at a word's end, or mid-word when no word ends in
     its second half (an item's title and text; `monitor score`'s input, cut alike)."""
@@ -98,8 +114,10 @@ def lines_of(text: str) -> str:
 
 
 def plain_text(text: str, lines: bool = False) -> str:
-    """A feed's plain-text value, clean and one-spaced (each line so, with `lines`)."""
-    return lines_of(clean_chars(text)) if lines else collapse(clean_chars(text))
+    """A feed's plain-text value, clean and one-spaced (each line so, with `lines`), its
+    character references decoded (unescape_left: many feeds escape plain text as HTML)."""
+    text = unescape_left(clean_chars(text))
+    return lines_of(text) if lines else collapse(text)
 
 
 def one_tag_of(attributes: int) -> str:
@@ -147,6 +165,7 @@ def html_to_text(html: str, lines: bool = False) -> str:
     text = etree.tostring(root, method="text", encoding=str)
     if "&#" in html:  # a character reference ("&#127;") can bring back a control character
         text = clean_chars(text)
+    text = unescape_left(text)  # references escaped twice are references still
     return lines_of(text) if lines else collapse(text)
 
 
