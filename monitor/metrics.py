@@ -38,7 +38,8 @@ class Metrics:
         self.languages = Counter("monitor_items_by_language", "New items by the language detected "
                                  "(ISO 639-1 code, und: too little text to tell)", ["language"], registry=r)
         self.articles = Counter("monitor_articles", "Short items wanting their page, by outcome: page, "
-                                "cached (used), or why the feed text was used: error, not_html, thin, backoff, capped",
+                                "cached (used), or why the feed text was used: error, not_html, thin, unrelated, "
+                                "backoff, capped",
                                 ["outcome"], registry=r)
         self.stage_seconds = Histogram("monitor_stage_seconds", "Latency of each pipeline stage",
                                        ["stage"], buckets=STAGE_BUCKETS, registry=r)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from monitor import codec
 from monitor.ingest import article_stage
-from tests.articles import ON_TOPIC
+from tests.articles import BORDER_TALKS
 from tests.test_articles import SHORT, _with_monitor, feed, page_html, pages_read, poll
 
 MAX_BYTES = 80_000
@@ -24,9 +24,8 @@ MAX_BYTES = 80_000
 
 @pytest.fixture
 def short_on_topic(feed_server) -> tuple[str, str]:
-    """A short item whose page holds an on-topic article (as in test_articles.py)."""
-    title, body = ON_TOPIC[0]
-    feed_server.set("/a/1", page_html(title, body), content_type="text/html; charset=utf-8")
+    """A short item whose page holds its on-topic article (as in test_articles.py)."""
+    feed_server.set("/a/1", page_html(*BORDER_TALKS), content_type="text/html; charset=utf-8")
     feed_server.set("/feed", feed([(feed_server.url("/a/1"), *SHORT)]))
     return feed_server.url("/feed"), "/a/1"
 
@@ -65,7 +64,7 @@ def test_a_page_is_cached_compressed_and_a_copy_reads_it_back(feed_server, make_
 def test_a_text_cached_plain_by_an_earlier_version_is_read(feed_server, make_settings, short_on_topic) -> None:
     """Pages cached before compression stay in Redis for up to `seen_ttl`: they are used as
     they are, not read again."""
-    page_text = "Erdogan and Putin agreed a ceasefire in Idlib after Russian air strikes killed Turkish soldiers. " * 4
+    page_text = "Talks continued after the border incident: Erdogan and Putin agreed a ceasefire in Idlib. " * 4
     first = _always(make_settings, {"f": short_on_topic[0]})
     _, _, rt = poll(first)  # creates the runtime's Redis; the page is read once here
     rt.store.redis.set(_key(rt, feed_server.url("/a/1")), page_text.encode())

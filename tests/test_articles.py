@@ -35,7 +35,7 @@ from monitor.ingest.fetch import FetchLimits, make_session
 from monitor.items import Alert
 from monitor.model.classify import Classifier
 from monitor.runtime import Runtime
-from tests.articles import OFF_TOPIC, ON_TOPIC
+from tests.articles import BORDER_TALKS, OFF_TOPIC, ON_TOPIC, WALLS
 from tests.conftest import FeedServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,9 +93,8 @@ def pages_read(server: FeedServer) -> list[str]:
 
 @pytest.fixture
 def short_on_topic(feed_server: FeedServer) -> tuple[str, str]:
-    """A short item whose page holds an on-topic article; returns (feed URL, page path)."""
-    title, body = ON_TOPIC[0]
-    feed_server.set("/a/1", page_html(title, body), content_type="text/html; charset=utf-8")
+    """A short item whose page holds its on-topic article; returns (feed URL, page path)."""
+    feed_server.set("/a/1", page_html(*BORDER_TALKS), content_type="text/html; charset=utf-8")
     feed_server.set("/feed", feed([(feed_server.url("/a/1"), *SHORT)]))
     return feed_server.url("/feed"), "/a/1"
 
@@ -185,6 +184,25 @@ def test_a_page_that_fails_falls_back_to_the_feed_text(feed_server, make_setting
     assert [a.judged_on for a in alerts] == ["feed"]  # the headline alone is on topic
     assert article_stage.read_counts(rt.store)[outcome] == 1
     assert f'monitor_articles_total{{outcome="{outcome}"}} 1.0' in rt.metrics.render().decode()
+
+
+@pytest.mark.parametrize("wall", ["en-consent", "en-landing"])
+def test_a_page_not_about_its_item_leaves_it_judged_on_its_feed_text(feed_server, make_settings, wall) -> None:
+    """A short item scores ~1.0 on its feed text; its link serves a cookie-consent wall, or a
+    section page listing its headline among others, of ~100 words: past the thin floor.
+    Judged on that page it scored 0.28 (0.32) and did not alert. Less the headline, the page
+    holds none of its words: the item keeps its feed text and alerts, the page is counted
+    `unrelated` and not cached (the next copy reads it again)."""
+    _, title, lead, html = next(w for w in WALLS if w[0] == wall)
+    assert short_score(title, lead) >= 0.9, "precondition: the feed text alone alerts"
+    feed_server.set("/a/1", html, content_type="text/html; charset=utf-8")
+    feed_server.set("/feed", feed([(feed_server.url("/a/1"), title, lead)]))
+    _, alerts, rt = poll(make_settings({"f": feed_server.url("/feed")}))  # articles = "auto", the default
+    assert pages_read(feed_server) == ["/a/1"]
+    assert [a.judged_on for a in alerts] == ["feed"] and alerts[0].score >= 0.9
+    assert article_stage.read_counts(rt.store)["unrelated"] == 1
+    assert 'monitor_articles_total{outcome="unrelated"} 1.0' in rt.metrics.render().decode()
+    assert rt.store.redis.get(rt.store.keys.article(article_stage._ref(feed_server.url("/a/1"), private=True))) is None
 
 
 @pytest.mark.parametrize("link", ["http://news.example.org:99999/story", "http://xn--/story",
@@ -361,7 +379,7 @@ def test_extraction_runs_off_the_event_loop(make_settings, feed_server) -> None:
 def test_the_near_duplicate_check_reads_the_page_text(feed_server, make_settings) -> None:
     """Two outlets: different headlines and leads, one wire article on their pages. Judged on
     the pages, the second is recognised as the same story (one alert)."""
-    title, body = ON_TOPIC[0]
+    title, body = BORDER_TALKS
     feed_server.set("/a/1", page_html(title, body), content_type="text/html")
     feed_server.set("/b/1", page_html("Wire report", body), content_type="text/html")
     feed_server.set("/one", feed([(feed_server.url("/a/1"), *SHORT)]))

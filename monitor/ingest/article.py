@@ -11,7 +11,9 @@ other items would each wait for their turn to fail alike). Extraction is CPU wor
 to `run`, which runs it where scoring runs, never on the event loop.
 
 A page that fails, is not HTML, or extracts to almost nothing (a paywall, a video page)
-is a `Page` with that outcome and no text: the item is judged on its feed text.
+is a `Page` with that outcome and no text: the item is judged on its feed text. So is an
+item whose page is not about it (a consent wall, a paywall's offer: relevance.py), which
+article_stage.py tells once the item is known.
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ from monitor.ingest.recycled import RecycledThread
 from monitor.ingest.text import one_tag_of
 from monitor.settings_types import ArticlesMode
 
-Outcome = Literal["page", "cached", "error", "not_html", "thin", "backoff", "capped"]
+Outcome = Literal["page", "cached", "error", "not_html", "thin", "unrelated", "backoff", "capped"]
 """What became of an item's page: read ("page") or found in the cache ("cached") and used,
 else why the item fell back to its feed text."""
-OUTCOMES: tuple[Outcome, ...] = ("page", "cached", "error", "not_html", "thin", "backoff", "capped")
+OUTCOMES: tuple[Outcome, ...] = ("page", "cached", "error", "not_html", "thin", "unrelated", "backoff", "capped")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 Runner = Callable[..., Awaitable[Any]]  # run(fn, *args): fn(*args) off the event loop

@@ -8,8 +8,9 @@ text is short (fewer than `article_below_words` words) then wants its page when 
 some topic of settings.toml (so an off-topic item costs nothing more). Its page text is looked up in Redis
 by canonical URL (one MGET for the poll), else read (article.py); texts read are cached
 for `seen_ttl`, so a copy of the item in another feed reads no page. Items whose page gave
-text are scored again on title + page text, and carry that text on (near-duplicate check,
-alert lead); the others keep their feed text and score. Each Scored says which it was
+more text than their feed, about them (relevance.py: not a consent wall or a paywall's
+offer), are scored again on title + page text, and carry that text on (near-duplicate
+check, alert lead); the others keep their feed text and score. Each Scored says which it was
 judged on, and every outcome is counted (metrics, and a Redis hash `status` shows).
 """
 
@@ -25,7 +26,7 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from monitor import codec, urls
-from monitor.ingest import article
+from monitor.ingest import article, relevance
 from monitor.ingest.article import ArticleConfig, Outcome, Page
 from monitor.items import Item, Scored, TopicScore
 from monitor.limits import ARTICLE_PAGES_PER_POLL
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("monitor")
 Scores = list[dict[str, TopicScore]]
+USED = ("page", "cached")  # the outcomes of a page judged on
 
 
 def wants_page(config: ArticleConfig, item: Item, scores: dict[str, TopicScore], topics: Collection[str]) -> bool:
@@ -59,7 +61,7 @@ async def judge(rt: Runtime, items: Sequence[Item], scores: Scores) -> list[Scor
     topics = rt.config.rules
     pages = await _pages(rt, [items[i] for i in wanted],
                          [max((s.score for t, s in scores[i].items() if t in topics), default=0.0) for i in wanted])
-    used = [(i, page.text) for i, page in zip(wanted, pages, strict=True) if page.outcome in ("page", "cached")]
+    used = [(i, page.text) for i, page in zip(wanted, pages, strict=True) if page.outcome in USED]
     if used:
         read = [replace(items[i], text=text) for i, text in used]
         rescored = await rt.scorer.score([item.document for item in read])
@@ -94,15 +96,29 @@ async def _read_and_record(rt: Runtime, items: list[Item], refs: list[str], cach
              for k, text in enumerate(cached)]  # None replaced below
     for k, page in zip(todo, read, strict=True):
         pages[k] = page
-    # A failure may pass (the next copy tries again); a thin page would be as thin.
+    pages = await _judged(rt, items, pages)
+    # A failure may pass (the next copy tries again), and so may a page not about the item
+    # that read it (a wall may not be there next time); a thin page would be as thin.
     keep = {refs[k]: page.text if page.outcome == "page" else "" for k, page in zip(todo, read, strict=True)
-            if page.outcome in ("page", "thin", "not_html")}
-    # A page no longer than the feed text adds nothing to judge on.
-    pages = [Page("thin") if page.outcome in ("page", "cached") and article.words(page.text) <= article.words(item.text)
-             else page for item, page in zip(items, pages, strict=True)]
+            if page.outcome in ("page", "thin", "not_html") and pages[k].outcome != "unrelated"}
     await rt.io(_record, rt, keep, [page.outcome for page in pages])
     for page in pages:
         rt.metrics.articles.labels(page.outcome).inc()
+    return pages
+
+
+async def _judged(rt: Runtime, items: list[Item], pages: list[Page]) -> list[Page]:
+    """The pages that gave text, less those no longer than their item's feed text (thin:
+    they add nothing to judge on) and those not about their item (unrelated: relevance.py,
+    where scoring runs)."""
+    pages = [Page("thin") if page.outcome in USED and article.words(page.text) <= article.words(item.text)
+             else page for item, page in zip(items, pages, strict=True)]
+    used = [k for k, page in enumerate(pages) if page.outcome in USED]
+    if used:
+        verdicts = await rt.scorer.run(relevance.about_each, [(items[k].title, items[k].text, pages[k].text)
+                                                              for k in used])
+        for k, about in zip(used, verdicts, strict=True):
+            pages[k] = pages[k] if about else Page("unrelated")
     return pages
 
 

@@ -1,0 +1,67 @@
+"""relevance.py: a page is about its item when, less the headline and feed text, it still
+holds a quarter of the headline's content words (or of the feed text's names). Pages are
+extracted as the article stage extracts them (article.extract); texts are the tests' own."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.ingest import article, relevance
+from tests.articles import BORDER_TALKS, OFF_TOPIC, ON_TOPIC, WALLS
+from tests.test_articles import page_html
+
+
+def _text(html: str) -> str:
+    return article.extract(html.encode(), "https://news.example.org/a/1", 20_000)
+
+
+@pytest.mark.parametrize(("title", "lead", "html"), [w[1:] for w in WALLS], ids=[w[0] for w in WALLS])
+def test_walls_are_not_about_the_item(title: str, lead: str, html: str) -> None:
+    """Consent, paywall, JavaScript and landing pages in four languages: each extracts to more
+    than the thin floor and the feed text, and none is about its item, not even those that
+    carry its headline and standfirst above a paywall's offer."""
+    text = _text(html)
+    assert article.words(text) >= article.ArticleConfig().min_words and article.words(text) > article.words(lead)
+    assert not relevance.about(title, lead, text)
+
+
+# Not OFF_TOPIC[2]: its two sentences name the "smartphone chip" of its headline only as "a
+# processor for phones" (1 of 6 words found): a page that says nothing in the headline's
+# words is taken for another page, the item keeps its feed text.
+@pytest.mark.parametrize(("title", "body"), [*ON_TOPIC, BORDER_TALKS, *OFF_TOPIC[:2]])
+def test_an_article_page_is_about_its_own_headline(title: str, body: str) -> None:
+    """The tests' articles in site boilerplate, for an item of their headline alone (as Google
+    News gives it: "headline - outlet", twice)."""
+    item = f"{title} - Example News"
+    assert relevance.about(item, item, _text(page_html(title, body)))
+
+
+def test_a_page_that_adds_to_the_feed_text_only_what_names_nothing_of_the_item_is_not_used() -> None:
+    """The feed text repeated under the headline is no evidence (a paywall shows both above its
+    offer): a page of two sentences whose second names none of the headline's words falls
+    back to the feed text, which held its first."""
+    title, body = OFF_TOPIC[1]
+    lead = body.split(". ")[0] + "."
+    assert not relevance.about(title, lead, _text(page_html(title, body)))
+    assert relevance.about(title, lead, _text(page_html(title, body + " The central bank meets again in June.")))
+
+
+def test_inflected_forms_count() -> None:
+    """A Turkish or Russian headline's words appear on the page with other suffixes."""
+    page = ("Ankara, İdlib'deki gözlem noktasına yapılan saldırının ardından Türkiye'nin misillemesinin "
+            "sürdüğünü açıkladı.")
+    assert relevance.share("İdlib'de saldırı: Türkiye misilleme", "", page) == 1.0
+    assert relevance.share("Удар по Идлибу", "", "Российская авиация нанесла удары по боевикам в Идлибе.") == 1.0
+
+
+def test_nothing_to_judge_by_keeps_the_page() -> None:
+    """A headline of one content word and a feed text without names, or a headline in a script
+    written without spaces: the page is used."""
+    wall = _text(WALLS[0][3])
+    assert relevance.share("Breaking", "more to follow", wall) is None and relevance.about("Breaking", "", wall)
+    assert relevance.share("商品の改造が商標法違反に", "", wall) is None
+
+
+def test_names_in_the_feed_text_count_when_the_headline_is_vague() -> None:
+    text = "Officials met again on Tuesday. Erdogan and Putin spoke by phone; Lavrov flew to Ankara."
+    assert relevance.share("What we know so far", "Talks with Erdogan and Putin in Ankara went on.", text) == 1.0
