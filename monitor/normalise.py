@@ -57,7 +57,9 @@ _LOOKALIKES = str.maketrans("aceopxybhkmt",
                             "\u0430\u0441\u0435\u043e\u0440\u0445\u0443\u0432\u043d\u043a\u043c\u0442")
 _CYR, _LOOK = "\u0430-\u044f\u0451", "aceopxybhkmt"
 _MIXED_PAIR = re.compile(f"[{_CYR}][{_LOOK}]|[{_LOOK}][{_CYR}]")  # most text has none
-_MIXED = re.compile(f"[a-z{_CYR}]*(?:[{_CYR}][{_LOOK}]|[{_LOOK}][{_CYR}])[a-z{_CYR}]*")
+_LATIN_LEFT = re.compile("[a-z]")
+_RUN = re.compile(f"[a-z{_CYR}]+")  # a word of Latin and Cyrillic letters; runs, not a search
+# with a pattern around the pair (that backtracked over a long Latin run: 100 KB in 226 s)
 # Words: runs of letters and digits of any script; anything else ends a word.
 WORD = re.compile(r"[^\W_]+")
 _ASCII_WORDS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()} | dict.fromkeys("'`"))
@@ -108,14 +110,18 @@ def normalise(text: str) -> str:
         if "\u0301" in folded or "\u0300" in folded:
             folded = _STRESS.sub("", folded)
     if _MIXED_PAIR.search(folded):  # after the marks: "Ýк" is a Latin y by a Cyrillic к
-        folded = _MIXED.sub(_cyrillic, folded)
+        folded = _RUN.sub(_cyrillic, folded)
     return unicodedata.normalize("NFC", folded)
 
 
 def _cyrillic(word: re.Match[str]) -> str:
-    """A word of Cyrillic and Latin look-alikes in Cyrillic, unless it has another Latin letter."""
+    """A word of Cyrillic and Latin look-alikes in Cyrillic; any other word as it is (one of
+    Latin letters alone, or with a Latin letter no Cyrillic one looks like)."""
     text = word.group()
-    return text.translate(_LOOKALIKES) if not re.search("[a-z]", text.translate(_LOOKALIKES)) else text
+    if not _MIXED_PAIR.search(text):
+        return text
+    folded = text.translate(_LOOKALIKES)
+    return text if _LATIN_LEFT.search(folded) else folded
 
 
 def words(text: str) -> list[str]:
