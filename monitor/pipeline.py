@@ -149,7 +149,7 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
     del fetched  # its body need not wait in memory with the items for scoring and claim
     rt.metrics.items.labels("fetched").inc(len(items))
     listing = [(seen.listed(item.id), seen.headline(item.title)) for item in items]
-    current = _current(rt, feed, items, listing, state.listed)
+    current = _current(rt, feed, items, listing, state.listed, now)
     if not state.last_success and feed.backlog:
         current = _past_backlog(rt, feed, current, now)
     new, alerted = await process_items(rt, current)
@@ -159,19 +159,24 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
 
 
 def _current(rt: Runtime, feed: FeedConfig, items: list[Item], listing: list[tuple[str, str]],
-             listed: Mapping[str, str | None]) -> list[Item]:
+             listed: Mapping[str, str | None], now: float) -> list[Item]:
     """The items the seen-set is to judge. An item the feed listed at its last poll is seen,
     whatever the seen-set says (seen.py), unless its headline changed since: an outlet
     updating a breaking story under one GUID ("Turkish soldier killed" -> "33 Turkish soldiers
     killed in Idlib strike") is judged again, as Miniflux and FreshRSS read an updated
     entry. Its revision has an id of its own (the item's and the new headline's), so the
     seen-set takes each revision once; the near-duplicate check finds its first version if
-    that alerted, and then it alerts no second time."""
+    that alerted, and then it alerts no second time. So only an item published within the
+    near-duplicate window is revised: an older one's first version has left the index, and
+    its revision would alert again (an item without a date counts as published now); and
+    none with the near-duplicate check off."""
     current, revised = [], 0
+    window = rt.config.neardup.window_seconds if rt.config.neardup is not None else None
+    since = datetime.fromtimestamp(now - window, tz=UTC) if window is not None else datetime.max.replace(tzinfo=UTC)
     for item, (digest, headline) in zip(items, listing, strict=True):
         if digest not in listed:
             current.append(item)
-        elif listed[digest] not in (None, headline):  # None: a listing kept before headlines were
+        elif listed[digest] not in (None, headline) and item.published >= since:  # None: kept before headlines
             current.append(replace(item, id=revision_id(item.id, headline)))
             revised += 1
     if revised:

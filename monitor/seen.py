@@ -50,9 +50,11 @@ def listed(item_id: str) -> str:
 
 
 def headline(title: str) -> str:
-    """A headline's digest: its words as normalised, so case, accents and punctuation that
-    an outlet retypes do not make an item revised (pipeline.py)."""
-    return hashlib.sha1(" ".join(words(title)).encode("utf-8")).hexdigest()[:TITLE]
+    """A headline's digest: its words as normalised, numbers left out, so case, accents and
+    punctuation that an outlet retypes, a live page's counter ("Live: 14 new posts") or the
+    time in its title do not make an item revised at every poll (pipeline.py)."""
+    kept = " ".join(word for word in words(title) if not word.isdigit())
+    return hashlib.sha1(kept.encode("utf-8")).hexdigest()[:TITLE]
 
 
 def listing(entries: Sequence[tuple[str, str]]) -> str:

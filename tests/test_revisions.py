@@ -10,6 +10,7 @@ item whose headline changed is judged again as a revision of its own, once per h
 from __future__ import annotations
 
 import json
+import time
 
 from monitor import seen, settings
 from monitor.keys import Keys
@@ -17,6 +18,11 @@ from tests.articles import OFF_TOPIC, ON_TOPIC, rss
 from tests.polling import poll_and_send
 
 EARLY = ("Turkish soldier dies of wounds", "A soldier died in hospital on Tuesday, officials said.")
+
+
+def recent(items: list[tuple[str, str, str]]) -> str:
+    """The feed, its items published in the last hour (within the near-duplicate window)."""
+    return rss(items, first=time.time() - 3600)
 
 
 def _poll(loaded: settings.Loaded) -> tuple[int, int]:
@@ -27,34 +33,46 @@ def _poll(loaded: settings.Loaded) -> tuple[int, int]:
 
 def test_a_listed_item_updated_under_a_new_headline_is_judged_again(
         feed_server, json_receiver, make_settings) -> None:
-    feed_server.set("/a.xml", rss([("breaking", *EARLY), ("other", *OFF_TOPIC[0])]))
+    feed_server.set("/a.xml", recent([("breaking", *EARLY), ("other", *OFF_TOPIC[0])]))
     loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
     assert _poll(loaded) == (2, 0)  # the first version: off topic
-    feed_server.set("/a.xml", rss([("breaking", *ON_TOPIC[0]), ("other", *OFF_TOPIC[0])]))
+    feed_server.set("/a.xml", recent([("breaking", *ON_TOPIC[0]), ("other", *OFF_TOPIC[0])]))
     assert _poll(loaded) == (1, 1)  # updated in place: judged again, and on topic
     assert ON_TOPIC[0][0] in json.dumps(json_receiver.received[0], ensure_ascii=False)
     assert _poll(loaded) == (0, 0)  # each revision once
 
 
-def test_a_headline_retyped_with_other_case_or_punctuation_is_not_a_revision(
+def test_a_headline_retyped_or_with_its_counter_moved_on_is_not_a_revision(
         feed_server, json_receiver, make_settings) -> None:
     headline, text = ON_TOPIC[1]
-    feed_server.set("/a.xml", rss([("story", headline, text)]))
+    feed_server.set("/a.xml", recent([("story", f"Live: {headline} (3 new posts, 09:40)", text)]))
     loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
     assert _poll(loaded) == (1, 1)
-    feed_server.set("/a.xml", rss([("story", headline.upper() + ".", text)]))
+    # retyped in capitals, with other punctuation, a live page's counter and time moved on
+    feed_server.set("/a.xml", recent([("story", f"LIVE - {headline.upper()} (4 new posts, 09:55).", text)]))
     assert _poll(loaded) == (0, 0)
 
 
 def test_an_alerted_story_updated_under_a_new_headline_alerts_no_second_time(
         feed_server, json_receiver, make_settings) -> None:
     headline, text = ON_TOPIC[2]
-    feed_server.set("/a.xml", rss([("story", headline, text)]))
+    feed_server.set("/a.xml", recent([("story", headline, text)]))
     loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
     assert _poll(loaded) == (1, 1)
-    feed_server.set("/a.xml", rss([("story", headline + " (updated)", text + " More follows.")]))
+    feed_server.set("/a.xml", recent([("story", headline + " (updated)", text + " More follows.")]))
     assert _poll(loaded) == (1, 0)  # judged again, and found to be the story already alerted
     assert len(json_receiver.received) == 1
+
+
+def test_an_item_published_before_the_near_duplicate_window_is_not_revised(
+        feed_server, json_receiver, make_settings) -> None:
+    """Its first version has left the near-duplicate index: a revision would alert again."""
+    headline, text = ON_TOPIC[2]
+    feed_server.set("/a.xml", rss([("story", headline, text)], first=time.time() - 4 * 86_400))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (1, 1)
+    feed_server.set("/a.xml", rss([("story", "Updated: " + headline, text)], first=time.time() - 4 * 86_400))
+    assert _poll(loaded) == (0, 0)
 
 
 def test_a_listing_saved_before_headlines_were_kept_revises_nothing(
