@@ -15,7 +15,11 @@ Content words are the headline's normalised words (`normalise.words`) of 3 lette
 function words and numbers left out; names are the feed text's capitalised words that do
 not open a sentence (as in dedup/terms.py). A cue is found when a word of the page starts
 with its first STEM letters, or with the whole of a cue of STEM - 1, so inflected forms
-count (İdlib'de, Идлибе, attacks, killed); a cue of 3 letters only as it is. The page's own
+count (İdlib'de, Идлибе, attacks, killed), and STEM - 1 for a cue of STEM letters (Сирия and
+Сирии); a cue of 3 letters only as it is. Arabic words are compared less the clitics
+written onto their start (للجيش is الجيش, بإدلب إدلب): without that, a review's measure on
+SemEval-2022's real articles (title as headline, 40 words as feed text, the rest as page)
+refused 47 % of the Arabic pages, 25 % with it (English 6.7 % -> 6.4 %). The page's own
 title is no evidence: a consent wall or a paywall on the outlet's site carries the real
 headline in <title> and og:title.
 
@@ -57,11 +61,11 @@ def share(title: str, feed_text: str, page_text: str) -> float | None:
     judge by."""
     if _UNSPACED.search(title):  # no words to find: a "word" is a clause
         return None
-    keys = _content_words(title)
+    keys = {bare(w) for w in _content_words(title)}
     cues = [c for c in (keys, _names(feed_text) - keys) if len(c) >= MIN_CUES]
     if not cues:
         return None
-    left = set(_cut(words(page_text), [title, *_SENTENCES.split(feed_text)]))
+    left = {bare(w) for w in _cut(words(page_text), [title, *_SENTENCES.split(feed_text)])}
     stems = {w[:n] for w in left for n in (STEM - 1, STEM) if len(w) >= n}
     return max(_found(cue, left, stems) / len(cue) for cue in cues)
 
@@ -79,7 +83,7 @@ def _names(text: str) -> set[str]:
     """The normalised words of the text's names: capitalised words not opening a sentence."""
     opening = set(opening_words(text))
     found = {t for t in _TOKENS.findall(text) if t[0].isupper() and t not in opening}
-    return {w for t in found for w in _content_words(t)}
+    return {bare(w) for t in found for w in _content_words(t)}
 
 
 def _cut(page: list[str], repeated: Iterable[str]) -> list[str]:
@@ -94,5 +98,27 @@ def _cut(page: list[str], repeated: Iterable[str]) -> list[str]:
 
 
 def _found(cues: set[str], left: set[str], stems: set[str]) -> int:
-    """The cues the page holds: as they are, or as the start of a word (`stems`)."""
-    return sum(1 for c in cues if c in left or (len(c) >= STEM - 1 and c[:STEM] in stems))
+    """The cues the page holds: as they are, or as the start of a word (`stems`): its first
+    STEM letters, or STEM - 1 of a cue of STEM (Russian "сирия" and "сирии", "армия" and
+    "армии" differ in their fifth; Turkish "şehit" and "şehidi")."""
+    return sum(1 for c in cues if c in left or (len(c) >= STEM - 1 and c[:_stem(c)] in stems))
+
+
+def _stem(cue: str) -> int:
+    return STEM - 1 if len(cue) <= STEM else STEM
+
+
+# Arabic writes and (و), then (ف), in/by (ب), to (ل), like (ك) and the article (ال) onto the
+# word: "the Syrian army" is الجيش, "to the army" للجيش, "in Idlib" بإدلب (بادلب as normalised).
+_CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+_ARABIC = re.compile("[\u0620-\u064a]")
+
+
+def bare(word: str) -> str:
+    """An Arabic word less the clitics written onto its start (3 letters left at least);
+    any other word as it is."""
+    if _ARABIC.match(word):
+        for clitic in _CLITICS:
+            if word.startswith(clitic) and len(word) - len(clitic) >= MIN_CUE:
+                return word[len(clitic):]
+    return word

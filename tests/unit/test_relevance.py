@@ -54,6 +54,16 @@ def test_inflected_forms_count() -> None:
     assert relevance.share("Удар по Идлибу", "", "Российская авиация нанесла удары по боевикам в Идлибе.") == 1.0
 
 
+def test_arabic_clitics_and_a_changed_fifth_letter_count() -> None:
+    """A review's measure on SemEval-2022's real articles (title as headline, 40 words as feed
+    text) refused 47 % of the Arabic pages: الجيش was not found in للجيش nor إدلب in بإدلب, and
+    Russian five-letter words change their fifth letter (Сирия, Сирии). 25 % now; walls still
+    refused."""
+    page = "وقال مصدر عسكري إن للجيش مواقع قرب بإدلب، وإن والقوات التركية ردت على القصف بالمدفعية."
+    assert relevance.share("الجيش والقوات التركية في إدلب", "", page) == 1.0
+    assert relevance.share("Армия Сирия атака", "", "Армии Сирии отбили атаки боевиков.") == 1.0
+
+
 def test_nothing_to_judge_by_keeps_the_page() -> None:
     """A headline of one content word and a feed text without names, or a headline in a script
     written without spaces: the page is used."""
