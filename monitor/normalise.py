@@ -48,9 +48,10 @@ _ASCII_FOLD = str.maketrans("", "", "'`")
 _LATIN = r"a-z\u00df-\u02af\u1d00-\u1dbf\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
 _MARKS = re.compile("[\u0300-\u036f]")  # most text has none: then the slower pattern is skipped
 _DROPPED_MARKS = re.compile(rf"(?<=[{_LATIN}])[\u0300-\u036f]+|(?<=\u0435)\u0308+")
-# Russian stress: an acute or grave on a Cyrillic letter, after й's breve too (NFD's order).
-_STRESS = re.compile(r"(?<=\u0435)[\u0300\u0301\u0308]+|(?<=[\u0430-\u045f])[\u0300\u0301]+"
-                     r"|(?<=\u0438\u0306)[\u0300\u0301]+")
+# Russian stress: an acute or grave on a Cyrillic vowel (ѓ and ќ, Macedonian letters written
+# with an acute on a consonant, are kept), after й's breve too (NFD's order).
+_STRESS = re.compile(r"(?<=\u0435)[\u0300\u0301\u0308]+|(?<=[\u0430\u0438\u043e\u0443\u044b\u044d\u044e\u044f])"
+                     r"[\u0300\u0301]+|(?<=\u0438\u0306)[\u0300\u0301]+")
 # A word mixing Cyrillic and the Latin letters that look like Cyrillic ones (lower case:
 # T, H, M, B, K as capitals), and what each of those stands for.
 _LOOKALIKES = str.maketrans("aceopxybhkmt",
