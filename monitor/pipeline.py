@@ -168,15 +168,17 @@ def _current(rt: Runtime, feed: FeedConfig, items: list[Item], listing: list[tup
     seen-set takes each revision once; the near-duplicate check finds its first version if
     that alerted, and then it alerts no second time. So only an item published within the
     near-duplicate window is revised: an older one's first version has left the index, and
-    its revision would alert again (an item without a date counts as published now); and
-    none with the near-duplicate check off."""
+    its revision would alert again. So none without a date (the parse dates it now, at every
+    poll: its age is unknown), and none with the near-duplicate check off."""
     current, revised = [], 0
     window = rt.config.neardup.window_seconds if rt.config.neardup is not None else None
     since = datetime.fromtimestamp(now - window, tz=UTC) if window is not None else datetime.max.replace(tzinfo=UTC)
+    undated = datetime.fromtimestamp(now, tz=UTC)  # what _parse gives an item without a date
     for item, (digest, headline) in zip(items, listing, strict=True):
         if digest not in listed:
             current.append(item)
-        elif listed[digest] not in (None, headline) and item.published >= since:  # None: kept before headlines
+        # None: a listing saved before headlines were kept
+        elif listed[digest] not in (None, headline) and item.published >= since and item.published != undated:
             current.append(replace(item, id=revision_id(item.id, headline)))
             revised += 1
     if revised:

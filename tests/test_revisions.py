@@ -10,6 +10,7 @@ item whose headline changed is judged again as a revision of its own, once per h
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from monitor import seen, settings
@@ -72,6 +73,19 @@ def test_an_item_published_before_the_near_duplicate_window_is_not_revised(
     loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
     assert _poll(loaded) == (1, 1)
     feed_server.set("/a.xml", rss([("story", "Updated: " + headline, text)], first=time.time() - 4 * 86_400))
+    assert _poll(loaded) == (0, 0)
+
+
+def test_an_item_without_a_date_is_not_revised(feed_server, json_receiver, make_settings) -> None:
+    """Dated at each poll, its age is unknown: retitled past the window it would alert again."""
+    def undated(headline: str, text: str) -> str:
+        return re.sub("<pubDate>.*?</pubDate>", "", rss([("story", headline, text)]))
+
+    headline, text = ON_TOPIC[2]
+    feed_server.set("/a.xml", undated(headline, text))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (1, 1)
+    feed_server.set("/a.xml", undated("Updated: " + headline, text))
     assert _poll(loaded) == (0, 0)
 
 
