@@ -171,14 +171,15 @@ def _current(rt: Runtime, feed: FeedConfig, items: list[Item], listing: list[tup
     its revision would alert again. So none without a date (the parse dates it now, at every
     poll: its age is unknown), and none with the near-duplicate check off."""
     current, revised = [], 0
-    window = rt.config.neardup.window_seconds if rt.config.neardup is not None else None
-    since = datetime.fromtimestamp(now - window, tz=UTC) if window is not None else datetime.max.replace(tzinfo=UTC)
+    neardup = rt.config.neardup
+    since = datetime.fromtimestamp(now - neardup.window_seconds, tz=UTC) if neardup is not None else None
     undated = datetime.fromtimestamp(now, tz=UTC)  # what _parse gives an item without a date
     for item, (digest, headline) in zip(items, listing, strict=True):
         if digest not in listed:
             current.append(item)
         # None: a listing saved before headlines were kept
-        elif listed[digest] not in (None, headline) and item.published >= since and item.published != undated:
+        elif (since is not None and listed[digest] not in (None, headline)
+              and since <= item.published != undated):
             current.append(replace(item, id=revision_id(item.id, headline)))
             revised += 1
     if revised:

@@ -80,6 +80,12 @@ def _page(title: str, lang: str, *blocks: str) -> str:
             f'<meta property="og:title" content="{escape(title)}"></head><body><main>{body}</main></body></html>')
 
 
+def _paywall(item: tuple[str, str], site: str, lang: str, *offer: str) -> str:
+    """A paywall's page: the item's headline (`site` after it in the page title) and
+    standfirst, then the offer."""
+    return _page(item[0] + site, lang, f"<h1>{escape(item[0])}</h1>", item[1], *offer)
+
+
 _EN = ("Syrian air strike kills 33 Turkish soldiers in Idlib; Erdogan vows to retaliate against Assad - Reuters",
        "Syrian air strike kills 33 Turkish soldiers in Idlib - Reuters")  # as Google News gives it
 _EN2 = ("Erdogan and Putin agree ceasefire in Idlib after talks in Moscow",
@@ -103,8 +109,7 @@ WALLS = [
         "Non-personalised content is influenced by things like the content you are currently viewing and your "
         "general location. Select more options to see additional information, including details about managing "
         "your privacy settings.", "<button>Reject all</button><button>Accept all</button>")),
-    ("en-paywall", *_EN2, _page(
-        f"{_EN2[0]} - The Daily Example", "en", f"<h1>{escape(_EN2[0])}</h1>", _EN2[1],
+    ("en-paywall", *_EN2, _paywall(_EN2, " - The Daily Example", "en",
         "<h2>Subscribe to keep reading</h2>",
         "This article is for subscribers only. You have read all of your free articles this month. Subscribe "
         "today for unlimited access to award-winning journalism on any device, with exclusive newsletters, our "
@@ -138,8 +143,7 @@ WALLS = [
         "Tümünü kabul et seçeneğini tıklayarak tüm çerezlerin kullanılmasına izin vermiş olursunuz. "
         "Tercihlerinizi dilediğiniz zaman çerez ayarları sayfasından değiştirebilirsiniz. Daha fazla bilgi için "
         "Aydınlatma Metni ve Gizlilik Politikası sayfalarımızı inceleyebilirsiniz.")),
-    ("tr-paywall", *_TR, _page(
-        f"{_TR[0]} - Örnek Gazete", "tr", f"<h1>{escape(_TR[0])}</h1>", _TR[1],
+    ("tr-paywall", *_TR, _paywall(_TR, " - Örnek Gazete", "tr",
         "Bu içerik yalnızca abonelerimize özeldir. Haberin devamını okumak için abone olun ya da giriş yapın. "
         "Dijital abonelikle tüm haberlere, köşe yazılarına ve arşivimize sınırsız erişim sağlayabilirsiniz.",
         "İlk ay yalnızca 1 TL, ardından aylık 49,90 TL. Aboneliğinizi dilediğiniz zaman iptal edebilirsiniz. "
@@ -153,8 +157,7 @@ WALLS = [
         "занимает несколько секунд и не требует никаких действий с вашей стороны.",
         "Если эта страница появляется снова, возможно, ваш браузер устарел или расширения блокируют работу "
         "скриптов. Если вы считаете, что доступ ограничен по ошибке, свяжитесь со службой поддержки.")),
-    ("ru-paywall", *_RU, _page(
-        f"{_RU[0]} — Пример", "ru", f"<h1>{escape(_RU[0])}</h1>", _RU[1],
+    ("ru-paywall", *_RU, _paywall(_RU, " — Пример", "ru",
         "Этот материал доступен только подписчикам. Оформите подписку, чтобы читать статью полностью. Подписка "
         "открывает неограниченный доступ ко всем материалам сайта, архиву и эксклюзивным рассылкам.",
         "Первый месяц — за 1 рубль, далее 299 рублей в месяц. Отменить подписку можно в любой момент в личном "
@@ -167,8 +170,7 @@ WALLS = [
         "شركائنا لأغراض التحليل والتسويق.",
         "يمكنك تغيير تفضيلاتك أو سحب موافقتك في أي وقت من خلال صفحة الإعدادات. لمزيد من المعلومات يرجى الاطلاع "
         "على سياسة الخصوصية وشروط الاستخدام الخاصة بنا.")),
-    ("ar-paywall", *_AR, _page(
-        f"{_AR[0]} | الصحيفة", "ar", f"<h1>{escape(_AR[0])}</h1>", _AR[1],
+    ("ar-paywall", *_AR, _paywall(_AR, " | الصحيفة", "ar",
         "هذا المحتوى متاح للمشتركين فقط. اشترك الآن لمتابعة القراءة والوصول إلى جميع المقالات والتحليلات "
         "الحصرية. يمنحك الاشتراك الرقمي وصولا غير محدود إلى موقعنا وتطبيقاتنا على جميع الأجهزة.",
         "الشهر الأول مجانا ثم عشرة دولارات شهريا ويمكنك إلغاء اشتراكك في أي وقت. هل أنت مشترك بالفعل؟ سجل "

@@ -5,8 +5,8 @@ feeds give every item one GUID (the site's address, "1", a plugin's constant) or
 item to their home page: each of their polls then kept only its first item, and the rest of
 the stories were never read. Where one body gives one id to items with a different link or
 title, those items take their id from the next source down (the link, else the title).
-Every poll of such a feed does
-the same, so their ids stay stable; an item repeated whole keeps its id (and is read once).
+Every poll of such a feed does the same, so their ids stay stable; an item repeated whole
+keeps its id (and is read once).
 """
 
 from __future__ import annotations
