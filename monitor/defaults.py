@@ -94,6 +94,12 @@ CONCURRENCY = 20
 SCORE_WORKERS = 1
 """Processes that score new items beside the service process (0: score in it)."""
 
+SCORE_CALL_SECONDS = 60.0
+"""A call in a scoring worker (a batch of up to 200 texts, a page's extraction, the model's
+load) that runs longer than this ends its workers, and the call fails (model/scoring.py).
+The longest known legitimate call is a hostile 2 MB page's extraction, ~15 s (ARTICLE_MAX_BYTES);
+a batch takes under a second. Without a worker nothing can be ended: a thread cannot be."""
+
 ARTICLES: Final = "auto"
 """When to read the page behind a short item: "auto" (only where the short text already
 scores ARTICLE_BAR for some topic), "always" (every short item) or "never"."""

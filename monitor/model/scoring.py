@@ -21,27 +21,27 @@ of 4,000 texts (four topics), 2 + 2 ms as tuples, and 23 ms to make the TopicSco
 from __future__ import annotations
 
 import asyncio
-import ctypes
+import concurrent.futures
 import logging
 import multiprocessing
-import os
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from monitor import language
+from monitor import defaults, language
 from monitor.errors import ModelError
 from monitor.items import TopicScore
+from monitor.model import worker
 from monitor.model.classify import Classifier
+from monitor.model.worker import Languages, Packed, Scores
 
 log = logging.getLogger("monitor.scoring")
 
+START_SECONDS = 120.0  # more a new pool's calls get until one ends: its worker's start and model load
+CLOSE_GRACE = 5.0  # seconds close() lets a worker finish its call before it is killed
 BATCH_WINDOW = 0.005  # seconds the first waiting texts wait for others to join their batch
 WORKER_MAX = 200  # texts per worker call at most (the classifier's CHUNK: as fast per text as
 # larger calls), so results come back while later polls' texts wait, and the service goes on
@@ -49,84 +49,12 @@ WORKER_MAX = 200  # texts per worker call at most (the classifier's CHUNK: as fa
 # fresh pass of 200 feeds x 20 items, six alternating runs: 2.29-3.66 s (mean 2.93) at 200,
 # 3.07-3.55 s (mean 3.31) at 800; 100 cost the worker ~5 % more CPU
 
-Scores = list[dict[str, TopicScore]]
-Languages = list[str | None]  # a text's language, None where it was not asked for
-Packed = tuple[tuple[str, ...], list[tuple[tuple[float, tuple[str, ...]], ...]]]  # topics, rows
 Request = tuple[list[str], bool, "asyncio.Future[tuple[Languages, Scores]]"]  # texts, detect?, reply
 T = TypeVar("T")
 
-_worker_models: dict[tuple[str, str], Classifier] = {}
 
-
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
-
-
-def _worker_init() -> None:
-    # The service stops its workers itself; a Ctrl-C on the terminal must not kill them first.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """End this worker when the service dies, even by SIGKILL (which runs no cleanup):
-    otherwise it waits for work forever, ~90 MB each, and multiprocessing's resource
-    tracker, which ends when its last user does, stays with it.
-
-    On Linux the kernel sends SIGKILL at the parent's death (prctl PR_SET_PDEATHSIG);
-    everywhere, a thread waits on the pipe from the parent (multiprocessing's parent
-    sentinel, readable once the parent is gone) and exits. A parent that died before
-    either was set up is seen by its pid: ours is no longer its.
-    """
-    if sys.platform == "linux":
-        # the process's own symbols, libc's among them: find_library runs ldconfig in a
-        # child process, a fork of this one counted twice by memory tests while it lives
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    parent = multiprocessing.parent_process()
-    if parent is None:  # not started by multiprocessing: nothing to watch
-        return
-    if os.getppid() != parent.pid:
-        os._exit(1)
-    threading.Thread(target=_exit_when_gone, args=(parent,), name="parent-watch", daemon=True).start()
-
-
-def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
-    parent.join()  # returns when the parent's end of the pipe closes: it has exited
-    os._exit(1)  # nothing to save: results not yet sent are scored again by the next service
-
-
-def _score_in_worker(path: str, version: str, texts: list[str], detect: list[bool]) -> tuple[Languages, Packed]:
-    """Runs in the worker process: the model is loaded once per (file, version). The
-    languages of the texts flagged in `detect`, and every text's scores, packed."""
-    model = _worker_model(path, version)
-    return _languages(texts, detect), _pack(model.topics, model.score(texts))
-
-
-def _worker_model(path: str, version: str) -> Classifier:
-    """The model of (file, version), loaded on first use. The file is the service's private
-    copy (modelfile.snapshot), so it is the version asked for; another is refused, never
-    scored with in its place."""
-    model = _worker_models.get((path, version))
-    if model is None:
-        _worker_models.clear()
-        model = Classifier.load(Path(path))
-        if model.version != version:
-            raise ModelError(f"{path}: holds model {model.version}, not {version}")
-        _worker_models[(path, version)] = model
-    return model
-
-
-def _load_in_worker(path: str, version: str) -> None:
-    _worker_model(path, version)
-
-
-def _languages(texts: list[str], detect: list[bool]) -> Languages:
-    return [language.detect(text) if wanted else None for text, wanted in zip(texts, detect, strict=True)]
-
-
-def _pack(topics: tuple[str, ...], scores: Scores) -> Packed:
-    return topics, [tuple((s.score, s.terms) for s in (row[t] for t in topics)) for row in scores]
+class WorkerTimeout(Exception):
+    """A call ran in a scoring worker for longer than the deadline: the workers were ended."""
 
 
 def _unpack(packed: Packed) -> Scores:
@@ -138,14 +66,18 @@ def _unpack(packed: Packed) -> Scores:
 class BatchScorer:
     def __init__(self, classifier: Callable[[], Classifier], workers: int = 0,
                  window: float = BATCH_WINDOW,
-                 observe: Callable[[float, float, int], None] | None = None) -> None:
+                 observe: Callable[[float, float, int], None] | None = None,
+                 deadline: float = defaults.SCORE_CALL_SECONDS) -> None:
         self.classifier = classifier
         self.observe = observe  # gets each batch's start, end (perf_counter) and size
         self.workers = workers
         self.window = window
+        self.deadline = deadline  # seconds a call may run in a worker (WorkerTimeout past it)
         self.pending: list[Request] = []
         self.running = 0  # batches being scored: up to one per worker (one without)
-        self._pool: Executor | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._calls: list[concurrent.futures.Future[Any]] = []  # given to a pool, not done, in order
+        self._started = False  # the pool has ended a call: its workers are up (START_SECONDS)
 
     async def score(self, texts: list[str]) -> Scores:
         return (await self._request(texts, False))[1]
@@ -213,22 +145,72 @@ class BatchScorer:
     async def _in_pool(self, fn: Callable[..., T], *args: object) -> T:
         """`fn(*args)` in the worker pool. A worker that died (killed, out of memory) breaks
         the whole pool, and every later call would fail: it is replaced, and the call made
-        once more (a call that kills its worker twice fails its polls alone)."""
+        once more (a call that kills its worker twice fails its polls alone). A call that
+        runs past the deadline is not made again (it would hang again): WorkerTimeout."""
         for attempt in (1, 2):
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                                 initializer=_worker_init)
+                                                 initializer=worker.init)
+                self._started = False
             pool = self._pool
             try:
-                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+                return await self._within_deadline(pool, self._submit(pool, fn, *args))
             except BrokenProcessPool:
                 log.error("a scoring worker died (attempt %d of this call): starting new ones", attempt)
-                if self._pool is pool:
-                    self._pool = None
-                    pool.shutdown(wait=False, cancel_futures=True)
+                self._drop(pool)
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    async def _within_deadline(self, pool: ProcessPoolExecutor, call: concurrent.futures.Future[T]) -> T:
+        """The call's result. A worker stuck in a call (a page that sends the extractor into
+        a loop, a lock never freed) held every later batch, and polls waited on it for ever
+        while health said OK: once the call has run for `deadline` seconds, its workers are
+        killed (a thread cannot be stopped), which fails the pool's other calls with
+        BrokenProcessPool, and those are made again in new workers. The clock starts when
+        the call is among the first `workers` of those given and not done: the pool runs
+        them in order (its running() is true of the call next in line too). Until a new
+        pool has ended a call, its calls get START_SECONDS more: its workers start, and load
+        the model, in their first call."""
+        waiting = asyncio.wrap_future(call)
+        started: float | None = None
+        try:
+            while not (await asyncio.wait({waiting}, timeout=self.deadline / 4))[0]:
+                if not self._executing(call):
+                    continue
+                started = started or time.monotonic()
+                if time.monotonic() - started > self.deadline + (0 if self._started else START_SECONDS):
+                    self._drop(pool, kill=True)
+                    raise WorkerTimeout(f"a scoring worker ran one call for more than {self.deadline:g} s: "
+                                        "ended, and new ones started")
+            self._started |= self._pool is pool and not call.exception()
+            return waiting.result()
+        except asyncio.CancelledError:
+            waiting.cancel()  # as run_in_executor's future would be: not started, not run
+            raise
+        finally:
+            self._calls = [c for c in self._calls if c is not call]  # bounded by the calls in flight
+            # An error's traceback holds this frame: with the call in it, a cycle that kept
+            # the error, and a refused model it names, until the collector ran.
+            del call, waiting
+
+    def _submit(self, pool: ProcessPoolExecutor, fn: Callable[..., T], *args: object) -> concurrent.futures.Future[T]:
+        call = pool.submit(fn, *args)
+        self._calls.append(call)
+        return call
+
+    def _executing(self, call: concurrent.futures.Future[T]) -> bool:
+        self._calls = [c for c in self._calls if not c.done()]
+        return any(c is call for c in self._calls[:self.workers])
+
+    def _drop(self, pool: ProcessPoolExecutor, kill: bool = False) -> None:
+        """Let `pool` go (the next call starts a new one); `kill` ends its workers first."""
+        if kill:
+            for process in list((pool._processes or {}).values()):  # no public way before 3.14's kill_workers
+                process.kill()
+        if self._pool is pool:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=not kill)  # killed: its calls fail, to be made again
 
     async def start(self) -> None:
         """Start the workers and load the model and the language detector in them now,
@@ -244,21 +226,35 @@ class BatchScorer:
         reload that only read its metadata put it in force, then every batch failed)."""
         if self.workers and model.path is not None:
             try:
-                await self._in_pool(_load_in_worker, str(model.path), model.version)
+                await self._in_pool(worker.load, str(model.path), model.version)
             except ModelError as exc:  # named as the settings name it, not by its copy
                 raise ModelError(str(exc).replace(str(model.path), str(model.source))) from None
 
     async def _score(self, texts: list[str], detect: list[bool]) -> tuple[Languages, Scores]:
         model = self.classifier()
         if not self.workers or model.path is None:  # on the event loop, detection too
-            return _languages(texts, detect), model.score(texts)
-        languages, packed = await self._in_pool(_score_in_worker, str(model.path), model.version, texts, detect)
+            return worker.languages(texts, detect), model.score(texts)
+        languages, packed = await self._in_pool(worker.score, str(model.path), model.version, texts, detect)
         return languages, _unpack(packed)
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, grace: float = CLOSE_GRACE) -> None:
+        """End the workers: calls not started are dropped, and a worker still in a call
+        after `grace` seconds is killed (its result has no one to go to; waiting for a stuck
+        one held the service's stop for ever)."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        processes = list((pool._processes or {}).values())
+        manager = cast(threading.Thread | None, pool._executor_manager_thread)  # typeshed has it wrong
+        pool.shutdown(wait=False, cancel_futures=True)
+        ends = time.monotonic() + grace
+        for process in processes:
+            process.join(max(0.0, ends - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        if manager is not None:  # the pool's own thread, which ends once its workers have
+            manager.join(grace)
 
 
 def _resolve(batch: list[Request], languages: Languages, scores: Scores) -> None:

@@ -1,0 +1,94 @@
+"""What runs in a scoring worker process (scoring.py starts them): the model loaded once
+per (file, version), each batch's languages and scores, and the worker's end with the
+service's. Module-level functions, so the pool can pickle them by name."""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from monitor import language
+from monitor.errors import ModelError
+from monitor.items import TopicScore
+from monitor.model.classify import Classifier
+
+Scores = list[dict[str, TopicScore]]
+Languages = list[str | None]  # a text's language, None where it was not asked for
+Packed = tuple[tuple[str, ...], list[tuple[tuple[float, tuple[str, ...]], ...]]]  # topics, rows
+
+_models: dict[tuple[str, str], Classifier] = {}
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+
+
+def init() -> None:
+    # The service stops its workers itself; a Ctrl-C on the terminal must not kill them first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """End this worker when the service dies, even by SIGKILL (which runs no cleanup):
+    otherwise it waits for work forever, ~90 MB each, and multiprocessing's resource
+    tracker, which ends when its last user does, stays with it.
+
+    On Linux the kernel sends SIGKILL at the parent's death (prctl PR_SET_PDEATHSIG);
+    everywhere, a thread waits on the pipe from the parent (multiprocessing's parent
+    sentinel, readable once the parent is gone) and exits. A parent that died before
+    either was set up is seen by its pid: ours is no longer its.
+    """
+    if sys.platform == "linux":
+        # the process's own symbols, libc's among them: find_library runs ldconfig in a
+        # child process, a fork of this one counted twice by memory tests while it lives
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to watch
+        return
+    if os.getppid() != parent.pid:
+        os._exit(1)
+    threading.Thread(target=_exit_when_gone, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the parent's end of the pipe closes: it has exited
+    os._exit(1)  # nothing to save: results not yet sent are scored again by the next service
+
+
+def score(path: str, version: str, texts: list[str], detect: list[bool]) -> tuple[Languages, Packed]:
+    """Runs in the worker process: the model is loaded once per (file, version). The
+    languages of the texts flagged in `detect`, and every text's scores, packed."""
+    model = _model(path, version)
+    return languages(texts, detect), pack(model.topics, model.score(texts))
+
+
+def _model(path: str, version: str) -> Classifier:
+    """The model of (file, version), loaded on first use. The file is the service's private
+    copy (modelfile.snapshot), so it is the version asked for; another is refused, never
+    scored with in its place."""
+    model = _models.get((path, version))
+    if model is None:
+        _models.clear()
+        model = Classifier.load(Path(path))
+        if model.version != version:
+            raise ModelError(f"{path}: holds model {model.version}, not {version}")
+        _models[(path, version)] = model
+    return model
+
+
+def load(path: str, version: str) -> None:
+    _model(path, version)
+
+
+def languages(texts: list[str], detect: list[bool]) -> Languages:
+    return [language.detect(text) if wanted else None for text, wanted in zip(texts, detect, strict=True)]
+
+
+def pack(topics: tuple[str, ...], scores: Scores) -> Packed:
+    return topics, [tuple((s.score, s.terms) for s in (row[t] for t in topics)) for row in scores]
