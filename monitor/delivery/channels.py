@@ -15,6 +15,12 @@ oldest dropped), so a service that runs for months holds a bounded amount of it:
 `?rotate=10MB&keep=5` (JSONL_MAX_BYTES and JSONL_KEEP when not given; checked when the
 settings are read, `rotation`). Renames only: a line is in one file or another, never lost
 or copied.
+
+Each file has its own lock (by its resolved path), so a channel whose file is slow holds up
+only the channels writing that file. A FIFO, a socket or anything else that is neither a
+regular file nor a device (/dev/null, /dev/full) fails the send at once, "not a regular
+file": opening a FIFO no one reads blocked the sending thread, and with one lock for all
+files, every console channel behind it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -97,7 +104,8 @@ def check(url: str) -> None:
         rotation(_query(parts.query))
 
 
-_ROTATING = threading.Lock()  # senders run in threads: one rotation, and no append in its midst
+_LOCKS: dict[str, threading.Lock] = {}  # per resolved path: one rotation, and no append in its midst
+_LOCKS_LOCK = threading.Lock()  # senders run in threads; held only to find a file's lock
 
 
 def append_line(target: Path, line: str, max_bytes: int | None = None, keep: int | None = None) -> None:
@@ -105,7 +113,7 @@ def append_line(target: Path, line: str, max_bytes: int | None = None, keep: int
     that has reached `max_bytes` (JSONL_MAX_BYTES) is rotated first."""
     target.parent.mkdir(parents=True, exist_ok=True)
     data = (line + "\n").encode("utf-8")
-    with _ROTATING:
+    with _lock_for(target):
         try:
             _rotate_if_full(target, defaults.JSONL_MAX_BYTES if max_bytes is None else max_bytes,
                             defaults.JSONL_KEEP if keep is None else keep)
@@ -114,9 +122,17 @@ def append_line(target: Path, line: str, max_bytes: int | None = None, keep: int
         _append(target, data)
 
 
+def _lock_for(target: Path) -> threading.Lock:
+    """The one lock of the file `target` names, however it is spelt (bounded by the files of
+    the channels configured)."""
+    key = os.path.realpath(target)
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
 def _rotate_if_full(target: Path, max_bytes: int, keep: int) -> None:
     """alerts.jsonl -> alerts.jsonl.1, .1 -> .2 ..., the oldest (.keep) dropped. Only a
-    regular file is rotated (not /dev/stdout or a pipe a user points `jsonl` at)."""
+    regular file is rotated (not a device such as /dev/null that `jsonl` may name)."""
     try:
         if not target.is_file() or target.stat().st_size < max_bytes:
             return
@@ -133,8 +149,16 @@ def _rotate_if_full(target: Path, max_bytes: int, keep: int) -> None:
 
 
 def _append(target: Path, data: bytes) -> None:
-    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        _check_kind(os.stat(target).st_mode)
+    except FileNotFoundError:
+        pass
+    # O_NONBLOCK: a FIFO made after the check, with no reader, fails (ENXIO) instead of
+    # blocking the open forever
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+    try:
+        _check_kind(os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)  # a device is written whole, as a file is
         start = os.lseek(fd, 0, os.SEEK_END)
         try:
             if os.write(fd, data) != len(data):
@@ -144,6 +168,13 @@ def _append(target: Path, data: bytes) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def _check_kind(mode: int) -> None:
+    """ValueError unless a regular file or a device: a FIFO or a socket can block a write
+    for as long as its reader pleases."""
+    if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
+        raise ValueError("not a regular file")
 
 
 def _truncate(fd: int, size: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -386,6 +387,26 @@ def test_disk_full_on_alerts_jsonl_names_the_cause_and_prints_each_alert_once(
     out = capsys.readouterr().out
     assert all(out.count(f"[T1] Story {n}\n") == 1 for n in range(30))
     assert len(jsonl.read_text(encoding="utf-8").splitlines()) == 30
+
+
+@pytest.mark.timeout(20)
+def test_a_fifo_with_no_reader_fails_its_channel_only(redis_client, tmp_path, caplog) -> None:
+    """A console:// channel whose jsonl= file was a FIFO no one reads blocked its send in
+    open() while holding the one lock of every console channel: all of them stopped. Now the
+    lock is per file and the FIFO's send fails at once, retried as any failed send."""
+    fifo, jsonl = tmp_path / "stuck.fifo", tmp_path / "alerts.jsonl"
+    os.mkfifo(fifo)
+    configs = {"stuck": ChannelConfig(f"console://?jsonl={fifo}"),
+               "console": ChannelConfig(f"console://?jsonl={jsonl}")}
+    s, outbox = make_sender(redis_client, configs)
+    outbox.enqueue(alert(1, channel="stuck"))
+    outbox.enqueue(alert(2, channel="console"))
+    with caplog.at_level(logging.WARNING, logger="monitor.sender"):
+        assert drain(s) == 1
+    assert [json.loads(line)["alert"]["id"] for line in jsonl.read_text().splitlines()] == ["a0000002"]
+    assert f"channel 'stuck': send failed: {fifo}: not a regular file (alert a0000001)" in caplog.text
+    [retrying] = [_decode(raw) for raw in redis_client.zrange(Keys().retry, 0, -1)]
+    assert retrying.alert.id == "a0000001" and f"{fifo}: not a regular file" in retrying.last_error
 
 
 def test_lipsum_is_not_in_the_sandbox() -> None:

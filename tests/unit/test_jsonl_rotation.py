@@ -136,7 +136,18 @@ def test_a_rotation_that_fails_still_writes_the_alert(tmp_path: Path, caplog: py
     assert "not rotated" in caplog.text
 
 
-def test_a_device_or_pipe_is_never_rotated(tmp_path: Path) -> None:
+def test_a_device_is_written_never_rotated(tmp_path: Path) -> None:
     # /dev/null is not a regular file: it is written, never renamed
     channels.append_line(Path("/dev/null"), '{"n": 1}', max_bytes=0, keep=1)
     assert Path("/dev/null").exists() and not Path("/dev/null.1").exists()
+
+
+@pytest.mark.timeout(10)
+def test_a_file_held_up_holds_up_only_its_own_channels(tmp_path: Path) -> None:
+    # One lock served every file: a send stuck on one file (a slow disk, a FIFO) stopped
+    # every console channel. The lock is per file, by its resolved path.
+    slow, other = tmp_path / "slow.jsonl", tmp_path / "other.jsonl"
+    with channels._lock_for(slow):  # a send under way on slow.jsonl, stuck
+        channels.append_line(other, '{"n": 1}')
+        assert channels._lock_for(tmp_path / "." / "slow.jsonl").locked()  # the same file, spelt otherwise
+    assert other.read_text() == '{"n": 1}\n'
