@@ -239,8 +239,9 @@ class Keys:
         return f"{self.prefix}surge:b:{topic}:{bucket}"
 
     def surge_story(self, topic: str, story: str) -> str:
-        """String, TTL the larger of the topic's window and `[dedup] window`: present once a
-        story was counted for the topic, so its later copies count once."""
+        """String, TTL the larger of the topic's window and `[dedup] window`, + CLOCK_SKEW,
+        from the story's latest copy: present once a story was counted for the topic, so its
+        later copies count once, however long they keep coming."""
         return f"{self.prefix}surge:s:{topic}:{story}"
 
     # Near-dup keys above (nd:*) are bounded by their TTLs, `[dedup] window`.

@@ -18,6 +18,7 @@ from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
 from monitor.items import Item, Scored, TopicScore
 from monitor.keys import Keys
 from monitor.metrics import Metrics
+from monitor.seen import CLOCK_SKEW
 from monitor.store import Claim
 from monitor.surge.counter import Seen, SurgeCounter
 from monitor.surge.detector import SurgeDetector, seen_in
@@ -101,6 +102,22 @@ def test_copies_of_one_story_are_no_surge(redis_client: redis.Redis) -> None:
         [o] = d.observe([seen(999, at, story="big-story", source=f"outlet{i}")], at)
         assert not o.fired
     assert o.verdict.stories == 1 and o.verdict.sources >= 20 and surges(redis_client) == []
+
+
+def test_a_story_whose_copies_keep_coming_counts_once(redis_client: redis.Redis) -> None:
+    """A story's marker expired `story_ttl` (3 days) after it was first counted, though its
+    copies kept coming and kept its near-dup story alive: 3 days on it counted as a new story
+    again. The marker is renewed by each copy, as the story's list is."""
+    d, marker = detector(redis_client), Keys().surge_story("trs", "long-story")
+    counted = []
+    for day in range(6):  # a copy a day, from another outlet each day
+        at = T0 + day * DAY
+        [o] = d.observe([seen(1, at, story="long-story", source=f"outlet{day}")], at)
+        counted.append(o.summary.counted)
+        assert redis_client.pttl(marker) > (CFG.story_ttl + CLOCK_SKEW - 1) * 1000
+        # Redis's clock does not follow `at`: the day passes for the marker's TTL by hand
+        redis_client.pexpire(marker, redis_client.pttl(marker) - int(DAY * 1000))
+    assert counted == [1, 0, 0, 0, 0, 0]
 
 
 def test_metrics_count_each_topics_stories(redis_client: redis.Redis) -> None:

@@ -14,6 +14,7 @@ from typing import Any, cast
 import redis
 
 from monitor.keys import Keys
+from monitor.seen import CLOCK_SKEW
 from monitor.store import redis_errors, run_each
 from monitor.surge.lua import CLAIM_LUA, RECORD_LUA
 from monitor.surge.model import SurgeConfig, Verdict
@@ -79,7 +80,9 @@ class SurgeCounter:
         first = current - cfg.window_buckets + 1
         keys = [self.keys.surge_counts(cfg.topic), self.keys.surge_state(cfg.topic),
                 *(self.keys.surge_bucket(cfg.topic, b) for b in range(first, current + 1))]
-        args: list[Any] = [repr(now), int(cfg.baseline + cfg.window), int(max(cfg.story_ttl, cfg.window)),
+        # a story's marker lives as long as its near-dup story does, CLOCK_SKEW included (keys.py)
+        story_ttl = int(max(cfg.story_ttl, cfg.window) + CLOCK_SKEW)
+        args: list[Any] = [repr(now), int(cfg.baseline + cfg.window), story_ttl,
                            int(cfg.window + cfg.bucket), keep, current - keep, repr(cfg.bucket), first, current,
                            cfg.bucket_of(now - cfg.baseline), cfg.window_buckets]
         for s in seen:

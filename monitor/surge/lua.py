@@ -1,17 +1,18 @@
 """The Lua scripts of the surge counter (counter.py); each runs atomically in Redis.
 
 RECORD_LUA counts one topic's stories and sums its window and baseline, in one step. It is
-safe to run twice for the same items (the story marker's SET NX counts a story once, sources
-are set members), so a crash or a NOSCRIPT resend never counts a story twice, and two
-workers recording copies of one story at once count it once. With no items it only reads.
+safe to run twice for the same items (the story marker's SET NX counts a story once, and each
+copy renews it: one story counts once while its copies keep coming; sources are set
+members), so a crash or a NOSCRIPT resend never counts a story twice, and two workers
+recording copies of one story at once count it once. With no items it only reads.
 The sums are made here, not by the client: the counts hash holds a field per 15 minutes of
 `surge_baseline` (1,344 for 14 days), which is ~20 ms to send and parse per poll in Python
 and ~0.3 ms to add up in Redis.
   KEYS: counts, state, the window's bucket hashes (oldest first), then per item: story
         marker, bucket hash
-  ARGV: now, history ttl, story ttl, bucket ttl, most count fields, oldest bucket kept,
-        bucket seconds, the window's first bucket, current bucket, the baseline's first
-        bucket, window buckets, then per item: bucket, story, source, {"t", "u"} as JSON
+  ARGV: now, history ttl, story ttl (from the latest copy), bucket ttl, most count fields,
+        oldest bucket kept, bucket seconds, the window's first bucket, current bucket, the
+        baseline's first bucket, window buckets, then per item: bucket, story, source, {"t", "u"} as JSON
   Returns {stories counted now, window stories, baseline stories, since, until, peak,
   window sources}. Each bucket hash keeps per story `n` (1 when first counted there) and `o`
   (its sources). The window's sources are those of the stories first counted in it: an
@@ -31,6 +32,9 @@ if a <= #ARGV and redis.call('HSETNX', KEYS[2], 'since', now) == 1 then redis.ca
 while a <= #ARGV do
   local bucket, story, source = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local new = redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[3]) and 1 or 0
+  -- From the story's latest copy, as its near-dup list: a story kept alive by its copies
+  -- was counted again every story ttl.
+  if new == 0 then redis.call('EXPIRE', KEYS[k], ARGV[3]) end
   if new == 1 then redis.call('HINCRBY', KEYS[1], bucket, 1) counted = counted + 1 end
   local field = 's:' .. story
   local raw = redis.call('HGET', KEYS[k + 1], field)
