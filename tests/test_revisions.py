@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from email.utils import formatdate
+from html import escape
 
 from monitor import seen, settings
 from monitor.keys import Keys
@@ -106,3 +108,30 @@ def _listed(client) -> dict[str, str | None]:
     raw = client.hget(Keys().feed("a"), "listed").decode()
     listing = seen.parse_listing(raw)
     return listing if raw.startswith(seen.TITLED) else {}
+
+
+def test_an_item_whose_guid_another_item_takes_later_alerts_once(
+        feed_server, json_receiver, make_settings) -> None:
+    """An item alone under its GUID took the GUID's id; when a later item with the same GUID
+    (a CMS giving one to several) appeared, it took its link's id instead, was new to the
+    seen-set and alerted a second time (near-duplicates off here; on, past their window).
+    The story published first keeps the GUID's id."""
+    headline, text = ON_TOPIC[2]
+    first = ("https://news.example.org/first", headline, text, time.time() - 7200)
+    later = ("https://news.example.org/later", *OFF_TOPIC[0], time.time() - 3600)
+    feed_server.set("/a.xml", _one_guid([first]))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url},
+                                         extra="[dedup]\nnear_duplicates = false\n"))
+    assert _poll(loaded) == (1, 1)
+    feed_server.set("/a.xml", _one_guid([later, first]))
+    assert _poll(loaded) == (1, 0)  # the later item only
+    assert _poll(loaded) == (0, 0) and len(json_receiver.received) == 1
+
+
+def _one_guid(items: list[tuple[str, str, str, float]]) -> str:
+    """RSS whose (link, headline, text, published) items all have the GUID "story"."""
+    entries = "".join(
+        f"<item><guid isPermaLink=\"false\">story</guid><link>{link}</link><title>{escape(title)}</title>"
+        f"<description>{escape(text)}</description><pubDate>{formatdate(at, usegmt=True)}</pubDate></item>"
+        for link, title, text, at in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}</channel></rss>'

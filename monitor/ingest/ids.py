@@ -4,9 +4,20 @@ An item's id comes from its GUID, else its link, else its title and text (text.i
 feeds give every item one GUID (the site's address, "1", a plugin's constant) or link every
 item to their home page: each of their polls then kept only its first item, and the rest of
 the stories were never read. Where one body gives one id to items with a different link or
-title, those items take their id from the next source down (the link, else the title).
-Every poll of such a feed does the same, so their ids stay stable; an item repeated whole
-keeps its id (and is read once).
+title, those items take their id from the next source down (the link, else the title),
+all but the story published first, which keeps the id. Every poll of such a feed does the
+same, so their ids stay stable; an item repeated whole keeps its id (and is read once).
+
+The story published first keeps the id because it is the one most likely to have held it
+alone at an earlier poll: an item first seen alone under GUID G took id(G), and when a later
+item with G appeared, it moved to id(link), new to the seen-set, and was judged and could
+alert again (past the near-duplicate window, or with near_duplicates off). When no one story
+is the earliest (items without a date are all dated at the poll), all of them move, as before.
+What is still not stable without history: the GUID's id passes to the next story once the
+first leaves the feed (taken as seen, or judged again as a revision within the window: its
+own earlier copy then keeps it from alerting), and a new item dated before the one that held
+the id takes it. Exact would be the holder named by the feed's listing (FeedState.listed:
+the id's digest beside its headline's), which the parse does not see.
 """
 
 from __future__ import annotations
@@ -22,15 +33,37 @@ def distinct_ids(items: list[Item]) -> list[Item]:
     """The items in order, each with an id that no other story of the body shares."""
     levels = [0] * len(items)  # 0: the id as made (GUID first), 1: from the link, 2: from the title
     for level in (0, 1):
-        stories: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        keyed = [(n, _id_at(level, items[n])) for n in range(len(items)) if levels[n] == level]
-        for n, key in keyed:
-            stories[key].add((items[n].url if level == 0 else "", items[n].title))
-        for n, key in keyed:
-            if len(stories[key]) > 1:
+        groups: dict[str, list[int]] = defaultdict(list)
+        for n in range(len(items)):
+            if levels[n] == level:
+                groups[_id_at(level, items[n])].append(n)
+        for members in groups.values():
+            for n in _moved(level, items, members):
                 levels[n] = level + 1
     return [item if level == 0 else replace(item, id=_id_at(level, item))
             for level, item in zip(levels, items, strict=True)]
+
+
+def _moved(level: int, items: list[Item], members: list[int]) -> list[int]:
+    """Those of the items sharing one id that take one from the next source down: all but
+    the story published first, when they are more than one story (and all, when no one
+    story is the earliest)."""
+    stories: dict[tuple[str, str], float] = {}
+    for n in members:
+        story, published = _story(level, items[n]), items[n].published.timestamp()
+        stories[story] = min(published, stories.get(story, published))
+    if len(stories) < 2:
+        return []
+    earliest = min(stories.values())
+    firsts = [story for story, published in stories.items() if published == earliest]
+    kept = firsts[0] if len(firsts) == 1 else None
+    return [n for n in members if _story(level, items[n]) != kept]
+
+
+def _story(level: int, item: Item) -> tuple[str, str]:
+    """What tells two stories under one id apart: the link and title (under a GUID's id),
+    the title (under a link's)."""
+    return (item.url if level == 0 else "", item.title)
 
 
 def _id_at(level: int, item: Item) -> str:
