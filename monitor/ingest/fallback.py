@@ -14,11 +14,13 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.ingest.dates import parse_date
+from monitor.ingest.media import fp_media_description, keep_media_descriptions_apart
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import collapse, drop_bad_charrefs_bytes
 from monitor.limits import FEEDPARSER_MAX_MARKUP
 
 _XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>")
+keep_media_descriptions_apart()  # a video's caption never hides the item's own text (media.py)
 
 
 def feedparser_entries(body: bytes, content_type: str | None, source: str) -> Iterator[Raw]:
@@ -59,7 +61,8 @@ def _bozo(result: Any) -> str:
 def _fp_entry(entry: Any) -> Raw:
     title, title_html = _fp_text(entry.get("title_detail"), entry.get("title", ""))
     content = [_fp_text(detail, "") for detail in entry.get("content") or []]
-    bodies = (*content, _fp_text(entry.get("summary_detail"), entry.get("summary", "")))
+    bodies = (*content, _fp_text(entry.get("summary_detail"), entry.get("summary", "")),
+              (fp_media_description(entry), True))
     # The date as written, read as the fast path reads it (feedparser's own reading may
     # shift an impossible date: see dates.py). Read as a plain dict: feedparser's `get`
     # maps a missing "updated" to "published" with a DeprecationWarning (a "<pubDate?"
