@@ -478,6 +478,24 @@ def test_character_references_escaped_once_too_often_are_read(form: str, refs: s
     assert unescape(refs) in (item.title, item.text)
 
 
+ESCAPED_AGAIN = {  # form -> a feed whose plain text holds `refs` escaped once and twice more
+    "json content_text, twice": lambda refs: json_item(title="News", content_text=amp(refs, 1)),
+    "json content_text, three times": lambda refs: json_item(title="News", content_text=amp(refs, 2)),
+    "json summary, twice": lambda refs: json_item(title="News", summary=amp(refs, 1)),
+    "json title, three times": lambda refs: json_item(title=amp(refs, 2), content_text="x"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(ESCAPED_AGAIN))
+@pytest.mark.parametrize("refs", [RU_REFS, AR_REFS])
+def test_letters_escaped_twice_beyond_plain_text_are_read(form: str, refs: str) -> None:
+    """Fault: a JSON content_text (plain text) holding "&amp;#1055;…", Russian or Arabic
+    escaped twice by the publisher's pipeline, kept "&#1055;…": the alert showed the
+    references, and the item scored 0.03 where the words score 1.00."""
+    (item,) = parse_feed(ESCAPED_AGAIN[form](refs).encode(), "application/feed+json", "s", FETCHED)
+    assert unescape(refs) in (item.title, item.text)
+
+
 def make_feed(items: int) -> bytes:
     """A feed of items with ~2 KB of HTML each, like the bench workload (each its own
     story: sentences that end most items are a footer, footers.py)."""

@@ -48,7 +48,10 @@ _CHARREF_BYTES = re.compile(_CHARREF.encode())
 # A character reference, numeric or named, ";" required: without it "AT&T", "?a=1&copy=2"
 # or "Tom&nothing" would be read as HTML's legacy references (html.unescape reads "&not").
 # At most 7 digits: a longer number is no character, and int() would raise past 4,300.
-_LEFT_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_REFERENCE_NAME = r"(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31})"
+_LEFT_REFERENCE = re.compile(f"&{_REFERENCE_NAME};")
+_CHAINED_REFERENCE = re.compile(f"&(?:amp;)*{_REFERENCE_NAME};")  # escaped again, and again
+LEFT_LEVELS = 3  # levels of escaping unescape_left decodes at most (the first always; each one pass)
 
 
 def collapse(text: str) -> str:
@@ -87,14 +90,28 @@ def _bad_code(digits: str, base: int) -> bool:
 
 
 def unescape_left(text: str) -> str:
-    """Decoded text with the character references still in it decoded, once: a feed that
-    escapes its markup twice ("&amp;#1055;" in an RSS title or a CDATA section, a JSON
-    title) left "&#1055;&#1091;…" where "Пу…" was written, and no topic scored it. One pass
-    only, so "&amp;amp;" is "&amp;" and nothing can loop; a reference to a character no
-    text may hold is a space (drop_bad_charrefs, clean_chars)."""
-    if "&" not in text:
-        return text
-    return _LEFT_REFERENCE.sub(lambda m: clean_chars(unescape(drop_bad_charrefs(m[0]))), text)
+    """Decoded text with the character references still in it decoded: a feed that escapes
+    its markup twice ("&amp;#1055;" in an RSS title or a CDATA section, a JSON title) left
+    "&#1055;&#1091;…" where "Пу…" was written, and no topic scored it. One level always;
+    another only while letters are still written as references (a JSON content_text's
+    "&amp;#1055;", escaped twice beyond plain text), at most LEFT_LEVELS: "&amp;amp;" with
+    no letter so written is "&amp;". The result is text, never read as markup again (a
+    "&lt;" decoded here is a "<" sign, no tag); a reference to a character no text may
+    hold is a space (drop_bad_charrefs, clean_chars)."""
+    for level in range(LEFT_LEVELS):
+        if "&" not in text or (level and not _letters_left(text)):
+            return text
+        text = _LEFT_REFERENCE.sub(lambda m: _decoded(m[0]), text)
+    return text
+
+
+def _letters_left(text: str) -> bool:
+    """Whether a letter is still written as a reference, escaped once or more ("&amp;#1055;")."""
+    return any(_decoded(f"&{m[1]};").isalpha() for m in _CHAINED_REFERENCE.finditer(text))
+
+
+def _decoded(reference: str) -> str:
+    return clean_chars(unescape(drop_bad_charrefs(reference)))
 
 
 def cut_at_word(text: str, keep: int) -> str:
