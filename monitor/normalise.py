@@ -20,7 +20,10 @@ Folded, because feeds, scrapers and outlets write the same word in exactly these
   direction marks of right-to-left text ("Ид&shy;либ" was "ид" and "либ": 0.88 -> 0.19);
 - Russian stress marks (an acute or grave accent on a Cyrillic letter: "Идли́б");
 - Latin letters inside a Cyrillic word that look like Cyrillic ones ("Tурция" with a Latin
-  T, "Cирии" with a Latin C): folded to the Cyrillic letter they stand for.
+  T, "Cирии" with a Latin C): folded to the Cyrillic letter they stand for. A Latin word
+  with a Russian ending after an apostrophe or a hyphen ("Team'ом", "iPhone-ы") is two
+  words, and stays Latin: the apostrophe becomes a hyphen ("team-ом"), as one between
+  two letters of a script is dropped.
 
 Every other letter of other scripts is kept: Russian й is not и. The result is NFC, and
 normalising it again changes nothing.
@@ -42,6 +45,8 @@ INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2
 # madda and hamza that NFKD splits off an alef or its other seats (U+0653-U+0655) and the
 # tatweel (one regex is several times faster than str.translate on text that is not ASCII).
 _DROPPED = re.compile(f"[{APOSTROPHES}{INVISIBLE}\u064b-\u0655\u0640]")
+_DROPPED_BUT_APOSTROPHES = re.compile(f"[{INVISIBLE}\u064b-\u0655\u0640]")  # for _apostrophes
+_APOSTROPHES = re.compile(f"[{APOSTROPHES}][{APOSTROPHES}]*")  # a run: 3x faster than "[…]+"
 _PERSIAN = str.maketrans("\u06cc\u06a9", "\u064a\u0643")  # ی ک -> ي ك
 _ASCII_FOLD = str.maketrans("", "", "'`")
 # After NFKD: a run of combining accents on a Latin letter, and the diaeresis of Russian ё.
@@ -59,6 +64,8 @@ _LOOKALIKES = str.maketrans("aceopxybhkmt",
 _CYR, _LOOK = "\u0430-\u044f\u0451", "aceopxybhkmt"
 _MIXED_PAIR = re.compile(f"[{_CYR}][{_LOOK}]|[{_LOOK}][{_CYR}]")  # most text has none
 _LATIN_LEFT = re.compile("[a-z]")
+_CYRILLIC = re.compile(f"[{_CYR}]")
+_LETTERS = re.compile(f"[a-z{_CYR}]{{2}}")  # two, each Latin or Cyrillic
 _RUN = re.compile(f"[a-z{_CYR}]+")  # a word of Latin and Cyrillic letters; runs, not a search
 # with a pattern around the pair (that backtracked over a long Latin run: 100 KB in 226 s)
 # Words: runs of letters and digits of any script; anything else ends a word.
@@ -98,8 +105,11 @@ def normalise(text: str) -> str:
         return text.lower().translate(_ASCII_FOLD)
     text = cap_mark_runs(text)
     # ´ first: NFKD would make it a space and a combining accent.
-    folded = unicodedata.normalize("NFKD", text.replace("\u00b4", "")).lower()
-    folded = _DROPPED.sub("", folded).replace("ı", "i")
+    folded = unicodedata.normalize("NFKD", text.replace("\u00b4", "")).lower().replace("ı", "i")
+    if _APOSTROPHES.search(folded) and _CYRILLIC.search(folded):  # both: rare
+        folded = _apostrophes(_DROPPED_BUT_APOSTROPHES.sub("", folded))
+    else:
+        folded = _DROPPED.sub("", folded)
     if "\u0629" in folded or "\u0649" in folded:  # ta marbuta, alef maqsura
         folded = folded.replace("\u0629", "\u0647").replace("\u0649", "\u064a")
     if "\u06cc" in folded or "\u06a9" in folded:
@@ -112,7 +122,34 @@ def normalise(text: str) -> str:
             folded = _STRESS.sub("", folded)
     if _MIXED_PAIR.search(folded):  # after the marks: "Ýк" is a Latin y by a Cyrillic к
         folded = _RUN.sub(_cyrillic, folded)
+    if "'" in folded:  # after the fold: "тa'ом" is one Cyrillic word, "team'ом" two words
+        folded = re.sub("'", _between, folded)
     return unicodedata.normalize("NFC", folded)
+
+
+def _apostrophes(text: str) -> str:
+    """The text (it has Cyrillic) without apostrophes, but a run of them between two Latin
+    or Cyrillic letters (an accent on the first allowed) is one "'": it keeps a Latin word
+    apart from its Russian ending in the fold, and _between then drops it or makes it a
+    hyphen. A run before a mark is dropped here: dropped later, it would join two runs of
+    marks, or bring a mark to a letter, after the marks are dropped."""
+    return _APOSTROPHES.sub(lambda m: "'" if _LETTERS.fullmatch(_letter_before(text, m.start())
+                                                               + text[m.end():m.end() + 1]) else "", text)
+
+
+def _letter_before(text: str, at: int) -> str:
+    """The character before `at` past the combining marks on it, "" at the start (each mark
+    run is walked once: it ends at one apostrophe at most)."""
+    while at > 0 and unicodedata.combining(text[at - 1]):
+        at -= 1
+    return text[at - 1] if at else ""
+
+
+def _between(apostrophe: re.Match[str]) -> str:
+    """An apostrophe kept between two letters: a hyphen between a Latin and a Cyrillic one
+    ("team-ом": two words, as "iphone-ы" is), nothing between two of a script."""
+    text, at = apostrophe.string, apostrophe.start()
+    return "-" if (_letter_before(text, at) < "\u0400") != (text[at + 1] < "\u0400") else ""
 
 
 def _cyrillic(word: re.Match[str]) -> str:

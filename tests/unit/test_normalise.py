@@ -114,6 +114,24 @@ def test_words_of_latin_letters_stay_latin() -> None:
     assert normalise("iPhone Moscow-Москва MOCKBA Sтамбул") == "iphone moscow-москва mockba sтамбул"
 
 
+@pytest.mark.parametrize(("written", "latin", "ending"), [
+    ("Team'ом", "team", "ом"), ("Team’ом", "team", "ом"), ("OPEC'ом", "opec", "ом"), ("Toyota’й", "toyota", "й"),
+    ("Twitter'е", "twitter", "е"), ("Nestlé'ом", "nestle", "ом"), ("iPhone-ы", "iphone", "ы"),
+    ("NATO-вские", "nato", "вские")])
+def test_a_latin_word_with_a_russian_ending_stays_latin(written: str, latin: str, ending: str) -> None:
+    """Fault: the apostrophe was dropped before the look-alike fold, so "Team'ом" was one
+    mixed word and read "теамом" ("OPEC'ом" "оресом"): the Latin word was lost. An apostrophe
+    between the two is a hyphen, as in "iPhone-ы", and the words are the Latin one and its ending."""
+    assert normalise(written) == f"{latin}-{ending}"
+    assert words(f"Эрдоган в {written}") == ["эрдоган", "в", latin, ending]
+
+
+@pytest.mark.parametrize(("mixed", "cyrillic"), [("Сиpия", "сирия"), ("Tурция'", "турция"),
+                                                 ("тa'ом", "таом"), ("Д'Артаньян", "дартаньян")])
+def test_a_mixed_word_still_folds_and_an_apostrophe_within_cyrillic_is_dropped(mixed: str, cyrillic: str) -> None:
+    assert normalise(mixed) == cyrillic
+
+
 def test_compatibility_forms_and_spaces() -> None:
     assert normalise("ﬁnal\u00a0ＡＢＣ") == "final abc"
     assert normalise("a\u2009b") == "a b"  # thin space
@@ -132,6 +150,7 @@ def test_the_classifier_and_the_shingles_see_the_same_words() -> None:
 @given(any_text | tricky_text)
 @example("a\u0654'\u0316")  # marks joined out of order by a dropped apostrophe
 @example("ё\u0308 ё\u0301")
+@example("Team'ом тa'b é'ом й'team a'\u0301о")  # apostrophes kept through the fold, then resolved
 def test_normalising_twice_changes_nothing(text: str) -> None:
     once = normalise(text)
     assert normalise(once) == once
