@@ -127,9 +127,11 @@ def cost(items: dict[str, Item]) -> list[str]:
     """Milliseconds of one `about` on a 2,000-word page per language (the page's words from
     that language's pages, the item its first): the first call, whose words are new to any
     cache, and the mean of the next ten. Run before anything else has seen those words,
-    after a call on a Polish page (compiled patterns, normalise's tables)."""
+    after a call on a Polish page and one word of each script (imports, compiled patterns)."""
     other = max((i for i in items.values() if i.lang == "pl"), key=lambda i: len(i.page))
     relevance.about(other.title, other.feed, other.page)  # a long page of another language than these
+    for word in ("армия", "الجيش", "asker"):
+        relevance.forms(word, True)
     out = []
     for lang in ("en", "tr", "ru", "ar"):
         mine = sorted((i for i in items.values() if i.lang == lang), key=lambda i: i.title)
