@@ -99,12 +99,12 @@ def measure(items: dict[str, Item], different: list[tuple[str, str]]) -> dict[st
     for lang, ids in by_lang.items():
         for n, pid in enumerate(ids):
             item = items[pid]
-            _count(out[lang]["refused"], not relevance.about(item.title, item.feed, item.page))
+            _count(out[lang]["refused"], not relevance.about(item.title, item.feed, item.page, item.lang))
             if pid in partner:
-                _count(out[lang]["pair"], relevance.about(item.title, item.feed, items[partner[pid]].page))
+                _count(out[lang]["pair"], relevance.about(item.title, item.feed, items[partner[pid]].page, item.lang))
             other = items[ids[(n + 1) % len(ids)]]
             if len(ids) > 1 and other.page != item.page:
-                _count(out[lang]["next"], relevance.about(item.title, item.feed, other.page))
+                _count(out[lang]["next"], relevance.about(item.title, item.feed, other.page, item.lang))
     return out
 
 

@@ -115,8 +115,8 @@ async def _judged(rt: Runtime, items: list[Item], pages: list[Page]) -> list[Pag
              else page for item, page in zip(items, pages, strict=True)]
     used = [k for k, page in enumerate(pages) if page.outcome in USED]
     if used:
-        verdicts = await rt.scorer.run(relevance.about_each, [(items[k].title, items[k].text, pages[k].text)
-                                                              for k in used])
+        verdicts = await rt.scorer.run(relevance.about_each, [(items[k].title, items[k].text, pages[k].text,
+                                                               items[k].language) for k in used])
         for k, about in zip(used, verdicts, strict=True):
             pages[k] = pages[k] if about else Page("unrelated")
     return pages

@@ -55,6 +55,7 @@ from typing import Protocol
 
 from monitor import defaults
 from monitor.dedup.terms import STOP_WORDS, opening_words
+from monitor.language import UNDETERMINED
 from monitor.normalise import words
 
 STEM = 5  # letters two forms of a cue share to count as one ("idlibde" and "idlibe": "idlib")
@@ -69,19 +70,20 @@ _TOKENS = re.compile(r"[^\W_]+")
 _UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def about(title: str, feed_text: str, page_text: str) -> bool:
-    """The page's text is about the item of this headline and feed text (module docstring)."""
-    found = share(title, feed_text, page_text)
+def about(title: str, feed_text: str, page_text: str, lang: str | None = None) -> bool:
+    """The page's text is about the item of this headline and feed text, in language `lang`
+    as detected (module docstring)."""
+    found = share(title, feed_text, page_text, lang)
     return found is None or found >= defaults.ARTICLE_ABOUT_SHARE
 
 
-def share(title: str, feed_text: str, page_text: str) -> float | None:
+def share(title: str, feed_text: str, page_text: str, lang: str | None = None) -> float | None:
     """The larger share of the headline's content words, and of the feed text's names, that
     the page's text holds less the headline and feed text; None when there is nothing to
     judge by."""
     if _UNSPACED.search(title):  # no words to find: a "word" is a clause
         return None
-    turkish = _turkish(f"{title} {feed_text}")
+    turkish = lang == "tr" if lang not in (None, UNDETERMINED) else _turkish(f"{title} {feed_text}")
     keys = {forms(w) for w in _content_words(title)}
     cues = [c for c in (keys, {forms(w) for w in _names(feed_text)} - keys) if len(c) >= MIN_CUES]
     if not cues:
@@ -98,8 +100,8 @@ def share(title: str, feed_text: str, page_text: str) -> float | None:
     return max(sum(_found(c, left, stems) for c in cue) / len(cue) for cue in cues)
 
 
-def about_each(items: Sequence[tuple[str, str, str]]) -> list[bool]:
-    """`about` of each (title, feed text, page text): one call to where scoring runs."""
+def about_each(items: Sequence[tuple[str, str, str, str | None]]) -> list[bool]:
+    """`about` of each (title, feed text, page text, language): one call to where scoring runs."""
     return [about(*item) for item in items]
 
 

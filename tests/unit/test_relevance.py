@@ -138,3 +138,16 @@ def test_only_russian_arabic_and_a_turkish_pages_words_have_other_forms() -> Non
     assert "كورونا" in relevance.forms("بكورونا") and "ليبي" in relevance.forms("ليبيا")
     assert relevance.forms("golun") == ("golun",) and relevance.forms("golun", turkish=True) == ("golun", "gol")
     assert relevance.forms("ilde", turkish=True) == ("ilde",)  # its stem "il" is too short
+
+
+def test_the_items_detected_language_decides_a_turkish_pages_stems() -> None:
+    """A Turkish headline typed without Turkish letters (as some outlets' feeds and URLs
+    carry it) was not taken for Turkish by its letters: its page's words kept their endings
+    (karın, yolun, köylerde) and the page was refused. The language detected for the item
+    (article_stage passes it) says Turkish; with none detected, the letters still decide."""
+    title = "Kar yuzunden yol kapandi, koyler mahsur"  # written for this test
+    page = ("Gece boyunca yağan karın ardından bölgeye giden yolun bir bölümü ulaşıma kapatıldı. "
+            "Köylerde yaşayanlar ekiplerin gelmesini bekliyor; okullarda ders yapılmadı.")
+    assert relevance.about(title, "", page, "tr")
+    assert not relevance.about(title, "", page)
+    assert not relevance.about(title, "", page, "und")
