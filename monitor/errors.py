@@ -44,3 +44,8 @@ class StoreError(MonitorError):
 
 class ParseError(MonitorError):
     """A feed body could not be parsed as RSS, Atom or JSON Feed."""
+
+
+class WorkerTimeout(MonitorError):
+    """A call ran in a scoring worker for longer than the deadline: the workers were ended
+    (model/pool.py)."""

@@ -47,7 +47,7 @@ def test_a_restarted_worker_scores_with_the_model_in_force_not_the_file_now(tmp_
             await scorer.start()
             before = _scores(await scorer.score(TEXTS))
             model.write_bytes(b"not a model")
-            for pid in list(scorer._pool._processes):  # type: ignore[union-attr]
+            for pid in scorer._pool.pids():
                 os.kill(pid, signal.SIGKILL)
             await asyncio.sleep(0.3)
             return before, _scores(await scorer.score(TEXTS))
@@ -151,7 +151,7 @@ def test_a_start_the_worker_refuses_closes_what_it_opened(make_settings, tmp_pat
     with pytest.raises(ModelError, match="not a valid topic model"):
         asyncio.run(go())
     assert rt.http is not None and rt.http.guarded.closed
-    assert rt.scorer._pool is None  # its workers stopped
+    assert not rt.scorer._pool.started  # its workers stopped
 
 
 def test_copies_of_a_killed_process_are_removed_by_the_next(tmp_path: Path, monkeypatch) -> None:

@@ -20,10 +20,10 @@ import pytest
 
 from monitor import alert_feed, health, service, settings, wiring
 from monitor.delivery.sender import ChannelConfig
-from monitor.errors import StoreError
+from monitor.errors import StoreError, WorkerTimeout
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
-from monitor.model.scoring import BatchScorer, WorkerTimeout
+from monitor.model.scoring import BatchScorer
 from monitor.schedule import Schedule
 from monitor.service import Service
 from monitor.store import Claim, Store
@@ -42,7 +42,7 @@ def test_a_killed_scoring_worker_is_replaced() -> None:
         try:
             await scorer.start()
             assert len(await scorer.score(["Erdogan and Putin discuss Idlib"])) == 1
-            for pid in list(scorer._pool._processes):  # type: ignore[union-attr]
+            for pid in scorer._pool.pids():
                 os.kill(pid, signal.SIGKILL)
             await asyncio.sleep(0.3)
             return [len(await scorer.score(["Russian strikes on Idlib"])) for _ in range(2)]
@@ -341,7 +341,7 @@ def test_a_scoring_worker_stuck_in_a_call_is_ended_and_the_calls_behind_it_are_s
         scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1)
         try:
             await scorer.start()  # the worker's start and the model's load at the full deadline
-            scorer.deadline = 3.0
+            scorer._pool.deadline = 3.0
             began = time.monotonic()
             stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
             await asyncio.sleep(0.2)  # the stuck call runs; the batch waits behind it
@@ -372,7 +372,7 @@ def test_closing_the_scorer_does_not_wait_for_a_worker_stuck_in_a_call() -> None
         return scorer
 
     scorer = asyncio.run(go())
-    pids = list(scorer._pool._processes)  # type: ignore[union-attr]
+    pids = scorer._pool.pids()
     began = time.monotonic()
     scorer.close(grace=1.0)
     assert time.monotonic() - began < 30

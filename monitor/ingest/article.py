@@ -30,7 +30,7 @@ import aiohttp
 import yarl
 
 from monitor import defaults, limits, urls
-from monitor.errors import InputError
+from monitor.errors import InputError, WorkerTimeout
 from monitor.ingest import fetch
 from monitor.ingest.recycled import RecycledThread
 from monitor.ingest.text import one_tag_of
@@ -217,6 +217,9 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
         return Page("not_html")
     try:
         text = await run(extract, got.body, str(url), config.max_chars)
+    except WorkerTimeout as exc:  # a page the extractor loops on: cached as thin (read no more)
+        gate.rest(host, config.host_rest)  # and its site's others wait: a copy stalled the worker again
+        return Page("thin", error=f"extraction: {exc}")
     except Exception as exc:  # a page that breaks the extractor (or its worker) is a failed page
         return Page("error", error=f"extraction failed: {type(exc).__name__}")
     return Page("page" if words(text) >= config.min_words else "thin", text)

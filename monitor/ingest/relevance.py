@@ -165,6 +165,10 @@ _STEMMED = re.compile("[\u0430-\u044f\u0620-\u064a]")  # a Russian or Arabic wor
 _CYRILLIC = re.compile("[\u0430-\u044f]")
 _LATIN = re.compile("[a-z]")
 FORMS_CACHED = 1 << 14  # words whose forms are kept, ~4 MB (a word is stemmed in 25-80 µs)
+# Letters of the longest word stemmed and cached: a hostile page's 20,000-letter "words" took
+# 56 KB each in the cache (0.9 GB when full, in the worker every feed shares) and up to
+# 155 ms each to stem; no word of these languages is near this long.
+LONGEST_STEMMED = 40
 
 
 class _Stemmer(Protocol):
@@ -181,7 +185,7 @@ def forms(word: str, turkish: bool = False) -> tuple[str, ...]:
     clitics on its start (`bare`), and the Snowball stem of a Russian or Arabic word (and of
     the bare one), or of a Latin word of a Turkish item's page (`turkish`), of MIN_CUE
     letters or more; other words have no other form (the module docstring says why)."""
-    if not turkish and not _STEMMED.match(word):  # most words: no call to the cache
+    if (not turkish and not _STEMMED.match(word)) or len(word) > LONGEST_STEMMED:  # most words
         return (word,)
     return _forms(word, turkish)
 

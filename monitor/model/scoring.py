@@ -21,27 +21,21 @@ of 4,000 texts (four topics), 2 + 2 ms as tuples, and 23 ms to make the TopicSco
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import multiprocessing
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from monitor import defaults, language
 from monitor.errors import ModelError
 from monitor.items import TopicScore
 from monitor.model import worker
 from monitor.model.classify import Classifier
+from monitor.model.pool import CLOSE_GRACE, WorkerPool
 from monitor.model.worker import Languages, Packed, Scores
 
 log = logging.getLogger("monitor.scoring")
 
-START_SECONDS = 120.0  # more a new pool's calls get until one ends: its worker's start and model load
-CLOSE_GRACE = 5.0  # seconds close() lets a worker finish its call before it is killed
 BATCH_WINDOW = 0.005  # seconds the first waiting texts wait for others to join their batch
 WORKER_MAX = 200  # texts per worker call at most (the classifier's CHUNK: as fast per text as
 # larger calls), so results come back while later polls' texts wait, and the service goes on
@@ -51,10 +45,6 @@ WORKER_MAX = 200  # texts per worker call at most (the classifier's CHUNK: as fa
 
 Request = tuple[list[str], bool, "asyncio.Future[tuple[Languages, Scores]]"]  # texts, detect?, reply
 T = TypeVar("T")
-
-
-class WorkerTimeout(Exception):
-    """A call ran in a scoring worker for longer than the deadline: the workers were ended."""
 
 
 def _unpack(packed: Packed) -> Scores:
@@ -72,12 +62,9 @@ class BatchScorer:
         self.observe = observe  # gets each batch's start, end (perf_counter) and size
         self.workers = workers
         self.window = window
-        self.deadline = deadline  # seconds a call may run in a worker (WorkerTimeout past it)
         self.pending: list[Request] = []
         self.running = 0  # batches being scored: up to one per worker (one without)
-        self._pool: ProcessPoolExecutor | None = None
-        self._calls: list[concurrent.futures.Future[Any]] = []  # given to a pool, not done, in order
-        self._started = False  # the pool has ended a call: its workers are up (START_SECONDS)
+        self._pool = WorkerPool(workers, deadline)  # its workers start with the first call
 
     async def score(self, texts: list[str]) -> Scores:
         return (await self._request(texts, False))[1]
@@ -130,7 +117,7 @@ class BatchScorer:
     async def in_worker(self, fn: Callable[[], T]) -> T | None:
         """`fn()` as run in the scoring worker, None without one (`fn` must pickle: a
         module-level function). With several workers, one of them runs it."""
-        if self._pool is None:
+        if not self._pool.started:
             return None
         return await self._in_pool(fn)
 
@@ -143,74 +130,7 @@ class BatchScorer:
         return await self._in_pool(fn, *args)
 
     async def _in_pool(self, fn: Callable[..., T], *args: object) -> T:
-        """`fn(*args)` in the worker pool. A worker that died (killed, out of memory) breaks
-        the whole pool, and every later call would fail: it is replaced, and the call made
-        once more (a call that kills its worker twice fails its polls alone). A call that
-        runs past the deadline is not made again (it would hang again): WorkerTimeout."""
-        for attempt in (1, 2):
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                                 initializer=worker.init)
-                self._started = False
-            pool = self._pool
-            try:
-                return await self._within_deadline(pool, self._submit(pool, fn, *args))
-            except BrokenProcessPool:
-                log.error("a scoring worker died (attempt %d of this call): starting new ones", attempt)
-                self._drop(pool)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def _within_deadline(self, pool: ProcessPoolExecutor, call: concurrent.futures.Future[T]) -> T:
-        """The call's result. A worker stuck in a call (a page that sends the extractor into
-        a loop, a lock never freed) held every later batch, and polls waited on it for ever
-        while health said OK: once the call has run for `deadline` seconds, its workers are
-        killed (a thread cannot be stopped), which fails the pool's other calls with
-        BrokenProcessPool, and those are made again in new workers. The clock starts when
-        the call is among the first `workers` of those given and not done: the pool runs
-        them in order (its running() is true of the call next in line too). Until a new
-        pool has ended a call, its calls get START_SECONDS more: its workers start, and load
-        the model, in their first call."""
-        waiting = asyncio.wrap_future(call)
-        started: float | None = None
-        try:
-            while not (await asyncio.wait({waiting}, timeout=self.deadline / 4))[0]:
-                if not self._executing(call):
-                    continue
-                started = started or time.monotonic()
-                if time.monotonic() - started > self.deadline + (0 if self._started else START_SECONDS):
-                    self._drop(pool, kill=True)
-                    raise WorkerTimeout(f"a scoring worker ran one call for more than {self.deadline:g} s: "
-                                        "ended, and new ones started")
-            self._started |= self._pool is pool and not call.exception()
-            return waiting.result()
-        except asyncio.CancelledError:
-            waiting.cancel()  # as run_in_executor's future would be: not started, not run
-            raise
-        finally:
-            self._calls = [c for c in self._calls if c is not call]  # bounded by the calls in flight
-            # An error's traceback holds this frame: with the call in it, a cycle that kept
-            # the error, and a refused model it names, until the collector ran.
-            del call, waiting
-
-    def _submit(self, pool: ProcessPoolExecutor, fn: Callable[..., T], *args: object) -> concurrent.futures.Future[T]:
-        call = pool.submit(fn, *args)
-        self._calls.append(call)
-        return call
-
-    def _executing(self, call: concurrent.futures.Future[T]) -> bool:
-        self._calls = [c for c in self._calls if not c.done()]
-        return any(c is call for c in self._calls[:self.workers])
-
-    def _drop(self, pool: ProcessPoolExecutor, kill: bool = False) -> None:
-        """Let `pool` go (the next call starts a new one); `kill` ends its workers first."""
-        if kill:
-            for process in list((pool._processes or {}).values()):  # no public way before 3.14's kill_workers
-                process.kill()
-        if self._pool is pool:
-            self._pool = None
-            pool.shutdown(wait=False, cancel_futures=not kill)  # killed: its calls fail, to be made again
+        return await self._pool.call(fn, *args)
 
     async def start(self) -> None:
         """Start the workers and load the model and the language detector in them now,
@@ -238,23 +158,8 @@ class BatchScorer:
         return languages, _unpack(packed)
 
     def close(self, grace: float = CLOSE_GRACE) -> None:
-        """End the workers: calls not started are dropped, and a worker still in a call
-        after `grace` seconds is killed (its result has no one to go to; waiting for a stuck
-        one held the service's stop for ever)."""
-        if self._pool is None:
-            return
-        pool, self._pool = self._pool, None
-        processes = list((pool._processes or {}).values())
-        manager = cast(threading.Thread | None, pool._executor_manager_thread)  # typeshed has it wrong
-        pool.shutdown(wait=False, cancel_futures=True)
-        ends = time.monotonic() + grace
-        for process in processes:
-            process.join(max(0.0, ends - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join()
-        if manager is not None:  # the pool's own thread, which ends once its workers have
-            manager.join(grace)
+        """End the workers for good (pool.py): a call after this fails with PoolClosed."""
+        self._pool.close(grace)
 
 
 def _resolve(batch: list[Request], languages: Languages, scores: Scores) -> None:

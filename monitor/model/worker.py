@@ -82,6 +82,10 @@ def _model(path: str, version: str) -> Classifier:
     return model
 
 
+def ready() -> None:
+    """Nothing: a new worker's first call, which takes its start (pool.py)."""
+
+
 def load(path: str, version: str) -> None:
     _model(path, version)
 

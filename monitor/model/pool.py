@@ -1,0 +1,169 @@
+"""The scoring workers' process pool (scoring.py scores, and ingest/article.py extracts, in
+it), with a deadline on every call.
+
+A worker that dies (killed, out of memory) breaks the whole pool, and every later call
+would fail: the pool is replaced, and the call made once more (a call that kills its worker
+twice fails its polls alone). A worker that hangs rather than dies (a page that sends the
+extractor into a loop, a lock never freed) held every later batch, and polls waited on it
+for ever while health said OK: a call that runs longer than its allowance has its pool's
+workers killed (a thread in them cannot be stopped) and fails with WorkerTimeout, not made
+again (it would hang again); the pool's other calls fail with BrokenProcessPool and are made
+again in a new pool.
+
+    submit ─► waits its turn ─► among the first `workers` not done: its clock runs ─► done
+                                        └── past its allowance: workers killed ─► WorkerTimeout
+
+A pool's calls run in the order given, so a call's clock starts once it is among the first
+`workers` of those given and not done (the executor's running() is true of the call next in
+line too). Its allowance is `deadline`; each new pool's first calls, one per worker, are
+`worker.ready` with START_SECONDS: the workers' start (a process, imports, ~2-10 s) is
+theirs, not a batch's. Any caller waiting on the pool watches every running call, so a
+stuck call is ended even when its own caller was cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from monitor.errors import WorkerTimeout
+from monitor.model import worker
+
+log = logging.getLogger("monitor.scoring")
+
+START_SECONDS = 120.0  # a new worker's start: a process, its imports and init, under a loaded host
+CLOSE_GRACE = 5.0  # seconds close() lets a worker finish its call before it is killed
+T = TypeVar("T")
+
+
+class PoolClosed(Exception):
+    """A call after close(), or cancelled by it: the service is stopping."""
+
+
+@dataclass(slots=True)
+class _Call:
+    future: concurrent.futures.Future[Any]
+    allowed: float  # seconds it may run
+    since: float | None = None  # monotonic time it was first seen running
+
+
+class WorkerPool:
+    def __init__(self, workers: int, deadline: float) -> None:
+        self.workers = workers
+        self.deadline = deadline  # seconds a call may run (WorkerTimeout past it)
+        self._executor: ProcessPoolExecutor | None = None
+        self._calls: list[_Call] = []  # the executor's calls not known to be done, in order
+        self._closed = False
+
+    async def call(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` in a worker (`fn` must pickle: a module-level function)."""
+        for attempt in (1, 2):
+            executor = self._executor or self._start()
+            try:
+                return await self._within_deadline(self._submit(executor, self.deadline, fn, *args))
+            except BrokenProcessPool:
+                log.error("a scoring worker died (attempt %d of this call): starting new ones", attempt)
+                self._drop(executor)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._closed:  # a call made again after close() killed its worker would start workers
+            raise PoolClosed("the scoring workers were stopped")
+        executor = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"), initializer=worker.init)
+        self._executor = executor
+        for _ in range(self.workers):  # each submit starts a worker while none is idle
+            self._submit(executor, START_SECONDS, worker.ready)
+        return executor
+
+    def _submit(self, executor: ProcessPoolExecutor, allowed: float, fn: Callable[..., T],
+                *args: object) -> concurrent.futures.Future[T]:
+        future = executor.submit(fn, *args)
+        self._calls = [*self._pending(), _Call(future, allowed)]  # bounded by the calls in flight
+        return future
+
+    def _pending(self) -> list[_Call]:
+        return [c for c in self._calls if not c.future.done()]
+
+    async def _within_deadline(self, future: concurrent.futures.Future[T]) -> T:
+        waiting = asyncio.wrap_future(future)
+        try:
+            while not (await asyncio.wait({waiting}, timeout=self.deadline / 4))[0]:
+                late = self._overdue()
+                if late is None:
+                    continue
+                log.error("a scoring worker ran one call for more than %g s: ending its workers", late.allowed)
+                if self._executor is not None:  # the late call's (the calls watched are the current pool's)
+                    self._drop(self._executor, kill=True)
+                if late.future is future:
+                    waiting.cancel()  # the pool's BrokenProcessPool has no one to read it
+                    raise WorkerTimeout(f"a scoring worker ran one call for more than {late.allowed:g} s: "
+                                        "ended, and new ones started")
+            if waiting.cancelled():  # by close(): not this task's cancellation
+                raise PoolClosed("the scoring workers were stopped")
+            return waiting.result()
+        except asyncio.CancelledError:
+            waiting.cancel()  # as run_in_executor's future would be: not started, not run
+            raise
+        finally:
+            # An error's traceback holds this frame: with the future in it, a cycle that kept
+            # the error, and a refused model it names, until the collector ran.
+            del future, waiting
+
+    def _overdue(self) -> _Call | None:
+        """The first running call past its allowance, if any; starts the clocks of those
+        that run now."""
+        now = time.monotonic()
+        self._calls = self._pending()
+        for call in self._calls[:self.workers]:
+            call.since = call.since or now
+            if now - call.since > call.allowed:
+                return call
+        return None
+
+    def _drop(self, executor: ProcessPoolExecutor, kill: bool = False) -> None:
+        """Let `executor` go (the next call starts a new one); `kill` ends its workers first."""
+        if kill:
+            for process in list((executor._processes or {}).values()):  # no public way before 3.14's kill_workers
+                process.kill()
+        if self._executor is executor:
+            self._executor, self._calls = None, []  # its calls fail with it
+            executor.shutdown(wait=False, cancel_futures=not kill)  # killed: its calls fail, to be made again
+
+    def close(self, grace: float = CLOSE_GRACE) -> None:
+        """End the workers, for good: calls not started are dropped (PoolClosed), and a worker
+        still in a call after `grace` seconds is killed (its result has no one to go to;
+        waiting for a stuck one held the service's stop for ever)."""
+        self._closed = True
+        executor, self._executor, self._calls = self._executor, None, []
+        if executor is None:
+            return
+        processes = list((executor._processes or {}).values())
+        manager = cast(threading.Thread | None, executor._executor_manager_thread)  # typeshed has it wrong
+        executor.shutdown(wait=False, cancel_futures=True)
+        ends = time.monotonic() + grace
+        for process in processes:
+            process.join(max(0.0, ends - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        if manager is not None:  # the executor's own thread, which ends once its workers have
+            manager.join(grace)
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    def pids(self) -> list[int]:
+        """The workers' process ids (tests kill them)."""
+        return list((self._executor._processes or {}) if self._executor is not None else ())

@@ -1,0 +1,136 @@
+"""The scoring workers' pool under calls that never end (monitor/model/pool.py): a stuck
+call is ended whoever waits on it, the calls behind it are scored, and a stop ends it all."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import WorkerTimeout
+from monitor.model.classify import Classifier
+from monitor.model.pool import PoolClosed
+from monitor.model.scoring import BatchScorer
+
+MODEL = Path(__file__).resolve().parent.parent / "models" / "topics.skops"
+pytestmark = pytest.mark.timeout(180)
+
+
+def started(deadline: float) -> BatchScorer:
+    return BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1, deadline=deadline)
+
+
+def test_a_stuck_call_whose_caller_was_cancelled_is_ended_by_the_next_caller() -> None:
+    """A call whose caller was cancelled (a poll cut short by a stop or a reload) left the
+    calls watched: it ran on untimed, and the batch behind it, whose clock then started,
+    failed with WorkerTimeout after the deadline while the stuck call went on."""
+    async def go() -> tuple[int, float]:
+        scorer = started(3.0)
+        try:
+            await scorer.start()
+            stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
+            await asyncio.sleep(0.5)
+            stuck.cancel()
+            began = time.monotonic()
+            scored = await scorer.score(["Erdogan and Putin discuss Idlib"])
+            return len(scored), time.monotonic() - began
+        finally:
+            scorer.close()
+
+    scored, waited = asyncio.run(go())
+    assert scored == 1  # made again in new workers, not failed
+    assert waited < 60
+
+
+def test_calls_made_again_after_a_kill_get_the_deadline_not_the_start_allowance() -> None:
+    """The calls behind a stuck one are made again in a new pool; they got the new pool's
+    start allowance (120 s) as well as the deadline, so a second stuck page held the only
+    worker for minutes. The new workers' start is their own first call's now."""
+    async def go() -> tuple[list[BaseException | int], float]:
+        scorer = started(60.0)
+        try:
+            await scorer.start()
+            scorer._pool.deadline = 2.0
+            began = time.monotonic()
+            results = await asyncio.gather(scorer.run(time.sleep, 3600), scorer.run(time.sleep, 3600),
+                                           return_exceptions=True)
+            return list(results), time.monotonic() - began
+        finally:
+            scorer.close()
+
+    results, waited = asyncio.run(go())
+    assert all(isinstance(r, WorkerTimeout) for r in results), results
+    assert waited < 60  # 2 s each, and the new worker's start; not 2 + 120 s
+
+
+def test_closing_ends_a_stuck_call_and_starts_no_workers_after() -> None:
+    """close() killed the worker of a stuck call; the call, made again, started a new pool
+    after the close, whose worker, running the same call, held the process's exit."""
+    async def go() -> tuple[BaseException | None, bool, float]:
+        scorer = started(3600.0)
+        await scorer.start()
+        stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
+        await asyncio.sleep(0.5)
+        began = time.monotonic()
+        scorer.close(grace=1.0)
+        failed = (await asyncio.gather(stuck, return_exceptions=True))[0]
+        return failed if isinstance(failed, BaseException) else None, scorer._pool.started, time.monotonic() - began
+
+    failed, again, waited = asyncio.run(go())
+    assert isinstance(failed, PoolClosed), failed
+    assert not again
+    assert waited < 30
+
+
+def test_a_batch_waiting_when_the_scorer_closes_fails_its_polls_instead_of_hanging() -> None:
+    """close() cancelled the calls not started, and their batches' polls got CancelledError,
+    which the batch's handler (for Exception) let pass: the polls' futures were never set."""
+    async def go() -> BaseException | None:
+        scorer = started(3600.0)
+        await scorer.start()
+        stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
+        await asyncio.sleep(0.3)
+        waiting = asyncio.ensure_future(scorer.score(["Russian strikes on Idlib"]))
+        await asyncio.sleep(0.3)
+        scorer.close(grace=0.5)
+        done = await asyncio.wait_for(asyncio.gather(waiting, stuck, return_exceptions=True), 30)
+        return done[0] if isinstance(done[0], BaseException) else None
+
+    failed = asyncio.run(go())
+    assert isinstance(failed, PoolClosed), failed
+
+
+def test_a_page_whose_extraction_is_ended_is_kept_as_thin_and_its_site_rests(feed_server) -> None:
+    """A page the extractor loops on (here: a worker call that never ends in its place) was
+    an error: not cached, so each copy of the item in another feed stalled the worker for
+    the deadline again. It is now thin (cached as such by the article stage: read no more),
+    and its site's other pages wait `host_rest`."""
+    from monitor.ingest import article
+    from monitor.ingest.fetch import FetchLimits, make_session
+    from tests.articles import ON_TOPIC
+    from tests.test_articles import page_html
+
+    feed_server.set("/loop", page_html(*ON_TOPIC[0]), content_type="text/html")
+    limits = FetchLimits(1.0, 2.0, 1_000_000, 3, 4, "monitor/test")
+    gate = article.HostGate()
+
+    async def go() -> article.Page:
+        scorer = started(60.0)
+        try:
+            await scorer.start()
+            scorer._pool.deadline = 2.0
+
+            async def looping(fn: object, *args: object) -> object:  # the extractor's call, stuck
+                return await scorer.run(time.sleep, 3600)
+
+            async with make_session(limits, allow_private=True) as session:
+                return await article.read_page(session, feed_server.url("/loop"), limits, gate,
+                                               article.ArticleConfig(mode="always"), looping)
+        finally:
+            scorer.close()
+
+    page = asyncio.run(go())
+    assert page.outcome == "thin" and "more than 2 s" in (page.error or ""), page
+    assert gate.resting("127.0.0.1")
