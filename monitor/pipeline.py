@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 from monitor import seen, urls
@@ -142,7 +143,7 @@ async def _fetch_parse_process(rt: Runtime, feed: FeedConfig, state: FeedState, 
         await _succeeded(rt, feed, state, fetched.validators, "not modified", state.items)
         return PollResult(feed.name, "not_modified", items=state.items)
     try:
-        items = await _parse(rt, feed, fetched, now)
+        items = await _parse(rt, feed, fetched, now, state.listed)
     except ParseError as exc:
         return await _failed(rt, feed, state, str(exc), None)
     validators = fetched.validators
@@ -201,7 +202,8 @@ def _past_backlog(rt: Runtime, feed: FeedConfig, items: list[Item], now: float) 
     return recent
 
 
-async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now: float) -> list[Item]:
+async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now: float,
+                 listed: Mapping[str, str | None]) -> list[Item]:
     """The fetched body's items, parsed in a thread, one feed at a time (rt.parsing): a
     broken feed goes to feedparser (pure Python, up to seconds of CPU) and the event loop
     must go on with the other feeds; a new thread every PARSE_THREAD_BYTES (recycled.py).
@@ -212,10 +214,16 @@ async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now:
     def timed() -> list[Item]:  # timed in the thread: its own time, not its wait for one
         with rt.timed("parse"):
             return parse.parse_feed(fetched.body or b"", fetched.content_type, feed.name, fetched_at,
-                                    base_url=base)
+                                    base_url=base, held=partial(_held, listed))
 
     async with rt.parsing:
         return await rt.parser.run_async(len(fetched.body or b""), timed)
+
+
+def _held(listed: Mapping[str, str | None], item_id: str, title: str) -> bool:
+    """The feed's last poll listed this id with this headline (ingest/ids.py: a shared id's holder)."""
+    digest = seen.listed(item_id)
+    return digest in listed and listed[digest] == seen.headline(title)
 
 
 async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:

@@ -135,3 +135,25 @@ def _one_guid(items: list[tuple[str, str, str, float]]) -> str:
         f"<description>{escape(text)}</description><pubDate>{formatdate(at, usegmt=True)}</pubDate></item>"
         for link, title, text, at in items)
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}</channel></rss>'
+
+
+def test_the_item_holding_a_shared_guid_keeps_it_when_its_feed_dates_it_again(
+        feed_server, json_receiver, make_settings) -> None:
+    """Of items sharing a GUID, the story published first kept the GUID's id; an edit that
+    moved its date past another's (or a new item dated before it) gave the id to the other,
+    and the holder, under its link's id, was new and alerted again. The feed's listing names
+    the holder: it keeps the id whatever the dates."""
+    headline, text = ON_TOPIC[2]
+    now = time.time()
+    held = ("https://news.example.org/held", headline, text, now - 7200)
+    other = ("https://news.example.org/other", *OFF_TOPIC[0], now - 3600)
+    feed_server.set("/a.xml", _one_guid([other, held]))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url},
+                                         extra="[dedup]\nnear_duplicates = false\n"))
+    assert _poll(loaded) == (2, 1)
+    feed_server.set("/a.xml", _one_guid([(*held[:3], now - 600), other]))  # the holder edited: dated later
+    assert _poll(loaded) == (0, 0)
+    backdated = ("https://news.example.org/backdated", *OFF_TOPIC[1], now - 86400)
+    feed_server.set("/a.xml", _one_guid([(*held[:3], now - 600), other, backdated]))
+    assert _poll(loaded) == (1, 0)  # the new item alone
+    assert len(json_receiver.received) == 1

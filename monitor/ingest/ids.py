@@ -8,28 +8,29 @@ title, those items take their id from the next source down (the link, else the t
 all but the story published first, which keeps the id. Every poll of such a feed does the
 same, so their ids stay stable; an item repeated whole keeps its id (and is read once).
 
-The story published first keeps the id because it is the one most likely to have held it
-alone at an earlier poll: an item first seen alone under GUID G took id(G), and when a later
-item with G appeared, it moved to id(link), new to the seen-set, and was judged and could
-alert again (past the near-duplicate window, or with near_duplicates off). When no one story
-is the earliest (items without a date are all dated at the poll), all of them move, as before.
-What is still not stable without history: the GUID's id passes to the next story once the
-first leaves the feed (taken as seen, or judged again as a revision within the window: its
-own earlier copy then keeps it from alerting), and a new item dated before the one that held
-the id takes it. Exact would be the holder named by the feed's listing (FeedState.listed:
-the id's digest beside its headline's), which the parse does not see.
+Which story keeps the shared id: the one that held it at the feed's last poll (`held`: the
+feed's listing names each id it listed with its headline's digest), else the story published
+first. An item first seen alone under GUID G took id(G); when a later item with G appeared,
+it moved to id(link), new to the seen-set, and was judged and could alert again. Dates alone
+decided it for a while, and an item re-dated by its feed (an edit), or a new item dated
+before it, took the id from it: the listing keeps the holder whatever the dates. When no
+story held the id and no one story is the earliest (items without a date are all dated at
+the poll), all of them move, as before.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 
 from monitor.ingest.text import item_id
 from monitor.items import Item
 
+Held = Callable[[str, str], bool]  # (id, headline): the feed listed that id with that headline
 
-def distinct_ids(items: list[Item]) -> list[Item]:
+
+def distinct_ids(items: list[Item], held: Held | None = None) -> list[Item]:
     """The items in order, each with an id that no other story of the body shares."""
     levels = [0] * len(items)  # 0: the id as made (GUID first), 1: from the link, 2: from the title
     for level in (0, 1):
@@ -38,25 +39,28 @@ def distinct_ids(items: list[Item]) -> list[Item]:
             if levels[n] == level:
                 groups[_id_at(level, items[n])].append(n)
         for members in groups.values():
-            for n in _moved(level, items, members):
+            for n in _moved(level, items, members, held):
                 levels[n] = level + 1
     return [item if level == 0 else replace(item, id=_id_at(level, item))
             for level, item in zip(levels, items, strict=True)]
 
 
-def _moved(level: int, items: list[Item], members: list[int]) -> list[int]:
-    """Those of the items sharing one id that take one from the next source down: all but
-    the story published first, when they are more than one story (and all, when no one
-    story is the earliest)."""
+def _moved(level: int, items: list[Item], members: list[int], held: Held | None) -> list[int]:
+    """Those of the items sharing one id that take one from the next source down, when they
+    are more than one story: all but the story that held the id at the last poll, else but
+    the story published first (and all, when no one story is the earliest)."""
     stories: dict[tuple[str, str], float] = {}
     for n in members:
         story, published = _story(level, items[n]), items[n].published.timestamp()
         stories[story] = min(published, stories.get(story, published))
     if len(stories) < 2:
         return []
-    earliest = min(stories.values())
-    firsts = [story for story, published in stories.items() if published == earliest]
-    kept = firsts[0] if len(firsts) == 1 else None
+    shared = _id_at(level, items[members[0]])
+    kept = next((story for story in stories if held is not None and held(shared, story[1])), None)
+    if kept is None:
+        earliest = min(stories.values())
+        firsts = [story for story, published in stories.items() if published == earliest]
+        kept = firsts[0] if len(firsts) == 1 else None
     return [n for n in members if _story(level, items[n]) != kept]
 
 

@@ -29,7 +29,7 @@ from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
 from monitor.ingest.footers import drop_shared_endings
-from monitor.ingest.ids import distinct_ids
+from monitor.ingest.ids import Held, distinct_ids
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.media import media_text
 from monitor.ingest.raw import Body, Raw
@@ -62,7 +62,8 @@ _GLOBAL_GUID = ("://", "urn:", "tag:")
 
 
 def parse_feed(
-    body: bytes, content_type: str | None, source: str, fetched_at: datetime, base_url: str = ""
+    body: bytes, content_type: str | None, source: str, fetched_at: datetime, base_url: str = "",
+    held: Held | None = None,
 ) -> list[Item]:
     """The items of a feed body, in feed order, each id once.
 
@@ -96,7 +97,7 @@ def parse_feed(
         if item is not None:
             entries.append(item)
     items: dict[str, Item] = {}
-    for item in distinct_ids(entries):
+    for item in distinct_ids(entries, held):  # `held`: which item kept a shared id (ids.py)
         items.setdefault(item.id, item)  # the same item twice: its first
     return drop_shared_endings(list(items.values()))  # a site's footer under every item
 
