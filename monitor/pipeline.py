@@ -220,10 +220,11 @@ async def _parse(rt: Runtime, feed: FeedConfig, fetched: fetch.FetchResult, now:
         return await rt.parser.run_async(len(fetched.body or b""), timed)
 
 
-def _held(listed: Mapping[str, str | None], item_id: str, title: str) -> bool:
-    """The feed's last poll listed this id with this headline (ingest/ids.py: a shared id's holder)."""
+def _held(listed: Mapping[str, str | None], item_id: str, title: str | None) -> bool:
+    """The feed's last poll listed this id, with this headline unless None (ingest/ids.py:
+    which item keeps a shared id)."""
     digest = seen.listed(item_id)
-    return digest in listed and listed[digest] == seen.headline(title)
+    return digest in listed and (title is None or listed[digest] == seen.headline(title))
 
 
 async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:

@@ -134,3 +134,53 @@ def test_a_page_whose_extraction_is_ended_is_kept_as_thin_and_its_site_rests(fee
     page = asyncio.run(go())
     assert page.outcome == "thin" and "more than 2 s" in (page.error or ""), page
     assert gate.resting("127.0.0.1")
+
+
+def test_a_stuck_call_another_caller_finds_late_fails_once_and_the_others_are_scored() -> None:
+    """The caller that found a stuck call late killed the pool; the stuck call's own caller
+    took that for a death and made it again (stalling the worker a second deadline), and the
+    other caller, killed twice as a bystander, failed its polls."""
+    async def go() -> list[BaseException | None]:
+        scorer = started(60.0)
+        try:
+            await scorer.start()
+            scorer._pool.deadline = 2.0
+
+            async def after(delay: float, seconds: float) -> None:
+                await asyncio.sleep(delay)
+                await scorer.run(time.sleep, seconds)
+
+            done = await asyncio.gather(after(0, 1.0), after(0.05, 3600), after(0.5, 0.1), return_exceptions=True)
+            return [r if isinstance(r, BaseException) else None for r in done]
+        finally:
+            scorer.close()
+
+    first, stuck, other = asyncio.run(go())
+    assert first is None and other is None, (first, other)
+    assert isinstance(stuck, WorkerTimeout), stuck
+
+
+def test_a_stuck_call_no_one_waits_on_is_ended_by_the_next_call() -> None:
+    """With two workers, a stuck call whose caller was cancelled was never ended: the other
+    worker answered every later call before its caller looked at the clock, so half the
+    workers were gone for good while health said OK."""
+    import os
+
+    async def go() -> tuple[list[int], list[int]]:
+        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=2, deadline=60.0)
+        try:
+            await scorer.start()
+            scorer._pool.deadline = 1.0
+            before = scorer._pool.pids()
+            stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
+            await asyncio.sleep(0.3)
+            stuck.cancel()
+            for _ in range(12):
+                await scorer.run(os.getpid)
+                await asyncio.sleep(0.25)
+            return before, scorer._pool.pids()
+        finally:
+            scorer.close()
+
+    before, after = asyncio.run(go())
+    assert len(before) == 2 and not set(before) & set(after)  # the stuck worker's pool was ended

@@ -27,7 +27,8 @@ from dataclasses import replace
 from monitor.ingest.text import item_id
 from monitor.items import Item
 
-Held = Callable[[str, str], bool]  # (id, headline): the feed listed that id with that headline
+# (id, headline): the feed's last poll listed that id with that headline (None: with any)
+Held = Callable[[str, str | None], bool]
 
 
 def distinct_ids(items: list[Item], held: Held | None = None) -> list[Item]:
@@ -47,21 +48,36 @@ def distinct_ids(items: list[Item], held: Held | None = None) -> list[Item]:
 
 def _moved(level: int, items: list[Item], members: list[int], held: Held | None) -> list[int]:
     """Those of the items sharing one id that take one from the next source down, when they
-    are more than one story: all but the story that held the id at the last poll, else but
-    the story published first (and all, when no one story is the earliest)."""
-    stories: dict[tuple[str, str], float] = {}
+    are more than one story: all but the one that kept it (`_kept`)."""
+    stories: dict[tuple[str, str], tuple[float, int]] = {}  # story: its earliest date, a member
     for n in members:
         story, published = _story(level, items[n]), items[n].published.timestamp()
-        stories[story] = min(published, stories.get(story, published))
+        stories[story] = min((published, n), stories.get(story, (published, n)))
     if len(stories) < 2:
         return []
-    shared = _id_at(level, items[members[0]])
-    kept = next((story for story in stories if held is not None and held(shared, story[1])), None)
-    if kept is None:
-        earliest = min(stories.values())
-        firsts = [story for story, published in stories.items() if published == earliest]
-        kept = firsts[0] if len(firsts) == 1 else None
+    kept = _kept(level, items, stories, held)
     return [n for n in members if _story(level, items[n]) != kept]
+
+
+def _kept(level: int, items: list[Item], stories: dict[tuple[str, str], tuple[float, int]],
+          held: Held | None) -> tuple[str, str] | None:
+    """The story that keeps the shared id. Where the feed's last poll listed it: the story
+    with the headline listed; else (its headline edited) the only one not listed then under
+    its next id (the others had moved there); of several (the same headline twice, a new
+    item beside it), the earliest. Else the story published first; none when no one is the
+    earliest."""
+    shared = _id_at(level, items[next(iter(stories.values()))[1]])
+    chosen = list(stories)
+    if held is not None and held(shared, None):
+        named = [story for story in chosen if held(shared, story[1])]
+        unmoved = [story for story in named or chosen if not held(_id_at(level + 1, items[stories[story][1]]), None)]
+        for group in (named, unmoved):
+            if len(group) == 1:
+                return group[0]
+        chosen = unmoved or named or chosen
+    earliest = min(stories[story][0] for story in chosen)
+    firsts = [story for story in chosen if stories[story][0] == earliest]
+    return firsts[0] if len(firsts) == 1 else None
 
 
 def _story(level: int, item: Item) -> tuple[str, str]:

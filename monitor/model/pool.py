@@ -29,6 +29,7 @@ import logging
 import multiprocessing
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -62,25 +63,41 @@ class WorkerPool:
         self.deadline = deadline  # seconds a call may run (WorkerTimeout past it)
         self._executor: ProcessPoolExecutor | None = None
         self._calls: list[_Call] = []  # the executor's calls not known to be done, in order
+        self._ended: weakref.WeakSet[concurrent.futures.Future[Any]] = weakref.WeakSet()  # timed out
+        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()  # for a call's time
         self._closed = False
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
         """`fn(*args)` in a worker (`fn` must pickle: a module-level function)."""
-        for attempt in (1, 2):
+        deaths = 0
+        while True:
+            self._end_overdue()  # one no one waits on too (its caller was cancelled)
             executor = self._executor or self._start()
-            try:
-                return await self._within_deadline(self._submit(executor, self.deadline, fn, *args))
+            future: concurrent.futures.Future[T] | None = None
+            try:  # a pool whose worker died refuses the call at once (BrokenProcessPool)
+                future = self._submit(executor, self.deadline, fn, *args)
+                return await self._within_deadline(future)
             except BrokenProcessPool:
-                log.error("a scoring worker died (attempt %d of this call): starting new ones", attempt)
+                if future is not None and future in self._ended:  # another caller saw it run late and ended it
+                    raise WorkerTimeout(self._late(self.deadline)) from None
                 self._drop(executor)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+                if executor not in self._killed:  # ended for another call's time: not a death
+                    deaths += 1
+                    log.error("a scoring worker died (attempt %d of this call): starting new ones", deaths)
+                    if deaths == 2:
+                        raise
+            finally:
+                del future  # an error's traceback holds this frame: a cycle that kept it (and a refused model)
 
     def _start(self) -> ProcessPoolExecutor:
         if self._closed:  # a call made again after close() killed its worker would start workers
             raise PoolClosed("the scoring workers were stopped")
-        executor = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"), initializer=worker.init)
+        spawn = multiprocessing.get_context("spawn")
+        # The barrier: no worker takes a call before every worker has started, so the first
+        # ready calls hold the whole start, and no later call's clock runs while it waits
+        # for a worker still starting.
+        executor = ProcessPoolExecutor(self.workers, spawn, initializer=worker.init,
+                                       initargs=(spawn.Barrier(self.workers), START_SECONDS))
         self._executor = executor
         for _ in range(self.workers):  # each submit starts a worker while none is idle
             self._submit(executor, START_SECONDS, worker.ready)
@@ -99,16 +116,10 @@ class WorkerPool:
         waiting = asyncio.wrap_future(future)
         try:
             while not (await asyncio.wait({waiting}, timeout=self.deadline / 4))[0]:
-                late = self._overdue()
-                if late is None:
-                    continue
-                log.error("a scoring worker ran one call for more than %g s: ending its workers", late.allowed)
-                if self._executor is not None:  # the late call's (the calls watched are the current pool's)
-                    self._drop(self._executor, kill=True)
-                if late.future is future:
+                late = self._end_overdue()
+                if late is not None and late.future is future:
                     waiting.cancel()  # the pool's BrokenProcessPool has no one to read it
-                    raise WorkerTimeout(f"a scoring worker ran one call for more than {late.allowed:g} s: "
-                                        "ended, and new ones started")
+                    raise WorkerTimeout(self._late(late.allowed))
             if waiting.cancelled():  # by close(): not this task's cancellation
                 raise PoolClosed("the scoring workers were stopped")
             return waiting.result()
@@ -116,9 +127,22 @@ class WorkerPool:
             waiting.cancel()  # as run_in_executor's future would be: not started, not run
             raise
         finally:
-            # An error's traceback holds this frame: with the future in it, a cycle that kept
-            # the error, and a refused model it names, until the collector ran.
-            del future, waiting
+            del future, waiting  # as in call()
+
+    @staticmethod
+    def _late(allowed: float) -> str:
+        return f"a scoring worker ran one call for more than {allowed:g} s: ended, and new ones started"
+
+    def _end_overdue(self) -> _Call | None:
+        """The running call past its allowance, if any, its workers killed (its caller gets
+        WorkerTimeout; the pool's other calls are made again)."""
+        late = self._overdue()
+        if late is not None and self._executor is not None:  # the calls watched are the current pool's
+            log.error("a scoring worker ran one call for more than %g s: ending its workers", late.allowed)
+            self._ended.add(late.future)
+            self._killed.add(self._executor)
+            self._drop(self._executor, kill=True)
+        return late
 
     def _overdue(self) -> _Call | None:
         """The first running call past its allowance, if any; starts the clocks of those

@@ -26,11 +26,14 @@ _models: dict[tuple[str, str], Classifier] = {}
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
-def init() -> None:
+def init(started: threading.Barrier | None = None, wait: float = 0.0) -> None:
+    """Each worker's start; with `started`, it takes no call before all have started (pool.py)."""
     # The service stops its workers itself; a Ctrl-C on the terminal must not kill them first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
+    if started is not None:
+        started.wait(wait)
 
 
 def _die_with_parent() -> None:
