@@ -191,18 +191,17 @@ class Keys:
         return f"{self.prefix}nd:topic3:{topic}"
 
     def neardup_story(self, story_id: str) -> str:
-        """List, TTL `[dedup] window` + seen.CLOCK_SKEW (a worker whose clock is behind finds
-        the story's records that long) from its latest copy, capped at STORY_SOURCES_MAX (its
-        first sources): one story's sources, first item first, each a JSON object (item id,
-        source, url, published, language). Made when the story's first copy arrives (in
-        its language, or another language's item linked to it, dedup/across.py): a story
-        of one item has none (its entry is in the item's record)."""
+        """List, TTL `[dedup] window` + seen.CLOCK_SKEW (dedup/script_story.py says why) from its
+        latest copy, capped at STORY_SOURCES_MAX (its first sources): one story's sources,
+        first item first, each a JSON object (item id, source, url, published, language).
+        Made when the story's first copy arrives (in its language, or another language's
+        item linked to it, dedup/across.py): a story of one item has none (its entry is in
+        the item's record)."""
         return f"{self.prefix}nd:story:{story_id}"
 
     def neardup_story_sources(self, story_id: str) -> str:
-        """Set, TTL `[dedup] window` + CLOCK_SKEW from its latest copy, at most one member per
-        feed: the source names of one story's copies (whether a copy's source is new, and how
-        many)."""
+        """Set, TTL `[dedup] window` + CLOCK_SKEW from its latest copy, one member per feed at
+        most: the source names of one story's copies (is a copy's source new, how many)."""
         return f"{self.prefix}nd:srcs:{story_id}"
 
     def across(self, topic: str, figures: str) -> str:
@@ -214,11 +213,11 @@ class Keys:
 
     def across_story(self, story_id: str) -> str:
         """String, TTL `[dedup] window` + CLOCK_SKEW from its latest read: the story (its id and
-        first item) the index's story `story_id` is across languages (dedup/across.py): another language's
-        it was linked to (with what the link returned: whether the item's source was new
-        there, the story's sources, the item's place on its list), or its own, recorded; so
-        that its copies, which the index finds in `story_id`, are recorded on that story, and
-        a repeat check of its first item gets that answer. One per new story checked across
+        first item) the index's story `story_id` is across languages (dedup/across.py): another
+        language's it was linked to (with what the link returned: whether the item's source was
+        new there, the story's sources, the item's place on its list), or its own, recorded; so
+        that its copies, which the index finds in `story_id`, are recorded on that story, and a
+        repeat check of its first item gets that answer. One per new story checked across
         languages."""
         return f"{self.prefix}xls:{story_id}"
 

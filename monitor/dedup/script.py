@@ -63,8 +63,7 @@ local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
 local maxcand, maxrecords = tonumber(ARGV[19]), tonumber(ARGV[20])
 local cost, namet, minnames = tonumber(ARGV[22]), tonumber(ARGV[23]), tonumber(ARGV[24])
 local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
-local storyttl = window + CLOCK_SKEW  -- a story's list, sources and answer across languages,
--- from its latest copy (script_story.py)
+local storyttl = window + CLOCK_SKEW  -- a story's list, sources, answer (script_story.py)
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
