@@ -20,7 +20,7 @@ import pytest
 
 from monitor import alert_feed, health, service, settings, wiring
 from monitor.delivery.sender import ChannelConfig
-from monitor.errors import StoreError, WorkerTimeout
+from monitor.errors import StoreError
 from monitor.keys import Keys
 from monitor.model.classify import Classifier
 from monitor.model.scoring import BatchScorer
@@ -330,51 +330,3 @@ def test_a_feed_leased_by_a_poll_gone_is_due_again_within_a_hold(feed_server, ma
             return svc.schedule.due_times()["f"] - time.time()
 
     assert asyncio.run(go()) <= 61 and not feed_server.hits("/f.xml")
-
-
-@pytest.mark.timeout(120)
-def test_a_scoring_worker_stuck_in_a_call_is_ended_and_the_calls_behind_it_are_scored() -> None:
-    """A worker that hangs rather than dies (a page that loops the extractor) held every
-    later batch: polls waited on it for ever. Past the deadline its call fails, and the
-    batch queued behind it is scored by a new worker; the scorer goes on working."""
-    async def go() -> tuple[BaseException | None, list[int], float]:
-        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1)
-        try:
-            await scorer.start()  # the worker's start and the model's load at the full deadline
-            scorer._pool.deadline = 3.0
-            began = time.monotonic()
-            stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
-            await asyncio.sleep(0.2)  # the stuck call runs; the batch waits behind it
-            behind = await scorer.score(["Erdogan and Putin discuss Idlib"])
-            failed = (await asyncio.gather(stuck, return_exceptions=True))[0]
-            waited = time.monotonic() - began
-            after = [len(await scorer.score(["Russian strikes on Idlib"])) for _ in range(2)]
-            return failed if isinstance(failed, BaseException) else None, [len(behind), *after], waited
-        finally:
-            scorer.close()
-
-    failed, scored, waited = asyncio.run(go())
-    assert isinstance(failed, WorkerTimeout) and "more than 3 s" in str(failed)
-    assert scored == [1, 1, 1]
-    assert waited < 60  # not the stuck call's hour
-
-
-@pytest.mark.timeout(120)
-def test_closing_the_scorer_does_not_wait_for_a_worker_stuck_in_a_call() -> None:
-    """close() waited for every worker's call to end: a stuck one held the service's stop
-    for ever (until the service manager's SIGKILL)."""
-    async def go() -> BatchScorer:
-        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1, deadline=3600)
-        await scorer.start()
-        stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
-        await asyncio.sleep(0.5)
-        stuck.cancel()  # as a stop cancels its polls
-        return scorer
-
-    scorer = asyncio.run(go())
-    pids = scorer._pool.pids()
-    began = time.monotonic()
-    scorer.close(grace=1.0)
-    assert time.monotonic() - began < 30
-    assert not any(os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]
-                   for pid in pids)

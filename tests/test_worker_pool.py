@@ -4,6 +4,7 @@ call is ended whoever waits on it, the calls behind it are scored, and a stop en
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -164,8 +165,6 @@ def test_a_stuck_call_no_one_waits_on_is_ended_by_the_next_call() -> None:
     """With two workers, a stuck call whose caller was cancelled was never ended: the other
     worker answered every later call before its caller looked at the clock, so half the
     workers were gone for good while health said OK."""
-    import os
-
     async def go() -> tuple[list[int], list[int]]:
         scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=2, deadline=60.0)
         try:
@@ -184,3 +183,49 @@ def test_a_stuck_call_no_one_waits_on_is_ended_by_the_next_call() -> None:
 
     before, after = asyncio.run(go())
     assert len(before) == 2 and not set(before) & set(after)  # the stuck worker's pool was ended
+
+
+def test_a_scoring_worker_stuck_in_a_call_is_ended_and_the_calls_behind_it_are_scored() -> None:
+    """A worker that hangs rather than dies (a page that loops the extractor) held every
+    later batch: polls waited on it for ever. Past the deadline its call fails, and the
+    batch queued behind it is scored by a new worker; the scorer goes on working."""
+    async def go() -> tuple[BaseException | None, list[int], float]:
+        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1)
+        try:
+            await scorer.start()  # the worker's start and the model's load at the full deadline
+            scorer._pool.deadline = 3.0
+            began = time.monotonic()
+            stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
+            await asyncio.sleep(0.2)  # the stuck call runs; the batch waits behind it
+            behind = await scorer.score(["Erdogan and Putin discuss Idlib"])
+            failed = (await asyncio.gather(stuck, return_exceptions=True))[0]
+            waited = time.monotonic() - began
+            after = [len(await scorer.score(["Russian strikes on Idlib"])) for _ in range(2)]
+            return failed if isinstance(failed, BaseException) else None, [len(behind), *after], waited
+        finally:
+            scorer.close()
+
+    failed, scored, waited = asyncio.run(go())
+    assert isinstance(failed, WorkerTimeout) and "more than 3 s" in str(failed)
+    assert scored == [1, 1, 1]
+    assert waited < 60  # not the stuck call's hour
+
+
+def test_closing_the_scorer_does_not_wait_for_a_worker_stuck_in_a_call() -> None:
+    """close() waited for every worker's call to end: a stuck one held the service's stop
+    for ever (until the service manager's SIGKILL)."""
+    async def go() -> BatchScorer:
+        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1, deadline=3600)
+        await scorer.start()
+        stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
+        await asyncio.sleep(0.5)
+        stuck.cancel()  # as a stop cancels its polls
+        return scorer
+
+    scorer = asyncio.run(go())
+    pids = scorer._pool.pids()
+    began = time.monotonic()
+    scorer.close(grace=1.0)
+    assert time.monotonic() - began < 30
+    assert not any(os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]
+                   for pid in pids)

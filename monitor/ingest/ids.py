@@ -39,14 +39,14 @@ def distinct_ids(items: list[Item], held: Held | None = None) -> list[Item]:
         for n in range(len(items)):
             if levels[n] == level:
                 groups[_id_at(level, items[n])].append(n)
-        for members in groups.values():
-            for n in _moved(level, items, members, held):
+        for shared, members in groups.items():
+            for n in _moved(level, items, shared, members, held):
                 levels[n] = level + 1
     return [item if level == 0 else replace(item, id=_id_at(level, item))
             for level, item in zip(levels, items, strict=True)]
 
 
-def _moved(level: int, items: list[Item], members: list[int], held: Held | None) -> list[int]:
+def _moved(level: int, items: list[Item], shared: str, members: list[int], held: Held | None) -> list[int]:
     """Those of the items sharing one id that take one from the next source down, when they
     are more than one story: all but the one that kept it (`_kept`)."""
     stories: dict[tuple[str, str], tuple[float, int]] = {}  # story: its earliest date, a member
@@ -55,18 +55,17 @@ def _moved(level: int, items: list[Item], members: list[int], held: Held | None)
         stories[story] = min((published, n), stories.get(story, (published, n)))
     if len(stories) < 2:
         return []
-    kept = _kept(level, items, stories, held)
+    kept = _kept(level, items, shared, stories, held)
     return [n for n in members if _story(level, items[n]) != kept]
 
 
-def _kept(level: int, items: list[Item], stories: dict[tuple[str, str], tuple[float, int]],
+def _kept(level: int, items: list[Item], shared: str, stories: dict[tuple[str, str], tuple[float, int]],
           held: Held | None) -> tuple[str, str] | None:
     """The story that keeps the shared id. Where the feed's last poll listed it: the story
     with the headline listed; else (its headline edited) the only one not listed then under
     its next id (the others had moved there); of several (the same headline twice, a new
     item beside it), the earliest. Else the story published first; none when no one is the
     earliest."""
-    shared = _id_at(level, items[next(iter(stories.values()))[1]])
     chosen = list(stories)
     if held is not None and held(shared, None):
         named = [story for story in chosen if held(shared, story[1])]

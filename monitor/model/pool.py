@@ -17,8 +17,10 @@ A pool's calls run in the order given, so a call's clock starts once it is among
 `workers` of those given and not done (the executor's running() is true of the call next in
 line too). Its allowance is `deadline`; each new pool's first calls, one per worker, are
 `worker.ready` with START_SECONDS: the workers' start (a process, imports, ~2-10 s) is
-theirs, not a batch's. Any caller waiting on the pool watches every running call, so a
-stuck call is ended even when its own caller was cancelled.
+theirs, not a batch's (the workers wait for each other at a barrier in their start, so
+no call's clock runs while one still starts). Every caller waiting on the pool, and every
+new call, looks for a running call past its allowance, so a stuck call is ended even when
+its own caller was cancelled.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ class WorkerPool:
     def _drop(self, executor: ProcessPoolExecutor, kill: bool = False) -> None:
         """Let `executor` go (the next call starts a new one); `kill` ends its workers first."""
         if kill:
-            for process in list((executor._processes or {}).values()):  # no public way before 3.14's kill_workers
+            for process in _processes(executor):  # no public way before 3.14's kill_workers
                 process.kill()
         if self._executor is executor:
             self._executor, self._calls = None, []  # its calls fail with it
@@ -172,7 +174,7 @@ class WorkerPool:
         executor, self._executor, self._calls = self._executor, None, []
         if executor is None:
             return
-        processes = list((executor._processes or {}).values())
+        processes = _processes(executor)
         manager = cast(threading.Thread | None, executor._executor_manager_thread)  # typeshed has it wrong
         executor.shutdown(wait=False, cancel_futures=True)
         ends = time.monotonic() + grace
@@ -190,4 +192,8 @@ class WorkerPool:
 
     def pids(self) -> list[int]:
         """The workers' process ids (tests kill them)."""
-        return list((self._executor._processes or {}) if self._executor is not None else ())
+        return [p.pid for p in _processes(self._executor) if p.pid is not None] if self._executor else []
+
+
+def _processes(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    return list((executor._processes or {}).values())

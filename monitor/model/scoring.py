@@ -119,7 +119,7 @@ class BatchScorer:
         module-level function). With several workers, one of them runs it."""
         if not self._pool.started:
             return None
-        return await self._in_pool(fn)
+        return await self._pool.call(fn)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """`fn(*args)` where scoring runs: in a scoring worker when there is one, else in a
@@ -127,9 +127,6 @@ class BatchScorer:
         extraction (ingest/article.py) runs here."""
         if not self.workers or self.classifier().path is None:
             return await asyncio.to_thread(fn, *args)
-        return await self._in_pool(fn, *args)
-
-    async def _in_pool(self, fn: Callable[..., T], *args: object) -> T:
         return await self._pool.call(fn, *args)
 
     async def start(self) -> None:
@@ -146,7 +143,7 @@ class BatchScorer:
         reload that only read its metadata put it in force, then every batch failed)."""
         if self.workers and model.path is not None:
             try:
-                await self._in_pool(worker.load, str(model.path), model.version)
+                await self._pool.call(worker.load, str(model.path), model.version)
             except ModelError as exc:  # named as the settings name it, not by its copy
                 raise ModelError(str(exc).replace(str(model.path), str(model.source))) from None
 
@@ -154,7 +151,7 @@ class BatchScorer:
         model = self.classifier()
         if not self.workers or model.path is None:  # on the event loop, detection too
             return worker.languages(texts, detect), model.score(texts)
-        languages, packed = await self._in_pool(worker.score, str(model.path), model.version, texts, detect)
+        languages, packed = await self._pool.call(worker.score, str(model.path), model.version, texts, detect)
         return languages, _unpack(packed)
 
     def close(self, grace: float = CLOSE_GRACE) -> None:
