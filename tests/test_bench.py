@@ -46,6 +46,10 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
     assert report["errors"] == 0
     passes = report["passes"]
     assert passes["fresh"]["outcomes"] == {"ok": 3} and passes["fresh"]["new"] == 15
+    # two fresh passes, each on 15 new items; the faster counts (as the faster anchor run does)
+    runs = passes["fresh"]["runs"]
+    assert [run["new"] for run in runs] == [15, 15]
+    assert passes["fresh"]["items_per_second"] == max(run["items_per_second"] for run in runs)
     assert passes["unchanged"]["outcomes"] == {"not_modified": 3}  # the ETag was honoured
     assert passes["one_new"]["outcomes"] == {"ok": 3} and passes["one_new"]["new"] == 3
     assert set(report["stages"]) == {"fetch", "parse", "seen", "classify", "neardup", "claim", "surge"}

@@ -1,9 +1,10 @@
 """`monitor bench`: the real pipeline on a synthetic workload, with its anchors and targets.
 
 One run, one process: N feeds of M items (monitor/bench/workload.py) are served from a
-local HTTP server and polled three times through the real Runtime (fetch, parse, seen,
+local HTTP server and polled through the real Runtime (fetch, parse, seen,
 classify, near-dup, claim and enqueue) against a fresh embedded Redis (or `redis_url`
-under a bench-only key prefix): fresh, unchanged (304) and with one new item per feed.
+under a bench-only key prefix): fresh, unchanged (304), with one new item per feed, and
+fresh again on as many new items (the faster fresh pass counts, as the faster anchor run does).
 The same bytes are then parsed by bare feedparser and by lxml, and the near-duplicate
 index is timed at `neardup_items` items (and, when that is more than 100,000, at 100,000
 too, in rounds alternating with it: near-dup cost must not grow with the index). Targets
@@ -17,9 +18,7 @@ stage interval and item latency); report.py holds the targets and the text repor
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import multiprocessing
 import random
 import subprocess
 import sys
@@ -27,17 +26,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import feedparser
 import numpy as np
 import redis
-from lxml import etree
 
 from monitor import pipeline, settings, wiring
 from monitor.bench import articles, memory, report
+from monitor.bench.anchors import anchors_apart
 from monitor.bench.neardup import bench_neardup, bench_sizes
 from monitor.bench.observers import Intervals, Latencies
 from monitor.bench.usage import Usage, usage
@@ -106,7 +103,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
     workload = Workload(tmp / "feeds", feeds, items)
     paths = [workload.path(n) for n in workload.names]
     bytes_per_item = round(sum(path.stat().st_size for path in paths) / max(1, feeds * items))
-    anchors = _anchors_apart([str(path) for path in paths])
+    anchors = anchors_apart([str(path) for path in paths])
     with FeedServer(workload.root) as server:
         loaded = settings.load(_settings_file(tmp, base, server, workload.names))
         model_seconds = _load_seconds(loaded.model_path)
@@ -179,6 +176,10 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
                     redis_memory = memory.figures(rt.store.redis, rt.store.keys, before, numbers["new"],
                                                   numbers["alerts"])
             passes["unchanged"] = _median_pass(unchanged)
+            workload.renew(random.Random(13), 1)
+            again = await _pass(rt)
+            errors += again["errors"]
+            passes["fresh"] = _faster(passes["fresh"], again)
             # Read before the near-dup bench, whose 100,000 synthetic texts are not the
             # pipeline's. The monitor's memory: this (service) process and its scoring worker.
             rss = usage().peak_mb, (await _worker_usage(rt)).peak_mb
@@ -186,6 +187,15 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
     finally:
         _clean(rt, loaded)
     return passes, latencies, errors, rss, extraction, redis_memory
+
+
+def _faster(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Of two fresh passes (the second on as many new items, with the first's in Redis), the
+    faster, with both rates: the anchors are the faster of two runs too (anchors.py), and one
+    pass of a few seconds moved by 0.83-1.38x in CI as other work loaded the machine."""
+    chosen = dict(max(first, second, key=lambda p: p["items_per_second"]))
+    chosen["runs"] = [{"items_per_second": p["items_per_second"], "new": p["new"]} for p in (first, second)]
+    return chosen
 
 
 def _unchanged_passes(feeds: int) -> int:
@@ -266,34 +276,3 @@ def _percentiles(seconds: list[float]) -> dict[str, float | None]:
     ms = np.array(seconds) * 1000
     return {"p50": round(float(np.percentile(ms, 50)), 2), "p99": round(float(np.percentile(ms, 99)), 2),
             "max": round(float(ms.max()), 2), "n": len(seconds)}
-
-
-def _anchors_apart(paths: list[str]) -> dict[str, Any]:
-    """The anchors on the feeds' files, in a process of their own: the bench's copy of the
-    feeds (~115 MB at 10,000 feeds) and feedparser's garbage are not the monitor's memory,
-    and would otherwise stay in this process's peak RSS."""
-    with ProcessPoolExecutor(1, multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_anchor_files, paths).result()
-
-
-def _anchor_files(paths: list[str]) -> dict[str, Any]:
-    bodies = [Path(path).read_bytes() for path in paths]
-    return _best(_anchors(bodies), _anchors(bodies))  # on a busy machine the best counts
-
-
-def _anchors(bodies: list[bytes]) -> dict[str, Any]:
-    """Bare feedparser (default options) and lxml on the very bytes the pipeline fetched."""
-    out = {}
-    for name, parse_one in (("feedparser", lambda b: len(feedparser.parse(io.BytesIO(b)).entries)),
-                            ("lxml", lambda b: len(etree.fromstring(b).findall("channel/item")))):
-        started = time.perf_counter()
-        n = sum(parse_one(body) for body in bodies)
-        seconds = time.perf_counter() - started
-        out[name] = {"items": n, "seconds": round(seconds, 4), "items_per_second": round(n / seconds, 1)}
-    return out
-
-
-def _best(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """The faster of two runs of each anchor: other work on the machine is less likely to
-    slow both, and a faster anchor makes the ratio err against the pipeline."""
-    return {name: max(a[name], b[name], key=lambda r: r["items_per_second"]) for name in a}

@@ -135,18 +135,29 @@ class Workload:
     names: list[str] = field(default_factory=list)
     on_topic: int = 0
     copies: int = 0
+    per_feed: int = field(init=False)  # items a feed is written with (`items` counts added ones too)
 
     def __post_init__(self) -> None:
+        self.per_feed = self.items
         rng = random.Random(self.seed)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.names = [f"feed-{f:04d}" for f in range(self.feeds)]
+        self._write(rng, "")
+
+    def renew(self, rng: random.Random, round_: int) -> None:
+        """Every feed's items replaced by as many new ones (another fresh pass's feeds; the
+        counts of on-topic items and copies stay those of the first)."""
+        counts = self.on_topic, self.copies
+        self._write(rng, f"r{round_}-")
+        self.on_topic, self.copies = counts
+
+    def _write(self, rng: random.Random, prefix: str) -> None:
         pool: list[Article] = []
-        for f in range(self.feeds):
-            name = f"feed-{f:04d}"
-            self.names.append(name)
-            entries = [self._entry(rng, name, i, pool) for i in range(self.items)]
+        for name in self.names:
+            entries = [self._entry(rng, name, f"{prefix}{i}", pool) for i in range(self.per_feed)]
             self.path(name).write_bytes(rss(name, entries))
 
-    def _entry(self, rng: random.Random, feed: str, index: int, pool: list[Article]) -> tuple[str, Article]:
+    def _entry(self, rng: random.Random, feed: str, index: str, pool: list[Article]) -> tuple[str, Article]:
         if pool and rng.random() < COPY_SHARE:  # a wire copy: same text under a credit line
             original = rng.choice(pool)
             credit = f"<p><em>{rng.choice(AGENCIES)}.</em></p>"
