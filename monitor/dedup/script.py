@@ -8,7 +8,7 @@ indexed (bands written but no record) if a worker dies mid-way.
 ARGV      [1-5] key prefixes: records, refs, LSH, story, story sources (Keys);
           [6] item ref (6 bytes), [7] new story id, [8] signature (shingles.packed),
           [9] shingle count, [10] story entry (JSON), [11] source name, [12] now (s),
-          [13] window (s), [14] expiry time of the current slice's keys, [15] band hashes
+          [13] window (s), [14] expiry time of the current slice's keys (index.py), [15] band hashes
           (shingles.band_hashes, 8 bytes a band), [16] Jaccard threshold, [17] containment
           threshold, [18] min shingles for containment, [19] max candidates, [20] max
           records per LSH field, [21] term sketch (terms.TermSketch.encode), [22] cosine
@@ -63,7 +63,7 @@ local jt, ct, minc = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
 local maxcand, maxrecords = tonumber(ARGV[19]), tonumber(ARGV[20])
 local cost, namet, minnames = tonumber(ARGV[22]), tonumber(ARGV[23]), tonumber(ARGV[24])
 local keeptopic, keepsources = tonumber(ARGV[25]), tonumber(ARGV[26])
-local storyttl = window + CLOCK_SKEW  -- a story's list, sources, answer (script_story.py)
+local storyttl = window + CLOCK_SKEW  -- story lists, sources, answers, topics (script_story.py)
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
@@ -237,7 +237,7 @@ local entry = string.char(mnn) .. ref .. string.char(mflags) .. string.sub(ts, 4
 for t = 32, 31 + ntopics do  -- this item first, then the newest keeptopic - 1 of the list
   local list, at, kept = lists[t], 1, 1
   while at < #list and kept < keeptopic do at, kept = at + ENTRY + 2 * string.byte(list, at), kept + 1 end
-  redis.call('SET', ARGV[t], entry .. string.sub(list, 1, at - 1), 'EX', window)
+  redis.call('SET', ARGV[t], entry .. string.sub(list, 1, at - 1), 'EX', storyttl)
 end
 -- (A slice holds at most 2**24 items in its LSH: a sequence number is 3 bytes.)
 if n > 0 and T < 16777216 then
@@ -288,7 +288,7 @@ if n > 0 and T < 16777216 then
 else
   redis.call('HSET', P_REC .. current, ref, value)
 end
--- A slice's keys all expire at its end + window: set once, by its first item.
+-- A slice's keys all expire at its end + window + CLOCK_SKEW: set once, by its first item.
 if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
 -- This script leaves garbage (bucket strings); a small collection step per call keeps
 -- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).

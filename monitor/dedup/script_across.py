@@ -5,7 +5,8 @@ record the new story for the items to come.
 KEYS: the answer kept for the item's story in the index (Keys.across_story), then one per
       topic the item alerts on (Keys.across)
 ARGV: [1] the index's window (the answer and the story's list live that and CLOCK_SKEW),
-      [2] language, [3] concepts (sorted, comma-joined), [4] story id, [5] now, [6] window,
+      [2] language, [3] concepts (sorted, comma-joined), [4] story id, [5] now, [6] window
+      (ACROSS_WINDOW: the topic keys live that and CLOCK_SKEW, script_story.py says why),
       [7] entries kept, [8] min shared concepts, [9] the item's source entry, [10-11] key prefixes of the index's story
       lists and source sets (Keys.neardup_story, neardup_story_sources), [12] sources kept
       per story, [13] the item's source name
@@ -78,7 +79,7 @@ local entry = table.concat({lang, concepts, story, ARGV[5], ARGV[9]}, '\31')
 for k = 2, #KEYS do
   redis.call('RPUSH', KEYS[k], entry)
   redis.call('LTRIM', KEYS[k], -tonumber(ARGV[7]), -1)
-  redis.call('EXPIRE', KEYS[k], window)
+  redis.call('EXPIRE', KEYS[k], window + CLOCK_SKEW)  -- a lagging worker reads it so long
 end
 redis.call('SET', KEYS[1], story .. '\31' .. ARGV[9], 'EX', storyttl)
 return false

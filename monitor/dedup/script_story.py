@@ -5,8 +5,12 @@ A story's list holds its first `keepsources` entries, first item first, and its 
 the names of its sources (whether a copy's source is new, and how many there are, past the
 list's cap too); both are made when the story gets its second item (most stories have one:
 its entry stays in its record) and kept `storyttl` seconds from its latest: the window and
-seen.CLOCK_SKEW (SKEW below), since a worker whose clock is behind still finds the story's
-records in its window that long, and a list gone then restarted the story's source count.
+seen.CLOCK_SKEW (SKEW below). Every near-dup key lives CLOCK_SKEW past the window it serves
+(a slice's records, refs and LSH, index.py; topic lists; the lists across languages): a
+worker whose clock is behind by up to that still finds their entries in its own window. A
+list gone then restarted the story's source count; a record or topic list gone made a copy
+a new story. Matching still uses the window as each worker's clock reads it (entries carry
+their time), so the skew keeps keys, not stories, longer.
 An item in another language that across.py links to a story is recorded there as a copy is.
 
 These pieces expect the script's locals `P_STORY` and `P_SRCS` (key prefixes of the lists
