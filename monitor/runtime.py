@@ -14,8 +14,9 @@ for it, never the fetches of the others.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
@@ -23,6 +24,7 @@ from typing import ParamSpec, Protocol, TypeVar
 import aiohttp
 
 from monitor import defaults, limits
+from monitor import prune as pruning
 from monitor.dedup.across import AcrossLanguages, lexicon_of
 from monitor.dedup.index import NearDupConfig, NearDupIndex, StoryMatch
 from monitor.delivery import alerts
@@ -43,6 +45,7 @@ from monitor.surge.counter import SurgeCounter
 from monitor.surge.detector import SurgeDetector
 from monitor.surge.model import SurgeConfig
 
+log = logging.getLogger("monitor.prune")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -165,6 +168,17 @@ class Runtime:
         """One operator alert to `[monitor] ops_channel`, if there is one."""
         if self.config.ops_channel:
             await self.io(self.outbox.enqueue, alerts.health_alert(self.config.ops_channel, title, text))
+
+    async def prune(self, feeds: Collection[str], channels: Collection[str]) -> pruning.Pruned:
+        """Delete the state of feeds and channels not in these (prune.py), at a service's start
+        and reload and before `poll --once`; report it: logged, and told to the ops channel
+        when a removed channel's folded alerts are dropped with it."""
+        pruned = await self.io(pruning.prune, self.store.redis, self.store.keys, feeds, channels)
+        if pruned:
+            log.warning("%s", pruned.report())
+            if pruned.folded:
+                await self.tell_ops("Alerts of a removed channel dropped", pruned.report())
+        return pruned
 
     async def timed_io(self, stage: str, items: int, step: Callable[P, T], /, *args: P.args,
                        **kwargs: P.kwargs) -> T:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from monitor import __version__, defaults, health, prune, settings, systemd, wiring
+from monitor import __version__, defaults, health, settings, systemd, wiring
 from monitor.delivery.sender import Sender
 from monitor.errors import MonitorError, StoreError
 from monitor.health import HealthProbe, probe_client
@@ -236,12 +236,7 @@ class Service:
         """Delete the state of feeds and channels no longer in the settings; report it
         (a removed channel's folded alerts are named to the ops channel, never kept)."""
         s = self.loaded.settings
-        pruned = await self.rt.io(prune.prune, self.rt.store.redis, self.rt.store.keys,
-                                  [f.name for f in s.feeds], list(s.channels))
-        if pruned:
-            log.warning("%s", pruned.report())
-            if pruned.folded:
-                await self.rt.tell_ops("Alerts of a removed channel dropped", pruned.report())
+        await self.rt.prune([f.name for f in s.feeds], list(s.channels))
 
     # -- health ----------------------------------------------------------------------------
 

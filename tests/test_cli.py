@@ -147,3 +147,21 @@ def test_an_edit_keeps_the_settings_files_mode(tmp_path: Path) -> None:
     path.chmod(0o644)
     assert monitor("feeds", "add", "local", "https://example.org/rss.xml", settings=path).returncode == 0
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.slow
+def test_poll_once_deletes_the_state_of_a_removed_feed_and_channel(feed_server, make_settings, rc) -> None:
+    """Cron mode (`poll --once`) prunes as the service's start does: a feed renamed and a
+    digest channel replaced in settings.toml kept their keys for good (no TTL), and the
+    old channel's folded alerts were never sent nor reported."""
+    feed_server.set("/a.xml", rss([("t1", *ON_TOPIC[0])]))
+    digest = 'mode = "digest"\ndigest_every = "1d"\n'
+    path = make_settings({"alpha": feed_server.url("/a.xml")}, {"desk": "console://"}, extra=digest)
+    assert monitor("poll", "--once", settings=path).returncode == 0
+    assert rc.exists("monitor:feed:alpha") and rc.llen("monitor:digest:desk") == 1
+    path = make_settings({"beta": feed_server.url("/a.xml")}, {"desk2": "console://"}, extra=digest)
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 0, result.stderr
+    assert not rc.exists("monitor:feed:alpha", "monitor:channel:desk", "monitor:digest:desk")
+    assert "state of 1 removed feed(s) deleted: alpha" in result.stderr
+    assert "1 alert(s) folded for removed channel 'desk' were never sent" in result.stderr

@@ -251,6 +251,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     async def once() -> int:
         async with wiring.runtime(loaded) as rt:
+            # as the service does at its start: cron runs must not keep a removed feed's or
+            # channel's state for good (nor a removed channel's folded alerts, never sent)
+            s = loaded.settings
+            await rt.prune([f.name for f in s.feeds], list(s.channels))
             results = await pipeline.poll_once(rt, force=args.force)
             sent = await wiring.sender(loaded, rt).drain()
         for r in results:
