@@ -29,7 +29,7 @@ from redis.client import Pipeline
 
 from monitor import codec, defaults
 from monitor.delivery.entries import Delivery, decoded, readable_or_none
-from monitor.delivery.outbox_digest import END_INTO_LIST_LUA, HOUR, DigestParts, transaction
+from monitor.delivery.outbox_digest import END_INTO_LIST_LUA, DigestParts, hour_span, transaction
 from monitor.delivery.stream_trim import forget_consumers, trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
@@ -50,13 +50,15 @@ return #due
 
 # Take one of the hour's `max_per_hour` places for an alert before it is sent, so two
 # senders cannot both see room for one (the place is the entry id `done` records; a held
-# place is kept, as after a crash between reserving and sending).
-#   KEYS: sent   ARGV: entry id, now, max_per_hour   Returns 1 when the alert may be sent.
+# place is kept, as after a crash between reserving and sending). Places stamped past
+# now + CLOCK_SKEW go first: a clock since set back took them (outbox_digest.hour_span).
+#   KEYS: sent   ARGV: entry id, now, max_per_hour, now + CLOCK_SKEW   Returns 1: may be sent.
 RESERVE_LUA = """
 local hour = tonumber(ARGV[2]) - 3600
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. ARGV[4], '+inf')
 local mine = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if mine and tonumber(mine) >= hour then return 1 end
-if redis.call('ZCOUNT', KEYS[1], hour, '+inf') >= tonumber(ARGV[3]) then return 0 end
+if redis.call('ZCOUNT', KEYS[1], hour, ARGV[4]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', hour)
 return 1
@@ -139,23 +141,25 @@ class Outbox(DigestParts):
 
     def done(self, delivery: Delivery, channel: str, now: float) -> None:
         """The send succeeded: end the delivery and count it against the channel's hour."""
-        sent = self.keys.sent(channel)
+        sent, (hour, ahead) = self.keys.sent(channel), hour_span(now)
         with redis_errors("acknowledging a sent alert"):
             pipe = self.redis.pipeline(transaction=True)
             pipe.xack(self.keys.outbox, OUTBOX_GROUP, delivery.entry_id)
             pipe.xdel(self.keys.outbox, delivery.entry_id)
             pipe.zadd(sent, {delivery.entry_id: now})
-            pipe.zremrangebyscore(sent, "-inf", now - HOUR)
+            pipe.zremrangebyscore(sent, "-inf", hour)
+            pipe.zremrangebyscore(sent, f"({ahead!r}", "+inf")  # stamped by a clock since set back
             pipe.execute()
 
     def sent_last_hour(self, channel: str, now: float) -> int:
         with redis_errors("counting recent sends"):
-            return int(self.redis.zcount(self.keys.sent(channel), now - HOUR, "+inf"))
+            return int(self.redis.zcount(self.keys.sent(channel), *hour_span(now)))
 
     def reserve(self, delivery: Delivery, channel: str, now: float, max_per_hour: int) -> bool:
         """Take a place in the channel's hour for this alert, atomically; False: none left."""
+        args: list[bytes | float] = [delivery.entry_id, now, max_per_hour, hour_span(now)[1]]
         with redis_errors("reserving a send"):
-            return bool(self._reserve(keys=[self.keys.sent(channel)], args=[delivery.entry_id, now, max_per_hour]))
+            return bool(self._reserve(keys=[self.keys.sent(channel)], args=args))
 
     def unreserve(self, delivery: Delivery, channel: str) -> None:
         """Give back the place of an alert whose send failed."""

@@ -16,6 +16,7 @@ from monitor import codec
 from monitor.defaults import STORY_SOURCES_MAX
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
+from monitor.seen import CLOCK_SKEW
 from monitor.store import redis_errors
 
 if TYPE_CHECKING:
@@ -24,15 +25,25 @@ if TYPE_CHECKING:
 HOUR = 3600.0
 log = logging.getLogger("monitor.outbox")
 
+
+def hour_span(now: float) -> tuple[float, float]:
+    """The times of a channel's sends that count in its hour at `now`: from an hour back to
+    CLOCK_SKEW ahead (a worker whose clock is ahead, within the bound, stamped those). One
+    stamped later came from a clock since set back (an NTP step, a VM resumed); counted up
+    to +inf, and trimmed from the past only, 4 such sends by a clock 3 h ahead held a
+    4-an-hour channel full, every alert folded, for ~4 h. Each write removes them."""
+    return now - HOUR, now + CLOCK_SKEW
+
 # Enqueue a digest and count it against its channel's hour under its entry id, which `done`
 # records again when it is sent (one member: counted once). Counted when enqueued, so an
 # alert taken before the digest is sent sees the room taken (a failed send of a rate-limited
 # channel gives it back, `unreserve`). Run inside flush_digest's MULTI.
-#   KEYS: outbox, sent   ARGV: digest payload, now
+#   KEYS: outbox, sent   ARGV: digest payload, now, now + CLOCK_SKEW (hour_span)
 ENQUEUE_DIGEST_LUA = """
 local id = redis.call('XADD', KEYS[1], '*', 'alert', ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], id)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - 3600)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], '+inf')
 return id
 """
 
@@ -99,7 +110,7 @@ class DigestParts:
         key, sent, state = self.keys.digest(channel), self.keys.sent(channel), self.keys.channel(channel)
 
         def move(pipe: Pipeline) -> int:
-            full = max_per_hour and int(pipe.zcount(sent, now - HOUR, "+inf")) >= max_per_hour
+            full = max_per_hour and int(pipe.zcount(sent, *hour_span(now))) >= max_per_hour
             raws = [] if full else pipe.lrange(key, 0, -1)
             alerts, unreadable = _alerts(raws)
             waiting = self._with_sources(pipe, alerts)
@@ -109,7 +120,8 @@ class DigestParts:
                 pipe.ltrim(self.keys.dead, -self.dead_max, -1)
             if waiting:
                 entry = Queued(Digest(digest_id, channel, waiting))
-                pipe.eval(ENQUEUE_DIGEST_LUA, 2, self.keys.outbox, sent, codec.encode_queued(entry), now)
+                pipe.eval(ENQUEUE_DIGEST_LUA, 2, self.keys.outbox, sent, codec.encode_queued(entry), now,
+                          hour_span(now)[1])
             if raws:
                 pipe.delete(key)
                 pipe.hdel(state, DIGEST_SINCE)

@@ -18,6 +18,7 @@ import redis
 
 from monitor import spans
 from monitor.delivery.entries import readable_or_none  # None: a newer version's entry, counted, not listed
+from monitor.delivery.outbox_digest import hour_span
 from monitor.delivery.policy import ChannelPolicy, digest_due, hour_full, in_quiet_hours
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
@@ -103,7 +104,7 @@ def _held(client: redis.Redis, keys: Keys, channel: str, policy: ChannelPolicy, 
         return []
     last, since = client.hmget(keys.channel(channel), [LAST_DIGEST, DIGEST_SINCE])  # as outbox.digest_clock
     sends = [float(s) for _, s in cast(list[tuple[bytes, float]],
-                                       client.zrangebyscore(keys.sent(channel), now - 3600, "+inf", withscores=True))]
+                                       client.zrangebyscore(keys.sent(channel), *hour_span(now), withscores=True))]
     due = next_send(policy, now, float(last) if last else now, sends, float(since) if since else None)
     why = hold_reason(policy, now, len(sends))
     return [Waiting("held", q, channel, due, why) for q in (readable_or_none(raw) for raw in raws)
