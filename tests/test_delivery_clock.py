@@ -10,9 +10,10 @@ from monitor.delivery.policy import ChannelPolicy
 from monitor.delivery.sender import ChannelConfig
 from monitor.seen import CLOCK_SKEW
 from tests.test_delivery import T0, Clock, alert, drain, make_sender
-from tests.test_policy_faults import goes_when_shown, held_due
+from tests.test_policy_faults import DAILY, goes_when_shown, held_due, utc
 
 AHEAD = 3 * 3600.0  # how far the clock ran ahead before it was set back
+HOURLY = ChannelPolicy(mode="digest", digest_every=3600.0)
 
 
 def limited(receiver_url: str, per_hour: int = 2) -> dict[str, ChannelConfig]:
@@ -54,3 +55,44 @@ def test_sends_stamped_by_a_clock_ahead_within_the_skew_still_fill_the_hour(redi
     assert drain(second) == 1  # the digest of alert 3
     outbox.enqueue(alert(4))
     assert drain(second) == 0 and outbox.waiting("hook") == 1 and len(json_receiver.received) == 3
+
+
+# -- the digest clock ----------------------------------------------------------------------------
+
+def test_a_digest_clock_stamped_by_a_clock_since_set_back_is_due(redis_client, json_receiver) -> None:
+    clock = Clock(T0 + AHEAD)
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url, HOURLY)}, clock)
+    outbox.enqueue(alert(1))
+    assert drain(s) == 0  # folded: the digest clock starts 3 h ahead
+    clock.now = T0  # set back: the hourly digest waited 4 h
+    assert held_due(redis_client, HOURLY, clock.now) == T0
+    assert drain(s) == 1
+    outbox.enqueue(alert(2))
+    assert drain(s) == 0
+    assert held_due(redis_client, HOURLY, clock.now) == T0 + 3600
+    goes_when_shown(s, clock, T0 + 3600)  # with the right clock, hourly again: not a minute sooner
+
+
+def test_a_digest_at_fold_stamped_by_a_clock_since_set_back_goes_today(redis_client, json_receiver) -> None:
+    """A fold stamped 09:00 by a clock 3 h ahead of 06:00: the 08:00 digest passed it by
+    (a `digest_at` time before its fold) and it waited till tomorrow's."""
+    clock = Clock(utc(3, 2, 9))
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url, DAILY)}, clock)
+    outbox.enqueue(alert(1))
+    assert drain(s) == 0
+    clock.now = utc(3, 2, 6)  # set back
+    assert drain(s) == 1
+    outbox.enqueue(alert(2))
+    assert drain(s) == 0
+    goes_when_shown(s, clock, held_due(redis_client, DAILY, clock.now))
+    assert clock.now == utc(3, 2, 8)
+
+
+def test_a_digest_clock_ahead_within_the_skew_keeps_the_period(redis_client, json_receiver) -> None:
+    ahead, right = Clock(T0 + CLOCK_SKEW), Clock(T0)
+    first, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url, HOURLY)}, ahead, "w1")
+    second, _ = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url, HOURLY)}, right, consumer="w2")
+    outbox.enqueue(alert(1))
+    assert drain(first) == 0  # the digest clock starts 10 min ahead of the right clock
+    assert drain(second) == 0 and held_due(redis_client, HOURLY, right.now) == T0 + CLOCK_SKEW + 3600
+    goes_when_shown(second, right, T0 + CLOCK_SKEW + 3600)

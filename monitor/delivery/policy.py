@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import defaults
 from monitor.items import Alert
+from monitor.seen import CLOCK_SKEW
 
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -93,11 +94,16 @@ def digest_due(policy: ChannelPolicy, now: float, last_digest: float, sent_last_
     message too, so it waits for room in the hour. `waiting_since`: when the alerts now
     waiting began to wait (the fold that started this digest). A `digest_at` time before
     it passed with nothing to send and does not make this digest due (after a quiet spell
-    `last_digest` is days old); one since then that was missed (the service was down) does."""
+    `last_digest` is days old); one since then that was missed (the service was down) does.
+    Either time more than CLOCK_SKEW ahead was stamped by a clock since set back (an NTP
+    step, a VM resumed): read as it is, a digest every hour stamped 3 h ahead waited 4 h.
+    Such a digest is due: the one sent resets both times."""
     if in_quiet_hours(policy, now) or hour_full(policy, sent_last_hour):
         return False
     if policy.mode == "immediate":  # folded by the rate limit or quiet hours: send when allowed
         return True
+    if max(last_digest, waiting_since or 0.0) > now + CLOCK_SKEW:  # stamped by a clock since set back
+        return bool(policy.digest_every or policy.digest_at)  # when is unknown: not hours later
     if policy.digest_every and now - last_digest >= policy.digest_every:
         return True
     since = last_digest if waiting_since is None else max(last_digest, waiting_since)

@@ -19,6 +19,7 @@ from monitor.delivery.policy import (
     parse_time_of_day,
     parse_zone,
 )
+from monitor.seen import CLOCK_SKEW
 
 NIGHT = (22 * 60, 7 * 60)  # 22:00-07:00, across midnight
 
@@ -136,6 +137,18 @@ def test_digest_waits_out_quiet_hours() -> None:
 
 def test_a_digest_channel_without_a_schedule_is_never_due() -> None:
     assert not digest_due(ChannelPolicy(mode="digest"), utc(3, 9, 12), utc(3, 2, 12), 0)
+
+
+def test_a_digest_clock_more_than_the_skew_ahead_is_stale() -> None:
+    """Stamped by a clock since set back: due (an hourly digest stamped 3 h ahead waited 4 h)."""
+    hourly, daily = ChannelPolicy(mode="digest", digest_every=3600), ChannelPolicy(mode="digest", digest_at=(480,))
+    now = utc(3, 2, 12)
+    assert not digest_due(hourly, now, now + CLOCK_SKEW, 0)  # a worker ahead within the bound
+    assert digest_due(hourly, now, now + CLOCK_SKEW + 1, 0)
+    assert not digest_due(daily, now, now - 60, 0, now + CLOCK_SKEW)
+    assert digest_due(daily, now, now - 60, 0, now + CLOCK_SKEW + 1)
+    assert not digest_due(ChannelPolicy(mode="digest"), now, now + 3 * 3600, 0)
+    assert not digest_due(ChannelPolicy(mode="digest", digest_every=3600, max_per_hour=1), now, now + 3 * 3600, 1)
 
 
 # -- digest_due: at times of day ------------------------------------------------------------
