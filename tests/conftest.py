@@ -236,6 +236,7 @@ class JsonReceiver:
     arrived: threading.Event = field(default_factory=threading.Event)  # set as each request arrives
     hold: threading.Event | None = None  # set: each answer waits for it (a send under way, for as long as a test needs)
     drip: float = 0.0  # > 0: a 200 answered a byte every `drip` seconds, DRIP_BYTES in all
+    retry_after: str | None = None  # set: a failing answer is a 429 with this Retry-After
 
     @property
     def url(self) -> str:
@@ -262,7 +263,9 @@ def _json_receiver() -> Iterator[JsonReceiver]:
             time.sleep(receiver.delay)
             if receiver.fail_next > 0:
                 receiver.fail_next -= 1
-                self.send_response(503)
+                self.send_response(503 if receiver.retry_after is None else 429)
+                if receiver.retry_after is not None:
+                    self.send_header("Retry-After", receiver.retry_after)
             else:
                 receiver.received.append(json.loads(body))
                 self.send_response(200)

@@ -96,3 +96,33 @@ def test_a_digest_clock_ahead_within_the_skew_keeps_the_period(redis_client, jso
     assert drain(first) == 0  # the digest clock starts 10 min ahead of the right clock
     assert drain(second) == 0 and held_due(redis_client, HOURLY, right.now) == T0 + CLOCK_SKEW + 3600
     goes_when_shown(second, right, T0 + CLOCK_SKEW + 3600)
+
+
+# -- a Retry-After pause ----------------------------------------------------------------------
+
+def test_a_pause_set_by_a_clock_since_set_back_is_over(redis_client, json_receiver) -> None:
+    clock = Clock(T0 + AHEAD)
+    first, outbox = make_sender(redis_client, limited(json_receiver.url, 0), clock, consumer="w1")
+    second, _ = make_sender(redis_client, limited(json_receiver.url, 0), clock, consumer="w2")
+    json_receiver.fail_next, json_receiver.retry_after = 1, "60"
+    outbox.enqueue(alert(1))
+    assert drain(first) == 0  # paused until 60 s after the clock 3 h ahead
+    clock.now = T0 + 120  # set back: the pause held the channel 3 h longer than asked
+    outbox.enqueue(alert(2))
+    assert drain(second) == 1  # the pause read from Redis
+    outbox.enqueue(alert(3))
+    assert drain(first) == 1  # the sender's own
+    assert [m["title"] for m in json_receiver.received] == ["[T1] Story 2", "[T1] Story 3"]
+
+
+def test_the_longest_pause_set_by_a_clock_ahead_within_the_skew_holds(redis_client, json_receiver) -> None:
+    ahead, right = Clock(T0 + CLOCK_SKEW), Clock(T0)
+    first, outbox = make_sender(redis_client, limited(json_receiver.url, 0), ahead, consumer="w1")
+    second, _ = make_sender(redis_client, limited(json_receiver.url, 0), right, consumer="w2")
+    json_receiver.fail_next, json_receiver.retry_after = 1, "999999"  # capped at RETRY_AFTER_MAX, 1 h
+    outbox.enqueue(alert(1))
+    assert drain(first) == 0
+    outbox.enqueue(alert(2))
+    assert drain(second) == 0 and outbox.depth()["retry"] == 2  # deferred to the pause's end
+    right.now = T0 + CLOCK_SKEW + 3600 - 1
+    assert drain(second) == 0 and json_receiver.received == []

@@ -6,14 +6,27 @@ refused, once more before it paused too: N workers, N refusals, where the channe
 for none after the first. The time the channel asked to wait until is a field of the
 channel's hash (keys.Keys.channel: one per channel, pruned with it), read by every sender
 before a send it has no pause of its own for.
+
+A pause ends at most RETRY_AFTER_MAX after the clock that set it (transport.py caps the
+wait), and that clock is at most CLOCK_SKEW ahead of any other worker's. One that ends
+later was set by a clock since set back (an NTP step, a VM resumed) and is over: read as
+it is, a clock 3 h ahead paused its channel 3 h longer than asked.
 """
 
 from __future__ import annotations
 
+from monitor.defaults import RETRY_AFTER_MAX
 from monitor.delivery.outbox import Outbox
+from monitor.seen import CLOCK_SKEW
 from monitor.store import redis_errors
 
 PAUSED_UNTIL = "paused_until"  # field of the channel's hash: the wall-clock time its pause ends
+LONGEST = RETRY_AFTER_MAX + CLOCK_SKEW  # seconds from now a pause can end, read by any worker
+
+
+def holds(until: float, now: float) -> bool:
+    """Whether a pause ending at `until` still holds the channel at `now`."""
+    return now < until <= now + LONGEST
 
 
 def pause(outbox: Outbox, channel: str, until: float) -> None:
@@ -22,8 +35,8 @@ def pause(outbox: Outbox, channel: str, until: float) -> None:
         outbox.redis.hset(outbox.keys.channel(channel), PAUSED_UNTIL, f"{until:.3f}")
 
 
-def paused_until(outbox: Outbox, channel: str) -> float:
-    """When the channel's pause ends (0: it has none)."""
+def paused_until(outbox: Outbox, channel: str, now: float) -> float:
+    """When the channel's pause ends (0: it has none that holds at `now`)."""
     with redis_errors("reading a channel's pause"):
         until = outbox.redis.hget(outbox.keys.channel(channel), PAUSED_UNTIL)
-    return float(until) if until is not None else 0.0
+    return float(until) if until is not None and holds(float(until), now) else 0.0

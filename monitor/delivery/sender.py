@@ -91,8 +91,8 @@ class Sender(SendLoops):
         channel = alert.channel
         config = self.configs.get(channel)
         until = self.paused.get(channel, 0.0)
-        if until <= now:  # another sender may have been asked to wait
-            until = self.paused[channel] = await self.io(pause.paused_until, self.outbox, channel)
+        if not pause.holds(until, now):  # over (or set by a clock since set back): another sender's?
+            until = self.paused[channel] = await self.io(pause.paused_until, self.outbox, channel, now)
         if until > now:  # the channel asked to wait: not an attempt
             await self.io(self.outbox.defer, delivery, until)
             return False
