@@ -31,7 +31,7 @@ class Keys:
     def seen_buckets(self) -> str:
         """Prefix of the seen-set's strings, `<prefix>sb:<day>:<shard>` (seen.py): one
         8-byte record per item processed that day (UTC) whose sha1 starts with the shard.
-        Bound: each expires `[dedup] seen_ttl` after its day ends; 256 a day."""
+        Bound: each expires `[dedup] seen_ttl` + CLOCK_SKEW after its day ends; 256 a day."""
         return f"{self.prefix}sb:"
 
     def seen(self, item_id: str) -> str:

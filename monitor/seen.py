@@ -14,10 +14,11 @@ item listed there as seen whatever the seen-set says (pipeline.py). Beside each,
 of its headline: an item listed with another headline is revised (pipeline.py).
 
 Days are fixed (UTC, 86,400 s), whatever `seen_ttl` is, so changing the setting never
-loses a day: an item is remembered for `seen_ttl` at least and one day more at most (its
-day's string expires when the last of its items is due). The claim checks again, atomically
-with marking, but only the days since its lookup (`claim_days`): 1-2 strings, not 31. Ids claimed before this layout
-(`seen:<id>` keys) are still honoured until they expire.
+loses a day: an item is remembered for `seen_ttl` at least and one day (and CLOCK_SKEW) more
+at most (its day's string expires when the last of its items is due). A lookup reads
+tomorrow's string too (`days`). The claim checks again, atomically with marking, but only
+the days since its lookup (`claim_days`): 2-3 strings, not 32. Ids claimed before this
+layout (`seen:<id>` keys) are still honoured until they expire.
 """
 
 from __future__ import annotations
@@ -73,12 +74,17 @@ def parse_listing(field: str) -> dict[str, str | None]:
 
 
 CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (NTP: < 1 s)
+# Seconds a clock may have run ahead (a wrong time zone, a VM's clock; then stepped back by
+# NTP or by hand) whose claims a lookup still finds: they went to the string of its day.
+CLOCK_AHEAD = DAY
 
 
 def days(now: float, ttl: float) -> tuple[int, int]:
     """The first and last day numbers whose strings a lookup at `now` reads: the last is
-    tomorrow's just before midnight, where a worker whose clock is ahead writes."""
-    return int((now - ttl) // DAY), int((now + CLOCK_SKEW) // DAY)
+    tomorrow's, where a worker whose clock is ahead (by up to CLOCK_AHEAD) writes. Before,
+    tomorrow's was read only in a day's last CLOCK_SKEW: items claimed by a clock 3 h ahead
+    past midnight were new again once it was set back, and alerted twice."""
+    return int((now - ttl) // DAY), int((now + CLOCK_AHEAD) // DAY)
 
 
 def today(now: float) -> int:
@@ -98,8 +104,10 @@ def claim_days(now: float, ttl: float, checked_at: float | None) -> tuple[int, i
 
 
 def expires_at(day: int, ttl: float) -> int:
-    """When a day's string may go: its last item, claimed at the day's end, is then `ttl` old."""
-    return int((day + 1) * DAY + ttl) + 1
+    """When a day's string may go: its last item, claimed at the day's end, is then `ttl` old,
+    and CLOCK_SKEW more, as a worker whose clock is behind still reads it (and one behind
+    wrote its day's items up to CLOCK_SKEW past the day's end)."""
+    return int((day + 1) * DAY + ttl + CLOCK_SKEW) + 1
 
 
 # Shared by the lookup and the claim scripts: is this item in the seen-set? Keys are made

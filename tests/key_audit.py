@@ -27,8 +27,8 @@ def longest_ttl(settings: Settings) -> int:
     window past its slice and the across-languages window (each + CLOCK_SKEW, which a worker
     whose clock is behind still reads), a topic's surge baseline."""
     baselines = [t.surge_baseline for t in settings.topics.values()] or [defaults.SURGE_BASELINE]
-    return int(max(settings.dedup.seen_ttl + defaults.DAY, 2 * settings.dedup.window + seen.CLOCK_SKEW,
-                   limits.ACROSS_WINDOW + seen.CLOCK_SKEW, *baselines)) + 1
+    windows = max(settings.dedup.seen_ttl + defaults.DAY, 2 * settings.dedup.window, limits.ACROSS_WINDOW)
+    return int(max(windows + seen.CLOCK_SKEW, *baselines)) + 1
 
 
 def audit(client: redis.Redis, settings: Settings) -> tuple[list[str], Counter[str]]:

@@ -38,7 +38,7 @@ def test_seen_set_is_exact_and_costs_at_most_40_bytes_an_item(redis_client) -> N
 def test_a_record_matches_only_on_its_own_boundary(redis_client) -> None:
     store, keys = Store(redis_client, Keys("t:")), Keys("t:")
     shard, rec = seen.record("misaligned")
-    _, today = seen.days(time.time(), 60)
+    today = seen.today(time.time())
     redis_client.set(f"{keys.seen_buckets}{today}:{shard}", b"\x00" * 4 + rec + b"\x00" * 4)
     assert store.unseen(["misaligned"]) == [True]  # the bytes straddle two records
     redis_client.set(f"{keys.seen_buckets}{today}:{shard}", b"\x00" * 8 + rec)
@@ -65,10 +65,10 @@ def test_a_claim_rechecks_only_the_days_since_its_items_were_found_unseen(redis_
     # Another worker claims "raced" after this one's check: the claim's own check sees it.
     assert store.claim_many([Claim("raced", {"id": "r"})], ttl, 10, checked_at=now) == [True]
     assert store.claim_many([Claim("raced", {"id": "r"})], ttl, 10, checked_at=now) == [False]
-    # A record three days old was the lookup's to find; the claim reads today (and the day
-    # before, within CLOCK_SKEW of midnight), not the window's 31 days.
+    # A record three days old was the lookup's to find; the claim reads today and tomorrow
+    # (and the day before, within CLOCK_SKEW of midnight), not the window's 32 days.
     shard, rec = seen.record("old")
-    _, today = seen.days(now, ttl)
+    today = seen.today(now)
     redis_client.set(f"{keys.seen_buckets}{today - 3}:{shard}", rec)
     assert seen.claim_days(now, ttl, now)[0] >= today - 1
     assert store.claim_many([Claim("old", {"id": "o"})], ttl, 10, checked_at=now) == [True]

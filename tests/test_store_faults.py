@@ -49,6 +49,24 @@ def test_a_worker_behind_midnight_sees_the_claim_of_one_ahead(redis_client, monk
     assert redis_client.xlen(Keys("skew:").outbox) == 1
 
 
+def test_a_days_seen_string_outlives_its_last_item_by_the_clock_skew(
+        redis_client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker claims an item in its day's last second; its clock and seen_ttl are set so
+    that the item turns seen_ttl old by that clock half a second from now by Redis's. Redis's
+    clock (which expires keys) may be CLOCK_SKEW ahead of a worker's: the string went at
+    day end + ttl + 1 s by Redis's clock, and the item, 2 s old by the worker's, was new."""
+    day_before_yesterday = (time.time() // defaults.DAY - 1) * defaults.DAY
+    clock = Clock(day_before_yesterday - 1)  # its last second
+    monkeypatch.setattr(store, "time", clock)
+    st = Store(redis_client, Keys("skew:"))
+    ttl = time.time() - day_before_yesterday - 0.5  # day end + ttl: half a second from now
+    assert st.claim_many([Claim("item-y", RECORD)], ttl, 10) == [True]
+    time.sleep(1.0)
+    clock.now += 2
+    assert st.unseen(["item-y"], ttl) == [False]
+    assert st.claim_many([Claim("item-y", RECORD)], ttl, 10) == [False]
+
+
 def test_raising_seen_ttl_during_a_day_keeps_that_days_later_items(
         redis_client, monkeypatch: pytest.MonkeyPatch) -> None:
     """A day's string took its expiry from its first item only: items claimed later that
