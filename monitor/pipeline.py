@@ -104,11 +104,14 @@ async def _renew(rt: Runtime, name: str, ttl: float) -> None:
 
 async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, min_gap: float) -> PollResult:
     now = time.time()
-    if not force and state.retry_at > now:
-        return PollResult(feed.name, "backoff", error=state.last_error)
     # A last poll ahead of now by more than clocks differ (the clock stepped back) is no
-    # reason to wait: it held the feed back for as long as the step.
-    if min_gap and state.last_poll and -CLOCK_SKEW <= now - state.last_poll < min_gap:
+    # reason to wait: it held the feed back for as long as the step. A failure saves its
+    # retry_at with its last_poll, so a backoff stamped then is ignored too (a feed failed
+    # 3 h ahead was silent 3 h after the step, for a 60 s backoff).
+    stepped = state.last_poll is not None and state.last_poll - now > CLOCK_SKEW
+    if not force and state.retry_at > now and not stepped:
+        return PollResult(feed.name, "backoff", error=state.last_error)
+    if min_gap and state.last_poll and not stepped and now - state.last_poll < min_gap:
         return PollResult(feed.name, "recent")  # polled this interval (another worker, or before a restart)
     async with rt.in_flight():  # a poll holds its fetched items until claimed: memory is bounded
         return await _fetch_and_process(rt, feed, state, now)
