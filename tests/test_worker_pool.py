@@ -229,3 +229,23 @@ def test_closing_the_scorer_does_not_wait_for_a_worker_stuck_in_a_call() -> None
     assert time.monotonic() - began < 30
     assert not any(os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]
                    for pid in pids)
+
+
+def test_a_call_for_each_worker_reaches_every_worker_while_one_is_busy() -> None:
+    """A pool cannot be told which worker takes a call: without the workers' barrier the
+    idle one took both calls while the other was busy, and the busy one never ran it."""
+    async def go() -> tuple[list[int], list[int]]:
+        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=2)
+        try:
+            await scorer.start()
+            busy = asyncio.ensure_future(scorer.run(time.sleep, 1.0))
+            await asyncio.sleep(0.2)
+            answered = await scorer._pool.call_each(os.getpid)
+            await busy
+            return answered, scorer._pool.pids()
+        finally:
+            scorer.close()
+
+    answered, pids = asyncio.run(go())
+    assert sorted(answered) == sorted(pids) and len(set(pids)) == 2
+

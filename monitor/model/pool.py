@@ -21,6 +21,11 @@ theirs, not a batch's (the workers wait for each other at a barrier in their sta
 no call's clock runs while one still starts). Every caller waiting on the pool, and every
 new call, looks for a running call past its allowance, so a stuck call is ended even when
 its own caller was cancelled.
+
+A pool cannot be told which worker takes a call; call_each reaches every worker all the
+same (a reload loads its model in each before it is in force): the barrier the workers meet
+at in their start is theirs for good, and each of the `workers` calls waits there once its
+work is done, until all have been taken.
 """
 
 from __future__ import annotations
@@ -71,25 +76,40 @@ class WorkerPool:
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
         """`fn(*args)` in a worker (`fn` must pickle: a module-level function)."""
+        return (await self._attempt(1, self.deadline, fn, *args))[0]
+
+    async def call_each(self, fn: Callable[..., T], *args: object) -> list[T]:
+        """`fn(*args)` once in every worker (a reload's model load): the calls go in one after
+        another, and each waits for the others at the workers' barrier before it ends
+        (worker.each), so no worker takes two. One may first have to finish a call under way:
+        each is allowed the deadline and a start's time."""
+        return await self._attempt(self.workers, self.deadline + START_SECONDS, worker.each, fn, *args)
+
+    async def _attempt(self, count: int, allowed: float, fn: Callable[..., T], *args: object) -> list[T]:
+        """`count` calls of `fn(*args)`, all made again in new workers when one dies."""
         deaths = 0
         while True:
             self._end_overdue()  # one no one waits on too (its caller was cancelled)
             executor = self._executor or self._start()
+            futures: list[concurrent.futures.Future[T]] = []
             future: concurrent.futures.Future[T] | None = None
             try:  # a pool whose worker died refuses the call at once (BrokenProcessPool)
-                future = self._submit(executor, self.deadline, fn, *args)
-                return await self._within_deadline(future)
+                futures = [self._submit(executor, allowed, fn, *args) for _ in range(count)]
+                results = []
+                for future in futures:
+                    results.append(await self._within_deadline(future))
+                return results
             except BrokenProcessPool:
-                if future is not None and future in self._ended:  # another caller saw it run late and ended it
-                    raise WorkerTimeout(self._late(self.deadline)) from None
+                if any(f in self._ended for f in futures):  # another caller saw it run late and ended it
+                    raise WorkerTimeout(self._late(allowed)) from None
                 self._drop(executor)
                 if executor not in self._killed:  # ended for another call's time: not a death
                     deaths += 1
                     log.error("a scoring worker died (attempt %d of this call): starting new ones", deaths)
                     if deaths == 2:
                         raise
-            finally:
-                del future  # an error's traceback holds this frame: a cycle that kept it (and a refused model)
+            finally:  # an error's traceback holds this frame: a cycle that kept them (and a refused model)
+                futures, future = [], None
 
     def _start(self) -> ProcessPoolExecutor:
         if self._closed:  # a call made again after close() killed its worker would start workers

@@ -10,7 +10,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from monitor import language
 from monitor.errors import ModelError
@@ -22,6 +24,8 @@ Languages = list[str | None]  # a text's language, None where it was not asked f
 Packed = tuple[tuple[str, ...], list[tuple[tuple[float, tuple[str, ...]], ...]]]  # topics, rows
 
 _models: dict[tuple[str, str], Classifier] = {}
+_barrier: list[threading.Barrier] = []  # the pool's, from init: where its calls of `each` meet
+T = TypeVar("T")
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
@@ -33,6 +37,7 @@ def init(started: threading.Barrier | None = None, wait: float = 0.0) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
     if started is not None:
+        _barrier[:] = [started]
         started.wait(wait)
 
 
@@ -91,6 +96,23 @@ def ready() -> None:
 
 def load(path: str, version: str) -> None:
     _model(path, version)
+
+
+def held() -> tuple[int, str | None]:
+    """This worker's process id and the version of the model it holds (None: none yet)."""
+    return os.getpid(), next((version for _, version in _models), None)
+
+
+def each(fn: Callable[..., T], *args: object) -> T:
+    """One of the `workers` calls of pool.call_each: `fn(*args)`, then a wait at the pool's
+    barrier until every worker has taken one, so that no worker takes two, even one that
+    fails. No timeout: a worker that never comes is stuck past its call's allowance, and the
+    pool kills them all (pool.py)."""
+    try:
+        return fn(*args)
+    finally:
+        if _barrier:  # none outside a pool (a test calling it in-process)
+            _barrier[0].wait()
 
 
 def languages(texts: list[str], detect: list[bool]) -> Languages:
