@@ -200,7 +200,8 @@ async def model_in_force(new: Loaded, old: Loaded, old_stamp: Stamp, rt: Runtime
     """The model of new settings for a running service, and its file's stamp, read first (a
     model landing as this one loads reloads again), its topics checked; a new one is then
     loaded whole where it will score before it is in force (a model whose weights are
-    broken is refused there, not found by every batch after it)."""
+    broken is refused there, not found by every batch after it). The caller puts it in
+    force with no await between: scoring holds its batches until then (BatchScorer.check)."""
     now = stamp(new.model_path)
     same = new.model_path == old.model_path and now == old_stamp
     classifier = rt.classifier if same else polling_classifier(new)

@@ -65,6 +65,9 @@ class BatchScorer:
         self.pending: list[Request] = []
         self.running = 0  # batches being scored: up to one per worker (one without)
         self._pool = WorkerPool(workers, deadline)  # its workers start with the first call
+        self._held = False  # while a new model loads (check): no batch starts
+        self._idle = asyncio.Event()  # no batch is being scored
+        self._idle.set()
 
     async def score(self, texts: list[str]) -> Scores:
         return (await self._request(texts, False))[1]
@@ -84,8 +87,9 @@ class BatchScorer:
 
     def _dispatch(self) -> None:
         """When the scorer is free, it takes the oldest waiting polls' texts as one batch."""
-        while self.pending and self.running < max(1, self.workers):
+        while self.pending and not self._held and self.running < max(1, self.workers):
             self.running += 1
+            self._idle.clear()
             asyncio.ensure_future(self._flush(self._take()))
 
     def _take(self) -> list[Request]:
@@ -108,6 +112,8 @@ class BatchScorer:
             return
         finally:
             self.running -= 1
+            if not self.running:
+                self._idle.set()
             if self.pending:  # what gathered meanwhile goes next, as one batch
                 asyncio.get_running_loop().call_soon(self._dispatch)
         if self.observe is not None:
@@ -130,22 +136,36 @@ class BatchScorer:
         return await self._pool.call(fn, *args)
 
     async def start(self) -> None:
-        """Start the workers and load the model and the language detector in them now,
-        not in the first poll. A model they refuse is named as the settings name it (the
-        error named the private copy, a file gone at exit)."""
-        if self.workers and self.classifier().path is not None:
-            await self.check(self.classifier())
-            await self._score(["warm-up"], [True])
+        """Start the workers and load the model and the language detector in each of them
+        now, not in the first poll. A model they refuse is named as the settings name it
+        (the error named the private copy, a file gone at exit)."""
+        model = self.classifier()
+        if self.workers and model.path is not None:
+            await self.check(model)
+            await self._pool.call_each(worker.score, str(model.path), model.version, ["warm-up"], [True])
 
     async def check(self, model: Classifier) -> None:
-        """Load `model` whole where it will score, before it is put in force: a lazily
-        loaded model's weights are first read there (ModelError if they are broken: a
-        reload that only read its metadata put it in force, then every batch failed)."""
-        if self.workers and model.path is not None:
-            try:
-                await self._pool.call(worker.load, str(model.path), model.version)
-            except ModelError as exc:  # named as the settings name it, not by its copy
-                raise ModelError(str(exc).replace(str(model.path), str(model.source))) from None
+        """Load `model` whole in every worker before it is put in force: a lazily loaded
+        model's weights are first read there (ModelError if they are broken: a reload that
+        only read its metadata put it in force, then every batch failed), and with one
+        worker loading it the others did so in their next batch, under its deadline.
+
+        No batch starts meanwhile, and the batches under way end first, so that from the
+        moment the caller puts `model` in force (with no await between: wiring.model_in_force,
+        Service.apply) every score handed out is its own. A batch is scored whole by the model
+        in force when it starts; those held start after this returns, with the new model, or
+        with the one in force still if a worker refused it."""
+        if not self.workers or model.path is None:
+            return
+        self._held = True
+        try:
+            await self._idle.wait()
+            await self._pool.call_each(worker.load, str(model.path), model.version, _named(self.classifier()))
+        except ModelError as exc:  # named as the settings name it, not by its copy
+            raise ModelError(str(exc).replace(str(model.path), str(model.source))) from None
+        finally:
+            self._held = False
+            asyncio.get_running_loop().call_soon(self._dispatch)
 
     async def _score(self, texts: list[str], detect: list[bool]) -> tuple[Languages, Scores]:
         model = self.classifier()
@@ -157,6 +177,11 @@ class BatchScorer:
     def close(self, grace: float = CLOSE_GRACE) -> None:
         """End the workers for good (pool.py): a call after this fails with PoolClosed."""
         self._pool.close(grace)
+
+
+def _named(model: Classifier) -> tuple[str, str] | None:
+    """The (file, version) a worker loads `model` by; None for one loaded from no file."""
+    return (str(model.path), model.version) if model.path is not None else None
 
 
 def _resolve(batch: list[Request], languages: Languages, scores: Scores) -> None:
