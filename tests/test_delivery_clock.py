@@ -6,8 +6,16 @@ within CLOCK_SKEW of each other still keep every limit (the second test of each 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from monitor.delivery import retry as retry_module
+from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy
-from monitor.delivery.sender import ChannelConfig
+from monitor.delivery.retry import RetryPolicy
+from monitor.delivery.sender import ChannelConfig, Sender
+from monitor.keys import Keys
 from monitor.seen import CLOCK_SKEW
 from tests.test_delivery import T0, Clock, alert, drain, make_sender
 from tests.test_policy_faults import DAILY, goes_when_shown, held_due, utc
@@ -109,10 +117,10 @@ def test_a_pause_set_by_a_clock_since_set_back_is_over(redis_client, json_receiv
     assert drain(first) == 0  # paused until 60 s after the clock 3 h ahead
     clock.now = T0 + 120  # set back: the pause held the channel 3 h longer than asked
     outbox.enqueue(alert(2))
-    assert drain(second) == 1  # the pause read from Redis
+    assert drain(second) == 2  # the pause read from Redis; alert 1, the 429's, released (below)
     outbox.enqueue(alert(3))
     assert drain(first) == 1  # the sender's own
-    assert [m["title"] for m in json_receiver.received] == ["[T1] Story 2", "[T1] Story 3"]
+    assert [m["title"] for m in json_receiver.received] == ["[T1] Story 2", "[T1] Story 1", "[T1] Story 3"]
 
 
 def test_the_longest_pause_set_by_a_clock_ahead_within_the_skew_holds(redis_client, json_receiver) -> None:
@@ -126,3 +134,47 @@ def test_the_longest_pause_set_by_a_clock_ahead_within_the_skew_holds(redis_clie
     assert drain(second) == 0 and outbox.depth()["retry"] == 2  # deferred to the pause's end
     right.now = T0 + CLOCK_SKEW + 3600 - 1
     assert drain(second) == 0 and json_receiver.received == []
+
+
+# -- retries and deferrals ---------------------------------------------------------------------
+
+def test_retries_put_back_by_a_clock_since_set_back_are_released(redis_client, json_receiver) -> None:
+    """A failed send's backoff, a 429's Retry-After and a deferral to its pause's end, all
+    stamped by a clock 3 h ahead: after the step back they waited the 3 h in the retry set
+    (none is due later than RETRY_AFTER_MAX or send_backoff_max + CLOCK_SKEW from now)."""
+    clock = Clock(T0 + AHEAD)
+    s, outbox = make_sender(redis_client, limited(json_receiver.url, 0), clock)
+    json_receiver.fail_next = 1
+    outbox.enqueue(alert(1))
+    assert drain(s) == 0  # a 503: retry after ~10 s by the clock ahead
+    json_receiver.fail_next, json_receiver.retry_after = 1, "600"
+    outbox.enqueue(alert(2))
+    assert drain(s) == 0  # a 429: retry after 600 s, the channel paused as long
+    outbox.enqueue(alert(3))
+    assert drain(s) == 0 and outbox.depth()["retry"] == 3  # deferred to the pause's end
+    clock.now = T0 + 60  # set back
+    assert drain(s) == 3 and outbox.depth()["retry"] == 0
+    assert sorted(m["title"] for m in json_receiver.received) == [f"[T1] Story {n}" for n in (1, 2, 3)]
+
+
+def test_the_longest_backoff_from_a_clock_ahead_within_the_skew_holds(redis_client, json_receiver,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """send_backoff_max 2 h, longer than RETRY_AFTER_MAX: the longest backoff (its jitter at
+    the top) set by a clock 10 min ahead is held by a right clock to its last second."""
+    monkeypatch.setattr(retry_module.random, "uniform", lambda low, high: high)
+    ahead, right = Clock(T0 + CLOCK_SKEW), Clock(T0)
+    outbox = Outbox(redis_client, Keys(), "w1")
+    outbox.ensure_group()
+    retry = RetryPolicy(5, base=7200, cap=7200)
+    first, second = (Sender(outbox, limited(json_receiver.url, 0), Path("/tmp"), retry, 60, clock=clock)
+                     for clock in (ahead, right))
+    json_receiver.fail_next = 1
+    outbox.enqueue(alert(1))
+    assert drain(first) == 0
+    [(_, due)] = redis_client.zrange(Keys().retry, 0, -1, withscores=True)
+    assert due == T0 + CLOCK_SKEW + 7200
+    assert drain(second) == 0 and outbox.depth()["retry"] == 1  # at once: still held
+    right.now = due - 1
+    assert drain(second) == 0 and json_receiver.received == []
+    right.now = due
+    assert drain(second) == 1

@@ -12,8 +12,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 
+from monitor.defaults import RETRY_AFTER_MAX
 from monitor.delivery.entries import Delivery
 from monitor.delivery.outbox import Outbox
+from monitor.delivery.retry import RetryPolicy
 from monitor.errors import StoreError
 from monitor.redis_threads import Offload
 from monitor.stopping import end_within, sleep_or_stop
@@ -42,6 +44,8 @@ class SendLoops(ABC):
     claim_timeout_ms: int
     clock: Callable[[], float]
 
+    retry: RetryPolicy
+
     @abstractmethod
     async def send(self, delivery: Delivery) -> bool: ...
 
@@ -55,7 +59,7 @@ class SendLoops(ABC):
         """Send what is due now (own unfinished alerts first), once each; for `poll --once`."""
         await self.io(self.outbox.ensure_group)
         await self.flush_digests()
-        await self.io(self.outbox.release_due, self.clock())
+        await self._release_due()
         batch = await self.io(self.outbox.take, TAKE_BATCH, own_pending=True)
         batch += await self.io(self.outbox.reclaim, self.claim_timeout_ms)
         batch += await self.io(self.outbox.take, TAKE_BATCH)
@@ -93,7 +97,7 @@ class SendLoops(ABC):
             batch: list[Delivery] = []
             try:
                 await self.flush_digests()
-                await self.io(self.outbox.release_due, self.clock())
+                await self._release_due()
                 batch = await self.io(self.outbox.take, TAKE_BATCH, own_pending=first)
                 if time.monotonic() - last_reclaim > self.claim_timeout_ms / 3000:
                     # Held alerts stay ours (a slow channel is not a dead sender); then take
@@ -129,6 +133,13 @@ class SendLoops(ABC):
                 await sleep_or_stop(stop, IDLE_SLEEP)
         await self._stop_workers(queues, workers)
         await self._leave()
+
+    async def _release_due(self) -> None:
+        """Put the alerts due for another try back in the stream. None waits longer than a
+        backoff (at most `send_backoff_max`), a Retry-After (RETRY_AFTER_MAX) or HELD_WAIT:
+        one due later than that and CLOCK_SKEW was put back by a clock since set back."""
+        longest = max(self.retry.cap, RETRY_AFTER_MAX, HELD_WAIT)
+        await self.io(self.outbox.release_due, self.clock(), longest)
 
     async def _hold_back(self, deliveries: list[Delivery]) -> None:
         """Put alerts of channels already holding HELD_PER_CHANNEL back in Redis for

@@ -33,14 +33,21 @@ from monitor.delivery.outbox_digest import END_INTO_LIST_LUA, DigestParts, hour_
 from monitor.delivery.stream_trim import forget_consumers, trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
+from monitor.seen import CLOCK_SKEW
 from monitor.store import redis_errors
 
 log = logging.getLogger("monitor.outbox")
 
 # Move every retry that is due back into the stream, atomically, so that two workers
-# releasing at once cannot both re-enqueue the same alert.
+# releasing at once cannot both re-enqueue the same alert. One due later than ARGV[3] (now +
+# the longest wait a sender gives + CLOCK_SKEW) is due too: a clock since set back stamped it.
+#   KEYS: retry, outbox   ARGV: now, limit, latest due   Returns the count moved.
 RELEASE_LUA = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #due < tonumber(ARGV[2]) then
+  local late = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], '+inf', 'LIMIT', 0, ARGV[2] - #due)
+  for _, payload in ipairs(late) do due[#due + 1] = payload end
+end
 for _, payload in ipairs(due) do
   redis.call('XADD', KEYS[2], '*', 'alert', payload)
   redis.call('ZREM', KEYS[1], payload)
@@ -218,9 +225,14 @@ class Outbox(DigestParts):
                       "(`monitor outbox retry` sends them again while they are kept)", self.dead_max, dropped)
         return dropped
 
-    def release_due(self, now: float, limit: int = 500) -> int:
+    def release_due(self, now: float, longest: float, limit: int = 500) -> int:
+        """Move the retries due by `now` back into the stream, and those due more than
+        `longest` (the longest wait a sender puts an alert back for) + CLOCK_SKEW after it:
+        a clock since set back stamped them (an alert deferred by a clock 3 h ahead waited
+        the 3 h). Returns how many."""
+        args = [now, limit, now + longest + CLOCK_SKEW]
         with redis_errors("releasing due retries"):
-            return int(self._release(keys=[self.keys.retry, self.keys.outbox], args=[now, limit]))
+            return int(self._release(keys=[self.keys.retry, self.keys.outbox], args=args))
 
     def depth(self) -> dict[str, int]:
         """Alerts waiting (stream), being sent (pending), scheduled for retry, and dead."""
