@@ -11,9 +11,12 @@ import pytest
 
 from monitor import defaults, pipeline, store, wiring
 from monitor import settings as settings_mod
+from monitor.dedup import index as index_module
+from monitor.dedup.index import NearDupIndex
 from monitor.keys import Keys
 from monitor.store import Claim, Store
 from tests.articles import OFF_TOPIC, rss
+from tests.test_neardup import WIRE, index, item
 from tests.test_store_faults import RECORD, Clock
 
 AHEAD = 3 * 3600.0
@@ -63,3 +66,39 @@ def test_a_backoff_stamped_by_a_clock_ahead_does_not_silence_the_feed(feed_serve
     assert asyncio.run(poll()) == ["ok", "backoff"]
     assert (len(feed_server.hits("/ahead.xml")), len(feed_server.hits("/right.xml"))) == (1, 0)
     assert float(redis_client.hget(Keys().feed("ahead"), "retry_at") or 0) == 0  # polled: state mended
+
+
+def _stepped_index(rc, monkeypatch: pytest.MonkeyPatch, clock: Clock, **cfg: int) -> NearDupIndex:
+    monkeypatch.setattr(index_module, "time", clock)  # the index's clock alone
+    return index(rc, **cfg)
+
+
+def test_a_copy_finds_its_story_indexed_by_a_clock_ahead_in_a_later_slice(rc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 23:30 the clock ran 3 h ahead: the wire item went to tomorrow's slice (1-day slices,
+    the default 3-day window). Set back, checks read slices from now + CLOCK_SKEW back: the
+    other outlet's copy started a story of its own, a second alert. The record stamped 3 h
+    ahead is in the window (its age reads as below 0) until its stamp + the window: the step
+    longer than a record stamped by a right clock."""
+    midnight = (time.time() // defaults.DAY + 1) * defaults.DAY  # keys expire in the future
+    clock = Clock(midnight - 1800 + AHEAD)
+    idx = _stepped_index(rc, monkeypatch, clock)
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    clock.now -= AHEAD  # set back: 23:30 again
+    copy = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    assert not copy.is_new and copy.story_id == first.story_id and copy.n_sources == 2
+    clock.now += defaults.DEDUP_WINDOW + 1  # past the copy's window, in the first's (stamped 3 h on)
+    late = idx.check_and_add(item("c", "Bridge shut again", WIRE + " Another line.", "third"))
+    assert not late.is_new and late.story_id == first.story_id and late.n_sources == 3
+
+
+def test_a_short_window_reads_as_far_ahead_as_back(rc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Window 1 h in 20-min slices: an item indexed by a clock 50 min ahead is found once it is
+    set back (slices are read to now + the window, at most CLOCK_AHEAD: a day of short
+    slices would be as many reads a check)."""
+    start = (time.time() // 1200 + 1) * 1200 + 1  # the next slice's first second
+    clock = Clock(start + 3000)
+    idx = _stepped_index(rc, monkeypatch, clock, window_seconds=3600, slices=3)
+    first = idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    clock.now = start + 60  # set back, 2 slices before the record's
+    copy = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
+    assert not copy.is_new and copy.story_id == first.story_id

@@ -35,7 +35,7 @@ from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
 from monitor.items import Item, Source
 from monitor.keys import Keys
-from monitor.seen import CLOCK_SKEW
+from monitor.seen import CLOCK_AHEAD, CLOCK_SKEW
 from monitor.store import evalsha, pipelined
 
 MIN_CONTAINED_SHINGLES = 15
@@ -190,6 +190,15 @@ def _answer(raw: bytes) -> tuple[str, Source]:
     return story.decode(), codec.decode_source(first)
 
 
+def reach_ahead(window: float) -> float:
+    """How far past its clock a check reads slices: a worker whose clock ran ahead (by up to
+    seen.CLOCK_AHEAD, a day, as the seen-set covers) indexed its items in a slice ahead, and
+    a copy checked once its clock is set back must find them (it alerted as a new story). At
+    most the window, so a short window reads as many slices ahead as back (a day of 1 s
+    slices would be 86,400 reads); at least CLOCK_SKEW, two right clocks' difference."""
+    return max(CLOCK_SKEW, min(CLOCK_AHEAD, window))
+
+
 class NearDupIndex:
     """The shared near-duplicate index of the last window, in Redis."""
 
@@ -199,6 +208,7 @@ class NearDupIndex:
         self._cfg = cfg
         self._hasher = _hasher(cfg.num_perm)
         self._slice = max(1, math.ceil(cfg.window_seconds / cfg.slices))
+        self._ahead = reach_ahead(cfg.window_seconds)
         self.script = redis.register_script(CHECK_AND_ADD)
 
     def sketch(self, text: str) -> tuple[bytes, bytes, int, bytes]:
@@ -217,7 +227,7 @@ class NearDupIndex:
         # A slice's keys outlive its last record's window by CLOCK_SKEW: a worker whose clock is
         # behind finds that record in its own window so much longer (matching keeps the window).
         expires = (current + 1) * self._slice + cfg.window_seconds + int(CLOCK_SKEW) + 1
-        newest = int((now + CLOCK_SKEW) // self._slice)  # where a worker whose clock is ahead writes
+        newest = int((now + self._ahead) // self._slice)  # where a worker whose clock is ahead writes
         ref = ref_of(item.id)
         entry = codec.encode_source(Source(item.id, item.source, item.url, item.published, item.language))
         args: list[Any] = [

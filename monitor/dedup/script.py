@@ -67,7 +67,7 @@ local storyttl = window + CLOCK_SKEW  -- story lists, sources, answers, topics (
 local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
-local P_XLS, newest = ARGV[32 + ntopics], tonumber(ARGV[33 + ntopics])  -- now + CLOCK_SKEW's
+local P_XLS, newest = ARGV[32 + ntopics], tonumber(ARGV[33 + ntopics])  -- index.reach_ahead
 local function across(story)  -- its answer across languages, kept as long as it gets copies
   if not P_XLS or P_XLS == '' then return false end
   local answer = redis.call('GET', P_XLS .. story)
