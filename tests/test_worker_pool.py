@@ -249,3 +249,40 @@ def test_a_call_for_each_worker_reaches_every_worker_while_one_is_busy() -> None
     answered, pids = asyncio.run(go())
     assert sorted(answered) == sorted(pids) and len(set(pids)) == 2
 
+
+
+def one_dies(directory: str) -> int:
+    """In a worker: the second to come dies mid-call (an OOM kill as a reload's model loads);
+    the others answer their pid."""
+    try:
+        os.close(os.open(f"{directory}/first", os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        try:
+            os.close(os.open(f"{directory}/second", os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return os.getpid()
+        time.sleep(0.3)
+        os._exit(3)
+    return os.getpid()
+
+
+def test_a_worker_dying_in_a_call_for_each_ends_the_others_waiting_at_the_barrier(tmp_path: Path) -> None:
+    """The worker that had answered waited at the barrier for the one that died, for ever: its
+    model held, and the service's exit held (the executor's thread joins its workers, which
+    ignore the SIGTERM it sends; the reviewer's process had not exited 30 s later)."""
+    async def go() -> tuple[list[int], list[int], list[int]]:
+        pool = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=2)._pool
+        try:
+            await pool.call(os.getpid)
+            old = pool.pids()
+            answered = await pool.call_each(one_dies, str(tmp_path))
+            return old, answered, pool.pids()
+        finally:
+            pool.close()
+
+    old, answered, new = asyncio.run(go())
+    assert sorted(answered) == sorted(new) and not set(old) & set(new)
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() for pid in old) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in old), "an old worker still waits at the barrier"
