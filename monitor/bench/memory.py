@@ -60,7 +60,7 @@ def line(m: dict[str, Any]) -> str:
     parts = ", ".join(f"{name} {f['bytes'] / items:.0f}" for name, f in m.get("families", {}).items()
                       if f["bytes"] / items >= 1)
     clients = m.get("client_buffers", 0) / items
-    return (f"Redis after the fresh pass ({m['items']} items, {m['alerts']} alerts): used_memory "
+    return (f"Redis after the first fresh pass ({m['items']} items, {m['alerts']} alerts): used_memory "
             f"+{m['used_memory_grown'] / 1e6:.1f} MB = {m['used_memory_per_item']:.0f} B per item "
             f"(everything: seen-set, near-dup index, recent, outbox, alerts); seen-set "
             f"{m['seen_bytes_per_item']:.1f} B per item; an alert:<id> key {m['alert_key_bytes_each']:.0f} B\n"

@@ -16,8 +16,9 @@ NEARDUP_BYTES = 800.0  # Redis bytes per near-dup indexed item, all in (issue 16
 NEARDUP_GROWTH = 1.3  # p99 at a larger index / p99 at NEARDUP_TARGET_ITEMS (issue 16)
 
 STAGE_HEADER = (
-    "stages of the fresh pass: items = items through the stage; wall s = time during which at",
-    "least one instance of the stage ran (the union of its intervals); busy s = the sum of all",
+    "stages of the fresh pass counted (the faster of two): items = items through the stage;",
+    "wall s = time during which at least one instance of the stage ran (the union of its",
+    "intervals); busy s = the sum of all",
     "instances' durations (more than wall where they overlap: fetches wait together, near-dup",
     "and claim run in threads); items/s = items per wall-second",
     "  stage       items   wall s   busy s   items/s",
@@ -109,7 +110,7 @@ def _figure_lines(r: dict[str, Any]) -> list[str]:
              "article pages: not measured (../shared/corpora/article-extraction not found)")
     return [pages,f"anchors on the same bytes: feedparser {a['feedparser']['items_per_second']:.0f} items/s, "
             f"lxml {a['lxml']['items_per_second']:.0f} items/s",
-            f"latency fetch -> claimed and enqueued (fresh pass, {lat['n']} items): "
+            f"latency fetch -> claimed and enqueued (first fresh pass, {lat['n']} items): "
             f"p50 {lat['p50']} ms, p99 {lat['p99']} ms",
             *(_neardup_line(n) for n in (r.get("neardup_base"), nd) if n),
             f"peak RSS {r['peak_rss_mb']:.0f} MB: service process {r['peak_rss_parts_mb']['service']:.0f} MB "

@@ -32,9 +32,16 @@ ENGLISH = "en"
 _TURKISH_MOJIBAKE = str.maketrans("ýþðÝÞÐ", "ışğİŞĞ")
 
 
+# fastText's codes for Norwegian (language.py) where the package has Bokmål's: without them
+# a Norwegian item got the union, whose German, Dutch and Swedish words (war, die, man, hat)
+# are English content words too.
+_ALIASES = {"no": "nb", "nn": "nb"}
+
+
 def stop_words(lang: str | None) -> frozenset[str]:
     """The normalised function words of language `lang` (an ISO 639-1 code), English's
     among them; those of every language listed when `lang` is none of them."""
+    lang = _ALIASES.get(lang or "", lang)
     if lang == ENGLISH:
         return STOP_WORDS
     return _of(lang) if lang in _languages() else _every()

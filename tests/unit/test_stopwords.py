@@ -65,3 +65,10 @@ def test_english_keeps_the_projects_list_and_every_list_holds_it() -> None:
     assert stop_words("en") == STOP_WORDS and "world" not in stop_words("en")
     assert all(STOP_WORDS <= stop_words(lang) for lang in ("de", "tr", "ar", "ru", None))
     assert "world" not in stop_words(None) and "und" not in stop_words("en")
+
+
+def test_norwegian_as_the_language_detector_names_it_gets_its_own_list() -> None:
+    """fastText says "no" where the package has "nb": Norwegian items got the union, whose
+    other languages' words (war, die, man) are English content words."""
+    assert stop_words("no") == stop_words("nb") == stop_words("nn") != stop_words(None)
+    assert "war" not in stop_words("no") and "og" in stop_words("no")
