@@ -16,7 +16,7 @@ NEARDUP_BYTES = 800.0  # Redis bytes per near-dup indexed item, all in (issue 16
 NEARDUP_GROWTH = 1.3  # p99 at a larger index / p99 at NEARDUP_TARGET_ITEMS (issue 16)
 
 STAGE_HEADER = (
-    "stages of the fresh pass counted (the faster of two): items = items through the stage;",
+    "stages of the fresh pass counted (the fastest): items = items through the stage;",
     "wall s = time during which at least one instance of the stage ran (the union of its",
     "intervals); busy s = the sum of all",
     "instances' durations (more than wall where they overlap: fetches wait together, near-dup",
@@ -41,7 +41,7 @@ def targets(r: dict[str, Any], feeds: int, neardup_items: int) -> list[dict[str,
                else f"measured at {neardup_items} items; the target is for {NEARDUP_TARGET_ITEMS}")
     runs = ", ".join(f"{rate / fp:.3f}" for rate in (run["items_per_second"] for run in p["fresh"]["runs"]))
     found = [_target("fresh end-to-end / bare feedparser", p["fresh"]["items_per_second"] / fp, 1.0, True, "x",
-                     f"the faster of two fresh passes: {runs}"),
+                     f"the fastest of these fresh passes: {runs}"),
         # CPU of the monitor (service process and scoring worker): wall time of a 304 is
         # mostly the bench's own feed server answering, not a cost of the monitor.
         _target("unchanged poll / fresh parsing poll (CPU per feed)",

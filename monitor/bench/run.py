@@ -48,11 +48,11 @@ UNCHANGED_POLLS = 6000  # feed polls each unchanged-pass figure rests on (_uncha
 
 def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool, check: bool,
               neardup_items: int, known_misses: Sequence[str] = (),
-              article_pages: int | None = None) -> tuple[str, int]:
+              article_pages: int | None = None, fresh_passes: int = 2) -> tuple[str, int]:
     """Run the benchmark; returns the report (text or JSON) and the exit code."""
     base = _base_settings(settings_path)
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
-        figures = _measure(Path(tmp), base, feeds, items, neardup_items, article_pages)
+        figures = _measure(Path(tmp), base, feeds, items, neardup_items, article_pages, fresh_passes)
     figures["targets"] = report.targets(figures, feeds, neardup_items)
     for target in figures["targets"]:  # printed as missed, not failing --check: an open issue
         target["known_miss"] = target["key"] in known_misses and not target["ok"]
@@ -99,7 +99,7 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
 
 
 def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
-             neardup_items: int, article_pages: int | None) -> dict[str, Any]:
+             neardup_items: int, article_pages: int | None, fresh_passes: int) -> dict[str, Any]:
     workload = Workload(tmp / "feeds", feeds, items)
     paths = [workload.path(n) for n in workload.names]
     bytes_per_item = round(sum(path.stat().st_size for path in paths) / max(1, feeds * items))
@@ -110,7 +110,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         classifier = wiring.polling_classifier(loaded)  # as the service holds it
         pages = (f"http://127.0.0.1:{server.port}/{{}}.html", article_pages)
         passes, latencies, errors, rss, extraction, redis_memory = asyncio.run(
-            _passes(loaded, classifier, workload, pages))
+            _passes(loaded, classifier, workload, pages, fresh_passes))
     figures: dict[str, Any] = {
         "workload": {"feeds": feeds, "items_per_feed": items, "items": feeds * items,
                      "bytes_per_item": bytes_per_item,
@@ -146,7 +146,7 @@ def _load_seconds(path: Path) -> float:
 
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Workload,
-                  pages: tuple[str, int | None],
+                  pages: tuple[str, int | None], fresh_passes: int,
                   ) -> tuple[dict[str, Any], list[float], int, tuple[float, float], dict[str, Any] | None,
                              dict[str, Any]]:
     """The fresh, unchanged and one-new passes; their fresh latencies, errors, the peak
@@ -176,10 +176,12 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
                     redis_memory = memory.figures(rt.store.redis, rt.store.keys, before, numbers["new"],
                                                   numbers["alerts"])
             passes["unchanged"] = _median_pass(unchanged)
-            workload.renew(random.Random(13), 1)
-            again = await _pass(rt)
-            errors += again["errors"]
-            passes["fresh"] = _faster(passes["fresh"], again)
+            fresh = [passes["fresh"]]
+            for round_ in range(1, fresh_passes):  # each on as many new items
+                workload.renew(random.Random(12 + round_), round_)
+                fresh.append(await _pass(rt))
+                errors += fresh[-1]["errors"]
+            passes["fresh"] = _fastest(fresh)
             # Read before the near-dup bench, whose 100,000 synthetic texts are not the
             # pipeline's. The monitor's memory: this (service) process and its scoring worker.
             rss = usage().peak_mb, (await _worker_usage(rt)).peak_mb
@@ -189,12 +191,13 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
     return passes, latencies, errors, rss, extraction, redis_memory
 
 
-def _faster(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """Of two fresh passes (the second on as many new items, with the first's in Redis), the
-    faster, with both rates: the anchors are the faster of two runs too (anchors.py), and one
-    pass of a few seconds moved by 0.83-1.38x in CI as other work loaded the machine."""
-    chosen = dict(max(first, second, key=lambda p: p["items_per_second"]))
-    chosen["runs"] = [{"items_per_second": p["items_per_second"], "new": p["new"]} for p in (first, second)]
+def _fastest(fresh: list[dict[str, Any]]) -> dict[str, Any]:
+    """Of the fresh passes (each after the first on as many new items, with the earlier ones'
+    in Redis), the fastest, with every rate: the anchors are the faster of two runs too
+    (anchors.py), and one pass of a few seconds moved by 0.83-1.38x in CI as other work
+    loaded the machine."""
+    chosen = dict(max(fresh, key=lambda p: p["items_per_second"]))
+    chosen["runs"] = [{"items_per_second": p["items_per_second"], "new": p["new"]} for p in fresh]
     return chosen
 
 
