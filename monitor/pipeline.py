@@ -33,7 +33,7 @@ from monitor.ingest.text import revision_id
 from monitor.items import Item
 from monitor.process import process_items
 from monitor.runtime import FeedConfig, Runtime
-from monitor.seen import CLOCK_SKEW
+from monitor.seen import latest_stamp
 from monitor.spans import next_try, span
 from monitor.store import FeedState, FeedUpdate
 
@@ -108,7 +108,7 @@ async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, mi
     # reason to wait: it held the feed back for as long as the step. A failure saves its
     # retry_at with its last_poll, so a backoff stamped then is ignored too (a feed failed
     # 3 h ahead was silent 3 h after the step, for a 60 s backoff).
-    stepped = state.last_poll is not None and state.last_poll - now > CLOCK_SKEW
+    stepped = state.last_poll is not None and state.last_poll > latest_stamp(now)
     if not force and state.retry_at > now and not stepped:
         return PollResult(feed.name, "backoff", error=state.last_error)
     if min_gap and state.last_poll and not stepped and now - state.last_poll < min_gap:

@@ -79,6 +79,13 @@ CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (
 CLOCK_AHEAD = DAY
 
 
+def latest_stamp(now: float, wait: float = 0.0) -> float:
+    """The latest time any worker's clock can have stamped, at `now`, on something it set
+    `wait` seconds ahead (a backoff, a pause): a stamp later than that was made by a clock
+    since set back (an NTP step, a VM resumed), and is not to be waited for."""
+    return now + wait + CLOCK_SKEW
+
+
 def days(now: float, ttl: float) -> tuple[int, int]:
     """The first and last day numbers whose strings a lookup at `now` reads: the last is
     tomorrow's, where a worker whose clock is ahead (by up to CLOCK_AHEAD) writes. Before,

@@ -33,7 +33,7 @@ from monitor.delivery.outbox_digest import END_INTO_LIST_LUA, DigestParts, hour_
 from monitor.delivery.stream_trim import forget_consumers, trim_before_unended
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import OUTBOX_GROUP, Keys
-from monitor.seen import CLOCK_SKEW
+from monitor.seen import latest_stamp
 from monitor.store import redis_errors
 
 log = logging.getLogger("monitor.outbox")
@@ -230,7 +230,7 @@ class Outbox(DigestParts):
         `longest` (the longest wait a sender puts an alert back for) + CLOCK_SKEW after it:
         a clock since set back stamped them (an alert deferred by a clock 3 h ahead waited
         the 3 h). Returns how many."""
-        args = [now, limit, now + longest + CLOCK_SKEW]
+        args = [now, limit, latest_stamp(now, longest)]
         with redis_errors("releasing due retries"):
             return int(self._release(keys=[self.keys.retry, self.keys.outbox], args=args))
 

@@ -16,7 +16,7 @@ from monitor import codec
 from monitor.defaults import STORY_SOURCES_MAX
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
-from monitor.seen import CLOCK_SKEW
+from monitor.seen import latest_stamp
 from monitor.store import redis_errors
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def hour_span(now: float) -> tuple[float, float]:
     stamped later came from a clock since set back (an NTP step, a VM resumed); counted up
     to +inf, and trimmed from the past only, 4 such sends by a clock 3 h ahead held a
     4-an-hour channel full, every alert folded, for ~4 h. Each write removes them."""
-    return now - HOUR, now + CLOCK_SKEW
+    return now - HOUR, latest_stamp(now)
 
 # Enqueue a digest and count it against its channel's hour under its entry id, which `done`
 # records again when it is sent (one member: counted once). Counted when enqueued, so an

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 from monitor.defaults import RETRY_AFTER_MAX
 from monitor.delivery.outbox import Outbox
-from monitor.seen import CLOCK_SKEW
+from monitor.seen import latest_stamp
 from monitor.store import redis_errors
 
 PAUSED_UNTIL = "paused_until"  # field of the channel's hash: the wall-clock time its pause ends
-LONGEST = RETRY_AFTER_MAX + CLOCK_SKEW  # seconds from now a pause can end, read by any worker
 
 
 def holds(until: float, now: float) -> bool:
     """Whether a pause ending at `until` still holds the channel at `now`."""
-    return now < until <= now + LONGEST
+    return now < until <= latest_stamp(now, RETRY_AFTER_MAX)
 
 
 def pause(outbox: Outbox, channel: str, until: float) -> None:

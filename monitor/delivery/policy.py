@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import defaults
 from monitor.items import Alert
-from monitor.seen import CLOCK_SKEW
+from monitor.seen import latest_stamp
 
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -102,7 +102,7 @@ def digest_due(policy: ChannelPolicy, now: float, last_digest: float, sent_last_
         return False
     if policy.mode == "immediate":  # folded by the rate limit or quiet hours: send when allowed
         return True
-    if max(last_digest, waiting_since or 0.0) > now + CLOCK_SKEW:  # stamped by a clock since set back
+    if max(last_digest, waiting_since or 0.0) > latest_stamp(now):  # by a clock since set back
         return bool(policy.digest_every or policy.digest_at)  # when is unknown: not hours later
     if policy.digest_every and now - last_digest >= policy.digest_every:
         return True
