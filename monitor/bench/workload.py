@@ -135,10 +135,9 @@ class Workload:
     names: list[str] = field(default_factory=list)
     on_topic: int = 0
     copies: int = 0
-    per_feed: int = field(init=False)  # items a feed is written with (`items` counts added ones too)
+    added: int = 0  # items add_item put at the top of every feed
 
     def __post_init__(self) -> None:
-        self.per_feed = self.items
         rng = random.Random(self.seed)
         self.root.mkdir(parents=True, exist_ok=True)
         self.names = [f"feed-{f:04d}" for f in range(self.feeds)]
@@ -154,7 +153,7 @@ class Workload:
     def _write(self, rng: random.Random, prefix: str) -> None:
         pool: list[Article] = []
         for name in self.names:
-            entries = [self._entry(rng, name, f"{prefix}{i}", pool) for i in range(self.per_feed)]
+            entries = [self._entry(rng, name, f"{prefix}{i}", pool) for i in range(self.items)]
             self.path(name).write_bytes(rss(name, entries))
 
     def _entry(self, rng: random.Random, feed: str, index: str, pool: list[Article]) -> tuple[str, Article]:
@@ -177,9 +176,9 @@ class Workload:
             self.on_topic += art.on_topic
             body = self.path(name).read_bytes()
             head, sep, rest = body.partition(b"<item>")
-            item = _item(f"https://{name}.example.org/news/new-{self.items}", art, 0, 1)
+            item = _item(f"https://{name}.example.org/news/new-{self.items + self.added}", art, 0, 1)
             self.path(name).write_bytes(head + item.encode() + b"\n" + sep + rest)
-        self.items += 1
+        self.added += 1
 
     def path(self, name: str) -> Path:
         return self.root / f"{name}.xml"
