@@ -39,7 +39,7 @@ def targets(r: dict[str, Any], feeds: int, neardup_items: int) -> list[dict[str,
     rss_note = "" if feeds >= RSS_FEEDS else f"measured with {feeds} feeds; the target is for {RSS_FEEDS}"
     nd_note = ("" if neardup_items >= NEARDUP_TARGET_ITEMS
                else f"measured at {neardup_items} items; the target is for {NEARDUP_TARGET_ITEMS}")
-    runs = ", ".join(f"{rate / fp:.3f}" for rate in (run["items_per_second"] for run in p["fresh"]["runs"]))
+    runs = ", ".join(f"{run['items_per_second'] / fp:.3f}" for run in p["fresh"]["runs"])
     found = [_target("fresh end-to-end / bare feedparser", p["fresh"]["items_per_second"] / fp, 1.0, True, "x",
                      f"the fastest of these fresh passes: {runs}"),
         # CPU of the monitor (service process and scoring worker): wall time of a 304 is
