@@ -29,11 +29,11 @@ import re
 
 # Link texts of several words: a trailer wherever the text ends with one.
 _LINKS = (r"read\ more|read\ the\ (?:full\ )?(?:story|article)|continue\ reading|full\ story"
-          r"|devamı\ için\ tıklayın|devamını\ oku|haberin\ devamı"
-          r"|читать\ далее|читать\ полностью"
-          r"|اقرأ\ المزيد|إقرأ\ المزيد|اقرا\ المزيد")
-# One word that prose also ends with ("рассказали подробнее"): only as a sentence of its own.
-_WORDS = r"devamı|подробнее|далее|المزيد|التفاصيل"
+          r"|(?:haberin\ )?(?:devamı|devamını\ okumak|detaylar)\ için\ tıklayın(?:ız)?|devamını\ oku|haberin\ devamı"
+          r"|читать\ (?:далее|дальше|полностью)|подробнее\ на\ сайте"
+          r"|[اإ]قر[أا]\ (?:المزيد|التفاصيل)|للمزيد\ اضغط\ هنا|تابع\ القراءة")
+# Words that prose also ends with ("рассказали подробнее"): only as a sentence of their own.
+_WORDS = r"devamı|tümünü\ oku|подробнее|подробности|далее|المزيد|التفاصيل"
 _ARROW = r"(?:\s*(?:»|›|→|\.\.\.|…|>>))?"
 _AFTER_SENTENCE = r"(?:\A|(?<=[.!?…»\"')\]\n]))\s*"
 _END = r"\s*[.!]?\s*\Z"
@@ -58,8 +58,8 @@ _KINDS = (
     # a link to the page
     (re.compile(rf"\[(?:…|\.\.\.)\]{_END}|(?:{_LINKS}){_ARROW}{_END}"
                 rf"|{_AFTER_SENTENCE}(?:{_WORDS}){_ARROW}{_END}", re.IGNORECASE), 60,
-     ("[", "read", "story", "continue", "devam", "tıklayın", "чита", "подробнее",
-      "далее", "المزيد", "التفاصيل")),
+     ("[", "read", "story", "continue", "devam", "tıklayın", "tümünü", "чита", "подробн",
+      "далее", "المزيد", "للمزيد", "التفاصيل", "القراءة")),
     # a photo's credit (a name or two, an agency: six words at most, so that a caption or a
     # story that starts "Photo:" is not taken for one), or the agency's in brackets, as a
     # sentence of its own

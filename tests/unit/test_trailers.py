@@ -31,6 +31,10 @@ LEAD = "Turkish troops returned fire after Syrian army shelling killed a soldier
     "ظهرت المقالة تركيا ترد على القصف.. وأنقرة تحذر أولاً على عنب بلدي.",
     "Photo: AFP", "Photo credit: Reuters/Khalil Ashawi", "(Reuters)", "Fotoğraf: AA",
     "Фото: РИА Новости", "الصورة: رويترز", "Photo: Omar Haj Kadour / AFP", "Фото: Сергей Бобылев / ТАСС",
+    # the other ways outlets write the link (test_every_way_of_writing_the_link_to_the_page_is_dropped)
+    "Haberin devamı için tıklayın", "HABERİN DEVAMI İÇİN TIKLAYIN", "Devamını okumak için tıklayın",
+    "Devamı için tıklayınız", "Detaylar için tıklayın", "Tümünü oku", "Читать дальше", "Подробнее на сайте",
+    "Подробности", "للمزيد اضغط هنا", "اقرأ التفاصيل", "تابع القراءة",
 ])
 def test_a_trailer_at_the_end_is_dropped(trailer: str) -> None:
     assert drop_trailers(f"{LEAD} {trailer}") == LEAD
@@ -43,6 +47,7 @@ def test_trailers_after_trailers_and_without_a_full_stop_before_them() -> None:
 
 @pytest.mark.parametrize("prose", [
     "Об этом рассказали подробнее",  # a word that ends prose too: only as a sentence of its own
+    "В МИД пообещали сообщить подробности", "Bakan, raporun tümünü okuduğunu söyledi.",
     "Анкара ответила. Далее президент отметил, что ситуация стабильна.",
     "The issues related: none", "Read more about it in our guide", "This is the post office",
     "Officials said the talks would continue reading the draft line by line.",
@@ -104,6 +109,36 @@ def test_a_feed_items_text_loses_its_trailer_and_keeps_its_score(shipped_thresho
     as_parsed, with_link = scores_of(clf, texts)[:, topic]
     assert as_parsed >= shipped_threshold
     assert as_parsed - with_link > 0.2
+
+
+# Written for this test: a headline and a lead in each language that the shipped model
+# scores between 0.45 and 0.85, where a trailer's weak passage moves the score most.
+MIDDLING = {
+    "tr": ("Dışişleri Bakanı Fidan Moskova’ya gidiyor", "Fidan'ın ziyarette Rus mevkidaşı ile bölgesel "
+           "konuları ve ikili ticareti ele alması bekleniyor."),
+    "ru": ("Лавров проведёт переговоры с турецким коллегой в Анкаре", "Стороны обсудят региональную "
+           "повестку и торговлю, сообщили в МИД."),
+    "ar": ("وزير الخارجية التركي يزور موسكو الأسبوع المقبل", "ومن المتوقع أن يبحث الوزير مع نظيره الروسي "
+           "القضايا الإقليمية والتجارة الثنائية."),
+}
+
+
+@pytest.mark.parametrize(("language", "link"), [
+    ("tr", "Haberin devamı için tıklayın"), ("tr", "HABERİN DEVAMI İÇİN TIKLAYIN"), ("tr", "Tümünü oku"),
+    ("tr", "Devamını okumak için tıklayın"), ("tr", "Devamı için tıklayınız"), ("tr", "Detaylar için tıklayın"),
+    ("ru", "Читать дальше"), ("ru", "Подробнее на сайте"), ("ru", "Подробности"),
+    ("ar", "للمزيد اضغط هنا"), ("ar", "اقرأ التفاصيل"), ("ar", "تابع القراءة"),
+])
+def test_every_way_of_writing_the_link_to_the_page_is_dropped(language: str, link: str) -> None:
+    """Fault: these links were left in the text (or "Haberin" of "Haberin devamı için
+    tıklayın"), and their weak passage took the item's score 0.13-0.36 below its
+    headline and lead's (Подробнее на сайте: 0.479 -> 0.117; the shipped model)."""
+    title, lead = MIDDLING[language]
+    body = (f"<rss version='2.0'><channel><title>t</title><item><title>{title}</title>"
+            f"<link>https://news.example.org/1</link><description><![CDATA[<p>{lead}</p>"
+            f"<a href='https://news.example.org/1'>{link}</a>]]></description></item></channel></rss>").encode()
+    (item,) = parse_feed(body, "application/rss+xml", "wire", datetime(2026, 11, 29, tzinfo=UTC))
+    assert (item.title, item.text) == (title, lead)
 
 
 def test_a_feed_items_caption_credit_is_dropped_from_its_text() -> None:
