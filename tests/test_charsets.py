@@ -111,3 +111,16 @@ def test_an_arabic_feed_in_windows_1256_served_without_a_charset_alerts(
     assert [r.alerts for r in polled.results] == [1]
     assert polled.sent == 1
     assert AR[0] in json.dumps(json_receiver.received, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("header", ["application/rss+xml", "application/rss+xml; charset=windows-1251"])
+def test_a_feed_with_a_byte_order_mark_that_lxml_cannot_read_is_read_by_feedparser(header) -> None:
+    """Fault: the fallback refused every feed that starts with a UTF-8 byte-order mark ("a
+    byte that is not ASCII in the XML declaration": the mark was read as the declaration's),
+    so such a feed lxml could not read (an HTML entity, "&nbsp;", in a Russian feed; or a
+    server's windows-1251 label, which the mark overrides, on a site moved to UTF-8) lost
+    every item."""
+    body = b"\xef\xbb\xbf" + rss(RU[0], RU[1].replace(" после ", " после&nbsp;"),
+                                 '<?xml version="1.0" encoding="utf-8"?>').encode("utf-8")
+    (item,) = parse_feed(body, header, "f", FETCHED)
+    assert (item.title, item.text) == RU

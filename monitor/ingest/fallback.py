@@ -19,7 +19,7 @@ from monitor.ingest.raw import Raw
 from monitor.ingest.text import collapse, drop_bad_charrefs_bytes
 from monitor.limits import FEEDPARSER_MAX_MARKUP
 
-_XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>")
+_XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml[^>]*>)")  # after a UTF-8 byte-order mark
 keep_media_descriptions_apart()  # a video's caption never hides the item's own text (media.py)
 
 
@@ -32,7 +32,7 @@ def feedparser_entries(body: bytes, content_type: str | None, source: str) -> It
     # file or URL as something to open, which would let a feed body read local files.
     headers = {"content-type": content_type} if content_type else {}
     declaration = _XML_DECLARATION.match(body)
-    if declaration and not declaration[0].isascii():
+    if declaration and not declaration[1].isascii():
         raise ParseError(f"feed '{source}': not RSS, Atom or JSON Feed (a byte that is not ASCII "
                          "in the XML declaration)")
     try:
