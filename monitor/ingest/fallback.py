@@ -17,10 +17,12 @@ from monitor.ingest.dates import parse_date
 from monitor.ingest.media import fp_media_description, keep_media_descriptions_apart
 from monitor.ingest.raw import Raw
 from monitor.ingest.text import collapse, drop_bad_charrefs_bytes
+from monitor.ingest.yandex import fp_yandex_bodies, read_yandex_in_feedparser
 from monitor.limits import FEEDPARSER_MAX_MARKUP
 
 _XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml[^>]*>)")  # after a UTF-8 byte-order mark
 keep_media_descriptions_apart()  # a video's caption never hides the item's own text (media.py)
+read_yandex_in_feedparser()  # an item's text in Yandex's elements (yandex.py)
 
 
 def feedparser_entries(body: bytes, content_type: str | None, source: str) -> Iterator[Raw]:
@@ -62,7 +64,7 @@ def _fp_entry(entry: Any) -> Raw:
     title, title_html = _fp_text(entry.get("title_detail"), entry.get("title", ""))
     content = [_fp_text(detail, "") for detail in entry.get("content") or []]
     bodies = (*content, _fp_text(entry.get("summary_detail"), entry.get("summary", "")),
-              (fp_media_description(entry), True))
+              *fp_yandex_bodies(entry), (fp_media_description(entry), True))
     # The date as written, read as the fast path reads it (feedparser's own reading may
     # shift an impossible date: see dates.py). Read as a plain dict: feedparser's `get`
     # maps a missing "updated" to "published" with a DeprecationWarning (a "<pubDate?"

@@ -45,6 +45,7 @@ from monitor.ingest.text import (
     plain_text,
 )
 from monitor.ingest.trailers import drop_credit_before, drop_related_lines, drop_trailers
+from monitor.ingest.yandex import yandex_bodies
 from monitor.items import Item
 from monitor.limits import FEED_ITEMS_MAX, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 
@@ -240,7 +241,7 @@ def _rss_entry(item: etree._Element, ns: str = "") -> Raw:
         link = _based(guid_el, guid)  # a permalink GUID is the article's address (RSS 2.0 spec)
     title = item.findtext(f"{ns}title") or ""
     bodies = ((item.findtext(f"{CONTENT}encoded") or "", True), (item.findtext(f"{ns}description") or "", True),
-              (media_text(item, "description"), True))
+              *yandex_bodies(item), (media_text(item, "description"), True))
     date = item.findtext("pubDate") or item.findtext(f"{DC}date")
     return Raw(guid, link, title if title.strip() else media_text(item, "title"), bodies, parse_date(date))
 
