@@ -77,6 +77,7 @@ def _fp_entry(entry: Any) -> Raw:
         bodies=bodies,
         date=parse_date(date),
         title_html=title_html,
+        outlet=_string(source.get("title")) if isinstance(source := entry.get("source"), dict) else None,
     )
 
 

@@ -44,7 +44,7 @@ from monitor.ingest.text import (
     item_url,
     plain_text,
 )
-from monitor.ingest.trailers import drop_credit_before, drop_related_lines, drop_trailers
+from monitor.ingest.trailers import drop_credit_before, drop_outlet, drop_related_lines, drop_trailers
 from monitor.ingest.yandex import yandex_bodies
 from monitor.items import Item
 from monitor.limits import FEED_ITEMS_MAX, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
@@ -106,7 +106,8 @@ def parse_feed(
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
     title = _clean(raw.title, raw.title_html, ITEM_TITLE_CHARS)
-    text = feed_text(title, _first_text(raw.bodies))
+    text = feed_text(title, _first_text(raw.bodies))  # Google News's repeats "<title> <outlet>"
+    title = drop_outlet(title, raw.outlet)
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))
@@ -243,7 +244,8 @@ def _rss_entry(item: etree._Element, ns: str = "") -> Raw:
     bodies = ((item.findtext(f"{CONTENT}encoded") or "", True), (item.findtext(f"{ns}description") or "", True),
               *yandex_bodies(item), (media_text(item, "description"), True))
     date = item.findtext("pubDate") or item.findtext(f"{DC}date")
-    return Raw(guid, link, title if title.strip() else media_text(item, "title"), bodies, parse_date(date))
+    return Raw(guid, link, title if title.strip() else media_text(item, "title"), bodies, parse_date(date),
+               outlet=item.findtext("source"))
 
 
 def _rss_link(el: etree._Element | None) -> str | None:

@@ -21,3 +21,4 @@ class Raw:
     bodies: tuple[Body, ...]
     date: datetime | None
     title_html: bool = True  # RSS titles may carry escaped markup; Atom/JSON say when they do
+    outlet: str | None = None  # the name in an RSS item's <source>: Google News's titles end with it
