@@ -275,6 +275,18 @@ def test_odd_dates_are_read_as_feedparser_reads_them() -> None:
     assert [r.date for r in fast] == [r.date for r in slow] == list(ODD_DATES.values())
 
 
+@pytest.mark.parametrize("offset", ["+03:00", "-05:30"])
+def test_an_rfc822_date_with_an_iso_offset_keeps_its_offset(offset: str) -> None:
+    """Fault: "Wed, 12 Mar 2025 14:30:00 +03:00" (the ISO offset many Turkish, Russian and
+    Arabic sites write in an RFC 822 date) was read as 14:30 UTC, three hours late, by the
+    fast reader; feedparser read 11:30."""
+    body = _dated_feed([f"Wed, 12 Mar 2025 14:30:00 {offset}"])
+    want = utc(2025, 3, 12, 11, 30) if offset == "+03:00" else utc(2025, 3, 12, 20)
+    fast = parse._lxml_entries(body, "application/rss+xml")
+    assert fast is not None
+    assert [r.date for r in fast] == [r.date for r in feedparser_entries(body, None, "wire")] == [want]
+
+
 def test_a_nonsense_date_is_no_date_not_an_error() -> None:
     # feedparser's own W3DTF handler raises on "00" (year -99)
     (item,) = parse_feed(_dated_feed(["00"]), "application/rss+xml", "wire", FETCHED)

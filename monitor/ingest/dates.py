@@ -43,6 +43,8 @@ _NUMERIC = re.compile(r"(?<!\d)(\d{4})([-/.])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)|^(\
 _ORDINAL_OR_WEEK = re.compile(r"^\d{4}-?(?:\d{3}(?!\d)|W\d)", re.I)  # "2024-060", "2024-W09-4"
 # A year written with leading zeros after an RFC 822 month name: "Jan 0001", "Jan 099".
 _PADDED_YEAR = re.compile(r"[a-z]\.?,?\s+0\d{2,3}\b", re.I)
+# ISO 8601's offset, "+03:00", after an RFC 822 date's time: "14:30:00 +03:00".
+_COLON_OFFSET = re.compile(r"(?<=\d:\d\d )([+-]\d\d):(\d\d)$")
 # The year as written: four digits, not part of an offset ("+0100") or a longer number.
 _YEAR = re.compile(r"(?<![\d+-])\d{4}(?!\d)|(?<=\d-)\d{4}(?!\d)")
 
@@ -138,8 +140,8 @@ def _try_iso(value: str) -> datetime | None:
 def _try_rfc822(value: str) -> datetime | None:
     if _PADDED_YEAR.search(value):  # RFC 822's rule would make "Jan 0001" 2001: feedparser's
         return None  # reader keeps a year written in four digits as written
-    try:
-        return parsedate_to_datetime(value)
+    try:  # "+03:00" is ISO's offset, which many sites write in RFC 822 dates: Python read it as UTC
+        return parsedate_to_datetime(_COLON_OFFSET.sub(r"\1\2", value))
     except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: year 2222222024
         return None
 
