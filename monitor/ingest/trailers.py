@@ -136,7 +136,6 @@ def drop_related_lines(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if _RELATED.match(line) is None)
 
 
-
 def drop_outlet(title: str, outlet: str | None) -> str:
     """A headline without the outlet's name its feed appended (" - " and the name of the
     item's RSS <source>): Google News writes "<headline> - <outlet>" for every story it
