@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape
 
 import feedparser
 
+from monitor.ingest import month_names
 from monitor.ingest.text import clean_chars
 
 DATE_CHARS = 100
@@ -58,12 +59,10 @@ def parse_date(value: str | None) -> datetime | None:
     value = (value or "").strip()
     if not value or len(value) > DATE_CHARS or _bad_offset(value):
         return None
-    # Python's own parsers refuse a day, month or time that does not exist; feedparser's
-    # roll it over, so what they read is checked against what is written.
-    parsed = _try_iso(value) or _try_rfc822(value)
-    if parsed is None and _possible(value):
-        parsed = _lenient(clean_chars(value))
-        parsed = parsed if parsed is not None and _as_written(value, parsed) else None
+    parsed = _read(value)
+    if parsed is None or month_names.named_zone(value):  # "12 Nisan 2025", "14:30 MSK"
+        english = month_names.english(value)
+        parsed = _read(english) if english != value else parsed
     if parsed is None:
         return None
     if parsed.tzinfo is None:
@@ -75,6 +74,16 @@ def parse_date(value: str | None) -> datetime | None:
         return parsed.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is in year 0 in UTC
         return None
+
+
+def _read(value: str) -> datetime | None:
+    # Python's own parsers refuse a day, month or time that does not exist; feedparser's
+    # roll it over, so what they read is checked against what is written.
+    parsed = _try_iso(value) or _try_rfc822(value)
+    if parsed is None and _possible(value):
+        parsed = _lenient(clean_chars(value))
+        parsed = parsed if parsed is not None and _as_written(value, parsed) else None
+    return parsed
 
 
 def from_struct(struct: time.struct_time) -> datetime:
