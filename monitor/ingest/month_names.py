@@ -72,8 +72,8 @@ def english(value: str) -> str:
     """`value` with its names and figures as dates.py reads them (unchanged when it has none)."""
     value = value.translate(_DIGITS)
     value = _WEEKDAY.sub("", value)
-    value = _MONTH.sub(lambda m: _NAME_OF[_fold(m[1])], value)
-    value = _ZONE.sub(lambda m: _ZONES[_fold(m[1])], value)
+    value = _MONTH.sub(lambda m: _NAME_OF.get(_fold(m[1]), m[0]), value)
+    value = _ZONE.sub(lambda m: _ZONES.get(_fold(m[1]), m[0]), value)
     return _DOTTED.sub(_rfc822_order, value.strip(" ,"))
 
 

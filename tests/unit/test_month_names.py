@@ -62,3 +62,10 @@ def test_what_is_no_date_stays_none(value: str) -> None:
 def test_dates_in_english_read_as_before() -> None:
     assert parse_date("Wed, 12 Mar 2025 14:30:00 GMT") == datetime(2025, 3, 12, 14, 30, tzinfo=UTC)
     assert parse_date("1 January 2024") == datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value", ["12 niſan 2025", "12 Kasım 2025 10:00 mſk", "12 aralıK 2025"])
+def test_letters_that_case_folding_takes_for_others_are_no_error(value: str) -> None:
+    """re.IGNORECASE takes the long s for s and the Kelvin sign for k: a name so written is
+    not in the tables as folded, and was a KeyError, the feed's whole poll failing."""
+    parse_date(value)
