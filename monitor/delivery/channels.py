@@ -34,6 +34,7 @@ import stat
 import sys
 import threading
 import time
+import weakref
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,9 @@ def check(url: str) -> None:
         rotation(_query(parts.query))
 
 
-_LOCKS: dict[str, threading.Lock] = {}  # per resolved path: one rotation, and no append in its midst
+# Per resolved path: one rotation, and no append in its midst. Weak: a lock lives while a
+# send holds it, so the files of channels a reload removed leave nothing behind.
+_LOCKS: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
 _LOCKS_LOCK = threading.Lock()  # senders run in threads; held only to find a file's lock
 
 
@@ -123,8 +126,7 @@ def append_line(target: Path, line: str, max_bytes: int | None = None, keep: int
 
 
 def _lock_for(target: Path) -> threading.Lock:
-    """The one lock of the file `target` names, however it is spelt (bounded by the files of
-    the channels configured)."""
+    """The one lock of the file `target` names, however it is spelt, while any thread holds it."""
     key = os.path.realpath(target)
     with _LOCKS_LOCK:
         return _LOCKS.setdefault(key, threading.Lock())

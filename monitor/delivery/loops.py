@@ -11,6 +11,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from monitor.defaults import RETRY_AFTER_MAX
 from monitor.delivery.entries import Delivery
@@ -40,6 +41,7 @@ class SendLoops(ABC):
 
     outbox: Outbox
     io: Offload
+    configs: Mapping[str, Any]  # the channels of the settings in force
     inflight: set[bytes]  # entry ids queued or being sent by this sender
     claim_timeout_ms: int
     clock: Callable[[], float]
@@ -129,10 +131,22 @@ class SendLoops(ABC):
                 self.inflight.add(delivery.entry_id)
                 queues[channel].put_nowait(delivery)
             await self._hold_back(later)
+            workers = self._end_removed(queues, workers)
             if not batch:
                 await sleep_or_stop(stop, IDLE_SLEEP)
         await self._stop_workers(queues, workers)
         await self._leave()
+
+    def _end_removed(self, queues: dict[str, asyncio.Queue[Delivery | None]],
+                     workers: list[asyncio.Task[None]]) -> list[asyncio.Task[None]]:
+        """End the worker of each channel no longer configured (a reload removed it) once its
+        queue is empty; returns the workers not yet ended. A queue and a task per channel ever
+        configured stayed for the loop's life (200 channels replaced one by one: 200 tasks,
+        1.6 MB). A removed channel's alert taken later (another worker's settings) gets a new
+        worker; one ending finishes its send first, and a stop waits for it."""
+        for channel in [c for c, queue in queues.items() if c not in self.configs and queue.empty()]:
+            queues.pop(channel).put_nowait(None)
+        return [w for w in workers if not w.done()]
 
     async def _release_due(self) -> None:
         """Put the alerts due for another try back in the stream. None waits longer than a

@@ -72,13 +72,14 @@ class Sender(SendLoops):
         self.configs: dict[str, ChannelConfig] = {}
         self.apprises: dict[str, apprise.Apprise] = {}
         self.ops_channel = ops_channel
+        self.paused: dict[str, float] = {}  # configured channel -> until when (clock) its Retry-After asks
         self.set_channels(configs, data_dir, ops_channel)
         self.inflight: set[bytes] = set()  # entry ids queued or being sent by this sender
-        self.paused: dict[str, float] = {}  # channel -> until when (clock) its Retry-After asks
 
     def set_channels(self, configs: Mapping[str, ChannelConfig], data_dir: Path, ops_channel: str = "") -> None:
         """(Re)build one apprise object per channel; alerts for a removed channel fail."""
         self.configs = dict(configs)
+        self.paused = {c: until for c, until in self.paused.items() if c in self.configs}  # not every one ever
         self.apprises = {n: transport.build(channels.with_defaults(c.url, data_dir), c.throttle)
                          for n, c in configs.items()}
         self.ops_channel = ops_channel
@@ -92,7 +93,9 @@ class Sender(SendLoops):
         config = self.configs.get(channel)
         until = self.paused.get(channel, 0.0)
         if not pause.holds(until, now):  # over (or set by a clock since set back): another sender's?
-            until = self.paused[channel] = await self.io(pause.paused_until, self.outbox, channel, now)
+            until = await self.io(pause.paused_until, self.outbox, channel, now)
+            if channel in self.configs:  # a removed channel's alert (it fails) keeps no entry
+                self.paused[channel] = until
         if until > now:  # the channel asked to wait: not an attempt
             await self.io(self.outbox.defer, delivery, until)
             return False
@@ -127,7 +130,8 @@ class Sender(SendLoops):
 
     async def _pause(self, channel: str, until: float) -> None:
         """Pause the channel here at once, and for the other senders through Redis."""
-        self.paused[channel] = until
+        if channel in self.configs:  # not one a reload removed as it was sent
+            self.paused[channel] = until
         try:
             await self.io(pause.pause, self.outbox, channel, until)
         except StoreError as exc:  # this sender waits anyway; the others find out by their own 429
