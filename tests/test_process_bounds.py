@@ -1,6 +1,6 @@
-"""What the service process keeps of a channel after a reload removed it: nothing. Each
-test replaces the one channel again and again, as reloads over months do, and counts what
-is left (tasks, entries), not time."""
+"""What the service process keeps of what comes and goes: of a channel a reload removed,
+nothing (the channel is replaced again and again, as reloads over months do, and what is
+left is counted, not timed); of a failed send's reason, one line of REASON_CHARS."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import os
 import time
 from pathlib import Path
 
-from monitor.delivery import channels
+import pytest
+
+from monitor import codec
+from monitor.delivery import channels, sender
 from monitor.delivery.sender import ChannelConfig
+from monitor.delivery.transport import REASON_CHARS
+from monitor.keys import Keys
 from tests.test_delivery import alert, make_sender
 
 REPLACED = 6
@@ -50,3 +55,21 @@ def test_channels_a_reload_removed_leave_no_worker_pause_or_file_lock(redis_clie
     assert all(path.exists() for path in paths)  # every alert was sent
     assert (workers, paused) == (1, 1)  # the channel configured: (6, 6) before
     assert not {os.path.realpath(p) for p in paths} & set(channels._LOCKS)  # 6 before
+
+
+def test_a_send_that_raises_a_megabyte_of_text_is_recorded_and_logged_in_one_line(
+        redis_client, json_receiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Fault: an exception's text went whole into the retry's `last_error` and every log line
+    of its attempts (1 MB here, each attempt). Now cut as apprise's reasons are."""
+    def notify(*args: object) -> None:
+        raise RuntimeError("refused:\n" + "x" * 1_000_000)
+
+    monkeypatch.setattr(sender, "notify", notify)
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+    outbox.enqueue(alert(1))
+    assert asyncio.run(s.drain()) == 0
+    [queued] = redis_client.zrange(Keys().retry, 0, -1)
+    error = codec.decode_queued(queued).last_error
+    assert error.startswith("channel 'hook': send raised RuntimeError: refused:")
+    assert len(error) <= REASON_CHARS + 60  # the channel and alert around it; 1,000,000 before
+    assert max(len(r.getMessage()) for r in caplog.records) <= REASON_CHARS + 100

@@ -37,7 +37,8 @@ from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy, decide, digest_due
 from monitor.delivery.retry import RetryPolicy, SendThreads
 from monitor.delivery.templates import TemplateFailed, Templates
-from monitor.delivery.transport import Outcome, notify  # notify: a name here, so tests can stand in
+from monitor.delivery.transport import REASON_CHARS, Outcome, notify  # notify: a name here, so tests can stand in
+from monitor.delivery.values import cut, one_line
 from monitor.errors import StoreError
 from monitor.items import Alert
 from monitor.metrics import Metrics
@@ -178,6 +179,9 @@ class Sender(SendLoops):
         return await self.io(self.outbox.reserve, delivery, delivery.alert.channel, now, config.policy.max_per_hour)
 
     async def _failed(self, delivery: Delivery, channel: str, reason: str, wait: float = 0.0) -> None:
+        # One line of REASON_CHARS, as apprise's reasons are cut (transport.py): an exception's
+        # text is as long as its raiser made it, and went whole into every log line and retry.
+        reason = cut(one_line(reason[:4 * REASON_CHARS]), REASON_CHARS)
         error = f"channel '{channel}': {reason} (alert {delivery.alert.id})"
         attempt = delivery.attempts + 1
         if attempt >= self.retry.attempts:
