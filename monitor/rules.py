@@ -68,6 +68,10 @@ def _search(pattern: regex.Pattern[str], document: str) -> regex.Match[str] | No
     try:
         return pattern.search(document, timeout=MATCH_SECONDS)
     except TimeoutError:
+        # Rests over are dropped here, else a pattern a reload removed stayed for the process's
+        # life (this timeout has cost 0.1 s: the sweep costs nothing beside it).
+        for ended in [p for p, until in _slow.items() if until <= now]:
+            del _slow[ended]
         _slow[pattern.pattern] = now + SLOW_REST
         log.warning("pattern /%s/ ran past %.1fs on an item of %d characters: taken as no match, "
                     "and not searched for %.0f s", pattern.pattern[:60], MATCH_SECONDS, len(document), SLOW_REST)

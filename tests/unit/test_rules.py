@@ -67,3 +67,11 @@ def test_a_search_that_backtracks_past_its_time_counts_as_no_match(caplog: pytes
     assert time.monotonic() - started < 0.1 and caplog.text.count("ran past") == 1
     monkeypatch.setattr(rules, "_slow", {})  # after its rest it is searched again
     assert judge("t", 0.9, 0.6, "aaac", feed=muted, feed_name="f").rule == "feed f mutes '/(a|aa)+c/' matched 'aaac'"
+
+
+def test_a_pattern_whose_rest_is_over_is_forgotten_at_the_next_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault: a pattern that ran out of time kept its entry for the process's life, after its
+    rest and after a reload removed it: one per slow pattern ever configured."""
+    monkeypatch.setattr(rules, "_slow", {"removed long ago": time.monotonic() - 1})
+    judge("t", 0.9, 0.6, "a" * 40, feed=FeedGate(mute=compile_all(["/(a|aa)+c/"])), feed_name="f")
+    assert list(rules._slow) == ["(a|aa)+c"]  # ["removed long ago", "(a|aa)+c"] before
