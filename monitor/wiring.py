@@ -147,12 +147,17 @@ def channel_configs(loaded: Loaded) -> dict[str, ChannelConfig]:
 
 
 def delivery_config(loaded: Loaded) -> DeliveryConfig:
+    a = loaded.settings.alerts
+    return DeliveryConfig(channel_configs(loaded), retry_policy(loaded), a.claim_timeout,
+                          loaded.settings.monitor.ops_channel)
+
+
+def retry_policy(loaded: Loaded) -> RetryPolicy:
+    """How the sender backs off a failed send (also read by `monitor outbox`)."""
     from monitor.delivery.sender import RetryPolicy
 
     a = loaded.settings.alerts
-    return DeliveryConfig(channel_configs(loaded), RetryPolicy(a.send_attempts, a.send_backoff_base,
-                                                               a.send_backoff_max),
-                          a.claim_timeout, loaded.settings.monitor.ops_channel)
+    return RetryPolicy(a.send_attempts, a.send_backoff_base, a.send_backoff_max)
 
 
 def topic_thresholds(loaded: Loaded, classifier: Classifier) -> dict[str, float]:

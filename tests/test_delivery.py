@@ -13,6 +13,7 @@ import pytest
 
 from monitor import codec
 from monitor.delivery import sender
+from monitor.delivery.loops import longest_wait
 from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy, parse_quiet_hours
 from monitor.delivery.sender import ChannelConfig, RetryPolicy, Sender
@@ -42,11 +43,15 @@ def alert(n: int, channel: str = "hook", score: float = 0.8, topic: str = "t1", 
     )
 
 
+RETRY = RetryPolicy(5, base=10, cap=60)  # make_sender's, its attempts aside
+LONGEST = longest_wait(RETRY)  # the longest wait its senders put an alert back for
+
+
 def make_sender(redis_client, configs: dict[str, ChannelConfig], clock=time.time, attempts: int = 5,
                 consumer: str = "w1", claim_timeout: float = 60, ops: str = "") -> tuple[Sender, Outbox]:
     outbox = Outbox(redis_client, Keys(), consumer)
     outbox.ensure_group()
-    retry = RetryPolicy(attempts, base=10, cap=60)
+    retry = RetryPolicy(attempts, base=RETRY.base, cap=RETRY.cap)
     return Sender(outbox, configs, Path("/tmp"), retry, claim_timeout, ops_channel=ops, clock=clock), outbox
 
 

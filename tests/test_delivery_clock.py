@@ -6,17 +6,23 @@ within CLOCK_SKEW of each other still keep every limit (the second test of each 
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from pathlib import Path
 
 import pytest
 
+from monitor import codec
 from monitor.delivery import retry as retry_module
 from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy
 from monitor.delivery.retry import RetryPolicy
 from monitor.delivery.sender import ChannelConfig, Sender
+from monitor.items import Queued
 from monitor.keys import Keys
 from monitor.seen import CLOCK_SKEW
+from tests.test_cli import monitor
 from tests.test_delivery import T0, Clock, alert, drain, make_sender
 from tests.test_policy_faults import DAILY, goes_when_shown, held_due, utc
 
@@ -178,3 +184,34 @@ def test_the_longest_backoff_from_a_clock_ahead_within_the_skew_holds(redis_clie
     assert drain(second) == 0 and json_receiver.received == []
     right.now = due
     assert drain(second) == 1
+
+
+@pytest.mark.slow
+def test_monitor_outbox_shows_retries_put_back_by_a_clock_since_set_back_as_going_now(
+        redis_client, json_receiver, make_settings) -> None:
+    """`monitor outbox` showed a 503's retry, a 429's and a deferral to its pause's end, all
+    stamped by a clock 3 h ahead, as going "in 3 h (HH:MM UTC)" after the step back, while the
+    sender releases them at its next round. A retry a right clock put back still shows its time."""
+    clock = Clock(time.time() + AHEAD)
+    s, outbox = make_sender(redis_client, limited(json_receiver.url, 0), clock)
+    json_receiver.fail_next = 1
+    outbox.enqueue(alert(1))
+    assert drain(s) == 0  # a 503
+    json_receiver.fail_next, json_receiver.retry_after = 1, "600"
+    outbox.enqueue(alert(2))
+    outbox.enqueue(alert(3))
+    assert drain(s) == 0 and outbox.depth()["retry"] == 3  # a 429, and alert 3 deferred to its pause's end
+    right = time.time() + 600  # as a right clock's 10-min backoff
+    redis_client.zadd(Keys().retry, {codec.encode_queued(Queued(alert(4), 1, "HTTP 503")): right})
+    path = make_settings({}, {"hook": json_receiver.url})
+    table = [line for line in monitor("outbox", settings=path).stdout.splitlines() if line.startswith("retrying")]
+    assert len(table) == 4 and sum("now (clock set back)" in line for line in table) == 3, table
+    [line] = [line for line in table if "a0000004" in line]
+    assert re.search(r" in (9|10) min \(\d\d:\d\d UTC\)", line), line
+    raw = json.loads(monitor("outbox", "--json", settings=path).stdout)["alerts"]
+    assert {(a["id"], a["stamped_ahead"]) for a in raw} == {("a0000001", True), ("a0000002", True),
+                                                            ("a0000003", True), ("a0000004", False)}
+    assert all(a["due"] > clock.now - 60 for a in raw if a["stamped_ahead"])  # as stored
+    clock.now = time.time()  # set back: the sender does what the table said
+    assert drain(s) == 3 and outbox.depth()["retry"] == 1  # alert 4, due in 10 min
+    assert sorted(m["title"] for m in json_receiver.received) == [f"[T1] Story {n}" for n in (1, 2, 3)]

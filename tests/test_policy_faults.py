@@ -16,7 +16,7 @@ from monitor.delivery.outbox import Outbox
 from monitor.delivery.policy import ChannelPolicy
 from monitor.delivery.sender import ChannelConfig, Sender
 from monitor.keys import Keys
-from tests.test_delivery import Clock, alert, drain, make_sender
+from tests.test_delivery import LONGEST, Clock, alert, drain, make_sender
 from tests.test_surge import HOUR, detector, quiet_baseline, seen, surges
 
 
@@ -26,7 +26,7 @@ def utc(month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> fl
 
 def held_due(client: redis.Redis, policy: ChannelPolicy, now: float) -> float | None:
     """When `monitor outbox` says the channel's held alerts go."""
-    found, _ = waiting.read(client, Keys(), {"hook": policy}, now)
+    found, _ = waiting.read(client, Keys(), {"hook": policy}, now, LONGEST)
     [due] = {w.due for w in found if w.state == "held"}
     return due
 
@@ -125,7 +125,7 @@ def test_a_digest_waiting_for_room_in_the_hour_goes_when_shown(redis_client, jso
         assert drain(s) == 0  # folded
         clock.now += 601
         assert drain(s) == (n < 2)  # the third digest is due at 12:30, the hour full until 13:10
-    assert waiting.read(redis_client, Keys(), {"hook": policy}, clock.now)[0][0].why == \
+    assert waiting.read(redis_client, Keys(), {"hook": policy}, clock.now, LONGEST)[0][0].why == \
         "digest every 10m; rate limit of 2 per hour"
     due = held_due(redis_client, policy, clock.now)
     assert due is not None and utc(3, 2, 13, 10) < due < utc(3, 2, 13, 12)

@@ -21,7 +21,7 @@ from monitor.errors import StoreError
 from monitor.items import Queued
 from monitor.keys import Keys
 from tests.raw_server import raw_server
-from tests.test_delivery import alert, make_sender
+from tests.test_delivery import LONGEST, alert, make_sender
 
 EMPTY = {"queued": 0, "sending": 0, "retry": 0, "dead": 0}
 
@@ -194,7 +194,7 @@ def test_an_unreadable_digest_entry_is_buried_and_every_channel_keeps_sending(
     redis_client.rpush(Keys().digest("daily"), payload)
     redis_client.hset(Keys().channel("daily"), mapping={"last_digest": 0, "digest_since": 0})
     # `monitor outbox` lists what this version can read and counts the rest
-    listed, counts = waiting.read(redis_client, Keys(), policies, time.time())
+    listed, counts = waiting.read(redis_client, Keys(), policies, time.time(), LONGEST)
     assert listed == [] and counts["held"] == 1
     for n in (2, 3):
         outbox.enqueue(alert(n))
@@ -202,7 +202,7 @@ def test_an_unreadable_digest_entry_is_buried_and_every_channel_keeps_sending(
     assert sorted(m["title"] for m in second_receiver.received) == ["[T1] Story 2", "[T1] Story 3"]
     assert json_receiver.received == [] and redis_client.lrange(Keys().dead, 0, -1) == [payload]
     assert outbox.waiting("daily") == 0
-    listed, counts = waiting.read(redis_client, Keys(), policies, time.time())
+    listed, counts = waiting.read(redis_client, Keys(), policies, time.time(), LONGEST)
     assert listed == [] and counts == {"queued": 0, "sending": 0, "held": 0, "retrying": 0, "dead": 1}
 
 

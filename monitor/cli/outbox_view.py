@@ -13,6 +13,7 @@ from monitor import codec, spans
 from monitor.cli import table
 from monitor.cli.main import load
 from monitor.delivery import waiting
+from monitor.delivery.loops import longest_wait
 from monitor.delivery.outbox import Outbox
 from monitor.items import Alert
 
@@ -30,7 +31,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         return 0
     policies = {name: wiring.channel_policy(c) for name, c in loaded.settings.channels.items()}
     now = time.time()
-    rows, counts = waiting.read(store.redis, store.keys, policies, now)
+    rows, counts = waiting.read(store.redis, store.keys, policies, now, longest_wait(wiring.retry_policy(loaded)))
     if args.json:
         print(json.dumps({"counts": counts, "alerts": [record(w) for w in rows]}, indent=2, ensure_ascii=False))
         return 0
@@ -44,8 +45,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def record(w: waiting.Waiting) -> dict[str, Any]:
-    """One waiting alert as `--json` gives it: the stored record, its state and when it goes."""
-    return {"state": w.state, "channel": w.channel, "due": w.due, "why": w.why, **codec.queued_fields(w.queued)}
+    """One waiting alert as `--json` gives it: the stored record, its state and when it goes
+    (`due` as stored; `stamped_ahead`: a clock since set back stamped it, it goes now)."""
+    return {"state": w.state, "channel": w.channel, "due": w.due, "stamped_ahead": w.stamped_ahead,
+            "why": w.why, **codec.queued_fields(w.queued)}
 
 
 def _row(w: waiting.Waiting, now: float) -> tuple[str, ...]:
@@ -63,6 +66,8 @@ def goes(w: waiting.Waiting, now: float) -> str:
         return "never"
     if w.state == "sending":
         return "being sent"
+    if w.stamped_ahead:
+        return "now (clock set back)"
     if w.due is None:
         return "now" if w.state == "queued" else "not within 8 days"
     at = datetime.fromtimestamp(w.due, tz=UTC).strftime("%H:%M UTC")

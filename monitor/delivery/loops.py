@@ -32,6 +32,13 @@ IDLE_SLEEP = 0.2  # seconds between outbox reads when it is empty
 # goes back to Redis (the retry set, no attempt counted) for HELD_WAIT, then is taken again.
 HELD_PER_CHANNEL = 2 * TAKE_BATCH
 HELD_WAIT = 30.0
+
+
+def longest_wait(retry: RetryPolicy) -> float:
+    """The longest a sender puts an alert back for: a backoff (at most `send_backoff_max`),
+    a Retry-After (RETRY_AFTER_MAX) or HELD_WAIT. A retry due later than
+    seen.latest_stamp(now, this) was put back by a clock since set back, and goes now."""
+    return max(retry.cap, RETRY_AFTER_MAX, HELD_WAIT)
 STOP_GRACE = 10.0  # seconds a stop waits for sends under way (deploy/monitor.service stops after 15)
 
 
@@ -149,11 +156,9 @@ class SendLoops(ABC):
         return [w for w in workers if not w.done()]
 
     async def _release_due(self) -> None:
-        """Put the alerts due for another try back in the stream. None waits longer than a
-        backoff (at most `send_backoff_max`), a Retry-After (RETRY_AFTER_MAX) or HELD_WAIT:
-        one due later than that and CLOCK_SKEW was put back by a clock since set back."""
-        longest = max(self.retry.cap, RETRY_AFTER_MAX, HELD_WAIT)
-        await self.io(self.outbox.release_due, self.clock(), longest)
+        """Put the alerts due for another try back in the stream, and those put back by a
+        clock since set back (`longest_wait`)."""
+        await self.io(self.outbox.release_due, self.clock(), longest_wait(self.retry))
 
     async def _hold_back(self, deliveries: list[Delivery]) -> None:
         """Put alerts of channels already holding HELD_PER_CHANNEL back in Redis for

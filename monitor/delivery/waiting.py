@@ -3,6 +3,10 @@ in the stream, being sent, held in a channel's digest (by its mode, rate limit o
 hours, with when it will go), scheduled for a retry, and dead. For `monitor outbox` and
 the held count of `monitor status`.
 
+A retry due later than seen.latest_stamp(now, the longest wait a sender gives) was put back
+by a clock since set back: the sender releases it at its next round (outbox.release_due),
+so it is read as `stamped_ahead`, its stored due kept.
+
 When a held alert goes is worked out with the sender's own rule (policy.digest_due),
 stepped forward a minute at a time from now, with the channel's recorded sends ageing out
 of the hour as they will.
@@ -22,6 +26,7 @@ from monitor.delivery.outbox_digest import hour_span
 from monitor.delivery.policy import ChannelPolicy, digest_due, hour_full, in_quiet_hours
 from monitor.items import Alert, Digest, Queued
 from monitor.keys import DIGEST_SINCE, LAST_DIGEST, OUTBOX_GROUP, Keys
+from monitor.seen import latest_stamp
 from monitor.store import redis_errors
 
 State = Literal["queued", "sending", "held", "retrying", "dead"]
@@ -40,11 +45,13 @@ class Waiting:
     channel: str
     due: float | None  # when it goes: the retry's time, the held digest's; None: as soon as a sender can
     why: str  # what holds it: the policy, or the last failure
+    stamped_ahead: bool = False  # a retry `due` by a clock since set back: it goes at the next round
 
 
-def read(client: redis.Redis, keys: Keys, policies: Mapping[str, ChannelPolicy],
-         now: float) -> tuple[list[Waiting], dict[State, int]]:
-    """Every waiting alert (up to READ_MAX per state) and the count of each state."""
+def read(client: redis.Redis, keys: Keys, policies: Mapping[str, ChannelPolicy], now: float,
+         longest: float) -> tuple[list[Waiting], dict[State, int]]:
+    """Every waiting alert (up to READ_MAX per state) and the count of each state; `longest`:
+    the longest wait a sender puts an alert back for (loops.longest_wait)."""
     with redis_errors("reading the outbox"):
         entries = cast(list[Any], client.xrange(keys.outbox, count=READ_MAX))
         sending = _pending_ids(client, keys)
@@ -54,7 +61,8 @@ def read(client: redis.Redis, keys: Keys, policies: Mapping[str, ChannelPolicy],
         held = [w for name, policy in policies.items() for w in _held(client, keys, name, policy, now)]
     out = [Waiting("sending" if entry_id in sending else "queued", q, q.alert.channel, None, "")
            for entry_id, q in _decoded(entries)]
-    out += [Waiting("retrying", q, q.alert.channel, due, q.last_error or "its channel asked to wait")
+    out += [Waiting("retrying", q, q.alert.channel, due, q.last_error or "its channel asked to wait",
+                    due > latest_stamp(now, longest))
             for q, due in ((readable_or_none(raw), float(score)) for raw, score in retries) if q is not None]
     out += held
     out += [Waiting("dead", q, q.alert.channel, None, q.last_error)
