@@ -4,7 +4,8 @@ with the bound that keeps it from growing without limit ("Bound:" in its docstri
 All keys start with one prefix (`[monitor] key_prefix`, default "monitor:"), so several
 monitors can share a server and `redis-cli --scan --pattern 'monitor:*'` shows all state.
 State named after a feed or a channel (feed, lease, channel, digest, sent) goes when the
-feed or channel leaves the settings (prune.py, at start and on reload).
+feed or channel leaves the settings (prune.py, at start and on reload). Each key's family
+(its pattern, type and kind of bound, for audits) is in key_families.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from monitor import defaults
+from monitor.key_families import FAMILIES, Family
 
 OUTBOX_GROUP = "senders"
 """Consumer group of the outbox stream: each alert is delivered to one sender."""
@@ -33,6 +35,13 @@ class Keys:
         8-byte record per item processed that day (UTC) whose sha1 starts with the shard.
         Bound: each expires `[dedup] seen_ttl` + CLOCK_SKEW after its day ends; 256 a day."""
         return f"{self.prefix}sb:"
+
+    @property
+    def seen_latest(self) -> str:
+        """String: the latest day (seen.today) a claim wrote seen strings for, so that lookups
+        read the days a clock ahead, since set back, wrote (seen.last_day; up to seen.farthest).
+        Bound: one key, TTL `[dedup] seen_ttl` + a day + CLOCK_SKEW from the claim that raised it."""
+        return f"{self.prefix}sblatest"
 
     def seen(self, item_id: str) -> str:
         """String (written before the seen-set, still honoured, no longer written).
@@ -255,44 +264,6 @@ class Keys:
             return None
         rest = key[len(self.prefix):]
         return next((f for f in FAMILIES if fnmatchcase(rest, f.pattern)), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Family:
-    """A family of keys as the methods above build them, for checking what is in Redis
-    against what this module says bounds it (tests/key_audit.py, the bench's memory shares)."""
-
-    pattern: str  # after the prefix; "*" stands for the name, id or time slice
-    kind: str  # its Redis type ("": any, for the older layouts' keys)
-    bound: str  # EXPIRES: every key has a TTL; FEEDS / CHANNELS: one per feed / channel of
-    # the settings (pruned when it leaves them); ONE: a single key, its size bounded as its
-    # method's docstring says
-
-
-EXPIRES, FEEDS, CHANNELS, ONE = "expires", "feeds", "channels", "one"
-
-# Every family above, and the older layouts' keys that are no longer written and expire
-# within one `[dedup] window` (an upgraded Redis still holds them for that long). The first
-# match wins: a family whose pattern another's also matches comes first.
-FAMILIES: tuple[Family, ...] = (
-    Family("sb:*", "string", EXPIRES), Family("seen:*", "string", EXPIRES),
-    Family("article:*", "string", EXPIRES), Family("articles", "hash", ONE),
-    Family("feed:*", "hash", FEEDS), Family("due", "zset", ONE),
-    Family("health:*", "string", EXPIRES), Family("lease:*", "string", EXPIRES),
-    Family("outbox", "stream", ONE), Family("retry", "zset", ONE), Family("dead", "list", ONE),
-    Family("channel:*", "hash", CHANNELS), Family("digest:*", "list", CHANNELS),
-    Family("sent:*", "zset", CHANNELS), Family("labels", "hash", ONE),
-    Family("labels:order", "zset", ONE), Family("recent", "stream", ONE),
-    Family("alert:*", "string", EXPIRES),
-    Family("nd:rec2:*", "hash", EXPIRES), Family("nd:refs2:*", "string", EXPIRES),
-    Family("nd:lsh3:*", "hash", EXPIRES), Family("nd:topic3:*", "string", EXPIRES),
-    Family("nd:story:*", "list", EXPIRES), Family("nd:srcs:*", "set", EXPIRES),
-    Family("xl:*", "list", EXPIRES), Family("xls:*", "string", EXPIRES),
-    Family("surge:n:*", "hash", EXPIRES), Family("surge:state:*", "hash", EXPIRES),
-    Family("surge:b:*", "hash", EXPIRES), Family("surge:s:*", "string", EXPIRES),
-    # older layouts, read no more (of any type: "")
-    *(Family(f"nd:{old}:*", "", EXPIRES) for old in ("item", "rec", "lsh", "lsh2", "topic", "topic2")),
-)
 
 
 def _glob(text: str) -> str:

@@ -16,14 +16,17 @@ of its headline: an item listed with another headline is revised (pipeline.py).
 Days are fixed (UTC, 86,400 s), whatever `seen_ttl` is, so changing the setting never
 loses a day: an item is remembered for `seen_ttl` at least and one day (and CLOCK_SKEW) more
 at most (its day's string expires when the last of its items is due). A lookup reads
-tomorrow's string too (`days`). The claim checks again, atomically with marking, but only
-the days since its lookup (`claim_days`): 2-3 strings, not 32. Ids claimed before this
-layout (`seen:<id>` keys) are still honoured until they expire.
+tomorrow's string too (`days`), and up to the latest day any claim wrote (keys.py
+`seen_latest`, `last_day` below): a clock days ahead, since set back, claimed its items
+there. The claim checks again, atomically with marking, but only the days since its lookup
+(`claim_days`): 2-3 strings, not 32. Ids claimed before this layout (`seen:<id>` keys) are
+still honoured until they expire.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 
 from monitor.defaults import DAY
@@ -74,8 +77,9 @@ def parse_listing(field: str) -> dict[str, str | None]:
 
 
 CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (NTP: < 1 s)
-# Seconds a clock may have run ahead (a wrong time zone, a VM's clock; then stepped back by
-# NTP or by hand) whose claims a lookup still finds: they went to the string of its day.
+# Seconds ahead a clock may run (a wrong time zone, a VM's clock; then stepped back by NTP or
+# by hand) whose writes are always read: tomorrow's seen strings, a near-dup slice ahead. The
+# seen-set reads further, to the latest day a claim wrote (`last_day`), within its window.
 CLOCK_AHEAD = DAY
 
 
@@ -88,7 +92,8 @@ def latest_stamp(now: float, wait: float = 0.0) -> float:
 
 def days(now: float, ttl: float) -> tuple[int, int]:
     """The first and last day numbers whose strings a lookup at `now` reads: the last is
-    tomorrow's, where a worker whose clock is ahead (by up to CLOCK_AHEAD) writes. Before,
+    tomorrow's, where a worker whose clock is ahead (by up to CLOCK_AHEAD) writes (the
+    scripts read on to the latest day a claim wrote, `last_day`). Before,
     tomorrow's was read only in a day's last CLOCK_SKEW: items claimed by a clock 3 h ahead
     past midnight were new again once it was set back, and alerted twice."""
     return int((now - ttl) // DAY), int((now + CLOCK_AHEAD) // DAY)
@@ -110,6 +115,19 @@ def claim_days(now: float, ttl: float, checked_at: float | None) -> tuple[int, i
     return max(first, min(last, int((checked_at - CLOCK_SKEW) // DAY))), last
 
 
+def farthest(now: float, ttl: float) -> int:
+    """The last day a lookup at `now` reads, whatever day a claim wrote: `ttl` on (tomorrow at
+    least). A claim further ahead, by a clock more than the window ahead, is not found once
+    that clock is set back: reading it would cost a GET an item a day of the step."""
+    return today(now) + max(1, math.ceil(ttl / DAY))
+
+
+def latest_kept(ttl: float) -> int:
+    """Seconds the latest day written (keys.py `seen_latest`) is kept from when a claim raised
+    it: that day's claims, made within a day of it, stay found for `ttl` and CLOCK_SKEW more."""
+    return int(ttl + DAY + CLOCK_SKEW) + 1
+
+
 def expires_at(day: int, ttl: float) -> int:
     """When a day's string may go: its last item, claimed at the day's end, is then `ttl` old,
     and CLOCK_SKEW more, as a worker whose clock is behind still reads it (and one behind
@@ -121,7 +139,15 @@ def expires_at(day: int, ttl: float) -> int:
 # here from the prefix (a standalone Redis: every key of a monitor lives on one server),
 # since a lookup's keys depend on the window, not only on the items.
 #   seen(prefix, legacy_key, shard, record, first_day, last_day) -> true when seen
+# And the last day to read (`last_day`): tomorrow, or the latest day a claim wrote (a clock
+# ahead since set back wrote there; the days between cost a missing key's GET an item), at
+# most `farthest`. Read in the script, so a claim sees what another wrote up to that moment.
+#   last_day(latest_key, tomorrow, farthest) -> day, and the latest day written (0: none)
 SEEN_FUNCTION = """
+local function last_day(latest_key, tomorrow, farthest)
+  local latest = tonumber(redis.call('GET', latest_key)) or 0
+  return math.min(math.max(tomorrow, latest), farthest), latest
+end
 local function seen(prefix, legacy, shard, rec, first, last)
   if redis.call('EXISTS', legacy) == 1 then return true end
   for day = last, first, -1 do
@@ -141,11 +167,13 @@ end
 """
 
 # For each item (legacy key, shard, record triples after the window): 1 when seen.
-#   ARGV: bucket prefix, first day, last day, then per item: legacy key, shard, record
+#   KEYS: the latest day written   ARGV: bucket prefix, first day, tomorrow, farthest day,
+#   then per item: legacy key, shard, record
 UNSEEN_LUA = SEEN_FUNCTION + """
-local out = {}
-for a = 4, #ARGV, 3 do
-  out[#out + 1] = seen(ARGV[1], ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[2]), tonumber(ARGV[3])) and 1 or 0
+local out, first = {}, tonumber(ARGV[2])
+local last = last_day(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4]))
+for a = 5, #ARGV, 3 do
+  out[#out + 1] = seen(ARGV[1], ARGV[a], ARGV[a + 1], ARGV[a + 2], first, last) and 1 or 0
 end
 return out
 """
@@ -155,7 +183,7 @@ def lookup_args(prefix: str, legacy: Sequence[str], item_ids: Sequence[str], now
                 ttl: float) -> list[str | bytes | int]:
     """ARGV of UNSEEN_LUA for these items (their legacy keys in the same order)."""
     first, last = days(now, ttl)
-    args: list[str | bytes | int] = [prefix, first, last]
+    args: list[str | bytes | int] = [prefix, first, last, farthest(now, ttl)]
     for key, item_id in zip(legacy, item_ids, strict=True):
         args += [key, *record(item_id)]
     return args

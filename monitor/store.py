@@ -250,7 +250,7 @@ class Store:
         args = seen.lookup_args(self.keys.seen_buckets, [self.keys.seen(i) for i in item_ids], item_ids,
                                 time.time(), ttl)
         with redis_errors("checking seen items"):
-            return [not found for found in self._unseen(args=args)]
+            return [not found for found in self._unseen(keys=[self.keys.seen_latest], args=args)]
 
     def claim_many(self, claims: Sequence[Claim], ttl: float, recent_max: int,
                    checked_at: float | None = None) -> list[bool]:
@@ -266,10 +266,11 @@ class Store:
             return []
         now = time.time()
         first, last = seen.claim_days(now, ttl, checked_at)
-        keys = [self.keys.outbox, self.keys.recent]
+        keys = [self.keys.outbox, self.keys.recent, self.keys.seen_latest]
         day = seen.today(now)
         args: list[str | bytes | int] = [max(1, int(ttl)), f"{now:.3f}", recent_max, self.keys.seen_buckets,
-                                         first, last, day, seen.expires_at(day, ttl)]
+                                         first, last, day, seen.expires_at(day, ttl), seen.farthest(now, ttl),
+                                         seen.latest_kept(ttl)]
         for claim in claims:
             keys += [self.keys.alert(short_id) for short_id, _ in claim.alerts]
             args += [len(claim.alerts), self.keys.seen(claim.item_id), *seen.record(claim.item_id),

@@ -9,15 +9,19 @@ from monitor.seen import SEEN_FUNCTION
 # means a second worker that scored an item concurrently enqueues nothing for it (no
 # alert sent twice). An item is marked by appending its 8-byte record to its day's shard
 # string (seen.py), which expires when its last record is `ttl` old: the expiry only moves
-# later (a raised seen_ttl must cover the day's items claimed after the change).
-#   KEYS: outbox, recent, then per item: alert:<id>...
-#   ARGV: ttl, now, recent_max, bucket prefix, first day, last day read, today, expire-at, then per
-#         item: its alert count n, legacy seen key, shard, record, recent record, then n
-#         pairs (the alert for the outbox, the alert as kept under alert:<id>), each zlib
+# later (a raised seen_ttl must cover the day's items claimed after the change). A day later
+# than the latest written is recorded as it (seen.last_day), in this step: a lookup then
+# reads that day, though the clock that wrote it is set back, as long as its items are kept.
+#   KEYS: outbox, recent, the latest day written, then per item: alert:<id>...
+#   ARGV: ttl, now, recent_max, bucket prefix, first day, tomorrow, today, expire-at, farthest
+#         day read, seconds the latest day is kept, then per item: its alert count n, legacy
+#         seen key, shard, record, recent record, then n pairs (the alert for the outbox, the
+#         alert as kept under alert:<id>), each zlib
 #   Returns 1 per item claimed here, 0 per item claimed before.
 CLAIM_LUA = SEEN_FUNCTION + """
-local done, k, a = {}, 3, 9
-local prefix, first, last = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local done, k, a = {}, 4, 11
+local prefix, first, today = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])
+local last, latest = last_day(KEYS[3], tonumber(ARGV[6]), tonumber(ARGV[9]))
 local expire, left = tonumber(ARGV[8]), tonumber(ARGV[8]) - math.floor(tonumber(ARGV[2]))
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
@@ -25,6 +29,10 @@ while a <= #ARGV do
     local bucket = prefix .. ARGV[7] .. ':' .. ARGV[a + 2]
     if redis.call('APPEND', bucket, ARGV[a + 3]) == 8 or redis.call('TTL', bucket) < left - 1 then
       redis.call('EXPIREAT', bucket, expire)
+    end
+    if today > latest then
+      redis.call('SET', KEYS[3], today, 'EX', ARGV[10])
+      latest = today
     end
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'item', ARGV[a + 4])
     for i = 1, n do

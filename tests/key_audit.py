@@ -1,6 +1,6 @@
 """Every key a run left in Redis, checked against the bound monitor/keys.py gives its family.
 
-A key the monitor writes must belong to a family of `keys.FAMILIES`, be of that family's
+A key the monitor writes must belong to a family of `key_families.FAMILIES`, be of that family's
 Redis type, and be bounded the way the family says: a TTL no longer than the longest the
 settings allow (a key left without one, by a crash between writing a key and setting its
 TTL, would outlive every window and grow over months), a name among the settings' feeds or
@@ -15,7 +15,8 @@ from collections import Counter
 import redis
 
 from monitor import defaults, limits, seen
-from monitor.keys import CHANNELS, EXPIRES, FEEDS, Keys
+from monitor.key_families import CHANNELS, EXPIRES, FEEDS
+from monitor.keys import Keys
 from monitor.settings import Settings
 
 LEASE_MOST = 60  # a poll's lease and a health probe's key (keys.py)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
-from monitor import defaults, pipeline, store, wiring
+from monitor import defaults, pipeline, seen, store, wiring
 from monitor import settings as settings_mod
 from monitor.dedup import index as index_module
 from monitor.dedup.index import NearDupIndex
@@ -102,3 +103,52 @@ def test_a_short_window_reads_as_far_ahead_as_back(rc, monkeypatch: pytest.Monke
     clock.now = start + 60  # set back, 2 slices before the record's
     copy = idx.check_and_add(item("b", "Bridge shut", WIRE + " Extra line.", "daily"))
     assert not copy.is_new and copy.story_id == first.story_id
+
+
+def test_items_claimed_by_a_clock_days_ahead_stay_seen_once_it_is_set_back(
+        redis_client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VM's clock ran 3 days ahead: five items were claimed into the strings of a day three
+    days on. Set back, lookups and claims read up to tomorrow (CLOCK_AHEAD): all five were new
+    again and enqueued their alerts a second time. They read to the latest day a claim wrote."""
+    now = time.time()
+    clock = Clock(now + 3 * defaults.DAY)
+    monkeypatch.setattr(store, "time", clock)
+    st, keys = Store(redis_client, Keys("step:")), Keys("step:")
+    ids = [f"https://news.example.org/story/{n}" for n in range(5)]
+    claims = [Claim(i, RECORD, ((f"a{n}", '{"alert": 1}'),)) for n, i in enumerate(ids)]
+    assert st.unseen(ids) == [True] * 5
+    assert st.claim_many(claims, defaults.SEEN_TTL, 100) == [True] * 5
+    clock.now = now  # set back
+    assert st.unseen(ids) == [False] * 5
+    assert st.claim_many(claims, defaults.SEEN_TTL, 100, checked_at=clock.now) == [False] * 5
+    assert st.claim_many(claims, defaults.SEEN_TTL, 100) == [False] * 5
+    assert redis_client.xlen(keys.outbox) == 5
+
+
+def _gets(client, read: Callable[[], object]) -> int:
+    """The GETs Redis ran (its scripts' included) for `read`."""
+    client.config_resetstat()
+    read()
+    return int(client.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
+
+
+def test_a_claim_by_a_clock_years_ahead_does_not_make_lookups_read_past_the_window(
+        redis_client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock 10 years ahead claims an item: lookups read on to the latest day written only
+    up to the seen window's length ahead (a GET an item a day: 3,650 more an item, here). An
+    item claimed 2 days ahead, within the 3-day window, is still found."""
+    now, ttl = time.time(), 3 * defaults.DAY
+    clock = Clock(now + 2 * defaults.DAY)
+    monkeypatch.setattr(store, "time", clock)
+    st, keys = Store(redis_client, Keys("step:")), Keys("step:")
+    assert st.claim_many([Claim("two-days", RECORD)], ttl, 100) == [True]
+    clock.now = now + 3650 * defaults.DAY
+    assert st.claim_many([Claim("years", RECORD)], ttl, 100) == [True]
+    assert int(redis_client.get(keys.seen_latest) or 0) == seen.today(clock.now)
+    assert 0 < redis_client.ttl(keys.seen_latest) <= seen.latest_kept(ttl)  # as keys.py bounds it
+    clock.now = now  # set back
+    first, _ = seen.days(now, ttl)
+    window = seen.farthest(now, ttl) - first + 1  # 3 days back, today, 3 ahead
+    assert _gets(redis_client, lambda: st.unseen(["new"], ttl)) == 1 + window  # the latest day's and 7
+    assert st.unseen(["two-days", "new"], ttl) == [False, True]
+    assert _gets(redis_client, lambda: st.claim_many([Claim("new", RECORD)], ttl, 100)) == 1 + window

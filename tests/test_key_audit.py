@@ -8,7 +8,8 @@ import asyncio
 import inspect
 
 from monitor import settings, wiring
-from monitor.keys import FAMILIES, Keys
+from monitor.key_families import FAMILIES
+from monitor.keys import Keys
 from monitor.model import labels
 from monitor.pipeline import poll_once
 from monitor.service import Service
