@@ -78,8 +78,8 @@ def parse_listing(field: str) -> dict[str, str | None]:
 
 CLOCK_SKEW = 600.0  # seconds the clocks of two workers may differ by, at most (NTP: < 1 s)
 # Seconds ahead a clock may run (a wrong time zone, a VM's clock; then stepped back by NTP or
-# by hand) whose writes are always read: tomorrow's seen strings, a near-dup slice ahead. The
-# seen-set reads further, to the latest day a claim wrote (`last_day`), within its window.
+# by hand) whose claims are always read: tomorrow's seen strings. The seen-set reads further,
+# to the latest day a claim wrote (`last_day`), within its window.
 CLOCK_AHEAD = DAY
 
 

@@ -35,7 +35,7 @@ from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
 from monitor.items import Item, Source
 from monitor.keys import Keys
-from monitor.seen import CLOCK_AHEAD, CLOCK_SKEW
+from monitor.seen import CLOCK_SKEW
 from monitor.store import evalsha, pipelined
 
 MIN_CONTAINED_SHINGLES = 15
@@ -191,12 +191,14 @@ def _answer(raw: bytes) -> tuple[str, Source]:
 
 
 def reach_ahead(window: float) -> float:
-    """How far past its clock a check reads slices: a worker whose clock ran ahead (by up to
-    seen.CLOCK_AHEAD, a day, as the seen-set covers) indexed its items in a slice ahead, and
-    a copy checked once its clock is set back must find them (it alerted as a new story). At
-    most the window, so a short window reads as many slices ahead as back (a day of 1 s
-    slices would be 86,400 reads); at least CLOCK_SKEW, two right clocks' difference."""
-    return max(CLOCK_SKEW, min(CLOCK_AHEAD, window))
+    """How far past its clock a check reads slices: a worker whose clock ran ahead indexed
+    its items in a slice ahead, and a copy checked once its clock is set back must find them
+    (it alerted as a new story). The window: as many slices ahead as back (`slices`, 3), the
+    missing keys of 2 empty slices more a check than a day's reach at the default window. A
+    step longer is not covered, as a copy a window after its first is not: reading a bogus
+    clock's slices years ahead would be unbounded. At least CLOCK_SKEW, two right clocks'
+    difference."""
+    return max(CLOCK_SKEW, window)
 
 
 class NearDupIndex:
