@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ import pytest
 import skops.io as sio
 
 from monitor import settings
+from monitor.errors import ModelError, WorkerTimeout
+from monitor.model import worker
 from monitor.model.classify import TRUSTED, Classifier
 from monitor.model.scoring import BatchScorer
 from tests.test_service_faults import MODEL, dispatching
@@ -223,3 +226,56 @@ def test_copies_named_with_this_process_s_pid_are_an_earlier_life_s(tmp_path: Pa
     model = Classifier.load_lazily(MODEL)
     assert not earlier.exists()
     assert model.path is not None and model.path.parent.parent == tmp_path and model.path.exists()
+
+
+def test_new_workers_hold_the_model_in_force_before_their_first_batch() -> None:
+    """Workers started after a death, or after a stuck call's workers were killed, loaded the
+    model in their first batch, under its deadline (0.38-0.58 s, not ~0.01 s)."""
+    classifier = Classifier.load_lazily(MODEL)
+
+    async def held(scorer: BatchScorer) -> list[tuple[int, str | None]]:
+        return await scorer._pool.call_each(worker.held)  # before any batch reaches them
+
+    async def go() -> tuple[list[int], list[tuple[int, str | None]], list[tuple[int, str | None]]]:
+        scorer = BatchScorer(lambda: classifier, workers=2, deadline=2.0)
+        try:
+            await scorer.start()
+            first = scorer._pool.pids()
+            os.kill(first[0], signal.SIGKILL)
+            await asyncio.sleep(0.3)
+            after_death = await held(scorer)
+            with pytest.raises(WorkerTimeout):
+                await scorer.run(time.sleep, 3600)
+            return first, after_death, await held(scorer)
+        finally:
+            scorer.close()
+
+    first, after_death, after_timeout = asyncio.run(go())
+    assert not {pid for pid, _ in after_death} & set(first)  # new workers answered
+    assert not {pid for pid, _ in after_timeout} & {pid for pid, _ in after_death}
+    assert [version for _, version in after_death + after_timeout] == [classifier.version] * 4
+
+
+def test_a_model_new_workers_cannot_load_in_their_start_fails_the_batch_not_the_pool() -> None:
+    """The load in a new worker's start is not the batch's: failing there, it must not break
+    the pool (an initializer's error ends its worker); the batch loads the model as before."""
+    classifier = Classifier.load_lazily(MODEL)
+    assert classifier.path is not None
+    copy, good = classifier.path, classifier.path.read_bytes()
+
+    async def go() -> tuple[BaseException | None, int]:
+        scorer = BatchScorer(lambda: classifier, workers=1)
+        try:
+            await scorer.start()
+            copy.write_bytes(b"not a model")  # what the new worker reads
+            os.kill(scorer._pool.pids()[0], signal.SIGKILL)
+            await asyncio.sleep(0.3)
+            failed = (await asyncio.gather(scorer.score(TEXTS), return_exceptions=True))[0]
+            copy.write_bytes(good)
+            return failed if isinstance(failed, BaseException) else None, len(await scorer.score(TEXTS))
+        finally:
+            scorer.close()
+
+    failed, scored = asyncio.run(go())
+    assert isinstance(failed, ModelError), failed
+    assert scored == 2

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import defaults
 from monitor.errors import WorkerTimeout
 from monitor.model.classify import Classifier
 from monitor.model.pool import PoolClosed
@@ -19,8 +20,11 @@ MODEL = Path(__file__).resolve().parent.parent / "models" / "topics.skops"
 pytestmark = pytest.mark.timeout(180)
 
 
-def started(deadline: float) -> BatchScorer:
-    return BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1, deadline=deadline)
+def started(deadline: float = defaults.SCORE_CALL_SECONDS, workers: int = 1) -> BatchScorer:
+    # one model, as the service's: each load makes a new private copy, which a worker loads
+    # again in its batch, under the short deadlines of these tests (one failed under load)
+    classifier = Classifier.load_lazily(MODEL)
+    return BatchScorer(lambda: classifier, workers=workers, deadline=deadline)
 
 
 def test_a_stuck_call_whose_caller_was_cancelled_is_ended_by_the_next_caller() -> None:
@@ -166,7 +170,7 @@ def test_a_stuck_call_no_one_waits_on_is_ended_by_the_next_call() -> None:
     worker answered every later call before its caller looked at the clock, so half the
     workers were gone for good while health said OK."""
     async def go() -> tuple[list[int], list[int]]:
-        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=2, deadline=60.0)
+        scorer = started(60.0, workers=2)
         try:
             await scorer.start()
             scorer._pool.deadline = 1.0
@@ -190,7 +194,7 @@ def test_a_scoring_worker_stuck_in_a_call_is_ended_and_the_calls_behind_it_are_s
     later batch: polls waited on it for ever. Past the deadline its call fails, and the
     batch queued behind it is scored by a new worker; the scorer goes on working."""
     async def go() -> tuple[BaseException | None, list[int], float]:
-        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1)
+        scorer = started()
         try:
             await scorer.start()  # the worker's start and the model's load at the full deadline
             scorer._pool.deadline = 3.0
@@ -215,7 +219,7 @@ def test_closing_the_scorer_does_not_wait_for_a_worker_stuck_in_a_call() -> None
     """close() waited for every worker's call to end: a stuck one held the service's stop
     for ever (until the service manager's SIGKILL)."""
     async def go() -> BatchScorer:
-        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1, deadline=3600)
+        scorer = started(3600)
         await scorer.start()
         stuck = asyncio.ensure_future(scorer.run(time.sleep, 3600))
         await asyncio.sleep(0.5)
@@ -235,7 +239,7 @@ def test_a_call_for_each_worker_reaches_every_worker_while_one_is_busy() -> None
     """A pool cannot be told which worker takes a call: without the workers' barrier the
     idle one took both calls while the other was busy, and the busy one never ran it."""
     async def go() -> tuple[list[int], list[int]]:
-        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=2)
+        scorer = started(workers=2)
         try:
             await scorer.start()
             busy = asyncio.ensure_future(scorer.run(time.sleep, 1.0))
@@ -271,7 +275,7 @@ def test_a_worker_dying_in_a_call_for_each_ends_the_others_waiting_at_the_barrie
     model held, and the service's exit held (the executor's thread joins its workers, which
     ignore the SIGTERM it sends; the reviewer's process had not exited 30 s later)."""
     async def go() -> tuple[list[int], list[int], list[int]]:
-        pool = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=2)._pool
+        pool = started(workers=2)._pool
         try:
             await pool.call(os.getpid)
             old = pool.pids()

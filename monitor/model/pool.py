@@ -18,9 +18,11 @@ A pool's calls run in the order given, so a call's clock starts once it is among
 line too). Its allowance is `deadline`; each new pool's first calls, one per worker, are
 `worker.ready` with START_SECONDS: the workers' start (a process, imports, ~2-10 s) is
 theirs, not a batch's (the workers wait for each other at a barrier in their start, so
-no call's clock runs while one still starts). Every caller waiting on the pool, and every
-new call, looks for a running call past its allowance, so a stuck call is ended even when
-its own caller was cancelled.
+no call's clock runs while one still starts). `warm`, asked at each start, names what a
+new worker does in its start before that barrier (scoring.py: load the model in force), so
+the first batch after a restart does not do it under its deadline. Every caller waiting on
+the pool, and every new call, looks for a running call past its allowance, so a stuck call
+is ended even when its own caller was cancelled.
 
 A pool cannot be told which worker takes a call; call_each reaches every worker all the
 same (a reload loads its model in each before it is in force): the barrier the workers meet
@@ -73,6 +75,8 @@ class WorkerPool:
         self._ended: weakref.WeakSet[concurrent.futures.Future[Any]] = weakref.WeakSet()  # timed out
         self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()  # for a call's time
         self._closed = False
+        # what a new worker runs in its start, asked at each start (so never stale); None: nothing
+        self.warm: Callable[[], Callable[[], object] | None] = lambda: None
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
         """`fn(*args)` in a worker (`fn` must pickle: a module-level function)."""
@@ -123,7 +127,7 @@ class WorkerPool:
         # ready calls hold the whole start, and no later call's clock runs while it waits
         # for a worker still starting.
         executor = ProcessPoolExecutor(self.workers, spawn, initializer=worker.init,
-                                       initargs=(spawn.Barrier(self.workers), START_SECONDS))
+                                       initargs=(spawn.Barrier(self.workers), START_SECONDS, self.warm()))
         self._executor = executor
         for _ in range(self.workers):  # each submit starts a worker while none is idle
             self._submit(executor, START_SECONDS, worker.ready)

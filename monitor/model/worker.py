@@ -4,6 +4,7 @@ service's. Module-level functions, so the pool can pickle them by name."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -30,12 +31,20 @@ T = TypeVar("T")
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
-def init(started: threading.Barrier | None = None, wait: float = 0.0) -> None:
-    """Each worker's start; with `started`, it takes no call before all have started (pool.py)."""
+def init(started: threading.Barrier | None = None, wait: float = 0.0,
+         warm: Callable[[], object] | None = None) -> None:
+    """Each worker's start; with `started`, it takes no call before all have started (pool.py),
+    and `warm` (the model in force loaded) is done by then."""
     # The service stops its workers itself; a Ctrl-C on the terminal must not kill them first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
+    if warm is not None:
+        # A failure here would break the pool (an initializer's error ends its worker) and
+        # every call with it: the first batch loads the model again, and fails as it would
+        # have (a ModelError, named there), or scores.
+        with contextlib.suppress(Exception):
+            warm()
     if started is not None:
         _barrier[:] = [started]
         started.wait(wait)
