@@ -15,6 +15,7 @@ import skops.io as sio
 from monitor import settings
 from monitor.model import worker
 from monitor.model.classify import TRUSTED, Classifier
+from monitor.model.scoring import BatchScorer
 from monitor.service import Service
 from tests.test_model_in_force import _with_nan_weights
 from tests.test_service_faults import MODEL, dispatching
@@ -118,3 +119,27 @@ def test_a_model_one_worker_refuses_leaves_the_old_one_in_force_and_loaded_in_al
     assert error == f"{model}: not a valid topic model: coef holds values that are not finite numbers"
     assert after == before
     assert [version for _, version in held] == [before, before]
+
+
+def test_a_reload_waits_behind_the_extractions_running_not_all_those_queued(tmp_path: Path) -> None:
+    """Page extractions went into the pool's queue as they came, and a reload's load (a call
+    per worker) went after them all: ten of 0.3 s held it 2.3 s with two workers."""
+    import time
+
+    _new_version(new := tmp_path / "new.skops")
+    classifier = Classifier.load_lazily(MODEL)
+
+    async def go() -> tuple[int, list[None]]:
+        scorer = BatchScorer(lambda: classifier, workers=2)
+        try:
+            await scorer.start()
+            pages = [asyncio.ensure_future(scorer.run(time.sleep, 0.3)) for _ in range(10)]
+            await asyncio.sleep(0.05)  # the first are running
+            await scorer.check(Classifier.load_lazily(new))
+            return sum(page.done() for page in pages), await asyncio.gather(*pages)
+        finally:
+            scorer.close()
+
+    done, extracted = asyncio.run(go())
+    assert done <= 2, f"{done} of 10 extractions went before the reload"  # one per worker at most
+    assert extracted == [None] * 10  # the rest after it

@@ -85,9 +85,10 @@ class WorkerPool:
     async def call_each(self, fn: Callable[..., T], *args: object) -> list[T]:
         """`fn(*args)` once in every worker (a reload's model load): the calls go in one after
         another, and each waits for the others at the workers' barrier before it ends
-        (worker.each), so no worker takes two. They go after the calls already queued (page
-        extractions: a reload waited 1.5 s behind ten of 0.3 s in a review), and each is
-        allowed the deadline and a start's time."""
+        (worker.each), so no worker takes two. They go after the calls already queued (the
+        pool does not reorder them: BatchScorer keeps its page extractions out of the queue
+        while a reload loads, and one per worker in it at most), and each is allowed the
+        deadline and a start's time."""
         return await self._attempt(self.workers, self.deadline + START_SECONDS, worker.each, fn, *args)
 
     async def _attempt(self, count: int, allowed: float, fn: Callable[..., T], *args: object) -> list[T]:
