@@ -22,13 +22,14 @@ CLAIM_LUA = SEEN_FUNCTION + """
 local done, k, a = {}, 4, 11
 local prefix, first, today = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])
 local last, latest = last_day(KEYS[3], tonumber(ARGV[6]), tonumber(ARGV[9]))
-local expire, left = tonumber(ARGV[8]), tonumber(ARGV[8]) - math.floor(tonumber(ARGV[2]))
+-- Seconds on Redis's clock: a worker's clock years ahead set its strings to live for years.
+local left = tonumber(ARGV[8]) - math.floor(tonumber(ARGV[2]))
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
   if not seen(prefix, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], first, last) then
     local bucket = prefix .. ARGV[7] .. ':' .. ARGV[a + 2]
     if redis.call('APPEND', bucket, ARGV[a + 3]) == 8 or redis.call('TTL', bucket) < left - 1 then
-      redis.call('EXPIREAT', bucket, expire)
+      redis.call('EXPIRE', bucket, left)
     end
     if today > latest then
       redis.call('SET', KEYS[3], today, 'EX', ARGV[10])

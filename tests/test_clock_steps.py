@@ -164,3 +164,25 @@ def test_a_claim_by_a_clock_years_ahead_does_not_make_lookups_read_past_the_wind
     assert _gets(redis_client, lambda: st.unseen(["new"], ttl)) == 1 + window  # the latest day's and 7
     assert st.unseen(["two-days", "new"], ttl) == [False, True]
     assert _gets(redis_client, lambda: st.claim_many([Claim("new", RECORD)], ttl, 100)) == 1 + window
+
+
+def test_keys_written_by_a_clock_years_ahead_live_no_longer_than_their_window(
+        redis_client, rc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock 10 years ahead claims an item and indexes a story: the seen string and the
+    near-dup slice's keys expired at that clock's day end + the window (EXPIREAT, read on
+    Redis's clock), so set back they stayed ten years, memory never given back. Their lives
+    are now counted in seconds on Redis's clock: the window and a day (a slice) at most."""
+    clock = Clock(time.time() + 3650 * defaults.DAY)
+    monkeypatch.setattr(store, "time", clock)
+    st, keys = Store(redis_client, Keys("step:")), Keys("step:")
+    assert st.claim_many([Claim("years", RECORD)], defaults.SEEN_TTL, 100) == [True]
+    strings = list(redis_client.scan_iter(match=f"{keys.seen_buckets}*"))
+    assert strings
+    most = defaults.SEEN_TTL + defaults.DAY + seen.CLOCK_SKEW + 2
+    assert all(0 < redis_client.ttl(k) <= most for k in strings)
+    idx = _stepped_index(rc, monkeypatch, clock)
+    idx.check_and_add(item("a", "Harbour bridge closed", WIRE))
+    slice_keys = [k for k in rc.scan_iter(match="*nd:*") if rc.ttl(k) != -1]
+    assert slice_keys
+    most = defaults.DEDUP_WINDOW + defaults.DAY + seen.CLOCK_SKEW + 2
+    assert all(0 < rc.ttl(k) <= most for k in slice_keys), {k: rc.ttl(k) for k in slice_keys}

@@ -231,7 +231,7 @@ local function measure(x) return x == 0 and '0' or string.format('%.4f', x) end
 local measures = {measure(bj), measure(bc), measure(bcos), measure(bnames)}
 local rec = {n, ARGV[12], isnew == 1 and '' or story, isnew, newsrc, pos, measures[1], measures[2], measures[3],
              measures[4], nsrc, isnew == 1 and ARGV[10] or ''}
-local expires = tonumber(ARGV[14])
+local lives = tonumber(ARGV[14]) - math.floor(now)  -- seconds on Redis's clock, not a worker's
 local value = sig .. ts .. table.concat(rec, '|')
 local entry = string.char(mnn) .. ref .. string.char(mflags) .. string.sub(ts, 4 + 3 * mnt)
 for t = 32, 31 + ntopics do  -- this item first, then the newest keeptopic - 1 of the list
@@ -278,8 +278,8 @@ if n > 0 and T < 16777216 then
   for k, v in pairs(updates) do flat[#flat + 1] = k; flat[#flat + 1] = v end
   local lsh = P_LSH .. current .. ':' .. top[1]
   redis.call('HSET', lsh, unpack(flat))
-  if fresh then redis.call('EXPIREAT', lsh, expires) end
-  if seq == 0 then redis.call('EXPIREAT', P_REFS .. current, expires) end
+  if fresh then redis.call('EXPIRE', lsh, lives) end
+  if seq == 0 then redis.call('EXPIRE', P_REFS .. current, lives) end
   if P then  -- after this item's write, which read its fields before they moved
     P = migrate(current, segs[#segs - 1], top, P)
     if not P then table.remove(segs, #segs - 1) end
@@ -289,7 +289,7 @@ else
   redis.call('HSET', P_REC .. current, ref, value)
 end
 -- A slice's keys all expire at its end + window + CLOCK_SKEW: set once, by its first item.
-if not metas[current] then redis.call('EXPIREAT', P_REC .. current, expires) end
+if not metas[current] then redis.call('EXPIRE', P_REC .. current, lives) end
 -- This script leaves garbage (bucket strings); a small collection step per call keeps
 -- Redis's own, every 50 scripts, from pausing for milliseconds (p99 0.97 -> 0.64 ms).
 if collectgarbage then collectgarbage('step', 0) end
