@@ -48,6 +48,8 @@ DETECT_BYTES = 65_536  # what detection reads: the start of a feed is its channe
 # text as Central European ("Genčve").
 CANDIDATES = ["cp1251", "koi8_r", "cp1256", "iso8859_6", "cp1254", "iso8859_9", "cp1252", "latin_1"]
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+# <meta charset="..."> and <meta http-equiv="Content-Type" content="text/html; charset=...">
+_META = re.compile(rb"<meta\s[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _SINGLE_BYTE = re.compile(r"cp125[0-8]|iso8859_\d+|koi8_[ru]|cp866|ascii")  # as _name gives them
 _BEYOND_ASCII = re.compile("[^\x00-\x7f]")
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -65,15 +67,16 @@ _IANA = {"cp1251": "windows-1251", "koi8_r": "KOI8-R", "cp1256": "windows-1256",
          "cp1254": "windows-1254", "iso8859_9": "ISO-8859-9"}
 
 
-def readable(body: bytes, header_charset: str | None) -> tuple[bytes, str | None]:
+def readable(body: bytes, header_charset: str | None, declared: str | None = None) -> tuple[bytes, str | None]:
     """`body` as the readers can take it, and the charset to name in its Content-Type (None:
     the one it says). A body that claims UTF-8 (or nothing) and is not UTF-8 is either UTF-8
     with a few bad bytes, which become U+FFFD (feedparser read all of such a body as
     windows-1252: "Erdoğan" became "ErdoÄŸan"), or in the charset detected. One that names
-    another charset is read in it, but for the module docstring's two cases."""
+    another charset is read in it, but for the module docstring's two cases. `declared`:
+    the body's own declaration where it is not an XML one (an HTML page's <meta>)."""
     if body.startswith(_BOMS):
         return body, None
-    declared = _declared(body)
+    declared = _declared(body) or declared
     claimed = header_charset or declared
     if claimed and _name(claimed) not in ("utf_8", "unknown"):
         return body, _relabelled(body, _name(claimed), _name(declared or ""))
@@ -89,6 +92,23 @@ def readable(body: bytes, header_charset: str | None) -> tuple[bytes, str | None
         return body, None
     found = _LATIN_AS_TURKISH.get(_name(best.encoding), _name(best.encoding))
     return body, _IANA.get(found, found)
+
+
+def html_charset(body: bytes, header_charset: str | None) -> str | None:
+    """The charset to read an HTML page in, None where its byte-order mark says. As a feed's
+    (`readable`), its <meta> charset standing for the declaration, but for a header naming a
+    server's default (ISO-8859-1, windows-1252) on a page that declares none: it names no one's
+    choice, and the page's charset is detected. trafilatura, which read pages, heeds no header:
+    it detects every page that is not UTF-8, and Turkish in windows-1254 or ISO-8859-9 declared
+    in the header alone came out as windows-1252 ("Erdoðan ... görüþtü")."""
+    if body.startswith(_BOMS):
+        return None
+    found = _META.search(body[:DETECT_BYTES])
+    declared = _declared(body) or (found[1].decode("ascii") if found else None)
+    if header_charset and _name(header_charset) in _SERVER_DEFAULTS and not declared:
+        header_charset = None
+    _, charset = readable(body, header_charset, declared)
+    return charset or header_charset or declared or "utf-8"
 
 
 def with_charset(content_type: str | None, charset: str) -> str:
