@@ -51,7 +51,7 @@ from apprise.plugins.email import NotifyEmail
 from monitor import defaults, retry_after
 from monitor.delivery import channels
 from monitor.delivery.templates import Templates
-from monitor.delivery.values import cut, one_line
+from monitor.delivery.values import cut, one_line, subject
 from monitor.items import Alert, Digest, Queued
 
 FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
@@ -97,6 +97,7 @@ def notify(target: apprise.Apprise, templates: Templates, queued: Queued) -> Out
     # they keep the title escaped for the channel's format.
     apart = all(isinstance(service, NotifyEmail) for service in target)
     title, body = templates.render_digest(alert) if isinstance(alert, Digest) else templates.render_alert(alert, apart)
+    title = subject(title) if apart else title  # an email's subject line has a length limit (values.py)
     answers: list[str | None] = []
     alert_token = channels.current_alert.set(queued)  # the console channel writes its fields
     answers_token = _answers.set(answers)

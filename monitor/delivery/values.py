@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import regex
 from markupsafe import Markup
 
 from monitor.defaults import LEAD_CHARS, TITLE_CHARS, UNTITLED_CHARS
@@ -32,6 +33,12 @@ URL_SAFE = "/%:=&?~+$,;!-._"
 PREFIXES = {"follow_up": Markup("Follow-up: "), "test": Markup("Test: "), "health": Markup("Monitor: "),
             "surge": Markup("Surge: ")}
 UNTITLED = "(untitled)"
+# An email's subject, in UTF-8 octets: apprise writes it as one quoted-printable encoded word
+# on one line (Message.as_string folds no header), up to 3 characters an octet, and SMTP
+# refuses a line past 998 (RFC 5321 4.5.3.1.6). 300 makes at most 921 with "Subject: " and
+# the word's "=?utf-8?q?" and "?=": a 200-character Arabic or Russian headline made ~1,150.
+SUBJECT_OCTETS = 300
+GRAPHEME_RE = regex.compile(r"\X")
 
 
 class Link(str):
@@ -48,11 +55,31 @@ def one_line(text: str) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary with an ellipsis when cut."""
+    """At most `limit` characters, cut at a word boundary with an ellipsis when cut (in a
+    word longer than that, between two whole graphemes)."""
     if len(text) <= limit:
         return text
     head = text[: limit - 1]
-    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip() + "…"
+    return (head.rsplit(" ", 1)[0] if " " in head else graphemes(text, limit - 1)).rstrip() + "…"
+
+
+def graphemes(text: str, limit: int) -> str:
+    """The text's whole graphemes in its first `limit` characters: a letter keeps its marks
+    (an Arabic letter its tashkeel, "e" its U+0301), a flag both its regional indicators."""
+    end = 0
+    for grapheme in GRAPHEME_RE.finditer(text, 0, limit + 1):
+        if grapheme.end() > limit:
+            break
+        end = grapheme.end()
+    return text[:end]
+
+
+def subject(title: str, octets: int = SUBJECT_OCTETS) -> str:
+    """The title as an email's subject: cut (cut's way) to at most `octets` UTF-8 octets."""
+    if len(title.encode()) <= octets:
+        return title
+    fits = title.encode()[: octets - len("…".encode())].decode("utf-8", "ignore")
+    return cut(title, len(fits) + 1)
 
 
 def headline(title: str, text: str) -> str:
@@ -120,4 +147,5 @@ def lead(text: str, limit: int = LEAD_CHARS) -> str:
     """The first sentences of the text, cut at a word boundary."""
     if len(text) <= limit:
         return text
-    return text[:limit].rsplit(" ", 1)[0] + " …"
+    head = text[:limit]
+    return (head.rsplit(" ", 1)[0] if " " in head else graphemes(text, limit)) + " …"

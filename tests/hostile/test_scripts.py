@@ -1,0 +1,58 @@
+"""Turkish, Russian and Arabic items as a user receives them, on real receivers: an email's
+subject, a cut headline, and what a feed's invisible characters can do to what is shown.
+Each test's docstring names the fault it reproduces."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import replace
+
+import pytest
+import regex
+
+from monitor.delivery.sender import ChannelConfig
+from monitor.delivery.values import cut, lead
+from tests.test_delivery import alert, drain, make_sender
+
+# Headlines of our own writing, each longer than TITLE_CHARS (200) once repeated.
+ARABIC = "القوات التركية تقصف مواقع في إدلب Idlib 2020 بعد مقتل ٣٣ جندياً، وأنقرة تتصل بموسكو "
+RUSSIAN = "Турция и Россия договорились о прекращении огня в Идлибе после переговоров в Москве "
+TURKISH = "İdlib'de Türk askerlerine saldırı: Erdoğan, Putin ile görüştü; Şırnak'ta ığdır "
+EMOJI = "🇹🇷🇷🇺 👨\u200d👩\u200d👧 e\u0301cole Idlib "
+
+
+@pytest.mark.parametrize(("words", "whole"), [(ARABIC, False), (RUSSIAN, False), (TURKISH, True), (EMOJI, False)],
+                         ids=["arabic", "russian", "turkish", "emoji"])
+def test_a_long_headline_in_any_script_is_emailed_with_a_whole_subject(redis_client, smtp_receiver, words,
+                                                                       whole) -> None:
+    """A 200-character Arabic or Russian headline made a 1,150-character Subject line (apprise
+    writes it as one encoded word, unfolded): the SMTP server answered "500 Line too long"
+    and the alert was retried until dead. Its subject is now cut at a word to 300 UTF-8
+    octets, and reads back as the headline's beginning; the body has the whole headline."""
+    title = (words * 9)[:198].rsplit(" ", 1)[0]  # within TITLE_CHARS: the body shows it whole
+    s, outbox = make_sender(redis_client, {"desk": ChannelConfig(smtp_receiver.url())})
+    outbox.enqueue(replace(alert(1, channel="desk"), title=title))
+    assert drain(s) == 1 and len(smtp_receiver.messages) == 1
+    received = email.message_from_bytes(smtp_receiver.messages[0].as_bytes(), policy=email.policy.default)
+    shown = str(received["subject"]).strip()
+    if whole:
+        assert shown == f"[T1] {title}"
+    else:
+        assert shown.startswith("[T1] ") and shown.endswith("…") and len(shown.encode()) <= 300, shown
+        assert title.startswith(shown[len("[T1] "):-1]) and title[len(shown) - len("[T1] ") - 1] == " "
+    assert title in received.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(("word", "grapheme"), [
+    ("ب\u064e" * 150, "ب\u064e"),  # an Arabic letter and its fatha
+    ("e\u0301" * 150, "e\u0301"),  # é as a letter and a combining acute
+    ("🇹🇷" * 150, "🇹🇷"),  # a flag: two regional indicators
+    ("👨\u200d👩\u200d👧" * 60, "👨\u200d👩\u200d👧"),  # a family: three emoji joined by ZWJ
+], ids=["fatha", "acute", "flag", "family"])
+def test_a_word_longer_than_the_cap_is_cut_between_whole_graphemes(word: str, grapheme: str) -> None:
+    """A headline or lead of one long word was cut at a code point: an Arabic letter lost its
+    tashkeel, "é" became "e", a flag became a flag and a stray letter."""
+    for shown in (cut(word, 200), lead(word, 200).removesuffix(" …") + "…"):
+        assert shown.endswith("…") and len(shown) <= 201
+        assert set(regex.findall(r"\X", shown[:-1])) == {grapheme}, shown[-8:]
