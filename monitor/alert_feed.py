@@ -2,6 +2,10 @@
 feedgen) and `/alerts.json` (JSON Feed 1.1), served beside /healthz and /metrics when
 `[monitor] http` is set; `?topic=NAME` keeps one topic.
 
+Feed text is shown as alerts show it (delivery/values.py): without bidirectional overrides
+and isolates, which a hostile feed's headline carries through ingestion (U+202E makes
+"gpj.exe" read "exe.jpg" in a reader), nor other controls.
+
 Read-only: the recent items (the `recent` stream) name the alerts they started, whose
 records are kept under their short id for `[dedup] seen_ttl` (keys.alert); a story's
 sources come from the near-duplicate index. Nothing is written for the feed.
@@ -11,13 +15,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from monitor import defaults
 from monitor.delivery.alerts import alert_id
-from monitor.delivery.values import safe_link
+from monitor.delivery.values import headline, one_line, safe_link, strip_controls
 from monitor.items import Alert, Source
 from monitor.store import Store, redis_errors
 
@@ -59,6 +63,14 @@ def recent_alerts(store: Store, topics: Iterable[str], limit: int = defaults.ALE
     return out[:limit]
 
 
+def _shown(a: FeedAlert) -> FeedAlert:
+    """The alert and its sources with the text a reader sees cleaned (the module says how)."""
+    alert = a.alert
+    return FeedAlert(replace(alert, title=headline(alert.title, alert.text), source=one_line(alert.source),
+                             topic_title=one_line(alert.topic_title), text=strip_controls(alert.text)),
+                     tuple(replace(s, source=one_line(s.source)) for s in a.sources))
+
+
 def _summary(a: FeedAlert) -> str:
     alert = a.alert
     lines = [f"{alert.topic_title}: score {alert.score:.2f} (threshold {alert.threshold:.2f})",
@@ -79,7 +91,7 @@ def atom(alerts: Sequence[FeedAlert], self_url: str, now: datetime | None = None
     gen.title(TITLE)
     gen.link(href=self_url, rel="self")
     gen.updated(alerts[0].alert.published if alerts else now or datetime.now(tz=UTC))
-    for a in reversed(alerts):  # feedgen prepends: add oldest first, the newest ends on top
+    for a in map(_shown, reversed(alerts)):  # feedgen prepends: add oldest first, the newest ends on top
         alert, entry = a.alert, gen.add_entry()
         entry.id(f"urn:monitor:alert:{alert.id}")
         entry.title(f"[{alert.topic_title}] {alert.title}")
@@ -102,7 +114,7 @@ def json_feed(alerts: Sequence[FeedAlert], self_url: str) -> str:
         "content_text": _summary(a), "date_published": a.alert.published.isoformat(),
         "authors": [{"name": a.alert.source}], "tags": [a.alert.topic], "language": a.alert.language,
         "_monitor": _extension(a),
-    } for a in alerts]
+    } for a in map(_shown, alerts)]
     return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": TITLE, "feed_url": self_url,
                        "items": [{k: v for k, v in item.items() if v is not None} for item in items]},
                       indent=2, ensure_ascii=False)

@@ -21,6 +21,7 @@ from monitor.cli.main import known_topic, load
 from monitor.connection import EMBEDDED_DB, connect
 from monitor.delivery import waiting
 from monitor.delivery.outbox import Outbox
+from monitor.delivery.values import one_line
 from monitor.errors import InputError, MonitorError, SettingsError
 from monitor.items import Alert, Queued, Recent, Source
 from monitor.store import FeedState, Store
@@ -64,10 +65,11 @@ def cmd_status(args: argparse.Namespace) -> int:
           + " (page, cached: judged on the page; the rest fell back to the feed text)")
     print("\n".join(surge_cmd.status_lines(topics)))
     for sid, srcs in sources[:10]:
-        names = sorted({src.source for src in srcs})
-        print(f"story: {titles[sid]} [{', '.join(languages[sid])}] ({len(names)} source(s): {', '.join(names)})")
+        names = sorted({one_line(src.source) for src in srcs})
+        print(f"story: {one_line(titles[sid])} [{', '.join(languages[sid])}] "
+              f"({len(names)} source(s): {', '.join(names)})")
     for q in letters:
-        title = q.alert.title if isinstance(q.alert, Alert) else None
+        title = one_line(q.alert.title) if isinstance(q.alert, Alert) else None
         print(f"dead letter {q.alert.id} to {q.alert.channel}: {title} ({q.last_error}); "
               "resend with `monitor outbox retry`")
     return 0
@@ -108,10 +110,11 @@ def cmd_recent(args: argparse.Namespace) -> int:
         return 0
     for r in records:
         best = max(r.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
-        print(f"{r.published:%Y-%m-%dT%H:%M}  {r.language:<3}  {best[0]}={best[1]:.2f}  {r.source}: {r.title}")
+        print(f"{r.published:%Y-%m-%dT%H:%M}  {r.language:<3}  {best[0]}={best[1]:.2f}  {one_line(r.source)}: "
+              f"{one_line(r.title)}")
         if len(_of(stories, r)) > 1:
             print("    story also from: " + ", ".join(
-                f"{s.source} {s.url}" for s in _of(stories, r) if s.item_id != r.id))
+                f"{one_line(s.source)} {s.url}" for s in _of(stories, r) if s.item_id != r.id))
     return 0
 
 

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from monitor.cli.main import known_topic, load
+from monitor.delivery.values import one_line
 from monitor.items import Recent, Source
 
 
@@ -34,9 +35,10 @@ def cmd_stories(args: argparse.Namespace) -> int:
         print(json.dumps(stories, indent=2, ensure_ascii=False))
         return 0
     for story in stories:
-        print(f"{story['title']}  ({story['source_count']} source{'s' if story['source_count'] != 1 else ''})")
+        count = story["source_count"]
+        print(f"{one_line(story['title'])}  ({count} source{'s' if count != 1 else ''})")
         for s in story["sources"]:
-            print(f"  {s['published'][:16].replace('T', ' ')}  {s['language']:<3}  {s['source']}: {s['url']}")
+            print(f"  {s['published'][:16].replace('T', ' ')}  {s['language']:<3}  {one_line(s['source'])}: {s['url']}")
     return 0
 
 

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import email
 import email.policy
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
+import feedparser
 import pytest
 import regex
 
+from monitor import settings, wiring
+from monitor.alert_feed import atom, json_feed, recent_alerts
 from monitor.delivery.sender import ChannelConfig
 from monitor.delivery.values import cut, lead
+from tests.articles import rss
 from tests.test_delivery import alert, drain, make_sender
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 # Headlines of our own writing, each longer than TITLE_CHARS (200) once repeated.
 ARABIC = "القوات التركية تقصف مواقع في إدلب Idlib 2020 بعد مقتل ٣٣ جندياً، وأنقرة تتصل بموسكو "
@@ -56,3 +65,38 @@ def test_a_word_longer_than_the_cap_is_cut_between_whole_graphemes(word: str, gr
     for shown in (cut(word, 200), lead(word, 200).removesuffix(" …") + "…"):
         assert shown.endswith("…") and len(shown) <= 201
         assert set(regex.findall(r"\X", shown[:-1])) == {grapheme}, shown[-8:]
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+HOSTILE = ("إدلب Idlib 2020: \u202egpj.exe\u202c \u2067قصف تركي\u2069",
+           "قصفت المدفعية التركية مواقع في إدلب \u202eIdlib\u202c صباح الثلاثاء.")
+
+
+@pytest.mark.slow
+def test_bidi_overrides_from_a_feed_reach_neither_the_cli_nor_the_alert_feed(feed_server, json_receiver,
+                                                                              make_settings) -> None:
+    """A feed's U+202E (it makes "gpj.exe" read "exe.jpg") and bidi isolates were stripped
+    from alerts sent to channels, but went on, kept by ingestion, to the terminal in
+    `monitor recent`, `stories` and `status`, and to feed readers in /alerts.atom and
+    /alerts.json. Every shown copy now loses them as the channels' copy does."""
+    feed_server.set("/ar.xml", rss([("ar1", *HOSTILE)]))
+    path = make_settings({"ar": feed_server.url("/ar.xml")}, {"hook": json_receiver.url}, threshold=0.0)
+    path.write_text(path.read_text(encoding="utf-8").replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1),
+                    encoding="utf-8")
+    assert _monitor(path, "poll", "--once").returncode == 0
+    [sent] = json_receiver.received
+    assert not set(BIDI) & set(sent["title"] + sent["message"])  # as it was: the channels' copy
+    shown = {command: _monitor(path, command).stdout for command in ("recent", "stories", "status")}
+    loaded = settings.load(path)
+    feed = recent_alerts(wiring.store(loaded), ["turkey_russia_syria"])
+    shown["atom"] = atom(feed, "http://127.0.0.1/alerts.atom").decode()
+    shown["json"] = json_feed(feed, "http://127.0.0.1/alerts.json")
+    for name, text in shown.items():
+        assert "إدلب Idlib 2020: gpj.exe قصف تركي" in text, (name, text)
+        assert not set(BIDI) & set(text), (name, [hex(ord(c)) for c in set(BIDI) & set(text)])
+    assert not feedparser.parse(shown["atom"]).bozo
+
+
+def _monitor(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(path), *args],
+                          capture_output=True, text=True, timeout=90, cwd=ROOT)
