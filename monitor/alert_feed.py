@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from monitor import defaults
 from monitor.delivery.alerts import alert_id
-from monitor.delivery.values import headline, one_line, safe_link, strip_controls
+from monitor.delivery.values import headline, one_line, safe_link, shown_terms, strip_controls
 from monitor.items import Alert, Source
 from monitor.store import Store, redis_errors
 
@@ -73,8 +73,9 @@ def _shown(a: FeedAlert) -> FeedAlert:
 
 def _summary(a: FeedAlert) -> str:
     alert = a.alert
+    terms = ", ".join(shown_terms(alert.terms, f"{alert.title}\n{alert.text}"))  # as the text writes them
     lines = [f"{alert.topic_title}: score {alert.score:.2f} (threshold {alert.threshold:.2f})",
-             f"Terms: {', '.join(alert.terms)}", f"Source: {alert.source}"]
+             f"Terms: {terms}", f"Source: {alert.source}"]
     if len(a.sources) > 1:
         lines.append("Also from: " + ", ".join(f"{s.source} {_web(s.url) or ''}".rstrip() for s in a.sources[1:]))
     if alert.text:

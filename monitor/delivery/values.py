@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from monitor.defaults import LEAD_CHARS, TITLE_CHARS, UNTITLED_CHARS
 from monitor.items import Alert, Source
+from monitor.normalise import APOSTROPHES, words
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional embeddings,
 # overrides and isolates (U+202A-U+202E, U+2066-U+2069).
@@ -39,6 +40,9 @@ UNTITLED = "(untitled)"
 # the word's "=?utf-8?q?" and "?=": a 200-character Arabic or Russian headline made ~1,150.
 SUBJECT_OCTETS = 300
 GRAPHEME_RE = regex.compile(r"\X")
+# A word as a text writes it: letters with their marks and invisible characters, and the
+# suffix after an apostrophe ("İdlib'de"), which the normaliser folds into one word.
+WRITTEN_RE = regex.compile(rf"[\w\p{{M}}\p{{Cf}}]+(?:[{APOSTROPHES}][\w\p{{M}}\p{{Cf}}]+)*")
 
 
 class Link(str):
@@ -119,12 +123,28 @@ def alert_values(alert: Alert) -> dict[str, Any]:
         "published": _time(alert.published),
         "score": f"{alert.score:.2f}",
         "threshold": f"{alert.threshold:.2f}",
-        "terms": ", ".join(alert.terms) or "(no terms)",
+        "terms": ", ".join(shown_terms(alert.terms, f"{alert.title}\n{alert.text}")) or "(no terms)",
         "lead": lead(alert.text),
         "prefix": PREFIXES.get(alert.kind, ""),
         "sources": [source_values(s) for s in sources],
         "source_count": len({s.source for s in sources}),
     }
+
+
+def shown_terms(terms: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The terms as the text writes them: a term is a feature of the model, its words
+    normalised (monitor/normalise.py: "İdlib'de Türk" is "idlibde turk", "أنقرة" is "انقره",
+    a misspelling to an Arabic reader). Each word is shown as it first appears in the text;
+    one the text does not hold, and a "[…]" label (concepts, the lead), as it is."""
+    wanted = {w for term in terms if not term.startswith("[") for w in term.split(" ")}
+    written: dict[str, str] = {}
+    for match in WRITTEN_RE.finditer(text):
+        if len(found := words(match.group())) == 1 and found[0] in wanted:
+            written.setdefault(found[0], match.group())
+            if len(written) == len(wanted):
+                break
+    return tuple(term if term.startswith("[") else " ".join(written.get(w, w) for w in term.split(" "))
+                 for term in terms)
 
 
 def story_sources(alert: Alert) -> tuple[Source, ...]:

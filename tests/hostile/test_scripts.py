@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -16,10 +17,11 @@ import pytest
 import regex
 
 from monitor import settings, wiring
-from monitor.alert_feed import atom, json_feed, recent_alerts
+from monitor.alert_feed import FeedAlert, atom, json_feed, recent_alerts
 from monitor.delivery.sender import ChannelConfig
 from monitor.delivery.values import cut, lead
 from tests.articles import rss
+from tests.conftest import MODEL
 from tests.test_delivery import alert, drain, make_sender
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -100,3 +102,38 @@ def test_bidi_overrides_from_a_feed_reach_neither_the_cli_nor_the_alert_feed(fee
 def _monitor(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "monitor.cli", "--settings", str(path), *args],
                           capture_output=True, text=True, timeout=90, cwd=ROOT)
+
+
+ITEMS = {
+    "tr": ("İdlib'de Türk askerlerine saldırı: Erdoğan, Putin ile görüştü",
+           "Türkiye'nin Suriye'deki gözlem noktaları Rus uçaklarınca vuruldu."),
+    "ar": ("قصفت الطائرات الروسيـــة مواقع في إدلِب",
+           "وقالت أنقرة إن ٣٣ جندياً تركياً قُتلوا في الغارة على ريف إدلب Idlib 2020."),
+    "ru": ("Турция и Россия договорились о прекращении огня в Идлибе",
+           "Сирийская армия продолжает наступление, заявили в Анкаре."),
+}
+
+
+@pytest.mark.parametrize("code", sorted(ITEMS))
+def test_why_names_the_words_as_the_item_writes_them(redis_client, json_receiver, code) -> None:
+    """An alert's "Why:" named the model's normalised features: "gozlem" for gözlem, "turk"
+    for Türk, "انقره" for أنقرة and "الطايرات" for الطائرات (misspellings to an Arabic
+    reader). Each word of a term is now shown as the headline or text writes it, in the
+    channel's message and in the alert feed's summary."""
+    from monitor.model.classify import Classifier
+
+    title, text = ITEMS[code]
+    terms = Classifier.load(MODEL).score([f"{title}\n{text}"])[0]["turkey_russia_syria"].terms
+    words = [w for term in terms if not term.startswith("[") for w in term.split(" ")]
+    assert words, terms  # the shipped model explains these by words, not only by concepts
+    s, outbox = make_sender(redis_client, {"hook": ChannelConfig(json_receiver.url)})
+    sent = replace(alert(1), title=title, text=text, terms=terms)
+    outbox.enqueue(sent)
+    assert drain(s) == 1
+    why = next(line for line in json_receiver.received[0]["message"].splitlines() if line.startswith("Why: "))
+    summary = json.loads(json_feed([FeedAlert(sent, ())], "http://x/alerts.json"))["items"][0]["content_text"]
+    shown = next(line for line in summary.splitlines() if line.startswith("Terms: "))
+    written = set(regex.findall(r"[\w\p{M}']+", f"{title} {text}"))  # words with their marks and suffixes
+    for line in (why.removeprefix("Why: "), shown.removeprefix("Terms: ")):
+        for term in line.split(", "):
+            assert term.startswith("[") or set(term.split(" ")) <= written, (term, line)

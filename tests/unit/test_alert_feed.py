@@ -24,7 +24,7 @@ def test_atom_reads_back_with_topic_score_terms_and_sources() -> None:
     [entry] = parsed.entries
     assert entry.title == "[Turkey–Russia–Syria escalation] Turkish soldiers <killed> in Idlib"
     assert entry.link == "https://example.org/a" and entry.tags[0].term == "turkey_russia_syria"
-    assert "score 0.97 (threshold 0.60)" in entry.summary and "Terms: idlib, ankara" in entry.summary
+    assert "score 0.97 (threshold 0.60)" in entry.summary and "Terms: Idlib, Ankara" in entry.summary
     assert "Also from: ap https://example.org/b" in entry.summary
 
 
