@@ -262,3 +262,15 @@ def test_check_reads_an_embedded_redis_that_has_not_saved_yet(tmp_path: Path) ->
         assert result.returncode == 0 and f"redis: embedded, {data}: ok" in result.stdout, result.stdout
     finally:
         connection.stop_embedded()
+
+
+def test_score_names_the_words_as_the_text_writes_them(make_settings) -> None:
+    """`monitor score` showed the model's folded spellings ("turk", "gozlem" for Türk and
+    gözlem), as alerts did before values.shown_terms; --json keeps the model's features."""
+    path = make_settings({})
+    text = "İdlib'de Türk gözlem noktasına saldırı\nRus savaş uçakları Türk askerlerini vurdu.\n"
+    line = next(x for x in monitor("score", "-", settings=path, stdin=text).stdout.splitlines()
+                if x.startswith("turkey_russia_syria"))
+    assert "Türk" in line and "gözlem" in line and "turk" not in line.split("alert", 1)[1]
+    data = json.loads(monitor("score", "-", "--json", settings=path, stdin=text).stdout)
+    assert "turk" in data["topics"]["turkey_russia_syria"]["terms"]

@@ -62,6 +62,7 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False, feed: str | None
     a URL's page is read and its title + main text scored."""
     from monitor import wiring
     from monitor.defaults import TERMS_SHOWN
+    from monitor.delivery.values import shown_terms  # the words as the text writes them, as alerts show them
 
     text, judged = (_page(loaded, file), "page") if file.startswith(("http://", "https://")) \
         else (read_input(file), "")
@@ -89,7 +90,7 @@ def run_score(loaded: Loaded, file: str, as_json: bool = False, feed: str | None
         lines.append(f"judged on the page: {text.splitlines()[0][:100]!r} + {len(text.split())} words")
     for topic, s in scores.items():
         lines.append(f"{topic:24} {s.score:.3f}  threshold {limits[topic]:.2f}  "
-                     f"{rows[topic]['verdict']:5}  {', '.join(s.terms)}")
+                     f"{rows[topic]['verdict']:5}  {', '.join(shown_terms(s.terms, text))}")
         lines.append(f"{'':24} decided by: {verdicts[topic].rule}")
         if "lead" in rows[topic]:
             said = rows[topic]["lead"]
