@@ -32,7 +32,7 @@ from aiohttp.helpers import parse_mimetype
 
 from monitor import defaults, limits, urls
 from monitor.errors import InputError, WorkerTimeout
-from monitor.ingest import charsets, fetch
+from monitor.ingest import charsets, fetch, refresh
 from monitor.ingest.recycled import RecycledThread
 from monitor.ingest.text import one_tag_of
 from monitor.settings_types import ArticlesMode
@@ -216,8 +216,9 @@ class HostGate:
 
 
 async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.FetchLimits, gate: HostGate,
-                    config: ArticleConfig, run: Runner) -> Page:
-    """Fetch and extract one page; every failure is a Page with no text."""
+                    config: ArticleConfig, run: Runner, follow: bool = True) -> Page:
+    """Fetch and extract one page; every failure is a Page with no text. A thin page whose
+    meta refresh sends the reader on is followed once (`follow`; refresh.py)."""
     try:
         host = yarl.URL(url).host or ""
     except ValueError:  # UnicodeError too: a link urllib splits but yarl refuses (port 99999)
@@ -242,7 +243,12 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
         return Page("thin", error=f"extraction: {exc}")
     except Exception as exc:  # a page that breaks the extractor (or its worker) is a failed page
         return Page("error", error=f"extraction failed: {type(exc).__name__}")
-    return Page("page" if words(text) >= config.min_words else "thin", text)
+    if words(text) >= config.min_words:
+        return Page("page", text)
+    onward = refresh.target(got.body, got.final_url or url) if follow else None
+    if onward is not None:
+        return await read_page(session, onward, limits, gate, config, run, follow=False)
+    return Page("thin", text)
 
 
 async def read_url(url: str, limits: fetch.FetchLimits, allow_private: bool,
