@@ -86,18 +86,20 @@ href="/cookies">Cookie settings</a></li></ul><p>&copy; 2018 The Daily Example. A
 No part of this site may be reproduced without our permission.</p></footer></body></html>"""
 
 
-def feed(site: str, number: int, articles: list[Article], base: str) -> str:
+def feed(site: str, number: int, articles: list[Article], base: str, leads: bool = True) -> str:
+    """An RSS feed of the articles: title + first sentence (`leads`), or the headline alone."""
     start = datetime(2018, 3, 12, tzinfo=UTC)
     items = "".join(
         f"<item><title>{escape(a.title)}</title><link>{base}/{site}/{a.key}.html</link>"
-        f"<guid>{base}/{site}/{a.key}.html</guid><description>{escape(a.lead)}</description>"
+        f"<guid>{base}/{site}/{a.key}.html</guid>"
+        + (f"<description>{escape(a.lead)}</description>" if leads else "") +
         f"<pubDate>{format_datetime(start - timedelta(minutes=k))}</pubDate></item>"
         for k, a in enumerate(articles))
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{site} {number}</title>'
             f"<link>{base}/</link><description>test site</description>{items}</channel></rss>")
 
 
-def write_site(root: Path, site: str, articles: list[Article], base: str) -> list[str]:
+def write_site(root: Path, site: str, articles: list[Article], base: str, leads: bool = True) -> list[str]:
     """Pages and feeds of one corpus under root/site; returns the feeds' paths."""
     (root / site).mkdir(parents=True, exist_ok=True)
     for k, a in enumerate(articles):
@@ -106,7 +108,7 @@ def write_site(root: Path, site: str, articles: list[Article], base: str) -> lis
     paths = []
     for n in range(0, len(articles), ITEMS_PER_FEED):
         path = f"{site}/feed{n // ITEMS_PER_FEED}.xml"
-        (root / path).write_text(feed(site, n // ITEMS_PER_FEED, articles[n:n + ITEMS_PER_FEED], base),
+        (root / path).write_text(feed(site, n // ITEMS_PER_FEED, articles[n:n + ITEMS_PER_FEED], base, leads),
                                  encoding="utf-8")
         paths.append(path)
     return paths
