@@ -12,6 +12,7 @@ import pytest
 from monitor.ingest import parse
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
+from tests.test_parse import _dated_feed
 
 FETCHED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -31,14 +32,8 @@ WRITTEN = {
 }
 
 
-def _feed(dates: list[str]) -> bytes:
-    entries = "".join(f"<item><guid>g{n}</guid><title>T{n}</title><pubDate>{d}</pubDate></item>"
-                      for n, d in enumerate(dates))
-    return f'<rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'.encode()
-
-
 def test_each_form_is_read_by_both_readers() -> None:
-    body = _feed(list(WRITTEN))
+    body = _dated_feed(list(WRITTEN))
     want = [moment.replace(tzinfo=UTC) for moment in WRITTEN.values()]
     fast = parse._lxml_entries(body, "application/rss+xml")
     assert fast is not None
