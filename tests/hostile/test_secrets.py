@@ -193,3 +193,16 @@ def test_relative_item_links_do_not_inherit_the_feed_urls_credentials(
     assert links == [f"http://{base}/a.xml", f"http://{base}/news/t1"]  # "#t2": the feed's page itself
     assert json_receiver.received and all(f"http://{base}/" in alert["message"] for alert in json_receiver.received)
     assert_no_secret(out, err, recent, json.dumps(json_receiver.received))
+
+
+def test_a_channel_token_in_its_path_stays_out_of_the_debug_log(json_receiver, make_settings, capsys,
+                                                                 caplog, monkeypatch) -> None:
+    """Leak: at `-v` (or log_level = "debug") urllib3, under apprise's requests, logged
+    `"POST /hooks/s3cret HTTP/1.1" 200`: a Mattermost (Discord, Slack, Telegram) token."""
+    monkeypatch.setenv("MATTERMOST_TOKEN", "s3cret")
+    path = make_settings({}, {"hook": f"mmost://127.0.0.1:{json_receiver.port}/${{MATTERMOST_TOKEN}}"})
+    with caplog.at_level(logging.DEBUG):
+        code, out, err = feed_text(capsys, path, "-v", "notify-test", "hook")
+    assert code == 0 and "channel hook: sent" in out, out + err
+    assert json_receiver.received  # it went to /hooks/s3cret
+    assert_no_secret(out, err, caplog.text)
