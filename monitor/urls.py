@@ -17,20 +17,22 @@ SCHEMES = ("http", "https")
 
 # A URL inside free text (an error message): a scheme, "://", then anything up to a space or quote.
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
-# For text that does not parse as a URL at all: userinfo up to the last "@" before the path.
-_USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")
+# For text that does not parse as a URL: userinfo up to the last "@" (a password may hold
+# an unencoded "/", "?" or "#", which ends the authority for urlsplit: `user:pa/ss@host`).
+_USERINFO = re.compile(r"(?<=//)\S*@")
 _QUERY_VALUE = re.compile(r"=[^&;#]*")
 
 
 def masked(url: str) -> str:
-    """The URL with its password (or a lone userinfo token) and query values as `***`:
-    `https://user:***@host/path?token=***`. Never raises, even for a malformed URL."""
+    """The URL with its password (or a lone userinfo token), query and fragment values as
+    `***`: `https://user:***@host/path?token=***`. Never raises, even for a malformed URL."""
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - "user:pa/ss@host" splits as host "user", port "pa"
     except ValueError:  # e.g. an unclosed "[": mask by pattern, not by structure
         return _masked_text_form(url)
     return SplitResult(parts.scheme, _netloc(parts.netloc), parts.path, _query(parts.query),
-                       parts.fragment).geturl()
+                       _query(parts.fragment)).geturl()
 
 
 def mask_text(text: str) -> str:
@@ -96,7 +98,7 @@ def _query(query: str) -> str:
 
 
 def _masked_text_form(url: str) -> str:
+    url, hash_, fragment = _USERINFO.sub(lambda m: _netloc(m.group(0)), url, count=1).partition("#")
     head, question, query = url.partition("?")
-    head = _USERINFO.sub(lambda m: _netloc(m.group(0)), head)
-    return head + question + _QUERY_VALUE.sub(f"={MASK}", query) if question else head
+    return head + question + _QUERY_VALUE.sub(f"={MASK}", query) + hash_ + _query(fragment)
 

@@ -52,6 +52,12 @@ def assert_no_secret(*texts: str) -> None:
     ("https://example.org/feed?token=${FEED_TOKEN}", "https://example.org/feed?token=***"),
     ("https://example.org/feed.xml", "https://example.org/feed.xml"),
     ("http://u:hunter2@[::1/x?token=s3cret", "http://u:***@[::1/x?token=***"),  # malformed: masked all the same
+    # a password with an unencoded "/", "?" or "#" ends the authority early: "reader" with port "hunter2"
+    ("https://reader:hunter2/x@example.org/feed", "https://reader:***@example.org/feed"),
+    ("https://reader:hunter2?x@example.org/feed?token=s3cret", "https://reader:***@example.org/feed?token=***"),
+    ("https://reader:hunter2#x@example.org/feed", "https://reader:***@example.org/feed"),
+    ("https://example.org/feed#access_token=s3cret", "https://example.org/feed#access_token=***"),
+    ("https://medium.com/feed/@hunter", "https://medium.com/feed/@hunter"),  # an "@" in a path is no userinfo
 ])
 def test_masked_hides_userinfo_and_query_values(url: str, shown: str) -> None:
     """Attack surface: anything that prints a feed URL prints its credentials."""
@@ -87,6 +93,24 @@ def test_fetch_error_text_and_logs_mask_credentials(feed_server, make_settings, 
     assert json.loads(status_json)["feeds"]["a"]["last_error"].endswith("token=***")
     assert "feed 'a': feed://" in caplog.text
     assert_no_secret(out, err, caplog.text, status_json)
+
+
+def test_feeds_import_and_list_mask_odd_credentials(make_settings, capsys, tmp_path) -> None:
+    """Leak: `feeds import` skipped `https://reader:hunter2/x@host/feed` (a password with an
+    unencoded "/") as malformed and printed it whole; `feeds list` showed `#token=s3cret`."""
+    path = make_settings({})
+    listing = tmp_path / "list.opml"
+    listing.write_text('<opml version="2.0"><body>'
+                       '<outline title="a" xmlUrl="https://reader:hunter2/x@news.example.org/feed"/>'
+                       '<outline title="b" xmlUrl="https://reader:hunter2#x@news.example.org/feed"/>'
+                       '<outline title="c" xmlUrl="https://news.example.org/feed#token=s3cret"/>'
+                       "</body></opml>", encoding="utf-8")
+    code, imported, err = feed_text(capsys, path, "feeds", "import", str(listing))
+    assert code == 0 and imported.splitlines()[-1].endswith("1 feed(s) added, 0 already present, 2 skipped")
+    assert "skipped https://reader:***@news.example.org/feed: malformed URL" in imported
+    code, listed, _ = feed_text(capsys, path, "feeds", "list")
+    assert code == 0 and "https://news.example.org/feed#token=***" in listed
+    assert_no_secret(imported, err, listed)
 
 
 # -- ${NAME} in feed URLs ------------------------------------------------------------------
