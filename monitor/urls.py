@@ -79,8 +79,9 @@ def _netloc(netloc: str) -> str:
     userinfo, at, hostport = netloc.rpartition("@")
     if not at:
         return netloc
-    user, colon, _password = userinfo.partition(":")
-    return f"{user}:{MASK}@{hostport}" if colon else f"{MASK}@{hostport}"
+    user, colon, password = userinfo.partition(":")
+    # No password: the user is the secret (an API key as HTTP Basic user, `https://KEY:@host`)
+    return f"{user}:{MASK}@{hostport}" if colon and password else f"{MASK}@{hostport}"
 
 
 def _query(query: str) -> str:

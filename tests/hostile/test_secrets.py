@@ -48,6 +48,7 @@ def assert_no_secret(*texts: str) -> None:
     ("https://user:hunter2@example.org/feed?token=s3cret&page=2",
      "https://user:***@example.org/feed?token=***&page=***"),
     ("https://s3cret@example.org/feed", "https://***@example.org/feed"),  # a lone userinfo is a token
+    ("https://s3cret:@example.org/feed", "https://***@example.org/feed"),  # an API key as Basic user
     ("https://example.org/feed?s3cret", "https://example.org/feed?***"),
     ("https://example.org/feed?token=${FEED_TOKEN}", "https://example.org/feed?token=***"),
     ("https://example.org/feed.xml", "https://example.org/feed.xml"),
@@ -97,19 +98,22 @@ def test_fetch_error_text_and_logs_mask_credentials(feed_server, make_settings, 
 
 def test_feeds_import_and_list_mask_odd_credentials(make_settings, capsys, tmp_path) -> None:
     """Leak: `feeds import` skipped `https://reader:hunter2/x@host/feed` (a password with an
-    unencoded "/") as malformed and printed it whole; `feeds list` showed `#token=s3cret`."""
+    unencoded "/") as malformed and printed it whole; `feeds list` showed `#token=s3cret` and
+    an API key given as the HTTP Basic user with no password (`https://s3cret:@host`)."""
     path = make_settings({})
     listing = tmp_path / "list.opml"
     listing.write_text('<opml version="2.0"><body>'
                        '<outline title="a" xmlUrl="https://reader:hunter2/x@news.example.org/feed"/>'
                        '<outline title="b" xmlUrl="https://reader:hunter2#x@news.example.org/feed"/>'
                        '<outline title="c" xmlUrl="https://news.example.org/feed#token=s3cret"/>'
+                       '<outline title="d" xmlUrl="https://s3cret:@api.example.org/feed"/>'
                        "</body></opml>", encoding="utf-8")
     code, imported, err = feed_text(capsys, path, "feeds", "import", str(listing))
-    assert code == 0 and imported.splitlines()[-1].endswith("1 feed(s) added, 0 already present, 2 skipped")
+    assert code == 0 and imported.splitlines()[-1].endswith("2 feed(s) added, 0 already present, 2 skipped")
     assert "skipped https://reader:***@news.example.org/feed: malformed URL" in imported
     code, listed, _ = feed_text(capsys, path, "feeds", "list")
     assert code == 0 and "https://news.example.org/feed#token=***" in listed
+    assert "https://***@api.example.org/feed" in listed  # `KEY:@`: the user is the secret
     assert_no_secret(imported, err, listed)
 
 
