@@ -17,6 +17,8 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
+from monitor.model.surface import bare
+
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 WINDOW = 2  # sentences per passage
 
@@ -40,8 +42,9 @@ class Layout:
 
 def layout(texts: Sequence[str], lead_words: int = 0) -> Layout:
     """The texts' layout; with `lead_words`, a document more for each text longer than its
-    lead of that many words (lead.lead_count)."""
-    per_text = [sentences(text) for text in texts]
+    lead of that many words (lead.lead_count). A headline counts without the label or outlet
+    name a feed put around it (surface.bare)."""
+    per_text = [sentences(bare(text)) for text in texts]
     sents = list(chain.from_iterable(per_text))
     n = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))  # each >= 1
     first = np.cumsum(n) - n  # each document's first sentence
