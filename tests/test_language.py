@@ -65,6 +65,27 @@ def test_text_without_letters_is_undetermined(text: str) -> None:
     assert language.detect(text) == "und"
 
 
+@pytest.mark.parametrize(("text", "code"), [
+    ("СРОЧНО: Взрыв в центре Дамаска", "ru"),  # the model ranked Bulgarian first (0.48 to 0.41)
+    ("Вибух у Києві", "uk"), ("Експлозия в София", "bg"),  # theirs when their letters allow
+])
+def test_cyrillic_text_gets_a_language_that_writes_its_letters(text: str, code: str) -> None:
+    """Ы, э and ё are Russian's, never Bulgarian's or Ukrainian's: a short urgent Russian
+    headline is not Bulgarian (whose stop words its page's relevance check would take)."""
+    assert language.detect(text) == code
+
+
+# Languages written in a script other than Latin, that the model named for short Latin text
+NOT_LATIN = {"my", "ru", "bg", "uk", "ar", "fa", "el", "he", "hi", "zh", "ja", "ko", "th", "ka", "hy"}
+
+
+@pytest.mark.parametrize("text", ["Soçi zirvesi", "Sochi summit", "Esad kaçtı"])
+def test_latin_text_never_gets_a_language_of_another_script(text: str) -> None:
+    """A short Turkish headline was Burmese ("Soçi zirvesi", 0.19): a text with no letter of
+    a language's script is not in that language."""
+    assert language.detect(text) not in NOT_LATIN
+
+
 def test_only_the_head_of_a_long_text_is_read() -> None:
     """A long page costs no more than its first characters: a Turkish lead decides even
     when English boilerplate follows."""
