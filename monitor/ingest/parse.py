@@ -33,6 +33,7 @@ from monitor.ingest.ids import Held, distinct_ids
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.media import media_text
 from monitor.ingest.raw import Body, Raw
+from monitor.ingest.suffixes import feed_suffix
 from monitor.ingest.text import (
     beyond_title,
     canonical_url,
@@ -98,8 +99,9 @@ def parse_feed(
         if item is not None:
             entries.append(item)
     items: dict[str, Item] = {}
-    for item in distinct_ids(entries, held):  # `held`: which item kept a shared id (ids.py)
-        items.setdefault(item.id, item)  # the same item twice: its first
+    suffix = feed_suffix(entries)  # a name the feed ends its every title with (suffixes.py)
+    for item in distinct_ids(entries, suffix.held(held)):  # `held`: which item kept a shared id (ids.py)
+        items.setdefault(item.id, suffix.item(item))  # the same item twice: its first
     return drop_shared_endings(list(items.values()))  # a site's footer under every item
 
 
