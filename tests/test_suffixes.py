@@ -12,6 +12,7 @@ from monitor.ingest import parse
 from monitor.ingest.parse import item_id, parse_feed
 from monitor.ingest.suffixes import Suffix, feed_suffix
 from monitor.items import Item
+from tests.test_neardup import index, item
 
 FETCHED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 TURKISH = [
@@ -114,3 +115,20 @@ def test_a_title_is_never_left_empty() -> None:
     assert Suffix(" - Örnek Haber").title(" - Örnek Haber") == " - Örnek Haber"
     item = Item(id="1", source="f", url="", title="x", text="", published=FETCHED)
     assert feed_suffix([item] * 5) == Suffix()
+
+
+@pytest.mark.parametrize(("signed", "text"), [
+    ("Ankara sends new convoy toward the border - Example Times", ""),
+    ("Анкара направила к границе новую технику — Вестник Примерска", ""),
+    ("Erdoğan ile Putin İdlib'i telefonda görüştü - Örnek Haber",
+     "Cumhurbaşkanı Erdoğan, Rusya Devlet Başkanı Putin ile telefonda görüştü."),
+])
+def test_a_title_that_lost_its_feeds_name_finds_its_first_versions_story(rc, signed: str, text: str) -> None:
+    """After the upgrade a signed feed's items are judged again as revised (their headline
+    digests change once): one whose first version alerted must join that story, not alert
+    again, a bare headline too."""
+    idx = index(rc)
+    first = idx.check_and_add(item("a", signed, text))
+    bare = Suffix(signed[signed.rindex(" - " if " - " in signed else " — "):]).title(signed)
+    again = idx.check_and_add(item("b", bare, text))
+    assert not again.is_new and again.story_id == first.story_id
