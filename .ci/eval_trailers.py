@@ -1,7 +1,7 @@
 """What the boilerplate feeds append to a description costs a short item, and what the
 parse stage's dropping of it (monitor/ingest/trailers.py) gives back (a report: no target);
 and the same for a description that repeats the title, whole or before its first sentence
-(ingest/text.py, beyond_title).
+(ingest/repeats.py, beyond_title).
 
     python .ci/eval_trailers.py [--corpora ../shared/corpora] [--model models/topics.skops]
 

@@ -33,9 +33,9 @@ from monitor.ingest.ids import Held, distinct_ids
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.media import media_text
 from monitor.ingest.raw import Body, Raw
+from monitor.ingest.repeats import beyond_title
 from monitor.ingest.suffixes import feed_suffix
 from monitor.ingest.text import (
-    beyond_title,
     canonical_url,
     clean_chars,
     collapse,
@@ -136,7 +136,7 @@ def feed_text(title: str, text: str) -> str:
     """What an item keeps of its description (its paragraphs as lines): not the links to
     other stories between them, the boilerplate at its end ("Read more", Yoast's footer:
     trailers.py) or a photo's credit at its start, nor a repeat of the title (a headline
-    said twice reads surer than once: text.beyond_title). One line: the paragraphs joined."""
+    said twice reads surer than once: repeats.beyond_title). One line: the paragraphs joined."""
     text = drop_credit_before(drop_trailers(drop_related_lines(text)))
     return beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already
 

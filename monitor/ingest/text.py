@@ -14,7 +14,6 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from monitor.limits import ITEM_HTML_MAX_ATTRIBUTES, ITEM_URL_CHARS, TAG_MAX_ATTRIBUTES
-from monitor.normalise import WORD, words
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"})
 """Query parameters that identify a campaign or a click, not the page (plus every utm_*)."""
@@ -184,42 +183,6 @@ def html_to_text(html: str, lines: bool = False) -> str:
         text = clean_chars(text)
     text = unescape_left(text)  # references escaped twice are references still
     return lines_of(text) if lines else collapse(text)
-
-
-# Words a description may add to the title it repeats and still say nothing more (Google
-# News's "<title> <source>", a site's name): at most this many, and a third of the title's.
-REPEAT_EXTRA_WORDS = 3
-# A title this long, at the start of the description, is the headline again, not its first words
-REPEAT_MIN_WORDS = 4
-_QUOTES = " \"'«»“”‘’„-–—|"
-
-
-def _opening(text: str) -> str:
-    return text.lstrip(_QUOTES)[:2].lower()
-
-
-def beyond_title(title: str, text: str) -> str:
-    """The text without what only repeats the title: all of it when it says nothing more
-    (give or take a source's name), or the title at its start ("<b>Title</b>. Lead…").
-    Scored as "title\ntitle", a headline is read as a longer text with the same evidence
-    and the length-aware calibration grows sure of it: FA-KES titles so doubled had 15 false
-    alerts at 0.60 where the titles alone had 4; with the title again before the first
-    sentence, recall fell from 59 to 54 of 74."""
-    if _opening(title) != _opening(text):  # most texts: words() is ~10 µs on other scripts
-        return text
-    said = words(title)
-    if not said:
-        return text
-    head = words(text[:len(title) + 80])
-    short, long_ = sorted((said, head), key=len)
-    if len(text) <= len(title) + 80 and long_[:len(short)] == short \
-            and len(long_) - len(short) <= min(REPEAT_EXTRA_WORDS, len(short) // 3):
-        return ""  # the title again ("Idlib" and "Idlib burns" differ: a third of a word is none)
-    if len(said) >= REPEAT_MIN_WORDS and head[:len(said)] == said:
-        for match in WORD.finditer(text, 0, len(title) + 80):  # where the repeated title ends
-            if words(text[:match.end()]) == said:
-                return text[match.end():].lstrip(" .:;,-–—|")
-    return text
 
 
 def canonical_url(url: str) -> str:

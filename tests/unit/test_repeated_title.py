@@ -1,4 +1,4 @@
-"""A description that repeats its item's title, whole or at its start (ingest/text.py, beyond_title)."""
+"""A description that repeats its item's title, whole or at its start (ingest/repeats.py, beyond_title)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.ingest.parse import parse_feed
-from monitor.ingest.text import beyond_title
+from monitor.ingest.repeats import beyond_title
 from monitor.model.classify import Classifier
 from monitor.model.evaluate import scores_of
 
@@ -65,3 +65,29 @@ def test_an_item_whose_description_repeats_its_title_is_scored_on_the_title() ->
     topic = list(clf.topics).index("turkey_russia_syria")
     alone, doubled = scores_of(clf, [item.document, f"{title}\n{title}"])[:, topic]
     assert doubled - alone > 0.2
+
+
+@pytest.mark.parametrize("title", [
+    "VIDEO: Turkish troops reach the outskirts of Idlib",
+    "[VİDEO] Turkish troops reach the outskirts of Idlib",
+    "🔴 СРОЧНО | Turkish troops reach the outskirts of Idlib",
+    "Turkish troops reach the outskirts of Idlib - Daily Courier",
+    "Turkish troops reach the outskirts of Idlib | The Evening Post",
+    "WATCH: Turkish troops reach the outskirts of Idlib - Daily Courier",
+])
+def test_a_labelled_title_is_seen_repeated_bare(title: str) -> None:
+    """A label before the headline or an outlet's name after it, which the description
+    leaves out, hid the repeat: the headline was scored twice."""
+    bare = "Turkish troops reach the outskirts of Idlib"
+    assert beyond_title(title, bare) == ""
+    lead = "Convoys crossed the border overnight."
+    assert beyond_title(title, f"{bare}. {lead}") == lead
+
+
+@pytest.mark.parametrize(("title", "text"), [
+    ("Erdogan: Turkey will act", "Turkey will act alone if the truce fails, Erdogan said."),  # too short a core
+    ("Ankara - Moscow talks resume", "Ankara and Moscow resumed talks on Idlib on Tuesday."),
+    ("Report: Turkish troops reach the outskirts of Idlib", "Convoys crossed the border overnight."),
+])
+def test_a_labelled_title_keeps_a_text_that_says_more(title: str, text: str) -> None:
+    assert beyond_title(title, text) == text
