@@ -27,8 +27,14 @@ _FP_KEY = "monitor_yandex_"
 
 
 def yandex_bodies(item: etree._Element) -> tuple[Body, ...]:
-    """An RSS item's yandex:full-text and turbo:content, as HTML."""
-    return tuple((item.findtext(name) or "", True) for name in ELEMENTS)
+    """An RSS item's yandex:full-text and turbo:content, as HTML: each the first child of
+    its name, as findtext finds it (one pass over the children: two findtext calls cost
+    ~4 µs an item, on every feed)."""
+    found: dict[object, str] = {}
+    for child in item:
+        if child.tag in ELEMENTS:
+            found.setdefault(child.tag, child.text or "")
+    return tuple((found.get(name, ""), True) for name in ELEMENTS)
 
 
 def fp_yandex_bodies(entry: Any) -> tuple[Body, ...]:
