@@ -19,6 +19,8 @@ import calendar
 import re
 from collections.abc import Iterable
 
+from monitor.normalise import normalise
+
 # Each month's names and abbreviations: Turkish, Russian (nominative and genitive), Arabic
 # (the Egyptian and Gulf names, then the Levantine ones Syrian outlets use).
 _MONTHS: dict[str, tuple[str, ...]] = {
@@ -46,18 +48,14 @@ _WEEKDAYS = ("pazartesi", "pzt", "salı", "sal", "çarşamba", "çar", "çrş", 
 _ZONES = {"msk": "+0300", "мск": "+0300", "trt": "+0300", "eest": "+0300", "eet": "+0200"}
 
 
-def _fold(name: str) -> str:
-    """A name as the tables are looked up: lower case, Turkish's dotless ı and dotted İ as i
-    ("KASIM", "Kasım" and "kasım" are one)."""
-    return name.replace("İ", "i").lower().replace("ı", "i").replace("i\u0307", "i")
-
-
 def _alternatives(names: Iterable[str]) -> str:
     ordered = sorted(names, key=len, reverse=True)  # "ноября" before "ноя"
     return "|".join(re.escape(name) for name in ordered)
 
 
-_NAME_OF = {_fold(name): english for english, names in _MONTHS.items() for name in names}
+# Looked up as the project folds words (normalise.py): "KASIM", "Kasım", "kasım", the
+# long s and the Kelvin sign re.IGNORECASE matches, Arabic's alef forms, are one key each.
+_NAME_OF = {normalise(name): english for english, names in _MONTHS.items() for name in names}
 # A whole word (and an abbreviation's dot): "Mart" is a month, "Martı" is not.
 _WORD = r"(?<!\w)({})\.?(?!\w)"
 _MONTH = re.compile(_WORD.format(_alternatives(n for names in _MONTHS.values() for n in names)), re.I)
@@ -72,15 +70,15 @@ def english(value: str) -> str:
     """`value` with its names and figures as dates.py reads them (unchanged when it has none)."""
     value = value.translate(_DIGITS)
     value = _WEEKDAY.sub("", value)
-    value = _MONTH.sub(lambda m: _NAME_OF.get(_fold(m[1]), m[0]), value)
-    value = _ZONE.sub(lambda m: _ZONES.get(_fold(m[1]), m[0]), value)
+    value = _MONTH.sub(lambda m: _NAME_OF.get(normalise(m[1]), m[0]), value)
+    value = _ZONE.sub(lambda m: _ZONES.get(normalise(m[1]), m[0]), value)
     return _DOTTED.sub(_rfc822_order, value.strip(" ,"))
 
 
 def named_zone(value: str) -> bool:
     """Whether `value` ends with a zone `english` names by its offset ("14:30 MSK": a date
     Python's parser reads, as UTC)."""
-    return value.rsplit(None, 1)[-1].lower() in _ZONES
+    return normalise(value.rsplit(None, 1)[-1]) in _ZONES
 
 
 def _rfc822_order(m: re.Match[str]) -> str:
