@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor import codec, spans
+from monitor import codec, spans, urls
 from monitor.cli import table
 from monitor.cli.main import load
 from monitor.delivery import waiting
@@ -47,8 +47,11 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 def record(w: waiting.Waiting) -> dict[str, Any]:
     """One waiting alert as `--json` gives it: the stored record, its state and when it goes
     (`due` as stored; `stamped_ahead`: a clock since set back stamped it, it goes now)."""
-    return {"state": w.state, "channel": w.channel, "due": w.due, "stamped_ahead": w.stamped_ahead,
-            "why": w.why, **codec.queued_fields(w.queued)}
+    data = {"state": w.state, "channel": w.channel, "due": w.due, "stamped_ahead": w.stamped_ahead,
+            "why": urls.mask_text(w.why), **codec.queued_fields(w.queued)}
+    if data.get("last_error"):  # a failure's text may quote a URL with its credentials
+        data["last_error"] = urls.mask_text(data["last_error"])
+    return data
 
 
 def _row(w: waiting.Waiting, now: float) -> tuple[str, ...]:
@@ -56,7 +59,8 @@ def _row(w: waiting.Waiting, now: float) -> tuple[str, ...]:
     score = f"{alert.score:.2f}" if isinstance(alert, Alert) else ""
     title = waiting.title_of(w.queued)
     title = title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN - 1] + "…"
-    why = w.why if len(w.why) <= WHY_SHOWN else w.why[:WHY_SHOWN - 1] + "…"  # --json has it whole
+    why = urls.mask_text(w.why)  # a failure's text may quote a URL with its credentials
+    why = why if len(why) <= WHY_SHOWN else why[:WHY_SHOWN - 1] + "…"  # --json has it whole
     return (w.state, w.channel, alert.id, waiting.topic_of(w.queued), score, goes(w, now), title, why)
 
 

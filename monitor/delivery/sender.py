@@ -28,7 +28,7 @@ from pathlib import Path
 
 import apprise
 
-from monitor import defaults
+from monitor import defaults, urls
 from monitor.delivery import channels, pause, transport
 from monitor.delivery.alerts import health_alert
 from monitor.delivery.entries import Delivery
@@ -181,7 +181,8 @@ class Sender(SendLoops):
     async def _failed(self, delivery: Delivery, channel: str, reason: str, wait: float = 0.0) -> None:
         # One line of REASON_CHARS, as apprise's reasons are cut (transport.py): an exception's
         # text is as long as its raiser made it, and went whole into every log line and retry.
-        reason = cut(one_line(reason[:4 * REASON_CHARS]), REASON_CHARS)
+        # Masked: an exception's text may quote a URL with its credentials (urls.mask_text).
+        reason = cut(one_line(urls.mask_text(reason[:4 * REASON_CHARS])), REASON_CHARS)
         error = f"channel '{channel}': {reason} (alert {delivery.alert.id})"
         attempt = delivery.attempts + 1
         if attempt >= self.retry.attempts:

@@ -234,3 +234,25 @@ def test_a_channel_token_in_its_path_stays_out_of_the_debug_log(json_receiver, m
     assert code == 0 and "channel hook: sent" in out, out + err
     assert json_receiver.received  # it went to /hooks/s3cret
     assert_no_secret(out, err, caplog.text)
+
+
+def test_outbox_masks_credentials_in_a_failed_sends_reason(redis_client, json_receiver, make_settings,
+                                                           capsys) -> None:
+    """Leak: `monitor outbox` and `--json` showed a failed send's reason as stored; an
+    exception's text (`send raised X: ...`) may quote a URL with its credentials."""
+    from monitor import codec
+    from monitor.items import Queued
+    from monitor.keys import Keys
+    from tests.test_delivery import alert
+
+    reason = "channel 'hook': send raised ConnectionError: https://reader:hunter2@hooks.example/x?token=s3cret"
+    redis_client.zadd(Keys().retry, {codec.encode_queued(Queued(alert(1), 1, reason)): 2e9})
+    redis_client.rpush(Keys().dead, codec.encode_queued(Queued(alert(2), 5, reason)))
+    path = make_settings({}, {"hook": json_receiver.url})
+    code, table, err = feed_text(capsys, path, "outbox")
+    assert code == 0 and "https://reader:***@hooks" in table, table + err
+    code, raw, err = feed_text(capsys, path, "outbox", "--json")
+    shown = {a["id"]: (a["why"], a["last_error"]) for a in json.loads(raw)["alerts"]}
+    assert shown["a0000001"][1].endswith("https://reader:***@hooks.example/x?token=***"), shown
+    assert shown["a0000002"][0] == shown["a0000002"][1]  # a dead letter's why is its last error
+    assert_no_secret(table, raw, err)
