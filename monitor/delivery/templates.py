@@ -69,13 +69,13 @@ DEFAULT_BODY = {
         "Alert id: `{{ id }}`"
     ),
     "html": (
-        "<p><b>{{ title }}</b></p>"
+        '<p dir="auto"><b>{{ title }}</b></p>'
         "<p>{{ source }} · {{ language }} · {{ published }}</p>"
         "<p><i>{{ topic_title }}</i>: score {{ score }} (threshold {{ threshold }}, on the {{ judged_on }} text)</p>"
         "<p>Why: {{ terms }}</p>"
         '{% if url %}<p><a href="{{ url }}">{{ url }}</a></p>{% endif %}'
-        "{% if lead %}<p>{{ lead }}</p>{% endif %}"
-        "{% if kind == 'follow_up' %}<p>Sources ({{ source_count }}):</p><ul>{% for s in sources %}<li>"
+        '{% if lead %}<p dir="auto">{{ lead }}</p>{% endif %}'
+        "{% if kind == 'follow_up' %}<p>Sources ({{ source_count }}):</p><ul>{% for s in sources %}<li dir=\"auto\">"
         '{% if s.link %}<a href="{{ s.link }}">{{ s.name }}</a>{% else %}{{ s.name }}{% endif %} '
         "({{ s.language }}) {{ s.time }}</li>{% endfor %}</ul>{% endif %}"
         "<p>Alert id: <code>{{ id }}</code></p>"
@@ -108,11 +108,11 @@ DIGEST_BODY = {
     ),
     "html": (
         "{% for topic in topics %}<h3>{{ topic.title }} ({{ topic.count }})</h3><ul>"
-        "{% for g in topic.groups %}<li>{{ g.score }} "
+        '{% for g in topic.groups %}<li dir="auto">{{ g.score }} '
         '{% if g.url %}<a href="{{ g.url }}">{{ g.title }}</a>{% else %}{{ g.title }}{% endif %} ({{ g.source }}'
         "{% if g.count > 1 %}, {{ g.count }} alerts{% endif %}; {{ g.source_count }} source"
         "{{ 's' if g.source_count != 1 else '' }})"
-        "{% if g.source_count > 1 %}<ul>{% for s in g.sources %}<li>"
+        '{% if g.source_count > 1 %}<ul>{% for s in g.sources %}<li dir="auto">'
         '{% if s.link %}<a href="{{ s.link }}">{{ s.name }}</a>{% else %}{{ s.name }}{% endif %} '
         "{{ s.time }}</li>{% endfor %}</ul>{% endif %}</li>{% endfor %}</ul>{% endfor %}"
     ),

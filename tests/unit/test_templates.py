@@ -61,7 +61,7 @@ def test_hostile_headline_is_escaped_in_every_format(fmt: str) -> None:
                      "html": f"[T1] {escape(defuse(HOSTILE))}"}[fmt]
     if fmt == "html":
         assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
-        assert body.startswith("<p><b>")  # the template's own markup is kept
+        assert body.startswith('<p dir="auto"><b>')  # the template's own markup is kept
     if fmt == "markdown":
         assert "\\*\\*bold\\*\\*" in body and "[click](http" not in body and body.startswith("**")
 
@@ -86,6 +86,17 @@ def test_html_and_markdown_alert_bodies() -> None:
     assert "<p><i>T1</i>: score 0.81 (threshold 0.50, on the feed text)</p>" in html
     _, markdown = Templates("markdown").render_alert(ALERT)
     assert "*T1*: score 0\\.81 (threshold 0\\.50, on the feed text)" in markdown and "Alert id: `a0000001`" in markdown
+
+
+def test_html_headline_and_lead_take_their_own_direction() -> None:
+    """An Arabic headline in a <p> of the page's left-to-right flow was laid out from the
+    left: its closing punctuation and figures at the wrong end. dir="auto" gives the title,
+    the lead, a digest's lines and a story's sources the direction of their first letter."""
+    arabic = replace(ALERT, title="مقتل جنديين تركيين في إدلب", text="قالت وزارة الدفاع التركية إن جنديين قتلا.")
+    _, html = Templates("html").render_alert(arabic)
+    assert f'<p dir="auto"><b>{arabic.title}</b></p>' in html and f'<p dir="auto">{arabic.text}</p>' in html
+    _, digest = Templates("html").render_digest(Digest("d1", "hook", (arabic,)))
+    assert f'<li dir="auto">0.81 <a href="https://news.example.org/1">{arabic.title}</a>' in digest
 
 
 def test_kind_prefixes_no_terms_and_no_lead() -> None:
@@ -134,7 +145,7 @@ def test_digest_title_and_body() -> None:
         "- 0.70 Story 1 (feed; 1 source)\n  https://news.example.org/1\n\n")
     assert Templates("text").render_digest(Digest("d2", "hook", (ALERT,)))[0] == "Digest: 1 alert"
     _, html = Templates("html").render_digest(replace(digest, alerts=(alert(5, 0.8, title=HOSTILE),)))
-    assert html.startswith("<h3>T1 (1)</h3><ul><li>0.80 <a href=") and "<script>" not in html
+    assert html.startswith('<h3>T1 (1)</h3><ul><li dir="auto">0.80 <a href=') and "<script>" not in html
 
 
 # -- compiled once -----------------------------------------------------------------------------
