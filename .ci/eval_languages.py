@@ -299,6 +299,11 @@ def main() -> int:
     # likewise, by a hand that read only topics.md and three lines of the fifth set, asked for
     # feeds as they arrive: bare headlines, a third ending with the outlet's name as Google
     # News titles do, actors and places left implicit, analyses and quotes as headlines.
+    # heldout_parallel7.jsonl was written on 2026-12-02, after model 3be29203d322, by a hand
+    # that read only topics.md and three lines of the sixth set, asked for the furniture of
+    # real feeds on a quarter of the items, on and off topic alike ("SON DAKİKA:", "عاجل |",
+    # "СРОЧНО:", "LIVE:", " - Reuters", " | Sputnik Türkiye", 🔴, a closing hashtag). Its two
+    # grain-deal stories are labelled russia_ukraine_war, as topics.md has it.
     for path in args.blind:
         blind = jsonl(path)
         on = len({r["story"] for r in blind if "turkey_russia_syria" in r["topics"]})
