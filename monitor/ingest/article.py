@@ -32,7 +32,7 @@ from aiohttp.helpers import parse_mimetype
 
 from monitor import defaults, limits, urls
 from monitor.errors import InputError, WorkerTimeout
-from monitor.ingest import charsets, fetch, refresh
+from monitor.ingest import charsets, fetch, refresh, related
 from monitor.ingest.recycled import RecycledThread
 from monitor.ingest.text import one_tag_of
 from monitor.settings_types import ArticlesMode
@@ -112,7 +112,19 @@ def _charset_of(content_type: str | None) -> str | None:
 def _main_text(body: str | bytes, url: str) -> str:
     import trafilatura  # imported where it runs: the service process need not load it
 
-    return " ".join((trafilatura.extract(body, url=url, include_comments=False, fast=True) or "").split())
+    return " ".join((trafilatura.extract(_tree(body), url=url, include_comments=False, fast=True) or "").split())
+
+
+def _tree(body: str | bytes) -> Any:
+    """The page parsed as trafilatura parses it, less the links to other stories set in its
+    body (related.py); the body as it is where it does not parse (trafilatura says so)."""
+    from trafilatura.utils import load_html
+
+    tree = load_html(body)
+    if tree is None:
+        return body
+    related.drop_links_to_other_stories(tree)
+    return tree
 
 
 def _reset_caches() -> None:
@@ -148,7 +160,7 @@ def extract_titled(body: bytes, url: str, max_chars: int, content_type: str | No
 
     if too_much_markup(body):
         return "", ""
-    doc = trafilatura.bare_extraction(_decoded(body, content_type), url=url, include_comments=False, fast=True,
+    doc = trafilatura.bare_extraction(_tree(_decoded(body, content_type)), url=url, include_comments=False, fast=True,
                                       with_metadata=True)
     title = " ".join(str(getattr(doc, "title", "") or "").split())
     return title, _cut(" ".join(str(getattr(doc, "text", "") or "").split()), max_chars)
