@@ -32,7 +32,7 @@ from aiohttp.helpers import parse_mimetype
 
 from monitor import defaults, limits, urls
 from monitor.errors import InputError, WorkerTimeout
-from monitor.ingest import charsets, fetch, refresh, related
+from monitor.ingest import charsets, fetch, landing, refresh, related
 from monitor.ingest.recycled import RecycledThread
 from monitor.ingest.text import one_tag_of
 from monitor.settings_types import ArticlesMode
@@ -248,6 +248,8 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
         return Page("error", error=got.error or f"HTTP {got.status}")
     if not _is_html(got.content_type, got.body):
         return Page("not_html")
+    if landing.lands_above(str(url), got.final_url):  # a home page or section: not the item's page
+        return Page("unrelated", error=f"redirected to {urls.masked(got.final_url or '')}")
     try:
         text = await run(extract, got.body, str(url), config.max_chars, got.content_type)
     except WorkerTimeout as exc:  # a page the extractor loops on: cached as thin (read no more)
