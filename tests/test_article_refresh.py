@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.ingest import article_stage
 from monitor.ingest.refresh import target
 from tests.test_article_charsets import LEAD, TITLE, turkish_page
 from tests.test_articles import _with_monitor, feed, poll
@@ -33,6 +34,19 @@ def test_a_chain_of_refreshes_is_followed_once_and_ends_on_the_feed_text(feed_se
     path = _with_monitor(make_settings({"f": feed_server.url("/feed")}), 'articles = "always"\n')
     _, alerts, _ = poll(path)
     assert [a.judged_on for a in alerts] == ["feed"]
+
+
+def test_a_refresh_to_the_home_page_is_not_the_item_s_page(feed_server, make_settings) -> None:
+    """A link shortener's or a removed article's answer that sends the reader to the site's
+    home page (landing.py): the item is judged on its feed text, not on the home page."""
+    home = turkish_page().replace("</article>", "<p>Derbi golsüz bitti, iki takımdan da kazanan olmadı.</p></article>")
+    feed_server.set("/", home.encode(), content_type="text/html; charset=utf-8")  # the item's teaser among others
+    feed_server.set("/spor/2026/derbi", _refresh("/"), content_type="text/html; charset=utf-8")
+    feed_server.set("/feed", feed([(feed_server.url("/spor/2026/derbi"), "Derbide kazanan çıkmadı", "")]))
+    path = _with_monitor(make_settings({"f": feed_server.url("/feed")}), 'articles = "always"\n')
+    _, alerts, rt = poll(path)
+    assert feed_server.hits("/") and alerts == []
+    assert article_stage.read_counts(rt.store)["unrelated"] == 1
 
 
 @pytest.mark.parametrize(("tag", "expected"), [

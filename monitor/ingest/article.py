@@ -228,9 +228,10 @@ class HostGate:
 
 
 async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.FetchLimits, gate: HostGate,
-                    config: ArticleConfig, run: Runner, follow: bool = True) -> Page:
+                    config: ArticleConfig, run: Runner, follow: bool = True, origin: str | None = None) -> Page:
     """Fetch and extract one page; every failure is a Page with no text. A thin page whose
-    meta refresh sends the reader on is followed once (`follow`; refresh.py)."""
+    meta refresh sends the reader on is followed once (`follow`; refresh.py), and judged as
+    an answer to the item's link (`origin`): a refresh to the home page is no article either."""
     try:
         host = yarl.URL(url).host or ""
     except ValueError:  # UnicodeError too: a link urllib splits but yarl refuses (port 99999)
@@ -248,7 +249,7 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
         return Page("error", error=got.error or f"HTTP {got.status}")
     if not _is_html(got.content_type, got.body):
         return Page("not_html")
-    if landing.lands_above(str(url), got.final_url):  # a home page or section: not the item's page
+    if landing.lands_above(origin or str(url), got.final_url or str(url)):  # a home page or section: not the item's
         return Page("unrelated", error=f"redirected to {urls.masked(got.final_url or '')}")
     try:
         text = await run(extract, got.body, str(url), config.max_chars, got.content_type)
@@ -261,7 +262,7 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
         return Page("page", text)
     onward = refresh.target(got.body, got.final_url or url) if follow else None
     if onward is not None:
-        return await read_page(session, onward, limits, gate, config, run, follow=False)
+        return await read_page(session, onward, limits, gate, config, run, follow=False, origin=str(url))
     return Page("thin", text)
 
 
