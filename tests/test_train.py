@@ -12,6 +12,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from monitor.cli.analysis import format_report
 from monitor.errors import InputError
+from monitor.model import surface
 from monitor.model import train as train_module
 from monitor.model.classify import TRUSTED, Classifier
 from monitor.model.concepts import read_lexicon
@@ -102,6 +103,9 @@ def test_a_change_of_method_is_a_new_version(monkeypatch: pytest.MonkeyPatch) ->
     method = inputs_digest("data", spec)  # the lead's say in a score (monitor/model/lead.py)
     monkeypatch.setattr(train_module, "Lead", lambda: Lead(raise_=Lead().raise_ / 2))
     assert inputs_digest("data", spec) != method
+    lead = inputs_digest("data", spec)  # a label dropped from headlines (monitor/model/surface.py)
+    monkeypatch.setattr(surface, "LABELS", (*surface.LABELS, "flash"))
+    assert inputs_digest("data", spec) != lead
 
 
 def test_bad_training_line_names_file_and_line(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
 from monitor.errors import InputError
+from monitor.model import surface
 from monitor.model.classify import FORMAT, Classifier
 from monitor.model.concepts import Lexicon, Tagger, read_lexicon
 from monitor.model.dataset import Dataset, check_positives, parse_row, read_data, text_lines
@@ -91,10 +92,11 @@ def language_balance(y: np.ndarray, langs: list[str | None]) -> np.ndarray:
 
 
 def fit_features(texts: list[str], spec: FeatureSpec) -> Features:
-    """Learn the vocabularies and smoothed idf weights (as TfidfVectorizer does)."""
+    """Learn the vocabularies and smoothed idf weights (as TfidfVectorizer does), from the
+    texts as scoring counts them: a headline without its feed label (surface.bare)."""
     tagger = Tagger(spec.concepts) if spec.concepts else None
-    normalised = ["\n".join(tagger.tag(normalise(s)) for s in sentences(t)) if tagger
-                  else normalise(t) for t in texts]
+    normalised = ["\n".join(tagger.tag(normalise(s)) for s in sentences(surface.bare(t))) if tagger
+                  else normalise(surface.bare(t)) for t in texts]
     fitters = [spec.word_vectorizer(min_df=MIN_DF)]
     if spec.char_ngrams[1]:
         fitters.append(spec.char_fitter(MIN_DF, MAX_CHAR))
@@ -251,13 +253,15 @@ def train(data_paths: list[Path], out: Path, spec: FeatureSpec | None = None,
 
 
 def inputs_digest(data_digest: str, spec: FeatureSpec) -> str:
-    """A digest of the training data, the concept lexicon, the training method and the
-    lead's say in a score: a lexicon edit, or a change in how features are learnt or texts
-    scored, retrains into another model, which must not share its version (the scoring
-    workers keep a model by its version)."""
+    """A digest of the training data, the concept lexicon, the training method, the
+    lead's say in a score and the labels and outlets dropped from a headline: a lexicon
+    edit, a new label, or a change in how features are learnt or texts scored, retrains into
+    another model, which must not share its version (the scoring workers keep a model by
+    its version)."""
     lexicon = json.dumps([[name, list(forms)] for name, forms in spec.concepts])
     lead = json.dumps(Lead().as_json(), sort_keys=True)
-    return hashlib.sha256(f"{data_digest}\n{METHOD}\n{lexicon}\n{lead}".encode()).hexdigest()
+    dropped = json.dumps([surface.LABELS, surface.OUTLETS])
+    return hashlib.sha256(f"{data_digest}\n{METHOD}\n{lexicon}\n{lead}\n{dropped}".encode()).hexdigest()
 
 
 def lexicon_beside(data: Path) -> Lexicon:
