@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from monitor.errors import ParseError
-from monitor.ingest import charsets
+from monitor.ingest import charsets, trailers
 from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
@@ -45,7 +45,6 @@ from monitor.ingest.text import (
     item_url,
     plain_text,
 )
-from monitor.ingest.trailers import drop_credit_before, drop_outlet, drop_related_lines, drop_trailers
 from monitor.ingest.yandex import yandex_bodies
 from monitor.items import Item
 from monitor.limits import FEED_ITEMS_MAX, ITEM_HTML_CHARS, ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
@@ -107,9 +106,9 @@ def parse_feed(
 
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
-    title = _clean(raw.title, raw.title_html, ITEM_TITLE_CHARS)
+    title = trailers.drop_media_tags(_clean(raw.title, raw.title_html, ITEM_TITLE_CHARS))
     text = feed_text(title, _first_text(raw.bodies))  # Google News's repeats "<title> <outlet>"
-    title = drop_outlet(title, raw.outlet)
+    title = trailers.drop_outlet(title, raw.outlet)
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))
@@ -134,10 +133,12 @@ def _first_text(bodies: Iterable[Body]) -> str:
 
 def feed_text(title: str, text: str) -> str:
     """What an item keeps of its description (its paragraphs as lines): not the links to
-    other stories between them, the boilerplate at its end ("Read more", Yoast's footer:
-    trailers.py) or a photo's credit at its start, nor a repeat of the title (a headline
-    said twice reads surer than once: repeats.beyond_title). One line: the paragraphs joined."""
-    text = drop_credit_before(drop_trailers(drop_related_lines(text)))
+    other stories between them, the boilerplate at its end ("Read more", Yoast's footer, a
+    Telegram post's hashtags and signature: trailers.py) or a photo's credit or a forward's
+    header at its start, nor a repeat of the title (a headline said twice reads surer than
+    once: repeats.beyond_title). One line: the paragraphs joined."""
+    text = trailers.drop_trailers(trailers.drop_related_lines(text))
+    text = trailers.drop_credit_before(trailers.drop_forwarded(text))
     return beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already
 
 

@@ -52,6 +52,26 @@ _PHOTO_WORDS = ("photo", "image", "picture", "foto", "фото", "صورة")  # 
 # "Read also", in the four languages: a link to another story
 _ALSO = r"read\ also|also\ read|ilgili\ haber|читайте\ также|[اإأ]قر[أا]\ [أا]يض(?:اً|ًا|ا)"
 
+# Telegram channels, read through a bridge (RSSHub, rss-bridge), end a post with its hashtags,
+# the channel's "@name", a line asking the reader to subscribe ("РИА Новости. Подписаться",
+# "👉 Подписывайтесь на @tass_agency", "Сирийские заметки — забирай в свой Telegram",
+# "تابعونا على تلغرام", "Bizi Telegram'dan takip edin") and its views ("👁 15.2K"), each
+# a line of its own. The tags are the editor's, not the story's: "#Турция #Россия #Сирия" under
+# a post on tourists to Antalya took it from 0.030 to 0.838, a false alert; a signature took
+# a short item from 0.534 to 0.278 (.ci/eval_telegram.py).
+_SUBSCRIBE = (r"(?:подписаться|подписывайтесь|подписывайся|подпишись|подпишитесь|(?:забирай|добавляй)\ в\ свой"
+              r"|تابعونا|للاشتراك|(?:اشترك(?:وا)?\ في|انضم(?:وا)?\ (?:إلى|ل))\ ?(?:قناتنا|القناة)|انضموا"
+              r"|bizi\ telegram[^\n]{0,20}takip\ edin|kanal(?:ımız)?a\ (?:abone|katıl)|abone\ olun|abone\ ol"
+              r"|subscribe|follow\ us|join\ (?:us|our))(?!\w)")
+# The call, alone or naming the channel or Telegram ("на @tass_agency"): "Подписаться под
+# заявлением отказались" is a story's sentence.
+_CALL = (rf"(?:{_SUBSCRIBE})(?:[^\n]{{0,60}}(?:@\w|telegram|телеграм|канал|kanal|channel|قنات|تلغرام|تيليجرام)"
+         rf"[^\n]{{0,40}})?")
+_VIEWS = r"👁\S*\s*[\d.,]+\s*[KkMmКкМм]?\w*"  # a post's views ("👁 15.2K")
+_NAMED = rf"{_words(3)}[ \t]*[.:—–|-][ \t]*"  # the channel's name before it ("РИА Новости. ")
+_TAGS = r"(?:(?:#[^\W\d]\w*|@\w{3,})[ \t,;]*)+"  # hashtags and @names, nothing else
+_SUBSCRIBE_WORDS = ("подпис", "подпиш", "в свой", "تابعونا", "للاشتراك", "اشترك", "انضم", "telegram",
+                    "abone", "subscribe", "follow us", "join")
 # (regular expression, characters of the end it can take, words one of which it needs there,
 # in lower case)
 _KINDS = (
@@ -79,6 +99,12 @@ _KINDS = (
                 rf"\ (?:ortaya\ çıktı|yayınlandı){_END}", re.IGNORECASE), 800,
      ("continue reading", "appeared first", "сначала на", "أولاً على", "أولا على", "اولا على",
       "yazısı ilk")),
+    # a Telegram channel's call to subscribe, after its name and a dash, a colon or a full
+    # stop; its hashtags and @name; its views
+    (re.compile(rf"(?:{_AFTER_SENTENCE}|(?<=\n)[ \t]*{_NAMED})[^\w\n]{{0,4}}{_CALL}{_END}", re.IGNORECASE), 180,
+     _SUBSCRIBE_WORDS),
+    (re.compile(rf"{_AFTER_SENTENCE}{_TAGS}{_END}"), 300, ("#", "@")),
+    (re.compile(rf"{_AFTER_SENTENCE}{_VIEWS}{_END}"), 40, ("👁",)),
 )
 
 _REACH = max(reach for _, reach, _ in _KINDS) + 8
@@ -95,9 +121,12 @@ _BEFORE = re.compile(rf"\A\s*\(?{_PHOTO}\s*:\s*(?:{_words(4)}\s*\)?\s*(?:[.!][ \
                      rf"\s*[.,;:|–—-]?\s+)", re.IGNORECASE)
 
 
+TRAILERS_MOST = 4  # trailers dropped one after another: a post's tags, @name, signature and views
+
+
 def drop_trailers(text: str) -> str:
     """The text without the feed boilerplate at its end (a trailer after a trailer too)."""
-    for _ in range(3):
+    for _ in range(TRAILERS_MOST):
         cut = len(text)
         low = text[-_REACH:].lower()  # "İ" lowers to two characters: a few more are looked at
         for pattern, reach, words in _KINDS:
@@ -123,15 +152,17 @@ def drop_credit_before(text: str) -> str:
 
 
 # A line that links to another story: "Read also: <its headline>", in the four languages.
-_RELATED = re.compile(rf"\s*(?:{_ALSO}|ilgili\ haberler|see\ also|related|смотрите\ также)\s*:", re.IGNORECASE)
+_RELATED = re.compile(rf"\s*(?:{_ALSO}|ilgili\ haberler|see\ also|related|смотрите\ также)\s*:"
+                      rf"|\s*(?:{_TAGS}|{_VIEWS}|[^\w\n]{{0,4}}(?:{_NAMED})?{_CALL})\s*\Z", re.IGNORECASE)
 
 
 def drop_related_lines(text: str) -> str:
     """The text without its lines that link to another story, wherever they stand: WordPress
     sites put "Read also: …" between an article's paragraphs, and feeds that carry the
-    article (content:encoded) carry them too. On one line only the end can be told
-    (drop_trailers): what follows a link there may be the story's next paragraph."""
-    if "\n" not in text or ":" not in text:
+    article (content:encoded) carry them too; nor a Telegram post's lines of hashtags or its
+    call to subscribe, which RSSHub follows with the preview of a link. On one line only the
+    end can be told (drop_trailers): what follows a link there may be the story's next paragraph."""
+    if "\n" not in text:
         return text
     return "\n".join(line for line in text.split("\n") if _RELATED.match(line) is None)
 
@@ -149,3 +180,39 @@ def drop_outlet(title: str, outlet: str | None) -> str:
 
 
 _OUTLET_DASH = re.compile(r" [-–—|] ?\Z")  # before the outlet's name
+
+
+# What a Telegram bridge writes before a post it forwards (RSSHub's "Forwarded From <b>…</b>",
+# rss-bridge's "Forwarded from …") or one a bot sent ("via @bot"), a line of its own: not the
+# story's words, and it hid the headline the text repeats (repeats.beyond_title looks at the start).
+_FORWARDED = re.compile(r"\A\s*(?:forwarded\ from\ [^\n]{1,80}|via\ @\w+)[ \t]*\n", re.IGNORECASE)
+
+
+def drop_forwarded(text: str) -> str:
+    """The text without a Telegram bridge's line saying whose post it forwards."""
+    if text[:20].lstrip()[:3].lower() not in ("for", "via"):
+        return text
+    found = _FORWARDED.match(text)
+    return text[found.end():] if found is not None else text
+
+
+# RSSHub's tags for a Telegram post's media before its first line in the title ("🖼", "🎬",
+# "🔁" a forward, "↩️" a reply, or "[Photo]" in words), and rss-bridge's title for a post with
+# no text ("@channel posted a photo"): no headline's words. A photo alone was an item titled
+# "🖼" scored 0.060, "@syria_now posted a video" 0.159 (its channel's name), above article_bar:
+# its page was read.
+_TAG_EMOJI = "🖼🎬🔁↩🔧🤖📊🎙🎵📄📍📱🚫"
+_MEDIA_TAGS = re.compile(rf"\A(?:\s*(?:[{_TAG_EMOJI}]\ufe0f?|\[(?:photo|video|gif|poll|voice|music|document"
+                         r"|location|contact|(?:animated\ |video\ )?sticker|forwarded|reply|via\ bot|service"
+                         r"|unsupported)\]))+\s*", re.IGNORECASE)
+_POSTED = re.compile(r"\A@\w+\ posted\ an?\ (?:photo|video|sticker|attachment|location)\Z")
+
+
+def drop_media_tags(title: str) -> str:
+    """A title without a Telegram bridge's media tags before it; "" for one that is no more."""
+    if title[:1] == "@":
+        return "" if _POSTED.match(title) else title
+    if title[:1] not in _TAG_EMOJI and title[:1] != "[":
+        return title
+    found = _MEDIA_TAGS.match(title)
+    return title[found.end():] if found is not None else title

@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.ingest.parse import parse_feed
-from monitor.ingest.trailers import drop_credit_before, drop_related_lines, drop_trailers
+from monitor.ingest.trailers import (
+    drop_credit_before,
+    drop_forwarded,
+    drop_media_tags,
+    drop_related_lines,
+    drop_trailers,
+)
 from monitor.model.classify import Classifier
 from monitor.model.evaluate import scores_of
 
@@ -180,3 +186,57 @@ def test_only_whole_lines_are_dropped_between_paragraphs(text: str) -> None:
     out = drop_related_lines(text)
     lines = iter(text.split("\n"))  # what is kept is the text's lines, in order, or nothing
     assert out == "" or all(line in lines for line in out.split("\n"))
+
+
+# A Telegram channel's ending of a post, as its own lines: hashtags, its @name, a call to
+# subscribe (after the channel's name, or alone), its views; written for these tests.
+TELEGRAM_ENDINGS = [
+    "#Сирия #Турция", "#عاجل #سوريا", "#SonDakika #İdlib", "#Syria, #Turkey", "@rian_ru", "👁 15.2K",
+    "РИА Новости. Подписаться", "Подписаться на канал: @mid_watch", "👉 Подписывайтесь на @tass_agency",
+    "Сирийские заметки — забирай в свой Telegram", "Подпишись на наш канал", "تابعونا على تلغرام",
+    "للاشتراك في قناتنا: @sham_news", "انضموا إلى قناتنا على تيليجرام", "Bizi Telegram'dan takip edin",
+    "👉 Kanalımıza abone olun: @haber_hatti", "Subscribe: @mideast_wire", "👉 Follow us on Telegram",
+    "Join our channel: @levant_desk", "#Сирия #Турция\n\nРИА Новости. Подписаться\n👁 3K",
+    "#Сирия\n@rian_ru\n👉 Подписывайтесь на @tass_agency\n👁 3K",
+]
+
+
+@pytest.mark.parametrize("ending", TELEGRAM_ENDINGS)
+def test_a_telegram_posts_tags_and_call_to_subscribe_are_dropped(ending: str) -> None:
+    assert drop_trailers(f"{LEAD}\n{ending}") == LEAD
+    lines = ending.replace("\n\n", "\n")  # as a description's lines come (blank ones dropped)
+    assert drop_related_lines(f"{LEAD}\n{lines}\nA link's preview") == f"{LEAD}\nA link's preview"
+
+
+@pytest.mark.parametrize("prose", [
+    "Abone olan kullanıcı sayısı iki milyonu aştı.", "اشترك في العملية عشرات الجنود.",
+    "Подписка на газеты подорожала.", "Лидеры готовы подписаться под соглашением.",
+    "Subscribers rose by a tenth.", "Officials said #Turkey was not consulted.",
+    "Турецкие военные ответили огнём. Подписаться под заявлением отказались.",
+])
+def test_prose_with_a_telegram_word_is_kept(prose: str) -> None:
+    assert drop_trailers(f"{LEAD}\n{prose}") == f"{LEAD}\n{prose}"
+    assert drop_related_lines(f"{LEAD}\n{prose}") == f"{LEAD}\n{prose}"
+
+
+@pytest.mark.parametrize("header", ["Forwarded From Военный обозреватель\n", "Forwarded from وكالة الأنباء\n",
+                                    "via @news_bot\n"])
+def test_a_telegram_forwards_header_is_dropped(header: str) -> None:
+    assert drop_forwarded(header + LEAD) == LEAD
+
+
+@pytest.mark.parametrize("prose", ["Forwarded from Ankara, the letter reached Moscow.", "Via Reuters\nX", LEAD])
+def test_a_text_that_starts_like_a_forward_is_kept(prose: str) -> None:
+    assert drop_forwarded(prose) == prose
+
+
+@pytest.mark.parametrize(("title", "bare"), [
+    ("🖼 Турецкие военные ответили огнём", "Турецкие военные ответили огнём"),
+    ("🔁🎬 ⚡️Колонна вошла в Сирию", "⚡️Колонна вошла в Сирию"), ("[Photo] Convoy enters Idlib", "Convoy enters Idlib"),
+    ("[Forwarded][Video] Convoy enters Idlib", "Convoy enters Idlib"), ("🖼", ""), ("[Photo]", ""),
+    ("@syria_now posted a video", ""), ("@rian_ru posted a photo", ""),
+    ("⚡️Турецкие военные ответили огнём", "⚡️Турецкие военные ответили огнём"),
+    ("[Opinion] Ankara's choice", "[Opinion] Ankara's choice"), ("@rian_ru posted a photo of Erdogan", ""),
+])
+def test_a_telegram_bridges_media_tags_are_no_title(title: str, bare: str) -> None:
+    assert drop_media_tags(title) == (bare if "of Erdogan" not in title else title)
