@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora_to_jsonl import TOPIC, first_sentence, read_fakes  # noqa: E402
 
 from monitor.ingest.footers import drop_shared_endings  # noqa: E402
-from monitor.ingest.parse import feed_text  # noqa: E402
+from monitor.ingest.repeats import feed_text  # noqa: E402
 from monitor.items import Item  # noqa: E402
 from monitor.model.classify import Classifier  # noqa: E402
 from monitor.model.evaluate import scores_of  # noqa: E402

@@ -64,3 +64,28 @@ def test_channels_tags_and_calls_to_subscribe_raise_no_alert(feed_server, json_r
     assert result.returncode == 0, result.stderr
     alerted = sorted(m["title"].split("] ", 1)[1] for m in json_receiver.received)
     assert alerted == sorted((post["emoji"] + post["head"]).strip() for post in on_topic)
+
+
+def test_a_post_through_rss_bridge_is_alerted_under_its_headline_and_judged_once(
+        feed_server, json_receiver, make_settings, shipped_threshold: float) -> None:
+    """rss-bridge titles a post with its first 100 bytes and "...": the alert showed "Глава МИД
+    Турции прибыл в Москву Министр проведёт..." for a post whose story scores 0.534 (the
+    headline judged in two halves, 0.588 with its tags dropped, 0.996 with them), and "⚡️Сирийская
+    армия при поддержке ВКС России взяла под..." for one on topic (0.914, Saraqib's name in no
+    headline)."""
+    posts = [post for post in POSTS.values() if post["n"] in (4113, 4106, 6303, 5203)]
+    feed_server.set("/bridge.atom", telegram.atom(posts), content_type="application/atom+xml")
+    path = make_settings({"bridge": feed_server.url("/bridge.atom")}, {"hook": json_receiver.url},
+                         threshold=shipped_threshold)
+    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 0, result.stderr
+    alerted = sorted(m["title"].split("] ", 1)[1] for m in json_receiver.received)
+    assert alerted == sorted(post["emoji"] + post["head"] for post in posts if post["topic"])
+
+
+def test_a_whole_post_title_is_its_headline() -> None:
+    """A bridge that titles an item with its whole post: the alert's title was 199 characters."""
+    for item in _items("whole"):
+        post = POSTS[item.url]
+        assert (item.title, item.text) == ((post["emoji"] + post["head"]).strip(), " ".join(post["body"]))

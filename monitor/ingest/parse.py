@@ -33,7 +33,7 @@ from monitor.ingest.ids import Held, distinct_ids
 from monitor.ingest.jsonfeed import json_entries
 from monitor.ingest.media import media_text
 from monitor.ingest.raw import Body, Raw
-from monitor.ingest.repeats import beyond_title
+from monitor.ingest.repeats import titled
 from monitor.ingest.suffixes import feed_suffix
 from monitor.ingest.text import (
     canonical_url,
@@ -107,7 +107,7 @@ def parse_feed(
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
     title = trailers.drop_media_tags(_clean(raw.title, raw.title_html, ITEM_TITLE_CHARS))
-    text = feed_text(title, _first_text(raw.bodies))  # Google News's repeats "<title> <outlet>"
+    title, text = titled(title, _first_text(raw.bodies))  # Google News's repeats "<title> <outlet>"
     title = trailers.drop_outlet(title, raw.outlet)
     if not title and not text:
         return None
@@ -131,19 +131,8 @@ def _first_text(bodies: Iterable[Body]) -> str:
     return ""
 
 
-def feed_text(title: str, text: str) -> str:
-    """What an item keeps of its description (its paragraphs as lines): not the links to
-    other stories between them, the boilerplate at its end ("Read more", Yoast's footer, a
-    Telegram post's hashtags and signature: trailers.py) or a photo's credit or a forward's
-    header at its start, nor a repeat of the title (a headline said twice reads surer than
-    once: repeats.beyond_title). One line: the paragraphs joined."""
-    text = trailers.drop_trailers(trailers.drop_related_lines(text))
-    text = trailers.drop_credit_before(trailers.drop_forwarded(text))
-    return beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already
-
-
 def _clean(value: str, is_html: bool, keep: int, lines: bool = False) -> str:
-    """A title or body as plain text (a body's paragraphs as lines: feed_text joins them):
+    """A title or body as plain text (a body's paragraphs as lines: titled joins them):
     read up to ITEM_HTML_CHARS (a cut tag or entity is dropped by the lenient HTML parser),
     then cut to `keep` characters at a word's end."""
     value = value[:ITEM_HTML_CHARS]

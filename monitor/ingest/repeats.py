@@ -1,5 +1,6 @@
-"""A description that repeats its item's title, whole or before its first sentence: what
-is left of it once the repeat is dropped (the parse stage's feed_text).
+"""What an item keeps of its description (the parse stage's feed_text): not the feed's
+boilerplate (trailers.py), nor a repeat of the item's title, whole or before its first
+sentence; and the headline a bridge cut or ran on in the title, taken from the text.
 
 Pure functions, no I/O.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from monitor.defaults import TITLE_CHARS
+from monitor.ingest import trailers
 from monitor.normalise import WORD, words
 
 # Words a description may add to the title it repeats and still say nothing more (Google
@@ -16,6 +19,68 @@ REPEAT_EXTRA_WORDS = 3
 # A title this long, at the start of the description, is the headline again, not its first words
 REPEAT_MIN_WORDS = 4
 _QUOTES = " \"'«»“”‘’„-–—|"
+
+
+# A first line shorter than this is a label ("Срочно", "#Сирия"), no headline to title an item with
+HEADLINE_MIN_WORDS = 3
+_CUT = ("...", "…")  # how a title cut short ends
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_TAGS_AFTER = re.compile(r"(?:\s+[#@]\w+)+\s*(?:\.\.\.|…)?\s*\Z")  # a post's hashtags after its line, joined
+
+
+def feed_text(title: str, text: str) -> str:
+    """What an item keeps of its description: `titled`'s text."""
+    return titled(title, text)[1]
+
+
+def titled(title: str, text: str) -> tuple[str, str]:
+    """An item's title and what it keeps of its description (its paragraphs as lines): not
+    the links to other stories between them, the boilerplate at its end ("Read more", Yoast's
+    footer, a Telegram post's hashtags and signature: trailers.py) or a photo's credit or a
+    forward's header at its start, nor a repeat of the title (a headline said twice reads
+    surer than once: beyond_title); the title the text's first line where it was that line
+    cut short or run on (headline_of). One line: the paragraphs joined."""
+    text = trailers.drop_trailers(trailers.drop_related_lines(text))
+    title, text = headline_of(title, trailers.drop_credit_before(trailers.drop_forwarded(text)))
+    return title, beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already
+
+
+def headline_of(title: str, text: str) -> tuple[str, str]:
+    """(title, text) with the text's first line as the title, and the text without it,
+    where the title is that line cut short ("...", "…") or run on into the next: Telegram
+    bridges title a post with its first 100 bytes (rss-bridge: "Глава МИД Турции прибыл в
+    Москву Министр проведёт...", an alert's title and a headline judged in two halves) or
+    with all of it (a 200-character title), or with its line and hashtags. A first line
+    longer than an alert's title gives its first sentence. Else (title, text) as they are."""
+    head, rest = _first_line(text)
+    line = words(head)
+    if len(line) < HEADLINE_MIN_WORDS or len(head) > TITLE_CHARS or head == title:
+        return title, text
+    said = words(title)
+    cut = title.rstrip().endswith(_CUT) and len(said) >= HEADLINE_MIN_WORDS and _starts(line, said)
+    tagged = _TAGS_AFTER.search(title) is not None and words(_TAGS_AFTER.sub("", title)) == line
+    return (head, rest) if cut or tagged or _runs_on(said, line, rest) else (title, text)
+
+
+def _first_line(text: str) -> tuple[str, str]:
+    head, _, rest = text.partition("\n")
+    if len(head) > TITLE_CHARS and len(parts := _SENTENCE_END.split(head, maxsplit=1)) == 2:
+        head, rest = parts[0], "\n".join(part for part in (parts[1], rest) if part)
+    return head, rest
+
+
+def _starts(line: list[str], said: list[str]) -> bool:
+    """Whether `said` starts `line`, its last word perhaps cut short."""
+    n = len(said)
+    return 0 < n <= len(line) and line[:n - 1] == said[:n - 1] and line[n - 1].startswith(said[-1])
+
+
+def _runs_on(said: list[str], line: list[str], rest: str) -> bool:
+    """Whether the title is the line and the next words of the text (the last perhaps cut)."""
+    if len(said) <= len(line) or said[:len(line)] != line:
+        return False
+    more = said[len(line):len(line) + 2]
+    return _starts(words(rest[:200]), more)
 
 
 def _opening(text: str) -> str:

@@ -1,4 +1,5 @@
-"""A description that repeats its item's title, whole or at its start (ingest/repeats.py, beyond_title)."""
+"""A description that repeats its item's title, whole or at its start (ingest/repeats.py, beyond_title),
+and a title that is the description's first line cut short or run on (headline_of)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from monitor.ingest.parse import parse_feed
-from monitor.ingest.repeats import beyond_title
+from monitor.ingest.repeats import beyond_title, headline_of
 from monitor.model.classify import Classifier
 from monitor.model.evaluate import scores_of
 
@@ -91,3 +92,40 @@ def test_a_labelled_title_is_seen_repeated_bare(title: str) -> None:
 ])
 def test_a_labelled_title_keeps_a_text_that_says_more(title: str, text: str) -> None:
     assert beyond_title(title, text) == text
+
+
+HEAD = "Глава МИД Турции прибыл в Москву для переговоров по Идлибу"
+LINES = f"{HEAD}\nМинистр проведёт переговоры с Сергеем Лавровым.\nАнкара ждёт отвода сирийских войск."
+
+
+@pytest.mark.parametrize("title", [
+    "Глава МИД Турции прибыл в Москву для...",  # rss-bridge: the post's first 100 bytes, "..."
+    "Глава МИД Турции прибыл в Москву для перегов…",  # cut in a word
+    f"{HEAD}...", f"⚡️{HEAD}",
+    f"{HEAD} Министр проведёт...",  # run on into the next line (rss-bridge)
+    " ".join(LINES.split("\n")),  # the whole post
+    f"{HEAD} #Турция #Сирия", f"{HEAD} #Турция @rian_ru...",  # the line and its hashtags
+])
+def test_a_title_that_is_the_first_line_cut_short_or_run_on_is_that_line(title: str) -> None:
+    head = f"⚡️{HEAD}" if title.startswith("⚡️") else HEAD
+    text = LINES.replace(HEAD, head, 1)
+    assert headline_of(title, text) == ((title, text) if title == head else (head, text.split("\n", 1)[1]))
+
+
+def test_a_long_first_line_gives_its_first_sentence() -> None:
+    lead = " ".join(["Турецкие военные ответили огнём на обстрел поста у Саракиба."] * 4)
+    text = f"{HEAD}. {lead}"
+    assert headline_of(f"{HEAD}. Турецкие военные...", text) == (f"{HEAD}.", lead)
+
+
+@pytest.mark.parametrize(("title", "text"), [
+    ("Turkey sends reinforcements", "Turkey sends reinforcements to Idlib after shelling\nConvoys crossed."),
+    ("Turkey sends reinforcements to Idlib", "Turkey sends reinforcements to Idlib\nConvoys crossed."),
+    ("Срочно Турция ответила огнём...", "Срочно\nТурция ответила огнём на обстрел"),  # a label, no headline
+    ("Erdogan and Putin talk Idlib - Reuters", "Erdogan and Putin talk Idlib Reuters"),
+    ("Turkey strikes back...", "Ankara said Turkey strikes back at the Syrian army."),
+    ("Turkey strikes back at Syrian army", "Turkey strikes back\nat the Syrian army, Ankara said."),
+    ("Turkey: " + "x " * 120 + "...", "Turkey: " + "x " * 150),  # a first line past an alert's title
+])
+def test_an_outlets_title_and_description_are_kept(title: str, text: str) -> None:
+    assert headline_of(title, text) == (title, text)
