@@ -8,7 +8,8 @@ served from a local HTTP server in three bridges' shapes (RSSHub's RSS, rss-brid
 Atom, a whole-post title) and read through the monitor's fetch and parse stages. For each
 item, turkey_russia_syria's score on the document the monitor judges (Item.document)
 and on the post's story (headline and lines, no emoji, hashtags or signature), and what
-the alert would show as its title. --items prints every item.
+the alert would show as its title; how many pages the article stage would read. --items
+prints every item.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from monitor.delivery.values import headline  # noqa: E402
+from monitor.ingest.article import ArticleConfig  # noqa: E402
+from monitor.ingest.article_stage import wants_page  # noqa: E402
 from monitor.ingest.fetch import FetchLimits, Validators, fetch, make_session  # noqa: E402
 from monitor.ingest.parse import parse_feed  # noqa: E402
 from monitor.items import Item  # noqa: E402
@@ -85,8 +88,11 @@ def main() -> None:
                                                                  explain=False)), strict=True))
     print(f"{TOPIC} at {threshold}: story = the post's headline and lines; judged = Item.document")
     for path, items in feeds.items():
-        scores = [s[TOPIC].score for s in model.score([i.document for i in items], explain=False)]
-        report(path, items, scores, posts, clean, threshold, args.items)
+        scored = model.score([i.document for i in items], explain=False)
+        auto = ArticleConfig(mode="auto")
+        pages = sum(wants_page(auto, item, s, model.topics) for item, s in zip(items, scored, strict=True))
+        report(path, items, [s[TOPIC].score for s in scored], posts, clean, threshold, args.items)
+        print(f"  pages the article stage reads (articles = \"auto\"): {pages}")
 
 
 def report(path: str, items: list[Item], scores: list[float], posts: dict[str, Any], clean: dict[str, float],

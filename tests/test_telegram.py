@@ -4,12 +4,15 @@ subscribe, nor its headline twice; and it shows the post's headline in the alert
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
+from monitor.ingest.article import ArticleConfig
+from monitor.ingest.article_stage import wants_page
 from monitor.ingest.parse import parse_feed
-from monitor.items import Item
+from monitor.items import Item, TopicScore
 from tests import telegram
 from tests.test_cli import monitor
 
@@ -89,3 +92,18 @@ def test_a_whole_post_title_is_its_headline() -> None:
     for item in _items("whole"):
         post = POSTS[item.url]
         assert (item.title, item.text) == ((post["emoji"] + post["head"]).strip(), " ".join(post["body"]))
+
+
+@pytest.mark.parametrize("link", ["https://t.me/rian_ru/4101", "https://t.me/s/rian_ru/4101",
+                                  "https://t.me/syria_now/5202?single", "http://telegram.me/tass_agency/4102",
+                                  "https://tass.t.me/4101"])
+def test_a_telegram_posts_page_is_not_read(link: str) -> None:
+    """With articles = "auto", a short post scoring article_bar read the page at its link: a
+    Telegram post's is the post in a widget, or the channel's last twenty posts (t.me/s/)."""
+    config = ArticleConfig(mode="always")
+    item = Item(id="1", source="hub", url=link, title="Турецкие военные ответили огнём", text="",
+                published=FETCHED)
+    scores = {"turkey_russia_syria": TopicScore("turkey_russia_syria", 0.9)}
+    assert not wants_page(config, item, scores, ["turkey_russia_syria"])
+    assert wants_page(config, replace(item, url="https://ria.example/world/20261130/turkey.html"), scores,
+                      ["turkey_russia_syria"])

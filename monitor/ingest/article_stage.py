@@ -24,6 +24,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, cast
+from urllib.parse import urlsplit
 
 from monitor import codec, urls
 from monitor.ingest import article, relevance
@@ -40,14 +41,28 @@ Scores = list[dict[str, TopicScore]]
 USED = ("page", "cached")  # the outcomes of a page judged on
 
 
+# Hosts whose pages are no article: a Telegram post's (t.me/<channel>/<n>, the link RSSHub and
+# rss-bridge give a post) is the post again in a widget, or nothing trafilatura reads, and
+# t.me/s/<channel>/<n> the channel's last twenty posts, other stories about the same places.
+# Every short post of a channel read through a bridge read one (a thin page, cached empty),
+# two at a time (article_per_host), from a host that answers a burst with 429.
+NOT_ARTICLES = ("t.me", "telegram.me")
+_NOT_ARTICLE_DOMAINS = tuple(f".{host}" for host in NOT_ARTICLES)  # rssbridge.t.me too
+
+
 def wants_page(config: ArticleConfig, item: Item, scores: dict[str, TopicScore], topics: Collection[str]) -> bool:
     """A short item with a web link, whose feed (auto) scores the bar for a topic watched."""
     mode = config.mode_for(item.source)
-    if mode == "never" or not item.url.startswith(("http://", "https://")):
+    if mode == "never" or not item.url.startswith(("http://", "https://")) or _not_article(item.url):
         return False
     if article.has_words(item.text, config.below_words):
         return False
     return mode == "always" or any(s.score >= config.bar for t, s in scores.items() if t in topics)
+
+
+def _not_article(url: str) -> bool:
+    host = urlsplit(url).hostname or ""  # an item's url is canonical: it splits
+    return host in NOT_ARTICLES or host.endswith(_NOT_ARTICLE_DOMAINS)
 
 
 async def judge(rt: Runtime, items: Sequence[Item], scores: Scores) -> list[Scored]:
