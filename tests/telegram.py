@@ -2,13 +2,15 @@
 
 The posts (tests/data/telegram_posts.json) were written for the project in Russian,
 Arabic, Turkish and English, on the Turkey–Russia–Syria topic and off it. A post is a
-headline line (often after an emoji), a few lines of story, hashtags, and a signature
+headline line (often after an emoji, sometimes under a line of emoji or a tag), a few
+lines of story, hashtags, and a signature
 that asks the reader to subscribe; some are forwarded, some carry a photo or a video,
 some are a photo alone. Each is served in the shapes the bridges give it:
 
 - RSSHub's /telegram/channel/:id (RSS 2.0): the title is the media tags as emoji ("🖼",
-  "🎬", "🔁" for a forward) and the post's first line, or the tags alone for a post with
-  no text; the description is "Forwarded From <b>…</b>", the post's HTML in a <p>
+  "🎬", "🔁" for a forward, "↩️" a reply) and the post's first line, or the tags alone for a
+  post with no text; the description is "Forwarded From <b>…</b>", the post replied to in a
+  <blockquote>, the post's HTML in a <p>
   (<br> line breaks, emoji in <span class="emoji">, hashtags as links), then the media;
 - rss-bridge's TelegramBridge (Atom): the title is the post's plain text cut at 100 bytes
   at a word's end with "...", or "@channel posted a photo"; the content is the message's
@@ -56,7 +58,7 @@ def message_html(post: Post, emoji: str) -> str:
     if head:
         head = f"<b>{head}</b>" if post["bold"] else head
         head = (emoji.format(post["emoji"]) + head) if post["emoji"] else head
-    parts = [head, "<br/>".join(post["body"]), _tags(post), post["sign"]]
+    parts = [post["lead"], head, "<br/>".join(post["body"]), _tags(post), post["sign"]]
     return "<br/><br/>".join(part for part in parts if part)
 
 
@@ -71,12 +73,15 @@ def _media(post: Post) -> str:
 
 def rsshub_item(post: Post) -> tuple[str, str]:
     """(title, description) as RSSHub's telegram/channel route writes them."""
-    tags = ("🔁" if post["fwd"] else "") + _TAG_EMOJI.get(post["media"] or "", "")
-    first = ((post["emoji"] if post["head"] else "") + post["head"]).strip()
+    tags = ("🔁" if post["fwd"] else "") + ("↩️" if post["reply"] else "") + _TAG_EMOJI.get(post["media"] or "", "")
+    first = post["lead"] or ((post["emoji"] if post["head"] else "") + post["head"]).strip()
     title = f"{tags} {first}".strip() if first else tags or _date(post).strftime("%a, %d %b %Y %H:%M:%S GMT")
     description = ""
     if post["fwd"]:
         description += f'<p>Forwarded From <b><a href="https://t.me/fwd_source/1">{post["fwd"]}</a></b></p>'
+    if post["reply"]:
+        description += (f'<div class="rsshub-quote"><blockquote><p><a href="https://t.me/{post["channel"]}/1">'
+                        f'<b>{post["reply"]["author"]}</b>:</a></p><p>{post["reply"]["text"]}</p></blockquote></div>')
     text = message_html(post, '<span class="emoji">{}</span>')
     description += f"<p>{text}</p>" if text else ""
     if post["preview"]:
@@ -90,7 +95,7 @@ def rssbridge_item(post: Post) -> tuple[str, str]:
     """(title, content) as rss-bridge's TelegramBridge writes them."""
     text = message_html(post, '<i class="emoji" style="background-image:url(\'//telegram.org/img/emoji/40/x.png\')">'
                               "<b>{}</b></i>")
-    plain = "\r\n".join(part for part in (post["emoji"] + post["head"] if post["head"] else "",
+    plain = "\r\n".join(part for part in (post["lead"], post["emoji"] + post["head"] if post["head"] else "",
                                           "\r\n".join(post["body"]), post["tags"]) if part)
     sign = post["sign"].split(">", 1)[-1].split("<", 1)[0] if "<a" in post["sign"] else post["sign"]
     plain = "\r\n\r\n".join(part for part in (plain, sign) if part)
@@ -100,6 +105,9 @@ def rssbridge_item(post: Post) -> tuple[str, str]:
         forwarded = (f'<div class="tgme_widget_message_forwarded_from accent_color">Forwarded from '
                      f'<a class="tgme_widget_message_forwarded_from_name" href="https://t.me/fwd_source/1">'
                      f'<span dir="auto">{post["fwd"]}</span></a></div><br><br>')
+    if post["reply"]:
+        forwarded += (f'<blockquote>{post["reply"]["author"]}<br>\n{post["reply"]["text"]}\n'
+                      f'<a href="https://t.me/{post["channel"]}/1">https://t.me/{post["channel"]}/1</a></blockquote><hr>')
     content = forwarded + _media(post) + (f'<div class="tgme_widget_message_text js-message_text" dir="auto">'
                                           f"{text}</div>" if text else "")
     return title, content
@@ -119,7 +127,8 @@ def _ellipsis(text: str, length: int = 100) -> str:
 
 def whole_item(post: Post) -> tuple[str, str]:
     """(title, description) of a bridge that titles an item with its whole post."""
-    title = " ".join(part for part in (post["emoji"] + post["head"], *post["body"], post["tags"]) if part)
+    title = " ".join(part for part in (post["lead"], post["emoji"] + post["head"], *post["body"], post["tags"])
+                     if part)
     text = message_html(post, "{}") + (f"<br/><br/>👁 {post['views']}" if post["views"] else "")
     return title or "[Photo]", text
 

@@ -25,6 +25,7 @@ _QUOTES = " \"'«»“”‘’„-–—|"
 HEADLINE_MIN_WORDS = 3
 _CUT = ("...", "…")  # how a title cut short ends
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_MARKS_BEFORE = re.compile(r"\A(?:\s*(?:[#@]\w+|[^\w\s]+))+\s*")  # emoji, tags and marks before a title's words
 _TAGS_AFTER = re.compile(r"(?:\s+[#@]\w+)+\s*(?:\.\.\.|…)?\s*\Z")  # a post's hashtags after its line, joined
 
 
@@ -41,8 +42,30 @@ def titled(title: str, text: str) -> tuple[str, str]:
     surer than once: beyond_title); the title the text's first line where it was that line
     cut short or run on (headline_of). One line: the paragraphs joined."""
     text = trailers.drop_trailers(trailers.drop_related_lines(text))
-    title, text = headline_of(title, trailers.drop_credit_before(trailers.drop_forwarded(text)))
+    text = unquoted(title, trailers.drop_credit_before(trailers.drop_forwarded(text)))
+    title, text = headline_of(title, text)
     return title, beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already
+
+
+QUOTED_LINES = 8  # lines of a post replied to looked past at most
+_LINKED = re.compile(r"https?://(?:t|telegram)\.me/\S+\s*\Z")  # rss-bridge ends the quote with its link
+
+
+def unquoted(title: str, text: str) -> str:
+    """The text from its line that starts with the title's words, where the lines before it
+    quote another post: a Telegram post's bridge puts the post it replies to before it
+    (RSSHub: "<its channel>:" and its text; rss-bridge: its channel, its text and its t.me
+    link), whose words were judged as this post's, with this post's headline after them."""
+    first, _, rest = text.partition("\n")
+    said = words(_MARKS_BEFORE.sub("", title, count=1))[:6]
+    if len(first) > 60 or len(said) < HEADLINE_MIN_WORDS or not rest:
+        return text
+    lines = rest.split("\n", QUOTED_LINES)
+    for n, line in enumerate(lines[:QUOTED_LINES]):
+        if _starts(words(line), said):
+            quote = first.endswith(":") or (n > 0 and _LINKED.search(lines[n - 1]) is not None)
+            return "\n".join(lines[n:]) if quote else text
+    return text
 
 
 def headline_of(title: str, text: str) -> tuple[str, str]:
@@ -50,20 +73,36 @@ def headline_of(title: str, text: str) -> tuple[str, str]:
     where the title is that line cut short ("...", "…") or run on into the next: Telegram
     bridges title a post with its first 100 bytes (rss-bridge: "Глава МИД Турции прибыл в
     Москву Министр проведёт...", an alert's title and a headline judged in two halves) or
-    with all of it (a 200-character title), or with its line and hashtags. A first line
-    longer than an alert's title gives its first sentence. Else (title, text) as they are."""
+    with all of it (a 200-character title), or with its line and hashtags; or where the title
+    has no words (RSSHub's title is a post's first line: "❗️❗️❗️", "#SonDakika" above its
+    headline), "" when the text has no headline either. A first line longer than an alert's
+    title gives its first sentence. Else (title, text) as they are."""
     head, rest = _first_line(text)
     line = words(head)
+    bare = _MARKS_BEFORE.sub("", title, count=1)  # without the emoji and tags the text's line lost
     if len(line) < HEADLINE_MIN_WORDS or len(head) > TITLE_CHARS or head == title:
-        return title, text
+        return (title if words(bare) else "", text)
+    if (title and not words(bare)) or any(_is_headline(t, line, rest) for t in (title, bare) if t):
+        return head, rest
+    return title, text
+
+
+def _is_headline(title: str, line: list[str], rest: str) -> bool:
+    """Whether the title is the line cut short, run on, or with its hashtags after it."""
     said = words(title)
-    cut = title.rstrip().endswith(_CUT) and len(said) >= HEADLINE_MIN_WORDS and _starts(line, said)
-    tagged = _TAGS_AFTER.search(title) is not None and words(_TAGS_AFTER.sub("", title)) == line
-    return (head, rest) if cut or tagged or _runs_on(said, line, rest) else (title, text)
+    if title.rstrip().endswith(_CUT) and len(said) >= HEADLINE_MIN_WORDS and _starts(line, said):
+        return True
+    if _TAGS_AFTER.search(title) is not None and words(_TAGS_AFTER.sub("", title)) == line:
+        return True
+    return _runs_on(said, line, rest)
 
 
 def _first_line(text: str) -> tuple[str, str]:
+    """The text's first line with words (a line of emoji before it left out), or the first
+    sentence of a line longer than an alert's title; and the rest of the text."""
     head, _, rest = text.partition("\n")
+    while rest and not words(head):
+        head, _, rest = rest.partition("\n")
     if len(head) > TITLE_CHARS and len(parts := _SENTENCE_END.split(head, maxsplit=1)) == 2:
         head, rest = parts[0], "\n".join(part for part in (parts[1], rest) if part)
     return head, rest

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from monitor.ingest.parse import parse_feed
-from monitor.ingest.repeats import beyond_title, headline_of
+from monitor.ingest.repeats import beyond_title, headline_of, unquoted
 from monitor.model.classify import Classifier
 from monitor.model.evaluate import scores_of
 
@@ -105,11 +105,20 @@ LINES = f"{HEAD}\nМинистр проведёт переговоры с Сер
     f"{HEAD} Министр проведёт...",  # run on into the next line (rss-bridge)
     " ".join(LINES.split("\n")),  # the whole post
     f"{HEAD} #Турция #Сирия", f"{HEAD} #Турция @rian_ru...",  # the line and its hashtags
+    "❗️❗️❗️", "#Срочно", "📢 #Срочно",  # RSSHub: the post's first line, above its headline
+    "❗️❗️❗️ Глава МИД Турции прибыл в Москву для...", "#Срочно Глава МИД Турции прибыл в Москву для переговоров...",
 ])
 def test_a_title_that_is_the_first_line_cut_short_or_run_on_is_that_line(title: str) -> None:
     head = f"⚡️{HEAD}" if title.startswith("⚡️") else HEAD
     text = LINES.replace(HEAD, head, 1)
     assert headline_of(title, text) == ((title, text) if title == head else (head, text.split("\n", 1)[1]))
+    assert headline_of(title, f"❗️❗️❗️\n{text}") == ((title, f"❗️❗️❗️\n{text}") if title == head
+                                                     else (head, text.split("\n", 1)[1]))
+
+
+@pytest.mark.parametrize("title", ["❗️❗️❗️", "🔴", "#Срочно"])
+def test_a_title_with_no_words_over_a_text_with_no_headline_is_none(title: str) -> None:
+    assert headline_of(title, "Срочно\nТурция ответила") == ("", "Срочно\nТурция ответила")
 
 
 def test_a_long_first_line_gives_its_first_sentence() -> None:
@@ -126,6 +135,30 @@ def test_a_long_first_line_gives_its_first_sentence() -> None:
     ("Turkey strikes back...", "Ankara said Turkey strikes back at the Syrian army."),
     ("Turkey strikes back at Syrian army", "Turkey strikes back\nat the Syrian army, Ankara said."),
     ("Turkey: " + "x " * 120 + "...", "Turkey: " + "x " * 150),  # a first line past an alert's title
+    ("", "An item with no title keeps its text\nAnd its lines."),
 ])
 def test_an_outlets_title_and_description_are_kept(title: str, text: str) -> None:
     assert headline_of(title, text) == (title, text)
+
+
+REPLY = "Update: Russia says its jets did not strike Saraqib"
+
+
+@pytest.mark.parametrize("quote", [
+    "Mideast Wire:\nTurkish soldiers killed near Saraqib, Ankara says.\n",  # RSSHub
+    "Mideast Wire\nTurkish soldiers killed near Saraqib, Ankara says. https://t.me/mideast_wire/7400\n",  # rss-bridge
+    "Mideast Wire:\n",  # a reply to a photo
+])
+def test_the_post_a_reply_quotes_is_dropped(quote: str) -> None:
+    text = f"{REPLY}\nThe ministry blamed the Syrian army's artillery."
+    assert unquoted(REPLY, quote + text) == text
+    assert unquoted(f"↩️ {REPLY}", quote + text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "Ankara:\nTurkey sends reinforcements to Idlib.\nConvoys crossed overnight.",  # no title again
+    f"Mideast Wire\nTurkish soldiers killed near Saraqib.\n{REPLY}",  # no quote's mark
+    f"A lead that runs long, as outlets' first lines do, and ends with a colon:\nx\n{REPLY}",
+])
+def test_a_text_that_quotes_nothing_is_kept(text: str) -> None:
+    assert unquoted(REPLY, text) == text
