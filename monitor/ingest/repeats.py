@@ -26,6 +26,7 @@ HEADLINE_MIN_WORDS = 3
 _CUT = ("...", "…")  # how a title cut short ends
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKS_BEFORE = re.compile(r"\A(?:\s*(?:[#@]\w+|[^\w\s]+))+\s*")  # emoji, tags and marks before a title's words
+_MARKS_ONLY = re.compile(r"(?:\s*+(?:[#@]\w++|[^\w\s]++))*+\s*+")  # a title or line with no words but tags
 _TAGS_AFTER = re.compile(r"(?:\s+[#@]\w+)+\s*(?:\.\.\.|…)?\s*\Z")  # a post's hashtags after its line, joined
 
 
@@ -57,8 +58,10 @@ def unquoted(title: str, text: str) -> str:
     (RSSHub: "<its channel>:" and its text; rss-bridge: its channel, its text and its t.me
     link), whose words were judged as this post's, with this post's headline after them."""
     first, _, rest = text.partition("\n")
+    if not rest or len(first) > 60 or not (first.endswith(":") or "t.me/" in text or "telegram.me/" in text):
+        return text  # most texts, before words() (~10 µs a line in other scripts than Latin)
     said = words(_MARKS_BEFORE.sub("", title, count=1))[:6]
-    if len(first) > 60 or len(said) < HEADLINE_MIN_WORDS or not rest:
+    if len(said) < HEADLINE_MIN_WORDS:
         return text
     lines = rest.split("\n", QUOTED_LINES)
     for n, line in enumerate(lines[:QUOTED_LINES]):
@@ -77,12 +80,19 @@ def headline_of(title: str, text: str) -> tuple[str, str]:
     has no words (RSSHub's title is a post's first line: "❗️❗️❗️", "#SonDakika" above its
     headline), "" when the text has no headline either. A first line longer than an alert's
     title gives its first sentence. Else (title, text) as they are."""
+    wordless = _MARKS_ONLY.fullmatch(title) is not None
+    line_end = text.find("\n")
+    if not (wordless or title.rstrip().endswith(_CUT)  # most items: the title shorter than the first line
+            or len(title) > min(len(text) if line_end < 0 else line_end, TITLE_CHARS)):
+        return title, text
     head, rest = _first_line(text)
+    if len(head) > TITLE_CHARS or head == title:
+        return ("" if wordless else title), text
     line = words(head)
+    if len(line) < HEADLINE_MIN_WORDS:
+        return ("" if wordless else title), text
     bare = _MARKS_BEFORE.sub("", title, count=1)  # without the emoji and tags the text's line lost
-    if len(line) < HEADLINE_MIN_WORDS or len(head) > TITLE_CHARS or head == title:
-        return (title if words(bare) else "", text)
-    if (title and not words(bare)) or any(_is_headline(t, line, rest) for t in (title, bare) if t):
+    if (title and wordless) or any(_is_headline(t, line, rest) for t in (title, bare) if t):
         return head, rest
     return title, text
 
@@ -101,7 +111,7 @@ def _first_line(text: str) -> tuple[str, str]:
     """The text's first line with words (a line of emoji before it left out), or the first
     sentence of a line longer than an alert's title; and the rest of the text."""
     head, _, rest = text.partition("\n")
-    while rest and not words(head):
+    while rest and _MARKS_ONLY.fullmatch(head) is not None:
         head, _, rest = rest.partition("\n")
     if len(head) > TITLE_CHARS and len(parts := _SENTENCE_END.split(head, maxsplit=1)) == 2:
         head, rest = parts[0], "\n".join(part for part in (parts[1], rest) if part)
