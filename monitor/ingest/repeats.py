@@ -23,6 +23,9 @@ _QUOTES = " \"'«»“”‘’„-–—|"
 
 # A first line shorter than this is a label ("Срочно", "#Сирия"), no headline to title an item with
 HEADLINE_MIN_WORDS = 3
+LABEL_WORDS = 2  # a line of so many words at most over a headline is its label ("BREAKING NEWS")
+LABEL_CHARS = 30
+LABEL_LINES = 2  # label lines looked past at most
 _CUT = ("...", "…")  # how a title cut short ends
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKS_BEFORE = re.compile(r"\A(?:\s*(?:[#@]\w+|[^\w\s]+))+\s*")  # emoji, tags and marks before a title's words
@@ -77,22 +80,25 @@ def headline_of(title: str, text: str) -> tuple[str, str]:
     bridges title a post with its first 100 bytes (rss-bridge: "Глава МИД Турции прибыл в
     Москву Министр проведёт...", an alert's title and a headline judged in two halves) or
     with all of it (a 200-character title), or with its line and hashtags; or where the title
-    has no words (RSSHub's title is a post's first line: "❗️❗️❗️", "#SonDakika" above its
-    headline), "" when the text has no headline either. A first line longer than an alert's
-    title gives its first sentence. Else (title, text) as they are."""
+    is the label over the line, or has no words (RSSHub's title is a post's first line:
+    "⚡️СРОЧНО", "❗️❗️❗️", "#SonDakika" above its headline), "" when the text has no headline
+    either. A first line longer than an alert's title gives its first sentence. Else (title,
+    text) as they are."""
     wordless = _MARKS_ONLY.fullmatch(title) is not None
     line_end = text.find("\n")
-    if not (wordless or title.rstrip().endswith(_CUT)  # most items: the title shorter than the first line
-            or len(title) > min(len(text) if line_end < 0 else line_end, TITLE_CHARS)):
+    if not (wordless or title.rstrip().endswith(_CUT) or _is_label(title)  # most items: a title
+            or len(title) > min(len(text) if line_end < 0 else line_end, TITLE_CHARS)):  # shorter than the line
         return title, text
-    head, rest = _first_line(text)
+    label, head, rest = _first_line(text)
     if len(head) > TITLE_CHARS or head == title:
         return ("" if wordless else title), text
     line = words(head)
     if len(line) < HEADLINE_MIN_WORDS:
         return ("" if wordless else title), text
     bare = _MARKS_BEFORE.sub("", title, count=1)  # without the emoji and tags the text's line lost
-    if (title and wordless) or any(_is_headline(t, line, rest) for t in (title, bare) if t):
+    unlabelled = title[len(label):] if label and title.startswith(label) else ""
+    if (title and wordless) or (label and words(title) == words(label)) \
+            or any(_is_headline(t, line, rest) for t in (title, bare, unlabelled) if t):
         return head, rest
     return title, text
 
@@ -107,15 +113,24 @@ def _is_headline(title: str, line: list[str], rest: str) -> bool:
     return _runs_on(said, line, rest)
 
 
-def _first_line(text: str) -> tuple[str, str]:
-    """The text's first line with words (a line of emoji before it left out), or the first
-    sentence of a line longer than an alert's title; and the rest of the text."""
+def _is_label(line: str) -> bool:
+    """A line of emoji and tags, or of a word or two ("⚡️СРОЧНО", "🔴 عاجل", "BREAKING NEWS")."""
+    return len(line) <= LABEL_CHARS and len(line.split(maxsplit=LABEL_WORDS)) <= LABEL_WORDS \
+        or _MARKS_ONLY.fullmatch(line) is not None
+
+
+def _first_line(text: str) -> tuple[str, str, str]:
+    """(label, line, rest): the text's first line with words, after a label or two over it
+    (joined as a title joins them), or the first sentence of a line longer than an alert's
+    title; and the rest of the text."""
     head, _, rest = text.partition("\n")
-    while rest and _MARKS_ONLY.fullmatch(head) is not None:
+    label: list[str] = []
+    while rest and len(label) < LABEL_LINES and _is_label(head):
+        label.append(head)
         head, _, rest = rest.partition("\n")
     if len(head) > TITLE_CHARS and len(parts := _SENTENCE_END.split(head, maxsplit=1)) == 2:
         head, rest = parts[0], "\n".join(part for part in (parts[1], rest) if part)
-    return head, rest
+    return " ".join(label), head, rest
 
 
 def _starts(line: list[str], said: list[str]) -> bool:

@@ -130,7 +130,7 @@ def test_a_long_first_line_gives_its_first_sentence() -> None:
 @pytest.mark.parametrize(("title", "text"), [
     ("Turkey sends reinforcements", "Turkey sends reinforcements to Idlib after shelling\nConvoys crossed."),
     ("Turkey sends reinforcements to Idlib", "Turkey sends reinforcements to Idlib\nConvoys crossed."),
-    ("Срочно Турция ответила огнём...", "Срочно\nТурция ответила огнём на обстрел"),  # a label, no headline
+    ("Weather", "Weather\nRain"),  # a label over no headline
     ("Erdogan and Putin talk Idlib - Reuters", "Erdogan and Putin talk Idlib Reuters"),
     ("Turkey strikes back...", "Ankara said Turkey strikes back at the Syrian army."),
     ("Turkey strikes back at Syrian army", "Turkey strikes back\nat the Syrian army, Ankara said."),
@@ -162,3 +162,14 @@ def test_the_post_a_reply_quotes_is_dropped(quote: str) -> None:
 ])
 def test_a_text_that_quotes_nothing_is_kept(text: str) -> None:
     assert unquoted(REPLY, text) == text
+
+
+@pytest.mark.parametrize("label", ["⚡️СРОЧНО", "🔴 عاجل", "BREAKING NEWS", "Срочно", "⚡️СРОЧНО\n❗️❗️❗️"])
+@pytest.mark.parametrize("shape", ["rsshub", "cut", "run on"])
+def test_a_label_over_the_headline_is_no_title(label: str, shape: str) -> None:
+    """RSSHub titles a post with its first line, the label over its headline ("⚡️СРОЧНО",
+    "BREAKING NEWS"); rss-bridge with the label and the headline cut short, or run on."""
+    joined = label.replace("\n", " ")
+    title = {"rsshub": label.split("\n")[0], "cut": f"{joined} Глава МИД Турции прибыл в...",
+             "run on": f"{joined} {HEAD} Министр проведёт..."}[shape]
+    assert headline_of(title, f"{label}\n{LINES}") == (HEAD, LINES.split("\n", 1)[1])
