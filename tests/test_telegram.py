@@ -60,12 +60,7 @@ def test_channels_tags_and_calls_to_subscribe_raise_no_alert(feed_server, json_r
     tagged = [post for post in POSTS.values() if post["n"] in (4113, 4114, 4115, 5210)]
     on_topic = [post for post in POSTS.values() if post["n"] in (4101, 5201, 6302)]
     feed_server.set("/rsshub.xml", telegram.rss(tagged + on_topic), content_type="application/rss+xml")
-    path = make_settings({"hub": feed_server.url("/rsshub.xml")}, {"hook": json_receiver.url},
-                         threshold=shipped_threshold)
-    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
-    result = monitor("poll", "--once", settings=path)
-    assert result.returncode == 0, result.stderr
-    alerted = sorted(m["title"].split("] ", 1)[1] for m in json_receiver.received)
+    alerted = _alerted_titles("/rsshub.xml", feed_server, json_receiver, make_settings, shipped_threshold)
     assert alerted == sorted((post["emoji"] + post["head"]).strip() for post in on_topic)
 
 
@@ -78,12 +73,7 @@ def test_a_post_through_rss_bridge_is_alerted_under_its_headline_and_judged_once
     headline)."""
     posts = [post for post in POSTS.values() if post["n"] in (4113, 4106, 6303, 5203)]
     feed_server.set("/bridge.atom", telegram.atom(posts), content_type="application/atom+xml")
-    path = make_settings({"bridge": feed_server.url("/bridge.atom")}, {"hook": json_receiver.url},
-                         threshold=shipped_threshold)
-    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
-    result = monitor("poll", "--once", settings=path)
-    assert result.returncode == 0, result.stderr
-    alerted = sorted(m["title"].split("] ", 1)[1] for m in json_receiver.received)
+    alerted = _alerted_titles("/bridge.atom", feed_server, json_receiver, make_settings, shipped_threshold)
     assert alerted == sorted(post["emoji"] + post["head"] for post in posts if post["topic"])
 
 
@@ -136,3 +126,12 @@ def test_a_reply_is_judged_on_its_own_words_not_the_post_it_quotes(feed_server, 
     assert result.returncode == 0, result.stderr
     assert sorted(m["title"].split("] ", 1)[1] for m in json_receiver.received) == sorted(
         [earlier["head"], reply["head"]])
+
+
+def _alerted_titles(feed_path: str, feed_server, json_receiver, make_settings, threshold: float) -> list[str]:
+    """The headlines alerted by `monitor poll --once` of the served feed, pages not read."""
+    path = make_settings({"feed": feed_server.url(feed_path)}, {"hook": json_receiver.url}, threshold=threshold)
+    path.write_text(path.read_text().replace("[monitor]\n", '[monitor]\narticles = "never"\n', 1))
+    result = monitor("poll", "--once", settings=path)
+    assert result.returncode == 0, result.stderr
+    return sorted(m["title"].split("] ", 1)[1] for m in json_receiver.received)

@@ -13,11 +13,11 @@ written like their dual (مدنيين, civilians, is a plural: not listed).
 
 Left out: one (an article or pronoun as often as a count: a, bir, один, واحد; it counts only
 in a larger number, "one hundred", "bir milyon"), ordinals ("second", "ikinci", "второй"),
-vague plurals ("dozens", "onlarca", "десятки", "عشرات", "тысячи" alone; "a dozen", rendered
-12, "about ten" or "dozens"): no translation gives them one figure; a number that counts time ("after six hours of talks"), refers back ("the two
-leaders", الجنود الخمسة; الاثنين is also Monday) or makes an English adjective ("a three-way
-meeting"): on the blind sets, each linked stories years apart or parted one story's
-languages where one translation left it out. No I/O.
+vague plurals ("dozens", "onlarca", "десятки", "عشرات", "тысячи" alone; "a dozen": 12,
+"about ten" or "dozens"): no translation gives them one figure; one that counts time ("after
+six hours of talks"), refers back ("the two leaders", الجنود الخمسة; الاثنين is also Monday)
+or makes an English adjective ("a three-way meeting"): on the blind sets, each linked stories
+years apart or parted one story's languages where one translation left it out. No I/O.
 """
 
 from __future__ import annotations
