@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from monitor import codec, urls
 from monitor.ingest import article, relevance
+from monitor.ingest.aggregators import GOOGLE_NEWS
 from monitor.ingest.article import ArticleConfig, Outcome, Page
 from monitor.items import Item, Scored, TopicScore
 from monitor.limits import ARTICLE_PAGES_PER_POLL
@@ -45,8 +46,10 @@ USED = ("page", "cached")  # the outcomes of a page judged on
 # rss-bridge give a post) is the post again in a widget, or nothing trafilatura reads, and
 # t.me/s/<channel>/<n> the channel's last twenty posts, other stories about the same places.
 # Every short post of a channel read through a bridge read one (a thin page, cached empty),
-# two at a time (article_per_host), from a host that answers a burst with 429.
-NOT_ARTICLES = ("t.me", "telegram.me")
+# two at a time (article_per_host), from a host that answers a burst with 429. A Google News
+# item's link (news.google.com/rss/articles/<id>) is a page that sends a browser on to the
+# article with script, or a consent wall; one was read for every short item of such a feed.
+NOT_ARTICLES = ("t.me", "telegram.me", GOOGLE_NEWS)
 _NOT_ARTICLE_DOMAINS = tuple(f".{host}" for host in NOT_ARTICLES)  # rssbridge.t.me too
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from monitor.errors import ParseError
-from monitor.ingest import charsets, trailers
+from monitor.ingest import aggregators, charsets, trailers
 from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
@@ -106,6 +106,7 @@ def parse_feed(
 
 def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item | None:
     """Clean one raw entry; None when it has neither title nor text (nothing to read)."""
+    raw = aggregators.through(raw)  # the article an aggregator's entry points to
     title = trailers.drop_media_tags(_clean(raw.title, raw.title_html, ITEM_TITLE_CHARS))
     title, text = titled(title, _first_text(raw.bodies))  # Google News's repeats "<title> <outlet>"
     title = trailers.drop_outlet(title, raw.outlet)
