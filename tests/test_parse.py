@@ -631,3 +631,26 @@ def test_a_headline_that_does_not_end_with_its_source_is_kept() -> None:
             "</item></channel></rss>").encode()
     assert [i.title for i in parse_feed(body, None, "wire", FETCHED)] == ["Ankara - Moskova hattında yeni dönem",
                                                                          "Haber Ajansı"]
+
+
+@pytest.mark.parametrize(("title", "link", "headline"), [
+    ("Turkish troops killed in Idlib air strike - Reuters", "https://www.reuters.com/world/1", None),
+    ("Erdoğan ile Putin Soçi'de görüştü - Hürriyet", "https://www.hurriyet.com.tr/dunya/1", None),
+    ("Rusya Suriye'de yeni üs kuruyor | Sputnik Türkiye", "https://tr.sputniknews.com/1", None),
+    ("Russia and Turkey agree Idlib truce | Daily Sabah", "https://www.dailysabah.com/1", None),
+    ("Air strikes resume on the border - Syria", "https://www.reuters.com/world/2", "as written"),
+    ("Ten years of war - The Syrian opposition", "https://www.theatlantic.com/1", "as written"),
+])
+def test_an_outlet_named_by_its_links_host_is_dropped_without_a_source(title: str, link: str,
+                                                                         headline: str | None) -> None:
+    """Fault: a feed that names no <source> (Google Alerts, whose links parse takes to the
+    article, Bing, an aggregating reader's feed) kept "<headline> - <outlet>", the outlet's
+    name scored as the story's words. Its name is the link's site: dropped. A last part
+    that names no host of the link is the headline's."""
+    items = "".join(f"<item><title>{escape(t)}</title><link>{escape(u)}</link></item>"
+                    for t, u in [(title, link), ("Markets close higher - Wire", "https://wire.example.org/2"),
+                                 ("Storm hits the coast", "https://other.example.org/3")])
+    body = f'<rss version="2.0"><channel><title>alerts</title>{items}</channel></rss>'.encode()
+    first = parse_feed(body, "application/rss+xml", "alerts", FETCHED)[0]
+    bare = title.rsplit(" - " if " - " in title else " | ", 1)[0]
+    assert first.title == (title if headline == "as written" else bare)

@@ -109,7 +109,7 @@ def _to_item(raw: Raw, source: str, fetched_at: datetime, base_url: str) -> Item
     raw = aggregators.through(raw)  # the article an aggregator's entry points to
     title = trailers.drop_media_tags(_clean(raw.title, raw.title_html, ITEM_TITLE_CHARS))
     title, text = titled(title, _first_text(raw.bodies))  # Google News's repeats "<title> <outlet>"
-    title = trailers.drop_outlet(title, raw.outlet)
+    title = trailers.drop_outlet(title, raw.outlet or trailers.outlet_of_link(title, raw.link or ""))
     if not title and not text:
         return None
     url = item_url(base_url, clean_chars(raw.link or ""))
