@@ -33,20 +33,21 @@ from monitor.model.classify import Classifier  # noqa: E402
 from monitor.model.evaluate import scores_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-FAKES_TRAILERS = (" Read more", " Photo: AFP", " (Reuters)", " Read also: Gaza ceasefire talks resume in Cairo")
+FAKES_TRAILERS = (" Read more", " Photo: AFP", " (Reuters)", " Read also: Gaza ceasefire talks resume in Cairo",
+                  " (Reporting by Selin Arslan; Editing by Tom Hale)")
 # written for this report: a site's own footer under every item (dropped by ingest/footers.py)
 FOOTER = ("Example Direct is an independent, non-profit news organization. We rely on readers like you to keep "
           "our journalism free and open to everyone. Support our reporting by becoming a member today.")
-# written for this report: a link to the page, another story's link, a Yoast footer
+# written for this report: a link to the page, another story's link, a Yoast footer, a source line
 FEED_TRAILERS = {
     "en": ("Read more", "Read also: Gaza ceasefire talks resume in Cairo",
-           "The post {title} appeared first on Enab Baladi."),
+           "The post {title} appeared first on Enab Baladi.", "Source: Reuters"),
     "tr": ("Devamı için tıklayın", "İlgili haber: Gazze'de ateşkes görüşmeleri yeniden başladı",
-           "{title} yazısı ilk önce Haber Sitesi üzerinde ortaya çıktı."),
+           "{title} yazısı ilk önce Haber Sitesi üzerinde ortaya çıktı.", "Kaynak: AA"),
     "ru": ("Читать далее", "Читайте также: Переговоры о перемирии в Газе возобновились",
-           "Сообщение {title} появились сначала на Время."),
+           "Сообщение {title} появились сначала на Время.", "Источник: ТАСС"),
     "ar": ("اقرأ المزيد", "اقرأ أيضا: استئناف مفاوضات وقف إطلاق النار في غزة",
-           "ظهرت المقالة {title} أولاً على عنب بلدي."),
+           "ظهرت المقالة {title} أولاً على عنب بلدي.", "المصدر: وكالات"),
 }
 
 

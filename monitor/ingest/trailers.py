@@ -1,17 +1,17 @@
 """The boilerplate feeds append to an item's text, dropped before it is scored or compared.
 
 Outlets' feeds end a description with a link to the page ("Read more", "Devamı için
-tıklayın", "Читать далее", "اقرأ المزيد", "[…]"), a photo's credit ("Photo: AFP", "(Reuters)")
-or, on WordPress sites with the Yoast
-plugin (Enab Baladi and many Turkish and Syrian outlets), with "The post <title> appeared
-first on <site>." in the site's language. Such a trailer is a sentence of its own, so it
-makes a passage of its own with the item's last sentence, and that weak passage is averaged
-into the score (model/features.py, combine): a trailing "Read more" took up to 0.18 off
-headline-and-lead items written for the project (two of 56 English on-topic ones fell under
-the threshold), its Turkish and Russian forms 0.23, another story's headline after "Read
-also:" 0.48; "Photo: AFP" after FA-KES's title and first sentence took their recall at 0.60
-from 0.797 to 0.730, "(Reuters)" to 0.757. For the near-duplicate check it is the outlet's
-signature, not the story.
+tıklayın", "Читать далее", "اقرأ المزيد", "[…]"), a photo's credit ("Photo: AFP",
+"(Reuters)"), the story's source or byline ("Kaynak: AA", "Reporting by …": bylines.py) or,
+on WordPress sites with the Yoast plugin (Enab Baladi and many Turkish and Syrian outlets),
+with "The post <title> appeared first on <site>." in the site's language. Such a trailer is
+a sentence of its own, so it makes a passage of its own with the item's last sentence, and
+that weak passage is averaged into the score (model/features.py, combine): a trailing "Read
+more" took up to 0.18 off headline-and-lead items written for the project (two of 56 English
+on-topic ones fell under the threshold), its Turkish and Russian forms 0.23, another story's
+headline after "Read also:" 0.48; "Photo: AFP" after FA-KES's title and first sentence took
+their recall at 0.60 from 0.797 to 0.730, "(Reuters)" to 0.757. For the near-duplicate check
+it is the outlet's signature, not the story.
 
 A photo's credit before the text ("Photo: AFP.", "Фото: Сергей Бобылев/ТАСС.") is dropped
 too (drop_credit_before): a short one that ends its sentence or line, or one that names an
@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from monitor.ingest import bylines
 from monitor.normalise import normalise
 
 # Link texts of several words: a trailer wherever the text ends with one.
@@ -63,6 +64,7 @@ _ALSO = r"read\ also|also\ read|ilgili\ haber|читайте\ также|[اإأ
 # a post on tourists to Antalya took it from 0.030 to 0.838, a false alert; a signature took
 # a short item from 0.534 to 0.278 (.ci/eval_telegram.py).
 _SUBSCRIBE = (r"(?:подписаться|подписывайтесь|подписывайся|подпишись|подпишитесь|(?:забирай|добавляй)\ в\ свой"
+              r"|читайте\ нас\ (?:в|на)\ [^\s.!?]+"
               r"|تابعونا|للاشتراك|(?:اشترك(?:وا)?\ في|انضم(?:وا)?\ (?:إلى|ل))\ ?(?:قناتنا|القناة)|انضموا"
               r"|bizi\ telegram[^\n]{0,20}takip\ edin|kanal(?:ımız)?a\ (?:abone|katıl)|abone\ olun|abone\ ol"
               r"|subscribe|follow\ us|join\ (?:us|our))(?!\w)")
@@ -73,8 +75,8 @@ _CALL = (rf"(?:{_SUBSCRIBE})(?:[^\n]{{0,60}}(?:@\w|telegram|телеграм|к�
 _VIEWS = r"👁\S*\s*[\d.,]+\s*[KkMmКкМм]?\w*"  # a post's views ("👁 15.2K")
 _NAMED = rf"{_words(3)}[ \t]*[.:—–|-][ \t]*"  # the channel's name before it ("РИА Новости. ")
 _TAGS = r"(?:(?:#[^\W\d]\w*|@\w{3,})[ \t,;]*)+"  # hashtags and @names, nothing else
-_SUBSCRIBE_WORDS = ("подпис", "подпиш", "в свой", "تابعونا", "للاشتراك", "اشترك", "انضم", "telegram",
-                    "abone", "subscribe", "follow us", "join")
+_SUBSCRIBE_WORDS = ("подпис", "подпиш", "в свой", "читайте нас", "تابعونا", "للاشتراك", "اشترك", "انضم",
+                    "telegram", "abone", "subscribe", "follow us", "join")
 # (regular expression, characters of the end it can take, words one of which it needs there,
 # in lower case)
 _KINDS = (
@@ -83,15 +85,16 @@ _KINDS = (
                 rf"|{_AFTER_SENTENCE}(?:{_WORDS}){_ARROW}{_END}", re.IGNORECASE), 60,
      ("[", "read", "story", "continue", "devam", "tıklayın", "tümünü", "чита", "подробн",
       "далее", "المزيد", "للمزيد", "التفاصيل", "القراءة")),
-    # a photo's credit (a name or two, an agency: six words at most, so that a caption or a
-    # story that starts "Photo:" is not taken for one), or the agency's in brackets, as a
-    # sentence of its own
-    (re.compile(rf"{_AFTER_SENTENCE}{_PHOTO}\s*:\s*(?=[^\n]{{1,80}}{_END}){_words(6)}{_END}"
-                rf"|{_AFTER_SENTENCE}\([^()\n]{{1,30}}\){_END}",
-                re.IGNORECASE), 120, (*_PHOTO_WORDS, ")")),
-    # a link to another story: its headline is not this item's
-    (re.compile(rf"(?:{_ALSO})\s*:[^\n]{{0,300}}{_END}|{_AFTER_SENTENCE}related\s*:[^\n]{{0,300}}{_END}",
-                re.IGNORECASE), 340, ("also", "lgili haber", "также", "يض", "related")),
+    # a photo's credit, or the story's source or byline (a name or two, an agency: six words
+    # at most, so that a caption or a story that starts "Photo:" is not taken for one), the
+    # agency's in brackets or its name alone, as a sentence of its own (bylines.py)
+    (re.compile(rf"{_AFTER_SENTENCE}(?:{_PHOTO}|{bylines.LABELS})\s*:\s*(?=[^\n]{{1,80}}{_END}){_words(6)}{_END}"
+                rf"|{_AFTER_SENTENCE}(?:\([^()\n]{{1,30}}\)|{bylines.NAMES}){_END}",
+                re.IGNORECASE), 120, (*_PHOTO_WORDS, *bylines.WORDS, ")")),
+    # a link to another story: its headline is not this item's; Reuters' "Reporting by …"
+    (re.compile(rf"(?:{_ALSO})\s*:[^\n]{{0,300}}{_END}|{_AFTER_SENTENCE}related\s*:[^\n]{{0,300}}{_END}"
+                rf"|{_AFTER_SENTENCE}{bylines.CREDITED}{_END}",
+                re.IGNORECASE), 340, ("also", "lgili haber", "также", "يض", "related", *bylines.CREDITED_WORDS)),
     # WordPress's "Continue reading <title> →", and the Yoast plugin's footer in English,
     # Russian, Arabic and Turkish (which starts with the title)
     (re.compile(rf"continue\ reading\ [^\n]{{1,300}}?\s*(?:»|›|→){_END}"
