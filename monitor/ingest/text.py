@@ -51,6 +51,14 @@ _REFERENCE_NAME = r"(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31}
 _LEFT_REFERENCE = re.compile(f"&{_REFERENCE_NAME};")
 _CHAINED_REFERENCE = re.compile(f"&(?:amp;)*{_REFERENCE_NAME};")  # escaped again, and again
 LEFT_LEVELS = 3  # levels of escaping unescape_left decodes at most (the first always; each one pass)
+# A tag written as text, which markup escaped twice ("&amp;lt;p&amp;gt;", or "&lt;p&gt;" in a
+# CDATA section) leaves in the decoded text: an element's name, so not a "<" of prose ("x < y",
+# "<3") nor a text about markup ("the <tag> element").
+_TAG_TEXT = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?/?>")
+_BLOCK_NAMES = frozenset(_BLOCKS)
+_TAG_NAMES = _BLOCK_NAMES | frozenset(
+    "a b i u s em strong span small big sup sub font abbr cite code q mark time picture source video iframe "
+    "center".split())
 
 
 def collapse(text: str) -> str:
@@ -182,7 +190,22 @@ def html_to_text(html: str, lines: bool = False) -> str:
     if "&#" in html:  # a character reference ("&#127;") can bring back a control character
         text = clean_chars(text)
     text = unescape_left(text)  # references escaped twice are references still
+    if "<" in text:
+        text = drop_tag_text(text, end)
     return lines_of(text) if lines else collapse(text)
+
+
+def drop_tag_text(text: str, end: str = " ") -> str:
+    """The text without the tags it has as text, each block element's ending a word (`end`,
+    a line break for html_to_text's `lines`): a description escaped twice showed "<p>",
+    "<br />", "<strong>" in an alert's lead, and scored them as words."""
+    return _TAG_TEXT.sub(lambda m: _tag_end(m[0], m[1].lower(), end), text)
+
+
+def _tag_end(tag: str, name: str, end: str) -> str:
+    if name in _BLOCK_NAMES:
+        return end
+    return "" if name in _TAG_NAMES else tag
 
 
 def canonical_url(url: str) -> str:
