@@ -32,12 +32,13 @@ from monitor.ingest import bylines
 from monitor.normalise import normalise
 
 # Link texts of several words: a trailer wherever the text ends with one.
-_LINKS = (r"read\ more|read\ the\ (?:full\ )?(?:story|article)|continue\ reading|full\ story"
+_LINKS = (r"read\ more|read\ (?:the\ )?(?:full\ )?(?:story|article)|continue\ reading|full\ story"
+          r"|lire\ (?:l['’]article(?:\ complet)?|la\ suite)"
           r"|(?:haberin\ )?(?:devamı|devamını\ okumak|detaylar)\ için\ tıklayın(?:ız)?|devamını\ oku|haberin\ devamı"
           r"|читать\ (?:далее|дальше|полностью)|подробнее\ на\ сайте"
-          r"|[اإ]قر[أا]\ (?:المزيد|التفاصيل)|للمزيد\ اضغط\ هنا|تابع\ القراءة")
+          r"|[اإ]قر[أا]\ (?:المزيد|التفاصيل|الخبر\ كامل(?:اً|ًا|ا|ة))|للمزيد\ اضغط\ هنا|تابع\ القراءة")
 # Words that prose also ends with ("рассказали подробнее"): only as a sentence of their own.
-_WORDS = r"devamı|tümünü\ oku|подробнее|подробности|далее|المزيد|التفاصيل"
+_WORDS = r"devamı|tümünü\ oku|haberin\ tamamı|подробнее|подробности|далее|полный\ текст|المزيد|التفاصيل(?:\ كاملة)?"
 _ARROW = r"(?:\s*(?:»|›|→|\.\.\.|…|>>))?"
 _AFTER_SENTENCE = r"(?:\A|(?<=[.!?…»\"')\]\n]))\s*"
 _END = r"\s*[.!]?\s*\Z"
@@ -83,8 +84,8 @@ _KINDS = (
     # a link to the page
     (re.compile(rf"\[(?:…|\.\.\.)\]{_END}|(?:{_LINKS}){_ARROW}{_END}"
                 rf"|{_AFTER_SENTENCE}(?:{_WORDS}){_ARROW}{_END}", re.IGNORECASE), 60,
-     ("[", "read", "story", "continue", "devam", "tıklayın", "tümünü", "чита", "подробн",
-      "далее", "المزيد", "للمزيد", "التفاصيل", "القراءة")),
+     ("[", "read", "story", "continue", "lire", "devam", "tıklayın", "tümünü", "tamam", "чита", "подробн",
+      "далее", "полный", "المزيد", "للمزيد", "التفاصيل", "القراءة", "كامل")),
     # a photo's credit, or the story's source or byline (a name or two, an agency: six words
     # at most, so that a caption or a story that starts "Photo:" is not taken for one), the
     # agency's in brackets or its name alone, as a sentence of its own (bylines.py)

@@ -41,7 +41,8 @@ LEAD = "Turkish troops returned fire after Syrian army shelling killed a soldier
     # the other ways outlets write the link (test_every_way_of_writing_the_link_to_the_page_is_dropped)
     "Haberin devamı için tıklayın", "HABERİN DEVAMI İÇİN TIKLAYIN", "Devamını okumak için tıklayın",
     "Devamı için tıklayınız", "Detaylar için tıklayın", "Tümünü oku", "Читать дальше", "Подробнее на сайте",
-    "Подробности", "للمزيد اضغط هنا", "اقرأ التفاصيل", "تابع القراءة",
+    "Подробности", "للمزيد اضغط هنا", "اقرأ التفاصيل", "تابع القراءة", "Read Full Article", "Lire l'article complet",
+    "Lire l’article complet", "Lire la suite", "Haberin tamamı", "Полный текст", "اقرأ الخبر كاملا", "التفاصيل كاملة",
 ])
 def test_a_trailer_at_the_end_is_dropped(trailer: str) -> None:
     assert drop_trailers(f"{LEAD} {trailer}") == LEAD
@@ -56,6 +57,7 @@ def test_trailers_after_trailers_and_without_a_full_stop_before_them() -> None:
     "Об этом рассказали подробнее",  # a word that ends prose too: only as a sentence of its own
     "В МИД пообещали сообщить подробности", "Bakan, raporun tümünü okuduğunu söyledi.",
     "Анкара ответила. Далее президент отметил, что ситуация стабильна.",
+    "Кремль опубликовал полный текст", "Bakan haberin tamamı", "نشرت الوزارة التفاصيل كاملة",
     "The issues related: none", "Read more about it in our guide", "This is the post office",
     "Officials said the talks would continue reading the draft line by line.",
     "The Syrian Democratic Forces (SDF)", "Erdogan met Putin (in Sochi)",
@@ -136,7 +138,8 @@ MIDDLING = {
     ("tr", "Haberin devamı için tıklayın"), ("tr", "HABERİN DEVAMI İÇİN TIKLAYIN"), ("tr", "Tümünü oku"),
     ("tr", "Devamını okumak için tıklayın"), ("tr", "Devamı için tıklayınız"), ("tr", "Detaylar için tıklayın"),
     ("ru", "Читать дальше"), ("ru", "Подробнее на сайте"), ("ru", "Подробности"),
-    ("ar", "للمزيد اضغط هنا"), ("ar", "اقرأ التفاصيل"), ("ar", "تابع القراءة"),
+    ("ar", "للمزيد اضغط هنا"), ("ar", "اقرأ التفاصيل"), ("ar", "تابع القراءة"), ("en", "Read Full Article"),
+    ("tr", "Haberin tamamı"), ("ru", "Полный текст"), ("ar", "اقرأ الخبر كاملا"), ("ar", "التفاصيل كاملة"),
 ])
 def test_every_way_of_writing_the_link_to_the_page_is_dropped(language: str, link: str) -> None:
     """Fault: these links were left in the text (or "Haberin" of "Haberin devamı için
