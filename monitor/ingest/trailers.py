@@ -112,6 +112,8 @@ _KINDS = (
      _SUBSCRIBE_WORDS),
     (re.compile(rf"{_AFTER_SENTENCE}{_TAGS}{_END}"), 300, ("#", "@")),
     (re.compile(rf"{_AFTER_SENTENCE}{_VIEWS}{_END}"), 40, ("👁",)),
+    # a Turkish agency's dateline: the city in capitals after a dash (bylines.py)
+    (re.compile(rf"{_AFTER_SENTENCE}{bylines.DATELINE_AFTER}{_END}"), 40, bylines.DATELINE_WORDS),
 )
 
 _REACH = max(reach for _, reach, _ in _KINDS) + 8
