@@ -51,6 +51,14 @@ def link_base(url: str) -> str:
     return SplitResult(parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", "").geturl()
 
 
+def host(url: str) -> str:
+    """The URL's host in lower case; "" for one with no host or that does not split."""
+    try:
+        return urlsplit(url.strip()).hostname or ""  # urlsplit lowers it
+    except ValueError:
+        return ""
+
+
 def problem(url: str) -> str | None:
     """Why this URL cannot be fetched as a feed (None: it can). The reason never quotes
     the URL: it may hold a secret."""

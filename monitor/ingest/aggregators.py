@@ -26,6 +26,7 @@ import re
 from dataclasses import replace
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from monitor import urls
 from monitor.ingest.raw import Raw
 
 # host: the query parameters that carry the article's address, in order of preference
@@ -82,13 +83,6 @@ def through(raw: Raw) -> Raw:
         return raw
     if (article := wrapped(link)) is not None:
         return replace(raw, link=article, guid=article)
-    if _host(link) == GOOGLE_NEWS:
+    if urls.host(link) == GOOGLE_NEWS:
         return replace(raw, bodies=tuple((own_entry(value) if html else value, html) for value, html in raw.bodies))
     return raw
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url.strip()).hostname or "").lower()
-    except ValueError:
-        return ""

@@ -24,7 +24,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, cast
-from urllib.parse import urlsplit
 
 from monitor import codec, urls
 from monitor.ingest import article, relevance
@@ -64,7 +63,7 @@ def wants_page(config: ArticleConfig, item: Item, scores: dict[str, TopicScore],
 
 
 def _not_article(url: str) -> bool:
-    host = urlsplit(url).hostname or ""  # an item's url is canonical: it splits
+    host = urls.host(url)
     return host in NOT_ARTICLES or host.endswith(_NOT_ARTICLE_DOMAINS)
 
 

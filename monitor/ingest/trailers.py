@@ -26,8 +26,8 @@ search costs ~1 µs an item that has none.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
+from monitor import urls
 from monitor.ingest import bylines
 from monitor.normalise import normalise
 
@@ -225,17 +225,13 @@ def outlet_of_link(title: str, link: str) -> str | None:
 _TAIL_MARKS = (" - ", " | ", " – ", " — ")
 _TAIL = re.compile(r" [-–—|] ((?:\S+ ){0,3}\S+)\Z")
 _ASCII_WORD = re.compile(r"[^0-9a-z]")
-_ARTICLES = frozenset({"the", "les", "los", "las", "der", "die", "das", "al-", "el-"})
+_ARTICLES = frozenset({"the", "les", "los", "las", "der", "die", "das"})  # words as folded: letters, digits
 
 
 def _host_labels(link: str) -> list[str]:
     """The labels of the link's host, less "www" and the like ("tr.sputniknews.com":
     tr, sputniknews, com); none for a link with no host."""
-    try:
-        host = (urlsplit(link).hostname or "").lower()
-    except ValueError:
-        return []
-    return [label.replace("-", "") for label in host.split(".") if label not in ("www", "m", "amp", "")]
+    return [label.replace("-", "") for label in urls.host(link).split(".") if label not in ("www", "m", "amp", "")]
 
 
 # What a Telegram bridge writes before a post it forwards (RSSHub's "Forwarded From <b>…</b>",
