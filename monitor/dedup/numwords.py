@@ -23,9 +23,10 @@ years apart or parted one story's languages where one translation left it out. N
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from monitor.normalise import normalise
 
 UNIT, TEEN, TEN, HUNDRED, TIMES100, SCALE, WHOLE = range(7)  # a word's place in a number
 
@@ -127,10 +128,9 @@ RUSSIAN = _russian()
 
 
 def arabic_form(word: str) -> str:
-    """An Arabic word as its table writes it: no short vowels or tatweel, one alef, ى as ي, ة as ه."""
-    word = "".join(c for c in unicodedata.normalize("NFC", word)
-                   if not ("\u064b" <= c <= "\u065f" or c in "\u0670\u0640"))
-    return word.translate(str.maketrans("أإآٱىة", "اااايه"))
+    """An Arabic word as its table writes it: folded as normalise.py folds every word (no short
+    vowels or tatweel, the hamza's seats as their letters, ى as ي, ة as ه)."""
+    return normalise(word)
 
 
 _AR_UNITS = {3: "ثلاثة ثلاث", 4: "أربعة أربع", 5: "خمسة خمس", 6: "ستة ست", 7: "سبعة سبع",
@@ -143,7 +143,7 @@ _AR = ({w: (n, _place(n)) for n, ws in _AR_UNITS.items() for w in ws.split()}
        | {w: (1, UNIT) for w in "أحد إحدى واحد واحدة".split()}
        | {h + m: (n, HUNDRED) for n, h in zip(range(300, 1000, 100), _AR_HUNDREDS, strict=True)
           for m in ("مئة", "مائة")}
-       | {w: (200, HUNDRED) for w in "مئتان مئتين مائتان مائتين".split()}
+       | {w: (200, HUNDRED) for w in "مئتان مئتين مائتان مائتين مئتا مئتي مائتا مائتي".split()}
        | {w: (100, TIMES100) for w in ("مئة", "مائة")}
        | {w: (1000, SCALE) for w in ("ألف", "آلاف")} | {w: (2000, WHOLE) for w in ("ألفان", "ألفين")}
        | {w: (10**6, SCALE) for w in ("مليون", "ملايين")} | {w: (2 * 10**6, WHOLE) for w in ("مليونان", "مليونين")}
@@ -179,7 +179,8 @@ def _arabic(token: str, before: str) -> Word | None:
     return None
 
 
-_TOKEN = re.compile(r"[^\W\d_]+")
+# letters, and the short vowels and shadda a vocalised Arabic word carries inside it (not \w)
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u064b-\u065f\u0670])*")
 _JOIN = re.compile(r"[\s\u00a0]*(?:[-\u2010\u2011][\s\u00a0]*)?(?:and[\s\u00a0]+)?")  # twenty-five, a hundred and five
 _DIGIT_BEFORE = re.compile(r"\d[\s\u00a0]*$")
 
