@@ -48,6 +48,10 @@
 - models/heldout_parallel7.jsonl (written blind the same way on 2026-12-02, a quarter of its
   items carrying feed labels, outlets' names or hashtags): 26 of 384 linked (of the 60 of the 10
   stories whose English gives figures and two concepts); no pair of two stories.
+- models/heldout_parallel8.jsonl (written blind the same way on 2026-12-02, after the number
+  words below): 46 of 384 linked; 5 pairs of two stories, none of one group (the S-400s at
+  Hmeimim in 2015 with their purchase in 2017; a January 12 ceasefire call with "12 years
+  after he fled"): the sets carry no dates, the monitor compares a day's items.
 - Numbers written as words in the item's language (monitor/dedup/numwords.py; FA-KES read as
   English, SemEval-2022 in its rows' languages, the sets in theirs) and four concepts asked of
   a signature whose one figure is below 10, since 2026-12-02: language pairs of one story

@@ -60,8 +60,8 @@ def test_every_parallel_held_out_set_has_each_story_once_per_language_with_one_l
     """`.ci/eval_languages.py` sets each language's score of a story against the English one:
     a story missing a language, written twice, or labelled differently across languages
     would compare nothing or compare unlike items."""
-    for name in ("heldout_parallel.jsonl", "heldout_parallel2.jsonl", "heldout_feeds.jsonl", "heldout_feeds2.jsonl",
-                 "heldout_feeds3.jsonl", "heldout_feeds4.jsonl", "heldout_feeds5.jsonl"):
+    for name in ("heldout_parallel.jsonl", *(f"heldout_parallel{n}.jsonl" for n in range(2, 9)), "heldout_feeds.jsonl",
+                 "heldout_feeds2.jsonl", "heldout_feeds3.jsonl", "heldout_feeds4.jsonl", "heldout_feeds5.jsonl"):
         rows = held_out(name)
         by_story: dict[str, dict[str, tuple[str, ...]]] = {}
         for r in rows:
