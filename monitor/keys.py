@@ -65,7 +65,7 @@ class Keys:
 
     def feed(self, name: str) -> str:
         """Hash: a feed's HTTP validators (etag, last_modified), last poll, status, error
-        count, backoff deadline, item counts, and `listed`: its items' digests at the last
+        count, backoff deadline, item counts, its URL's digest (moved.py), and `listed`: its items' digests at the last
         poll that read it, each with its headline's (seen.listing, 24 hex digits an item).
         Bound: one per feed in the settings (pruned when it leaves them), fixed fields;
         `listed` at most FEED_ITEMS_MAX items (24 KB)."""

@@ -127,6 +127,7 @@ class FeedState:
     # (seen.listing): an item it still lists is not new, though the seen-set forgets it
     # after seen_ttl, unless its headline changed (pipeline.py)
     listed: Mapping[str, str | None] = field(default_factory=dict)
+    url: str = ""  # digest of the URL this state is of ('': saved before it was kept; moved.py)
 
     @classmethod
     def from_hash(cls, raw: dict[bytes, bytes]) -> FeedState:
@@ -146,6 +147,7 @@ class FeedState:
             new_items=int(data.get("new_items", 0)),
             alerts=int(data.get("alerts", 0)),
             listed=seen.parse_listing(data.get("listed", "")),
+            url=data.get("url", ""),
         )
 
 
