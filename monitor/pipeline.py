@@ -34,7 +34,7 @@ from monitor.items import Item
 from monitor.moved import moved
 from monitor.process import process_items
 from monitor.runtime import FeedConfig, Runtime
-from monitor.seen import latest_stamp
+from monitor.seen import CLOCK_AHEAD, latest_stamp
 from monitor.spans import next_try, span
 from monitor.store import FeedState, FeedUpdate
 
@@ -179,17 +179,21 @@ def _current(rt: Runtime, feed: FeedConfig, items: list[Item], listing: list[tup
     that alerted, and then it alerts no second time. So only an item published within the
     near-duplicate window is revised: an older one's first version has left the index, and
     its revision would alert again. So none without a date (the parse dates it now, at every
-    poll: its age is unknown), and none with the near-duplicate check off."""
+    poll: its age is unknown), none dated more than CLOCK_AHEAD ahead (its age is unknown too,
+    and its date stayed within the window for as long as it was ahead: an item dated 2099
+    alerted again at each new headline once its first version had left the index), and none
+    with the near-duplicate check off."""
     current, revised = [], 0
     neardup = rt.config.neardup
     since = datetime.fromtimestamp(now - neardup.window_seconds, tz=UTC) if neardup is not None else None
     undated = datetime.fromtimestamp(now, tz=UTC)  # what _parse gives an item without a date
+    ahead = datetime.fromtimestamp(latest_stamp(now, CLOCK_AHEAD), tz=UTC)  # a wrong time zone: less
     for item, (digest, headline) in zip(items, listing, strict=True):
         if digest not in listed:
             current.append(item)
         # None: a listing saved before headlines were kept
         elif (since is not None and listed[digest] not in (None, headline)
-              and since <= item.published != undated):
+              and since <= item.published <= ahead and item.published != undated):
             current.append(replace(item, id=revision_id(item.id, headline)))
             revised += 1
     if revised:

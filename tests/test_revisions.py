@@ -157,3 +157,32 @@ def test_the_item_holding_a_shared_guid_keeps_it_when_its_feed_dates_it_again(
     feed_server.set("/a.xml", _one_guid([(*held[:3], now - 600), other, backdated]))
     assert _poll(loaded) == (1, 0)  # the new item alone
     assert len(json_receiver.received) == 1
+
+
+def test_an_item_dated_far_ahead_is_not_revised(feed_server, json_receiver, make_settings, redis_client) -> None:
+    """Its date stayed within the near-duplicate window for as long as it was ahead (an item
+    dated 2099 for ever): retitled once its first version had left the index (4 days passed
+    here by deleting the keys that expire within them), it alerted a second time. Dated
+    more than a day ahead (CLOCK_AHEAD: a wrong time zone is less), its age is unknown, as an
+    undated item's is."""
+    headline, text = ON_TOPIC[2]
+    ahead = time.time() + 400 * 86_400
+    feed_server.set("/a.xml", rss([("story", headline, text)], first=ahead))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (1, 1)
+    window = 4 * 86_400
+    gone = [k for k in redis_client.scan_iter(Keys().named(""), count=1000) if 0 < redis_client.ttl(k) <= window]
+    redis_client.delete(*gone)
+    feed_server.set("/a.xml", rss([("story", "Updated: " + headline, text)], first=ahead))
+    assert _poll(loaded) == (0, 0)  # (1, 1) before: the story alerted again
+    assert len(json_receiver.received) == 1
+
+
+def test_an_item_dated_hours_ahead_by_a_wrong_time_zone_is_still_revised(
+        feed_server, json_receiver, make_settings) -> None:
+    """Local time written as GMT (+03:00 read as Z): three hours ahead, still revised."""
+    feed_server.set("/a.xml", rss([("breaking", *EARLY)], first=time.time() + 3 * 3600))
+    loaded = settings.load(make_settings({"a": feed_server.url("/a.xml")}, {"hook": json_receiver.url}))
+    assert _poll(loaded) == (1, 0)
+    feed_server.set("/a.xml", rss([("breaking", *ON_TOPIC[0])], first=time.time() + 3 * 3600))
+    assert _poll(loaded) == (1, 1)
