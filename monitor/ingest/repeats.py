@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from monitor.defaults import TITLE_CHARS
-from monitor.ingest import bylines, trailers
+from monitor.ingest import datelines, trailers
 from monitor.normalise import WORD, words
 
 # Words a description may add to the title it repeats and still say nothing more (Google
@@ -46,7 +46,7 @@ def titled(title: str, text: str) -> tuple[str, str]:
     surer than once: beyond_title); the title the text's first line where it was that line
     cut short or run on (headline_of). One line: the paragraphs joined."""
     text = trailers.drop_trailers(trailers.drop_related_lines(text))
-    text = bylines.drop_dateline(trailers.drop_credit_before(trailers.drop_forwarded(text)))
+    text = datelines.drop_dateline(trailers.drop_credit_before(trailers.drop_forwarded(text)))
     text = unquoted(title, text)
     title, text = headline_of(title, text)
     return title, beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 
 from monitor import urls
-from monitor.ingest import bylines
+from monitor.ingest import bylines, datelines
 from monitor.normalise import normalise
 
 # Link texts of several words: a trailer wherever the text ends with one.
@@ -112,8 +112,8 @@ _KINDS = (
      _SUBSCRIBE_WORDS),
     (re.compile(rf"{_AFTER_SENTENCE}{_TAGS}{_END}"), 300, ("#", "@")),
     (re.compile(rf"{_AFTER_SENTENCE}{_VIEWS}{_END}"), 40, ("👁",)),
-    # a Turkish agency's dateline: the city in capitals after a dash (bylines.py)
-    (re.compile(rf"{_AFTER_SENTENCE}{bylines.DATELINE_AFTER}{_END}"), 40, bylines.DATELINE_WORDS),
+    # a Turkish agency's dateline: the city in capitals after a dash (datelines.py)
+    (re.compile(rf"{_AFTER_SENTENCE}{datelines.DATELINE_AFTER}{_END}"), 40, datelines.DATELINE_WORDS),
 )
 
 _REACH = max(reach for _, reach, _ in _KINDS) + 8

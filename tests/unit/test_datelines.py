@@ -1,4 +1,4 @@
-"""An agency's dateline at a description's end or start (monitor/ingest/bylines.py)."""
+"""An agency's dateline at a description's end or start (monitor/ingest/datelines.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.ingest.bylines import drop_dateline
+from monitor.ingest.datelines import drop_dateline
 from monitor.ingest.parse import parse_feed
 from monitor.ingest.trailers import drop_trailers
 from monitor.model.classify import Classifier
