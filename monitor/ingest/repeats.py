@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from monitor.defaults import TITLE_CHARS
-from monitor.ingest import datelines, trailers
+from monitor.ingest import bylines, datelines, trailers
 from monitor.normalise import WORD, words
 
 # Words a description may add to the title it repeats and still say nothing more (Google
@@ -41,12 +41,13 @@ def feed_text(title: str, text: str) -> str:
 def titled(title: str, text: str) -> tuple[str, str]:
     """An item's title and what it keeps of its description (its paragraphs as lines): not
     the links to other stories between them, the boilerplate at its end ("Read more", Yoast's
-    footer, a Telegram post's hashtags and signature: trailers.py) or a photo's credit or a
-    forward's header at its start, nor a repeat of the title (a headline said twice reads
-    surer than once: beyond_title); the title the text's first line where it was that line
-    cut short or run on (headline_of). One line: the paragraphs joined."""
+    footer, a Telegram post's hashtags and signature: trailers.py) or a photo's credit, a
+    forward's header, a writer's byline or an agency's dateline at its start, nor a repeat
+    of the title (a headline said twice reads surer than once: beyond_title); the title the
+    text's first line where it was that line cut short or run on (headline_of). One line:
+    the paragraphs joined."""
     text = trailers.drop_trailers(trailers.drop_related_lines(text))
-    text = datelines.drop_dateline(trailers.drop_credit_before(trailers.drop_forwarded(text)))
+    text = datelines.drop_dateline(bylines.drop_writer(trailers.drop_credit_before(trailers.drop_forwarded(text))))
     text = unquoted(title, text)
     title, text = headline_of(title, text)
     return title, beyond_title(title, text.replace("\n", " "))  # its lines are one-spaced already
