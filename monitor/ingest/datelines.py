@@ -20,10 +20,23 @@ from __future__ import annotations
 
 import re
 
-# The city in capitals after a dash, one word or two: a dateline at the end (trailers._KINDS)
+# Agencies that name themselves before or after an item (any case): at the start in brackets
+# each, and those of NAMED also after a dash, a slash or a date ("دمشق-سانا", "12 марта.
+# ИНТЕРФАКС -"), where a Latin code is no agency's ("POL-AA:" is a German police office's,
+# "Christian Mang / Reuters" a photo's)
+NAMED = (r"الأناضول|سانا|رويترز|فرانس\ برس|[أا]\ ?ف\ ?ب|[أا]\.ف\.ب|د\ ?ب\ ?[أا]|د\.ب\.[أا]|[أا]\ ش\ [أا]|سبوتنيك"
+         r"|(?:ريا\ )?نوفوستي|تاس|شينخوا|قنا|واس|وام|كونا|بترا|واج|وكالات|[أا]\ ب|أسوشيتد\ برس|إرنا"
+         r"|ТАСС|РИА\ Новости|Интерфакс|INTERFAX(?:\.RU)?|(?:ИА\ )?(?:Регнум|REGNUM)|ПРАЙМ|БелТА|Синьхуа|Sputnik")
+AGENCIES = rf"{NAMED}|AA|İHA|IHA|DHA|ANKA|Anadolu\ Ajansı|Reuters|AFP|AP|Xinhua|dpa|EFE|ANSA"
+# At the end, after a sentence's end (trailers._KINDS): the city in capitals after a dash, one
+# word or two ("- AYDIN"); an agency after a dash or a bar, between slashes, or on a line of its
+# own (one of NAMED: "— ТАСС", "| Интерфакс", "- سانا", "/الأناضول/"); a Gulf agency's end of
+# wire copy ("//انتهى//", "(النهاية) ع ر ب")
 _CAPS = "A-ZÇĞİÖŞÜÂÎÛ"
-DATELINE_AFTER = rf"[-–—][ \t]*[{_CAPS}]{{2,}}(?:[ \t][{_CAPS}]{{2,}})?"
-DATELINE_WORDS = ("-", "–", "—")  # what trailers looks for before searching
+DATELINE_AFTER = (rf"(?:[-–—][ \t]*[{_CAPS}]{{2,}}(?:[ \t][{_CAPS}]{{2,}})?"
+                  rf"|(?i:[-–—|][ \t]*(?:{AGENCIES})|/[ \t]*(?:{AGENCIES})[ \t]*/|(?<=\n)[ \t]*(?:{NAMED}))(?!\w)"
+                  r"|/{0,2}[ \t]*انتهى[ \t]*/{0,2}|\(النهاية\)[^\n()]{0,24})")
+DATELINE_WORDS = ("-", "–", "—", "|", "/", "\n", "انتهى", "النهاية")  # what trailers looks for before searching
 # The city in capitals (up to three words), a date or a country after a comma, the agency in
 # brackets or between slashes, and the mark that ends it: a dateline at the start
 _UPPER = f"{_CAPS}А-ЯЁ"
@@ -31,13 +44,6 @@ _CITY = rf"[{_UPPER}][{_UPPER}'’.-]+"
 _DATELINE_BEFORE = re.compile(rf"\A\s*{_CITY}(?:[ \t]+{_CITY}){{0,2}}(?:,[ \t]*[^\n()/]{{1,30}}?)?[ \t]*"
                               rf"(?:\([{_UPPER}][^()\n]{{0,24}}\)|/[{_UPPER}][^/\n]{{0,24}}/)[ \t]*[.–—-]{{1,2}}\s*")
 
-# Agencies that start an item with their name (any case): in brackets each, and those of
-# NAMED also after a dash, a slash or a date ("دمشق-سانا", "12 марта. ИНТЕРФАКС -"), where a
-# Latin code is no agency's ("POL-AA:" is a German police office's, "Christian Mang / Reuters" a photo's)
-NAMED = (r"الأناضول|سانا|رويترز|فرانس\ برس|[أا]\ ?ف\ ?ب|[أا]\.ف\.ب|د\ ?ب\ ?[أا]|د\.ب\.[أا]|[أا]\ ش\ [أا]|سبوتنيك"
-         r"|(?:ريا\ )?نوفوستي|تاس|شينخوا|قنا|واس|وام|كونا|بترا|واج|وكالات|[أا]\ ب|أسوشيتد\ برس|إرنا"
-         r"|ТАСС|РИА\ Новости|Интерфакс|INTERFAX(?:\.RU)?|(?:ИА\ )?(?:Регнум|REGNUM)|ПРАЙМ|БелТА|Синьхуа|Sputnik")
-AGENCIES = rf"{NAMED}|AA|İHA|IHA|DHA|ANKA|Reuters|AFP|AP|Xinhua|dpa|EFE|ANSA"
 _AGENCY = rf"(?:{AGENCIES})(?!\w)"
 _NAME = rf"(?:{NAMED})(?!\w)"
 _WORD = r"[^\W\d_]++(?:['’][^\W\d_]++)?+"  # a city's word, in any script and case

@@ -112,7 +112,7 @@ _KINDS = (
      _SUBSCRIBE_WORDS),
     (re.compile(rf"{_AFTER_SENTENCE}{_TAGS}{_END}"), 300, ("#", "@")),
     (re.compile(rf"{_AFTER_SENTENCE}{_VIEWS}{_END}"), 40, ("👁",)),
-    # a Turkish agency's dateline: the city in capitals after a dash (datelines.py)
+    # an agency's dateline: the city in capitals after a dash, the agency's name (datelines.py)
     (re.compile(rf"{_AFTER_SENTENCE}{datelines.DATELINE_AFTER}{_END}"), 40, datelines.DATELINE_WORDS),
 )
 
