@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 
 from monitor.items import Item
@@ -49,7 +50,7 @@ def drop_shared_endings(items: list[Item]) -> list[Item]:
             for item, t, n in zip(items, texts, dropped, strict=True)]
 
 
-def _shared(last: list[str | None], with_text: int) -> str | None:
+def _shared(last: Sequence[str | None], with_text: int) -> str | None:
     """The sentence that ends enough of the texts (MIN_ITEMS, and half of those with text)."""
     common = Counter(key for key in last if key is not None).most_common(1)
     if not common or common[0][1] < max(MIN_ITEMS, with_text / 2):
