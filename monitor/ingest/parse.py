@@ -226,19 +226,32 @@ def _refuse_beyond_limit(errors: etree._ListErrorLog, source: str) -> None:
 
 
 def _rss_entry(item: etree._Element, ns: str = "") -> Raw:
-    guid_el = item.find("guid")
+    first = _children(item)
+    guid_el = first.get("guid")
     guid = (guid_el.text or "").strip() if guid_el is not None else None
     if ns:  # RSS 1.0: the item's rdf:about is its identifier (as feedparser reads it)
         guid = item.get(f"{RDF}about")
-    link = _rss_link(item.find(f"{ns}link")) or _atom_link(item)
+    link = _rss_link(first.get(f"{ns}link")) or _atom_link(item)
     if not link and guid and guid_el is not None and guid_el.get("isPermaLink", "true") == "true":
         link = _based(guid_el, guid)  # a permalink GUID is the article's address (RSS 2.0 spec)
-    title = item.findtext(f"{ns}title") or ""
-    bodies = ((item.findtext(f"{CONTENT}encoded") or "", True), (item.findtext(f"{ns}description") or "", True),
-              *yandex_bodies(item), (media_text(item, "description"), True))
-    date = item.findtext("pubDate") or item.findtext(f"{DC}date")
+    title = _text(first, f"{ns}title") or ""
+    bodies = ((_text(first, f"{CONTENT}encoded") or "", True), (_text(first, f"{ns}description") or "", True),
+              *yandex_bodies(first), (media_text(item, "description"), True))
+    date = _text(first, "pubDate") or _text(first, f"{DC}date")
     return Raw(guid, link, title if title.strip() else media_text(item, "title"), bodies, parse_date(date),
-               outlet=item.findtext("source"))
+               outlet=_text(first, "source"))
+
+
+def _children(item: etree._Element) -> dict[str, etree._Element]:
+    """The item's children by tag, the first of each tag (the one find() finds): one pass
+    over them, where eight find and findtext calls cost ~8 µs an item."""
+    return {child.tag: child for child in reversed(item)}
+
+
+def _text(first: dict[str, etree._Element], tag: str) -> str | None:
+    """findtext(tag) of the item whose children `first` holds."""
+    el = first.get(tag)
+    return None if el is None else el.text or ""
 
 
 def _rss_link(el: etree._Element | None) -> str | None:
