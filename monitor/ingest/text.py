@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from html import unescape
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -237,6 +238,7 @@ def item_url(base: str, link: str) -> str:
     return url if len(url) <= ITEM_URL_CHARS else ""
 
 
+@lru_cache(maxsize=256)  # an item's GUID is most often its link: parse.py makes both canonical
 def _canonical(url: str) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
