@@ -41,6 +41,7 @@ _NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 # ...and, in text, DEL and the C1 controls too (U+009B is a terminal's escape).
 _NOT_TEXT = re.compile(f"[{_NOT_XML}\x7f-\x9f]")
 _NOT_XML_CHAR = re.compile(f"[{_NOT_XML}]")
+_ASCII_NOT_TEXT = bytes([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f])  # what _NOT_TEXT matches of ASCII
 # A numeric character reference, ";" optional as in HTML: "&#xD800;", "&#1;", "&#99999999".
 _CHARREF = r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?"
 _CHARREF_STR = re.compile(_CHARREF)
@@ -70,6 +71,8 @@ def collapse(text: str) -> str:
 def clean_chars(text: str) -> str:
     """The text with every character that is no text (controls, lone surrogates,
     non-characters) turned into a space."""
+    if text.isascii() and len(text.encode("ascii").translate(None, _ASCII_NOT_TEXT)) == len(text):
+        return text  # most English items: a quarter of the regex's time (4 us for 2 KB of HTML)
     return _NOT_TEXT.sub(" ", text)
 
 
