@@ -94,7 +94,7 @@ def from_struct(struct: time.struct_time) -> datetime:
 def _bad_offset(value: str) -> bool:
     """Whether the UTC offset written after the time is no real one (beyond ±14:00, or
     60+ minutes)."""
-    offset = _OFFSET.search(value)
+    offset = _OFFSET.search(value) if "+" in value or "-" in value else None  # "GMT": no search
     if offset is None:
         return False
     hours, minutes = int(offset[1]), int(offset[2] or 0)
@@ -149,8 +149,10 @@ def _try_iso(value: str) -> datetime | None:
 def _try_rfc822(value: str) -> datetime | None:
     if _PADDED_YEAR.search(value):  # RFC 822's rule would make "Jan 0001" 2001: feedparser's
         return None  # reader keeps a year written in four digits as written
+    if ":" in value[-4:]:  # "+03:00" (the colon 3rd from the end, or 4th before a last "\n"): no search else
+        value = _COLON_OFFSET.sub(r"\1\2", value)
     try:  # "+03:00" is ISO's offset, which many sites write in RFC 822 dates: Python read it as UTC
-        return parsedate_to_datetime(_COLON_OFFSET.sub(r"\1\2", value))
+        return parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: year 2222222024
         return None
 
