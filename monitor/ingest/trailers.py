@@ -178,8 +178,8 @@ def drop_related_lines(text: str) -> str:
     if "\n" not in text:
         return text
     lines = text.split("\n")
-    if ":" in text:
-        lines = [line for line in lines if _RELATED.match(line) is None]
+    if ":" in text:  # and in the line: _RELATED ends with one
+        lines = [line for line in lines if ":" not in line or _RELATED.match(line) is None]
     last = len(lines) - POST_LINES
     return "\n".join(line for n, line in enumerate(lines)
                      if n < last or len(line) > _POST_LINE_CHARS or _POST_LINE.match(line) is None)
