@@ -111,6 +111,19 @@ def html_charset(body: bytes, header_charset: str | None) -> str | None:
     return charset or header_charset or declared or "utf-8"
 
 
+def media_type(content_type: str | None) -> tuple[str, str | None]:
+    """('application/rss+xml', 'utf-8') from a Content-Type header; charset None if absent."""
+    if not content_type:
+        return "", None
+    mime, *params = (part.strip() for part in content_type.split(";"))
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip("\"'").lower()
+    return mime.lower(), charset
+
+
 def with_charset(content_type: str | None, charset: str) -> str:
     """A Content-Type naming `charset` (the readers take the header's charset first)."""
     mime = (content_type or "application/xml").split(";")[0].strip() or "application/xml"
