@@ -65,3 +65,13 @@ def test_two_stories_of_a_feed_with_a_long_footer_alert_twice(feed_server, json_
     assert result.returncode == 0, result.stderr
     assert "a: ok items=4 new=4 alerts=2" in result.stdout, result.stdout
     assert sorted(m["title"].split("] ", 1)[1] for m in json_receiver.received) == sorted(t for t, _ in STORIES[:2])
+
+
+def test_the_shared_ending_is_found_after_any_sentence_end_and_spacing() -> None:
+    """The texts' last sentences are found from their ends before any text is split whole
+    (footers._last_sentence): after "!", "?" or "…" and a run of spaces, a line break or a
+    no-break space, past line breaks before them, as the split finds them."""
+    items = _items(["A happened!  The end.", "Earlier.\nB happened…\nThe end.", "C happened?\u00a0The end.",
+                    "D happened the end."])
+    assert [i.text for i in drop_shared_endings(items)] == ["A happened!", "Earlier. B happened…",
+                                                            "C happened?", "D happened the end."]

@@ -90,6 +90,23 @@ def test_rss1_rdf() -> None:
     assert drought.text == "Rainfall was half the usual amount this spring."
 
 
+def test_the_first_of_an_items_children_of_a_name_is_read() -> None:
+    """The lxml reader reads an item's children in one pass (parse._children): the first of
+    each name counts, as find() found it, and one of that name in another namespace is no
+    such child."""
+    body = b"""<?xml version="1.0"?><rss version="2.0" xmlns:x="http://example.org/x"><channel><item>
+      <x:guid>other</x:guid><?pi here?><guid isPermaLink="false">first</guid><guid>second</guid>
+      <x:title>Namespaced</x:title><title>First title</title><title>Second title</title>
+      <link>https://example.org/first</link><link>https://example.org/second</link>
+      <pubDate>Thu, 01 Jan 2026 10:00:00 GMT</pubDate><pubDate>Fri, 02 Jan 2026 10:00:00 GMT</pubDate>
+      <description>Text.</description></item></channel></rss>"""
+    fast = parse._lxml_entries(body, "application/rss+xml")
+    assert fast is not None
+    [raw] = list(fast)
+    assert (raw.guid, raw.title, raw.link, raw.date) == ("first", "First title", "https://example.org/first",
+                                                          utc(2026, 1, 1, 10))
+
+
 def test_atom_text_constructs() -> None:
     drills, tariffs, summary = load("atom.xml", "application/atom+xml")
     assert drills.title == "Air defence drills announced"
