@@ -1,0 +1,42 @@
+"""One story for a headline and its short copies: a Google News search item reduced to
+its headline, a Telegram post of one line, an aggregator's entry.
+
+Such an item has fewer word shingles than containment needs (index.MIN_CONTAINED_SHINGLES),
+so the shingle tests never join it to the outlet's own item of the story (headline and
+lead, or headline and page): two alerts for one story. The index keeps, per normalised
+headline, the story of the latest item that bore it (Keys.neardup_headline), and an item
+that found no copy by its text joins that story when it or the headline's holder is short
+(script_headline.py).
+
+A headline counts only with MIN_HEADLINE_WORDS content words (terms.py's: 3+ letters, not
+a number, not an English function word): "Live updates", "Son dakika", "Morning briefing"
+recur every day and name no story. The key is the headline's whole normalised word
+sequence (numbers included: "day 300" and "day 301" differ). Measured by
+.ci/eval_short_copies.py on the corpora (Guardian/BBC headlines 2020-2024, AG News,
+FA-KES): same headline, different stories, within the window: none at 5 content words or
+more; at 4, AG News's "ESPN.com news services" bylines (two stories).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from monitor.dedup.terms import STOP_WORDS
+from monitor.normalise import words
+
+MIN_HEADLINE_WORDS = 5
+"""Content words a headline needs to name its story (the measurement above)."""
+
+
+def content_words(folded: list[str]) -> int:
+    """Content words among a headline's normalised words, as terms.py counts them."""
+    return sum(len(w) >= 3 and not w.isdigit() and w not in STOP_WORDS for w in folded)
+
+
+def headline_key(headline: str, min_words: int = MIN_HEADLINE_WORDS) -> str:
+    """The digest naming a headline's key (16 hex digits of its normalised words), or ""
+    for a headline too short to name a story."""
+    folded = words(headline)
+    if content_words(folded) < min_words:
+        return ""
+    return hashlib.blake2b(" ".join(folded).encode(), digest_size=8).hexdigest()
