@@ -47,7 +47,7 @@ Returns   {story id, is new (0/1), new source (0/1), story entries up to this it
 from __future__ import annotations
 
 from monitor.dedup.script_lsh import LSH
-from monitor.dedup.script_story import SKEW, STORY
+from monitor.dedup.script_story import ANSWER, SKEW, STORY
 from monitor.dedup.script_terms import RECORD_AND_REWORD
 
 HEAD = r"""
@@ -68,13 +68,6 @@ local current, oldest = tonumber(ARGV[27]), tonumber(ARGV[28])
 local bits0, perfield, ntopics = tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31])
 local RECORD, REF = 5, 6  -- bytes of an LSH record and of a ref
 local P_XLS, newest = ARGV[32 + ntopics], tonumber(ARGV[33 + ntopics])  -- index.reach_ahead
-local function across(story)  -- its answer across languages, kept as long as it gets copies
-  if not P_XLS or P_XLS == '' then return false end
-  local answer = redis.call('GET', P_XLS .. story)
-  if not answer then return false end
-  redis.call('EXPIRE', P_XLS .. story, storyttl)
-  return answer
-end
 """
 
 BODY = r"""
@@ -297,4 +290,4 @@ local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', P_STORY .. sto
 return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, answer}
 """
 
-CHECK_AND_ADD = SKEW + HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + BODY + TAIL
+CHECK_AND_ADD = SKEW + HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + ANSWER + BODY + TAIL

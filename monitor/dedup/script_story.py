@@ -14,7 +14,7 @@ their time), so the skew keeps keys, not stories, longer.
 An item in another language that across.py links to a story is recorded there as a copy is.
 
 These pieces expect the script's locals `P_STORY` and `P_SRCS` (key prefixes of the lists
-and the sets), `keepsources` and `storyttl`.
+and the sets), `keepsources` and `storyttl`; ANSWER (script.py's) `P_XLS` too.
 """
 
 from __future__ import annotations
@@ -64,5 +64,15 @@ local function replay_link(answer)
   local entries = redis.call('LRANGE', P_STORY .. s, 0, pos - 1)
   if #entries == 0 then return nil end
   return {s, newsrc, nsrc, entries}
+end
+"""
+
+ANSWER = r"""
+local function across(story)  -- its answer across languages, kept as long as it gets copies
+  if not P_XLS or P_XLS == '' then return false end
+  local answer = redis.call('GET', P_XLS .. story)
+  if not answer then return false end
+  redis.call('EXPIRE', P_XLS .. story, storyttl)
+  return answer
 end
 """
