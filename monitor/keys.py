@@ -185,9 +185,11 @@ class Keys:
         """Hash `<slice>:<bits>`, expires with its slice's records: the LSH buckets of the
         slice's segment of that many field bits (field: the first bits of a band's hash;
         value: 5-byte records of 2 check bytes and the item's sequence number; script_lsh.py).
-        Bound: each field holds at most NearDupConfig max_bucket records, a segment a fixed
-        number of items. (nd:lsh2:*, layout 2's segments, is no longer read and expires
-        within one `[dedup] window`.)"""
+        An item is filed under its text's bands and, for a headline of 5+ content words, the
+        headline's two (dedup/headline.py: a headline-only copy's story), so the headline
+        costs 10 bytes here and no key of its own. Bound: each field holds at most
+        NearDupConfig max_bucket records, a segment a fixed number of items. (nd:lsh2:*, layout
+        2's segments, is no longer read and expires within one `[dedup] window`.)"""
         return f"{self.prefix}nd:lsh3:{segment}"
 
     def neardup_topic(self, topic: str) -> str:

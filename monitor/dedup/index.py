@@ -30,6 +30,7 @@ from redis.client import Pipeline
 
 from monitor import codec, defaults
 from monitor.dedup import prepare, shingles, terms
+from monitor.dedup.headline import headline_bands
 from monitor.dedup.records import first_source, ref_of, story_id_of
 from monitor.dedup.script import CHECK_AND_ADD
 from monitor.errors import StoreError
@@ -241,6 +242,7 @@ class NearDupIndex:
             cfg.names_threshold, terms.MIN_SHARED_NAMES, cfg.topic_candidates, defaults.STORY_SOURCES_MAX,
             current, oldest, cfg.field_bits, cfg.records_per_field, len(topics),
             *(keys.neardup_topic(t) for t in topics), keys.across_story(""), newest,
+            headline_bands(item.title),
         ]
         return [], args
 

@@ -16,12 +16,14 @@ ARGV      [1-5] key prefixes: records, refs, LSH, story, story sources (Keys); [
           [26] sources kept per story, [27] current slice, [28] oldest slice of the window,
           [29] field bits of a new index's first segment, [30] records per field a segment is
           sized for, [31] the number T of topic lists, then the T topic lists, the key prefix
-          of the answers across languages (Keys.across_story), and the newest slice read (a
-          worker whose clock is ahead may write there).
+          of the answers across languages (Keys.across_story), the newest slice read (a
+          worker whose clock is ahead may write there) and the headline's band hashes
+          (headline.py; '' for a headline too short: script_headline.py).
 
 Candidates: items sharing at least one LSH band (verified by both tests: shingles, then
-rewording), and the newest items of the item's topics (rewording only: a rephrased copy
-shares too few shingles for any band; terms.py says why its names and words tell it apart).
+rewording), items sharing its headline's bands (the same tests, then script_headline.py's),
+and the newest items of the item's topics (rewording only: a rephrased copy shares too few
+shingles for any band; terms.py says why its names and words tell it apart).
 
 Layout, per time slice (Keys.neardup_*): a hash of item records (field: the 6-byte ref); a
 string of the refs in the order indexed (6 bytes each: an item's sequence number is its place
@@ -46,6 +48,7 @@ Returns   {story id, is new (0/1), new source (0/1), story entries up to this it
 
 from __future__ import annotations
 
+from monitor.dedup.script_headline import HEADLINE
 from monitor.dedup.script_lsh import LSH
 from monitor.dedup.script_story import ANSWER, SKEW, STORY
 from monitor.dedup.script_terms import RECORD_AND_REWORD
@@ -115,7 +118,7 @@ if n > 0 then
       local found = redis.call('HMGET', P_LSH .. s .. ':' .. sg[g][1], unpack(fields(sg[g][1])))
       local check = checks(sg[g][2])
       if s == current and g == #sg then last = found end  -- appended to below
-      for b = 1, bands do
+      for b = 1, #bh / 8 do  -- the text's bands, then the headline's
         local records = found[b]
         local at = records and string.find(records, check[b], 1, true)
         -- At most maxcand matches a field: 4,100 copies of one text (a feed minting new
@@ -125,9 +128,9 @@ if n > 0 then
           if (at - 1) % RECORD == 0 then  -- a whole record, not bytes straddling two
             local seq = string.sub(records, at + 2, at + 4)
             local h = s .. ':' .. seq
-            if hits[h] then hits[h] = hits[h] + 1 else
-              hits[h] = 1; order[#order + 1] = h; at_slice[h], at_seq[h] = s, seq
-            end
+            at_slice[h], at_seq[h] = s, seq
+            if b > bands then head_hit(h)
+            elseif hits[h] then hits[h] = hits[h] + 1 else hits[h] = 1; order[#order + 1] = h end
             room = room - 1
           end
           at = string.find(records, check[b], at + 1, true)
@@ -141,16 +144,17 @@ table.sort(order, function(x, y) return hits[x] > hits[y] end)
 -- Their records: the sequence number gives the ref, the ref the record.
 local cands, seen = {}, {}
 if stale then seen[ref] = true end
-for i = 1, math.min(#order, maxcand) do
-  local h = order[i]
+local function candidate(h)  -- {record, shingle tests, ref, slice, headline shared}
   local s, q = at_slice[h], at_seq[h]
   local at = REF * ((string.byte(q, 1) * 256 + string.byte(q, 2)) * 256 + string.byte(q, 3))
   local r = redis.call('GETRANGE', P_REFS .. s, at, at + REF - 1)
   if #r == REF and not seen[r] then
     seen[r] = true
-    cands[#cands + 1] = {redis.call('HGET', P_REC .. s, r), true, r, s}
+    cands[#cands + 1] = {redis.call('HGET', P_REC .. s, r), true, r, s, same_headline(h)}
   end
 end
+for i = 1, math.min(#order, maxcand) do candidate(order[i]) end
+for i = 1, math.min(#head_order, maxcand) do if same_headline(head_order[i]) then candidate(head_order[i]) end end
 -- Then the newest items of the item's topics that share no band (rewording test only),
 -- those whose names agree: a topic's list is one string of entries, newest first, each
 -- its count of names, the item's ref, sketch flags and names, so the others cost no read
@@ -196,13 +200,14 @@ for _, cand in ipairs(cands) do
       pass = pass or (cos >= cost and names >= namet and shared >= minnames)
       if pass and score > bscore then
         best, bentry, bj, bc, bcos, bnames, bscore = f[3], entry, j, c, cos, names, score
-      end
+      elseif cand[5] then head_candidate(f, entry, {j, c, cos, names}) end  -- script_headline.py
     end
   end
 end
 """
 
 TAIL = r"""
+if not best and hbest then best, bentry, bj, bc, bcos, bnames = hbest, hentry, unpack(hmeasures) end
 -- Record the item on its story: a new one, or the earlier copy's (whose list and source
 -- set start now if that copy was the story's only item). A copy of an item linked across
 -- languages is recorded on the story that item joined, which its answer names: a source
@@ -258,7 +263,7 @@ if n > 0 and T < 16777216 then
   local seq = redis.call('APPEND', P_REFS .. current, ref) / REF - 1
   local q = string.char(math.floor(seq / 65536) % 256, math.floor(seq / 256) % 256, seq % 256)
   local f, check, updates = fields(top[1]), checks(top[2]), {}
-  for b = 1, bands do
+  for b = 1, #bh / 8 do
     local records = updates[f[b]]  -- two bands of this item may share a field
     if not records then
       records = last[b] or ''
@@ -290,4 +295,4 @@ local entries = isnew == 1 and {ARGV[10]} or redis.call('LRANGE', P_STORY .. sto
 return {story, isnew, newsrc, entries, measures[1], measures[2], measures[3], measures[4], nsrc, answer}
 """
 
-CHECK_AND_ADD = SKEW + HEAD + RECORD_AND_REWORD + LOCALS + LSH + STORY + ANSWER + BODY + TAIL
+CHECK_AND_ADD = SKEW + HEAD + RECORD_AND_REWORD + LOCALS + LSH + HEADLINE + STORY + ANSWER + BODY + TAIL

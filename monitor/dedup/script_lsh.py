@@ -26,7 +26,8 @@ A slice's segments are field '%' of its records hash: two bytes a live segment (
 then "T:S:P": the slice's items, the items before the last segment's lineage began, and the
 next field to move ("" when none is moving). Segment keys are `<slice>:<bits>`.
 
-These pieces expect the script's locals `bh` (band hashes, 8 bytes a band), `bands`,
+These pieces expect the script's locals `bh` (band hashes, 8 bytes a band: the text's
+`bands`, then the headline's, script_headline.py), `bands`,
 `perfield`, `maxrecords`, `RECORD`, `P_LSH` and `current`.
 """
 
@@ -58,7 +59,7 @@ local fields_of = {}
 local function fields(B)
   if fields_of[B] then return fields_of[B] end
   local f, full, rest = {}, math.floor(B / 8), B % 8
-  for b = 1, bands do
+  for b = 1, #bh / 8 do
     local at = 8 * (b - 1)
     f[b] = string.sub(bh, at + 1, at + full)
     if rest > 0 then f[b] = f[b] .. string.char(bit.band(string.byte(bh, at + full + 1), 256 - 2 ^ (8 - rest))) end
@@ -72,7 +73,7 @@ local checks_of = {}
 local function checks(a)
   if checks_of[a] then return checks_of[a] end
   local c, k, sh = {}, math.floor(a / 8), a % 8
-  for b = 1, bands do
+  for b = 1, #bh / 8 do
     local at = 8 * (b - 1) + k
     local x = (string.byte(bh, at + 1) * 256 + string.byte(bh, at + 2)) * 256 + string.byte(bh, at + 3)
     local v = math.floor(x / 2 ^ (8 - sh)) % 65536
