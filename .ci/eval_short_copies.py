@@ -1,4 +1,4 @@
-"""Headline-only copies and the headline key (monitor/dedup/headline.py) on ../shared/corpora
+"""Headline-only copies and the headline rule (monitor/dedup/headline.py: its LSH bands) on ../shared/corpora
 (a report: no target). Prints:
 
   false merges: pairs of items sharing a normalised headline of >= N content words, per N,
