@@ -25,7 +25,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from monitor.errors import ParseError
-from monitor.ingest import aggregators, charsets, trailers
+from monitor.ingest import aggregators, charsets, notices, trailers
 from monitor.ingest.cdata import cut_long_cdata
 from monitor.ingest.dates import parse_date
 from monitor.ingest.fallback import feedparser_entries
@@ -93,8 +93,8 @@ def parse_feed(
     # dated) in turn, 9-31 s of CPU while every other feed waited to be parsed.
     for n, raw in enumerate(_in_batches(raws)):
         if n == FEED_ITEMS_MAX:
-            log.warning("feed '%s': more than %d entries; the first %d read, the rest left",
-                        source, FEED_ITEMS_MAX, FEED_ITEMS_MAX)
+            notices.warn_daily(log, source, "entries", "feed '%s': more than %d entries; the first %d read, the "
+                               "rest left (logged once a day while it lasts)", source, FEED_ITEMS_MAX, FEED_ITEMS_MAX)
             break
         item = _to_item(raw, source, fetched_at, base_url)
         if item is not None:
