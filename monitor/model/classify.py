@@ -185,15 +185,19 @@ class Classifier:
     def _score(self, texts: Sequence[str], explain: bool, n_terms: int,
                explain_min: float) -> list[dict[str, TopicScore]]:
         x, probs, whole, lead = self._probabilities(texts)
+        # Python floats, read once: the same values, without a numpy scalar per look-up
+        p_rows, w_rows, l_rows, topics = probs.tolist(), whole.tolist(), lead.tolist(), list(enumerate(self.topics))
         out: list[dict[str, TopicScore]] = []
-        for i in range(len(texts)):
-            row = slice(x.indptr[i], x.indptr[i + 1])
-            idx, val = x.indices[row], x.data[row]
-            out.append({topic: TopicScore(topic, float(probs[i, t]),
-                                          _with_lead(self._terms(idx, val, t, n_terms), lead[i, t],
-                                                     whole[i, t], n_terms)
-                                          if explain and probs[i, t] >= explain_min else ())
-                        for t, topic in enumerate(self.topics)})
+        for i, p_row in enumerate(p_rows):
+            if not explain or max(p_row) < explain_min:  # most texts: no topic explained (a NaN: each tested)
+                out.append({topic: TopicScore(topic, p_row[t], ()) for t, topic in topics})
+                continue
+            idx, val = (a[x.indptr[i]:x.indptr[i + 1]] for a in (x.indices, x.data))
+            out.append({topic: TopicScore(topic, p_row[t],
+                                          _with_lead(self._terms(idx, val, t, n_terms), l_rows[i][t],
+                                                     w_rows[i][t], n_terms)
+                                          if p_row[t] >= explain_min else ())
+                        for t, topic in topics})
         return out
 
     def _terms(self, idx: np.ndarray, val: np.ndarray, topic: int, n: int) -> tuple[str, ...]:
