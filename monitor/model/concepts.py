@@ -126,7 +126,10 @@ class Tagger:
         # pattern whose alternatives share their starts, so a word is matched in one pass.
         paths = ([" ".join(p).replace(" ", "\x00") for p in self.phrases]
                  + [p + "\x01" for p in self.prefixes] + list(self.exact))
-        self._forms = re.compile(rf"(?<!\w)(?:{_trie_pattern(paths)})(?!\w)") if paths else None
+        self._forms = _forms_pattern(paths)
+        # An ASCII sentence (most English ones) can match only the ASCII forms: the same
+        # pattern without the others matches it alike, a third cheaper on the bench's texts.
+        self._ascii_forms = _forms_pattern([path for path in paths if path.isascii()])
         self._memo: dict[str, tuple[str, ...]] = {}
 
     def __bool__(self) -> bool:
@@ -148,13 +151,14 @@ class Tagger:
 
     def concepts(self, sentence: str) -> list[str]:
         """The concepts a normalised sentence names, sorted."""
-        if self._forms is None:
+        forms = self._ascii_forms if sentence.isascii() else self._forms
+        if forms is None:
             return []
         if len(self._memo) >= MEMO:
             self._memo = {}
         found: set[str] = set()
         memo = self._memo
-        for match in self._forms.findall(sentence):
+        for match in forms.findall(sentence):
             hit = memo.get(match)
             if hit is None:
                 hit = self._of_match(match)
@@ -169,6 +173,12 @@ class Tagger:
         if not found:
             return sentence
         return f"{sentence} {' '.join(tokens(found))}"
+
+
+def _forms_pattern(paths: list[str]) -> re.Pattern[str] | None:
+    """Any of the paths as a whole word or words (see Tagger); None for no paths (an empty
+    trie's pattern would match everywhere)."""
+    return re.compile(rf"(?<!\w)(?:{_trie_pattern(paths)})(?!\w)") if paths else None
 
 
 def _trie_pattern(paths: list[str]) -> str:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.errors import InputError
 from monitor.model.concepts import Tagger, read_lexicon, tokens, with_clitics
@@ -181,3 +183,25 @@ def test_arabic_forms_are_read_with_the_one_letter_words_written_onto_them() -> 
                            ("بطولة الفروسية", []),  # ف + روسية, horsemanship: no ف alone
                            ("بوتين", ["russia"])):  # a name that starts with ب is itself
         assert tagger.concepts(normalise(text)) == concepts, text
+
+
+SHIPPED = read_lexicon(ROOT / "models/concepts.toml")
+ASCII_FORMS = sorted({f.rstrip("*") for _, forms in SHIPPED for f in forms if f.isascii()})
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(ASCII_FORMS) | st.sampled_from(["the", "of", "a", "syrianx", "xturkey"])
+                | st.text(alphabet="ab1 .,-'\n", max_size=4), max_size=12),
+       st.sampled_from([" ", "  ", ", ", "-", ". ", ""]))
+def test_an_ascii_sentence_names_what_it_names_among_other_scripts(parts: list[str], sep: str) -> None:
+    """ASCII sentences are read with only the lexicon's ASCII forms (Tagger): the concepts
+    they name are those the same words name with a non-ASCII word after them."""
+    tagger = Tagger(SHIPPED)
+    sentence = normalise(sep.join(parts))
+    assert tagger.concepts(sentence) == tagger.concepts(f"{sentence} é")
+
+
+def test_a_lexicon_of_other_scripts_names_nothing_in_ascii() -> None:
+    tagger = Tagger((("turkey", ("турци*",)),))
+    assert tagger.concepts("turkey and russia") == []
+    assert tagger.concepts("визит в турцию") == ["turkey"]
