@@ -127,16 +127,12 @@ def _russian() -> dict[str, Word]:
 RUSSIAN = _russian()
 
 
-def arabic_form(word: str) -> str:
-    """An Arabic word as its table writes it: folded as normalise.py folds every word (no short
-    vowels or tatweel, the hamza's seats as their letters, ى as ي, ة as ه)."""
-    return normalise(word)
-
-
 _AR_UNITS = {3: "ثلاثة ثلاث", 4: "أربعة أربع", 5: "خمسة خمس", 6: "ستة ست", 7: "سبعة سبع",
              8: "ثمانية ثماني ثمان", 9: "تسعة تسع", 10: "عشرة عشر"}
 _AR_TENS = "عشر ثلاث أربع خمس ست سبع ثمان تسع".split()
 _AR_HUNDREDS = "ثلاث أربع خمس ست سبع ثمان تسع".split()
+# Keys and tokens are folded by normalise() (no short vowels or tatweel, the hamza's seats as
+# their letters, ى as ي, ة as ه), as every other step of dedup folds Arabic
 _AR = ({w: (n, _place(n)) for n, ws in _AR_UNITS.items() for w in ws.split()}
        | {t + e: (n, TEN) for n, t in zip(range(20, 100, 10), _AR_TENS, strict=True) for e in ("ون", "ين")}
        | {w: (2, UNIT) for w in "اثنان اثنين اثنتان اثنتين اثنا اثني اثنتا اثنتي".split()}
@@ -148,15 +144,15 @@ _AR = ({w: (n, _place(n)) for n, ws in _AR_UNITS.items() for w in ws.split()}
        | {w: (1000, SCALE) for w in ("ألف", "آلاف")} | {w: (2000, WHOLE) for w in ("ألفان", "ألفين")}
        | {w: (10**6, SCALE) for w in ("مليون", "ملايين")} | {w: (2 * 10**6, WHOLE) for w in ("مليونان", "مليونين")}
        | {w: (10**9, SCALE) for w in ("مليار", "مليارات")})
-ARABIC = {arabic_form(k): v for k, v in _table(
+ARABIC = {normalise(k): v for k, v in _table(
     _AR, "اثنا اثني اثنتا اثنتي أحد إحدى واحد واحدة آلاف ملايين مليارات").items()}
 # Nouns news counts by whose dual ("two soldiers") is written unlike their plural
 _AR_DUAL_NOUNS = ("جندي قتيل جريح شخص طفل رجل امرأة شهيد ضابط عنصر جثة ضحية صاروخ قذيفة طائرة مقاتلة "
                   "مسيرة مروحية دبابة سفينة غارة هجوم انفجار سيارة مفخخة").split()
-ARABIC_DUALS = {arabic_form(n.removesuffix("ة") + ("ت" if n.endswith("ة") else "") + e)
+ARABIC_DUALS = {normalise(n.removesuffix("ة") + ("ت" if n.endswith("ة") else "") + e)
                 for n in _AR_DUAL_NOUNS for e in ("ين", "ان")}
 # عشر after an ordinal is an ordinal's ("الحادي عشر", the eleventh)
-_AR_ORDINALS = {arabic_form(w) for w in "حادي حادية ثاني ثانية ثالث ثالثة رابع رابعة خامس خامسة سادس سادسة "
+_AR_ORDINALS = {normalise(w) for w in "حادي حادية ثاني ثانية ثالث ثالثة رابع رابعة خامس خامسة سادس سادسة "
                 "سابع سابعة ثامن ثامنة تاسع تاسعة".split()}
 # "and", "so", "with", "for", "as" written onto a word, shortest first. Not the article: "the
 # two" refers back ("the two leaders"; الاثنين is Monday, المئة in "في المئة" per cent)
@@ -165,7 +161,7 @@ _AR_PREFIXES = sorted({c + p for c in ("", "و", "ف") for p in ("", "ب", "ل",
 
 def _arabic(token: str, before: str) -> Word | None:
     """An Arabic token's number word, less the one-letter words and article written onto it."""
-    token = arabic_form(token)
+    token = normalise(token)
     for prefix in _AR_PREFIXES:
         core = token[len(prefix):]
         if not token.startswith(prefix) or (len(core) < 3 and prefix[-1:] in ("ب", "ل", "ك")):
@@ -174,13 +170,12 @@ def _arabic(token: str, before: str) -> Word | None:
             return Word(2, WHOLE)
         word = ARABIC.get(core)
         if word is not None:
-            ordinal = arabic_form(before).removeprefix("ال") in _AR_ORDINALS
+            ordinal = normalise(before).removeprefix("ال") in _AR_ORDINALS
             return None if word.value == 10 and ordinal else word
     return None
 
 
-# letters, and the short vowels and shadda a vocalised Arabic word carries inside it (not \w)
-_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u064b-\u065f\u0670])*")
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u064b-\u065f\u0670])*")  # letters, and a vocalised Arabic word's marks
 _JOIN = re.compile(r"[\s\u00a0]*(?:[-\u2010\u2011][\s\u00a0]*)?(?:and[\s\u00a0]+)?")  # twenty-five, a hundred and five
 _DIGIT_BEFORE = re.compile(r"\d[\s\u00a0]*$")
 
