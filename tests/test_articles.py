@@ -164,6 +164,28 @@ def test_a_copy_in_another_feed_reads_no_page(feed_server, make_settings, short_
     assert 0 < ttl <= settings.load(path).settings.dedup.seen_ttl
 
 
+def test_a_copy_cached_while_its_poll_looked_reads_no_page(feed_server, make_settings, short_on_topic,
+                                                           monkeypatch) -> None:
+    """The race of two feeds polled together: the other poll reads, caches and forgets the page
+    between this poll's look in Redis (which found nothing) and its read. It reads no page."""
+    poll(_with_monitor(make_settings({"f": short_on_topic[0]}), 'articles = "always"\n'))
+    assert pages_read(feed_server) == ["/a/1"]
+    wire = feed([(feed_server.url("/a/1"), SHORT[0] + " (wire)", SHORT[1])])  # its own GUID: a new item
+    feed_server.set("/feed2", wire.replace(f"<guid>{feed_server.url('/a/1')}</guid>", "<guid>wire-1</guid>"))
+    real, looks = article_stage._cached, []
+
+    def stale_first(rt: Runtime, refs: list[str]) -> list[str | None]:
+        looks.append(refs)
+        return [None] * len(refs) if len(looks) == 1 else real(rt, refs)  # the MGET before the write
+
+    monkeypatch.setattr(article_stage, "_cached", stale_first)
+    path = _with_monitor(make_settings({"f": short_on_topic[0], "g": feed_server.url("/feed2")}),
+                         'articles = "always"\n')
+    results, _, rt = poll(path)
+    assert [r.new for r in results] == [0, 1] and pages_read(feed_server) == ["/a/1"] and len(looks) == 2
+    assert article_stage.read_counts(rt.store)["cached"] == 1
+
+
 @pytest.mark.parametrize(("route", "outcome"), [
     ({"body": "gone", "status": 500}, "error"),
     ({"body": page_html("Subscribe", "Subscribe to read this story. Already a member? Sign in")}, "thin"),

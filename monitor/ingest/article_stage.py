@@ -98,7 +98,7 @@ async def _pages(rt: Runtime, items: list[Item], priority: list[float]) -> list[
     cached = await rt.io(_cached, rt, refs)
     todo = sorted((k for k, text in enumerate(cached) if text is None), key=lambda k: -priority[k])
     capped, todo = set(todo[ARTICLE_PAGES_PER_POLL:]), sorted(todo[:ARTICLE_PAGES_PER_POLL])
-    reads = [rt.pages.once(refs[k], partial(_read, rt, items[k])) for k in todo]  # started here, at once
+    reads = [rt.pages.once(refs[k], partial(_read, rt, items[k], refs[k])) for k in todo]  # started here, at once
     try:
         return await _read_and_record(rt, items, refs, cached, todo, reads, capped)
     finally:  # read and cached (or failed): later copies look in Redis again
@@ -142,7 +142,13 @@ async def _judged(rt: Runtime, items: list[Item], pages: list[Page]) -> list[Pag
     return pages
 
 
-async def _read(rt: Runtime, item: Item) -> Page:
+async def _read(rt: Runtime, item: Item, ref: str) -> Page:
+    # A poll that read this page forgets its read only once the text is cached, but it may
+    # have done both between our MGET and now (copies in two feeds polled together): look
+    # once more before reading, so the copy finds the text rather than reading it again.
+    (text,) = await rt.io(_cached, rt, [ref])
+    if text is not None:  # '' (a thin page) is judged thin in _judged, as from the MGET
+        return Page("cached", text)
     feed = next((f for f in rt.config.feeds if f.name == item.source), None)
     session = rt.session_for(feed) if feed is not None else rt.page_session()
     page = await article.read_page(session, item.url, rt.config.fetch, rt.pages, rt.config.articles,
