@@ -34,11 +34,9 @@ def _detector() -> Any:
 
 
 # Full-width digits and Latin letters to ASCII; CJK full-width punctuation is left as written.
-_FULL_WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
-               for c in range(r[0], r[1] + 1)}
-
-
-_ANY_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_FULL_WIDTH_RANGES = ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))  # digits, A-Z, a-z
+_FULL_WIDTH = {c: c - 0xFEE0 for first, last in _FULL_WIDTH_RANGES for c in range(first, last + 1)}
+_ANY_FULL_WIDTH = re.compile("[" + "".join(f"{chr(first)}-{chr(last)}" for first, last in _FULL_WIDTH_RANGES) + "]")
 
 
 # The script each label's language is written in, where that is one script and not Latin

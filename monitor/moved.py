@@ -16,6 +16,7 @@ a fixed URL's first success is reported as the recovery it is.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 
 from monitor.store import FeedState
@@ -41,3 +42,8 @@ def moved(state: FeedState, url: str) -> tuple[FeedState, dict[str, object]]:
         return replace(state, url=digest), {URL_FIELD: digest}
     fresh = replace(state, etag=None, last_modified=None, retry_at=0.0, last_success=None, url=digest)
     return fresh, {URL_FIELD: digest, **dict.fromkeys(FORGOTTEN)}
+
+
+def url_changed(fields: Mapping[str, object]) -> bool:
+    """Whether `moved`'s fields drop another URL's state (not only save a first digest)."""
+    return FORGOTTEN[0] in fields

@@ -31,7 +31,7 @@ from monitor.errors import ParseError, StoreError
 from monitor.ingest import fetch, parse
 from monitor.ingest.text import revision_id
 from monitor.items import Item
-from monitor.moved import moved
+from monitor.moved import moved, url_changed
 from monitor.process import process_items
 from monitor.runtime import FeedConfig, Runtime
 from monitor.seen import CLOCK_AHEAD, latest_stamp
@@ -106,7 +106,7 @@ async def _renew(rt: Runtime, name: str, ttl: float) -> None:
 async def _poll(rt: Runtime, feed: FeedConfig, state: FeedState, force: bool, min_gap: float) -> PollResult:
     state, fields = moved(state, feed.url)
     if fields:  # saved at once (the lease kept), whatever this poll does (moved.py)
-        if len(fields) > 1:  # more than the URL's digest: the URL changed
+        if url_changed(fields):
             log.info("feed '%s': its URL changed: the old URL's validators and backoff are dropped", feed.name)
         await rt.save(FeedUpdate(feed.name, fields))
     now = time.time()
