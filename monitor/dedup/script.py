@@ -128,7 +128,7 @@ if n > 0 then
           if (at - 1) % RECORD == 0 then  -- a whole record, not bytes straddling two
             local seq = string.sub(records, at + 2, at + 4)
             local h = s .. ':' .. seq
-            at_slice[h], at_seq[h] = s, seq
+            if not at_seq[h] then at_slice[h], at_seq[h] = s, seq end  -- h names both: once
             if b > bands then head_hit(h)
             elseif hits[h] then hits[h] = hits[h] + 1 else hits[h] = 1; order[#order + 1] = h end
             room = room - 1
