@@ -55,7 +55,9 @@ def test_prose_that_ends_with_a_dash_is_kept(prose: str) -> None:
 
 @pytest.mark.parametrize("dateline", ["ANKARA (AA) - ", "İSTANBUL (İHA) -", "МОСКВА, 12 марта. /ТАСС/. ",
                                       "ANKARA, 12 Mart (Reuters) - ", "DAMASCUS, Syria (AP) — ",
-                                      "BEIJING, Aug. 17 (Xinhuanet) -- ", "VATICAN CITY, NOV. 25 (Zenit.org).- "])
+                                      "BEIJING, Aug. 17 (Xinhuanet) -- ", "VATICAN CITY, NOV. 25 (Zenit.org).- ",
+                                      "AP - ", "AFP - ", "Reuters - ", "DAMASCUS, Syria — ", "KYIV, Ukraine - ",
+                                      "ISTANBUL — ", "BEIRUT - ", "SAN FRANCISCO - ", "МОСКВА — "])
 def test_an_agencys_dateline_at_the_start_is_dropped(dateline: str) -> None:
     assert drop_dateline(dateline + LEAD) == LEAD
 
@@ -73,7 +75,10 @@ def test_a_dateline_written_as_words_is_dropped_by_its_agency(dateline: str) -> 
     "Fidan (AA) muhabirine açıklama yaptı.", "أنقرة تستدعي السفير الروسي احتجاجا على التصريحات.",
     "أنقرة - موسكو: توتر جديد في إدلب", "قالت وكالة سانا إن القصف استهدف ريف إدلب.",
     "Москва. 12 марта состоится встреча министров.", "POL-AA: Ostalbkreis: Unfall auf der B29",
-    "Reuters reported on Monday (AP) - sources", "(الأناضول)"])
+    "Reuters reported on Monday (AP) - sources", "(الأناضول)", "UN - Syria talks resume in Geneva",
+    "NATO — the alliance met in Brussels.", "PKK - YPG positions were hit.", "US - Turkey tensions rise",
+    "NATO-led forces said", "YPG — the militia said", "الجزيرة السورية تشهد موجة حر",
+    "قالت الجزيرة نت إن المحادثات ستستمر", "الوطن يحتفل بالعيد", "Fidan / Lavrov görüşmesi - yarın"])
 def test_a_text_that_starts_like_a_dateline_is_kept(prose: str) -> None:
     assert drop_dateline(prose) == prose
 
