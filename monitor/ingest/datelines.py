@@ -40,11 +40,11 @@ NAMED = (r"الأناضول|سانا|رويترز|فرانس\ برس|[أا]\ ?ف
 AGENCIES = rf"{NAMED}|AA|İHA|IHA|DHA|ANKA|Anadolu\ Ajansı|Reuters|AFP|AP|Xinhua|dpa|EFE|ANSA|الوطن|الجزيرة"
 # At the end, after a sentence's end (trailers._KINDS): the city in capitals after a dash, one
 # word or two ("- AYDIN"); an agency after a dash or a bar, between slashes, or on a line of its
-# own (one of NAMED: "— ТАСС", "| Интерфакс", "- سانا", "/الأناضول/"); a Gulf agency's end of
+# own (any of AGENCIES: "— ТАСС", "| Интерфакс", "- سانا", "/الأناضول/", "\nAA"); a Gulf agency's end of
 # wire copy ("//انتهى//", "(النهاية) ع ر ب")
 _CAPS = "A-ZÇĞİÖŞÜÂÎÛ"
 DATELINE_AFTER = (rf"(?:[-–—][ \t]*[{_CAPS}]{{2,}}(?:[ \t][{_CAPS}]{{2,}})?"
-                  rf"|(?i:[-–—|][ \t]*(?:{AGENCIES})|/[ \t]*(?:{AGENCIES})[ \t]*/|(?<=\n)[ \t]*(?:{NAMED}))(?!\w)"
+                  rf"|(?i:[-–—|][ \t]*(?:{AGENCIES})|/[ \t]*(?:{AGENCIES})[ \t]*/|(?<=\n)[ \t]*(?:{AGENCIES}))(?!\w)"
                   r"|/{0,2}[ \t]*انتهى[ \t]*/{0,2}|\(النهاية\)[^\n()]{0,24})")
 DATELINE_WORDS = ("-", "–", "—", "|", "/", "\n", "انتهى", "النهاية")  # what trailers looks for before searching
 # The city in capitals (up to three words), a date or a country after a comma, the agency in

@@ -42,7 +42,8 @@ def test_an_agencys_name_after_the_end_is_dropped(name: str) -> None:
 
 
 @pytest.mark.parametrize("prose", ["Стороны обсудят повестку. Об этом сообщает ТАСС.", "وقال إن الاجتماع قد انتهى",
-                                   "وذلك بحسب وكالة سانا.", "Стороны обсудят повестку. - ТАСС сообщил об этом"])
+                                   "وذلك بحسب وكالة سانا.", "Стороны обсудят повестку. - ТАСС сообщил об этом",
+                                   "Talks went on.\nApple said more.", "Talks went on.\nAPEC"])
 def test_prose_that_ends_with_an_agency_is_kept(prose: str) -> None:
     assert drop_trailers(prose) == prose
 
