@@ -55,9 +55,11 @@ _NOT_ARTICLE_DOMAINS = tuple(f".{host}" for host in NOT_ARTICLES)  # rssbridge.t
 def wants_page(config: ArticleConfig, item: Item, scores: dict[str, TopicScore], topics: Collection[str]) -> bool:
     """A short item with a web link, whose feed (auto) scores the bar for a topic watched."""
     mode = config.mode_for(item.source)
-    if mode == "never" or not item.url.startswith(("http://", "https://")) or _not_article(item.url):
+    # Every item of a poll passes here and most are long: the word count first (~2 µs), the
+    # link's host (a URL parse, ~3 µs) only for a short item.
+    if mode == "never" or article.has_words(item.text, config.below_words):
         return False
-    if article.has_words(item.text, config.below_words):
+    if not item.url.startswith(("http://", "https://")) or _not_article(item.url):
         return False
     return mode == "always" or any(s.score >= config.bar for t, s in scores.items() if t in topics)
 
