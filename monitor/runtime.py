@@ -36,6 +36,7 @@ from monitor.ingest.recycled import RecycledThread
 from monitor.items import Item
 from monitor.metrics import Metrics
 from monitor.model.classify import Classifier
+from monitor.model.concepts import Lexicon
 from monitor.model.scoring import BatchScorer
 from monitor.redis_threads import Batched, RedisThreads
 from monitor.rules import FeedGate
@@ -124,6 +125,7 @@ class Runtime:
     parser: RecycledThread = field(  # the thread parses run in, new every PARSE_THREAD_BYTES (lxml's names)
         default_factory=lambda: RecycledThread(limits.PARSE_THREAD_BYTES, "monitor-parse"))
     pages: HostGate = field(default_factory=HostGate)  # pages read per host at once (article.py)
+    _lexicon: tuple[Classifier, Lexicon] | None = field(init=False, default=None, repr=False)  # lexicon()'s
 
     def __post_init__(self) -> None:
         self.scorer = BatchScorer(lambda: self.classifier, self.score_workers, observe=self._observe_scoring)
@@ -151,9 +153,17 @@ class Runtime:
         matches = self.neardup.check_and_add_many(items, topics)
         if self.across is None:
             return matches
-        linked = self.across.link_many(items, matches, topics, lexicon_of(self.classifier.metadata))
+        linked = self.across.link_many(items, matches, topics, self.lexicon())
         self.metrics.items.labels("across").inc(sum(m.is_new for m in matches) - sum(m.is_new for m in linked))
         return linked
+
+    def lexicon(self) -> Lexicon:
+        """The concept lexicon of the model in force, read from its metadata once a model (a
+        reload may swap it): read at every near-dup check, it cost ~70 µs of each."""
+        model, cached = self.classifier, self._lexicon
+        if cached is None or cached[0] is not model:
+            cached = self._lexicon = (model, lexicon_of(model.metadata))
+        return cached[1]
 
     async def lease(self, feed: str, ttl: float) -> FeedState | None:
         """Take a feed's lease and read its state (None: another worker holds it), in one

@@ -208,3 +208,16 @@ def test_a_worker_behind_in_time_links_an_item_at_the_window_s_end(
     behind_until(behind, start, real_at=1.5, clock_at=0.5)
     linked = stage(_item(2, TURKISH, "tr", "anadolu-tr"))
     assert not linked.is_new and linked.story_id == first.story_id and linked.n_sources == 2
+
+
+def test_the_stories_are_linked_by_the_lexicon_of_the_model_in_force(make_settings, lexicon) -> None:
+    """Guard of Runtime.lexicon, read once a model (it cost ~70 us of every near-dup check):
+    a reload's model, with a lexicon of its own, is the one linked by from then on."""
+    from monitor import settings, wiring
+
+    rt = wiring.runtime(settings.load(make_settings({})), Classifier.load(MODEL))
+    assert rt.lexicon() == lexicon and rt.lexicon() is rt.lexicon()
+    reloaded = Classifier.load(MODEL)
+    reloaded.metadata = {**reloaded.metadata, "spec": {**reloaded.metadata["spec"], "concepts": {"idlib": ["idlib"]}}}
+    rt.classifier = reloaded
+    assert rt.lexicon() == (("idlib", ("idlib",)),)
