@@ -44,11 +44,20 @@ def decide_claims(batch: Sequence[Scored], wanted: Sequence[list[Alert]], storie
                      for a in found] if follow else []
         sent = [alerts.as_sent(a, full_text is None or a.channel in full_text) for a in found]
         payloads = tuple((a.id, codec.encode_alert(a)) for a in sent)
-        kept = tuple(codec.encode_alert(a) for a in found) if sent != found else ()
+        kept = _kept(found, sent, payloads)
         record = _recent_record(scored, story.story_id if story else None, now)
         claim_id = feed_scoped(scored.item.id, scored.item.source) if i in gated else scored.item.id
         claims.append(Claim(claim_id, record, payloads, kept))
     return claims
+
+
+def _kept(found: list[Alert], sent: list[Alert], payloads: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """Each alert whole, when the outbox carries one cut (else empty: as sent). as_sent gives
+    back the alert itself when it keeps its text: its payload is its whole, not encoded twice."""
+    if all(s is a for s, a in zip(sent, found, strict=True)):
+        return ()
+    return tuple(payload if s is a else codec.encode_alert(a) for (_, payload), s, a in zip(payloads, sent, found,
+                                                                                            strict=True))
 
 
 def _recent_record(scored: Scored, story_id: str | None, now: float) -> dict[str, Any]:
