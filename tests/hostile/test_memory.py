@@ -114,7 +114,7 @@ def held_bytes() -> int:
     """The process's RSS once the memory freed is handed back (glibc's malloc_trim): what is
     held, not what malloc keeps cached, which moved a reading by up to ~18 MB between runs."""
     gc.collect()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    ctypes.CDLL(None).malloc_trim(0)  # the process's own libc, as monitor/malloc.py finds it
     return rss_bytes()
 
 
