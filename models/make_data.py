@@ -41,7 +41,7 @@ class Kind:
     # "no": its documents train the weights but not the calibration (train.py, fit_topic): the
     # earthquake look-alikes (zt_*_neg_quake) and the Syrian fighters abroad (zv_*_neg_abroad),
     # written to teach one confusion each, not to change how often a feed's text is on topic;
-    # in the sigmoid's fit they moved every English score down (MODEL_CARD.md, "The 2023
+    # in the sigmoid's fit they moved every English score down (HISTORY.md, "The 2023
     # earthquake").
     calibrate: str = ""
     parts: dict[str, list[str]] = field(default_factory=dict)
@@ -298,7 +298,7 @@ def generate_short(frags: Fragments, seen: set[str], seed: int = SEED + 1) -> li
     label belongs to the story, and the regime-only kinds write such headlines as
     negatives, so a headline that cannot tell lands above 0. Not near the middle: a
     headline with no slot is drawn once, and in English 10 such positives (a strike and a
-    north-west place, no actor) stand against 209 negatives (MODEL_CARD.md, "Headlines that
+    north-west place, no actor) stand against 209 negatives (HISTORY.md, "Headlines that
     name no actor")."""
     rng = random.Random(seed)
     rows: list[dict[str, object]] = []

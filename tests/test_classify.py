@@ -145,7 +145,7 @@ HEADLINES_OFF = ["Putin and Erdogan open TurkStream gas pipeline",
 # talks held in its shadow stay on topic. Written for this test, none in the training data;
 # the model before the quake kinds (models/fragments/zt_*.txt) scored the off-topic four
 # 0.86, 0.98, 0.95 and 0.89. Turkish headlines of the kind still reach the threshold
-# (MODEL_CARD.md, "The 2023 earthquake").
+# (HISTORY.md, "The 2023 earthquake").
 QUAKE_OFF = ["Putin offers Erdogan help after earthquake kills thousands in Turkey and Syria",
              "Earthquake death toll in Turkey and Syria passes 20,000 as Russian teams join search",
              "Путин выразил соболезнования Эрдогану и Асаду в связи с землетрясением",

@@ -4,7 +4,7 @@ A wire report opens with its subject ("Russian and Syrian jets pounded rebel-hel
 Tuesday ...") and then dilutes it with background, casualty tallies and reactions; an
 article that only mentions the topic on the way to something else opens with that other
 thing. The model's training articles name their subject in every paragraph, real ones do
-not (MODEL_CARD.md, "The lead's say"), so a real article's whole text can score under its
+not (HISTORY.md, "The lead's say"), so a real article's whole text can score under its
 own lead, scored as the short text it is.
 
 The lead is the text's first sentences, at least two, until they hold LEAD_WORDS words: the

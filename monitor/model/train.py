@@ -57,7 +57,7 @@ MAX_CHAR = 150_000  # caps the model size and the scoring cost
 # Shuffles of the cross-validation folds. The sigmoid is fitted on the out-of-fold margins
 # of all of them: fitted on one, it was as much the luck of which kinds share a fold as the
 # data (six shuffles of the same data: FA-KES full-text precision at 0.60 0.80-0.86,
-# iran_nuclear CV AP 0.66-0.93; MODEL_CARD.md, last section).
+# iran_nuclear CV AP 0.66-0.93; models/HISTORY.md, "The sigmoid on three draws of the folds").
 REPEATS = 3
 # How the model is learnt, in its version: change it with the method. "2": the word
 # vocabulary is learnt within sentences (features.FeatureSpec.word_vectorizer); "3": the
@@ -193,10 +193,10 @@ def fit_topic(xd: sp.csr_matrix, xp: sp.csr_matrix, starts: np.ndarray, y: np.nd
     kinds, one or two per label and language, were so until 2026-11-29: fitted in, they
     moved the English sigmoid, FA-KES full text precision 0.86 -> 0.73). With seven
     turkey_russia_syria kinds per language every document fits it, and fitted out they let
-    the English scale drift (first-sentence recall 0.784 -> 0.730; MODEL_CARD.md). Since
-    then the earthquake and Libya/Karabakh look-alikes train the weights only: the quake's 432
-    hard negatives in the fit took FA-KES first-sentence recall at 0.60 from 57 to 55 of 74
-    (MODEL_CARD.md)."""
+    the English scale drift (first-sentence recall 0.784 -> 0.730; models/HISTORY.md, "Every
+    topic in every language"). Since then the earthquake and Libya/Karabakh look-alikes train
+    the weights only: the quake's 432 hard negatives in the fit took FA-KES first-sentence
+    recall at 0.60 from 57 to 55 of 74 (models/HISTORY.md, "The 2023 earthquake")."""
     held_out = oof_margins(xd, xp, starts, y, groups, folds, c, weight, langs)
     fit = (np.ones(len(y), dtype=bool) if calibrate is None else calibrate) & (weight is None or weight > 0)
     runs = len(held_out)  # every shuffle's margins fit the one sigmoid
