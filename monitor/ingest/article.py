@@ -28,7 +28,6 @@ from typing import Any, Literal
 
 import aiohttp
 import yarl
-from aiohttp.helpers import parse_mimetype
 
 from monitor import defaults, limits, urls
 from monitor.errors import InputError, WorkerTimeout
@@ -96,17 +95,13 @@ def _decoded(body: bytes, content_type: str | None) -> str | bytes:
     """The page as text in the charset charsets.html_charset finds (trafilatura heeds no
     header, and read Turkish declared in it alone as windows-1252); as it is where a
     byte-order mark says (trafilatura reads it), or the charset is one Python does not know."""
-    charset = charsets.html_charset(body, _charset_of(content_type))
+    charset = charsets.html_charset(body, charsets.media_type(content_type)[1])
     if charset is None:
         return body
     try:
         return body.decode(charset, "replace")
     except LookupError:
         return body
-
-
-def _charset_of(content_type: str | None) -> str | None:
-    return parse_mimetype(content_type or "").parameters.get("charset") or None
 
 
 def _main_text(body: str | bytes, url: str) -> str:
@@ -282,5 +277,5 @@ async def read_url(url: str, limits: fetch.FetchLimits, allow_private: bool,
 def _is_html(content_type: str | None, body: bytes) -> bool:
     """HTML by its Content-Type; a server that sends none is believed if the body looks so."""
     if content_type:
-        return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+        return charsets.media_type(content_type)[0] in HTML_TYPES
     return b"<html" in body[:2048].lower()
