@@ -337,9 +337,10 @@ def _rss(pid: int) -> int:
         return int(statm.read().split()[1]) * 4096
 
 
-@pytest.mark.slow  # 250 pages of 190 KB extracted in the scoring worker: ~20 s
-# 250 extractions in the scoring worker: 32-60 s alone on 2 cores, and past pyproject's 120 s
-# when the suite's workers shared the cores with other jobs (three runs on 2026-12-03).
+# 250 pages of 190 KB extracted in the scoring worker: 32-60 s alone on 2 cores, and past
+# pyproject's 120 s when the suite's workers shared the cores with other jobs (three runs on
+# 2026-12-03).
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_pages_of_ever_new_names_leave_no_memory_behind(make_settings, feed_server) -> None:
     """lxml keeps each element and attribute name a thread parses until the thread ends,

@@ -22,24 +22,31 @@ from monitor.normalise import words
 
 Hashes = npt.NDArray[np.uint64]
 
+
+_Rule = tuple[re.Pattern[str], str, tuple[str, ...]]
+
+
+def _rule(before: str, british: str, endings: tuple[str, ...], american: str) -> _Rule:
+    """A rule folding `british` + one of `endings` onto `american` + the same ending, when
+    the word has `before` (a regex) ahead of it; with the suffixes it can match, made from
+    the same arguments, so the shortcut in canonical can never skip a word it would fold."""
+    pattern = re.compile(f"({before}){british}({'|'.join(endings)})$")
+    return pattern, rf"\1{american}\2", tuple(british + e for e in endings)
+
+
 # British -> American, first matching rule wins; only words of 5+ letters are touched.
-_SPELLING = tuple(
-    (re.compile(pattern), repl)
-    for pattern, repl in (
-        (r"isation(s?)$", r"ization\1"),  # organisation
-        (r"is(e|ed|es|ing)$", r"iz\1"),  # recognise, criticised
-        (r"ys(e|ed|es|ing)$", r"yz\1"),  # analyse, paralysed
-        (r"(..)our(s|ed|ing|ite|ites)?$", r"\1or\2"),  # labour, neighbours, favourite
-        (r"([^aeiou])tre(s?)$", r"\1ter\2"),  # centre, theatres
-        (r"ogue(s?)$", r"og\1"),  # dialogue
-        (r"ence$", r"ense"),  # defence, offence, licence
-        (r"ll(ed|ing|er|ers)$", r"l\1"),  # travelled, cancelling
-    )
+_SPELLING = (
+    _rule("", "isation", ("", "s"), "ization"),  # organisation
+    _rule("", "is", ("e", "ed", "es", "ing"), "iz"),  # recognise, criticised
+    _rule("", "ys", ("e", "ed", "es", "ing"), "yz"),  # analyse, paralysed
+    _rule("..", "our", ("", "s", "ed", "ing", "ite", "ites"), "or"),  # labour, neighbours, favourite
+    _rule("[^aeiou]", "tre", ("", "s"), "ter"),  # centre, theatres
+    _rule("", "ogue", ("", "s"), "og"),  # dialogue
+    _rule("", "ence", ("",), "ense"),  # defence, offence, licence
+    _rule("", "ll", ("ed", "ing", "er", "ers"), "l"),  # travelled, cancelling
 )
 # Every ending a rule above can match: a word ending in none of them is left as it is.
-_SUFFIXES = ("isation", "isations", "ise", "ised", "ises", "ising", "yse", "ysed", "yses", "ysing",
-             "our", "ours", "oured", "ouring", "ourite", "ourites", "tre", "tres", "ogue", "ogues",
-             "ence", "lled", "lling", "ller", "llers")
+_SUFFIXES = tuple(suffix for _, _, suffixes in _SPELLING for suffix in suffixes)
 _WORDS = {"programme": "program", "programmes": "programs", "grey": "gray", "whilst": "while",
           "amongst": "among", "towards": "toward", "sceptical": "skeptical", "tyre": "tire",
           "tyres": "tires", "cheque": "check", "aluminium": "aluminum", "kerb": "curb"}
@@ -59,7 +66,7 @@ def canonical(word: str) -> str:
         return _WORDS[word]
     if len(word) < 5 or not word.endswith(_SUFFIXES) or word.isdigit():
         return word
-    for pattern, repl in _SPELLING:
+    for pattern, repl, _ in _SPELLING:
         folded = pattern.sub(repl, word)
         if folded != word:
             return folded

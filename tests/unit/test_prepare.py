@@ -63,7 +63,7 @@ def every_rule(word: str) -> str:
         return shingles._WORDS[word]
     if len(word) < 5 or word.isdigit():
         return word
-    for pattern, repl in shingles._SPELLING:
+    for pattern, repl, _ in shingles._SPELLING:
         if (folded := pattern.sub(repl, word)) != word:
             return folded
     return word
