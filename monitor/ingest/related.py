@@ -35,21 +35,37 @@ INLINE = frozenset({"a", "span", "strong", "b", "em", "i", "u", "small", "br", "
 def drop_links_to_other_stories(tree: HtmlElement) -> int:
     """Remove the blocks of `tree` that hold a link to another story (module docstring);
     how many were removed."""
-    found = [el for el in tree.iter(*BLOCKS) if _is_link_to_other_story(el)]
+    found = [el for el in _link_blocks(tree) if _is_link_to_other_story(el)]
     for el in found:
         el.drop_tree()  # its tail, the text that follows it, stays
     return len(found)
 
 
+def _link_blocks(tree: HtmlElement) -> dict[HtmlElement, None]:
+    """The nearest block around each link, in document order: the only blocks that can be
+    judged one (a block holding another block is not, and one without a link neither).
+    Judging every block walked each one's descendants, a page's divs nested ten deep ten
+    times over: 12 % of a page's extraction on the article-extraction benchmark."""
+    found: dict[HtmlElement, None] = {}
+    for link in tree.iter("a"):
+        el = link.getparent()
+        while el is not None and el.tag not in BLOCKS:
+            el = el.getparent()
+        if el is not None:
+            found[el] = None
+    return found
+
+
 def _is_link_to_other_story(block: HtmlElement) -> bool:
+    if not _labelled(block):  # first: the cheapest test, and most blocks fail it or the next
+        return False
+    links = list(block.iter("a"))
+    linked = sum(_words(a.text_content()) for a in links)
+    if linked < MIN_LINK_WORDS:  # none, or a menu's one-word links
+        return False
     if not all(not isinstance(child.tag, str) or child.tag in INLINE for child in block.iterdescendants()):
         return False  # a block of blocks: its inner blocks are judged each
-    links = list(block.iter("a"))
-    if not links:
-        return False
-    linked = sum(_words(a.text_content()) for a in links)
-    label = _words(block.text_content()) - linked
-    return (linked >= MIN_LINK_WORDS and label <= MAX_LABEL_WORDS and _labelled(block)
+    return (_words(block.text_content()) - linked <= MAX_LABEL_WORDS
             and _trailing(block, links[-1]) <= MAX_TRAILING_WORDS)
 
 
