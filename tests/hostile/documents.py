@@ -51,4 +51,9 @@ HOSTILE: dict[str, Hostile] = {
              "<description>&lt;p&gt;Form\x0cfeed &amp;#1; and\x01 more&lt;/p&gt;</description></item>"),
         "application/rss+xml", error=None, items=1,
         before="ValueError: All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"),
+    "two-way-tag": Hostile(
+        _rss("<item><title>A tag of x = v</title><description>&lt;p&gt;Strikes &lt;a" + " x = v" * 499
+             + "&gt;on Idlib&lt;/a&gt;&lt;/p&gt;</description></item>"),
+        "application/rss+xml", error=None, items=1,
+        before="the attribute guard's regex tried 2^499 readings of the tag, holding the GIL: the poll never ended"),
 }

@@ -80,6 +80,7 @@ def test_items_of_hostile_feeds_are_clean(feed_server, make_settings, redis_clie
     assert recent["ipv6-link"].url == "" and recent["ipv6-link"].title == "Broken link"
     assert recent["surrogate-charref"].title == "Lone surrogate"
     assert recent["control-chars"].title == "Bell and escape"
+    assert recent["two-way-tag"].title == "A tag of x = v"  # read: its description held the parse before
 
 
 @pytest.mark.slow
