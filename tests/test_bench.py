@@ -70,6 +70,17 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
     assert 0 < report["redis_memory"]["seen_bytes_per_item"] and report["redis_memory"]["used_memory_per_item"] > 0
 
 
+def test_feed_passes_only_reports_the_fresh_and_unchanged_passes_alone() -> None:
+    """.ci/bench_scaling.py's run: the passes it reads, and none of the parts it does not."""
+    result = bench("--feed-passes-only", "--fresh-passes", "1")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert set(found["passes"]) == {"fresh", "unchanged"} and found["errors"] == 0
+    assert found["passes"]["unchanged"]["outcomes"] == {"not_modified": 3}
+    assert found["passes"]["fresh"]["new"] == 15 and found["peak_rss_mb"] > 0
+    assert found["anchors"] is None and found["articles"] is None and "neardup" not in found
+
+
 def test_bench_stages_have_wall_and_busy_time_within_the_pass(report: dict[str, Any]) -> None:
     fresh = report["passes"]["fresh"]
     assert report["stages"] == fresh["stages"]

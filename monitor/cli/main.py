@@ -196,6 +196,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="article-extraction benchmark pages read (default: all 181; 0: none)")
     p.add_argument("--fresh-passes", type=positive_int, default=2, metavar="N",
                    help="fresh passes, each on new items; the fastest counts (default 2)")
+    p.add_argument("--feed-passes-only", action="store_true",
+                   help="only the fresh and unchanged passes, as JSON, with no targets (the per-feed cost "
+                        "at several sizes)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
                    help="a target (fresh, unchanged, near-dup, near-dup-memory, near-dup-growth, peak) "
