@@ -45,7 +45,8 @@ def _link_blocks(tree: HtmlElement) -> dict[HtmlElement, None]:
     """The nearest block around each link, in document order: the only blocks that can be
     judged one (a block holding another block is not, and one without a link neither).
     Judging every block walked each one's descendants, a page's divs nested ten deep ten
-    times over: 12 % of a page's extraction on the article-extraction benchmark."""
+    times over (with the label tested first, as now, that alone took 0.63-0.74 s over the
+    article-extraction benchmark's 181 pages; from these blocks, 0.18-0.31 s)."""
     found: dict[HtmlElement, None] = {}
     for link in tree.iter("a"):
         el = link.getparent()
