@@ -44,7 +44,7 @@ CREDITED = (r"\(?(?-i:(?:[Aa]dditional\ reporting|[Rr]eporting|[Ww]riting|[Ee]di
             rf"\ (?>{_NAME}(?:[ \t,;&/]+{_NAME}){{0,40}}+))\)?")
 CREDITED_WORDS = ("ing by", "compiled by")  # in lower case
 
-_WRITER = re.compile(r"\A\s*(?:كتب|كتبت|كتبه|كتبها|بقلم)[ \t]*[-–—:][ \t]*(?:[^\W\d_]+\.?[ \t]*){1,4}(?::|(?=\n))\s*")
+_WRITER = re.compile(r"\A\s*(?:كتب|كتبت|كتبه|كتبها|بقلم)[ \t]*[-–—:][ \t]*(?:[^\W\d_]++\.?[ \t]*){1,4}(?::|(?=\n))\s*")
 _WRITER_STARTS = ("كتب", "بقل")  # what the text starts with, for _WRITER to be tried
 
 

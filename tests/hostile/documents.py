@@ -56,4 +56,9 @@ HOSTILE: dict[str, Hostile] = {
              + "&gt;on Idlib&lt;/a&gt;&lt;/p&gt;</description></item>"),
         "application/rss+xml", error=None, items=1,
         before="the attribute guard's regex tried 2^499 readings of the tag, holding the GIL: the poll never ended"),
+    "writer-run": Hostile(
+        _rss("<item><title>A writer of one long name</title><description>كتب: " + "ب" * 3000
+             + "</description></item>"),
+        "application/rss+xml", error=None, items=1,
+        before="the byline regex split the 3,000 letters into up to four names, n^3 tries: the poll never ended"),
 }
