@@ -137,6 +137,9 @@ RUNAWAY = [
     "{{ '%*d' % (10**9, 1) }}",
     "{{ '%.*f' % (10**9, 1.0) }}",
     "{{ '%(a)999999999d' % {'a': 1} }}",
+    "{{ '%((a))999999999d' % {'(a)': 1} }}",  # Python counts parentheses in a key
+    "{{ '%%%999999999d' % 1 }}",
+    "{{ '{0[:]:>999999999}'.format({':': 1}) }}",
     "{{ '{:>{w}}'.format('a', w=10**9) }}",
     "{{ '%*s'|format(10**9, 'x') }}",
     "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
@@ -156,6 +159,23 @@ def test_a_template_cannot_build_a_huge_value(body: str) -> None:
     with pytest.raises(TemplateFailed, match="^body_template: template value too large"):
         Templates("text", body=body).render_alert(alert(1))
     assert time.monotonic() - started < 5  # refused before building; margin for a loaded CI
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(("text", "python_says"), [
+    ("{" + ":" * 20_000, None), ("{:" + " " * 20_000, None), ("%%" * 10_000, None),
+    ("%(" * 10_000, "TypeError: format requires a mapping"),  # Python's own refusal, as before
+])
+def test_a_feed_text_used_as_a_format_is_read_once(text: str, python_says: str | None) -> None:
+    """Fault: the width check read `{` and 20,000 colons in n^3 tries (0.1 s at 400), with
+    the GIL held, so that a template formatting a feed's text stopped the sender's thread
+    for hours; the check reads a format once now, as Python does."""
+    templates, item = Templates("text", body="{{ (text ~ ' %d') % 1 }}"), replace(alert(1), text=text)
+    if python_says is None:
+        assert templates.render_alert(item)[1].endswith(" 1")
+    else:
+        with pytest.raises(TemplateFailed, match=f"^body_template: {python_says}"):
+            templates.render_alert(item)
 
 
 def test_a_template_that_prints_forever_is_cut_at_the_limit() -> None:
@@ -178,9 +198,10 @@ def test_a_template_that_loops_without_printing_is_stopped() -> None:
 def test_ordinary_templates_still_work() -> None:
     """The bounds leave ordinary formatting alone (numbers, widths, joins, concatenation)."""
     body = ("{{ '%d'|format(1700000000) }} {{ '{:.1f}'.format(0.25) }} {{ title|center(12) }}|"
-            "{{ ['a', 'b']|join('-') }} {{ title ~ '!' }} {{ 'ab' * 3 }} {{ 2**10 }}")
+            "{{ ['a', 'b']|join('-') }} {{ title ~ '!' }} {{ 'ab' * 3 }} {{ 2**10 }}"
+            "|{{ '%(n)5d%%'|format(n=99) }} {{ '{:%Y}'.format(when) if when else '' }}")
     assert Templates("text", body=body).render_alert(alert(1))[1] == (
-        "1700000000 0.2   Story 1   |a-b Story 1! ababab 1024")
+        "1700000000 0.2   Story 1   |a-b Story 1! ababab 1024|   99% ")
 
 
 @pytest.mark.slow
