@@ -16,7 +16,9 @@ from urllib.parse import urljoin, urlsplit
 
 SCAN_BYTES = 65_536  # the head, where the tag belongs
 MAX_DELAY = 10.0  # seconds: a longer wait is a reload, not a redirect
-_TAG = re.compile(rb"<meta\s[^>]*?http-equiv\s*=\s*[\"']?refresh\b[^>]*>", re.IGNORECASE)
+# Each tag read once and not past the next '<' (on the event loop: "<meta http-equiv=refresh "
+# repeated over 64 KB ran past 20 s, n^3; "<meta " repeated 4.7 s)
+_TAG = re.compile(rb"<meta\s[^<>]*?http-equiv\s*+=\s*+[\"']?+refresh\b[^<>]*+>", re.IGNORECASE)
 _CONTENT = re.compile(rb"\scontent\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.IGNORECASE)
 _VALUE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.IGNORECASE | re.DOTALL)
 
