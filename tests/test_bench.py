@@ -71,12 +71,14 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
 
 
 def test_feed_passes_only_reports_the_fresh_and_unchanged_passes_alone() -> None:
-    """.ci/bench_scaling.py's run: the passes it reads, and none of the parts it does not."""
-    result = bench("--feed-passes-only", "--fresh-passes", "1")
+    """.ci/bench_scaling.py's run: the passes it reads, and none of the parts it does not;
+    as many unchanged passes as it asks for (below 200 feeds, as many as 200 feeds take)."""
+    result = bench("--feed-passes-only", "--fresh-passes", "1", "--unchanged-polls", "1001")
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert set(found["passes"]) == {"fresh", "unchanged"} and found["errors"] == 0
     assert found["passes"]["unchanged"]["outcomes"] == {"not_modified": 3}
+    assert len(found["passes"]["unchanged"]["cpu_ms_per_feed_all"]) == 6  # 1,001 polls of 200 feeds
     assert found["passes"]["fresh"]["new"] == 15 and found["peak_rss_mb"] > 0
     assert found["anchors"] is None and found["articles"] is None and "neardup" not in found
 

@@ -49,7 +49,7 @@ UNCHANGED_POLLS = 6000  # feed polls each unchanged-pass figure rests on (_uncha
 def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool, check: bool,
               neardup_items: int, known_misses: Sequence[str] = (),
               article_pages: int | None = None, fresh_passes: int = 2, passes_only: bool = False,
-              ) -> tuple[str, int]:
+              unchanged_polls: int = UNCHANGED_POLLS) -> tuple[str, int]:
     """Run the benchmark; returns the report (text or JSON) and the exit code. With
     `passes_only`, the fresh and unchanged passes alone, as JSON without targets (the
     per-feed cost at several sizes: .ci/bench_scaling.py, which reads nothing else; at
@@ -57,7 +57,7 @@ def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool,
     base = _base_settings(settings_path)
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
         figures = _measure(Path(tmp), base, feeds, items, neardup_items, 0 if passes_only else article_pages,
-                           fresh_passes, passes_only)
+                           fresh_passes, passes_only, unchanged_polls)
     if passes_only:
         return json.dumps(figures, indent=2), 1 if figures["errors"] > 0 else 0
     figures["targets"] = report.targets(figures, feeds, neardup_items)
@@ -107,7 +107,7 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
 
 def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
              neardup_items: int, article_pages: int | None, fresh_passes: int,
-             passes_only: bool = False) -> dict[str, Any]:
+             passes_only: bool = False, unchanged_polls: int = UNCHANGED_POLLS) -> dict[str, Any]:
     workload = Workload(tmp / "feeds", feeds, items)
     paths = [workload.path(n) for n in workload.names]
     bytes_per_item = round(sum(path.stat().st_size for path in paths) / max(1, feeds * items))
@@ -118,7 +118,8 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         classifier = wiring.polling_classifier(loaded)  # as the service holds it
         pages = (f"http://127.0.0.1:{server.port}/{{}}.html", article_pages)
         passes, latencies, errors, rss, extraction, redis_memory = asyncio.run(
-            _passes(loaded, classifier, workload, pages, fresh_passes, one_new=not passes_only))
+            _passes(loaded, classifier, workload, pages, fresh_passes, _unchanged_passes(feeds, unchanged_polls),
+                    one_new=not passes_only))
     figures: dict[str, Any] = {
         "workload": {"feeds": feeds, "items_per_feed": items, "items": feeds * items,
                      "bytes_per_item": bytes_per_item,
@@ -156,7 +157,7 @@ def _load_seconds(path: Path) -> float:
 
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Workload,
-                  pages: tuple[str, int | None], fresh_passes: int, one_new: bool = True,
+                  pages: tuple[str, int | None], fresh_passes: int, unchanged_passes: int, one_new: bool = True,
                   ) -> tuple[dict[str, Any], list[float], int, tuple[float, float], dict[str, Any] | None,
                              dict[str, Any]]:
     """The fresh, unchanged and one-new passes; their fresh latencies, errors, the peak
@@ -172,7 +173,7 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
             freeze_startup()  # as the service does once started (malloc.py)
             before = memory.used_memory(rt.store.redis)
             unchanged: list[dict[str, Any]] = []
-            names = ("fresh", *["unchanged"] * _unchanged_passes(len(workload.names)), *["one_new"] * one_new)
+            names = ("fresh", *["unchanged"] * unchanged_passes, *["one_new"] * one_new)
             for name in names:
                 if name == "one_new":
                     workload.add_item(random.Random(11))
@@ -212,12 +213,12 @@ def _fastest(fresh: list[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
-def _unchanged_passes(feeds: int) -> int:
+def _unchanged_passes(feeds: int, polls: int = UNCHANGED_POLLS) -> int:
     """How many unchanged passes to run: at ~0.35 ms per feed a pass of 200 feeds takes
-    70 ms, and one busy moment of the machine moves it by 15 %. So every size polls at
-    least UNCHANGED_POLLS feeds in all (three to thirty passes), and each size's per-feed
-    figure rests on the same amount of work from 200 feeds up."""
-    return min(30, max(3, -(-UNCHANGED_POLLS // max(1, feeds))))
+    70 ms, and one busy moment of the machine moves it by 15 %. So every size from 200 feeds
+    up polls at least `polls` feeds in all (at least three passes; below 200 feeds, as many
+    passes as at 200), and each size's per-feed figure rests on the same amount of work."""
+    return max(3, -(-polls // max(200, feeds)))
 
 
 def _median_pass(passes: list[dict[str, Any]]) -> dict[str, Any]:

@@ -199,6 +199,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--feed-passes-only", action="store_true",
                    help="only the fresh and unchanged passes, as JSON, with no targets (the per-feed cost "
                         "at several sizes)")
+    p.add_argument("--unchanged-polls", type=positive_int, default=None, metavar="N",
+                   help="feed polls the unchanged passes make in all, in 3 passes or more (default 6000)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--known-miss", action="append", default=[], metavar="TARGET",
                    help="a target (fresh, unchanged, near-dup, near-dup-memory, near-dup-growth, peak) "

@@ -66,7 +66,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     path = Path(args.settings) if args.settings else None
     return _emit(bench.run_bench(path, args.feeds, args.items, args.json, args.check, args.neardup_items,
                                  args.known_miss, args.article_pages, args.fresh_passes,
-                                 args.feed_passes_only))
+                                 args.feed_passes_only,
+                                 args.unchanged_polls or bench.UNCHANGED_POLLS))
 
 
 def cmd_surge(args: argparse.Namespace) -> int:
