@@ -20,6 +20,7 @@ from monitor.ingest.trailers import drop_related_lines
 # The patterns as they were: the references for the property tests
 _OLD_ENTRY = re.compile(r"<li>(.*?)</li>", re.S | re.I)
 _OLD_META = re.compile(rb"<meta\s[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_OLD_VIEWS = re.compile(r"👁\S*\s*[\d.,]+\s*[KkMmКкМм]?\w*\Z")
 _OLD_TAG = re.compile(rb"<meta\s[^>]*?http-equiv\s*=\s*[\"']?refresh\b[^>]*>", re.IGNORECASE)
 
 
@@ -82,9 +83,6 @@ def test_the_declared_charset_and_refresh_tag_are_those_found_before(parts: list
     assert (old and old[1]) == (new and new[1])
     old, new = _OLD_TAG.search(head), refresh._TAG.search(head)
     assert (old and old[0]) == (new and new[0])
-
-
-_OLD_VIEWS = re.compile(r"👁\S*\s*[\d.,]+\s*[KkMmКкМм]?\w*\Z")
 
 
 @settings(max_examples=1000, deadline=None)
