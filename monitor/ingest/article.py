@@ -19,6 +19,8 @@ article_stage.py tells once the item is known.
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -104,9 +106,24 @@ def _decoded(body: bytes, content_type: str | None) -> str | bytes:
         return body
 
 
-def _main_text(body: str | bytes, url: str) -> str:
-    import trafilatura  # imported where it runs: the service process need not load it
+@functools.cache
+def _trafilatura() -> Any:
+    """trafilatura, imported where it runs (the service process need not load it), and
+    quiet: where logging is set up (the service and `monitor score URL` extract in a thread
+    when no scoring worker does) it said "discarding data: <the page's URL, unmasked>" for
+    each thin page, and htmldate logged an ERROR at each new extraction thread
+    (`_reset_caches`: the installed charset_normalizer has none of the caches it clears).
+    The page outcomes say what became of a page. Set after the import, which sets htmldate's."""
+    import trafilatura
+    import trafilatura.meta
 
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+    return trafilatura
+
+
+def _main_text(body: str | bytes, url: str) -> str:
+    trafilatura = _trafilatura()
     return " ".join((trafilatura.extract(_tree(body), url=url, include_comments=False, fast=True) or "").split())
 
 
@@ -123,9 +140,7 @@ def _tree(body: str | bytes) -> Any:
 
 
 def _reset_caches() -> None:
-    from trafilatura.meta import reset_caches
-
-    reset_caches()
+    _trafilatura().meta.reset_caches()
 
 
 # Pages are extracted in a thread of their own, new every ARTICLE_CACHE_BYTES, with
@@ -151,12 +166,14 @@ def _cut(text: str, max_chars: int) -> str:
 def extract_titled(body: bytes, url: str, max_chars: int, content_type: str | None = None) -> tuple[str, str]:
     """The page's title and main text (for `monitor score URL`, which has no feed title),
     from one extraction."""
-    import trafilatura
-
+    trafilatura = _trafilatura()
     if too_much_markup(body):
         return "", ""
-    doc = trafilatura.bare_extraction(_tree(_decoded(body, content_type)), url=url, include_comments=False, fast=True,
-                                      with_metadata=True)
+    try:
+        doc = trafilatura.bare_extraction(_tree(_decoded(body, content_type)), url=url, include_comments=False,
+                                          fast=True, with_metadata=True)
+    except Exception:  # noqa: BLE001 - the metadata's date search dropped the root of "<math>html" and lxml asserted
+        return "", extract(body, url, max_chars, content_type)  # the text without them, as a feed's item reads it
     title = " ".join(str(getattr(doc, "title", "") or "").split())
     return title, _cut(" ".join(str(getattr(doc, "text", "") or "").split()), max_chars)
 
@@ -271,7 +288,10 @@ async def read_url(url: str, limits: fetch.FetchLimits, allow_private: bool,
         raise InputError(f"{urls.masked(url)}: {got.error or f'HTTP {got.status}'}")
     if not _is_html(got.content_type, got.body):
         raise InputError(f"{urls.masked(url)}: not an HTML page ({got.content_type})")
-    return await asyncio.to_thread(extract_titled, got.body, url, max_chars, got.content_type)
+    try:
+        return await asyncio.to_thread(extract_titled, got.body, url, max_chars, got.content_type)
+    except Exception as exc:  # noqa: BLE001 - a page that breaks the extractor: one line, as read_page says it
+        raise InputError(f"{urls.masked(url)}: extraction failed ({type(exc).__name__})") from None
 
 
 def _is_html(content_type: str | None, body: bytes) -> bool:
