@@ -49,3 +49,14 @@ class ParseError(MonitorError):
 class WorkerTimeout(MonitorError):
     """A call ran in a scoring worker for longer than the deadline: the workers were ended
     (model/pool.py)."""
+
+
+SHOWN_CHARS = 60  # of a value quoted in an error: enough to recognise it, one line whatever it holds
+
+
+def shown(value: object) -> str:
+    """A value as an error quotes it: its repr, a long string cut with its length said (a
+    5,000-character duration made a 5,000-character line of `monitor check`)."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value):,} characters)"
+    return repr(value)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import regex
 
+from monitor.errors import shown
+
 log = logging.getLogger(__name__)
 
 MATCH_SECONDS = 0.1  # one pattern's search of one item: a word or /erdo[gğ]an/ takes microseconds
@@ -45,12 +47,12 @@ def compile_pattern(text: str) -> regex.Pattern[str]:
         try:
             compiled = regex.compile(text[1:-1], regex.IGNORECASE)
         except regex.error as exc:
-            raise ValueError(f"bad regular expression {text!r}: {exc}") from None
+            raise ValueError(f"bad regular expression {shown(text)}: {exc}") from None
         except (OverflowError, RecursionError) as exc:  # a huge repeat count, or nesting too deep
             reason = exc if isinstance(exc, OverflowError) else "nested too deeply"
-            raise ValueError(f"bad regular expression {text[:60]!r}: {reason}") from None
+            raise ValueError(f"bad regular expression {shown(text)}: {reason}") from None
         if _search(compiled, "") is not None:
-            raise ValueError(f"regular expression {text[:60]!r} matches empty text, so every item: "
+            raise ValueError(f"regular expression {shown(text)} matches empty text, so every item: "
                              "write what it must find")
         return compiled
     words = text.split()

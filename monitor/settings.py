@@ -26,7 +26,7 @@ from pydantic import (
 
 from monitor import defaults, rules, settings_env, settings_errors, urls
 from monitor.delivery import policy, templates
-from monitor.errors import SettingsError
+from monitor.errors import SettingsError, shown
 from monitor.settings_env import ENV_RE
 from monitor.settings_errors import KeyProblem
 from monitor.settings_surge import TopicSurge
@@ -207,20 +207,20 @@ class Settings(Strict):
         seen: set[str] = set()
         for index, feed in enumerate(self.feeds):
             if feed.name in seen:
-                raise KeyProblem(f"feeds[{index}].name", f"duplicate feed name {feed.name!r}")
+                raise KeyProblem(f"feeds[{index}].name", f"duplicate feed name {shown(feed.name)}")
             seen.add(feed.name)
         for index, feed in enumerate(self.feeds):
             for wanted in feed.topics or []:
                 if wanted not in self.topics:
-                    raise KeyProblem(f"feeds[{index}].topics", f"topic {wanted!r} is not defined in [topics]")
+                    raise KeyProblem(f"feeds[{index}].topics", f"topic {shown(wanted)} is not defined in [topics]")
         ops = self.monitor.ops_channel
         if ops and ops not in self.channels:
-            raise KeyProblem("monitor.ops_channel", f"channel {ops!r} is not defined in [channels]")
+            raise KeyProblem("monitor.ops_channel", f"channel {shown(ops)} is not defined in [channels]")
         for name, topic in self.topics.items():
             for channel in topic.notify:
                 if channel not in self.channels:
                     raise KeyProblem(
-                        f"topics.{name}.notify", f"channel {channel!r} is not defined in [channels]"
+                        f"topics.{name}.notify", f"channel {shown(channel)} is not defined in [channels]"
                     )
         return self
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from monitor.errors import shown
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # TOML's bare keys
 MAX_SHOWN = 10  # errors listed at most; a file that wrong needs reading, not a longer list
 TYPE_WORDS = {"float_type": "a number", "int_type": "a whole number", "bool_type": "true or false"}
@@ -62,7 +64,7 @@ def _message(error: Any) -> str:
         return f"{path}: required key is missing"
     if error["type"] in TYPE_WORDS and isinstance(error.get("input"), str):
         hint = " (write it without quotes)" if _unquoted(error["input"]) else ""
-        return f"{path}: must be {TYPE_WORDS[error['type']]}, not the string {error['input']!r}{hint}"
+        return f"{path}: must be {TYPE_WORDS[error['type']]}, not the string {shown(error['input'])}{hint}"
     return f"{path}: {error['msg'].removeprefix('Value error, ')}"
 
 

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator
 
+from monitor.errors import shown
+
 NAME_RE = re.compile(r"[a-z0-9_-]+")  # fullmatch: "$" would let a final newline by
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -29,13 +31,14 @@ def parse_duration(value: Any) -> float:
         match = DURATION_RE.match(str(value))
         if not match:
             raise ValueError(
-                f"bad duration {value!r}: use a number and a unit, e.g. \"90s\", \"5m\", \"2h\", \"30d\""
+                f"bad duration {shown(value)}: use a number and a unit, e.g. \"90s\", \"5m\", \"2h\", \"30d\""
             )
         seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
     if not math.isfinite(seconds):  # TOML's inf and nan, or digits past a float's range
-        raise ValueError(f"bad duration {value!r}: must be a finite number of seconds or a duration such as \"5m\"")
+        raise ValueError(f"bad duration {shown(value)}: must be a finite number of seconds "
+                         "or a duration such as \"5m\"")
     if seconds > DURATION_MAX:  # past it an expiry time overflows Redis (every claim would fail)
-        raise ValueError(f"bad duration {value!r}: at most 100 years")
+        raise ValueError(f"bad duration {shown(value)}: at most 100 years")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds
@@ -43,7 +46,7 @@ def parse_duration(value: Any) -> float:
 
 def _check_name(value: str) -> str:
     if not NAME_RE.fullmatch(value):
-        raise ValueError(f"name {value!r} must match [a-z0-9_-]+")
+        raise ValueError(f"name {shown(value)} must match [a-z0-9_-]+")
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,26 @@ def test_defaults_and_durations(tmp_path: Path) -> None:
 ])
 def test_invalid_settings_name_the_key(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     assert error(tmp_path, BASE.replace(*change)).startswith(expected)
+
+
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize("change", [
+    ('data_dir = "data"', f'data_dir = "data"\ninterval = "{LONG}"'),
+    ("threshold = 0.6", f'threshold = "{LONG}"'),
+    ('notify = ["console"]', f'notify = ["{LONG}"]'),
+    ('name = "one"', f'name = "{LONG.upper()}"'),
+    ('title = "T"', f'title = "T"\nrequire = ["/{LONG}(/"]'),
+    ('url = "console://"', f'url = "console://?rotate={LONG}"'),
+    ('url = "console://"', f'url = "console://"\nmode = "digest"\ndigest_at = ["{LONG}"]'),
+    ('url = "console://"', f'url = "console://"\ntimezone = "{LONG}"'),
+])
+def test_a_long_bad_value_is_quoted_in_part(tmp_path: Path, change: tuple[str, str]) -> None:
+    """A 5,000-character bad value made a 5,000-character line of `monitor check`: an error
+    quotes its first 60 characters and says how long it is."""
+    message = error(tmp_path, BASE.replace(*change))
+    assert re.search(r"\(5,00\d characters\)", message) and len(message) < 250, message
 
 
 def test_duplicate_feed_names(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from apprise.decorators import notify
 
 from monitor import codec, defaults
+from monitor.errors import shown
 from monitor.items import Queued
 
 SCHEMA = "console"
@@ -84,15 +85,15 @@ def rotation(query: dict[str, str]) -> tuple[int, int]:
     if "rotate" in query:
         match = _SIZE.fullmatch(query["rotate"].strip())
         if not match:
-            raise ValueError(f"rotate={query['rotate']!r}: not a size (write it as 10MB, 500KB or bytes)")
+            raise ValueError(f"rotate={shown(query['rotate'])}: not a size (write it as 10MB, 500KB or bytes)")
         size = int(match.group(1)) * _UNITS[match.group(2).lower()]
         if size < _SMALLEST:
-            raise ValueError(f"rotate={query['rotate']!r}: below {_SMALLEST} bytes, "
+            raise ValueError(f"rotate={shown(query['rotate'])}: below {_SMALLEST} bytes, "
                              "the file would rotate at every alert")
     if "keep" in query:
         text = query["keep"].strip()
         if not text.isdecimal() or int(text) > _MOST_KEPT:
-            raise ValueError(f"keep={query['keep']!r}: not a number of files from 0 to {_MOST_KEPT}")
+            raise ValueError(f"keep={shown(query['keep'])}: not a number of files from 0 to {_MOST_KEPT}")
         keep = int(text)
     return size, keep
 

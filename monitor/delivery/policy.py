@@ -20,6 +20,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import defaults
+from monitor.errors import shown
 from monitor.items import Alert
 from monitor.seen import latest_stamp
 
@@ -30,7 +31,7 @@ def parse_time_of_day(value: str) -> int:
     """'07:30' -> minutes after midnight."""
     match = TIME_RE.match(value.strip())
     if not match:
-        raise ValueError(f"bad time of day {value!r}: use HH:MM, e.g. \"07:30\"")
+        raise ValueError(f"bad time of day {shown(value)}: use HH:MM, e.g. \"07:30\"")
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
@@ -40,7 +41,7 @@ def parse_quiet_hours(value: str) -> tuple[int, int] | None:
         return None
     start, sep, end = value.partition("-")
     if not sep:
-        raise ValueError(f"bad quiet hours {value!r}: use HH:MM-HH:MM, e.g. \"22:00-07:00\"")
+        raise ValueError(f"bad quiet hours {shown(value)}: use HH:MM-HH:MM, e.g. \"22:00-07:00\"")
     return parse_time_of_day(start), parse_time_of_day(end)
 
 
@@ -48,7 +49,7 @@ def parse_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder ("Europe"), a name too long
-        raise ValueError(f"unknown time zone {name[:60]!r} (use an IANA name such as \"Europe/Istanbul\")") from None
+        raise ValueError(f"unknown time zone {shown(name)} (use an IANA name such as \"Europe/Istanbul\")") from None
 
 
 @dataclass(frozen=True)
