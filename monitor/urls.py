@@ -59,6 +59,16 @@ def host(url: str) -> str:
         return ""
 
 
+def parsed(url: str) -> yarl.URL:
+    """The URL as aiohttp reads it; ValueError where it cannot be read, also where yarl
+    raises IndexError instead ("http://[v1.x]@/": a bracketed host before userinfo's "@",
+    which urlsplit accepts: an item's link, a refresh tag or a setting made a traceback)."""
+    try:
+        return yarl.URL(url)
+    except IndexError:
+        raise ValueError("malformed URL") from None
+
+
 def problem(url: str) -> str | None:
     """Why this URL cannot be fetched as a feed (None: it can). The reason never quotes
     the URL: it may hold a secret."""
@@ -70,13 +80,13 @@ def problem(url: str) -> str | None:
         return "malformed URL (unbalanced [ ] around the host)"
     try:
         port = parts.port
-        parsed = yarl.URL(url)  # what aiohttp will make of it
+        aiohttp_url = parsed(url)  # what aiohttp will make of it
     except ValueError as exc:  # its text may quote part of the URL: not shown
         return "malformed URL (the port is not a number from 1 to 65535)" if "ort" in str(exc) \
             else "malformed URL"
     if parts.scheme.lower() not in SCHEMES:
         return "must be an http:// or https:// URL"
-    if not parts.hostname or not parsed.raw_host:
+    if not parts.hostname or not aiohttp_url.raw_host:
         return "has no host"
     if port == 0:
         return "malformed URL (the port is not a number from 1 to 65535)"

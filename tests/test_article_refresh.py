@@ -61,3 +61,25 @@ def test_a_refresh_to_the_home_page_is_not_the_item_s_page(feed_server, make_set
 ])
 def test_target(tag: str, expected: str | None) -> None:
     assert target(f"<html><head>{tag}</head></html>".encode(), "https://a.example/x") == expected
+
+
+@pytest.mark.parametrize("to", ["http://[::1", "http://[v1.x]@/story"])
+def test_a_refresh_to_no_address_leaves_the_item_on_its_feed_text(feed_server, make_settings, to: str) -> None:
+    """"url=http://[::1" (found by fuzzing pages): urllib raised ValueError on the event loop,
+    out of the article stage, and the poll ended without the item or the feed's other items
+    (at every poll: the feed's error). "http://[v1.x]@/story": urllib splits it, and yarl
+    raised IndexError when the page was read."""
+    feed_server.set("/r/1", _refresh(to), content_type="text/html; charset=utf-8")
+    feed_server.set("/a/2", turkish_page().encode(), content_type="text/html; charset=utf-8")
+    feed_server.set("/feed", feed([(feed_server.url("/r/1"), TITLE, LEAD),
+                                   (feed_server.url("/a/2"), TITLE + " (2)", LEAD + " İkinci.")]))
+    path = _with_monitor(make_settings({"f": feed_server.url("/feed")}), 'articles = "always"\n')
+    _, alerts, rt = poll(path)  # the second is the first's story again: one alert
+    assert [a.judged_on for a in alerts] == ["feed"]
+    counts = article_stage.read_counts(rt.store)
+    assert counts["thin"] + counts["error"] == 1 and counts["page"] == 1  # the second: its address unread
+
+
+@pytest.mark.parametrize("to", ["http://[::1", "http://[x@]y/"])
+def test_target_of_no_address(to: str) -> None:
+    assert target(_refresh(to), "https://a.example/x") is None

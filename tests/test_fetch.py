@@ -58,6 +58,7 @@ class Server:
         self.app.router.add_get("/stream", self.stream)
         self.app.router.add_get("/declared", self.declared)
         self.app.router.add_get("/hop/{n}", self.hop)
+        self.app.router.add_get("/to", self.to)
         self.app.router.add_get("/sleep", self.sleep)
         self.app.router.add_get("/drip", self.drip)
         self.app.router.add_get("/status/{code}", self.status)
@@ -108,6 +109,9 @@ class Server:
         if n == 0:
             return web.Response(body=FEED, content_type="application/rss+xml")
         raise web.HTTPFound(f"/hop/{n - 1}")
+
+    async def to(self, request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": request.query["where"]})
 
     async def sleep(self, request: web.Request) -> web.Response:
         await asyncio.sleep(float(request.query.get("s", "3")))
@@ -241,6 +245,17 @@ def test_redirects_are_followed_up_to_the_limit() -> None:
         assert (none_allowed.status, none_allowed.error) == (302, "too many redirects")
         direct = await get(session, f"{base}/hop/0", lim=limits(max_redirects=0))
         assert direct.outcome == "ok"
+
+    run(body)
+
+
+def test_a_redirect_or_url_yarl_cannot_read_is_a_failed_fetch() -> None:
+    """"http://[v1.x]@/": urllib reads a host in it, yarl raised IndexError, out of fetch: a
+    feed redirected there failed with a traceback logged, and an item's page the same."""
+    async def body(server: Server, base: str, session: aiohttp.ClientSession) -> None:
+        for result in (await get(session, f"{base}/to?where={quote('http://[v1.x]@/a')}"),
+                       await get(session, "http://[v1.x]@/a")):
+            assert (result.outcome, result.error) == ("error", "malformed URL")
 
     run(body)
 

@@ -98,6 +98,8 @@ def test_a_redirect_to_the_article_s_own_address_is_followed(feed_server, make_s
     ("https://ex.org/news/123", "https://other.org/news/", False),
     ("https://ex.org/", "https://ex.org/", False),
     ("https://ex.org/news/123", None, False),
+    ("http://xn--/news/123", "http://xn--/news/", True),  # the hosts' IDNA decoding raised UnicodeError
+    ("https://ex.org/news/123", "http://[v1.x]@/", False),  # yarl raised IndexError
 ])
 def test_lands_above(asked: str, final: str | None, above: bool) -> None:
     assert landing.lands_above(asked, final) is above

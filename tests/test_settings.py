@@ -76,6 +76,9 @@ def test_defaults_and_durations(tmp_path: Path) -> None:
      "channels.console.url: keep='many': not a number of files from 0 to 1000"),
     (('name = "one"', 'name = "One Feed"'), "feeds[0].name: name 'One Feed' must match [a-z0-9_-]+"),
     (('url = "https://example.org/feed.xml"', "url = 42"), "feeds[0].url: Input should be a valid string"),
+    # yarl raised IndexError where urlsplit read a host: `monitor check` ended in a traceback
+    (('url = "https://example.org/feed.xml"', 'url = "http://[v1.x]@/feed"'),
+     'feeds[0].url: feed "one": malformed URL'),
     # "$" let a final newline by: `check` printed "channel desk" and ": ok" on the next line
     (('name = "one"', 'name = "one\\n"'), "feeds[0].name: name 'one\\n' must match [a-z0-9_-]+"),
     (("[channels.console]", '[channels."console\\n"]'), 'channels."console\\n": name \'console\\n\' must match'),

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import aiohttp
-import yarl
 
 from monitor import defaults, limits, urls
 from monitor.errors import InputError, WorkerTimeout
@@ -245,7 +244,7 @@ async def read_page(session: aiohttp.ClientSession, url: str, limits: fetch.Fetc
     meta refresh sends the reader on is followed once (`follow`; refresh.py), and judged as
     an answer to the item's link (`origin`): a refresh to the home page is no article either."""
     try:
-        host = yarl.URL(url).host or ""
+        host = urls.parsed(url).host or ""
     except ValueError:  # UnicodeError too: a link urllib splits but yarl refuses (port 99999)
         return Page("error", error="not a URL that can be fetched")
     if gate.resting(host):

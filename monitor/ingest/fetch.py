@@ -180,6 +180,8 @@ async def _attempt(
         return _Answer("error", error=_refusal(exc) or _one_line(exc))
     except (aiohttp.ClientError, OSError, ValueError) as exc:
         return _Answer("error", error=_one_line(exc))
+    except IndexError:  # yarl's, on a URL or a redirect's Location such as "http://[v1.x]@/"
+        return _Answer("error", error="malformed URL")
 
 
 async def _get(

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import yarl
 
+from monitor import urls
+
 INDEX_PAGES = ("index.", "default.")  # "/index.html", "/default.aspx": the folder's own page
 
 
@@ -29,7 +31,7 @@ def lands_above(asked: str, final: str | None) -> bool:
     if not final or final == asked:
         return False
     try:
-        before, after = yarl.URL(asked), yarl.URL(final)
+        before, after = urls.parsed(asked), urls.parsed(final)
     except ValueError:
         return False
     if after.query_string:  # a page its query names ("/?p=123", "/news/?id=123"): may be the article
@@ -37,7 +39,7 @@ def lands_above(asked: str, final: str | None) -> bool:
     went, came = _segments(after), _segments(before)
     if not went:
         return bool(came)
-    return after.host == before.host and len(went) < len(came) and came[:len(went)] == went
+    return after.raw_host == before.raw_host and len(went) < len(came) and came[:len(went)] == went
 
 
 def _segments(url: yarl.URL) -> list[str]:

@@ -36,7 +36,11 @@ def target(body: bytes, base: str) -> str | None:
     address = value[2].strip().strip("\"'").strip()
     if not address:
         return None
-    found = urljoin(base, address)
-    if urlsplit(found).scheme not in ("http", "https") or found.split("#")[0] == base.split("#")[0]:
+    try:
+        found = urljoin(base, address)
+        scheme = urlsplit(found).scheme
+    except ValueError:  # "http://[::1": urllib raised, and the poll's article stage with it
+        return None
+    if scheme not in ("http", "https") or found.split("#")[0] == base.split("#")[0]:
         return None
     return found
