@@ -33,6 +33,7 @@ from monitor.ingest.text import revision_id
 from monitor.items import Item
 from monitor.moved import moved, url_changed
 from monitor.process import process_items
+from monitor.retry_after import backoff_delay
 from monitor.runtime import FeedConfig, Runtime
 from monitor.seen import CLOCK_AHEAD, latest_stamp
 from monitor.spans import next_try, span
@@ -243,7 +244,7 @@ def _held(listed: Mapping[str, str | None], item_id: str, title: str | None) -> 
 async def _failed(rt: Runtime, feed: FeedConfig, state: FeedState, error: str, retry_after: float | None) -> PollResult:
     errors = state.errors + 1
     c = rt.config
-    delay = fetch.backoff_delay(errors, retry_after, c.backoff_base, c.backoff_max)
+    delay = backoff_delay(errors, retry_after, c.backoff_base, c.backoff_max)
     if state.last_status != "error" or state.last_error != error:  # once per change of state
         log.warning("feed '%s': %s (next try %s; errors in a row: %d)", feed.name, error,
                     next_try(delay, feed.interval), errors)

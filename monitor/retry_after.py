@@ -1,10 +1,13 @@
-"""Retry-After (RFC 9110 §10.2.3), read the same way for feeds and for channels."""
+"""Retry-After (RFC 9110 §10.2.3), read the same way for feeds and for channels, and the
+wait before a failing feed's next attempt, which heeds it."""
 
 from __future__ import annotations
 
 import math
 import time
 from email.utils import parsedate_to_datetime
+
+from monitor import defaults
 
 
 def seconds(value: str | None, now: float | None = None) -> float | None:
@@ -24,3 +27,14 @@ def seconds(value: str | None, now: float | None = None) -> float | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, wait)
+
+
+def backoff_delay(errors: int, retry_after: float | None, base: float, cap: float) -> float:
+    """Seconds before the next attempt at a feed that failed `errors` times in a row:
+    base, 2*base, 4*base... up to cap, and never sooner than the server asked, unless it
+    asked for longer than cap and RETRY_AFTER_CEILING both: one 503 must not park a feed
+    for years."""
+    # 2**60 times any base is past any cap; 2**1024 overflows a float (1,024 failures in a row)
+    delay = min(cap, base * 2.0 ** min(errors - 1, 60)) if errors > 0 else 0.0
+    asked = min(retry_after or 0.0, max(cap, defaults.RETRY_AFTER_CEILING))
+    return max(delay, asked)

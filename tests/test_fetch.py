@@ -21,10 +21,10 @@ from monitor.ingest.fetch import (
     FetchLimits,
     FetchResult,
     Validators,
-    backoff_delay,
     fetch,
     make_session,
 )
+from monitor.retry_after import backoff_delay
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 ETAG = '"v1"'

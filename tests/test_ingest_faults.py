@@ -28,10 +28,11 @@ from aiohttp import web
 from monitor import defaults, settings, wiring
 from monitor.errors import ParseError
 from monitor.ingest import article
-from monitor.ingest.fetch import FetchLimits, FetchResult, Validators, backoff_delay, fetch, make_session
+from monitor.ingest.fetch import FetchLimits, FetchResult, Validators, fetch, make_session
 from monitor.ingest.parse import parse_feed
 from monitor.limits import FEEDPARSER_MAX_MARKUP
 from monitor.pipeline import PollResult, poll_once
+from monitor.retry_after import backoff_delay
 from monitor.runtime import Runtime
 from monitor.store import FeedState
 from tests.conftest import FeedServer

@@ -22,7 +22,7 @@ import aiohttp
 import yarl
 from aiohttp.abc import AbstractResolver
 
-from monitor import defaults, retry_after, urls
+from monitor import retry_after, urls
 from monitor.ingest import deadline
 from monitor.ingest.addresses import Guard, GuardedResolver, Refused
 from monitor.ingest.pool import IdleCapped
@@ -287,15 +287,4 @@ def _one_line(exc: BaseException) -> str:
     carried our query string along)."""
     text = " ".join(_encodable(str(exc)).split()) or type(exc).__name__  # a URL's bytes: _header
     return urls.mask_text(text)[:200]
-
-
-def backoff_delay(errors: int, retry_after: float | None, base: float, cap: float) -> float:
-    """Seconds before the next attempt at a feed that failed `errors` times in a row:
-    base, 2*base, 4*base... up to cap, and never sooner than the server asked, unless it
-    asked for longer than cap and RETRY_AFTER_CEILING both: one 503 must not park a feed
-    for years."""
-    # 2**60 times any base is past any cap; 2**1024 overflows a float (1,024 failures in a row)
-    delay = min(cap, base * 2.0 ** min(errors - 1, 60)) if errors > 0 else 0.0
-    asked = min(retry_after or 0.0, max(cap, defaults.RETRY_AFTER_CEILING))
-    return max(delay, asked)
 
