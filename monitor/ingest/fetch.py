@@ -287,4 +287,3 @@ def _one_line(exc: BaseException) -> str:
     carried our query string along)."""
     text = " ".join(_encodable(str(exc)).split()) or type(exc).__name__  # a URL's bytes: _header
     return urls.mask_text(text)[:200]
-
