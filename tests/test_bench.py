@@ -71,8 +71,9 @@ def test_bench_json_reports_every_pass_stage_anchor_and_target(report: dict[str,
 
 
 def test_feed_passes_only_reports_the_fresh_and_unchanged_passes_alone() -> None:
-    """.ci/bench_scaling.py's run: the passes it reads, and none of the parts it does not;
-    as many unchanged passes as it asks for (below 200 feeds, as many as 200 feeds take)."""
+    """The passes alone (.ci/bench_scaling.py's benches, paced: the test below), and none of
+    the other parts; as many unchanged passes as --unchanged-polls asks for (below 200
+    feeds, as many as 200 feeds take)."""
     result = bench("--feed-passes-only", "--fresh-passes", "1", "--unchanged-polls", "1001")
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
@@ -161,3 +162,32 @@ def test_the_near_dup_bench_texts_carry_enough_names_for_the_rewording_test() ->
     # texts without names (the bench's until 2026-11-28) timed a check that skipped it.
     sketches = [terms.sketch(text) for text in _texts(50, seed=3)]
     assert min(len(s.names) for s in sketches) >= terms.MIN_SHARED_NAMES
+
+
+def test_paced_benches_run_the_unchanged_passes_they_are_given_in_turns() -> None:
+    """.ci/bench_scaling.py's conductor: each bench runs as many unchanged passes as it is
+    told, when it is told, and reports them as `--feed-passes-only` does."""
+    from monitor.bench.paced import Conductor
+
+    with Conductor((6, 3), ROOT / "settings.toml") as conductor:
+        conductor.start()
+        for _ in range(2):
+            conductor.passes(6, 1)
+            conductor.passes(3, 2)
+        reports = {n: json.loads(text) for n, text in conductor.finish().items()}
+    for feeds, passes in ((6, 2), (3, 4)):
+        found = reports[feeds]
+        assert found["workload"]["feeds"] == feeds and found["errors"] == 0
+        assert len(found["passes"]["unchanged"]["cpu_ms_per_feed_all"]) == passes
+        assert found["passes"]["unchanged"]["outcomes"] == {"not_modified": feeds}
+        assert found["passes"]["fresh"]["new"] == 5 * feeds and found["peak_rss_mb"] > 0
+    assert all(not p.is_alive() for p in conductor.processes)
+
+
+def test_a_paced_bench_that_fails_fails_its_conductor_instead_of_hanging_it(tmp_path: Path) -> None:
+    from monitor.bench.paced import Conductor
+
+    with Conductor((3,), tmp_path / "absent.toml") as conductor:
+        with pytest.raises(RuntimeError, match=r"^error: .*absent\.toml"):
+            conductor.start()
+    assert conductor.processes[0].exitcode not in (0, None)

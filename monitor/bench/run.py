@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +49,19 @@ UNCHANGED_POLLS = 6000  # feed polls each unchanged-pass figure rests on (_uncha
 def run_bench(settings_path: Path | None, feeds: int, items: int, as_json: bool, check: bool,
               neardup_items: int, known_misses: Sequence[str] = (),
               article_pages: int | None = None, fresh_passes: int = 2, passes_only: bool = False,
-              unchanged_polls: int = UNCHANGED_POLLS) -> tuple[str, int]:
+              unchanged_polls: int = UNCHANGED_POLLS, more: Callable[[], bool] | None = None) -> tuple[str, int]:
     """Run the benchmark; returns the report (text or JSON) and the exit code. With
     `passes_only`, the fresh and unchanged passes alone, as JSON without targets (the
     per-feed cost at several sizes: .ci/bench_scaling.py, which reads nothing else; at
-    2,000 feeds the anchors, the one-new pass and the near-dup part took 48 s of 78)."""
+    2,000 feeds the anchors, the one-new pass and the near-dup part took 48 s of 78).
+    `more`, called before each unchanged pass, says whether to run it (default: as many
+    as make `unchanged_polls` feed polls; bench/paced.py: when another process says so)."""
     base = _base_settings(settings_path)
+    if more is None:
+        more = iter([True] * _unchanged_passes(feeds, unchanged_polls) + [False]).__next__
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
         figures = _measure(Path(tmp), base, feeds, items, neardup_items, 0 if passes_only else article_pages,
-                           fresh_passes, passes_only, unchanged_polls)
+                           fresh_passes, more, passes_only)
     if passes_only:
         return json.dumps(figures, indent=2), 1 if figures["errors"] > 0 else 0
     figures["targets"] = report.targets(figures, feeds, neardup_items)
@@ -107,7 +111,7 @@ def _settings_file(tmp: Path, base: settings.Loaded | None, server: FeedServer, 
 
 def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
              neardup_items: int, article_pages: int | None, fresh_passes: int,
-             passes_only: bool = False, unchanged_polls: int = UNCHANGED_POLLS) -> dict[str, Any]:
+             more: Callable[[], bool], passes_only: bool = False) -> dict[str, Any]:
     workload = Workload(tmp / "feeds", feeds, items)
     paths = [workload.path(n) for n in workload.names]
     bytes_per_item = round(sum(path.stat().st_size for path in paths) / max(1, feeds * items))
@@ -118,8 +122,7 @@ def _measure(tmp: Path, base: settings.Loaded | None, feeds: int, items: int,
         classifier = wiring.polling_classifier(loaded)  # as the service holds it
         pages = (f"http://127.0.0.1:{server.port}/{{}}.html", article_pages)
         passes, latencies, errors, rss, extraction, redis_memory = asyncio.run(
-            _passes(loaded, classifier, workload, pages, fresh_passes, _unchanged_passes(feeds, unchanged_polls),
-                    one_new=not passes_only))
+            _passes(loaded, classifier, workload, pages, fresh_passes, more, one_new=not passes_only))
     figures: dict[str, Any] = {
         "workload": {"feeds": feeds, "items_per_feed": items, "items": feeds * items,
                      "bytes_per_item": bytes_per_item,
@@ -157,7 +160,7 @@ def _load_seconds(path: Path) -> float:
 
 
 async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Workload,
-                  pages: tuple[str, int | None], fresh_passes: int, unchanged_passes: int, one_new: bool = True,
+                  pages: tuple[str, int | None], fresh_passes: int, more: Callable[[], bool], one_new: bool = True,
                   ) -> tuple[dict[str, Any], list[float], int, tuple[float, float], dict[str, Any] | None,
                              dict[str, Any]]:
     """The fresh, unchanged and one-new passes; their fresh latencies, errors, the peak
@@ -172,21 +175,17 @@ async def _passes(loaded: settings.Loaded, classifier: Classifier, workload: Wor
         async with rt:
             freeze_startup()  # as the service does once started (malloc.py)
             before = memory.used_memory(rt.store.redis)
+            passes["fresh"] = await _pass(rt)
+            latencies = list(observed.seconds)  # later passes add only their few new items
+            redis_memory = memory.figures(rt.store.redis, rt.store.keys, before, passes["fresh"]["new"],
+                                          passes["fresh"]["alerts"])
             unchanged: list[dict[str, Any]] = []
-            names = ("fresh", *["unchanged"] * unchanged_passes, *["one_new"] * one_new)
-            for name in names:
-                if name == "one_new":
-                    workload.add_item(random.Random(11))
-                numbers = await _pass(rt)
-                errors += numbers["errors"]
-                if name == "unchanged":
-                    unchanged.append(numbers)
-                else:
-                    passes[name] = numbers
-                if name == "fresh":  # later passes add only their few new items
-                    latencies = list(observed.seconds)
-                    redis_memory = memory.figures(rt.store.redis, rt.store.keys, before, numbers["new"],
-                                                  numbers["alerts"])
+            while more():
+                unchanged.append(await _pass(rt))
+            if one_new:
+                workload.add_item(random.Random(11))
+                passes["one_new"] = await _pass(rt)
+            errors += sum(p["errors"] for p in (*passes.values(), *unchanged))
             passes["unchanged"] = _median_pass(unchanged)
             fresh = [passes["fresh"]]
             for round_ in range(1, fresh_passes):  # each on as many new items
@@ -224,6 +223,8 @@ def _unchanged_passes(feeds: int, polls: int = UNCHANGED_POLLS) -> int:
 def _median_pass(passes: list[dict[str, Any]]) -> dict[str, Any]:
     """The pass of median CPU per feed, with the spread of all of them: unlike the cheapest,
     the median of 30 short passes and of 3 long ones estimate the same thing."""
+    if not passes:  # a paced bench stopped before its first (its conductor failed: paced.py)
+        return {"cpu_ms_per_feed_all": []}
     ranked = sorted(passes, key=lambda p: p["cpu_ms_per_feed"])
     chosen = dict(ranked[len(ranked) // 2])
     chosen["cpu_ms_per_feed_all"] = [p["cpu_ms_per_feed"] for p in passes]
