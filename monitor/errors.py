@@ -15,6 +15,8 @@ outcome "error", `notify` returning False): the poll backs off, the sender retri
 
 from __future__ import annotations
 
+import json
+
 
 class MonitorError(Exception):
     """Base of every error the monitor raises on purpose."""
@@ -60,3 +62,13 @@ def shown(value: object) -> str:
     if isinstance(value, str) and len(value) > SHOWN_CHARS:
         return f"{value[:SHOWN_CHARS]!r}… ({len(value):,} characters)"
     return repr(value)
+
+
+def shown_json(value: object) -> str:
+    """A value of a JSON file as an error quotes it: in JSON, as the file writes it
+    (true, null, "text"), cut past SHOWN_CHARS with its length said."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (RecursionError, ValueError):  # nested past what json writes back
+        return "a value nested too deeply"
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text):,} characters)"

@@ -120,7 +120,9 @@ def test_replay_refuses_bad_input_with_one_line(tmp_path: Path, make_settings) -
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a", "published": "2026-03-01"}\n{"text": "b"}\n')
     done = monitor("surge", "--replay", str(bad), settings=path)
-    assert done.returncode == 2 and done.stderr.strip() == f"{bad}:2: missing field 'published'"
+    assert done.returncode == 2 and done.stderr.strip() == (
+        f'{bad}:2: missing field "published" ("published" must be an ISO 8601 date and time, like '
+        '"2024-12-01T10:00:00Z", or Unix seconds)')
     done = monitor("surge", "--replay", str(bad), "--topic", "nosuch", settings=path)
     assert done.returncode == 2 and done.stderr.strip() == "--topic nosuch: no such topic in settings.toml"
 
@@ -141,3 +143,46 @@ def test_a_replay_file_that_is_no_file_or_nested_too_deep_is_one_line(tmp_path: 
     long.write_text(json.dumps({"text": "word " * 100_000, "published": "2024-01-01T00:00:00Z"}) + "\n")
     [item] = read_items(long)
     assert len(item.text) == limits.ITEM_TEXT_CHARS
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ('"an item"', 'expected a JSON object {"text", "published"}'),
+    ('{"text": "a", "published": "2026-01-01",}', "not JSON: Expecting property name enclosed in double quotes"),
+    ('{"text": {"en": "a"}, "published": "2026-01-01"}', '"text" must be a string, not {"en": "a"}'),
+    ('{"text": "a", "published": "2026-02-30"}', '"published" must be an ISO 8601 date and time, like '
+                                                 '"2024-12-01T10:00:00Z", or Unix seconds, not "2026-02-30"'),
+    ('{"text": "a", "published": true}', "or Unix seconds, not true"),
+    ('{"text": "a", "published": 1e30}', "or Unix seconds, not 1e+30"),
+    ('{"text": "a", "published": "2026-01-01", "scores": true}', '"scores" must map topic names to scores from 0 '
+                                                                  'to 1, like {"turkey_russia_syria": 0.93}, not true'),
+    ('{"text": "a", "published": "2026-01-01", "scores": {"t": NaN}}', 'not {"t": NaN}'),
+    ('{"text": "a", "published": "2026-01-01", "scores": {"t": 1.5}}', 'not {"t": 1.5}'),
+    ('{"text": "a", "published": "2026-01-01", "scores": {"t": "%s"}}' % ("x" * 100),
+     'not {"t": "' + "x" * 53 + '… (109 characters)'),
+])
+def test_a_bad_replay_line_says_what_is_wrong_in_the_files_words(tmp_path: Path, line: str, error: str) -> None:
+    """Fault: a line that was no object, a score map that was none, a date out of range or
+    a number printed Python's words ("'bool' object has no attribute 'items'", "Invalid
+    isoformat string", "float() argument must be ... not 'dict'"), and JSON's errors came
+    without "not JSON"."""
+    from monitor.errors import InputError
+    from monitor.surge.replay import read_items
+
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"text": "fine", "published": "2026-01-01T00:00:00Z"}\n' + line + "\n")
+    with pytest.raises(InputError) as caught:
+        read_items(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:2: ") and error in message and "\n" not in message
+
+
+def test_a_replay_item_may_be_dated_in_unix_seconds(tmp_path: Path) -> None:
+    from monitor.surge.replay import read_items
+
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"text": "a", "published": 1764806400}\n{"title": "b", "published": "2025-12-04T00:00:00",'
+                    ' "scores": {"turkey_russia_syria": 1}, "story": 7}\n')
+    first, second = read_items(path)
+    assert (first.text, first.time) == ("a", 1764806400.0)  # 2025-12-04 00:00 UTC
+    assert (second.title, second.time, second.scores, second.story) == (
+        "b", 1764806400.0, {"turkey_russia_syria": 1.0}, "7")

@@ -208,7 +208,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = command("surge", models.cmd_surge, "replay dated items through the scorer and the surge detector")
     p.add_argument("--replay", required=True, metavar="FILE.jsonl",
-                   help='JSON lines: {"text", "published"} (optional title, source, url, story, scores)')
+                   help='JSON lines: {"text", "published"} (ISO 8601 or Unix seconds; optional title, source, '
+                        'url, story, scores)')
     p.add_argument("--topic", help="only this topic (default: every topic of the settings)")
     p.add_argument("--plot", metavar="OUT.png", help="draw each topic's window and usual count (matplotlib)")
     p.add_argument("--json", action="store_true")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.dedup.index import Measured, NearDupConfig, measured, similarity
-from monitor.errors import InputError
+from monitor.errors import InputError, shown_json
 from monitor.limits import ITEM_TEXT_CHARS, ITEM_TITLE_CHARS
 from monitor.surge.counter import Seen
 from monitor.surge.detector import Observed, SurgeDetector
@@ -61,28 +61,66 @@ def read_items(path: Path) -> list[Dated]:
     return sorted(items, key=lambda d: d.time)
 
 
+SHAPE = 'expected a JSON object {"text", "published"}'
+WHEN = '"published" must be an ISO 8601 date and time, like "2024-12-01T10:00:00Z", or Unix seconds'
+SCORES = '"scores" must map topic names to scores from 0 to 1, like {"turkey_russia_syria": 0.93}'
+
+
 def _item(path: Path, n: int, line: str) -> Dated:
+    """One line's item; what is wrong with it, in the file's words, as an InputError."""
     try:
         data = json.loads(line)
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        # cut as the monitor keeps an item's text and title
-        text, title = str(data.get("text", ""))[:ITEM_TEXT_CHARS], str(data.get("title", ""))[:ITEM_TITLE_CHARS]
-        if not (text or title):
-            raise ValueError('needs "text" (or "title")')
-        when = datetime.fromisoformat(str(data["published"]))
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        scores = data.get("scores")
-        ref = str(data.get("id") or data.get("url") or hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16])
-        given = None if scores is None else {str(t): float(s) for t, s in scores.items()}
-        return Dated(ref, when.timestamp(), text, title, str(data.get("source", "replay")),
-                     str(data.get("url", "")), str(data.get("story", "")), given)
-    except KeyError as exc:
-        raise InputError(f"{path}:{n}: missing field {exc}") from None
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path}:{n}: {str(exc)[:200]}") from None
     except RecursionError:  # "[[[[...": json recurses once per bracket
         raise InputError(f"{path}:{n}: not JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+        raise InputError(f"{path}:{n}: not JSON: {getattr(exc, 'msg', exc)}") from None
+    try:
+        if not isinstance(data, dict):
+            raise ValueError(SHAPE)
+        text, title = _string(data, "text")[:ITEM_TEXT_CHARS], _string(data, "title")[:ITEM_TITLE_CHARS]
+        if not (text or title):  # cut above as the monitor keeps an item's text and title
+            raise ValueError('needs "text" (or "title")')
+        ref = str(data.get("id") or data.get("url") or hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16])
+        return Dated(ref, _time(data), text, title, _string(data, "source") or "replay", _string(data, "url"),
+                     _string(data, "story"), _scores(data.get("scores")))
+    except ValueError as exc:
+        raise InputError(f"{path}:{n}: {exc}") from None
+
+
+def _string(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and key in ("id", "story"):
+        return str(value)
+    raise ValueError(f'"{key}" must be a string, not {shown_json(value)}')
+
+
+def _time(data: dict[str, Any]) -> float:
+    """`published` as Unix seconds: an ISO 8601 string (UTC unless it says), or a number."""
+    if "published" not in data:
+        raise ValueError(f'missing field "published" ({WHEN})')
+    value = data["published"]
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            when = datetime.fromtimestamp(value, UTC)
+        elif isinstance(value, str):
+            when = datetime.fromisoformat(value)
+        else:
+            raise TypeError
+    except (ValueError, TypeError, OverflowError, OSError):  # a day out of range, a year past 9999
+        raise ValueError(f"{WHEN}, not {shown_json(value)}") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _scores(value: object) -> dict[str, float] | None:
+    """Scores given with the item (the model is not asked), each a probability."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+            isinstance(s, int | float) and not isinstance(s, bool) and 0 <= s <= 1 for s in value.values()):
+        raise ValueError(f"{SCORES}, not {shown_json(value)}")  # NaN fails 0 <= s: it compares false
+    return {str(t): float(s) for t, s in value.items()}
 
 
 def document(item: Dated) -> str:
