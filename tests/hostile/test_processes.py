@@ -227,10 +227,12 @@ def test_a_sigkill_while_the_embedded_redis_starts_leaves_no_second_server(tmp_p
         assert subprocess.run([sys.executable, "-c", write, str(data_dir)], cwd=ROOT, timeout=60).returncode == 0
         [first] = redis_servers(data_dir, forks=False)
         os.kill(first, signal.SIGKILL)  # the service's Redis killed with it
-        assert wait_until(lambda: not redis_servers(data_dir), 10)
-        result = subprocess.run([sys.executable, "-c", dies_starting, str(data_dir)], cwd=ROOT, timeout=60)
-        assert result.returncode == -signal.SIGKILL
-        assert len(redis_servers(data_dir, forks=False)) == 1  # started, and named by nothing
+        assert wait_until(lambda: not redis_servers(data_dir), 10), f"killed, still there: {redis_servers(data_dir)}"
+        result = subprocess.run([sys.executable, "-c", dies_starting, str(data_dir)], cwd=ROOT, timeout=60,
+                                stderr=subprocess.PIPE, text=True)
+        assert result.returncode == -signal.SIGKILL, (result.returncode, result.stderr[-2000:])
+        found = redis_servers(data_dir, forks=False)  # started, and named by nothing
+        assert len(found) == 1, f"servers after the kill in the start: {found}; with forks {redis_servers(data_dir)}"
         seen: set[int] = set()
         status = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--settings", str(path), "status"],
                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
