@@ -68,9 +68,9 @@ class Conductor:
                 process.join(10)
 
     def start(self) -> None:
-        """Start the benches one at a time, each once the one before has run its fresh pass:
-        run at once, the two fresh passes slowed each other's scoring, and the items
-        waiting for it raised each process's peak RSS by 50-60 MB."""
+        """Start the benches one at a time, each once the one before has run its fresh pass,
+        as `monitor bench` runs alone: started at once, their fresh passes shared the two
+        cores, and each process's peak RSS read 6-29 MB higher in one comparison."""
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter each, as `monitor bench` is
         for feeds in self.sizes:
             ours, theirs = ctx.Pipe()
