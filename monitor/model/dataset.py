@@ -113,16 +113,22 @@ def group_of(row: dict[str, Any], where: str) -> str:
     return f"kind:{kind}" if isinstance(kind, str) else f"line:{where}"
 
 
-def parse_row(line: str, where: str) -> dict[str, Any]:
-    """One line as its JSON object, its `text` and `topics` checked; the optional fields
-    (kind, calibrate, only, lang) are read by whoever needs them, from the one parse
-    (shared with evaluation)."""
+def json_line(line: str, where: str) -> Any:
+    """One line of a JSON-lines file, decoded; not JSON is an InputError naming `where`
+    (the file and line), also for what json refuses otherwise."""
     try:
-        row = json.loads(line)
+        return json.loads(line)
     except RecursionError:  # "[[[[..." : json recurses once per bracket
         raise InputError(f"{where}: not JSON: nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
         raise InputError(f"{where}: not JSON: {getattr(exc, 'msg', exc)}") from None
+
+
+def parse_row(line: str, where: str) -> dict[str, Any]:
+    """One line as its JSON object, its `text` and `topics` checked; the optional fields
+    (kind, calibrate, only, lang) are read by whoever needs them, from the one parse
+    (shared with evaluation)."""
+    row = json_line(line, where)
     if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not _names(row.get("topics")):
         raise InputError(f'{where}: expected {{"text": str, "topics": [str, ...]}}')
     # a string `only` would be read as a set of its letters, a number or dict fail later

@@ -11,7 +11,6 @@ stories of the last `[dedup] window`.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,11 +52,11 @@ class Replay:
 
 def read_items(path: Path) -> list[Dated]:
     """The file's items, oldest first; a bad line is an InputError naming the file and line."""
-    from monitor.model.dataset import read_input_file, text_lines
+    from monitor.model.dataset import json_line, read_input_file, text_lines
 
     # a regular file only: /dev/zero was read without end (MemoryError), a FIFO waited
     lines = text_lines(read_input_file(path), path)
-    items = [_item(path, n, line) for n, line in enumerate(lines, 1) if line.strip()]
+    items = [_item(path, n, json_line(line, f"{path}:{n}")) for n, line in enumerate(lines, 1) if line.strip()]
     return sorted(items, key=lambda d: d.time)
 
 
@@ -66,14 +65,9 @@ WHEN = '"published" must be an ISO 8601 date and time, like "2024-12-01T10:00:00
 SCORES = '"scores" must map topic names to scores from 0 to 1, like {"turkey_russia_syria": 0.93}'
 
 
-def _item(path: Path, n: int, line: str) -> Dated:
-    """One line's item; what is wrong with it, in the file's words, as an InputError."""
-    try:
-        data = json.loads(line)
-    except RecursionError:  # "[[[[...": json recurses once per bracket
-        raise InputError(f"{path}:{n}: not JSON: nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
-        raise InputError(f"{path}:{n}: not JSON: {getattr(exc, 'msg', exc)}") from None
+def _item(path: Path, n: int, data: Any) -> Dated:
+    """Line n's item, from its decoded JSON; what is wrong with it, in the file's words, as
+    an InputError."""
     try:
         if not isinstance(data, dict):
             raise ValueError(SHAPE)
