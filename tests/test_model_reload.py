@@ -15,7 +15,7 @@ import skops.io as sio
 from monitor import settings
 from monitor.model import worker
 from monitor.model.classify import TRUSTED, Classifier
-from monitor.model.scoring import BatchScorer
+from monitor.model.scoring import RUN_DEPTH, BatchScorer
 from monitor.service import Service
 from tests.test_model_in_force import _with_nan_weights
 from tests.test_service_faults import MODEL, dispatching
@@ -141,5 +141,55 @@ def test_a_reload_waits_behind_the_extractions_running_not_all_those_queued(tmp_
             scorer.close()
 
     done, extracted = asyncio.run(go())
-    assert done <= 2, f"{done} of 10 extractions went before the reload"  # one per worker at most
+    # RUN_DEPTH per worker at most: the one running, and the next
+    assert done <= RUN_DEPTH * 2, f"{done} of 10 extractions went before the reload"
     assert extracted == [None] * 10  # the rest after it
+
+
+def test_the_next_page_waits_in_the_pool_while_a_worker_extracts_one(tmp_path: Path) -> None:
+    """With one call of run() a worker in the pool, the worker idled for the round trip
+    between two pages; the next is queued in the pool now, and no more than that."""
+    import time
+
+    async def go() -> tuple[int, int]:
+        scorer = BatchScorer(lambda: Classifier.load_lazily(MODEL), workers=1)
+        try:
+            await scorer.start()
+            pages = [asyncio.ensure_future(scorer.run(time.sleep, 0.3)) for _ in range(4)]
+            await asyncio.sleep(0.1)  # the first is running
+            in_pool = len(scorer._pool._pending())
+            await asyncio.gather(*pages)
+            return in_pool, len(scorer._pool._pending())
+        finally:
+            scorer.close()
+
+    assert asyncio.run(go()) == (RUN_DEPTH, 0)
+
+
+def test_a_worker_keeps_its_model_from_the_collector_until_the_next_load(tmp_path: Path) -> None:
+    """What a worker holds at a model's load is frozen (gc.freeze: full collections, which
+    page extraction makes often, walked the model), and let go at the next load, so what
+    the old model left in cycles is collected then. Run here, in this process."""
+    import gc
+    import weakref
+
+    class Node:
+        me: object
+
+    new_version = _new_version(new := tmp_path / "new.skops")
+    try:
+        held = Node()
+        held.me = held  # a cycle: only the collector frees it
+        gone = weakref.ref(held)
+        worker.load(str(MODEL), Classifier.load_lazily(MODEL).version)
+        frozen = gc.get_freeze_count()
+        del held
+        gc.collect()
+        assert gone() is not None, "collected: the worker's load froze nothing"
+        worker.load(str(new), new_version)
+        gc.collect()
+        assert gone() is None, "kept after the next load: frozen for good"
+        assert frozen > 0 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        worker._models.clear()

@@ -44,6 +44,11 @@ WORKER_MAX = 200  # texts per worker call at most (the classifier's CHUNK: as fa
 # fresh pass of 200 feeds x 20 items, six alternating runs: 2.29-3.66 s (mean 2.93) at 200,
 # 3.07-3.55 s (mean 3.31) at 800; 100 cost the worker ~5 % more CPU
 
+RUN_DEPTH = 2  # calls of run() in the pool per worker: one running, the next waiting in the
+# queue, so the worker starts it as the first ends. With one, the worker idled for the round
+# trip between two (a result back, the next page's bytes over: ~1.5 ms) and was busy 92 % of
+# the time the 181 benchmark pages took, 96.5 % with two; a reload waits behind two a worker.
+
 Request = tuple[list[str], bool, "asyncio.Future[tuple[Languages, Scores]]"]  # texts, detect?, reply
 T = TypeVar("T")
 
@@ -70,7 +75,7 @@ class BatchScorer:
         self._held = False  # while a new model loads (check): no batch starts
         self._idle = asyncio.Event()  # no batch is being scored
         self._idle.set()
-        self._running_calls = 0  # calls of run() in the pool: up to one per worker
+        self._running_calls = 0  # calls of run() in the pool: up to RUN_DEPTH per worker
         self._freed = asyncio.Event()  # one of them ended, or a check did: the waiting look again
 
     async def score(self, texts: list[str]) -> Scores:
@@ -136,13 +141,13 @@ class BatchScorer:
         thread; never on the event loop (`fn` must pickle: a module-level function). Page
         extraction (ingest/article.py) runs here.
 
-        At most one such call per worker is in the pool, as with batches, and none goes in
-        while a new model loads (check): the rest wait here, not in the pool's queue, where
-        the model's load (a call per worker) waited behind them all (ten extractions of 0.3 s
+        At most RUN_DEPTH such calls per worker are in the pool, and none goes in while a
+        new model loads (check): the rest wait here, not in the pool's queue, where the
+        model's load (a call per worker) waited behind them all (ten extractions of 0.3 s
         held a reload 3.4 s with one worker, 2.3 s with two)."""
         if not self.workers or self.classifier().path is None:
             return await asyncio.to_thread(fn, *args)
-        while self._held or self._running_calls >= self.workers:
+        while self._held or self._running_calls >= RUN_DEPTH * self.workers:
             self._freed.clear()  # no await since the test above: any set() after it wakes this one
             await self._freed.wait()
         self._running_calls += 1
@@ -168,7 +173,7 @@ class BatchScorer:
         worker loading it the others did so in their next batch, under its deadline.
 
         No batch, and no call of run(), starts meanwhile, and the batches under way end first
-        (the calls of run() under way, one per worker at most, go before the load), so that
+        (the calls of run() under way, RUN_DEPTH per worker at most, go before the load), so that
         from the moment the caller puts `model` in force (with no await between:
         wiring.model_in_force, Service.apply) every score handed out is its own. A batch is
         scored whole by the model in force when it starts; those held start after this
