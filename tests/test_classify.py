@@ -191,7 +191,13 @@ ROUNDS_OFF = ["Astana hosts Central Asia summit with China's Xi", "Сочи пр
 AFTER_ON = ["Russian warships leave Tartus as Damascus reviews naval base lease",
             "Şara, Ankara'da Erdoğan ile savunma işbirliğini görüştü",
             "Российские военные корабли покидают Тартус", "سفن حربية روسية تغادر ميناء طرطوس",
-            "Шараа и Путин провели телефонный разговор"]
+            "Шараа и Путин провели телефонный разговор",
+            # ... and with the new government described, not named (its forms in `newgov` since
+            # model 84272f7e37fb): 0.33, 0.38, 0.65 and 0.44 before them
+            "Putin receives Syria's interim president in the Kremlin",
+            "Putin, Suriye'nin geçiş dönemi cumhurbaşkanı ile Kremlin'de görüştü",
+            "Новые власти Сирии ведут переговоры с Москвой о судьбе российских баз",
+            "الرئيس السوري الانتقالي يلتقي بوتين في موسكو"]
 AFTER_OFF = ["Syria's new government sets date for parliamentary vote",
              "Israeli drone strike kills two in Quneitra countryside",
              "Россия поставит в Сирию крупную партию пшеницы", "Suriye'de yeni banknotlar tedavüle girdi",

@@ -96,12 +96,17 @@ SHIPPED_CASES = [
       "Russian jets pound the Turkmen Mountains", "Bayırbucak Türkmenleri", "قصف على جبل التركمان"),
      ("Russian warships sail through the Bosporus", "Деньги на счету",
       "Russian wheat docks at Latakia", "В Латакию прибыло судно с пшеницей", "وصول باخرة قمح إلى مرفأ اللاذقية")),
-    ("newgov",  # the government in Damascus since Assad's fall, by its leaders' names
+    ("newgov",  # the government in Damascus since Assad's fall, by its leaders' names and as described
      ("Sharaa meets Erdogan in Ankara", "Suriye Cumhurbaşkanı Ahmed Şara Moskova'da",
       "Şeybani Lavrov ile görüştü", "Шараа и Путин провели переговоры",
-      "الشرع يستقبل وفداً روسياً", "أبو قصرة في أنقرة"),
+      "الشرع يستقبل وفداً روسياً", "أبو قصرة في أنقرة",
+      "Putin receives Syria's interim president", "Suriye'nin yeni yönetimi Moskova'ya heyet gönderdi",
+      "Новые власти Сирии пересматривают соглашение", "الإدارة السورية الجديدة تستقبل وفداً روسياً"),
      ("Turkish court sentences Sara for fraud", "Sarayda resepsiyon verildi",
-      "Шар упал с крыши")),
+      "Шар упал с крыши",
+      # the opposition's government in the north before 2024, and other countries' new rulers
+      "Syrian Interim Government opens office in Azaz", "Lebanon's new government wins confidence vote",
+      "Новые власти Ливии", "Yeni yönetim kurulu seçildi")),
 ]
 
 
