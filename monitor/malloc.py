@@ -35,6 +35,7 @@ def freeze_startup() -> None:
     """Start-up's objects (modules, settings, the model) live as long as the process: moved
     out of the cyclic collector's reach, a full collection walks only what polls made since,
     so its cost does not grow with the feeds in the settings (~90 -> ~10 ms at 2,000 feeds).
-    Reference counting still frees them when they go (a reload's old settings)."""
+    Reference counting still frees them when they go (a reload's old settings). A scoring
+    worker calls it after each model's load, which unfreezes first (model/worker.py)."""
     gc.collect()
     gc.freeze()

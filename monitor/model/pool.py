@@ -87,7 +87,7 @@ class WorkerPool:
         another, and each waits for the others at the workers' barrier before it ends
         (worker.each), so no worker takes two. They go after the calls already queued (the
         pool does not reorder them: BatchScorer keeps its page extractions out of the queue
-        while a reload loads, and two per worker in it at most), and each is allowed the
+        while a reload loads, and scoring.RUN_DEPTH per worker in it at most), and each is allowed the
         deadline and a start's time."""
         return await self._attempt(self.workers, self.deadline + START_SECONDS, worker.each, fn, *args)
 

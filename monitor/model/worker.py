@@ -19,6 +19,7 @@ from typing import TypeVar
 from monitor import language
 from monitor.errors import ModelError
 from monitor.items import TopicScore
+from monitor.malloc import freeze_startup
 from monitor.model.classify import Classifier
 
 Scores = list[dict[str, TopicScore]]
@@ -92,7 +93,7 @@ def _model(path: str, version: str) -> Classifier:
     scored with in its place."""
     model = _models.get((path, version))
     if model is None:
-        gc.unfreeze()  # what _freeze set aside with the model in force may go with it
+        gc.unfreeze()  # what freeze_startup set aside with the model in force may go with it
         _models.clear()  # first: holding two at once raised a worker's peak by 48 MB and its RSS by 14 MB
         try:
             model = Classifier.load(Path(path))
@@ -100,19 +101,13 @@ def _model(path: str, version: str) -> Classifier:
                 raise ModelError(f"{path}: holds model {model.version}, not {version}")
             _models[(path, version)] = model
         finally:
-            _freeze()
+            # What the worker now holds (the model, the modules loaded) lives until the next
+            # model's load, and every full collection walked it. Page extraction makes many
+            # (trafilatura's cache reset, every 4 MB of pages, calls gc.collect): with the
+            # model loaded, the collector took 1.25 s of the 181 benchmark pages' eight
+            # rounds, 0.02 s with it frozen.
+            freeze_startup()
     return model
-
-
-def _freeze() -> None:
-    """Set what the worker now holds (the model, the modules loaded) out of the cyclic
-    collector's sight until the next model's load: it lives that long, and every full
-    collection walked it. Page extraction makes many (trafilatura's cache reset, every
-    4 MB of pages, calls gc.collect): with the model loaded, the collector took 1.25 s of
-    the 181 benchmark pages' eight rounds, 0.02 s with it frozen. Garbage first, so none of
-    it is kept."""
-    gc.collect()
-    gc.freeze()
 
 
 def ready() -> None:
