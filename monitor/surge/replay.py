@@ -74,8 +74,9 @@ def _item(path: Path, n: int, data: Any) -> Dated:
         text, title = _string(data, "text")[:ITEM_TEXT_CHARS], _string(data, "title")[:ITEM_TITLE_CHARS]
         if not (text or title):  # cut above as the monitor keeps an item's text and title
             raise ValueError('needs "text" (or "title")')
-        ref = str(data.get("id") or data.get("url") or hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16])
-        return Dated(ref, _time(data), text, title, _string(data, "source") or "replay", _string(data, "url"),
+        url = _string(data, "url")
+        ref = str(data.get("id") or url or hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16])
+        return Dated(ref, _time(data), text, title, _string(data, "source") or "replay", url,
                      _string(data, "story"), _scores(data.get("scores")))
     except ValueError as exc:
         raise InputError(f"{path}:{n}: {exc}") from None
@@ -85,7 +86,7 @@ def _string(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if value is None or isinstance(value, str):
         return value or ""
-    if isinstance(value, int | float) and not isinstance(value, bool) and key in ("id", "story"):
+    if isinstance(value, int | float) and not isinstance(value, bool) and key == "story":  # a story's number
         return str(value)
     raise ValueError(f'"{key}" must be a string, not {shown_json(value)}')
 
